@@ -1,0 +1,83 @@
+package spec
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestIDsUpToDate fails when ids.go does not match catalog.json; run
+// `go generate ./spec` after editing the catalog.
+func TestIDsUpToDate(t *testing.T) {
+	want, err := GenerateIDs(All())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile("ids.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("ids.go is stale: run `go generate ./spec`")
+	}
+}
+
+func TestParseCatalogRejects(t *testing.T) {
+	base := `{"id":"CORE-X","level":"MUST","role":"server","source":"a.mdx","section":"s","text":"t","testable":"yes"}`
+	for name, in := range map[string]string{
+		"duplicate":   "[" + base + "," + base + "]",
+		"bad area":    `[{"id":"FOO-X","level":"MUST","role":"server","source":"a","section":"s","text":"t","testable":"yes"}]`,
+		"lower id":    `[{"id":"CORE-x","level":"MUST","role":"server","source":"a","section":"s","text":"t","testable":"yes"}]`,
+		"bad level":   `[{"id":"CORE-X","level":"MUSTN'T","role":"server","source":"a","section":"s","text":"t","testable":"yes"}]`,
+		"client role": `[{"id":"CORE-X","level":"MUST","role":"client","source":"a","section":"s","text":"t","testable":"yes"}]`,
+		"no why":      `[{"id":"CORE-X","level":"MUST","role":"server","source":"a","section":"s","text":"t","testable":"partly"}]`,
+		"unknown key": `[{"id":"CORE-X","level":"MUST","role":"server","source":"a","section":"s","text":"t","testable":"yes","extra":1}]`,
+		"no text":     `[{"id":"CORE-X","level":"MUST","role":"server","source":"a","section":"s","testable":"yes"}]`,
+	} {
+		if _, err := parseCatalog([]byte(in)); err == nil {
+			t.Errorf("%s: parseCatalog accepted %s", name, in)
+		}
+	}
+	if _, err := parseCatalog([]byte("[" + base + "]")); err != nil {
+		t.Errorf("parseCatalog rejected a valid entry: %v", err)
+	}
+}
+
+func TestCatalogSourcesExist(t *testing.T) {
+	for _, r := range All() {
+		page, _, _ := strings.Cut(r.Source, "#")
+		if !strings.HasSuffix(page, ".mdx") && !strings.HasSuffix(page, ".md") {
+			t.Errorf("%s: source %q is not a spec page", r.ID, r.Source)
+		}
+	}
+}
+
+func TestSchemaDefinitionsCompile(t *testing.T) {
+	for _, def := range []string{"CallToolResultResponse", "ListToolsResultResponse", "JSONRPCMessage", "InputRequiredResult"} {
+		if _, err := Definition(def); err != nil {
+			t.Errorf("Definition(%s): %v", def, err)
+		}
+	}
+	if _, err := Definition("NoSuchThing"); err == nil {
+		t.Error("Definition(NoSuchThing) succeeded")
+	}
+	ok := `{"jsonrpc":"2.0","id":1,"result":{"resultType":"complete","tools":[],"ttlMs":0,"cacheScope":"public"}}`
+	if err := Validate("ListToolsResultResponse", []byte(ok)); err != nil {
+		t.Errorf("valid tools/list response rejected: %v", err)
+	}
+	bad := `{"jsonrpc":"2.0","id":1,"result":{"resultType":"complete","tools":[]}}`
+	if err := Validate("ListToolsResultResponse", []byte(bad)); err == nil {
+		t.Error("tools/list response without ttlMs and cacheScope validated")
+	}
+}
+
+func TestCompileSchemaRefusesNetworkRef(t *testing.T) {
+	_, err := CompileSchema([]byte(`{"$ref":"https://example.com/s.json"}`))
+	if err == nil {
+		t.Fatal("schema with a network $ref compiled")
+	}
+	if _, err := CompileSchema([]byte(`{"type":"object","$defs":{"a":{"type":"string"}},"properties":{"x":{"$ref":"#/$defs/a"}}}`)); err != nil {
+		t.Errorf("local $ref refused: %v", err)
+	}
+}

@@ -1,0 +1,217 @@
+package wire
+
+import (
+	"bytes"
+	"fmt"
+	"mime"
+	"net/http"
+	"time"
+)
+
+// Transport names the binding an exchange travelled on.
+type Transport uint8
+
+const (
+	HTTP Transport = iota
+	Stdio
+)
+
+func (t Transport) String() string {
+	if t == Stdio {
+		return "stdio"
+	}
+	return "http"
+}
+
+// Outcome says how the response side of an exchange ended.
+type Outcome uint8
+
+const (
+	// Complete: the response arrived whole (a JSON body, an SSE stream
+	// that ended, a stdio response line, or a 202/4xx without a body).
+	Complete Outcome = iota
+	// Cancelled: the client cancelled the request (closed the stream or sent
+	// notifications/cancelled) after the replies recorded.
+	Cancelled
+	// TimedOut: the client stopped waiting.
+	TimedOut
+	// Truncated: the response exceeded the client's size limit.
+	Truncated
+	// Dropped: the connection broke before the response ended.
+	Dropped
+	// NoResponse: nothing is expected (a notification on stdio).
+	NoResponse
+)
+
+var outcomeNames = [...]string{"complete", "cancelled", "timed-out", "truncated", "dropped", "no-response"}
+
+func (o Outcome) String() string {
+	if int(o) < len(outcomeNames) {
+		return outcomeNames[o]
+	}
+	return fmt.Sprintf("outcome(%d)", o)
+}
+
+// ParseOutcome is the inverse of Outcome.String.
+func ParseOutcome(s string) (Outcome, error) {
+	for i, n := range outcomeNames {
+		if n == s {
+			return Outcome(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown outcome %q; want one of %v", s, outcomeNames)
+}
+
+// Exchange is one observed exchange: a message the client sent (with its
+// HTTP request line and headers) and everything the server sent for it.
+// The raw fields are what travelled; Decode fills the decoded fields from
+// them, strictly, once.
+type Exchange struct {
+	Transport Transport
+	// Conn numbers the connection (HTTP) or process (stdio) that carried the
+	// exchange, from 1; 0 means unknown. Instance numbers the server
+	// instance (the --url given), from 0.
+	Conn     int
+	Instance int
+	// At is the time the request was sent, as an offset from the start of
+	// the run; the model takes time only from here.
+	At time.Duration
+
+	// The request as sent.
+	HTTPMethod string      // HTTP only: "POST", "GET", "DELETE", "OPTIONS"
+	Header     http.Header // HTTP only
+	Body       []byte      // the POST body, or the stdio line without its newline
+
+	// The response as received.
+	Status     int         // HTTP status; 0 on stdio
+	RespHeader http.Header // HTTP only
+	RespBody   []byte      // HTTP only: the body as received (bounded)
+	Lines      [][]byte    // stdio only: the lines the server wrote for this request
+	Outcome    Outcome
+
+	// Decoded by Decode.
+	Sent      Message // Body as a message; nil if it is not one
+	SentErr   error
+	Params    any // typed params of Sent by the method table; nil if unknown or undecodable
+	ParamsErr error
+	Replies   []Reply
+	// BodyErr reports an HTTP body that could not be split into messages
+	// (neither JSON nor SSE, or malformed SSE).
+	BodyErr error
+	decoded bool
+}
+
+// Reply is one message the server sent in an exchange.
+type Reply struct {
+	Raw []byte
+	Msg Message // nil if Raw is not a JSON-RPC message
+	Err error
+	// Result is the typed result of a result response, by the method table
+	// and resultType (e.g. *CallToolResult, *InputRequiredResult).
+	Result    any
+	ResultErr error
+	// Params is the typed params of a notification.
+	Params    any
+	ParamsErr error
+	// SchemaErr is set by validation against schema.json (see model.Prepare).
+	SchemaErr error
+}
+
+// ContentType returns the media type of the response, lowercased, without
+// parameters.
+func (ex *Exchange) ContentType() string {
+	if ex.RespHeader == nil {
+		return ""
+	}
+	mt, _, err := mime.ParseMediaType(ex.RespHeader.Get("Content-Type"))
+	if err != nil {
+		return ""
+	}
+	return mt
+}
+
+// Request returns the sent request, or nil if a notification or invalid.
+func (ex *Exchange) Request() *JSONRPCRequest {
+	r, _ := ex.Sent.(*JSONRPCRequest)
+	return r
+}
+
+// Method returns the JSON-RPC method sent, or "".
+func (ex *Exchange) Method() string { return MessageMethod(ex.Sent) }
+
+// Decode fills the decoded fields from the raw ones. It is idempotent and
+// never fails as a whole: each part records its own error.
+func (ex *Exchange) Decode() {
+	if ex.decoded {
+		return
+	}
+	ex.decoded = true
+	ex.Sent, ex.SentErr = DecodeMessage(ex.Body)
+	method := ""
+	if ex.Sent != nil {
+		method = MessageMethod(ex.Sent)
+		var raw Value
+		switch m := ex.Sent.(type) {
+		case *JSONRPCRequest:
+			raw = m.Params
+		case *JSONRPCNotification:
+			raw = m.Params
+		}
+		if info, ok := LookupMethod(method); ok {
+			ex.Params, ex.ParamsErr = DecodeParams(info, raw)
+		}
+	}
+	var raws [][]byte
+	switch ex.Transport {
+	case Stdio:
+		raws = ex.Lines
+	default:
+		raws, ex.BodyErr = SplitHTTPBody(ex.ContentType(), ex.RespBody)
+	}
+	ex.Replies = make([]Reply, len(raws))
+	for i, raw := range raws {
+		ex.Replies[i] = DecodeReply(method, raw)
+	}
+}
+
+// DecodeReply decodes one message the server sent in answer to a request
+// of the given method.
+func DecodeReply(method string, raw []byte) Reply {
+	r := Reply{Raw: raw}
+	r.Msg, r.Err = DecodeMessage(raw)
+	switch m := r.Msg.(type) {
+	case *JSONRPCResultResponse:
+		if info, ok := LookupMethod(method); ok {
+			r.Result, r.ResultErr = DecodeResult(info, m.Result)
+		}
+	case *JSONRPCNotification:
+		if info, ok := LookupServerNotification(m.Method); ok {
+			r.Params, r.ParamsErr = DecodeParams(info, m.Params)
+		}
+	}
+	return r
+}
+
+// SplitHTTPBody splits an HTTP response body into the raw messages it
+// carries: one for application/json, one per SSE event carrying data for
+// text/event-stream, none for an empty body.
+func SplitHTTPBody(contentType string, body []byte) ([][]byte, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, nil
+	}
+	switch contentType {
+	case "application/json":
+		return [][]byte{body}, nil
+	case "text/event-stream":
+		var out [][]byte
+		err := ParseSSE(bytes.NewReader(body), MaxSSEEvent, func(ev SSEEvent) error {
+			if len(ev.Data) > 0 {
+				out = append(out, ev.Data)
+			}
+			return nil
+		})
+		return out, err
+	default:
+		return nil, fmt.Errorf("response body with content type %q; want application/json or text/event-stream", contentType)
+	}
+}

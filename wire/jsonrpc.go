@@ -1,0 +1,283 @@
+package wire
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// JSONRPCVersion is the only value of the "jsonrpc" member.
+const JSONRPCVersion = "2.0"
+
+// RequestID is a JSON-RPC request id: a string or an integer. MCP forbids
+// null ids on requests. The zero RequestID is "absent".
+type RequestID struct {
+	str   string
+	num   int64
+	isNum bool
+	set   bool
+}
+
+// StringID returns the string id s.
+func StringID(s string) RequestID { return RequestID{str: s, set: true} }
+
+// IntID returns the integer id n.
+func IntID(n int64) RequestID { return RequestID{num: n, isNum: true, set: true} }
+
+// IsZero reports whether the id is absent.
+func (id RequestID) IsZero() bool { return !id.set }
+
+// IsInt reports whether the id is an integer.
+func (id RequestID) IsInt() bool { return id.isNum }
+
+// String renders the id as it appears in JSON (strings quoted).
+func (id RequestID) String() string {
+	switch {
+	case !id.set:
+		return "<none>"
+	case id.isNum:
+		return strconv.FormatInt(id.num, 10)
+	default:
+		return strconv.Quote(id.str)
+	}
+}
+
+// Key returns a map key distinguishing string "1" from integer 1.
+func (id RequestID) Key() string {
+	if id.isNum {
+		return "n" + strconv.FormatInt(id.num, 10)
+	}
+	return "s" + id.str
+}
+
+// MarshalJSONTo implements json.MarshalerTo.
+func (id RequestID) MarshalJSONTo(enc *jsontext.Encoder) error {
+	switch {
+	case !id.set:
+		return enc.WriteToken(jsontext.Null)
+	case id.isNum:
+		return enc.WriteToken(jsontext.Int(id.num))
+	default:
+		return enc.WriteToken(jsontext.String(id.str))
+	}
+}
+
+// UnmarshalJSONFrom implements json.UnmarshalerFrom. It accepts a string or
+// an integer (a number with no fraction or exponent), and rejects null.
+func (id *RequestID) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	tok, err := dec.ReadToken()
+	if err != nil {
+		return err
+	}
+	switch tok.Kind() {
+	case '"':
+		*id = StringID(tok.String())
+		return nil
+	case '0':
+		raw := tok.String()
+		n, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil {
+			return fmt.Errorf("request id %s is not an integer", raw)
+		}
+		*id = IntID(n)
+		return nil
+	case 'n':
+		return errors.New("request id is null; want a string or an integer")
+	default:
+		return fmt.Errorf("request id is a %v; want a string or an integer", tok.Kind())
+	}
+}
+
+// Error is the error object of a JSON-RPC error response.
+type Error struct {
+	Code    int64  `json:"code"`
+	Message string `json:"message"`
+	// Data is optional and free-form.
+	Data Value `json:"data,omitzero"`
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("json-rpc error %d: %s", e.Code, e.Message) }
+
+// Message is one JSON-RPC 2.0 message: a *JSONRPCRequest,
+// *JSONRPCNotification, *JSONRPCResultResponse or *JSONRPCErrorResponse.
+type Message interface {
+	isMessage()
+}
+
+// JSONRPCRequest is a request: it has an id and a method.
+type JSONRPCRequest struct {
+	JSONRPC string    `json:"jsonrpc"`
+	ID      RequestID `json:"id"`
+	Method  string    `json:"method"`
+	// Params is kept raw; DecodeParams decodes it by the method table.
+	Params Value `json:"params,omitzero"`
+	Extra  Value `json:",embed"`
+}
+
+// JSONRPCNotification is a notification: a method and no id.
+type JSONRPCNotification struct {
+	JSONRPC string `json:"jsonrpc"`
+	Method  string `json:"method"`
+	Params  Value  `json:"params,omitzero"`
+	Extra   Value  `json:",embed"`
+}
+
+// JSONRPCResultResponse is a successful response.
+type JSONRPCResultResponse struct {
+	JSONRPC string    `json:"jsonrpc"`
+	ID      RequestID `json:"id"`
+	Result  Value     `json:"result"`
+	Extra   Value     `json:",embed"`
+}
+
+// JSONRPCErrorResponse is an error response. ID is zero when the request's
+// id could not be read.
+type JSONRPCErrorResponse struct {
+	JSONRPC string    `json:"jsonrpc"`
+	ID      RequestID `json:"id,omitzero"`
+	Error   Error     `json:"error"`
+	Extra   Value     `json:",embed"`
+}
+
+func (*JSONRPCRequest) isMessage()        {}
+func (*JSONRPCNotification) isMessage()   {}
+func (*JSONRPCResultResponse) isMessage() {}
+func (*JSONRPCErrorResponse) isMessage()  {}
+
+// envelope is the union of the members of all four message shapes, used to
+// classify a message in one strict decoding pass.
+type envelope struct {
+	JSONRPC *string    `json:"jsonrpc"`
+	ID      Value      `json:"id"`
+	Method  *string    `json:"method"`
+	Params  Value      `json:"params"`
+	Result  Value      `json:"result"`
+	Error   *Error     `json:"error"`
+	Unknown Value      `json:",embed"`
+}
+
+// DecodeMessage decodes one JSON-RPC message strictly and classifies it.
+// It rejects: anything but a JSON object; a missing or wrong "jsonrpc";
+// a message that is none or more than one of the four shapes; a null id on
+// a request; params that are not an object; members of the wrong type.
+// Unknown top-level members are kept in the message's Extra (the schema
+// leaves the envelope open).
+func DecodeMessage(data []byte) (Message, error) {
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 || data[0] != '{' {
+		return nil, fmt.Errorf("%w: want a JSON object", ErrNotMessage)
+	}
+	if d := Depth(data); d > MaxDepth {
+		return nil, fmt.Errorf("%w: depth %d, limit %d", ErrTooDeep, d, MaxDepth)
+	}
+	var env envelope
+	if err := json.Unmarshal(data, &env, decodeOpts); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNotMessage, err)
+	}
+	var id RequestID // zero for an absent or null id
+	hasID := env.ID != nil
+	if hasID && env.ID.Kind() != 'n' {
+		if err := json.Unmarshal(env.ID, &id, decodeOpts); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrNotMessage, err)
+		}
+	}
+	if env.JSONRPC == nil || *env.JSONRPC != JSONRPCVersion {
+		return nil, fmt.Errorf("%w: \"jsonrpc\" must be \"2.0\"", ErrNotMessage)
+	}
+	if len(env.Params) > 0 && env.Params.Kind() != '{' {
+		return nil, fmt.Errorf("%w: params must be an object", ErrNotMessage)
+	}
+	switch {
+	case env.Method != nil && env.Result == nil && env.Error == nil:
+		if !hasID {
+			return &JSONRPCNotification{JSONRPC: JSONRPCVersion, Method: *env.Method, Params: env.Params, Extra: env.Unknown}, nil
+		}
+		if id.IsZero() {
+			return nil, fmt.Errorf("%w: request id is null", ErrNotMessage)
+		}
+		return &JSONRPCRequest{JSONRPC: JSONRPCVersion, ID: id, Method: *env.Method, Params: env.Params, Extra: env.Unknown}, nil
+	case env.Method == nil && env.Params == nil && env.Result != nil && env.Error == nil:
+		if !hasID || id.IsZero() {
+			return nil, fmt.Errorf("%w: result response without an id", ErrNotMessage)
+		}
+		if env.Result.Kind() != '{' {
+			return nil, fmt.Errorf("%w: result must be an object", ErrNotMessage)
+		}
+		return &JSONRPCResultResponse{JSONRPC: JSONRPCVersion, ID: id, Result: env.Result, Extra: env.Unknown}, nil
+	case env.Method == nil && env.Params == nil && env.Result == nil && env.Error != nil:
+		r := &JSONRPCErrorResponse{JSONRPC: JSONRPCVersion, Error: *env.Error, Extra: env.Unknown}
+		if hasID {
+			r.ID = id
+		}
+		return r, nil
+	}
+	return nil, fmt.Errorf("%w: not a request, notification, result or error", ErrNotMessage)
+}
+
+// ErrNotMessage reports input that is not a JSON-RPC 2.0 message.
+var ErrNotMessage = errors.New("not a json-rpc message")
+
+// EncodeMessage encodes a message compactly.
+func EncodeMessage(m Message) ([]byte, error) { return Marshal(m) }
+
+// NewRequest builds a request whose params are params encoded.
+func NewRequest(id RequestID, method string, params any) (*JSONRPCRequest, error) {
+	r := &JSONRPCRequest{JSONRPC: JSONRPCVersion, ID: id, Method: method}
+	if params != nil {
+		b, err := Marshal(params)
+		if err != nil {
+			return nil, fmt.Errorf("encode %s params: %w", method, err)
+		}
+		r.Params = b
+	}
+	return r, nil
+}
+
+// NewResult builds a result response whose result is result encoded.
+func NewResult(id RequestID, result any) (*JSONRPCResultResponse, error) {
+	b, err := Marshal(result)
+	if err != nil {
+		return nil, fmt.Errorf("encode result: %w", err)
+	}
+	return &JSONRPCResultResponse{JSONRPC: JSONRPCVersion, ID: id, Result: b}, nil
+}
+
+// NewError builds an error response.
+func NewError(id RequestID, code int64, message string, data any) *JSONRPCErrorResponse {
+	r := &JSONRPCErrorResponse{JSONRPC: JSONRPCVersion, ID: id, Error: Error{Code: code, Message: message}}
+	if data != nil {
+		if b, err := Marshal(data); err == nil {
+			r.Error.Data = b
+		}
+	}
+	return r
+}
+
+// MessageID returns the id of a request or response (zero for a
+// notification or an id-less error).
+func MessageID(m Message) RequestID {
+	switch m := m.(type) {
+	case *JSONRPCRequest:
+		return m.ID
+	case *JSONRPCResultResponse:
+		return m.ID
+	case *JSONRPCErrorResponse:
+		return m.ID
+	}
+	return RequestID{}
+}
+
+// MessageMethod returns the method of a request or notification, "" otherwise.
+func MessageMethod(m Message) string {
+	switch m := m.(type) {
+	case *JSONRPCRequest:
+		return m.Method
+	case *JSONRPCNotification:
+		return m.Method
+	}
+	return ""
+}

@@ -1,0 +1,100 @@
+package wire
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// MaxDepth is the default limit on the nesting of arrays and objects in one
+// message. Deeper input is rejected before it is decoded.
+const MaxDepth = 64
+
+// ErrTooDeep reports input nested deeper than the limit.
+var ErrTooDeep = errors.New("json nested too deeply")
+
+// decodeOpts is the one strict decoding policy of mcpverify:
+//   - object member names match struct fields case-sensitively;
+//   - a duplicate member name anywhere is an error;
+//   - invalid UTF-8 is an error;
+//   - unknown members are kept where a type declares a `json:",embed"`
+//     field (the schema allows extension almost everywhere) and are
+//     otherwise ignored.
+var decodeOpts = json.JoinOptions(
+	json.MatchCaseInsensitiveNames(false),
+	jsontext.AllowDuplicateNames(false),
+	jsontext.AllowInvalidUTF8(false),
+)
+
+// encodeOpts fixes the encoding: deterministic member order for maps.
+var encodeOpts = json.JoinOptions(
+	json.Deterministic(true),
+	jsontext.AllowInvalidUTF8(false),
+)
+
+// Unmarshal decodes data into v with the strict policy. It is the only JSON
+// decoding entry point for wire data in mcpverify; every package that reads
+// protocol JSON goes through it (or through DecodeMessage, which uses it).
+func Unmarshal(data []byte, v any) error {
+	if d := Depth(data); d > MaxDepth {
+		return fmt.Errorf("%w: depth %d, limit %d", ErrTooDeep, d, MaxDepth)
+	}
+	return json.Unmarshal(data, v, decodeOpts)
+}
+
+// Marshal encodes v as compact JSON with deterministic map order.
+func Marshal(v any) ([]byte, error) {
+	return json.Marshal(v, encodeOpts)
+}
+
+// MustMarshal is Marshal for values that cannot fail to encode (types of this
+// package built in code); it panics otherwise.
+func MustMarshal(v any) []byte {
+	b, err := Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("wire: marshal %T: %v", v, err))
+	}
+	return b
+}
+
+// Depth returns the maximum nesting depth of arrays and objects in data,
+// scanning bytes without decoding. Brackets inside strings do not count.
+// It does not validate; malformed input gets some depth and fails later.
+func Depth(data []byte) int {
+	depth, max := 0, 0
+	inStr, esc := false, false
+	for _, c := range data {
+		if inStr {
+			switch {
+			case esc:
+				esc = false
+			case c == '\\':
+				esc = true
+			case c == '"':
+				inStr = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inStr = true
+		case '{', '[':
+			depth++
+			if depth > max {
+				max = depth
+			}
+		case '}', ']':
+			depth--
+		}
+	}
+	return max
+}
+
+// Value is a raw JSON value, kept as received.
+type Value = jsontext.Value
+
+// Object is a JSON object whose members are kept in a map; used for
+// free-form members the schema leaves open (`{ [key: string]: unknown }`).
+type Object = map[string]jsontext.Value
