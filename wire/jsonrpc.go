@@ -151,13 +151,13 @@ func (*JSONRPCErrorResponse) isMessage()  {}
 // envelope is the union of the members of all four message shapes, used to
 // classify a message in one strict decoding pass.
 type envelope struct {
-	JSONRPC *string    `json:"jsonrpc"`
-	ID      Value      `json:"id"`
-	Method  *string    `json:"method"`
-	Params  Value      `json:"params"`
-	Result  Value      `json:"result"`
-	Error   *Error     `json:"error"`
-	Unknown Value      `json:",embed"`
+	JSONRPC *string `json:"jsonrpc"`
+	ID      Value   `json:"id"`
+	Method  *string `json:"method"`
+	Params  Value   `json:"params"`
+	Result  Value   `json:"result"`
+	Error   *Error  `json:"error"`
+	Unknown Value   `json:",embed"`
 }
 
 // DecodeMessage decodes one JSON-RPC message strictly and classifies it.
