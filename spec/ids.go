@@ -4,133 +4,451 @@ package spec
 
 // Requirement IDs of the catalog.
 const (
+	// MAY: Client and server may negotiate their own custom authentication and authorization strategies. (basic/index.mdx)
+	CoreAuthCustom ID = "CORE-AUTH-CUSTOM"
+	// MUST: The server applies appropriate per-primitive access controls. (server/utilities/caching.mdx)
+	CoreCacheAccessControl ID = "CORE-CACHE-ACCESS-CONTROL"
 	// MUST: Complete results of server/discover, tools/list, prompts/list, resources/list, resources/templates/list and resources/read carry ttlMs and cacheScope. (server/utilities/caching.mdx)
 	CoreCacheHints ID = "CORE-CACHE-HINTS"
+	// MAY: Different pages of one list may carry different ttlMs values. (server/utilities/caching.mdx)
+	CoreCachePageTtl ID = "CORE-CACHE-PAGE-TTL"
+	// MUST: The server is aware that results with cacheScope "public" may be shared between callers across authorization contexts, even from an authenticated endpoint. (server/utilities/caching.mdx)
+	CoreCachePublicAware ID = "CORE-CACHE-PUBLIC-AWARE"
+	// MUST NOT: The server does not rely on cacheScope alone to prevent unauthorized access to primitives. (server/utilities/caching.mdx)
+	CoreCacheScopeNotAcl ID = "CORE-CACHE-SCOPE-NOT-ACL"
 	// MUST: All pages of one list request carry the same cacheScope. (server/utilities/caching.mdx)
 	CoreCacheScopePages ID = "CORE-CACHE-SCOPE-PAGES"
-	// MUST: ttlMs is >= 0. (server/utilities/caching.mdx)
+	// MUST: ttlMs is an integer >= 0. (server/utilities/caching.mdx)
 	CoreCacheTtl ID = "CORE-CACHE-TTL"
-	// MUST NOT: After a request is cancelled the server sends nothing further for it. (basic/transports/stdio.mdx)
+	// MAY: The server may change the underlying data before ttlMs expires (the TTL is a freshness hint, not a guarantee). (server/utilities/caching.mdx)
+	CoreCacheTtlEarlyChange ID = "CORE-CACHE-TTL-EARLY-CHANGE"
+	// MAY: The server may provide ttlMs with or without advertising listChanged: true. (server/utilities/caching.mdx)
+	CoreCacheTtlListchanged ID = "CORE-CACHE-TTL-LISTCHANGED"
+	// MAY: The server may ignore notifications/cancelled whose request is unknown, already completed or cannot be cancelled. (basic/patterns/cancellation.mdx)
+	CoreCancelIgnore ID = "CORE-CANCEL-IGNORE"
+	// SHOULD: Invalid notifications/cancelled (unknown request ID, already completed request, malformed) are ignored: no response, no effect on other requests. (basic/patterns/cancellation.mdx)
+	CoreCancelInvalidIgnored ID = "CORE-CANCEL-INVALID-IGNORED"
+	// SHOULD: The server logs cancellation reasons for debugging. (basic/patterns/cancellation.mdx)
+	CoreCancelLogReason ID = "CORE-CANCEL-LOG-REASON"
+	// SHOULD: On notifications/cancelled, the server sends no response for the cancelled request. (basic/patterns/cancellation.mdx)
+	CoreCancelNoResponse ID = "CORE-CANCEL-NO-RESPONSE"
+	// MUST: The server gracefully handles a cancellation that arrives after processing completed or after the response was sent (e.g. no error, no disruption of other requests). (basic/patterns/cancellation.mdx)
+	CoreCancelRace ID = "CORE-CANCEL-RACE"
+	// MUST NOT: After notifications/cancelled for an in-flight request on stdio, the server sends no further message for it (no progress, log or response). (basic/transports/stdio.mdx)
 	CoreCancelSilence ID = "CORE-CANCEL-SILENCE"
-	// MUST NOT: The server sends notifications/cancelled only to tear down a subscriptions/listen stream. (basic/patterns/cancellation.mdx)
+	// SHOULD: On notifications/cancelled (stdio), the server stops processing the cancelled request as soon as practical and frees its associated resources (also stdio.mdx). (basic/patterns/cancellation.mdx)
+	CoreCancelStop ID = "CORE-CANCEL-STOP"
+	// MUST NOT: The server sends notifications/cancelled for no other purpose than tearing down a subscriptions/listen stream; its requestId always names such a listen request. (basic/patterns/cancellation.mdx)
 	CoreCancelledOnlyListen ID = "CORE-CANCELLED-ONLY-LISTEN"
-	// MUST: A server that supports tools, resources, prompts or completions declares the capability. (server/tools.mdx)
+	// MUST: A server that supports tools declares the tools capability. (server/tools.mdx)
 	CoreCapabilityDeclared ID = "CORE-CAPABILITY-DECLARED"
-	// MUST: A request that needs a client capability not declared in clientCapabilities gets -32021 with data.requiredCapabilities; on HTTP status 400. (basic/index.mdx)
+	// MUST: A request that needs a client capability not declared in clientCapabilities gets MissingRequiredClientCapabilityError (-32021) whose data.requiredCapabilities lists the missing capabilities. (basic/index.mdx)
 	CoreCapabilityRequired ID = "CORE-CAPABILITY-REQUIRED"
+	// MUST NOT: The server relies on no client capability that the request's clientCapabilities does not declare. (basic/index.mdx)
+	CoreCapabilityUndeclared ID = "CORE-CAPABILITY-UNDECLARED"
+	// SHOULD NOT: The server does not change its behaviour on the self-reported io.modelcontextprotocol/clientInfo. (basic/index.mdx)
+	CoreClientinfoBehavior ID = "CORE-CLIENTINFO-BEHAVIOR"
+	// SHOULD NOT: The server bases no security decision on io.modelcontextprotocol/clientInfo. (basic/index.mdx)
+	CoreClientinfoSecurity ID = "CORE-CLIENTINFO-SECURITY"
+	// MUST: The server controls access to sensitive suggestions. (server/utilities/completion.mdx)
+	CoreCompletionAccess ID = "CORE-COMPLETION-ACCESS"
+	// MUST: A server that supports completions declares the completions capability. (server/utilities/completion.mdx)
+	CoreCompletionCapability ID = "CORE-COMPLETION-CAPABILITY"
+	// MUST: Completion does not disclose information the caller could not otherwise obtain. (server/utilities/completion.mdx)
+	CoreCompletionDisclosure ID = "CORE-COMPLETION-DISCLOSURE"
+	// SHOULD: completion/complete missing required arguments gets -32602 (Invalid params). (server/utilities/completion.mdx)
+	CoreCompletionErrorArgs ID = "CORE-COMPLETION-ERROR-ARGS"
+	// SHOULD: Internal errors in completion are reported with -32603. (server/utilities/completion.mdx)
+	CoreCompletionErrorInternal ID = "CORE-COMPLETION-ERROR-INTERNAL"
+	// SHOULD: completion/complete on a server without completion support gets -32601 (Method not found). (server/utilities/completion.mdx)
+	CoreCompletionErrorMethod ID = "CORE-COMPLETION-ERROR-METHOD"
+	// SHOULD: completion/complete whose ref names an unknown prompt gets -32602 (Invalid params). (server/utilities/completion.mdx)
+	CoreCompletionErrorName ID = "CORE-COMPLETION-ERROR-NAME"
+	// SHOULD: Completion suggestions are sorted by relevance, with fuzzy matching where appropriate. (server/utilities/completion.mdx)
+	CoreCompletionQuality ID = "CORE-COMPLETION-QUALITY"
+	// SHOULD: The server rate-limits completion requests. (server/utilities/completion.mdx)
+	CoreCompletionRateLimit ID = "CORE-COMPLETION-RATE-LIMIT"
+	// MUST: The server implements appropriate rate limiting of completion requests (stated again as MUST under Security). (server/utilities/completion.mdx)
+	CoreCompletionSecRateLimit ID = "CORE-COMPLETION-SEC-RATE-LIMIT"
+	// MUST: The server validates all completion inputs (stated again as MUST under Security). (server/utilities/completion.mdx)
+	CoreCompletionSecValidate ID = "CORE-COMPLETION-SEC-VALIDATE"
+	// SHOULD: The server validates all completion inputs. (server/utilities/completion.mdx)
+	CoreCompletionValidate ID = "CORE-COMPLETION-VALIDATE"
+	// SHOULD: The server handles invalid cursors gracefully (e.g. an error response, no crash or hang). (server/utilities/pagination.mdx)
+	CoreCursorGraceful ID = "CORE-CURSOR-GRACEFUL"
+	// SHOULD: A list request with an invalid cursor gets -32602 (Invalid params). (server/utilities/pagination.mdx)
+	CoreCursorInvalid ID = "CORE-CURSOR-INVALID"
+	// SHOULD: The server provides stable cursors. (server/utilities/pagination.mdx)
+	CoreCursorStable ID = "CORE-CURSOR-STABLE"
+	// MAY: The server may implement additional custom transports. (basic/transports/index.mdx)
+	CoreCustomTransport ID = "CORE-CUSTOM-TRANSPORT"
+	// SHOULD: A custom transport documents its connection establishment, message framing and cancellation. (basic/transports/index.mdx)
+	CoreCustomTransportDoc ID = "CORE-CUSTOM-TRANSPORT-DOC"
+	// SHOULD: A custom transport over a reliable bidirectional byte stream (Unix socket, TCP) reuses the stdio framing and message rules (also stated in stdio.mdx). (basic/transports/index.mdx)
+	CoreCustomTransportFraming ID = "CORE-CUSTOM-TRANSPORT-FRAMING"
+	// MUST: A custom transport preserves the JSON-RPC message format, the message patterns and the per-request metadata model. (basic/transports/index.mdx)
+	CoreCustomTransportPreserve ID = "CORE-CUSTOM-TRANSPORT-PRESERVE"
 	// MUST: Servers implement server/discover. (basic/versioning.mdx)
 	CoreDiscover ID = "CORE-DISCOVER"
 	// SHOULD: The discover result carries _meta io.modelcontextprotocol/serverInfo. (server/discover.mdx)
 	CoreDiscoverServerinfo ID = "CORE-DISCOVER-SERVERINFO"
+	// MAY: The server may support both legacy (initialize handshake) and modern (per-request _meta) clients. (basic/versioning.mdx)
+	CoreDualEra ID = "CORE-DUAL-ERA"
+	// MAY: A dual-era server may serve both eras concurrently on the same endpoint or process. (basic/versioning.mdx)
+	CoreDualEraConcurrent ID = "CORE-DUAL-ERA-CONCURRENT"
+	// SHOULD: Error codes for purposes the specification does not define lie outside the JSON-RPC reserved range -32768..-32000. (basic/index.mdx)
+	CoreErrorCodeAppRange ID = "CORE-ERROR-CODE-APP-RANGE"
+	// MUST: error.code is an integer. (basic/index.mdx)
+	CoreErrorCodeInteger ID = "CORE-ERROR-CODE-INTEGER"
 	// MUST NOT: Never emit -32002 (resource not found) or -32042 (URL elicitation required) from earlier revisions. (basic/index.mdx)
 	CoreErrorCodeLegacy ID = "CORE-ERROR-CODE-LEGACY"
+	// MUST NOT: The implementation allocates no new error code in -32000..-32019. (basic/index.mdx)
+	CoreErrorCodeLegacyAlloc ID = "CORE-ERROR-CODE-LEGACY-ALLOC"
 	// SHOULD NOT: New implementations do not use codes in -32000..-32019. (basic/index.mdx)
 	CoreErrorCodeLegacyRange ID = "CORE-ERROR-CODE-LEGACY-RANGE"
 	// MUST: Use the codes the specification defines only with their specified meanings. (basic/index.mdx)
 	CoreErrorCodeMeaning ID = "CORE-ERROR-CODE-MEANING"
 	// MUST NOT: Emit no code in -32020..-32099 that the specification does not define. (basic/index.mdx)
 	CoreErrorCodeReserved ID = "CORE-ERROR-CODE-RESERVED"
+	// MAY: An error response may include error.data with additional information of any type. (basic/index.mdx)
+	CoreErrorData ID = "CORE-ERROR-DATA"
+	// MUST: An error response includes an error member with code and message. (basic/index.mdx)
+	CoreErrorShape ID = "CORE-ERROR-SHAPE"
+	// MUST: When the request does not declare an extension the server supports, the server either reverts to core protocol behaviour or rejects the request with an appropriate error. (basic/versioning.mdx)
+	CoreExtensionFallback ID = "CORE-EXTENSION-FALLBACK"
+	// MUST: Extension identifiers the server advertises in capabilities.extensions follow the _meta key naming rules, with a mandatory prefix. (basic/versioning.mdx)
+	CoreExtensionId ID = "CORE-EXTENSION-ID"
 	// SHOULD: A server that supports only modern versions names its supported versions in the error it returns to initialize. (basic/versioning.mdx)
 	CoreInitializeVersions ID = "CORE-INITIALIZE-VERSIONS"
+	// MUST: JSON that is not a valid JSON-RPC request object (wrong jsonrpc, null or malformed id, params not an object) is rejected with -32600 (Invalid Request), as JSON-RPC 2.0 requires. (basic/index.mdx)
+	CoreInvalidRequest ID = "CORE-INVALID-REQUEST"
 	// SHOULD: Tools are listed in a deterministic order. (server/tools.mdx)
 	CoreListOrder ID = "CORE-LIST-ORDER"
-	// MUST NOT: tools/list, prompts/list and resources/list do not vary per connection or as a side effect of other requests. (server/tools.mdx)
+	// MUST NOT: The tools/list set does not vary per connection or as a side effect of other requests on the connection. (server/tools.mdx)
 	CoreListStable ID = "CORE-LIST-STABLE"
-	// MUST: notifications/subscriptions/acknowledged is the first message of a subscription; nothing is sent on it before. (basic/patterns/subscriptions.mdx)
+	// MUST: On accepting subscriptions/listen, the server sends notifications/subscriptions/acknowledged carrying _meta io.modelcontextprotocol/subscriptionId equal to the listen request's id. (basic/patterns/subscriptions.mdx)
+	CoreListenAck ID = "CORE-LISTEN-ACK"
+	// MUST: notifications/subscriptions/acknowledged is the first message carrying the subscription's ID, and no notification is sent on the subscription before it (on stdio, messages of other subscriptions may come first). (basic/patterns/subscriptions.mdx)
 	CoreListenAckFirst ID = "CORE-LISTEN-ACK-FIRST"
 	// MUST NOT: The server sends no notification type the client did not request. (basic/patterns/subscriptions.mdx)
 	CoreListenFilter ID = "CORE-LISTEN-FILTER"
-	// MUST: Every notification on a listen stream carries io.modelcontextprotocol/subscriptionId equal to the listen request's id. (basic/patterns/subscriptions.mdx)
+	// SHOULD: When the server ends a subscription on its own initiative (e.g. shutdown), it first answers the subscriptions/listen request with a complete result (carrying _meta subscriptionId), then closes the stream. (basic/patterns/subscriptions.mdx)
+	CoreListenGracefulClose ID = "CORE-LISTEN-GRACEFUL-CLOSE"
+	// MUST: Every notification delivered on a subscriptions/listen stream carries _meta io.modelcontextprotocol/subscriptionId, whose value is the listen request's JSON-RPC id (subscriptions.mdx). (basic/index.mdx)
 	CoreListenSubscriptionId ID = "CORE-LISTEN-SUBSCRIPTION-ID"
+	// MUST: When the server tears down a subscriptions/listen stream, it sends notifications/cancelled whose requestId is that listen request's id. (basic/patterns/cancellation.mdx)
+	CoreListenTeardownCancelled ID = "CORE-LISTEN-TEARDOWN-CANCELLED"
 	// MUST: A server that emits log notifications declares the logging capability. (server/utilities/logging.mdx)
 	CoreLogCapability ID = "CORE-LOG-CAPABILITY"
+	// SHOULD: Log messages include relevant context in the data field and use consistent logger names. (server/utilities/logging.mdx)
+	CoreLogContent ID = "CORE-LOG-CONTENT"
+	// SHOULD NOT: New implementations do not adopt the deprecated logging feature (logging capability, notifications/message). (server/utilities/logging.mdx)
+	CoreLogDeprecated ID = "CORE-LOG-DEPRECATED"
+	// SHOULD: Internal errors in handling logging are reported with -32603. (server/utilities/logging.mdx)
+	CoreLogErrorInternal ID = "CORE-LOG-ERROR-INTERNAL"
 	// SHOULD: A request with an unrecognized logLevel is rejected with -32602. (server/utilities/logging.mdx)
 	CoreLogInvalidLevel ID = "CORE-LOG-INVALID-LEVEL"
-	// MAY: notifications/message carries only levels at or above the requested one. (server/utilities/logging.mdx)
+	// MAY: With logLevel set, the server may send notifications/message at or above that level on that request's response stream before the final response; lower levels are outside this permission. (server/utilities/logging.mdx)
 	CoreLogLevel ID = "CORE-LOG-LEVEL"
+	// SHOULD: Existing implementations migrate to logging to stderr (stdio) or to OpenTelemetry. (server/utilities/logging.mdx)
+	CoreLogMigrate ID = "CORE-LOG-MIGRATE"
+	// MUST NOT: Log messages contain no internal system details that could aid attacks. (server/utilities/logging.mdx)
+	CoreLogNoInternals ID = "CORE-LOG-NO-INTERNALS"
+	// MUST NOT: Log messages contain no personal identifying information. (server/utilities/logging.mdx)
+	CoreLogNoPii ID = "CORE-LOG-NO-PII"
+	// MUST NOT: Log messages contain no credentials or secrets. (server/utilities/logging.mdx)
+	CoreLogNoSecrets ID = "CORE-LOG-NO-SECRETS"
 	// MUST NOT: No notifications/message for a request without io.modelcontextprotocol/logLevel. (server/utilities/logging.mdx)
 	CoreLogOptIn ID = "CORE-LOG-OPT-IN"
+	// SHOULD: The implementation validates all data fields of log messages, controls access to logs and monitors them for sensitive content. (server/utilities/logging.mdx)
+	CoreLogPractices ID = "CORE-LOG-PRACTICES"
+	// SHOULD: The server rate-limits log messages (also under Security). (server/utilities/logging.mdx)
+	CoreLogRateLimit ID = "CORE-LOG-RATE-LIMIT"
+	// SHOULD: The server removes sensitive information from log messages. (server/utilities/logging.mdx)
+	CoreLogRedact ID = "CORE-LOG-REDACT"
 	// MUST NOT: notifications/message travels only on the stream of the request that set the level, never on a listen stream. (server/utilities/logging.mdx)
 	CoreLogStream ID = "CORE-LOG-STREAM"
-	// MUST: Every message the server sends follows JSON-RPC 2.0 and validates against schema.json. (basic/index.mdx)
+	// MUST: Every message the server sends follows JSON-RPC 2.0 (jsonrpc "2.0"; a response has exactly one of result or error). (basic/index.mdx)
 	CoreMessageJsonrpc ID = "CORE-MESSAGE-JSONRPC"
-	// MUST: A request missing a required _meta field (protocolVersion, clientCapabilities) is rejected with -32602; on HTTP with status 400. (basic/index.mdx)
+	// MUST: Each notification and error response the server sends validates against its definition in schema.json (e.g. ProgressNotification, HeaderMismatchError). (basic/index.mdx)
+	CoreMessageSchema ID = "CORE-MESSAGE-SCHEMA"
+	// MUST: Every JSON-RPC message the server sends is UTF-8 encoded. (basic/transports/index.mdx)
+	CoreMessageUtf8 ID = "CORE-MESSAGE-UTF8"
+	// MUST: _meta keys the server emits have an optional prefix of dot-separated labels (each starting with a letter, ending with a letter or digit, with letters, digits or hyphens between) followed by '/', and a name that, unless empty, begins and ends with an alphanumeric with only -, _, . and alphanumerics between. (basic/index.mdx)
+	CoreMetaKeyFormat ID = "CORE-META-KEY-FORMAT"
+	// SHOULD: Prefixes of _meta keys the server defines use reverse DNS notation (com.example/, not example.com/). (basic/index.mdx)
+	CoreMetaKeyReverseDns ID = "CORE-META-KEY-REVERSE-DNS"
+	// MUST: A request missing a required _meta field (io.modelcontextprotocol/protocolVersion or clientCapabilities) is rejected with -32602 (Invalid params). (basic/index.mdx)
 	CoreMetaRequired ID = "CORE-META-REQUIRED"
-	// MUST NOT: inputRequests holds only kinds the client declared in its capabilities. (basic/patterns/mrtr.mdx)
+	// MUST NOT: The server makes no assumptions about the values at MCP-reserved _meta keys. (basic/index.mdx)
+	CoreMetaReservedNoAssume ID = "CORE-META-RESERVED-NO-ASSUME"
+	// MUST: traceparent, tracestate and baggage values the server puts in _meta follow the W3C Trace Context and W3C Baggage formats. (basic/index.mdx)
+	CoreMetaTraceFormat ID = "CORE-META-TRACE-FORMAT"
+	// MUST: A request for a method the server does not implement (including methods this revision removed, on a server that serves only this revision) is answered with -32601 (Method not found), as JSON-RPC 2.0 requires. (basic/index.mdx)
+	CoreMethodNotFound ID = "CORE-METHOD-NOT-FOUND"
+	// MAY: The server may answer prompts/get, resources/read and tools/call with an InputRequiredResult (also stated in prompts.mdx, resources.mdx and tools.mdx). (basic/patterns/mrtr.mdx)
+	CoreMrtrAllowed ID = "CORE-MRTR-ALLOWED"
+	// SHOULD: A retry missing requested information the server needs gets a new InputRequiredResult asking for it again, not an error. (basic/patterns/mrtr.mdx)
+	CoreMrtrAskAgain ID = "CORE-MRTR-ASK-AGAIN"
+	// MUST NOT: inputRequests holds no request kind the client did not declare in the request's clientCapabilities (e.g. no elicitation/create without elicitation). (basic/patterns/mrtr.mdx)
 	CoreMrtrCapability ID = "CORE-MRTR-CAPABILITY"
+	// SHOULD: Unrecognised or unneeded entries in inputResponses are ignored. (basic/patterns/mrtr.mdx)
+	CoreMrtrIgnoreUnknown ID = "CORE-MRTR-IGNORE-UNKNOWN"
 	// MUST: inputRequests keys are unique within the request. (basic/patterns/mrtr.mdx)
 	CoreMrtrKeysUnique ID = "CORE-MRTR-KEYS-UNIQUE"
 	// MUST: inputRequests values are ElicitRequest, CreateMessageRequest or ListRootsRequest. (basic/patterns/mrtr.mdx)
 	CoreMrtrKinds ID = "CORE-MRTR-KINDS"
 	// MUST NOT: InputRequiredResult is sent only for prompts/get, resources/read and tools/call. (basic/patterns/mrtr.mdx)
 	CoreMrtrMethods ID = "CORE-MRTR-METHODS"
+	// MUST NOT: The server does not assume the client will fulfil inputRequests or retry the original request. (basic/patterns/mrtr.mdx)
+	CoreMrtrNoAssumeRetry ID = "CORE-MRTR-NO-ASSUME-RETRY"
 	// MUST: Every InputRequiredResult includes inputRequests or requestState. (basic/patterns/mrtr.mdx)
 	CoreMrtrNonempty ID = "CORE-MRTR-NONEMPTY"
+	// MUST: The server asks for client input (roots/list, sampling/createMessage, elicitation/create) only through the MRTR pattern (InputRequiredResult), never as a server-initiated request. (basic/patterns/mrtr.mdx)
+	CoreMrtrPattern ID = "CORE-MRTR-PATTERN"
+	// SHOULD: Protocol errors in a retry (malformed JSON, invalid schema, internal errors) get a JSON-RPC error response with an appropriate code and message. (basic/patterns/mrtr.mdx)
+	CoreMrtrProtocolError ID = "CORE-MRTR-PROTOCOL-ERROR"
+	// MAY: The server may answer repeated attempts at the same request with further InputRequiredResults. (basic/patterns/mrtr.mdx)
+	CoreMrtrRepeat ID = "CORE-MRTR-REPEAT"
+	// MAY: An InputRequiredResult may carry requestState, an opaque string in a format of the server's choosing. (basic/patterns/mrtr.mdx)
+	CoreMrtrRequestState ID = "CORE-MRTR-REQUEST-STATE"
+	// SHOULD: The server validates that inputResponses is a valid InputResponses object whose contents parse. (basic/patterns/mrtr.mdx)
+	CoreMrtrValidateResponses ID = "CORE-MRTR-VALIDATE-RESPONSES"
+	// SHOULD: The server handles requests belonging to multiple tasks, threads or conversations, interleaved on one connection. (basic/index.mdx)
+	CoreMultiConversation ID = "CORE-MULTI-CONVERSATION"
 	// MUST NOT: Servers do not rely on prior requests on the same connection for context (capabilities, version, identity). (basic/index.mdx)
 	CoreNoConnectionContext ID = "CORE-NO-CONNECTION-CONTEXT"
+	// SHOULD NOT: The server does not require a client to reuse the same connection or process for related operations (MRTR retries, handles, listen). (basic/index.mdx)
+	CoreNoConnectionReuse ID = "CORE-NO-CONNECTION-REUSE"
 	// MUST NOT: Servers initiate no JSON-RPC requests; input is asked for through InputRequiredResult. (basic/patterns/index.mdx)
 	CoreNoServerRequests ID = "CORE-NO-SERVER-REQUESTS"
+	// MUST NOT: Notifications the server sends carry no id member. (basic/index.mdx)
+	CoreNotificationNoId ID = "CORE-NOTIFICATION-NO-ID"
 	// MUST NOT: The receiver of a notification sends no response to it. (basic/index.mdx)
 	CoreNotificationNoResponse ID = "CORE-NOTIFICATION-NO-RESPONSE"
-	// MUST: structuredContent conforms to the tool's outputSchema. (server/tools.mdx)
+	// MAY: Components beyond the base protocol, versioning and message patterns (server features, utilities, authorization) may be implemented as the application needs. (basic/index.mdx)
+	CoreOptionalComponents ID = "CORE-OPTIONAL-COMPONENTS"
+	// MUST: When a tool declares outputSchema, the server provides structured results (structuredContent) that conform to it. (server/tools.mdx)
 	CoreOutputSchema ID = "CORE-OUTPUT-SCHEMA"
+	// MUST: A message that is not valid JSON is answered with a JSON-RPC error -32700 (Parse error) without an id, as JSON-RPC 2.0 requires. (basic/index.mdx)
+	CoreParseError ID = "CORE-PARSE-ERROR"
 	// MUST: Progress notifications stop after completion. (basic/patterns/progress.mdx)
 	CoreProgressAfterCompletion ID = "CORE-PROGRESS-AFTER-COMPLETION"
-	// MUST: progress increases with each notification. (basic/patterns/progress.mdx)
+	// MAY: progress and total may be floating point. (basic/patterns/progress.mdx)
+	CoreProgressFloat ID = "CORE-PROGRESS-FLOAT"
+	// MUST: progress increases with each notifications/progress for the same token, even if total is unknown. (basic/patterns/progress.mdx)
 	CoreProgressIncreasing ID = "CORE-PROGRESS-INCREASING"
-	// MUST: Progress notifications reference only tokens of active requests. (basic/patterns/progress.mdx)
+	// MAY: For a request carrying a progressToken, the server may send notifications/progress at any frequency, or none, omitting total when unknown. (basic/patterns/progress.mdx)
+	CoreProgressMay ID = "CORE-PROGRESS-MAY"
+	// SHOULD: The message field of notifications/progress gives relevant human-readable progress information. (basic/patterns/progress.mdx)
+	CoreProgressMessage ID = "CORE-PROGRESS-MESSAGE"
+	// SHOULD: The server rate-limits progress notifications to prevent flooding. (basic/patterns/progress.mdx)
+	CoreProgressRateLimit ID = "CORE-PROGRESS-RATE-LIMIT"
+	// MUST: notifications/progress references only tokens provided in an active request and associated with an in-progress operation. (basic/patterns/progress.mdx)
 	CoreProgressToken ID = "CORE-PROGRESS-TOKEN"
+	// SHOULD: The server tracks active progress tokens. (basic/patterns/progress.mdx)
+	CoreProgressTrack ID = "CORE-PROGRESS-TRACK"
+	// MUST: An embedded resource in a prompt message includes a valid resource URI, the appropriate MIME type, and either text or base64-encoded blob data. (server/prompts.mdx)
+	CorePromptEmbeddedResource ID = "CORE-PROMPT-EMBEDDED-RESOURCE"
+	// SHOULD: prompts/get missing a required argument gets -32602 (Invalid params). (server/prompts.mdx)
+	CorePromptErrorArgs ID = "CORE-PROMPT-ERROR-ARGS"
+	// SHOULD: Internal errors in prompt handling are reported with -32603. (server/prompts.mdx)
+	CorePromptErrorInternal ID = "CORE-PROMPT-ERROR-INTERNAL"
+	// SHOULD: prompts/get for an unknown prompt name gets -32602 (Invalid params). (server/prompts.mdx)
+	CorePromptErrorName ID = "CORE-PROMPT-ERROR-NAME"
+	// MUST: Image and audio content in prompt messages carries base64-encoded data and a valid MIME type. (server/prompts.mdx)
+	CorePromptMediaEncoding ID = "CORE-PROMPT-MEDIA-ENCODING"
+	// MAY: Prompt messages may include resource_link items. (server/prompts.mdx)
+	CorePromptResourceLink ID = "CORE-PROMPT-RESOURCE-LINK"
+	// SHOULD: The server validates prompt arguments before processing. (server/prompts.mdx)
+	CorePromptValidateArgs ID = "CORE-PROMPT-VALIDATE-ARGS"
+	// MUST: The server carefully validates all prompt inputs and outputs to prevent injection attacks or unauthorized access to resources. (server/prompts.mdx)
+	CorePromptValidateIo ID = "CORE-PROMPT-VALIDATE-IO"
+	// MUST: A server that supports prompts declares the prompts capability in its DiscoverResult. (server/prompts.mdx)
+	CorePromptsCapability ID = "CORE-PROMPTS-CAPABILITY"
+	// MUST: prompts/list is answered with the set of prompts currently available to the requesting client. (server/prompts.mdx)
+	CorePromptsList ID = "CORE-PROMPTS-LIST"
+	// SHOULD: When the prompts list changes, the server sends notifications/prompts/list_changed on subscriptions/listen streams opened with promptsListChanged: true. (server/prompts.mdx)
+	CorePromptsListChanged ID = "CORE-PROMPTS-LIST-CHANGED"
+	// MAY: The prompts list may be empty, may change over time, and may vary with the authorization presented on the request (e.g. granted scopes). (server/prompts.mdx)
+	CorePromptsListMayVary ID = "CORE-PROMPTS-LIST-MAY-VARY"
+	// MUST NOT: The prompts/list set does not vary per connection or as a side effect of other requests on the connection. (server/prompts.mdx)
+	CorePromptsListStable ID = "CORE-PROMPTS-LIST-STABLE"
+	// MAY: While a request is in flight, the server may send notifications scoped to it (e.g. progress, message). (basic/patterns/index.mdx)
+	CoreRequestNotifications ID = "CORE-REQUEST-NOTIFICATIONS"
+	// SHOULD: Access controls are implemented for sensitive resources. (server/resources.mdx)
+	CoreResourceAccessControl ID = "CORE-RESOURCE-ACCESS-CONTROL"
+	// MUST: Binary resource data is properly encoded (blob is valid base64). (server/resources.mdx)
+	CoreResourceBlobEncoding ID = "CORE-RESOURCE-BLOB-ENCODING"
+	// SHOULD: The server uses https:// resource URIs only when the client can fetch the resource from the web on its own; otherwise it uses another or a custom scheme. (server/resources.mdx)
+	CoreResourceHttpsScheme ID = "CORE-RESOURCE-HTTPS-SCHEME"
+	// SHOULD: Internal errors while handling resources are reported with -32603. (server/resources.mdx)
+	CoreResourceInternalError ID = "CORE-RESOURCE-INTERNAL-ERROR"
+	// MAY: A resources/read result may hold several contents items (e.g. the files of a directory). (server/resources.mdx)
+	CoreResourceMultiContents ID = "CORE-RESOURCE-MULTI-CONTENTS"
 	// MUST NOT: A read of a non-existent resource never returns an empty contents array. (server/resources.mdx)
 	CoreResourceNotEmpty ID = "CORE-RESOURCE-NOT-EMPTY"
 	// MUST: A read of a resource that does not exist gets -32602. (server/resources.mdx)
 	CoreResourceNotFound ID = "CORE-RESOURCE-NOT-FOUND"
+	// SHOULD: Resource permissions are checked before operations. (server/resources.mdx)
+	CoreResourcePermissions ID = "CORE-RESOURCE-PERMISSIONS"
+	// MUST: Resource URIs with custom schemes conform to RFC 3986. (server/resources.mdx)
+	CoreResourceUriRfc3986 ID = "CORE-RESOURCE-URI-RFC3986"
+	// MUST: The server validates every resource URI it is asked to read. (server/resources.mdx)
+	CoreResourceValidateUri ID = "CORE-RESOURCE-VALIDATE-URI"
+	// MAY: file:// resources may carry an XDG MIME type such as inode/directory for non-regular files. (server/resources.mdx)
+	CoreResourceXdgMime ID = "CORE-RESOURCE-XDG-MIME"
+	// MUST: A server that supports resources declares the resources capability. (server/resources.mdx)
+	CoreResourcesCapability ID = "CORE-RESOURCES-CAPABILITY"
+	// MUST: resources/list is answered with the set of resources currently available to the requesting client. (server/resources.mdx)
+	CoreResourcesList ID = "CORE-RESOURCES-LIST"
+	// SHOULD: When the list of resources changes, the server sends notifications/resources/list_changed (delivered on subscriptions/listen streams that requested resourcesListChanged). (server/resources.mdx)
+	CoreResourcesListChanged ID = "CORE-RESOURCES-LIST-CHANGED"
+	// MAY: The resources list may be empty, may change over time, and may vary with the authorization presented on the request (e.g. granted scopes). (server/resources.mdx)
+	CoreResourcesListMayVary ID = "CORE-RESOURCES-LIST-MAY-VARY"
+	// MUST NOT: The resources/list set does not vary per connection or as a side effect of other requests on the connection. (server/resources.mdx)
+	CoreResourcesListStable ID = "CORE-RESOURCES-LIST-STABLE"
+	// SHOULD: The server respects capability negotiation (both its own declared capabilities and the client's). (server/prompts.mdx)
+	CoreRespectCapabilities ID = "CORE-RESPECT-CAPABILITIES"
 	// MUST: A response carries the id of the request it answers; an error response may omit it only when the request's id could not be read. (basic/index.mdx)
 	CoreResponseId ID = "CORE-RESPONSE-ID"
-	// MUST: Each result validates against its method's result definition in schema.json. (basic/index.mdx)
+	// MAY: A result may follow any JSON object structure (within its method's definition). (basic/index.mdx)
+	CoreResultAnyShape ID = "CORE-RESULT-ANY-SHAPE"
+	// MUST: A successful response includes a result member. (basic/index.mdx)
+	CoreResultField ID = "CORE-RESULT-FIELD"
+	// MUST: Each result validates against its method's result definition in schema.json, which the page declares the source of truth for all protocol messages. (basic/index.mdx)
 	CoreResultSchema ID = "CORE-RESULT-SCHEMA"
 	// MUST: Every result includes a resultType member. (basic/index.mdx)
 	CoreResultType ID = "CORE-RESULT-TYPE"
 	// MUST: resultType is "complete", "input_required", or a value of an extension the server advertises. (basic/index.mdx)
 	CoreResultTypeKnown ID = "CORE-RESULT-TYPE-KNOWN"
+	// MUST: The server supports JSON Schema 2020-12 and applies it to schemas without $schema (e.g. when validating tool arguments against inputSchema). (basic/index.mdx)
+	CoreSchema202012 ID = "CORE-SCHEMA-2020-12"
+	// SHOULD: Schema validation is bounded (maximum depth, subschema count or time budget) so that a malicious schema cannot deny service. (basic/index.mdx)
+	CoreSchemaBounds ID = "CORE-SCHEMA-BOUNDS"
+	// MAY: A schema the server publishes (inputSchema, outputSchema, requestedSchema) may name its dialect in $schema. (basic/index.mdx)
+	CoreSchemaDialectExplicit ID = "CORE-SCHEMA-DIALECT-EXPLICIT"
+	// MUST: A schema in a dialect the server does not support is handled gracefully, with an error saying the dialect is not supported. (basic/index.mdx)
+	CoreSchemaDialectUnsupported ID = "CORE-SCHEMA-DIALECT-UNSUPPORTED"
+	// SHOULD: The server documents which schema dialects it supports besides 2020-12. (basic/index.mdx)
+	CoreSchemaDialectsDoc ID = "CORE-SCHEMA-DIALECTS-DOC"
+	// SHOULD: With opt-in $ref fetching, the server enforces a host allowlist (or at least rejects loopback, link-local and private addresses), applies timeouts and size limits, and logs dereferenced URIs. (basic/index.mdx)
+	CoreSchemaRefFetchLimits ID = "CORE-SCHEMA-REF-FETCH-LIMITS"
+	// MUST NOT: The server does not automatically dereference a $ref that resolves to a network URI; any opt-in fetching is disabled by default. (basic/index.mdx)
+	CoreSchemaRefNetwork ID = "CORE-SCHEMA-REF-NETWORK"
+	// MAY: The server may offer an opt-in mode that fetches non-local $refs. (basic/index.mdx)
+	CoreSchemaRefOptIn ID = "CORE-SCHEMA-REF-OPT-IN"
+	// SHOULD: A schema that fails to validate because of an unresolved external $ref is rejected, not treated as permissive. (basic/index.mdx)
+	CoreSchemaRefUnresolved ID = "CORE-SCHEMA-REF-UNRESOLVED"
+	// SHOULD: The server's schemas use JSON Schema 2020-12 (no $schema, or the 2020-12 URI) (RECOMMENDED). (basic/index.mdx)
+	CoreSchemaUse202012 ID = "CORE-SCHEMA-USE-2020-12"
+	// MUST: Every schema the server publishes (inputSchema, outputSchema, requestedSchema) is valid under its declared or default dialect. (basic/index.mdx)
+	CoreSchemaValid ID = "CORE-SCHEMA-VALID"
+	// MUST: The server validates against a schema under its declared dialect, or 2020-12 when it declares none. (basic/index.mdx)
+	CoreSchemaValidateDialect ID = "CORE-SCHEMA-VALIDATE-DIALECT"
 	// SHOULD: Every result's _meta carries io.modelcontextprotocol/serverInfo. (basic/index.mdx)
 	CoreServerinfo ID = "CORE-SERVERINFO"
 	// MUST: Notifications on a request's response stream relate to that request. (basic/transports/streamable-http.mdx)
 	CoreStreamRelated ID = "CORE-STREAM-RELATED"
+	// MUST: The server supports the base protocol, versioning and the message patterns. (basic/index.mdx)
+	CoreSupportBase ID = "CORE-SUPPORT-BASE"
+	// MUST: The server implements proper access controls for tools. (server/tools.mdx)
+	CoreToolAccessControl ID = "CORE-TOOL-ACCESS-CONTROL"
+	// SHOULD: A server whose tool results embed resources implements (declares) the resources capability. (server/tools.mdx)
+	CoreToolEmbeddedCapability ID = "CORE-TOOL-EMBEDDED-CAPABILITY"
+	// MAY: A tool result may embed resources (type "resource") using a suitable URI scheme. (server/tools.mdx)
+	CoreToolEmbeddedResource ID = "CORE-TOOL-EMBEDDED-RESOURCE"
+	// MUST: Every tool's inputSchema is a valid JSON Schema object (not null). (server/tools.mdx)
+	CoreToolInputSchema ID = "CORE-TOOL-INPUT-SCHEMA"
+	// SHOULD: Tool names are treated as case-sensitive: a call with a differently-cased name does not reach the tool. (server/tools.mdx)
+	CoreToolNameCase ID = "CORE-TOOL-NAME-CASE"
+	// SHOULD: Tool names use only ASCII letters, digits, underscore, hyphen and dot. (server/tools.mdx)
+	CoreToolNameChars ID = "CORE-TOOL-NAME-CHARS"
+	// SHOULD: Tool names are 1 to 128 characters long. (server/tools.mdx)
+	CoreToolNameLength ID = "CORE-TOOL-NAME-LENGTH"
+	// SHOULD NOT: Tool names contain no spaces, commas or other special characters. (server/tools.mdx)
+	CoreToolNameSpecial ID = "CORE-TOOL-NAME-SPECIAL"
+	// SHOULD: Tool names are unique within the server (across all pages of tools/list). (server/tools.mdx)
+	CoreToolNameUnique ID = "CORE-TOOL-NAME-UNIQUE"
+	// MUST: The server rate-limits tool invocations. (server/tools.mdx)
+	CoreToolRateLimit ID = "CORE-TOOL-RATE-LIMIT"
+	// MAY: A tool result may contain resource_link items pointing to resources. (server/tools.mdx)
+	CoreToolResourceLink ID = "CORE-TOOL-RESOURCE-LINK"
+	// MUST: The server sanitizes tool outputs. (server/tools.mdx)
+	CoreToolSanitizeOutput ID = "CORE-TOOL-SANITIZE-OUTPUT"
+	// SHOULD: A tool result with structuredContent also returns the serialized JSON in a text content block. (server/tools.mdx)
+	CoreToolStructuredText ID = "CORE-TOOL-STRUCTURED-TEXT"
+	// MUST: The server validates all tool inputs. (server/tools.mdx)
+	CoreToolValidateInput ID = "CORE-TOOL-VALIDATE-INPUT"
+	// MUST: tools/list is answered with the set of tools currently available to the requesting client. (server/tools.mdx)
+	CoreToolsList ID = "CORE-TOOLS-LIST"
+	// SHOULD: When the tools list changes, the server sends notifications/tools/list_changed on subscriptions/listen streams opened with toolsListChanged: true. (server/tools.mdx)
+	CoreToolsListChanged ID = "CORE-TOOLS-LIST-CHANGED"
+	// MAY: The tools list may be empty, may change over time, and may vary with the authorization presented on the request (e.g. granted scopes). (server/tools.mdx)
+	CoreToolsListMayVary ID = "CORE-TOOLS-LIST-MAY-VARY"
 	// MUST: A request with a version the server does not implement gets UnsupportedProtocolVersionError (-32022) listing the supported versions. (basic/versioning.mdx)
 	CoreVersionUnsupported ID = "CORE-VERSION-UNSUPPORTED"
+	// MUST: A server serving file:// resources sanitizes file paths so that no URI reaches outside the served directories (no directory traversal). (server/resources.mdx)
+	FilesResourceTraversal ID = "FILES-RESOURCE-TRAVERSAL"
+	// SHOULD: The server implements proper authentication for all connections. (basic/transports/streamable-http.mdx)
+	HttpAuthentication ID = "HTTP-AUTHENTICATION"
+	// SHOULD: A server on an HTTP-based transport conforms to the MCP Authorization specification. (basic/index.mdx)
+	HttpAuthorizationSpec ID = "HTTP-AUTHORIZATION-SPEC"
+	// SHOULD: A server running locally binds only to localhost (127.0.0.1), not to all interfaces (0.0.0.0). (basic/transports/streamable-http.mdx)
+	HttpBindLocalhost ID = "HTTP-BIND-LOCALHOST"
 	// HARDENING: Oversized request bodies are refused (413) without exhausting the server. (basic/transports/streamable-http.mdx)
 	HttpBodyLimit ID = "HTTP-BODY-LIMIT"
+	// MUST NOT: After the response stream is closed, the server sends no further message for the cancelled request. (basic/transports/streamable-http.mdx)
+	HttpCancelSilence ID = "HTTP-CANCEL-SILENCE"
+	// SHOULD: After the response stream is closed, the server stops work on the cancelled request as soon as practical. (basic/transports/streamable-http.mdx)
+	HttpCancelStopWork ID = "HTTP-CANCEL-STOP-WORK"
+	// MUST: On HTTP, MissingRequiredClientCapabilityError (-32021) is sent with status 400 Bad Request. (basic/index.mdx)
+	HttpCapabilityStatus ID = "HTTP-CAPABILITY-STATUS"
+	// MUST: The server treats the client's closing of a request's SSE response stream (a disconnect) as cancellation of that request (also cancellation.mdx). (basic/transports/streamable-http.mdx)
+	HttpCloseCancels ID = "HTTP-CLOSE-CANCELS"
 	// MUST: A request is answered with Content-Type application/json or text/event-stream. (basic/transports/streamable-http.mdx)
 	HttpContentType ID = "HTTP-CONTENT-TYPE"
 	// HARDENING: A CORS preflight is not answered with a wildcard Access-Control-Allow-Origin. (basic/transports/streamable-http.mdx)
 	HttpCors ID = "HTTP-CORS"
+	// MUST: The server provides a single HTTP endpoint path (the MCP endpoint) that supports POST. (basic/transports/streamable-http.mdx)
+	HttpEndpointPost ID = "HTTP-ENDPOINT-POST"
 	// SHOULD: A server that serves only this revision answers GET and DELETE with 405. (basic/transports/streamable-http.mdx)
 	HttpGetDelete405 ID = "HTTP-GET-DELETE-405"
 	// MUST: Base64 sentinel values of Mcp-Name and Mcp-Param-* are decoded before comparison. (basic/transports/streamable-http.mdx)
 	HttpHeaderBase64 ID = "HTTP-HEADER-BASE64"
-	// MUST: A header value with invalid characters is rejected. (basic/transports/streamable-http.mdx)
+	// MUST: A request whose mirrored header (MCP-Protocol-Version, Mcp-Method, Mcp-Name, or a recognized Mcp-Param-{Name}) contains invalid characters is rejected with 400 Bad Request and -32020. (basic/transports/streamable-http.mdx)
 	HttpHeaderInvalid ID = "HTTP-HEADER-INVALID"
 	// MUST: A request whose Mcp-Method or Mcp-Name differs from the body gets 400 and -32020. (basic/transports/streamable-http.mdx)
 	HttpHeaderMismatch ID = "HTTP-HEADER-MISMATCH"
-	// MUST: Header names are compared case-insensitively; values case-sensitively. (basic/transports/streamable-http.mdx)
+	// MUST: Header names are compared case-insensitively (values, which the page calls case-sensitive, are compared exactly). (basic/transports/streamable-http.mdx)
 	HttpHeaderNameCase ID = "HTTP-HEADER-NAME-CASE"
-	// MUST: A request missing Mcp-Method, or Mcp-Name where it applies, gets 400 and -32020. (basic/transports/streamable-http.mdx)
+	// MUST: A request missing Mcp-Method, or Mcp-Name on tools/call, resources/read and prompts/get, gets 400 Bad Request and -32020. (basic/transports/streamable-http.mdx)
 	HttpHeaderRequired ID = "HTTP-HEADER-REQUIRED"
 	// HARDENING: A local server rejects requests whose Host header names a foreign host (DNS rebinding). (basic/transports/streamable-http.mdx)
 	HttpHost ID = "HTTP-HOST"
+	// SHOULD: A Last-Event-ID request header is ignored: streams are not resumed. (basic/transports/streamable-http.mdx)
+	HttpLastEventId ID = "HTTP-LAST-EVENT-ID"
+	// SHOULD NOT: New implementations do not adopt the deprecated HTTP+SSE transport of 2024-11-05. (basic/transports/streamable-http.mdx)
+	HttpLegacySseAdopt ID = "HTTP-LEGACY-SSE-ADOPT"
+	// SHOULD: Existing implementations of the HTTP+SSE transport migrate to Streamable HTTP. (basic/transports/streamable-http.mdx)
+	HttpLegacySseMigrate ID = "HTTP-LEGACY-SSE-MIGRATE"
 	// MUST: On HTTP, a request missing a required _meta field gets status 400. (basic/index.mdx)
 	HttpMetaStatus ID = "HTTP-META-STATUS"
 	// MUST: A request for a method the server does not implement gets 404 and -32601. (basic/transports/streamable-http.mdx)
 	HttpMethodNotFound ID = "HTTP-METHOD-NOT-FOUND"
 	// MUST: An accepted notification gets 202 with no body; a refused one an HTTP error status. (basic/transports/streamable-http.mdx)
 	HttpNotification202 ID = "HTTP-NOTIFICATION-202"
-	// MUST: A request with a present and invalid Origin header gets HTTP 403. (basic/transports/streamable-http.mdx)
+	// MAY: The body of the error status for a refused notification may be a JSON-RPC error response without an id. (basic/transports/streamable-http.mdx)
+	HttpNotificationErrorBody ID = "HTTP-NOTIFICATION-ERROR-BODY"
+	// MUST: The server validates Origin on every incoming request; a request whose Origin header is present and invalid gets HTTP 403 Forbidden. (basic/transports/streamable-http.mdx)
 	HttpOrigin ID = "HTTP-ORIGIN"
+	// MAY: The body of the 403 for an invalid Origin may be a JSON-RPC error response without an id. (basic/transports/streamable-http.mdx)
+	HttpOriginErrorBody ID = "HTTP-ORIGIN-ERROR-BODY"
 	// MUST NOT: No Mcp-Param-* header is expected when the argument is null or absent. (basic/transports/streamable-http.mdx)
 	HttpParamAbsent ID = "HTTP-PARAM-ABSENT"
 	// MUST: An Mcp-Param-* header whose (decoded) value differs from the body gets 400 and -32020. (basic/transports/streamable-http.mdx)
 	HttpParamMismatch ID = "HTTP-PARAM-MISMATCH"
-	// MUST: A request that omits an Mcp-Param-* header whose value is in the body is rejected. (basic/transports/streamable-http.mdx)
+	// MUST: A tools/call that omits a designated Mcp-Param-{Name} header while the value is present in the arguments is rejected (400 Bad Request, -32020). (basic/transports/streamable-http.mdx)
 	HttpParamMissing ID = "HTTP-PARAM-MISSING"
 	// SHOULD: Integer header values are compared with the body numerically. (basic/transports/streamable-http.mdx)
 	HttpParamNumeric ID = "HTTP-PARAM-NUMERIC"
@@ -138,32 +456,62 @@ const (
 	HttpSessionId ID = "HTTP-SESSION-ID"
 	// SHOULD: An SSE response carries X-Accel-Buffering: no. (basic/transports/streamable-http.mdx)
 	HttpSseNoBuffering ID = "HTTP-SSE-NO-BUFFERING"
+	// MUST NOT: The server sends no JSON-RPC request on an SSE response stream; client input is asked for through InputRequiredResult. (basic/transports/streamable-http.mdx)
+	HttpSseNoRequests ID = "HTTP-SSE-NO-REQUESTS"
+	// MAY: On an SSE response stream the server may send JSON-RPC notifications (e.g. progress, message) before the final response. (basic/transports/streamable-http.mdx)
+	HttpSseNotify ID = "HTTP-SSE-NOTIFY"
 	// SHOULD: The final response terminates the SSE stream. (basic/transports/streamable-http.mdx)
 	HttpSseTerminate ID = "HTTP-SSE-TERMINATE"
-	// MUST: A request without MCP-Protocol-Version is rejected, unless the server supports pre-2025-06-18 clients and reads it as 2025-03-26. (basic/transports/streamable-http.mdx)
+	// MAY: A server that supports clients older than 2025-06-18 may treat a request without MCP-Protocol-Version as protocol version 2025-03-26. (basic/transports/streamable-http.mdx)
+	HttpVersionHeaderDefault ID = "HTTP-VERSION-HEADER-DEFAULT"
+	// MUST: A request without an MCP-Protocol-Version header is rejected per Server Validation (400 Bad Request, HeaderMismatch -32020). (basic/transports/streamable-http.mdx)
 	HttpVersionHeaderMissing ID = "HTTP-VERSION-HEADER-MISSING"
 	// MUST: An MCP-Protocol-Version header that differs from the body's protocolVersion gets 400 and HeaderMismatch (-32020). (basic/transports/streamable-http.mdx)
 	HttpVersionMismatch ID = "HTTP-VERSION-MISMATCH"
-	// MUST: A request for a version the server does not implement gets 400 and UnsupportedProtocolVersionError. (basic/transports/streamable-http.mdx)
+	// MUST: A request for a protocol version the server does not implement gets 400 Bad Request and UnsupportedProtocolVersionError (-32022) listing the supported versions. (basic/transports/streamable-http.mdx)
 	HttpVersionUnsupported ID = "HTTP-VERSION-UNSUPPORTED"
-	// MUST: x-mcp-header values are non-empty tokens, unique case-insensitively, on statically reachable primitive (integer, string, boolean) properties. (server/tools.mdx)
+	// MUST: Every x-mcp-header value is non-empty, matches the RFC 9110 field-name token syntax (1*tchar) and contains no control characters (CR, LF). (server/tools.mdx)
 	HttpXMcpHeader ID = "HTTP-X-MCP-HEADER"
+	// MUST: Values of an integer parameter annotated with x-mcp-header lie within the IEEE 754 safe range (-(2^53-1) to 2^53-1). (server/tools.mdx)
+	HttpXMcpHeaderIntRange ID = "HTTP-X-MCP-HEADER-INT-RANGE"
+	// MAY: The server may designate tool parameters, with x-mcp-header in their inputSchema, to be mirrored into Mcp-Param-{name} headers. (basic/transports/streamable-http.mdx)
+	HttpXMcpHeaderMay ID = "HTTP-X-MCP-HEADER-MAY"
+	// MUST: x-mcp-header appears only on properties reachable from the inputSchema root through properties keys alone (never through items or other array keywords, oneOf/anyOf/allOf/not, if/then/else, or $ref). (basic/transports/streamable-http.mdx)
+	HttpXMcpHeaderReachable ID = "HTTP-X-MCP-HEADER-REACHABLE"
+	// SHOULD NOT: Sensitive parameters (passwords, API keys, tokens, PII) are not marked with x-mcp-header. (server/tools.mdx)
+	HttpXMcpHeaderSensitive ID = "HTTP-X-MCP-HEADER-SENSITIVE"
+	// MUST: x-mcp-header is applied only to parameters of primitive type integer, string or boolean (not number). (server/tools.mdx)
+	HttpXMcpHeaderType ID = "HTTP-X-MCP-HEADER-TYPE"
+	// MUST: x-mcp-header values are unique, compared case-insensitively, among all x-mcp-header values of one inputSchema. (server/tools.mdx)
+	HttpXMcpHeaderUnique ID = "HTTP-X-MCP-HEADER-UNIQUE"
 	// SHOULD: requestState carries a short expiry and is rejected after it. (basic/patterns/mrtr.mdx)
 	StateBindExpiry ID = "STATE-BIND-EXPIRY"
 	// SHOULD: requestState binds the authenticated principal and is rejected for another. (basic/patterns/mrtr.mdx)
 	StateBindPrincipal ID = "STATE-BIND-PRINCIPAL"
-	// SHOULD: requestState identifies the originating request (method and a digest of salient parameters) and is rejected on another request. (basic/patterns/mrtr.mdx)
+	// SHOULD: The integrity-protected requestState identifies the originating request (e.g. method and a digest of its salient parameters), and state presented on a request that does not match is rejected. (basic/patterns/mrtr.mdx)
 	StateBindRequest ID = "STATE-BIND-REQUEST"
 	// MUST: State spanning requests is referenced by an explicit identifier the client passes on each request. (basic/index.mdx)
 	StateExplicitHandle ID = "STATE-EXPLICIT-HANDLE"
 	// MUST: requestState that influences authorization, resource access or business logic is integrity-protected and rejected when it fails verification. (basic/patterns/mrtr.mdx)
 	StateIntegrity ID = "STATE-INTEGRITY"
+	// MAY: Integrity protection of requestState may be omitted only when tampering can cause nothing worse than request failure. (basic/patterns/mrtr.mdx)
+	StateIntegrityOptional ID = "STATE-INTEGRITY-OPTIONAL"
 	// MUST: State that must be consumed at most once is enforced server-side. (basic/patterns/mrtr.mdx)
 	StateSingleUse ID = "STATE-SINGLE-USE"
+	// MUST: The server treats the requestState of a request as attacker-controlled input. (basic/patterns/mrtr.mdx)
+	StateUntrusted ID = "STATE-UNTRUSTED"
 	// SHOULD: The server exits promptly when its standard input is closed. (basic/transports/stdio.mdx)
 	StdioExitOnEof ID = "STDIO-EXIT-ON-EOF"
 	// MUST NOT: Messages contain no embedded newlines: one message per line. (basic/transports/stdio.mdx)
 	StdioNewlines ID = "STDIO-NEWLINES"
+	// SHOULD NOT: A stdio server does not follow the Authorization specification; it retrieves credentials from the environment. (basic/index.mdx)
+	StdioNoOauth ID = "STDIO-NO-OAUTH"
+	// MUST NOT: The server writes no JSON-RPC request to stdout; client input is asked for through InputRequiredResult. (basic/transports/stdio.mdx)
+	StdioNoRequests ID = "STDIO-NO-REQUESTS"
+	// MAY: The server may initiate shutdown by closing its output stream to the client and exiting. (basic/transports/stdio.mdx)
+	StdioServerShutdown ID = "STDIO-SERVER-SHUTDOWN"
+	// MAY: The server may write UTF-8 strings to stderr for any logging purpose. (basic/transports/stdio.mdx)
+	StdioStderr ID = "STDIO-STDERR"
 	// MUST NOT: Nothing but valid MCP messages is written to stdout. (basic/transports/stdio.mdx)
 	StdioStdout ID = "STDIO-STDOUT"
 )

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
-	"net/textproto"
 	"sort"
 	"strconv"
 	"strings"
@@ -67,7 +66,8 @@ func (t *Trace) Set(key, value string) {
 //
 // On stdio the files are N.stdin (one line) and N.stdout (the lines the
 // server wrote for it). An optional N.meta holds "conn", "instance", "at"
-// (a Go duration) and "outcome" lines. Files of one exchange share the
+// (a Go duration), "outcome", "cancel-at" (a duration after at) and
+// "line-at" (comma-separated durations) lines. Files of one exchange share the
 // number N; exchanges are ordered by N. The newline that txtar adds at the
 // end of each file is not part of a body.
 func Parse(data []byte) (*Trace, error) {
@@ -152,6 +152,9 @@ func splitHead(b []byte) (first string, h http.Header, body []byte, err error) {
 	if !found {
 		head, body = b, nil
 	}
+	// Header names are kept as written, not canonicalized: the case a
+	// client used is part of what some checks send (lower-case names must
+	// be accepted). Look them up with wire.HeaderValues.
 	lines := strings.Split(string(head), "\n")
 	first = strings.TrimSpace(lines[0])
 	h = http.Header{}
@@ -174,7 +177,7 @@ func parseRequest(ex *wire.Exchange, b []byte) error {
 	if !ok {
 		return fmt.Errorf("request line %q: want METHOD PATH HTTP/1.1", first)
 	}
-	ex.HTTPMethod, ex.Header, ex.Body = method, canonical(h), body
+	ex.HTTPMethod, ex.Header, ex.Body = method, h, body
 	return nil
 }
 
@@ -191,18 +194,8 @@ func parseResponse(ex *wire.Exchange, b []byte) error {
 	if err != nil {
 		return fmt.Errorf("status line %q: %w", first, err)
 	}
-	ex.Status, ex.RespHeader, ex.RespBody = code, canonical(h), body
+	ex.Status, ex.RespHeader, ex.RespBody = code, h, body
 	return nil
-}
-
-// canonical returns h with canonical keys. Header names are
-// case-insensitive, so a trace records them in canonical form.
-func canonical(h http.Header) http.Header {
-	out := http.Header{}
-	for k, vs := range h {
-		out[textproto.CanonicalMIMEHeaderKey(k)] = append(out[textproto.CanonicalMIMEHeaderKey(k)], vs...)
-	}
-	return out
 }
 
 func parseMeta(ex *wire.Exchange, b []byte) error {
@@ -225,6 +218,17 @@ func parseMeta(ex *wire.Exchange, b []byte) error {
 			ex.At, err = time.ParseDuration(v)
 		case "outcome":
 			ex.Outcome, err = wire.ParseOutcome(v)
+		case "cancel-at":
+			ex.CancelAt, err = time.ParseDuration(v)
+		case "line-at":
+			ex.LineAt = nil
+			for _, f := range strings.Split(v, ",") {
+				var d time.Duration
+				if d, err = time.ParseDuration(strings.TrimSpace(f)); err != nil {
+					break
+				}
+				ex.LineAt = append(ex.LineAt, d)
+			}
 		default:
 			err = fmt.Errorf("unknown meta key %q", k)
 		}
@@ -304,9 +308,7 @@ func formatResponse(ex *wire.Exchange) []byte {
 	if len(ex.RespBody) > 0 {
 		b.WriteByte('\n')
 		b.Write(ex.RespBody)
-		if ex.RespBody[len(ex.RespBody)-1] != '\n' {
-			b.WriteByte('\n')
-		}
+		b.WriteByte('\n')
 	}
 	return b.Bytes()
 }
@@ -324,6 +326,16 @@ func formatMeta(ex *wire.Exchange) []byte {
 	}
 	if ex.Outcome != wire.Complete {
 		fmt.Fprintf(&b, "outcome: %s\n", ex.Outcome)
+	}
+	if ex.CancelAt != 0 {
+		fmt.Fprintf(&b, "cancel-at: %s\n", ex.CancelAt)
+	}
+	if len(ex.LineAt) > 0 {
+		at := make([]string, len(ex.LineAt))
+		for i, d := range ex.LineAt {
+			at[i] = d.String()
+		}
+		fmt.Fprintf(&b, "line-at: %s\n", strings.Join(at, ","))
 	}
 	return b.Bytes()
 }
