@@ -87,7 +87,13 @@ type Exchange struct {
 	RespHeader http.Header // HTTP only
 	RespBody   []byte      // HTTP only: the body as received (bounded)
 	Lines      [][]byte    // stdio only: the lines the server wrote for this request
-	Outcome    Outcome
+	// LineAt gives, for each of Lines, when it arrived, as an offset from
+	// At; empty when unknown.
+	LineAt  []time.Duration
+	Outcome Outcome
+	// CancelAt is when the client cancelled the request (closed the stream
+	// or sent notifications/cancelled), as an offset from At; 0 if it did not.
+	CancelAt time.Duration
 
 	// Decoded by Decode.
 	Sent      Message // Body as a message; nil if it is not one
@@ -97,9 +103,16 @@ type Exchange struct {
 	Replies   []Reply
 	// BodyErr reports an HTTP body that could not be split into messages
 	// (neither JSON nor SSE, or malformed SSE).
-	BodyErr error
-	decoded bool
+	BodyErr  error
+	decoded  bool
+	prepared bool
 }
+
+// Prepared reports whether MarkPrepared was called (see model.Prepare).
+func (ex *Exchange) Prepared() bool { return ex.prepared }
+
+// MarkPrepared records that the exchange was decoded and validated.
+func (ex *Exchange) MarkPrepared() { ex.prepared = true }
 
 // Reply is one message the server sent in an exchange.
 type Reply struct {
@@ -120,10 +133,11 @@ type Reply struct {
 // ContentType returns the media type of the response, lowercased, without
 // parameters.
 func (ex *Exchange) ContentType() string {
-	if ex.RespHeader == nil {
+	v, ok := HeaderValue(ex.RespHeader, "Content-Type")
+	if !ok {
 		return ""
 	}
-	mt, _, err := mime.ParseMediaType(ex.RespHeader.Get("Content-Type"))
+	mt, _, err := mime.ParseMediaType(v)
 	if err != nil {
 		return ""
 	}

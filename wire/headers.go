@@ -148,3 +148,29 @@ func ParamHeaderValue(v any) (s string, ok bool) {
 	}
 	return "", false
 }
+
+// HeaderValues returns the values of the header named name in h, matching
+// the name case-insensitively (h may hold names as a client wrote them,
+// not canonicalized).
+func HeaderValues(h map[string][]string, name string) []string {
+	if vs, ok := h[name]; ok {
+		return vs
+	}
+	var out []string
+	for k, vs := range h {
+		if strings.EqualFold(k, name) {
+			out = append(out, vs...)
+		}
+	}
+	return out
+}
+
+// HeaderValue returns the first value of the header named name
+// (case-insensitive), and whether it is present.
+func HeaderValue(h map[string][]string, name string) (string, bool) {
+	vs := HeaderValues(h, name)
+	if len(vs) == 0 {
+		return "", false
+	}
+	return vs[0], true
+}
