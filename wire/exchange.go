@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -106,6 +107,11 @@ type Exchange struct {
 	BodyErr  error
 	decoded  bool
 	prepared bool
+	// Filled by Decode: the response's media type and a lower-cased index
+	// of the request headers.
+	contentType string
+	reqHeader   map[string][]string
+	respHeader  map[string][]string
 }
 
 // Prepared reports whether MarkPrepared was called (see model.Prepare).
@@ -133,7 +139,53 @@ type Reply struct {
 // ContentType returns the media type of the response, lowercased, without
 // parameters.
 func (ex *Exchange) ContentType() string {
-	v, ok := HeaderValue(ex.RespHeader, "Content-Type")
+	if ex.decoded {
+		return ex.contentType
+	}
+	return mediaType(ex.RespHeader)
+}
+
+// RequestHeader returns the first value of the request header whose name
+// equals name case-insensitively. name must be lower case; after Decode the
+// lookup is a map access.
+func (ex *Exchange) RequestHeader(name string) (string, bool) {
+	if !ex.decoded {
+		return HeaderValue(ex.Header, name)
+	}
+	vs := ex.reqHeader[name]
+	if len(vs) == 0 {
+		return "", false
+	}
+	return vs[0], true
+}
+
+// ResponseHeader is RequestHeader for the response headers.
+func (ex *Exchange) ResponseHeader(name string) (string, bool) {
+	if !ex.decoded {
+		return HeaderValue(ex.RespHeader, name)
+	}
+	vs := ex.respHeader[name]
+	if len(vs) == 0 {
+		return "", false
+	}
+	return vs[0], true
+}
+
+// lowerIndex maps lower-cased header names to their values.
+func lowerIndex(h http.Header) map[string][]string {
+	if len(h) == 0 {
+		return nil
+	}
+	out := make(map[string][]string, len(h))
+	for k, vs := range h {
+		lk := strings.ToLower(k)
+		out[lk] = append(out[lk], vs...)
+	}
+	return out
+}
+
+func mediaType(h http.Header) string {
+	v, ok := HeaderValue(h, "Content-Type")
 	if !ok {
 		return ""
 	}
@@ -160,6 +212,9 @@ func (ex *Exchange) Decode() {
 		return
 	}
 	ex.decoded = true
+	ex.contentType = mediaType(ex.RespHeader)
+	ex.reqHeader = lowerIndex(ex.Header)
+	ex.respHeader = lowerIndex(ex.RespHeader)
 	ex.Sent, ex.SentErr = DecodeMessage(ex.Body)
 	method := ""
 	if ex.Sent != nil {

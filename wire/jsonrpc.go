@@ -97,7 +97,8 @@ type Error struct {
 	Code    int64  `json:"code"`
 	Message string `json:"message"`
 	// Data is optional and free-form.
-	Data Value `json:"data,omitzero"`
+	Data  Value  `json:"data,omitzero"`
+	Extra Object `json:",embed"`
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("json-rpc error %d: %s", e.Code, e.Message) }
@@ -111,7 +112,7 @@ type Message interface {
 // JSONRPCRequest is a request: it has an id and a method.
 type JSONRPCRequest struct {
 	JSONRPC string    `json:"jsonrpc"`
-	ID      RequestID `json:"id"`
+	ID      RequestID `json:"id,omitzero"`
 	Method  string    `json:"method"`
 	// Params is kept raw; DecodeParams decodes it by the method table.
 	Params Value `json:"params,omitzero"`
@@ -129,7 +130,7 @@ type JSONRPCNotification struct {
 // JSONRPCResultResponse is a successful response.
 type JSONRPCResultResponse struct {
 	JSONRPC string    `json:"jsonrpc"`
-	ID      RequestID `json:"id"`
+	ID      RequestID `json:"id,omitzero"`
 	Result  Value     `json:"result"`
 	Extra   Value     `json:",embed"`
 }
@@ -163,8 +164,9 @@ type envelope struct {
 // DecodeMessage decodes one JSON-RPC message strictly and classifies it.
 // It rejects: anything but a JSON object; a missing or wrong "jsonrpc";
 // a message that is none or more than one of the four shapes; a null id on
-// a request; params that are not an object; members of the wrong type.
-// Unknown top-level members are kept in the message's Extra (the schema
+// a request; params that are not an object; members of the wrong type; an
+// unknown member whose name differs from a defined one only in case
+// (ErrNameCase). Unknown top-level members are kept in the message's Extra (the schema
 // leaves the envelope open).
 func DecodeMessage(data []byte) (Message, error) {
 	data = bytes.TrimSpace(data)
@@ -174,14 +176,20 @@ func DecodeMessage(data []byte) (Message, error) {
 	if d := Depth(data); d > MaxDepth {
 		return nil, fmt.Errorf("%w: depth %d, limit %d", ErrTooDeep, d, MaxDepth)
 	}
+	return decodeMessage(data, decodeOpts)
+}
+
+// decodeMessage is DecodeMessage after the cheap checks, with the options
+// given (the strict policy, or the options of a decoder in progress).
+func decodeMessage(data []byte, opts json.Options) (Message, error) {
 	var env envelope
-	if err := json.Unmarshal(data, &env, decodeOpts); err != nil {
+	if err := json.Unmarshal(data, &env, opts); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNotMessage, err)
 	}
 	var id RequestID // zero for an absent or null id
 	hasID := env.ID != nil
 	if hasID && env.ID.Kind() != 'n' {
-		if err := json.Unmarshal(env.ID, &id, decodeOpts); err != nil {
+		if err := json.Unmarshal(env.ID, &id, opts); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrNotMessage, err)
 		}
 	}
@@ -191,15 +199,17 @@ func DecodeMessage(data []byte) (Message, error) {
 	if len(env.Params) > 0 && env.Params.Kind() != '{' {
 		return nil, fmt.Errorf("%w: params must be an object", ErrNotMessage)
 	}
+	var m Message
 	switch {
 	case env.Method != nil && env.Result == nil && env.Error == nil:
 		if !hasID {
-			return &JSONRPCNotification{JSONRPC: JSONRPCVersion, Method: *env.Method, Params: env.Params, Extra: env.Unknown}, nil
+			m = &JSONRPCNotification{JSONRPC: JSONRPCVersion, Method: *env.Method, Params: env.Params, Extra: env.Unknown}
+			break
 		}
 		if id.IsZero() {
 			return nil, fmt.Errorf("%w: request id is null", ErrNotMessage)
 		}
-		return &JSONRPCRequest{JSONRPC: JSONRPCVersion, ID: id, Method: *env.Method, Params: env.Params, Extra: env.Unknown}, nil
+		m = &JSONRPCRequest{JSONRPC: JSONRPCVersion, ID: id, Method: *env.Method, Params: env.Params, Extra: env.Unknown}
 	case env.Method == nil && env.Params == nil && env.Result != nil && env.Error == nil:
 		if !hasID || id.IsZero() {
 			return nil, fmt.Errorf("%w: result response without an id", ErrNotMessage)
@@ -207,15 +217,20 @@ func DecodeMessage(data []byte) (Message, error) {
 		if env.Result.Kind() != '{' {
 			return nil, fmt.Errorf("%w: result must be an object", ErrNotMessage)
 		}
-		return &JSONRPCResultResponse{JSONRPC: JSONRPCVersion, ID: id, Result: env.Result, Extra: env.Unknown}, nil
+		m = &JSONRPCResultResponse{JSONRPC: JSONRPCVersion, ID: id, Result: env.Result, Extra: env.Unknown}
 	case env.Method == nil && env.Params == nil && env.Result == nil && env.Error != nil:
 		r := &JSONRPCErrorResponse{JSONRPC: JSONRPCVersion, Error: *env.Error, Extra: env.Unknown}
 		if hasID {
 			r.ID = id
 		}
-		return r, nil
+		m = r
+	default:
+		return nil, fmt.Errorf("%w: not a request, notification, result or error", ErrNotMessage)
 	}
-	return nil, fmt.Errorf("%w: not a request, notification, result or error", ErrNotMessage)
+	if err := checkNames(&env); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrNotMessage, err)
+	}
+	return m, nil
 }
 
 // ErrNotMessage reports input that is not a JSON-RPC 2.0 message.

@@ -40,40 +40,67 @@ type MethodInfo struct {
 	Capability string
 
 	// NewParams returns a new value of the params type (e.g.
-	// *CallToolRequestParams); nil for methods without typed params.
+	// *CallToolRequestParams; *ElicitRequestParams, a pointer to the
+	// union, for elicitation/create); nil for methods without typed params.
 	NewParams func() any
 	// NewResult returns a new value of the complete result type (e.g.
-	// *CallToolResult); nil for notifications and embedded requests.
+	// *CallToolResult); for an embedded request, of the client's answer
+	// (e.g. *ElicitResult); nil for notifications.
 	NewResult func() any
 }
 
 // Methods is the method table of revision 2026-07-28.
 var Methods = []MethodInfo{
-	{Method: "server/discover", RequestDef: "DiscoverRequest", ResultDef: "DiscoverResultResponse", Cacheable: true},
-	{Method: "tools/list", RequestDef: "ListToolsRequest", ResultDef: "ListToolsResultResponse", Cacheable: true, Paginated: true, ListKey: "tools", Capability: "tools"},
-	{Method: "tools/call", RequestDef: "CallToolRequest", ResultDef: "CallToolResultResponse", NameParam: "name", InputRequired: true, Capability: "tools"},
-	{Method: "prompts/list", RequestDef: "ListPromptsRequest", ResultDef: "ListPromptsResultResponse", Cacheable: true, Paginated: true, ListKey: "prompts", Capability: "prompts"},
-	{Method: "prompts/get", RequestDef: "GetPromptRequest", ResultDef: "GetPromptResultResponse", NameParam: "name", InputRequired: true, Capability: "prompts"},
-	{Method: "resources/list", RequestDef: "ListResourcesRequest", ResultDef: "ListResourcesResultResponse", Cacheable: true, Paginated: true, ListKey: "resources", Capability: "resources"},
-	{Method: "resources/templates/list", RequestDef: "ListResourceTemplatesRequest", ResultDef: "ListResourceTemplatesResultResponse", Cacheable: true, Paginated: true, ListKey: "resourceTemplates", Capability: "resources"},
-	{Method: "resources/read", RequestDef: "ReadResourceRequest", ResultDef: "ReadResourceResultResponse", NameParam: "uri", InputRequired: true, Cacheable: true, Capability: "resources"},
-	{Method: "completion/complete", RequestDef: "CompleteRequest", ResultDef: "CompleteResultResponse", Capability: "completions"},
-	{Method: "subscriptions/listen", RequestDef: "SubscriptionsListenRequest", ResultDef: "SubscriptionsListenResultResponse"},
-	{Method: "notifications/cancelled", Notification: true, RequestDef: "CancelledNotification"},
+	{Method: "server/discover", RequestDef: "DiscoverRequest", ResultDef: "DiscoverResultResponse", Cacheable: true,
+		NewParams: newOf[RequestParams], NewResult: newOf[DiscoverResult]},
+	{Method: "tools/list", RequestDef: "ListToolsRequest", ResultDef: "ListToolsResultResponse", Cacheable: true, Paginated: true, ListKey: "tools", Capability: "tools",
+		NewParams: newOf[PaginatedRequestParams], NewResult: newOf[ListToolsResult]},
+	{Method: "tools/call", RequestDef: "CallToolRequest", ResultDef: "CallToolResultResponse", NameParam: "name", InputRequired: true, Capability: "tools",
+		NewParams: newOf[CallToolRequestParams], NewResult: newOf[CallToolResult]},
+	{Method: "prompts/list", RequestDef: "ListPromptsRequest", ResultDef: "ListPromptsResultResponse", Cacheable: true, Paginated: true, ListKey: "prompts", Capability: "prompts",
+		NewParams: newOf[PaginatedRequestParams], NewResult: newOf[ListPromptsResult]},
+	{Method: "prompts/get", RequestDef: "GetPromptRequest", ResultDef: "GetPromptResultResponse", NameParam: "name", InputRequired: true, Capability: "prompts",
+		NewParams: newOf[GetPromptRequestParams], NewResult: newOf[GetPromptResult]},
+	{Method: "resources/list", RequestDef: "ListResourcesRequest", ResultDef: "ListResourcesResultResponse", Cacheable: true, Paginated: true, ListKey: "resources", Capability: "resources",
+		NewParams: newOf[PaginatedRequestParams], NewResult: newOf[ListResourcesResult]},
+	{Method: "resources/templates/list", RequestDef: "ListResourceTemplatesRequest", ResultDef: "ListResourceTemplatesResultResponse", Cacheable: true, Paginated: true, ListKey: "resourceTemplates", Capability: "resources",
+		NewParams: newOf[PaginatedRequestParams], NewResult: newOf[ListResourceTemplatesResult]},
+	{Method: "resources/read", RequestDef: "ReadResourceRequest", ResultDef: "ReadResourceResultResponse", NameParam: "uri", InputRequired: true, Cacheable: true, Capability: "resources",
+		NewParams: newOf[ReadResourceRequestParams], NewResult: newOf[ReadResourceResult]},
+	{Method: "completion/complete", RequestDef: "CompleteRequest", ResultDef: "CompleteResultResponse", Capability: "completions",
+		NewParams: newOf[CompleteRequestParams], NewResult: newOf[CompleteResult]},
+	{Method: "subscriptions/listen", RequestDef: "SubscriptionsListenRequest", ResultDef: "SubscriptionsListenResultResponse",
+		NewParams: newOf[SubscriptionsListenRequestParams], NewResult: newOf[SubscriptionsListenResult]},
+	{Method: "notifications/cancelled", Notification: true, RequestDef: "CancelledNotification",
+		NewParams: newOf[CancelledNotificationParams]},
 
-	{Method: "notifications/progress", Direction: ServerToClient, Notification: true, RequestDef: "ProgressNotification"},
-	{Method: "notifications/message", Direction: ServerToClient, Notification: true, RequestDef: "LoggingMessageNotification"},
-	{Method: "notifications/subscriptions/acknowledged", Direction: ServerToClient, Notification: true, RequestDef: "SubscriptionsAcknowledgedNotification"},
-	{Method: "notifications/tools/list_changed", Direction: ServerToClient, Notification: true, RequestDef: "ToolListChangedNotification"},
-	{Method: "notifications/prompts/list_changed", Direction: ServerToClient, Notification: true, RequestDef: "PromptListChangedNotification"},
-	{Method: "notifications/resources/list_changed", Direction: ServerToClient, Notification: true, RequestDef: "ResourceListChangedNotification"},
-	{Method: "notifications/resources/updated", Direction: ServerToClient, Notification: true, RequestDef: "ResourceUpdatedNotification"},
-	{Method: "notifications/cancelled", Direction: ServerToClient, Notification: true, RequestDef: "CancelledNotification"},
+	{Method: "notifications/progress", Direction: ServerToClient, Notification: true, RequestDef: "ProgressNotification",
+		NewParams: newOf[ProgressNotificationParams]},
+	{Method: "notifications/message", Direction: ServerToClient, Notification: true, RequestDef: "LoggingMessageNotification",
+		NewParams: newOf[LoggingMessageNotificationParams]},
+	{Method: "notifications/subscriptions/acknowledged", Direction: ServerToClient, Notification: true, RequestDef: "SubscriptionsAcknowledgedNotification",
+		NewParams: newOf[SubscriptionsAcknowledgedNotificationParams]},
+	{Method: "notifications/tools/list_changed", Direction: ServerToClient, Notification: true, RequestDef: "ToolListChangedNotification",
+		NewParams: newOf[NotificationParams]},
+	{Method: "notifications/prompts/list_changed", Direction: ServerToClient, Notification: true, RequestDef: "PromptListChangedNotification",
+		NewParams: newOf[NotificationParams]},
+	{Method: "notifications/resources/list_changed", Direction: ServerToClient, Notification: true, RequestDef: "ResourceListChangedNotification",
+		NewParams: newOf[NotificationParams]},
+	{Method: "notifications/resources/updated", Direction: ServerToClient, Notification: true, RequestDef: "ResourceUpdatedNotification",
+		NewParams: newOf[ResourceUpdatedNotificationParams]},
+	{Method: "notifications/cancelled", Direction: ServerToClient, Notification: true, RequestDef: "CancelledNotification",
+		NewParams: newOf[CancelledNotificationParams]},
 
-	{Method: "elicitation/create", Direction: Embedded, RequestDef: "ElicitRequest"},
-	{Method: "sampling/createMessage", Direction: Embedded, RequestDef: "CreateMessageRequest"},
-	{Method: "roots/list", Direction: Embedded, RequestDef: "ListRootsRequest"},
+	{Method: "elicitation/create", Direction: Embedded, RequestDef: "ElicitRequest",
+		NewParams: newOf[ElicitRequestParams], NewResult: newOf[ElicitResult]},
+	{Method: "sampling/createMessage", Direction: Embedded, RequestDef: "CreateMessageRequest",
+		NewParams: newOf[CreateMessageRequestParams], NewResult: newOf[CreateMessageResult]},
+	{Method: "roots/list", Direction: Embedded, RequestDef: "ListRootsRequest",
+		NewParams: newOf[ListRootsRequestParams], NewResult: newOf[ListRootsResult]},
 }
+
+// newOf returns a constructor of *T.
+func newOf[T any]() any { return new(T) }
 
 // RemovedMethods were client-to-server methods of earlier revisions that
 // 2026-07-28 removed. A server that serves only this revision answers them

@@ -21,11 +21,18 @@ var ErrTooDeep = errors.New("json nested too deeply")
 //   - invalid UTF-8 is an error;
 //   - unknown members are kept where a type declares a `json:",embed"`
 //     field (the schema allows extension almost everywhere) and are
-//     otherwise ignored.
+//     otherwise ignored;
+//   - sealed unions (ContentBlock, InputRequest, ...) decode by their
+//     discriminator through unionUnmarshalers (unions.go).
+//
+// Unmarshal adds one check the options cannot express: an unknown member
+// whose name differs from a defined member only in case is an error
+// (ErrNameCase).
 var decodeOpts = json.JoinOptions(
 	json.MatchCaseInsensitiveNames(false),
 	jsontext.AllowDuplicateNames(false),
 	jsontext.AllowInvalidUTF8(false),
+	json.WithUnmarshalers(unionUnmarshalers),
 )
 
 // encodeOpts fixes the encoding: deterministic member order for maps.
@@ -37,11 +44,16 @@ var encodeOpts = json.JoinOptions(
 // Unmarshal decodes data into v with the strict policy. It is the only JSON
 // decoding entry point for wire data in mcpverify; every package that reads
 // protocol JSON goes through it (or through DecodeMessage, which uses it).
+// Types with interface-typed members (the sealed unions of this package)
+// decode only through Unmarshal.
 func Unmarshal(data []byte, v any) error {
 	if d := Depth(data); d > MaxDepth {
 		return fmt.Errorf("%w: depth %d, limit %d", ErrTooDeep, d, MaxDepth)
 	}
-	return json.Unmarshal(data, v, decodeOpts)
+	if err := json.Unmarshal(data, v, decodeOpts); err != nil {
+		return err
+	}
+	return checkNames(v)
 }
 
 // Marshal encodes v as compact JSON with deterministic map order.

@@ -1,6 +1,10 @@
 package wire
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/go-json-experiment/json"
+)
 
 // Result types (ResultType in schema.json).
 const (
@@ -33,8 +37,12 @@ type resultKind struct {
 // DecodeResult decodes a result object of the method strictly: an
 // *InputRequiredResult when resultType is "input_required", else the
 // method's result type. A missing resultType decodes as the method's
-// result type (the model reports the omission).
+// result type (the model reports the omission). It returns (nil, nil) for
+// a nil info or a method without a result type.
 func DecodeResult(info *MethodInfo, raw Value) (any, error) {
+	if info == nil {
+		return nil, nil
+	}
 	var k resultKind
 	if err := Unmarshal(raw, &k); err != nil {
 		return nil, fmt.Errorf("%s result: %w", info.Method, err)
@@ -48,7 +56,11 @@ func DecodeResult(info *MethodInfo, raw Value) (any, error) {
 	default:
 		return nil, nil
 	}
-	if err := Unmarshal(raw, r); err != nil {
+	// raw passed the depth check above.
+	if err := json.Unmarshal(raw, r, decodeOpts); err != nil {
+		return nil, fmt.Errorf("%s result: %w", info.Method, err)
+	}
+	if err := checkNames(r); err != nil {
 		return nil, fmt.Errorf("%s result: %w", info.Method, err)
 	}
 	return r, nil

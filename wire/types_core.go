@@ -1,5 +1,7 @@
 package wire
 
+import "fmt"
+
 // ProgressToken associates progress notifications with a request: a string
 // or an integer, like a request id.
 type ProgressToken = RequestID
@@ -87,10 +89,30 @@ func (c *ClientCapabilities) Has(name string) bool {
 
 // InputRequiredResult asks the client to retry the request with input.
 // At least one of InputRequests and RequestState must be present.
+//
+// InputRequests is kept raw, entry by entry, so that one malformed entry
+// (an unknown method, say) is a fact to judge rather than a failure to
+// decode the whole result; Requests decodes the entries as InputRequests.
 type InputRequiredResult struct {
 	Meta          *ResultMetaObject `json:"_meta,omitzero"`
 	ResultType    string            `json:"resultType"`
 	InputRequests map[string]Value  `json:"inputRequests,omitzero"`
 	RequestState  *string           `json:"requestState,omitzero"`
 	Extra         Object            `json:",embed"`
+}
+
+// Requests decodes InputRequests strictly, each entry by its method.
+func (r *InputRequiredResult) Requests() (InputRequests, error) {
+	if r.InputRequests == nil {
+		return nil, nil
+	}
+	out := make(InputRequests, len(r.InputRequests))
+	for k, raw := range r.InputRequests {
+		var ir InputRequest
+		if err := Unmarshal(raw, &ir); err != nil {
+			return nil, fmt.Errorf("inputRequests[%q]: %w", k, err)
+		}
+		out[k] = ir
+	}
+	return out, nil
 }

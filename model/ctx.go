@@ -1,0 +1,143 @@
+package model
+
+import (
+	"fmt"
+
+	"github.com/mcpverify/mcpverify/spec"
+	"github.com/mcpverify/mcpverify/wire"
+)
+
+// ctx is the working view of one exchange during Step.
+type ctx struct {
+	s    State
+	ex   *wire.Exchange
+	http bool
+
+	// The message sent.
+	req    *wire.JSONRPCRequest      // nil unless a request
+	note   *wire.JSONRPCNotification // nil unless a notification
+	method string
+	info   *wire.MethodInfo // nil for methods this revision does not define
+	meta   *wire.RequestMetaObject
+	params any
+
+	// The response: index of the final response among ex.Replies (-1 if
+	// none), and the response itself.
+	final   int
+	result  *wire.JSONRPCResultResponse
+	errResp *wire.JSONRPCErrorResponse
+
+	vs      []Violation
+	learned *facts // non-nil once the exchange taught something
+}
+
+func newCtx(s State, ex *wire.Exchange) *ctx {
+	c := &ctx{s: s, ex: ex, http: ex.Transport == wire.HTTP, final: -1}
+	switch m := ex.Sent.(type) {
+	case *wire.JSONRPCRequest:
+		c.req, c.method = m, m.Method
+	case *wire.JSONRPCNotification:
+		c.note, c.method = m, m.Method
+	}
+	if info, ok := wire.LookupMethod(c.method); ok {
+		c.info = info
+	}
+	c.params = ex.Params
+	c.meta = metaOf(ex.Params)
+	if c.note == nil {
+		for i := range ex.Replies {
+			switch m := ex.Replies[i].Msg.(type) {
+			case *wire.JSONRPCResultResponse:
+				if c.final < 0 {
+					c.final, c.result = i, m
+				}
+			case *wire.JSONRPCErrorResponse:
+				if c.final < 0 {
+					c.final, c.errResp = i, m
+				}
+			}
+		}
+	}
+	return c
+}
+
+// report records a violation of id.
+func (c *ctx) report(id spec.ID, got, want string) {
+	c.vs = append(c.vs, Violation{ID: id, Level: spec.MustLookup(id).Level, Got: got, Want: want})
+}
+
+func (c *ctx) reportf(id spec.ID, want string, gotFormat string, args ...any) {
+	c.report(id, fmt.Sprintf(gotFormat, args...), want)
+}
+
+// facts returns the facts to read (the learnt ones if any).
+func (c *ctx) facts() *facts {
+	if c.learned != nil {
+		return c.learned
+	}
+	return c.s.facts
+}
+
+// learn returns a private copy of the facts to write to.
+func (c *ctx) learn() *facts {
+	if c.learned == nil {
+		c.learned = c.s.facts.clone()
+	}
+	return c.learned
+}
+
+func (c *ctx) next() State {
+	if c.learned == nil {
+		return c.s
+	}
+	return State{cfg: c.s.cfg, facts: c.learned}
+}
+
+// isRequest: the exchange sent a request (HTTP POST or a stdio line).
+func (c *ctx) isRequest() bool {
+	return c.req != nil && (!c.http || c.ex.HTTPMethod == "" || c.ex.HTTPMethod == "POST")
+}
+
+// isNotification: the exchange sent a notification.
+func (c *ctx) isNotification() bool {
+	return c.note != nil && (!c.http || c.ex.HTTPMethod == "" || c.ex.HTTPMethod == "POST")
+}
+
+// answered: a final response arrived.
+func (c *ctx) answered() bool { return c.final >= 0 }
+
+// complete: the response side ended normally (not cut by the client or
+// the network), so absence of something can be judged.
+func (c *ctx) complete() bool { return c.ex.Outcome == wire.Complete }
+
+// resultType returns the resultType member of the final result, and
+// whether it was present.
+func (c *ctx) resultType() (string, bool) {
+	if c.result == nil {
+		return "", false
+	}
+	if rf := resultFieldsOf(c.ex.Replies[c.final].Result); rf.known {
+		return rf.rt, rf.rt != ""
+	}
+	return peekResultType(c.result.Result)
+}
+
+// peekResultType reads resultType from a raw result that did not decode
+// into its method's type.
+func peekResultType(raw wire.Value) (string, bool) {
+	var k struct {
+		ResultType *string `json:"resultType"`
+	}
+	if wire.Unmarshal(raw, &k) != nil || k.ResultType == nil {
+		return "", false
+	}
+	return *k.ResultType, true
+}
+
+// errCode returns the code of the final error response.
+func (c *ctx) errCode() (int64, bool) {
+	if c.errResp == nil {
+		return 0, false
+	}
+	return c.errResp.Error.Code, true
+}

@@ -1,0 +1,274 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/mcpverify/mcpverify/spec"
+	"github.com/mcpverify/mcpverify/wire"
+)
+
+// Rules of basic/index.mdx: messages, responses, result types, error codes,
+// per-request _meta, statelessness.
+
+func init() {
+	addRules(
+		rule{name: "request outcome", when: (*ctx).sentSomething, check: checkRequestOutcome},
+		rule{name: "replies are messages", check: checkRepliesAreMessages},
+		rule{name: "no server requests", check: checkNoServerRequests},
+		rule{name: "response id", when: (*ctx).isRequest, check: checkResponseID},
+		rule{name: "one response", when: (*ctx).isRequest, check: checkOneResponse},
+		rule{name: "notification unanswered", when: (*ctx).isNotification, check: checkNotificationUnanswered},
+		rule{name: "result type", when: hasResult, check: checkResultType},
+		rule{name: "error codes", when: hasError, check: checkErrorCode},
+		rule{name: "server info", when: hasResult, check: checkServerInfo},
+	)
+}
+
+func (c *ctx) sentSomething() bool {
+	return c.ex.HTTPMethod == "" || c.ex.HTTPMethod == "POST" || !c.http
+}
+
+func hasResult(c *ctx) bool { return c.result != nil }
+func hasError(c *ctx) bool  { return c.errResp != nil }
+
+// checkRequestOutcome judges the answer against the request's defects, and
+// an error with a spec-defined meaning given to a request without the
+// defect it names.
+func checkRequestOutcome(c *ctx) {
+	rv := analyze(c)
+	if len(rv.defects) > 0 || rv.skip {
+		judgeDefects(c, rv)
+		return
+	}
+	checkUnprovokedError(c)
+}
+
+// checkUnprovokedError: -32020, -32022 and -32601 name specific defects; a
+// server that returns them for a request without that defect misuses them.
+func checkUnprovokedError(c *ctx) {
+	code, ok := c.errCode()
+	if !ok || c.req == nil {
+		return
+	}
+	f := c.facts()
+	switch code {
+	case wire.CodeHeaderMismatch:
+		if !c.http {
+			c.report(spec.CoreErrorCodeMeaning, "HeaderMismatch (-32020) on stdio, which has no headers", "-32020 only for header/body mismatches")
+			return
+		}
+		id := spec.CoreErrorCodeMeaning
+		switch {
+		case usesBase64(c.ex.Header):
+			id = spec.HttpHeaderBase64
+		case nonCanonicalNames(c.ex.Header):
+			id = spec.HttpHeaderNameCase
+		case c.method == "tools/call" && paramHeaderNumeric(c):
+			id = spec.HttpParamNumeric
+		case c.method == "tools/call" && paramHeaderNotExpected(c):
+			id = spec.HttpParamAbsent
+		}
+		c.report(id, fmt.Sprintf("HeaderMismatch (-32020) %q for headers that match the body", c.errResp.Error.Message),
+			"the request accepted: its headers match the body (names compared case-insensitively, Base64 values decoded)")
+	case wire.CodeUnsupportedProtocolVersion:
+		if c.meta != nil && c.meta.ProtocolVersion != nil && f.supports(*c.meta.ProtocolVersion) == yes {
+			c.report(spec.CoreErrorCodeMeaning, fmt.Sprintf("UnsupportedProtocolVersion (-32022) for %q, a version the server lists as supported", *c.meta.ProtocolVersion),
+				"-32022 only for versions the server does not implement")
+		}
+	case wire.CodeMethodNotFound:
+		if c.info != nil && c.info.Capability != "" && f.discovered && f.caps.has(c.info.Capability) {
+			c.report(spec.CoreErrorCodeMeaning, fmt.Sprintf("method not found (-32601) for %s, though the server declares the %s capability", c.method, c.info.Capability),
+				"a server that declares a capability serves its methods")
+		}
+	}
+}
+
+// checkRepliesAreMessages: everything the server sends is a JSON-RPC
+// message (on stdio, nothing else may be written to stdout).
+func checkRepliesAreMessages(c *ctx) {
+	if ct := c.ex.ContentType(); c.http && c.ex.BodyErr != nil && c.complete() && (ct == "application/json" || ct == "text/event-stream") {
+		c.reportf(spec.CoreMessageJsonrpc, "a JSON object or an SSE stream of JSON-RPC messages", "an unreadable body: %v", c.ex.BodyErr)
+	}
+	for i, r := range c.ex.Replies {
+		if r.Err == nil {
+			continue
+		}
+		if !c.http {
+			c.reportf(spec.StdioStdout, "only JSON-RPC messages, one per line", "line %d on stdout is not an MCP message: %v: %.80q", i+1, r.Err, r.Raw)
+			continue
+		}
+		if i == len(c.ex.Replies)-1 && c.ex.Outcome == wire.Truncated {
+			continue // cut off by the client's size limit
+		}
+		if duplicateInputKeys(r.Err) {
+			c.reportf(spec.CoreMrtrKeysUnique, "inputRequests keys unique within the request", "message %d repeats a key: %v", i+1, r.Err)
+			continue
+		}
+		c.reportf(spec.CoreMessageJsonrpc, "JSON-RPC 2.0 messages", "message %d is not JSON-RPC: %v: %.80q", i+1, r.Err, r.Raw)
+	}
+}
+
+// checkNoServerRequests: servers initiate no JSON-RPC requests.
+func checkNoServerRequests(c *ctx) {
+	for _, r := range c.ex.Replies {
+		if m, ok := r.Msg.(*wire.JSONRPCRequest); ok {
+			id := spec.CoreNoServerRequests
+			if !c.http {
+				id = spec.StdioNoRequests
+			}
+			c.reportf(id, "input requested through InputRequiredResult, never a server-initiated request", "a %s request from the server", m.Method)
+		}
+	}
+}
+
+// checkResponseID: the final response carries the request's id.
+func checkResponseID(c *ctx) {
+	var id wire.RequestID
+	switch {
+	case c.result != nil:
+		id = c.result.ID
+	case c.errResp != nil:
+		id = c.errResp.ID
+	default:
+		// Responses with another id are attributed by the transport; on
+		// HTTP any response in the body answers this request.
+		for _, r := range c.ex.Replies {
+			if other := wire.MessageID(r.Msg); !other.IsZero() {
+				if _, isReq := r.Msg.(*wire.JSONRPCRequest); !isReq {
+					c.reportf(spec.CoreResponseId, "id "+c.req.ID.String(), "a response with id %s", other)
+				}
+			}
+		}
+		return
+	}
+	if id.IsZero() {
+		c.reportf(spec.CoreResponseId, "id "+c.req.ID.String()+" (the request's id was readable)", "an error response without an id")
+		return
+	}
+	if id.Key() != c.req.ID.Key() {
+		c.reportf(spec.CoreResponseId, "id "+c.req.ID.String(), "id %s", id)
+	}
+}
+
+// checkOneResponse: one request, one response.
+func checkOneResponse(c *ctx) {
+	n := 0
+	for _, r := range c.ex.Replies {
+		switch r.Msg.(type) {
+		case *wire.JSONRPCResultResponse, *wire.JSONRPCErrorResponse:
+			n++
+		}
+	}
+	if n > 1 {
+		c.reportf(spec.CoreMessageJsonrpc, "exactly one response to a request", "%d responses", n)
+	}
+}
+
+// checkNotificationUnanswered: no response to a notification.
+func checkNotificationUnanswered(c *ctx) {
+	for _, r := range c.ex.Replies {
+		switch m := r.Msg.(type) {
+		case *wire.JSONRPCResultResponse:
+			c.report(spec.CoreNotificationNoResponse, "a result response to a notification", "no response")
+		case *wire.JSONRPCErrorResponse:
+			// An HTTP error status may carry an id-less error body.
+			if c.http && c.ex.Status >= 400 && m.ID.IsZero() {
+				continue
+			}
+			c.report(spec.CoreNotificationNoResponse, fmt.Sprintf("an error response (%d) to a notification", m.Error.Code), "no response")
+		}
+	}
+}
+
+// checkResultType: every result has a resultType the client can know.
+func checkResultType(c *ctx) {
+	rt, ok := c.resultType()
+	switch {
+	case !ok:
+		c.report(spec.CoreResultType, "a result without resultType", `resultType "complete" or "input_required"`)
+	case rt != wire.ResultComplete && rt != wire.ResultInputRequired:
+		c.reportf(spec.CoreResultTypeKnown, `"complete", "input_required", or a value of an advertised extension`, "resultType %q", rt)
+	}
+}
+
+// checkSchema: messages validate against schema.json; results against
+// their method's result definition. It runs after every other rule: where
+// a more specific rule already explained the final response, its schema
+// error adds nothing and is not reported again.
+func checkSchema(c *ctx) {
+	explained := len(c.vs) > 0
+	for i, r := range c.ex.Replies {
+		if r.SchemaErr == nil || r.Msg == nil || (i == c.final && explained) {
+			continue
+		}
+		id := spec.CoreMessageSchema
+		if _, ok := r.Msg.(*wire.JSONRPCResultResponse); ok && i == c.final {
+			id = spec.CoreResultSchema
+		}
+		c.reportf(id, "a message that validates against schema.json", "%v", r.SchemaErr)
+	}
+	// schema.json's result unions are loose (InputRequiredResult requires
+	// only resultType), so a result can validate against the union and
+	// still not be its method's result: the typed decoding tells.
+	if c.final >= 0 && !explained {
+		r := c.ex.Replies[c.final]
+		if r.SchemaErr == nil && r.ResultErr != nil && !errors.Is(r.ResultErr, wire.ErrNameCase) && !strings.Contains(r.ResultErr.Error(), "duplicate") {
+			c.reportf(spec.CoreResultSchema, "a result that validates against the method's result definition", "%v", r.ResultErr)
+		}
+	}
+}
+
+// checkErrorCode: codes in the reserved and legacy ranges.
+func checkErrorCode(c *ctx) {
+	code := c.errResp.Error.Code
+	switch wire.ClassifyCode(code) {
+	case wire.CodeForbidden:
+		c.reportf(spec.CoreErrorCodeLegacy, "-32602 for a missing resource; no codes of earlier revisions", "error code %d", code)
+	case wire.CodeReservedUndefined:
+		c.reportf(spec.CoreErrorCodeReserved, "only codes the specification defines in -32020..-32099", "error code %d", code)
+	case wire.CodeLegacyRange:
+		c.reportf(spec.CoreErrorCodeLegacyRange, "no codes in -32000..-32019 in new implementations", "error code %d", code)
+	}
+	if c.http {
+		if want := httpStatusOf(code); want != 0 && c.ex.Status != want {
+			id := spec.CoreErrorCodeMeaning
+			switch code {
+			case wire.CodeMethodNotFound:
+				id = spec.HttpMethodNotFound
+			case wire.CodeUnsupportedProtocolVersion:
+				id = spec.HttpVersionUnsupported
+			case wire.CodeMissingRequiredClientCapability:
+				id = spec.HttpCapabilityStatus
+			case wire.CodeHeaderMismatch:
+				id = spec.HttpHeaderMismatch
+			}
+			c.reportf(id, fmt.Sprintf("HTTP %d with error %d", want, code), "HTTP %d with error %d", c.ex.Status, code)
+		}
+	}
+	checkErrorData(c)
+}
+
+// httpStatusOf is the HTTP status the spec ties to an error code.
+func httpStatusOf(code int64) int {
+	if code == wire.CodeMethodNotFound {
+		return 404
+	}
+	if ci, ok := wire.LookupCode(code); ok {
+		return ci.HTTPStatus
+	}
+	return 0
+}
+
+// checkServerInfo: results carry serverInfo in _meta.
+func checkServerInfo(c *ctx) {
+	rf := resultFieldsOf(c.ex.Replies[c.final].Result)
+	if rf.known && (rf.meta == nil || rf.meta.ServerInfo == nil) {
+		id := spec.CoreServerinfo
+		if c.method == "server/discover" {
+			id = spec.CoreDiscoverServerinfo
+		}
+		c.report(id, "a result without _meta "+wire.MetaServerInfo, "_meta "+wire.MetaServerInfo+" with name and version")
+	}
+}

@@ -1,0 +1,103 @@
+package model
+
+import (
+	"maps"
+	"slices"
+
+	"github.com/mcpverify/mcpverify/wire"
+)
+
+// facts are what the server has declared so far. They are shared between
+// States and copied before a change (clone).
+type facts struct {
+	// From server/discover.
+	discovered bool
+	versions   []string
+	caps       serverCaps
+
+	// From tools/list (every page seen): tool name → facts.
+	tools map[string]*toolFacts
+	// From prompts/list, resources/list and resources/templates/list:
+	// names, URIs and URI templates seen.
+	prompts, resources, templates map[string]bool
+	// listScope maps a list request (method and cursor) to the cacheScope
+	// of the page that handed out that cursor: every page of one list must
+	// carry the same scope.
+	listScope map[pageKey]string
+}
+
+type pageKey struct{ method, cursor string }
+
+type serverCaps struct {
+	tools, resources, prompts, completions, logging bool
+	toolsListChanged, promptsListChanged            bool
+	resourcesListChanged, resourcesSubscribe        bool
+	extensions                                      []string
+}
+
+func (f *facts) clone() *facts {
+	n := *f
+	n.versions = slices.Clone(f.versions)
+	n.caps.extensions = slices.Clone(f.caps.extensions)
+	n.tools = maps.Clone(f.tools)
+	n.listScope = maps.Clone(f.listScope)
+	n.prompts = maps.Clone(f.prompts)
+	n.resources = maps.Clone(f.resources)
+	n.templates = maps.Clone(f.templates)
+	return &n
+}
+
+// supports says whether the server supports version v: yes, no, or
+// unknown (before discover, for anything but this revision and unknown
+// strings).
+func (f *facts) supports(v string) tri {
+	if f.discovered {
+		return triOf(slices.Contains(f.versions, v))
+	}
+	switch {
+	case v == wire.Version:
+		return yes
+	case wire.IsLegacyVersion(v):
+		return unknown
+	}
+	return no
+}
+
+// modernOnly says whether the server serves only modern (per-request
+// metadata) versions: known after discover.
+func (f *facts) modernOnly() tri {
+	if !f.discovered {
+		return unknown
+	}
+	for _, v := range f.versions {
+		if wire.IsLegacyVersion(v) {
+			return no
+		}
+	}
+	return yes
+}
+
+// acceptsMissingVersionHeader: a server that supports pre-2025-06-18
+// clients may read a request without MCP-Protocol-Version as 2025-03-26.
+func (f *facts) acceptsMissingVersionHeader() tri {
+	if !f.discovered {
+		return unknown
+	}
+	return triOf(slices.Contains(f.versions, wire.VersionNoHeader) || slices.Contains(f.versions, "2024-11-05"))
+}
+
+// tri is a three-valued truth: the model judges only on yes and no.
+type tri uint8
+
+const (
+	unknown tri = iota
+	yes
+	no
+)
+
+func triOf(b bool) tri {
+	if b {
+		return yes
+	}
+	return no
+}

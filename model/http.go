@@ -1,0 +1,140 @@
+package model
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/mcpverify/mcpverify/spec"
+	"github.com/mcpverify/mcpverify/wire"
+)
+
+// Rules of basic/transports/streamable-http.mdx.
+
+func init() {
+	addRules(
+		rule{name: "origin", when: isHTTP, check: checkOrigin},
+		rule{name: "content type", when: isHTTPRequest, check: checkContentType},
+		rule{name: "notification 202", when: isHTTPNotification, check: checkNotification202},
+		rule{name: "sse framing", when: isSSE, check: checkSSE},
+		rule{name: "session id", when: isHTTP, check: checkSessionID},
+		rule{name: "get/delete 405", when: isHTTP, check: checkGetDelete},
+	)
+}
+
+func isHTTP(c *ctx) bool { return c.http }
+
+func isHTTPRequest(c *ctx) bool {
+	return c.http && (c.ex.HTTPMethod == "" || c.ex.HTTPMethod == "POST") && c.req != nil
+}
+
+func isHTTPNotification(c *ctx) bool { return c.http && c.isNotification() }
+
+func isSSE(c *ctx) bool { return c.http && c.ex.ContentType() == "text/event-stream" }
+
+// originState classifies the request's Origin header.
+func originInvalid(c *ctx) (string, bool) {
+	o, ok := c.ex.RequestHeader("origin")
+	if !ok {
+		return "", false
+	}
+	if slices.Contains(c.s.cfg.AllowedOrigins, o) {
+		return o, false
+	}
+	if o == "null" {
+		return o, true
+	}
+	u, err := url.Parse(o)
+	if err != nil || u.Host == "" {
+		return o, true
+	}
+	host, _ := c.ex.RequestHeader("host")
+	return o, !strings.EqualFold(u.Host, host)
+}
+
+// checkOrigin: a present, invalid Origin gets 403, whatever else the
+// request holds; a valid or absent one must not be the reason for a 403.
+func checkOrigin(c *ctx) {
+	o, bad := originInvalid(c)
+	if !bad || !c.complete() || c.ex.Status == 0 {
+		return
+	}
+	if c.ex.Status != 403 {
+		c.reportf(spec.HttpOrigin, "HTTP 403 for an Origin that is neither the server's own nor configured", "HTTP %d for Origin %q", c.ex.Status, o)
+	}
+}
+
+// checkContentType: a request is answered with JSON or an SSE stream.
+func checkContentType(c *ctx) {
+	if !c.complete() || c.ex.Status == 0 {
+		return
+	}
+	ct := c.ex.ContentType()
+	if ct == "application/json" || ct == "text/event-stream" {
+		return
+	}
+	// An HTTP error with no body is not an answer in JSON-RPC terms; the
+	// request rules judge it.
+	if c.ex.Status >= 400 && len(strings.TrimSpace(string(c.ex.RespBody))) == 0 {
+		return
+	}
+	c.reportf(spec.HttpContentType, "Content-Type application/json or text/event-stream", "HTTP %d with Content-Type %q", c.ex.Status, ct)
+}
+
+// checkNotification202: an accepted notification gets 202 and no body; a
+// refused one an HTTP error status.
+func checkNotification202(c *ctx) {
+	if !c.complete() || c.ex.Status == 0 {
+		return
+	}
+	switch {
+	case c.ex.Status == 202:
+		if len(strings.TrimSpace(string(c.ex.RespBody))) > 0 {
+			c.reportf(spec.HttpNotification202, "202 Accepted with no body", "202 with a %d-byte body", len(c.ex.RespBody))
+		}
+	case c.ex.Status >= 400:
+	default:
+		c.reportf(spec.HttpNotification202, "202 Accepted with no body, or an HTTP error status", "HTTP %d", c.ex.Status)
+	}
+}
+
+// checkSSE: the final response ends the stream; SSE responses disable
+// proxy buffering.
+func checkSSE(c *ctx) {
+	if v, _ := c.ex.ResponseHeader("x-accel-buffering"); !strings.EqualFold(v, "no") {
+		c.reportf(spec.HttpSseNoBuffering, "X-Accel-Buffering: no on an SSE response", "X-Accel-Buffering %q", v)
+	}
+	if c.final >= 0 && c.final < len(c.ex.Replies)-1 && c.method != "subscriptions/listen" {
+		c.reportf(spec.HttpSseTerminate, "the stream to end with the final response", "%d more message(s) after the response", len(c.ex.Replies)-1-c.final)
+	}
+}
+
+// checkSessionID: a server that serves only this revision mints no
+// session ids.
+func checkSessionID(c *ctx) {
+	if c.facts().modernOnly() != yes {
+		return
+	}
+	if v, ok := c.ex.ResponseHeader("mcp-session-id"); ok {
+		c.reportf(spec.HttpSessionId, "no Mcp-Session-Id from a server that serves only "+wire.Version, "Mcp-Session-Id %q", v)
+	}
+}
+
+// checkGetDelete: GET and DELETE on the endpoint get 405 from a server
+// that serves only this revision.
+func checkGetDelete(c *ctx) {
+	m := c.ex.HTTPMethod
+	if m != "GET" && m != "DELETE" {
+		return
+	}
+	if c.facts().modernOnly() != yes || !c.complete() || c.ex.Status == 0 {
+		return
+	}
+	if _, bad := originInvalid(c); bad {
+		return // 403 comes first
+	}
+	if c.ex.Status != 405 {
+		c.report(spec.HttpGetDelete405, fmt.Sprintf("HTTP %d for %s", c.ex.Status, m), "405 Method Not Allowed")
+	}
+}

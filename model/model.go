@@ -1,0 +1,114 @@
+package model
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mcpverify/mcpverify/spec"
+	"github.com/mcpverify/mcpverify/wire"
+)
+
+// Violation is one broken requirement seen in one exchange.
+type Violation struct {
+	ID    spec.ID
+	Level spec.Level
+	// Got is what the server did; Want what the requirement asks.
+	Got, Want string
+}
+
+func (v Violation) String() string {
+	return fmt.Sprintf("%s (%s): got %s; want %s", v.ID, v.Level, v.Got, v.Want)
+}
+
+// Config is what the model is told about the deployment under test, beyond
+// what it learns from the exchanges themselves.
+type Config struct {
+	// AllowedOrigins are Origin values the server is meant to accept in
+	// addition to its own origin (scheme://host:port of the request's Host).
+	// Any other Origin is invalid and must get 403.
+	AllowedOrigins []string
+	// CancelGrace is how long after a cancellation a message for the
+	// cancelled request may still arrive (it may have been in flight).
+	// Zero means one second.
+	CancelGrace time.Duration
+	// Nonexistent reports URIs known not to name a resource (the checker's
+	// probes). Nil means URIs containing "mcpverify-nonexistent".
+	Nonexistent func(uri string) bool
+}
+
+// State is what the model knows after a sequence of exchanges: the facts
+// the server has declared (versions, capabilities, tools and their
+// schemas) and what pagination has shown. A State is a value: Step never
+// changes the State it is called on, so a caller can keep any earlier State
+// (shrinking and "possible states" rely on this). Internally the facts are
+// shared between States and copied on write.
+type State struct {
+	cfg   *Config
+	facts *facts
+}
+
+// NewState returns the initial state: nothing learnt yet.
+func NewState(cfg Config) State {
+	if cfg.CancelGrace == 0 {
+		cfg.CancelGrace = time.Second
+	}
+	if cfg.Nonexistent == nil {
+		cfg.Nonexistent = func(uri string) bool { return strings.Contains(uri, "mcpverify-nonexistent") }
+	}
+	return State{cfg: &cfg, facts: &facts{}}
+}
+
+// Step judges one exchange against the spec, given what is known from the
+// earlier ones, and returns the next state and every violation seen. It
+// decodes and validates the exchange first (Prepare) if that has not been
+// done; that is its only effect on ex. Step is pure otherwise: no I/O, no
+// clock, no randomness.
+func (s State) Step(ex *wire.Exchange) (State, []Violation) {
+	if s.cfg == nil {
+		s = NewState(Config{})
+	}
+	Prepare(ex)
+	c := newCtx(s, ex)
+	for _, r := range rules {
+		if r.when == nil || r.when(c) {
+			r.check(c)
+		}
+	}
+	checkSchema(c)
+	return c.next(), c.vs
+}
+
+// Check runs a sequence of exchanges from the initial state and returns all
+// violations with the index of the exchange each was seen in.
+func Check(cfg Config, exs []*wire.Exchange) []Indexed {
+	s := NewState(cfg)
+	var out []Indexed
+	for i, ex := range exs {
+		var vs []Violation
+		s, vs = s.Step(ex)
+		for _, v := range vs {
+			out = append(out, Indexed{Exchange: i, Violation: v})
+		}
+	}
+	return out
+}
+
+// Indexed is a violation with the index of its exchange in a sequence.
+type Indexed struct {
+	Exchange int
+	Violation
+}
+
+// rule is one row of the rule table: a check and the condition under which
+// it runs. Rules live in one file per spec page.
+type rule struct {
+	name  string
+	when  func(*ctx) bool
+	check func(*ctx)
+}
+
+// rules is filled by the init functions of the page files, in file order.
+var rules []rule
+
+func addRules(rs ...rule) { rules = append(rules, rs...) }

@@ -1,0 +1,329 @@
+package model
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/mcpverify/mcpverify/spec"
+	"github.com/mcpverify/mcpverify/wire"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+// Rules of server/discover.mdx, tools.mdx, resources.mdx, prompts.mdx:
+// what the server declares, and results that must agree with it.
+
+func init() {
+	addRules(
+		rule{name: "learn discover", when: methodIs("server/discover"), check: learnDiscover},
+		rule{name: "capability declared", when: hasResult, check: checkCapabilityDeclared},
+		rule{name: "learn tools", when: methodIs("tools/list"), check: learnTools},
+		rule{name: "learn names", when: hasResult, check: learnNames},
+		rule{name: "output schema", when: methodIs("tools/call"), check: checkOutputSchema},
+		rule{name: "resource not found", when: methodIs("resources/read"), check: checkResourceNotFound},
+	)
+}
+
+func methodIs(m string) func(*ctx) bool {
+	return func(c *ctx) bool { return c.req != nil && c.method == m }
+}
+
+// learnDiscover records the versions and capabilities the server declares.
+func learnDiscover(c *ctx) {
+	if c.result == nil {
+		return
+	}
+	d, ok := c.ex.Replies[c.final].Result.(*wire.DiscoverResult)
+	if !ok {
+		return
+	}
+	caps := capsOf(&d.Capabilities)
+	f := c.facts()
+	if f.discovered && equalStrings(f.versions, d.SupportedVersions) && f.caps.equal(caps) {
+		return
+	}
+	l := c.learn()
+	l.discovered = true
+	l.versions = append([]string(nil), d.SupportedVersions...)
+	l.caps = caps
+}
+
+func (a serverCaps) equal(b serverCaps) bool {
+	return a.tools == b.tools && a.resources == b.resources && a.prompts == b.prompts && a.completions == b.completions &&
+		a.logging == b.logging && a.toolsListChanged == b.toolsListChanged && a.promptsListChanged == b.promptsListChanged &&
+		a.resourcesListChanged == b.resourcesListChanged && a.resourcesSubscribe == b.resourcesSubscribe && equalStrings(a.extensions, b.extensions)
+}
+
+func (a serverCaps) has(name string) bool {
+	switch name {
+	case "tools":
+		return a.tools
+	case "resources":
+		return a.resources
+	case "prompts":
+		return a.prompts
+	case "completions":
+		return a.completions
+	case "logging":
+		return a.logging
+	}
+	return false
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// checkCapabilityDeclared: a server that serves a capability's methods
+// declares it.
+func checkCapabilityDeclared(c *ctx) {
+	f := c.facts()
+	if c.info == nil || c.info.Capability == "" || !f.discovered || f.caps.has(c.info.Capability) {
+		return
+	}
+	c.reportf(capabilityRule[c.info.Capability], "the "+c.info.Capability+" capability declared in server/discover", "a result for %s from a server that does not declare %s", c.method, c.info.Capability)
+}
+
+// capabilityRule names, per server capability, the requirement that a
+// server supporting it declares it.
+var capabilityRule = map[string]spec.ID{
+	"tools":       spec.CoreCapabilityDeclared,
+	"resources":   spec.CoreResourcesCapability,
+	"prompts":     spec.CorePromptsCapability,
+	"completions": spec.CoreCompletionCapability,
+}
+
+// toolFacts is what a tools/list page declared about one tool.
+type toolFacts struct {
+	input        wire.Value
+	outputSchema wire.Value
+	headers      []paramHeader
+
+	once     sync.Once
+	compiled *jsonschema.Schema
+	err      error
+}
+
+func (t *toolFacts) inputSchemaSame(v wire.Value) bool { return bytes.Equal(t.input, v) }
+
+// paramHeader is one x-mcp-header annotation: the header name part and the
+// path of properties keys to the annotated argument.
+type paramHeader struct {
+	name string
+	key  string // the header name, lower case
+	path []string
+}
+
+// schema compiles the output schema once.
+func (t *toolFacts) schema() (*jsonschema.Schema, error) {
+	t.once.Do(func() { t.compiled, t.err = spec.CompileSchema(t.outputSchema) })
+	return t.compiled, t.err
+}
+
+// learnTools records each listed tool and checks its x-mcp-header
+// annotations.
+func learnTools(c *ctx) {
+	if c.result == nil {
+		return
+	}
+	lt, ok := c.ex.Replies[c.final].Result.(*wire.ListToolsResult)
+	if !ok {
+		return
+	}
+	f := c.facts()
+	for i := range lt.Tools {
+		t := &lt.Tools[i]
+		old := f.tools[t.Name]
+		if old != nil && bytes.Equal(old.outputSchema, t.OutputSchema) && old.inputSchemaSame(t.InputSchema) {
+			continue
+		}
+		headers, problems := paramHeaders(t.InputSchema)
+		for _, p := range problems {
+			c.reportf(p.id, p.want, "tool %q: %s", t.Name, p.got)
+		}
+		l := c.learn()
+		if l.tools == nil {
+			l.tools = map[string]*toolFacts{}
+		}
+		l.tools[t.Name] = &toolFacts{outputSchema: t.OutputSchema, headers: headers, input: t.InputSchema}
+		f = l
+	}
+}
+
+// learnNames records the prompts, resources and templates listed.
+func learnNames(c *ctx) {
+	var names []string
+	var pick func(*facts) *map[string]bool
+	switch r := c.ex.Replies[c.final].Result.(type) {
+	case *wire.ListPromptsResult:
+		for _, p := range r.Prompts {
+			names = append(names, p.Name)
+		}
+		pick = func(f *facts) *map[string]bool { return &f.prompts }
+	case *wire.ListResourcesResult:
+		for _, r := range r.Resources {
+			names = append(names, r.URI)
+		}
+		pick = func(f *facts) *map[string]bool { return &f.resources }
+	case *wire.ListResourceTemplatesResult:
+		for _, t := range r.ResourceTemplates {
+			names = append(names, t.URITemplate)
+		}
+		pick = func(f *facts) *map[string]bool { return &f.templates }
+	default:
+		return
+	}
+	known := *pick(c.facts())
+	for _, n := range names {
+		if known[n] {
+			continue
+		}
+		m := pick(c.learn())
+		if *m == nil {
+			*m = map[string]bool{}
+		}
+		(*m)[n] = true
+		known = *m
+	}
+}
+
+// paramHeaders finds the x-mcp-header annotations of an input schema and
+// every way they break the constraints of tools.mdx.
+func paramHeaders(inputSchema wire.Value) (hs []paramHeader, problems []headerProblem) {
+	var root any
+	if len(inputSchema) == 0 || wire.Unmarshal(inputSchema, &root) != nil {
+		return nil, nil
+	}
+	seen := map[string]string{}
+	var walk func(v any, path []string, reachable bool, where string)
+	walk = func(v any, path []string, reachable bool, where string) {
+		switch v := v.(type) {
+		case map[string]any:
+			if h, ok := v["x-mcp-header"]; ok {
+				name, isStr := h.(string)
+				bad := func(id spec.ID, want, format string, args ...any) {
+					problems = append(problems, headerProblem{id, want, fmt.Sprintf(format, args...)})
+				}
+				switch {
+				case !reachable:
+					bad(spec.HttpXMcpHeaderReachable, "x-mcp-header only on properties reachable through properties keys alone", "x-mcp-header at %s is not reachable through properties alone", where)
+				case !isStr || name == "":
+					bad(spec.HttpXMcpHeader, "a non-empty x-mcp-header token", "x-mcp-header at %s is empty or not a string", where)
+				case !wire.IsToken(name):
+					bad(spec.HttpXMcpHeader, "x-mcp-header values that are RFC 9110 tokens", "x-mcp-header %q at %s is not an HTTP token", name, where)
+				case seen[strings.ToLower(name)] != "":
+					bad(spec.HttpXMcpHeaderUnique, "x-mcp-header values unique case-insensitively", "x-mcp-header %q at %s repeats %s", name, where, seen[strings.ToLower(name)])
+				case !primitiveType(v["type"]):
+					bad(spec.HttpXMcpHeaderType, "x-mcp-header only on integer, string or boolean properties", "x-mcp-header %q at %s is on a property of type %v", name, where, v["type"])
+				default:
+					seen[strings.ToLower(name)] = where
+					hs = append(hs, paramHeader{name: name, key: strings.ToLower(wire.HeaderParamPrefix + name), path: append([]string(nil), path...)})
+				}
+			}
+			keys := make([]string, 0, len(v))
+			for k := range v {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				if k == "properties" {
+					if props, ok := v[k].(map[string]any); ok {
+						pk := make([]string, 0, len(props))
+						for p := range props {
+							pk = append(pk, p)
+						}
+						sort.Strings(pk)
+						for _, p := range pk {
+							walk(props[p], append(path, p), reachable, where+"/properties/"+p)
+						}
+						continue
+					}
+				}
+				walk(v[k], path, false, where+"/"+k)
+			}
+		case []any:
+			for i, e := range v {
+				walk(e, path, false, fmt.Sprintf("%s/%d", where, i))
+			}
+		}
+	}
+	walk(root, nil, true, "#")
+	return hs, problems
+}
+
+// headerProblem is one broken x-mcp-header constraint.
+type headerProblem struct {
+	id        spec.ID
+	want, got string
+}
+
+func primitiveType(t any) bool {
+	switch t {
+	case "integer", "string", "boolean":
+		return true
+	}
+	return false
+}
+
+// checkOutputSchema: a tool with an outputSchema returns structuredContent
+// that conforms to it (unless the call failed with isError).
+func checkOutputSchema(c *ctx) {
+	if c.result == nil {
+		return
+	}
+	r, ok := c.ex.Replies[c.final].Result.(*wire.CallToolResult)
+	if !ok {
+		return
+	}
+	name, _ := nameParam(c.params)
+	tf := c.facts().tools[name]
+	if tf == nil || len(tf.outputSchema) == 0 || (r.IsError != nil && *r.IsError) {
+		return
+	}
+	if len(r.StructuredContent) == 0 {
+		c.reportf(spec.CoreOutputSchema, "structuredContent conforming to the tool's outputSchema", "tool %q has an outputSchema but the result has no structuredContent", name)
+		return
+	}
+	sch, err := tf.schema()
+	if err != nil {
+		return // an invalid schema is a tools/list problem, reported there
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(r.StructuredContent))
+	if err != nil {
+		return
+	}
+	if err := sch.Validate(inst); err != nil {
+		c.reportf(spec.CoreOutputSchema, "structuredContent conforming to the tool's outputSchema", "tool %q: %v", name, err)
+	}
+}
+
+// checkResourceNotFound: a read of a resource known not to exist gets
+// -32602, never an empty contents array.
+func checkResourceNotFound(c *ctx) {
+	uri, ok := nameParam(c.params)
+	if !ok || !c.s.cfg.Nonexistent(uri) || !c.complete() {
+		return
+	}
+	if code, ok := c.errCode(); ok {
+		if code != wire.CodeInvalidParams {
+			c.reportf(spec.CoreResourceNotFound, "-32602 for a resource that does not exist", "error %d for %q", code, uri)
+		}
+		return
+	}
+	if c.result == nil {
+		return
+	}
+	if r, ok := c.ex.Replies[c.final].Result.(*wire.ReadResourceResult); ok && len(r.Contents) == 0 {
+		c.reportf(spec.CoreResourceNotEmpty, "a -32602 error for a resource that does not exist", "an empty contents array for %q", uri)
+	}
+}

@@ -1,0 +1,394 @@
+package model
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/go-json-experiment/json/jsontext"
+	"github.com/mcpverify/mcpverify/spec"
+	"github.com/mcpverify/mcpverify/wire"
+)
+
+// A defect is something wrong with a request that the spec says a server
+// must reject in a given way. A request may have several; the server may
+// answer any one of them in its specified form (the spec gives no
+// precedence).
+type defect struct {
+	// id is broken when the server accepts the request or rejects it with
+	// a code other than codes; statusID when it rejects it with an HTTP
+	// status other than status.
+	id, statusID spec.ID
+	// codes are the acceptable JSON-RPC error codes (any error when empty).
+	codes []int64
+	// status is the required HTTP status (0: any 4xx).
+	status int
+	what   string // the defect, for messages
+}
+
+// Acceptable error codes of the defects (shared, read-only).
+var (
+	codesHeaderMismatch          = []int64{wire.CodeHeaderMismatch}
+	codesMethodNotFound          = []int64{wire.CodeMethodNotFound}
+	codesInvalidParams           = []int64{wire.CodeInvalidParams}
+	codesInvalidParamsOrMismatch = []int64{wire.CodeInvalidParams, wire.CodeHeaderMismatch}
+	codesUnsupportedVersion      = []int64{wire.CodeUnsupportedProtocolVersion}
+	codesMismatchOrUnsupported   = []int64{wire.CodeHeaderMismatch, wire.CodeUnsupportedProtocolVersion}
+	codesParseError              = []int64{wire.CodeParseError}
+	codesInvalidRequest          = []int64{wire.CodeInvalidRequest}
+)
+
+// Request header names, lower case for wire.Exchange.RequestHeader.
+var (
+	hProtocolVersion = strings.ToLower(wire.HeaderProtocolVersion)
+	hMethod          = strings.ToLower(wire.HeaderMethod)
+	hName            = strings.ToLower(wire.HeaderName)
+)
+
+// Judgement of the request side, computed once per exchange.
+type requestView struct {
+	defects []defect
+	// skip: the request is one the model cannot judge (e.g. a server may
+	// read it under a legacy revision), so no outcome is wrong.
+	skip bool
+}
+
+// analyze lists the defects of the request in c.
+func analyze(c *ctx) requestView {
+	var rv requestView
+	ex := c.ex
+	if c.http {
+		if _, bad := originInvalid(c); bad {
+			// 403 is the one answer (checkOrigin judges it).
+			rv.skip = true
+			return rv
+		}
+	}
+	if ex.SentErr != nil {
+		switch {
+		case !validJSON(ex.Body):
+			rv.defects = append(rv.defects, defect{id: spec.CoreParseError, statusID: spec.CoreParseError, codes: codesParseError, what: "a body that is not JSON"})
+		case isAmbiguousJSON(ex.Body):
+			// Too deep for the model, or duplicate member names: a server
+			// may take either value; nothing to judge.
+			rv.skip = true
+		default:
+			rv.defects = append(rv.defects, defect{id: spec.CoreInvalidRequest, statusID: spec.CoreInvalidRequest, codes: codesInvalidRequest, what: "JSON that is not a valid JSON-RPC request"})
+		}
+		return rv
+	}
+	if c.req == nil {
+		return rv
+	}
+	if c.http {
+		rv.httpHeaders(c)
+	}
+	if rv.skip {
+		return rv
+	}
+	rv.method(c)
+	rv.metaFields(c)
+	return rv
+}
+
+func (rv *requestView) add(d defect) { rv.defects = append(rv.defects, d) }
+
+// method: unknown, removed or undeclared methods are "method not found".
+func (rv *requestView) method(c *ctx) {
+	f := c.facts()
+	notFound := defect{id: spec.CoreMethodNotFound, statusID: spec.HttpMethodNotFound, codes: codesMethodNotFound, status: 404}
+	switch {
+	case c.info != nil:
+		return
+	case wire.IsRemovedMethod(c.method):
+		// A dual-era server may serve initialize and friends.
+		if f.modernOnly() == yes {
+			notFound.what = fmt.Sprintf("the removed method %q on a server that serves only this revision", c.method)
+			rv.add(notFound)
+		} else {
+			rv.skip = true
+		}
+	case strings.HasPrefix(c.method, "tasks/") || strings.Contains(c.method, "/x-") || strings.HasPrefix(c.method, "io.") || strings.Contains(c.method, "."):
+		// Extension methods: a server may implement them.
+		rv.skip = true
+	default:
+		notFound.what = fmt.Sprintf("the unknown method %q", c.method)
+		rv.add(notFound)
+	}
+}
+
+// metaFields: the per-request _meta fields.
+func (rv *requestView) metaFields(c *ctx) {
+	if c.info == nil {
+		return
+	}
+	f := c.facts()
+	metaDefect := defect{id: spec.CoreMetaRequired, statusID: spec.HttpMetaStatus, codes: codesInvalidParams, status: 400}
+	if c.params == nil && c.ex.ParamsErr != nil {
+		if metaErr(c.ex.ParamsErr) {
+			metaDefect.what = "a malformed _meta: " + c.ex.ParamsErr.Error()
+			rv.add(metaDefect)
+		}
+		return
+	}
+	m := c.meta
+	pvHeader, hasPVHeader := "", false
+	if c.http {
+		pvHeader, hasPVHeader = c.ex.RequestHeader(hProtocolVersion)
+	}
+	switch {
+	case m == nil:
+		metaDefect.what = "no _meta"
+		rv.add(metaDefect)
+		return
+	case m.ProtocolVersion == nil:
+		metaDefect.what = "no _meta " + wire.MetaProtocolVersion
+		if hasPVHeader {
+			// -32602 and -32020 are both required, with no precedence.
+			metaDefect.codes = codesInvalidParamsOrMismatch
+		}
+		rv.add(metaDefect)
+	case m.ClientCapabilities == nil:
+		metaDefect.what = "no _meta " + wire.MetaClientCapabilities
+		rv.add(metaDefect)
+	}
+	if m.ProtocolVersion != nil {
+		v := *m.ProtocolVersion
+		// On HTTP a differing header is a header defect (see headers); the
+		// version is unsupported when the server lacks it.
+		if (!c.http || !hasPVHeader || pvHeader == v) && f.supports(v) == no {
+			rv.add(defect{id: spec.CoreVersionUnsupported, statusID: spec.HttpVersionUnsupported, codes: codesUnsupportedVersion, status: 400,
+				what: fmt.Sprintf("the unsupported protocol version %q", v)})
+		}
+	}
+	if m.LogLevel != nil && wire.LogLevelRank(*m.LogLevel) < 0 {
+		rv.add(defect{id: spec.CoreLogInvalidLevel, statusID: spec.CoreLogInvalidLevel, codes: codesInvalidParams,
+			what: fmt.Sprintf("the unknown log level %q", *m.LogLevel)})
+	}
+}
+
+// metaErr: a params decoding error located in _meta.
+func metaErr(err error) bool { return strings.Contains(err.Error(), "/_meta") }
+
+// httpHeaders: the mirrored request headers of Streamable HTTP.
+func (rv *requestView) httpHeaders(c *ctx) {
+	f := c.facts()
+	mismatch := func(id spec.ID, what string) defect {
+		return defect{id: id, statusID: id, codes: codesHeaderMismatch, status: 400, what: what}
+	}
+	// MCP-Protocol-Version.
+	pv, ok := c.ex.RequestHeader(hProtocolVersion)
+	switch {
+	case !ok:
+		switch f.acceptsMissingVersionHeader() {
+		case no:
+			rv.add(mismatch(spec.HttpVersionHeaderMissing, "no "+wire.HeaderProtocolVersion+" header"))
+		default:
+			// The server may read the request as 2025-03-26; or we do not
+			// know yet whether it may.
+			rv.skip = true
+			return
+		}
+	case wire.CheckPlainHeaderValue(pv) != nil:
+		rv.add(mismatch(spec.HttpHeaderInvalid, "invalid characters in "+wire.HeaderProtocolVersion))
+	case c.meta != nil && c.meta.ProtocolVersion != nil && *c.meta.ProtocolVersion != pv:
+		d := mismatch(spec.HttpVersionMismatch, fmt.Sprintf("%s %q but _meta protocolVersion %q", wire.HeaderProtocolVersion, pv, *c.meta.ProtocolVersion))
+		if f.supports(pv) == no || f.supports(*c.meta.ProtocolVersion) == no {
+			// The version is also unsupported: -32022 is required too.
+			d.codes = codesMismatchOrUnsupported
+		}
+		rv.add(d)
+	}
+	// Mcp-Method.
+	mm, ok := c.ex.RequestHeader(hMethod)
+	switch {
+	case !ok:
+		rv.add(mismatch(spec.HttpHeaderRequired, "no "+wire.HeaderMethod+" header"))
+	case wire.CheckPlainHeaderValue(mm) != nil:
+		rv.add(mismatch(spec.HttpHeaderInvalid, "invalid characters in "+wire.HeaderMethod))
+	case mm != c.method:
+		rv.add(mismatch(spec.HttpHeaderMismatch, fmt.Sprintf("%s %q for method %q", wire.HeaderMethod, mm, c.method)))
+	}
+	// Mcp-Name.
+	if c.info != nil && c.info.NameParam != "" {
+		body, hasBody := nameParam(c.params)
+		hn, ok := c.ex.RequestHeader(hName)
+		switch {
+		case !hasBody:
+			// The params are malformed; the params rules judge that.
+		case !ok:
+			rv.add(mismatch(spec.HttpHeaderRequired, "no "+wire.HeaderName+" header"))
+		default:
+			dec, err := wire.DecodeHeaderValue(hn)
+			switch {
+			case err != nil:
+				rv.add(mismatch(spec.HttpHeaderInvalid, fmt.Sprintf("%s %q: %v", wire.HeaderName, hn, err)))
+			case dec != body:
+				rv.add(mismatch(spec.HttpHeaderMismatch, fmt.Sprintf("%s %q (decoded %q) for %s %q", wire.HeaderName, hn, dec, c.info.NameParam, body)))
+			}
+		}
+	}
+	// Mcp-Param-*: only for tools whose annotations are known.
+	if c.method == "tools/call" {
+		rv.paramHeaders(c, mismatch)
+	}
+}
+
+// paramHeaders checks Mcp-Param-* headers against the called tool's
+// x-mcp-header annotations.
+func (rv *requestView) paramHeaders(c *ctx, mismatch func(spec.ID, string) defect) {
+	name, ok := nameParam(c.params)
+	if !ok {
+		return
+	}
+	tf := c.facts().tools[name]
+	if tf == nil {
+		return
+	}
+	args := toolArguments(c.params)
+	for _, ph := range tf.headers {
+		hdr := wire.HeaderParamPrefix + ph.name
+		v, present := argAt(args, ph.path)
+		hv, has := c.ex.RequestHeader(ph.key)
+		if !present {
+			continue // not expected; a header sent anyway may be ignored or refused
+		}
+		if !has {
+			rv.add(mismatch(spec.HttpParamMissing, fmt.Sprintf("no %s header for argument %s present in the body", hdr, strings.Join(ph.path, "."))))
+			continue
+		}
+		dec, err := wire.DecodeHeaderValue(hv)
+		if err != nil {
+			rv.add(mismatch(spec.HttpHeaderInvalid, fmt.Sprintf("%s %q: %v", hdr, hv, err)))
+			continue
+		}
+		if !headerMatches(dec, v) {
+			rv.add(mismatch(spec.HttpParamMismatch, fmt.Sprintf("%s %q for argument value %s", hdr, dec, v)))
+		}
+	}
+}
+
+// headerMatches compares a decoded header value with a body value: strings
+// exactly, integers numerically, booleans as "true"/"false".
+func headerMatches(header string, body jsontext.Value) bool {
+	switch body.Kind() {
+	case '"':
+		if raw := body[1 : len(body)-1]; !bytes.ContainsRune(raw, '\\') {
+			return string(raw) == header // no escapes: the JSON text is the value
+		}
+		var s string
+		if wire.Unmarshal(body, &s) != nil {
+			return false
+		}
+		return s == header
+	case '0':
+		return numericEqual(header, string(body))
+	case 't':
+		return header == "true"
+	case 'f':
+		return header == "false"
+	}
+	return false
+}
+
+// validJSON reports whether b is syntactically valid JSON (duplicate names
+// and depth aside; those are ambiguity, not syntax errors).
+func validJSON(b []byte) bool {
+	return jsontext.Value(b).IsValid(jsontext.AllowDuplicateNames(true))
+}
+
+// isAmbiguousJSON reports valid JSON that strict decoding refuses for a
+// reason a server may legitimately not share: nesting deeper than the
+// limit, or duplicate member names.
+func isAmbiguousJSON(b []byte) bool {
+	return wire.Depth(b) > wire.MaxDepth || !jsontext.Value(b).IsValid()
+}
+
+// rejected: the server refused the request (an error response or an HTTP
+// error status).
+func (c *ctx) rejected() bool {
+	return c.errResp != nil || (c.http && c.ex.Status >= 400)
+}
+
+// judgeDefects checks the server's answer against the request's defects.
+func judgeDefects(c *ctx, rv requestView) {
+	if rv.skip || len(rv.defects) == 0 || !c.complete() {
+		return
+	}
+	if !c.rejected() {
+		if !c.answered() && (!c.http || c.ex.Status == 0) {
+			return // no answer at all: the transport rules judge that
+		}
+		for _, d := range rv.defects {
+			c.report(d.id, "the request was accepted", "a rejection of "+d.what+wantForm(d))
+		}
+		return
+	}
+	code, hasCode := c.errCode()
+	codeOK := func(d defect) bool {
+		if len(d.codes) == 0 {
+			return true
+		}
+		if !hasCode {
+			// An HTTP error without a JSON-RPC body: acceptable only where
+			// the spec names no code.
+			return false
+		}
+		return slices.Contains(d.codes, code)
+	}
+	statusOK := func(d defect) bool {
+		if !c.http {
+			return true
+		}
+		if d.status == 0 {
+			return c.ex.Status >= 400 && c.ex.Status < 500 || hasCode
+		}
+		return c.ex.Status == d.status
+	}
+	for _, d := range rv.defects {
+		if codeOK(d) && statusOK(d) {
+			return
+		}
+	}
+	got := describeRejection(c)
+	for _, d := range rv.defects {
+		if codeOK(d) {
+			c.report(d.statusID, got, fmt.Sprintf("HTTP %d for %s", d.status, d.what))
+			return
+		}
+	}
+	d := rv.defects[0]
+	c.report(d.id, got, "a rejection of "+d.what+wantForm(d))
+}
+
+func wantForm(d defect) string {
+	var parts []string
+	if d.status != 0 {
+		parts = append(parts, fmt.Sprintf("HTTP %d", d.status))
+	}
+	if len(d.codes) > 0 {
+		cs := make([]string, len(d.codes))
+		for i, c := range d.codes {
+			cs[i] = fmt.Sprint(c)
+		}
+		parts = append(parts, "code "+strings.Join(cs, " or "))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " with " + strings.Join(parts, " and ")
+}
+
+func describeRejection(c *ctx) string {
+	var parts []string
+	if c.http {
+		parts = append(parts, fmt.Sprintf("HTTP %d", c.ex.Status))
+	}
+	if code, ok := c.errCode(); ok {
+		parts = append(parts, fmt.Sprintf("code %d %q", code, c.errResp.Error.Message))
+	} else {
+		parts = append(parts, "no JSON-RPC error")
+	}
+	return strings.Join(parts, ", ")
+}
