@@ -31,8 +31,9 @@ type ctx struct {
 	learned *facts // non-nil once the exchange taught something
 }
 
-func newCtx(s State, ex *wire.Exchange) *ctx {
-	c := &ctx{s: s, ex: ex, http: ex.Transport == wire.HTTP, final: -1}
+// initCtx fills a zeroed ctx for judging ex in state s.
+func initCtx(c *ctx, s State, ex *wire.Exchange) {
+	*c = ctx{s: s, ex: ex, http: ex.Transport == wire.HTTP, final: -1}
 	switch m := ex.Sent.(type) {
 	case *wire.JSONRPCRequest:
 		c.req, c.method = m, m.Method
@@ -58,7 +59,6 @@ func newCtx(s State, ex *wire.Exchange) *ctx {
 			}
 		}
 	}
-	return c
 }
 
 // report records a violation of id.

@@ -147,7 +147,7 @@ func checkResponseID(c *ctx) {
 		c.reportf(spec.CoreResponseId, "id "+c.req.ID.String()+" (the request's id was readable)", "an error response without an id")
 		return
 	}
-	if id.Key() != c.req.ID.Key() {
+	if !id.Equal(c.req.ID) {
 		c.reportf(spec.CoreResponseId, "id "+c.req.ID.String(), "id %s", id)
 	}
 }

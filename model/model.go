@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mcpverify/mcpverify/spec"
@@ -69,7 +70,9 @@ func (s State) Step(ex *wire.Exchange) (State, []Violation) {
 		s = NewState(Config{})
 	}
 	Prepare(ex)
-	c := newCtx(s, ex)
+	c := ctxPool.Get().(*ctx)
+	defer func() { *c = ctx{}; ctxPool.Put(c) }()
+	initCtx(c, s, ex)
 	for _, r := range rules {
 		if r.when == nil || r.when(c) {
 			r.check(c)
@@ -78,6 +81,9 @@ func (s State) Step(ex *wire.Exchange) (State, []Violation) {
 	checkSchema(c)
 	return c.next(), c.vs
 }
+
+// ctxPool recycles the working views of Step.
+var ctxPool = sync.Pool{New: func() any { return new(ctx) }}
 
 // Check runs a sequence of exchanges from the initial state and returns all
 // violations with the index of the exchange each was seen in.

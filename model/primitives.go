@@ -162,39 +162,33 @@ func learnTools(c *ctx) {
 
 // learnNames records the prompts, resources and templates listed.
 func learnNames(c *ctx) {
-	var names []string
-	var pick func(*facts) *map[string]bool
 	switch r := c.ex.Replies[c.final].Result.(type) {
 	case *wire.ListPromptsResult:
-		for _, p := range r.Prompts {
-			names = append(names, p.Name)
+		for i := range r.Prompts {
+			learnName(c, func(f *facts) *map[string]bool { return &f.prompts }, r.Prompts[i].Name)
 		}
-		pick = func(f *facts) *map[string]bool { return &f.prompts }
 	case *wire.ListResourcesResult:
-		for _, r := range r.Resources {
-			names = append(names, r.URI)
+		for i := range r.Resources {
+			learnName(c, func(f *facts) *map[string]bool { return &f.resources }, r.Resources[i].URI)
 		}
-		pick = func(f *facts) *map[string]bool { return &f.resources }
 	case *wire.ListResourceTemplatesResult:
-		for _, t := range r.ResourceTemplates {
-			names = append(names, t.URITemplate)
+		for i := range r.ResourceTemplates {
+			learnName(c, func(f *facts) *map[string]bool { return &f.templates }, r.ResourceTemplates[i].URITemplate)
 		}
-		pick = func(f *facts) *map[string]bool { return &f.templates }
-	default:
+	}
+}
+
+// learnName adds name to the set pick selects, copying the facts only when
+// the name is new.
+func learnName(c *ctx, pick func(*facts) *map[string]bool, name string) {
+	if (*pick(c.facts()))[name] {
 		return
 	}
-	known := *pick(c.facts())
-	for _, n := range names {
-		if known[n] {
-			continue
-		}
-		m := pick(c.learn())
-		if *m == nil {
-			*m = map[string]bool{}
-		}
-		(*m)[n] = true
-		known = *m
+	m := pick(c.learn())
+	if *m == nil {
+		*m = map[string]bool{}
 	}
+	(*m)[name] = true
 }
 
 // paramHeaders finds the x-mcp-header annotations of an input schema and

@@ -49,7 +49,7 @@ func checkRequestNotifications(c *ctx) {
 			if !ok {
 				continue // schema rules report malformed params
 			}
-			if token == nil || p.ProgressToken.Key() != token.Key() {
+			if token == nil || !p.ProgressToken.Equal(*token) {
 				want := "no progress notifications (the request has no progressToken)"
 				if token != nil {
 					want = "progressToken " + token.String()
@@ -100,7 +100,7 @@ func checkListen(c *ctx) {
 			if i == 0 && m.Method != "notifications/subscriptions/acknowledged" {
 				c.reportf(spec.CoreListenAckFirst, "notifications/subscriptions/acknowledged first", "%s before the acknowledgement", m.Method)
 			}
-			if sid, ok := notificationSubscriptionID(r.Params); !ok || sid.Key() != subID.Key() {
+			if sid, ok := notificationSubscriptionID(r.Params); !ok || !sid.Equal(subID) {
 				got := "no subscriptionId"
 				if ok {
 					got = "subscriptionId " + sid.String()
@@ -148,7 +148,7 @@ func checkListenType(c *ctx, filter *wire.SubscriptionFilter, method string, par
 	case "notifications/progress":
 		c.report(spec.CoreStreamRelated, "notifications/progress on a listen stream", "progress only on the stream of its request")
 	case "notifications/cancelled":
-		if p, ok := params.(*wire.CancelledNotificationParams); ok && (p.RequestID.IsZero() || p.RequestID.Key() != c.req.ID.Key()) {
+		if p, ok := params.(*wire.CancelledNotificationParams); ok && (p.RequestID.IsZero() || !p.RequestID.Equal(c.req.ID)) {
 			c.report(spec.CoreCancelledOnlyListen, "notifications/cancelled for another request on a listen stream", "notifications/cancelled referencing the listen request's id")
 		}
 	}

@@ -46,6 +46,12 @@ func (id RequestID) String() string {
 	}
 }
 
+// Equal reports whether two ids are the same id (the string "1" and the
+// integer 1 differ).
+func (id RequestID) Equal(o RequestID) bool {
+	return id.set == o.set && id.isNum == o.isNum && id.num == o.num && id.str == o.str
+}
+
 // Key returns a map key distinguishing string "1" from integer 1.
 func (id RequestID) Key() string {
 	if id.isNum {
