@@ -321,3 +321,23 @@ func checkResourceNotFound(c *ctx) {
 		c.reportf(spec.CoreResourceNotEmpty, "a -32602 error for a resource that does not exist", "an empty contents array for %q", uri)
 	}
 }
+
+// ParamHeader is one x-mcp-header annotation of a tool's inputSchema: the
+// header is "Mcp-Param-" + Name, mirroring the argument at Path (a chain of
+// properties keys).
+type ParamHeader struct {
+	Name string
+	Path []string
+}
+
+// ParamHeaders returns the valid x-mcp-header annotations of an
+// inputSchema, in a stable order (annotations that break a constraint are
+// left out, as a client must leave out such a tool).
+func ParamHeaders(inputSchema wire.Value) []ParamHeader {
+	hs, _ := paramHeaders(inputSchema)
+	out := make([]ParamHeader, len(hs))
+	for i, h := range hs {
+		out[i] = ParamHeader{Name: h.name, Path: h.path}
+	}
+	return out
+}

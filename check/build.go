@@ -1,0 +1,129 @@
+package check
+
+import (
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/mcpverify/mcpverify/model"
+	"github.com/mcpverify/mcpverify/wire"
+)
+
+// Declarations are what the server under test has declared about itself,
+// learnt from its answers: the tools with their input schemas and
+// x-mcp-header annotations, the prompts with their arguments, and the
+// resource templates. Requests are generated from them.
+type Declarations struct {
+	Tools     map[string]*ToolDecl
+	Prompts   map[string]*wire.Prompt
+	Templates map[string]*wire.ResourceTemplate
+}
+
+// ToolDecl is one listed tool.
+type ToolDecl struct {
+	Tool    wire.Tool
+	Schema  any // inputSchema decoded
+	Headers []model.ParamHeader
+}
+
+// NewDeclarations returns empty declarations.
+func NewDeclarations() *Declarations {
+	return &Declarations{Tools: map[string]*ToolDecl{}, Prompts: map[string]*wire.Prompt{}, Templates: map[string]*wire.ResourceTemplate{}}
+}
+
+// Learn records what a list result in ex declares.
+func (d *Declarations) Learn(ex *wire.Exchange) {
+	ex.Decode()
+	for _, r := range ex.Replies {
+		switch res := r.Result.(type) {
+		case *wire.ListToolsResult:
+			for _, t := range res.Tools {
+				td := &ToolDecl{Tool: t, Headers: model.ParamHeaders(t.InputSchema)}
+				_ = wire.Unmarshal(t.InputSchema, &td.Schema)
+				d.Tools[t.Name] = td
+			}
+		case *wire.ListPromptsResult:
+			for i := range res.Prompts {
+				p := res.Prompts[i]
+				d.Prompts[p.Name] = &p
+			}
+		case *wire.ListResourceTemplatesResult:
+			for i := range res.ResourceTemplates {
+				t := res.ResourceTemplates[i]
+				d.Templates[t.URITemplate] = &t
+			}
+		}
+	}
+}
+
+// Build turns an action of the model into a concrete, conforming request:
+// tool arguments drawn from the tool's inputSchema, prompt arguments for
+// every declared argument, resource URIs expanded from templates.
+func (d *Declarations) Build(ch Chooser, c Client, id wire.RequestID, a model.Action) *Request {
+	params := map[string]any{}
+	var headers []model.ParamHeader
+	switch a.Method {
+	case "tools/call":
+		params["name"] = a.Name
+		args := map[string]any{}
+		if td := d.Tools[a.Name]; td != nil {
+			if m, ok := GenerateValue(ch, td.Schema).(map[string]any); ok {
+				args = m
+			}
+			headers = td.Headers
+		}
+		params["arguments"] = args
+	case "prompts/get":
+		params["name"] = a.Name
+		if p := d.Prompts[a.Name]; p != nil && len(p.Arguments) > 0 {
+			args := map[string]any{}
+			for _, arg := range p.Arguments {
+				if (arg.Required != nil && *arg.Required) || ch.Intn(2) == 0 {
+					args[arg.Name] = sampleStrings[1+ch.Intn(len(sampleStrings)-1)]
+				}
+			}
+			params["arguments"] = args
+		}
+	case "resources/read":
+		uri := a.Name
+		if a.Template {
+			uri = ExpandTemplate(ch, a.Name)
+		}
+		params["uri"] = uri
+	case "completion/complete":
+		arg := "value"
+		if p := d.Prompts[a.Name]; p != nil && len(p.Arguments) > 0 {
+			arg = p.Arguments[ch.Intn(len(p.Arguments))].Name
+		}
+		params["ref"] = map[string]any{"type": "ref/prompt", "name": a.Name}
+		params["argument"] = map[string]any{"name": arg, "value": sampleStrings[ch.Intn(3)]}
+	case "subscriptions/listen":
+		params["notifications"] = map[string]any{"toolsListChanged": ch.Intn(2) == 0, "promptsListChanged": ch.Intn(2) == 0}
+	}
+	if a.HasCursor {
+		params["cursor"] = a.Cursor
+	}
+	r := c.Request(id, a.Method, params, headers)
+	if a.Method == "subscriptions/listen" {
+		r.StopAfter = 1 // the acknowledgement, then close (a cancellation)
+	}
+	return r
+}
+
+var templateVar = regexp.MustCompile(`\{[+#./;?&]?([^}]*)\}`)
+
+// ExpandTemplate fills every variable of an RFC 6570 URI template with a
+// drawn value (simple string expansion; reserved expansion keeps '/').
+func ExpandTemplate(ch Chooser, tmpl string) string {
+	vals := []string{"1", "abc", "123", "a-b"}
+	return templateVar.ReplaceAllStringFunc(tmpl, func(m string) string {
+		v := vals[ch.Intn(len(vals))]
+		names := strings.Split(templateVar.FindStringSubmatch(m)[1], ",")
+		sort.Strings(names)
+		parts := make([]string, len(names))
+		for i := range names {
+			parts[i] = v
+		}
+		return strings.Join(parts, ",")
+	})
+}

@@ -1,0 +1,187 @@
+package check
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"sync"
+	"time"
+
+	"github.com/mcpverify/mcpverify/wire"
+)
+
+// HTTPTarget drives a server over Streamable HTTP at one URL.
+type HTTPTarget struct {
+	url    string
+	client *http.Client
+	limits Limits
+	start  time.Time
+
+	mu    sync.Mutex
+	conns map[net.Conn]int
+}
+
+// NewHTTPTarget returns a target for the MCP endpoint at url. It keeps
+// connections alive (so that checks can compare answers on one connection
+// and on fresh ones), never follows redirects, ignores proxy settings, and
+// bounds every response by limits.
+func NewHTTPTarget(url string, limits Limits) *HTTPTarget {
+	tr := &http.Transport{
+		Proxy:               nil,
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+		MaxIdleConnsPerHost: 8,
+		DisableCompression:  true,
+		IdleConnTimeout:     30 * time.Second,
+	}
+	return &HTTPTarget{
+		url: url,
+		client: &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		}},
+		limits: limits.withDefaults(),
+		start:  time.Now(),
+		conns:  map[net.Conn]int{},
+	}
+}
+
+func (t *HTTPTarget) Transport() wire.Transport { return wire.HTTP }
+func (t *HTTPTarget) Describe() string          { return t.url }
+
+// Close closes idle connections.
+func (t *HTTPTarget) Close() error {
+	t.client.CloseIdleConnections()
+	return nil
+}
+
+// FreshConnections closes idle connections, so that the next request opens
+// a new one.
+func (t *HTTPTarget) FreshConnections() { t.client.CloseIdleConnections() }
+
+func (t *HTTPTarget) connID(c net.Conn) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if id, ok := t.conns[c]; ok {
+		return id
+	}
+	id := len(t.conns) + 1
+	t.conns[c] = id
+	return id
+}
+
+var errStop = errors.New("stop reading")
+
+// Send performs one exchange.
+func (t *HTTPTarget) Send(ctx context.Context, r *Request) *wire.Exchange {
+	method := r.HTTPMethod
+	if method == "" {
+		method = http.MethodPost
+	}
+	ex := &wire.Exchange{Transport: wire.HTTP, HTTPMethod: method, Header: r.Header.Clone(), Body: r.Body, At: time.Since(t.start)}
+	timeout := r.Timeout
+	if timeout <= 0 {
+		timeout = t.limits.Timeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var body io.Reader
+	if len(r.Body) > 0 {
+		body = bytes.NewReader(r.Body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, t.url, body)
+	if err != nil {
+		ex.Outcome = wire.Dropped
+		return ex
+	}
+	req.Header = http.Header{}
+	for k, vs := range r.Header {
+		if http.CanonicalHeaderKey(k) == "Host" {
+			if len(vs) > 0 {
+				req.Host = vs[0]
+			}
+			continue
+		}
+		req.Header[k] = append([]string(nil), vs...)
+	}
+	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GotConn: func(info httptrace.GotConnInfo) { ex.Conn = t.connID(info.Conn) },
+	}))
+	sent := time.Now()
+	resp, err := t.client.Do(req)
+	if err != nil {
+		ex.Outcome = outcomeOf(ctx, err)
+		return ex
+	}
+	defer resp.Body.Close()
+	ex.Status, ex.RespHeader = resp.StatusCode, resp.Header
+	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	limited := &capReader{r: resp.Body, max: t.limits.MaxResponseBytes}
+	if ct == "text/event-stream" {
+		n := 0
+		stop := r.StopAfter
+		err = wire.ParseSSE(limited, wire.MaxSSEEvent, func(ev wire.SSEEvent) error {
+			n++
+			if (stop > 0 && n >= stop) || n >= t.limits.MaxMessages {
+				return errStop
+			}
+			return nil
+		})
+		ex.RespBody = limited.buf.Bytes()
+		switch {
+		case errors.Is(err, errStop) && n >= t.limits.MaxMessages:
+			ex.Outcome = wire.Truncated
+		case errors.Is(err, errStop):
+			ex.Outcome, ex.CancelAt = wire.Cancelled, time.Since(sent)
+		case err != nil:
+			ex.Outcome = readOutcome(ctx, limited, err)
+		}
+		return ex
+	}
+	_, err = io.Copy(io.Discard, limited)
+	ex.RespBody = limited.buf.Bytes()
+	if err != nil {
+		ex.Outcome = readOutcome(ctx, limited, err)
+	}
+	return ex
+}
+
+// capReader copies what it reads into buf, up to max bytes, and then fails.
+type capReader struct {
+	r    io.Reader
+	max  int64
+	buf  bytes.Buffer
+	over bool
+}
+
+var errTooLarge = errors.New("response over the size limit")
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if int64(c.buf.Len()) >= c.max {
+		c.over = true
+		return 0, errTooLarge
+	}
+	if rem := c.max - int64(c.buf.Len()); int64(len(p)) > rem {
+		p = p[:rem]
+	}
+	n, err := c.r.Read(p)
+	c.buf.Write(p[:n])
+	return n, err
+}
+
+func outcomeOf(ctx context.Context, err error) wire.Outcome {
+	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
+		return wire.TimedOut
+	}
+	return wire.Dropped
+}
+
+func readOutcome(ctx context.Context, c *capReader, err error) wire.Outcome {
+	if c.over || errors.Is(err, errTooLarge) || errors.Is(err, wire.ErrSSETooLarge) {
+		return wire.Truncated
+	}
+	return outcomeOf(ctx, err)
+}

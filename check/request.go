@@ -1,0 +1,120 @@
+package check
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/mcpverify/mcpverify/model"
+	"github.com/mcpverify/mcpverify/wire"
+)
+
+// Client is the client the checker plays: the protocol version,
+// capabilities and identity it declares in every request's _meta, and
+// headers it adds to every request (e.g. a bearer token).
+type Client struct {
+	Version      string          // default wire.Version
+	Capabilities wire.Value      // a JSON object; default {}
+	Info         wire.Implementation
+	Header       http.Header
+}
+
+// DefaultClient declares this revision, no capabilities, and names
+// mcpverify.
+var DefaultClient = Client{Version: wire.Version, Capabilities: wire.Value(`{}`), Info: wire.Implementation{Name: "mcpverify", Version: "0.1.0"}}
+
+// Meta returns the _meta of a request: the per-request protocol fields and
+// any extra keys (progressToken, logLevel, ...).
+func (c Client) Meta(extra map[string]any) map[string]any {
+	m := map[string]any{
+		wire.MetaProtocolVersion:    c.version(),
+		wire.MetaClientInfo:         c.Info,
+		wire.MetaClientCapabilities: c.caps(),
+	}
+	for k, v := range extra {
+		m[k] = v
+	}
+	return m
+}
+
+func (c Client) version() string {
+	if c.Version == "" {
+		return wire.Version
+	}
+	return c.Version
+}
+
+func (c Client) caps() wire.Value {
+	if len(c.Capabilities) == 0 {
+		return wire.Value(`{}`)
+	}
+	return c.Capabilities
+}
+
+// Request builds a conforming request: the JSON-RPC body with _meta added
+// to params (unless params holds one), and the headers of Streamable HTTP
+// (MCP-Protocol-Version, Mcp-Method, Mcp-Name where the method has one,
+// Mcp-Param-* for the annotated arguments of a tools/call when the tool's
+// annotations are given).
+func (c Client) Request(id wire.RequestID, method string, params map[string]any, headers []model.ParamHeader) *Request {
+	if params == nil {
+		params = map[string]any{}
+	}
+	if _, ok := params["_meta"]; !ok {
+		params["_meta"] = c.Meta(nil)
+	}
+	msg := map[string]any{"jsonrpc": wire.JSONRPCVersion, "method": method, "params": params}
+	if !id.IsZero() {
+		msg["id"] = id
+	}
+	body := wire.MustMarshal(msg)
+	h := http.Header{}
+	h["Content-Type"] = []string{"application/json"}
+	h["Accept"] = []string{"application/json, text/event-stream"}
+	h[wire.HeaderProtocolVersion] = []string{c.version()}
+	h[wire.HeaderMethod] = []string{method}
+	if info, ok := wire.LookupMethod(method); ok && info.NameParam != "" {
+		if v, ok := params[info.NameParam].(string); ok {
+			h[wire.HeaderName] = []string{wire.EncodeHeaderValue(v)}
+		}
+	}
+	if method == "tools/call" && len(headers) > 0 {
+		args, _ := params["arguments"].(map[string]any)
+		for _, ph := range headers {
+			if v, ok := valueAt(args, ph.Path); ok {
+				if s, ok := wire.ParamHeaderValue(v); ok {
+					h[wire.HeaderParamPrefix+ph.Name] = []string{s}
+				}
+			}
+		}
+	}
+	for k, vs := range c.Header {
+		h[k] = append([]string(nil), vs...)
+	}
+	return &Request{HTTPMethod: http.MethodPost, Header: h, Body: body, Notification: id.IsZero()}
+}
+
+// valueAt returns the argument at a path of properties keys; absent and
+// null values are not present.
+func valueAt(args map[string]any, path []string) (any, bool) {
+	var v any = args
+	for _, k := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if v, ok = m[k]; !ok {
+			return nil, false
+		}
+	}
+	return v, v != nil
+}
+
+// headerKey returns the key of h matching name case-insensitively, or name.
+func headerKey(h http.Header, name string) string {
+	for k := range h {
+		if strings.EqualFold(k, name) {
+			return k
+		}
+	}
+	return name
+}

@@ -1,0 +1,9 @@
+package props
+
+import (
+	"testing"
+
+	"pgregory.net/rapid"
+)
+
+func TestModelStepTotal(t *testing.T) { rapid.Check(t, ModelStepTotal) }
