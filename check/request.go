@@ -12,8 +12,8 @@ import (
 // capabilities and identity it declares in every request's _meta, and
 // headers it adds to every request (e.g. a bearer token).
 type Client struct {
-	Version      string          // default wire.Version
-	Capabilities wire.Value      // a JSON object; default {}
+	Version      string     // default wire.Version
+	Capabilities wire.Value // a JSON object; default {}
 	Info         wire.Implementation
 	Header       http.Header
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/mcpverify/mcpverify/corpus"
 	"github.com/mcpverify/mcpverify/internal/props"
+	"github.com/mcpverify/mcpverify/internal/vsimpl"
 	"github.com/mcpverify/mcpverify/trace"
 	"github.com/mcpverify/mcpverify/wire"
 	"pgregory.net/rapid"
@@ -87,4 +88,11 @@ func FuzzDecodeMessage(f *testing.F) {
 // on fuzzer-chosen bytes.
 func FuzzModelStep(f *testing.F) {
 	f.Fuzz(rapid.MakeFuzz(props.ModelStepTotal))
+}
+
+// FuzzModelVsImpl runs the model-vs-reference-server state machine
+// (vsimpl.ModelVsImpl) on fuzzer-chosen bytes: whatever sequence of
+// requests they select, the model accepts every answer.
+func FuzzModelVsImpl(f *testing.F) {
+	f.Fuzz(rapid.MakeFuzz(vsimpl.ModelVsImpl))
 }

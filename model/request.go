@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/go-json-experiment/json/jsontext"
 	"github.com/mcpverify/mcpverify/spec"
 	"github.com/mcpverify/mcpverify/wire"
 )
@@ -271,7 +270,7 @@ func (rv *requestView) paramHeaders(c *ctx, mismatch func(spec.ID, string) defec
 
 // headerMatches compares a decoded header value with a body value: strings
 // exactly, integers numerically, booleans as "true"/"false".
-func headerMatches(header string, body jsontext.Value) bool {
+func headerMatches(header string, body wire.Value) bool {
 	switch body.Kind() {
 	case '"':
 		if raw := body[1 : len(body)-1]; !bytes.ContainsRune(raw, '\\') {
@@ -295,14 +294,14 @@ func headerMatches(header string, body jsontext.Value) bool {
 // validJSON reports whether b is syntactically valid JSON (duplicate names
 // and depth aside; those are ambiguity, not syntax errors).
 func validJSON(b []byte) bool {
-	return jsontext.Value(b).IsValid(jsontext.AllowDuplicateNames(true))
+	return wire.ValidJSON(b)
 }
 
 // isAmbiguousJSON reports valid JSON that strict decoding refuses for a
 // reason a server may legitimately not share: nesting deeper than the
 // limit, or duplicate member names.
 func isAmbiguousJSON(b []byte) bool {
-	return wire.Depth(b) > wire.MaxDepth || !jsontext.Value(b).IsValid()
+	return wire.Depth(b) > wire.MaxDepth || wire.HasDuplicateNames(b)
 }
 
 // rejected: the server refused the request (an error response or an HTTP

@@ -110,3 +110,16 @@ type Value = jsontext.Value
 // Object is a JSON object whose members are kept in a map; used for
 // free-form members the schema leaves open (`{ [key: string]: unknown }`).
 type Object = map[string]jsontext.Value
+
+// ValidJSON reports whether data is one syntactically valid JSON value in
+// UTF-8. Duplicate member names are allowed here (RFC 8259 permits them;
+// the strict policy is what refuses them).
+func ValidJSON(data []byte) bool {
+	return jsontext.Value(data).IsValid(jsontext.AllowDuplicateNames(true))
+}
+
+// HasDuplicateNames reports whether valid JSON data repeats a member name
+// in some object.
+func HasDuplicateNames(data []byte) bool {
+	return ValidJSON(data) && !jsontext.Value(data).IsValid()
+}

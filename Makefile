@@ -1,0 +1,55 @@
+# mcpverify: build, test, benchmark.
+#
+#   make test                  vet, all Go tests, and the official conformance suite
+#   make check                 run mcpverify check against the embedded reference server
+#   make bench                 Go benchmarks (wire decoding, model.Step, one request over loopback)
+#   make bench-load            load the reference server and the Go SDK server with hey; print the ratio
+#   make fuzz                  run every fuzz target for FUZZTIME each
+#   make conformance-official  the official MCP conformance suite against `mcpverify serve`
+
+GO        ?= go
+CACHE     ?= $(CURDIR)/.cache
+BIN       := $(CURDIR)/bin
+FUZZTIME  ?= 20s
+BENCHTIME ?= 1s
+
+.PHONY: all build test vet unit race check bench bench-load fuzz conformance-official clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/mcpverify ./cmd/mcpverify
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+unit:
+	$(GO) test -count=1 ./...
+
+race:
+	$(GO) test -count=1 -race ./impl/... ./check/...
+
+test: vet unit conformance-official
+
+check: build
+	$(BIN)/mcpverify check
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./wire/ ./model/ ./impl/ ./check/...
+
+bench-load: build
+	CACHE=$(CACHE) BIN=$(BIN) GO=$(GO) ./scripts/bench-load.sh
+
+fuzz:
+	@for pkg in ./fuzz/ ./wire/; do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+conformance-official: build
+	CACHE=$(CACHE) BIN=$(BIN) ./scripts/conformance-official.sh
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,82 @@
+package impl
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+const benchBody = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"test_simple_text","arguments":{},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"bench","version":"1"},"io.modelcontextprotocol/clientCapabilities":{}}}}`
+
+func benchRequest(b *testing.B, c *http.Client, url string, body []byte) {
+	req, err := http.NewRequest("POST", url, bytes.NewReader(body))
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.Header = http.Header{
+		"Content-Type":         {"application/json"},
+		"Accept":               {"application/json, text/event-stream"},
+		"Mcp-Protocol-Version": {"2026-07-28"},
+		"Mcp-Method":           {"tools/call"},
+		"Mcp-Name":             {"test_simple_text"},
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	n, _ := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || n < 100 {
+		b.Fatalf("status %d, %d bytes", resp.StatusCode, n)
+	}
+}
+
+// BenchmarkHTTPToolsCall measures one tools/call test_simple_text over
+// loopback through a real listener, from one client connection (latency)
+// and from many (throughput).
+func BenchmarkHTTPToolsCall(b *testing.B) {
+	s, err := New(Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+	url := ts.URL + Endpoint
+	body := []byte(benchBody)
+	b.Run("serial", func(b *testing.B) {
+		c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+		b.ReportAllocs()
+		for b.Loop() {
+			benchRequest(b, c, url, body)
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+		b.ReportAllocs()
+		b.SetParallelism(8)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				benchRequest(b, c, url, body)
+			}
+		})
+	})
+}
+
+// BenchmarkCoreToolsCall measures the transport-independent part of the
+// same request: decode, validate, dispatch, encode.
+func BenchmarkCoreToolsCall(b *testing.B) {
+	s, err := New(Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := []byte(benchBody)
+	b.ReportAllocs()
+	for b.Loop() {
+		out := s.handleForTest(body)
+		if len(out) < 100 {
+			b.Fatal(string(out))
+		}
+	}
+}

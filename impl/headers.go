@@ -1,0 +1,171 @@
+package impl
+
+import (
+	"encoding/json"
+	"math/big"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/mcpverify/mcpverify/wire"
+)
+
+// The mirrored request headers of Streamable HTTP (streamable-http.mdx,
+// "Request Metadata" and "Server Validation"). Header names are matched
+// case-insensitively (net/http canonicalizes them); values are compared
+// case-sensitively after net/http has removed the optional whitespace
+// around them. A header that appears twice is ambiguous and rejected: an
+// intermediary may route on one copy and the server read the other. Only
+// Mcp-Name and Mcp-Param-* values may use the Base64 sentinel form; they
+// are decoded before the comparison.
+
+// checkMethodHeader checks Mcp-Method against the body's method.
+func checkMethodHeader(h http.Header, method string) *rpcError {
+	v, err := single(h, "Mcp-Method", wire.HeaderMethod)
+	if err != nil {
+		return err
+	}
+	if v == "" {
+		return errHeaderMismatch("the %s header is required", wire.HeaderMethod)
+	}
+	if wire.CheckPlainHeaderValue(v) != nil {
+		return errHeaderMismatch("the %s header has invalid characters", wire.HeaderMethod)
+	}
+	if v != method {
+		return errHeaderMismatch("%s header value %q does not match the body's method %q", wire.HeaderMethod, v, method)
+	}
+	return nil
+}
+
+// single returns the one value of a header, "" when absent, and an error
+// when it appears more than once.
+func single(h http.Header, key, name string) (string, *rpcError) {
+	vals := h[key]
+	switch len(vals) {
+	case 0:
+		return "", nil
+	case 1:
+		return vals[0], nil
+	}
+	return "", errHeaderMismatch("the %s header appears %d times", name, len(vals))
+}
+
+// httpChecks are the transportChecks of Streamable HTTP.
+type httpChecks struct {
+	h http.Header
+	s *Server
+}
+
+func (c httpChecks) protocolVersion(bodyVersion string) *rpcError {
+	vals := c.h["Mcp-Protocol-Version"]
+	switch {
+	case len(vals) == 0:
+		// A server that does not serve clients older than 2025-06-18 MUST
+		// reject a request without the header.
+		return errHeaderMismatch("the %s header is required (this server does not serve clients older than protocol version 2025-06-18)", wire.HeaderProtocolVersion)
+	case len(vals) > 1:
+		return errHeaderMismatch("the %s header appears %d times", wire.HeaderProtocolVersion, len(vals))
+	case wire.CheckPlainHeaderValue(vals[0]) != nil:
+		return errHeaderMismatch("the %s header has invalid characters", wire.HeaderProtocolVersion)
+	case vals[0] != bodyVersion:
+		return errHeaderMismatch("%s header value %q does not match _meta[%q] %q", wire.HeaderProtocolVersion, vals[0], wire.MetaProtocolVersion, bodyVersion)
+	}
+	return nil
+}
+
+func (c httpChecks) names(x *exchange) *rpcError {
+	var body string
+	switch p := x.params.(type) {
+	case *callToolParams:
+		body = *p.Name
+	case *getPromptParams:
+		body = *p.Name
+	case *readResourceParams:
+		body = *p.URI
+	default:
+		return nil
+	}
+	src := "params." + x.spec.info.NameParam
+	v, err := single(c.h, "Mcp-Name", wire.HeaderName)
+	if err != nil {
+		return err
+	}
+	if _, present := c.h["Mcp-Name"]; !present {
+		return errHeaderMismatch("the %s header is required for %s (it mirrors %s)", wire.HeaderName, x.method, src)
+	}
+	dec, derr := wire.DecodeHeaderValue(v)
+	if derr != nil {
+		return errHeaderMismatch("the %s header value is invalid: %v", wire.HeaderName, derr)
+	}
+	if dec != body {
+		return errHeaderMismatch("%s header value %q does not match %s %q", wire.HeaderName, dec, src, body)
+	}
+	if p, ok := x.params.(*callToolParams); ok {
+		if t := c.s.reg.toolByName[*p.Name]; t != nil {
+			for i := range t.headers {
+				if err := checkParamHeader(c.h, &t.headers[i], p.args); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// checkParamHeader checks one x-mcp-header parameter: a value in the
+// arguments needs its header, equal after decoding (integers compared as
+// numbers); a null or absent value needs no header, and a header without a
+// value in the body does not match it.
+func checkParamHeader(h http.Header, hp *headerParam, args map[string]any) *rpcError {
+	name := wire.HeaderParamPrefix + hp.name
+	v, present := lookupPath(args, hp.path)
+	if present && v == nil {
+		present = false
+	}
+	vals := h[hp.key]
+	if !present {
+		if len(vals) > 0 {
+			return errHeaderMismatch("the %s header is present but arguments.%s has no value", name, strings.Join(hp.path, "."))
+		}
+		return nil
+	}
+	if len(vals) == 0 {
+		return errHeaderMismatch("the %s header is required: arguments.%s has a value", name, strings.Join(hp.path, "."))
+	}
+	if len(vals) > 1 {
+		return errHeaderMismatch("the %s header appears %d times", name, len(vals))
+	}
+	dec, err := wire.DecodeHeaderValue(vals[0])
+	if err != nil {
+		return errHeaderMismatch("the %s header value is invalid: %v", name, err)
+	}
+	match := false
+	switch bv := v.(type) {
+	case string:
+		match = dec == bv
+	case bool:
+		match = dec == strconv.FormatBool(bv)
+	case json.Number:
+		match = numericEqual(dec, string(bv))
+	}
+	if !match {
+		return errHeaderMismatch("the %s header value %q does not match arguments.%s", name, dec, strings.Join(hp.path, "."))
+	}
+	return nil
+}
+
+// numericEqual compares two JSON numbers exactly ("42.0" equals "42").
+// Only the JSON number grammar is accepted, with a bounded length and
+// exponent, so no value is read as hex or a fraction, and none costs a
+// huge computation.
+func numericEqual(a, b string) bool {
+	if !numberRE.MatchString(a) || !numberRE.MatchString(b) {
+		return false
+	}
+	x, ok1 := new(big.Rat).SetString(a)
+	y, ok2 := new(big.Rat).SetString(b)
+	return ok1 && ok2 && x.Cmp(y) == 0
+}
+
+var numberRE = regexp.MustCompile(`^-?(0|[1-9][0-9]{0,39})(\.[0-9]{1,40})?([eE][+-]?[0-9]{1,3})?$`)

@@ -1,0 +1,444 @@
+package impl
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/mcpverify/mcpverify/wire"
+)
+
+// Streamable HTTP (basic/transports/streamable-http.mdx).
+//
+// Every request goes through these steps, in this order; the first that
+// fails answers:
+//
+//  1. the path is the MCP endpoint, /mcp (else 404);
+//  2. the Host header names this server (else 403): a hardening against DNS
+//     rebinding beyond the spec's Origin rule;
+//  3. an Origin header, when present, is allowed (else 403 with a JSON-RPC
+//     error without id), and then echoed in Access-Control-Allow-Origin,
+//     never a wildcard;
+//  4. POST (OPTIONS answers CORS preflight; anything else is 405);
+//  5. Content-Type is application/json (else 415);
+//  6. the body fits MaxBodyBytes (else 413) and nests at most MaxDepth
+//     deep (else -32600), is JSON (else -32700) and a JSON-RPC message
+//     (else -32600, with the id when it can be read);
+//  7. a notification is accepted with 202 and no body; a response is
+//     refused (clients send none);
+//  8. Mcp-Method is present and equals the body's method (else -32020);
+//  9. the core's envelope checks (core.go), with this transport's copies
+//     checked in between: MCP-Protocol-Version against the body's _meta
+//     (missing: -32020, this server does not serve clients older than
+//     2025-06-18), Mcp-Name against params.name or params.uri, and each
+//     Mcp-Param-* of the called tool's x-mcp-header parameters against the
+//     arguments (headers.go);
+//  10. the method runs. Its answer is application/json, unless it sends a
+//     notification first (progress or log messages, which it only does for
+//     a request that asked with a progressToken or a logLevel, and the
+//     listen stream): then the response is an SSE stream that carries the
+//     notifications, ends with the response and has X-Accel-Buffering: no.
+//
+// Closing the connection cancels the request: its context ends, the method
+// stops, and nothing more is written. Mcp-Session-Id and Last-Event-ID are
+// ignored; no session is ever minted.
+
+// Endpoint is the path of the MCP endpoint served by Handler.
+const Endpoint = "/mcp"
+
+var (
+	hdrJSON = []string{"application/json"}
+	hdrSSE  = []string{"text/event-stream"}
+)
+
+// Handler returns the Streamable HTTP handler of the MCP endpoint, /mcp.
+func (s *Server) Handler() http.Handler {
+	h := &httpHandler{s: s}
+	if s.cfg.AllowedOrigins != nil {
+		h.origins = map[string]bool{}
+		for _, o := range s.cfg.AllowedOrigins {
+			if n, ok := normalizeOrigin(o); ok {
+				h.origins[n] = true
+			}
+		}
+	}
+	if s.cfg.AllowedHosts != nil {
+		for _, a := range s.cfg.AllowedHosts {
+			host, port := splitHost(a)
+			h.hosts = append(h.hosts, hostRule{host: strings.ToLower(host), port: port})
+		}
+	}
+	return h
+}
+
+type httpHandler struct {
+	s       *Server
+	origins map[string]bool // nil: loopback origins on the local port
+	hosts   []hostRule      // nil: loopback names
+}
+
+type hostRule struct {
+	host string
+	port string // "" matches any port
+}
+
+var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s := h.s
+	sk := &httpSink{w: w, ctx: r.Context()}
+	defer func() {
+		if p := recover(); p != nil {
+			s.panicked(p)
+			if !sk.started && !sk.wrote {
+				writeJSON(w, http.StatusInternalServerError, encodeError(wire.RequestID{}, errInternal("the server failed on this request")))
+			}
+		}
+	}()
+	if r.URL.Path != Endpoint {
+		http.NotFound(w, r)
+		return
+	}
+	if !h.hostAllowed(r.Host) {
+		writeJSON(w, http.StatusForbidden, encodeError(wire.RequestID{}, &rpcError{code: wire.CodeInvalidRequest, msg: fmt.Sprintf("Invalid Request: Host %q is not served here", r.Host)}))
+		return
+	}
+	if vals := r.Header["Origin"]; len(vals) > 0 {
+		if len(vals) > 1 || !h.originAllowed(vals[0], r) {
+			writeJSON(w, http.StatusForbidden, encodeError(wire.RequestID{}, &rpcError{code: wire.CodeInvalidRequest, msg: "Invalid Request: Origin not allowed"}))
+			return
+		}
+		hdr := w.Header()
+		hdr["Access-Control-Allow-Origin"] = []string{vals[0]}
+		hdr["Vary"] = []string{"Origin"}
+	}
+	switch r.Method {
+	case http.MethodPost:
+	case http.MethodOptions:
+		h.preflight(w, r)
+		return
+	default:
+		// streamable-http.mdx: GET (the removed stream) and DELETE (the
+		// removed session end) are 405.
+		w.Header()["Allow"] = []string{"POST, OPTIONS"}
+		http.Error(w, "method not allowed: POST JSON-RPC messages to this endpoint", http.StatusMethodNotAllowed)
+		return
+	}
+	if ct := r.Header["Content-Type"]; len(ct) != 1 || !isJSONMediaType(ct[0]) {
+		writeJSON(w, http.StatusUnsupportedMediaType, encodeError(wire.RequestID{}, errInvalidRequest("Content-Type must be application/json")))
+		return
+	}
+
+	limit := s.cfg.MaxBodyBytes
+	if r.ContentLength > limit {
+		writeJSON(w, http.StatusRequestEntityTooLarge, encodeError(wire.RequestID{}, errInvalidRequest(fmt.Sprintf("the body is %d bytes; the limit is %d", r.ContentLength, limit))))
+		return
+	}
+	buf := bodyPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= 64<<10 {
+			bodyPool.Put(buf)
+		}
+	}()
+	if _, err := buf.ReadFrom(io.LimitReader(r.Body, limit+1)); err != nil {
+		writeJSON(w, http.StatusBadRequest, encodeError(wire.RequestID{}, errInvalidRequest("could not read the body")))
+		return
+	}
+	if int64(buf.Len()) > limit {
+		writeJSON(w, http.StatusRequestEntityTooLarge, encodeError(wire.RequestID{}, errInvalidRequest(fmt.Sprintf("the body exceeds the limit of %d bytes", limit))))
+		return
+	}
+
+	msg, rerr, id := s.readMessage(buf.Bytes())
+	if rerr != nil {
+		writeJSON(w, rerr.httpStatus(), encodeError(id, rerr))
+		return
+	}
+	var req *wire.JSONRPCRequest
+	switch m := msg.(type) {
+	case *wire.JSONRPCRequest:
+		req = m
+	case *wire.JSONRPCNotification:
+		// streamable-http.mdx: an accepted notification is 202 with no body.
+		// This revision defines no client notification over HTTP
+		// (cancellation is closing the stream), so there is nothing to do.
+		w.WriteHeader(http.StatusAccepted)
+		return
+	default:
+		writeJSON(w, http.StatusBadRequest, encodeError(wire.RequestID{}, errInvalidRequest("clients send requests and notifications, not responses")))
+		return
+	}
+
+	if err := forMethod(req.Method, checkMethodHeader(r.Header, req.Method)); err != nil {
+		writeJSON(w, err.httpStatus(), encodeError(req.ID, err))
+		return
+	}
+	x, rerr := s.prepare(r.Context(), req, httpChecks{h: r.Header, s: s})
+	if rerr != nil {
+		writeJSON(w, rerr.httpStatus(), encodeError(req.ID, rerr))
+		return
+	}
+	if acceptsSSE(r.Header) {
+		x.out = sk
+	}
+	x.closing = s.closed
+	res, rerr := x.serve()
+	if rerr == errGone {
+		return
+	}
+	sk.final(responseFor(req.ID, res, rerr), statusOf(rerr))
+}
+
+func statusOf(e *rpcError) int {
+	if e == nil {
+		return http.StatusOK
+	}
+	return e.httpStatus()
+}
+
+// preflight answers a CORS preflight. The Origin was already checked; the
+// answer names it exactly (never "*") and lists the headers asked for only
+// when every one of them is a header this endpoint reads.
+func (h *httpHandler) preflight(w http.ResponseWriter, r *http.Request) {
+	hdr := w.Header()
+	hdr["Allow"] = []string{"POST, OPTIONS"}
+	if len(r.Header["Origin"]) == 0 || r.Header.Get("Access-Control-Request-Method") != http.MethodPost {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	hdr["Access-Control-Allow-Methods"] = []string{"POST"}
+	hdr.Add("Vary", "Access-Control-Request-Method")
+	hdr.Add("Vary", "Access-Control-Request-Headers")
+	hdr["Access-Control-Max-Age"] = []string{"600"}
+	if asked := r.Header.Values("Access-Control-Request-Headers"); len(asked) > 0 {
+		var names []string
+		ok := true
+		for _, line := range asked {
+			for _, n := range strings.Split(line, ",") {
+				n = strings.ToLower(strings.TrimSpace(n))
+				if n == "" {
+					continue
+				}
+				if !corsHeaderAllowed(n) {
+					ok = false
+				}
+				names = append(names, n)
+			}
+		}
+		if ok && len(names) > 0 {
+			hdr["Access-Control-Allow-Headers"] = []string{strings.Join(names, ", ")}
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func corsHeaderAllowed(n string) bool {
+	switch n {
+	case "content-type", "accept", "authorization", "mcp-protocol-version", "mcp-method", "mcp-name":
+		return true
+	}
+	return strings.HasPrefix(n, "mcp-param-") && wire.IsToken(n)
+}
+
+// hostAllowed checks the Host header.
+func (h *httpHandler) hostAllowed(hostport string) bool {
+	if hostport == "" {
+		return false
+	}
+	host, port := splitHost(hostport)
+	host = strings.ToLower(host)
+	if h.hosts == nil {
+		return isLoopbackName(host)
+	}
+	for _, rule := range h.hosts {
+		if rule.host == host && (rule.port == "" || rule.port == port) {
+			return true
+		}
+	}
+	return false
+}
+
+// originAllowed checks an Origin header: the configured origins, or by
+// default the loopback origins on the port the request arrived at (another
+// local web server, on another port, is another origin).
+func (h *httpHandler) originAllowed(origin string, r *http.Request) bool {
+	n, ok := normalizeOrigin(origin)
+	if !ok {
+		return false
+	}
+	if h.origins != nil {
+		return h.origins[n]
+	}
+	u, _ := url.Parse(n)
+	if !isLoopbackName(strings.ToLower(u.Hostname())) {
+		return false
+	}
+	addr, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	tcp, _ := addr.(*net.TCPAddr)
+	return tcp != nil && u.Port() == strconv.Itoa(tcp.Port)
+}
+
+// normalizeOrigin puts an origin in the form scheme://host:port, lower
+// case, with the port explicit; ok is false for anything that is not an
+// http(s) origin ("null", paths, userinfo...).
+func normalizeOrigin(o string) (string, bool) {
+	u, err := url.Parse(o)
+	if err != nil || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+		return "", false
+	}
+	scheme := strings.ToLower(u.Scheme)
+	port := u.Port()
+	switch scheme {
+	case "http":
+		if port == "" {
+			port = "80"
+		}
+	case "https":
+		if port == "" {
+			port = "443"
+		}
+	default:
+		return "", false
+	}
+	host := strings.ToLower(u.Hostname())
+	if host == "" {
+		return "", false
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	return scheme + "://" + host + ":" + port, true
+}
+
+// splitHost splits "host", "host:port", "[v6]" or "[v6]:port".
+func splitHost(hp string) (host, port string) {
+	if h, p, err := net.SplitHostPort(hp); err == nil {
+		return h, p
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(hp, "["), "]"), ""
+}
+
+func isLoopbackName(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func isJSONMediaType(v string) bool {
+	if v == "application/json" {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(v)
+	return err == nil && mt == "application/json"
+}
+
+// acceptsSSE reports whether the client accepts an event stream. Clients
+// must list both types; one that lists only application/json gets JSON and
+// no notifications.
+func acceptsSSE(h http.Header) bool {
+	vals := h["Accept"]
+	if len(vals) == 0 {
+		return true
+	}
+	for _, v := range vals {
+		if strings.Contains(v, "text/event-stream") || strings.Contains(v, "*/*") || strings.Contains(v, "text/*") {
+			return true
+		}
+	}
+	return false
+}
+
+func writeJSON(w http.ResponseWriter, status int, body []byte) {
+	hdr := w.Header()
+	hdr["Content-Type"] = hdrJSON
+	hdr["Content-Length"] = []string{strconv.Itoa(len(body))}
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// httpSink writes the answer to one HTTP request: JSON, or an SSE stream
+// started by the first notification.
+type httpSink struct {
+	mu      sync.Mutex
+	w       http.ResponseWriter
+	ctx     context.Context
+	started bool // SSE headers written
+	wrote   bool // a JSON answer written
+	dead    bool // cancelled or broken: write nothing more
+}
+
+func (k *httpSink) send(msg []byte) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.event(msg)
+}
+
+// event writes one SSE event; k.mu is held.
+func (k *httpSink) event(msg []byte) error {
+	if k.dead || k.ctx.Err() != nil {
+		k.dead = true
+		return errCancelled
+	}
+	if !k.started {
+		hdr := k.w.Header()
+		hdr["Content-Type"] = hdrSSE
+		hdr["Cache-Control"] = []string{"no-cache, no-store"}
+		hdr["X-Accel-Buffering"] = []string{"no"}
+		k.w.WriteHeader(http.StatusOK)
+		k.started = true
+	}
+	b := make([]byte, 0, len(msg)+8)
+	b = append(b, "data: "...)
+	b = append(b, msg...)
+	b = append(b, "\n\n"...)
+	if _, err := k.w.Write(b); err != nil {
+		k.dead = true
+		return err
+	}
+	if err := http.NewResponseController(k.w).Flush(); err != nil {
+		k.dead = true
+		return err
+	}
+	return nil
+}
+
+func (k *httpSink) keepAlive() error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.dead || k.ctx.Err() != nil || !k.started {
+		k.dead = true
+		return errCancelled
+	}
+	if _, err := io.WriteString(k.w, ":\n\n"); err != nil {
+		k.dead = true
+		return err
+	}
+	return http.NewResponseController(k.w).Flush()
+}
+
+// final writes the response: the last event of a stream, or the JSON body.
+func (k *httpSink) final(msg []byte, status int) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.started {
+		k.event(msg)
+		k.dead = true
+		return
+	}
+	if k.dead || k.ctx.Err() != nil {
+		return
+	}
+	k.wrote = true
+	writeJSON(k.w, status, msg)
+}

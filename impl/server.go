@@ -1,0 +1,197 @@
+package impl
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime/debug"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mcpverify/mcpverify/wire"
+)
+
+// supportedVersions are the protocol versions this server serves. It serves
+// only the revision mcpverify implements.
+var supportedVersions = []string{wire.Version}
+
+// Defaults of Config.
+const (
+	DefaultMaxBodyBytes = 4 << 20
+	DefaultPageSize     = 100
+	DefaultStateTTL     = 10 * time.Minute
+	DefaultKeepAlive    = 15 * time.Second
+	// MinStateKeyBytes is the minimum length of a key in Config.StateKeys.
+	MinStateKeyBytes = 32
+)
+
+// Config configures a Server. The zero value is a working configuration.
+type Config struct {
+	// Name and Version are reported in _meta io.modelcontextprotocol/serverInfo
+	// on every result. Defaults: "mcpverify-reference", "0.1.0".
+	Name, Version string
+	// Instructions is the instructions member of the DiscoverResult.
+	Instructions string
+
+	// AllowedOrigins are the exact origins ("scheme://host[:port]") whose
+	// browser requests are served. Nil means the loopback origins
+	// (localhost, 127.0.0.1, [::1], over http and https) on the port the
+	// request arrived at. A request whose Origin is present and not allowed
+	// gets 403.
+	AllowedOrigins []string
+	// AllowedHosts are the Host header values served ("host" or
+	// "host:port", compared case-insensitively; a bare host matches any
+	// port). Nil means the loopback names localhost, 127.0.0.1 and [::1].
+	// Any other Host gets 403: a hardening against DNS rebinding beyond the
+	// spec's Origin rule.
+	AllowedHosts []string
+
+	// MaxBodyBytes bounds an HTTP request body and a stdio line. Default
+	// DefaultMaxBodyBytes (4 MiB).
+	MaxBodyBytes int64
+	// MaxDepth bounds the nesting of arrays and objects in a message.
+	// Default and upper bound: wire.MaxDepth.
+	MaxDepth int
+
+	// StateKeys are the keys of requestState sealing and cursor MACs, each
+	// at least MinStateKeyBytes long. The first seals; all open, so keys can
+	// rotate: put the new key first and keep the old one until the longest
+	// state lifetime has passed. Servers given the same keys accept each
+	// other's requestState and cursors. Nil means one random key (state is
+	// then good for this Server only).
+	StateKeys [][]byte
+	// StateTTL is how long a requestState stays valid. Default
+	// DefaultStateTTL.
+	StateTTL time.Duration
+
+	// PageSize is the number of items on a page of tools/list,
+	// prompts/list, resources/list and resources/templates/list. Default
+	// DefaultPageSize.
+	PageSize int
+
+	// KeepAlive is the interval of SSE comment lines on a quiet
+	// subscriptions/listen stream. Default DefaultKeepAlive.
+	KeepAlive time.Duration
+
+	// Logger receives the server's own diagnostics (never stdout).
+	// Default: discard.
+	Logger *slog.Logger
+	// Now is the clock (state expiry). Default time.Now.
+	Now func() time.Time
+}
+
+// Server is the reference MCP server. It is safe for concurrent use; one
+// Server may serve HTTP and stdio at the same time.
+type Server struct {
+	cfg        Config
+	log        *slog.Logger
+	now        func() time.Time
+	serverInfo wire.Implementation
+	// meta is the _meta of every result: the server's identity.
+	meta *wire.ResultMetaObject
+
+	keys    *keyring
+	reg     *registry
+	hub     *hub
+	methods map[string]*methodSpec
+
+	closeOnce sync.Once
+	closed    chan struct{}
+
+	// panics counts requests on which a handler panicked (and was
+	// recovered); tests assert it stays zero.
+	panics atomic.Int64
+	// running counts method handlers running now.
+	running atomic.Int64
+}
+
+// panicked records a recovered panic.
+func (s *Server) panicked(p any) {
+	s.panics.Add(1)
+	s.log.Error("recovered panic while serving a request", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+}
+
+// New builds a Server. It fails on an invalid configuration (a state key
+// shorter than MinStateKeyBytes, negative limits).
+func New(cfg Config) (*Server, error) {
+	if cfg.Name == "" {
+		cfg.Name = "mcpverify-reference"
+	}
+	if cfg.Version == "" {
+		cfg.Version = "0.1.0"
+	}
+	if cfg.MaxBodyBytes < 0 || cfg.MaxDepth < 0 || cfg.PageSize < 0 || cfg.StateTTL < 0 || cfg.KeepAlive < 0 {
+		return nil, errors.New("impl: negative limit in Config")
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxDepth == 0 || cfg.MaxDepth > wire.MaxDepth {
+		cfg.MaxDepth = wire.MaxDepth
+	}
+	if cfg.PageSize == 0 {
+		cfg.PageSize = DefaultPageSize
+	}
+	if cfg.StateTTL == 0 {
+		cfg.StateTTL = DefaultStateTTL
+	}
+	if cfg.KeepAlive == 0 {
+		cfg.KeepAlive = DefaultKeepAlive
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	keys := cfg.StateKeys
+	if len(keys) == 0 {
+		k := make([]byte, MinStateKeyBytes)
+		if _, err := rand.Read(k); err != nil {
+			return nil, fmt.Errorf("impl: random state key: %w", err)
+		}
+		keys = [][]byte{k}
+	}
+	ring, err := newKeyring(keys)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:        cfg,
+		log:        cfg.Logger,
+		now:        cfg.Now,
+		serverInfo: wire.Implementation{Name: cfg.Name, Version: cfg.Version},
+		keys:       ring,
+		hub:        newHub(),
+		closed:     make(chan struct{}),
+	}
+	s.meta = &wire.ResultMetaObject{ServerInfo: &s.serverInfo}
+	s.reg, err = newRegistry(s)
+	if err != nil {
+		return nil, err
+	}
+	s.methods = s.methodTable()
+	return s, nil
+}
+
+// Close ends every open subscriptions/listen stream gracefully (the
+// server's teardown of basic/patterns/subscriptions.mdx) and makes new
+// listen requests fail. Call it before http.Server.Shutdown, which waits
+// for open streams. Other requests are still served. Close is idempotent.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.closed)
+		s.hub.closeAll()
+	})
+	return nil
+}
+
+func sortedStrings(ss []string) []string {
+	out := append([]string(nil), ss...)
+	sort.Strings(out)
+	return out
+}

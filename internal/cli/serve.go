@@ -1,0 +1,134 @@
+package cli
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/mcpverify/mcpverify/impl"
+)
+
+func init() {
+	register(&command{name: "serve", summary: "serve the reference MCP server over Streamable HTTP or stdio", run: runServe})
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+func runServe(e *env, args []string) int {
+	fs := newFlagSet(e, "serve", "[--http ADDR | --stdio] [flags]")
+	httpAddr := fs.String("http", "", "serve Streamable HTTP on `ADDR` (host:port), at http://ADDR/mcp (default 127.0.0.1:0, a free port; the URL is printed to stderr)")
+	stdio := fs.Bool("stdio", false, "serve newline-delimited JSON-RPC on stdin and stdout")
+	allowRemote := fs.Bool("allow-remote", false, "allow --http on an address that is not loopback")
+	var stateKeys, origins, hosts stringList
+	fs.Var(&stateKeys, "state-key", "a requestState/cursor key, `HEX` of at least 32 bytes; repeat to rotate: the first seals, all open (default: a random key)")
+	fs.Var(&origins, "allowed-origin", "an `ORIGIN` (scheme://host[:port]) whose browser requests are served; repeatable (default: loopback origins on the server's port)")
+	fs.Var(&hosts, "allowed-host", "a `HOST`[:port] accepted in the Host header; repeatable (default: localhost, 127.0.0.1, [::1])")
+	maxBody := fs.Int64("max-body", impl.DefaultMaxBodyBytes, "largest request body or stdio line, in `bytes`")
+	pageSize := fs.Int("page-size", impl.DefaultPageSize, "items per page of the list methods")
+	verbose := fs.Bool("v", false, "log the server's diagnostics to stderr")
+	if code := parse(fs, args); code >= 0 {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.stderr, "mcpverify serve: unexpected argument %q\n", fs.Arg(0))
+		return ExitUsage
+	}
+	if *stdio && *httpAddr != "" {
+		fmt.Fprintln(e.stderr, "mcpverify serve: --http and --stdio are exclusive")
+		return ExitUsage
+	}
+	cfg := impl.Config{MaxBodyBytes: *maxBody, PageSize: *pageSize}
+	for _, k := range stateKeys {
+		b, err := hex.DecodeString(k)
+		if err != nil || len(b) < impl.MinStateKeyBytes {
+			fmt.Fprintf(e.stderr, "mcpverify serve: --state-key must be hex of at least %d bytes\n", impl.MinStateKeyBytes)
+			return ExitUsage
+		}
+		cfg.StateKeys = append(cfg.StateKeys, b)
+	}
+	if len(origins) > 0 {
+		cfg.AllowedOrigins = origins
+	}
+	if len(hosts) > 0 {
+		cfg.AllowedHosts = hosts
+	}
+	level := slog.LevelError + 1
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	srv, err := impl.New(cfg)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "mcpverify serve: %v\n", err)
+		return ExitUsage
+	}
+	if *stdio {
+		err := srv.ServeStdio(e.ctx, e.stdin, e.stdout)
+		if err != nil && !errors.Is(err, context.Canceled) {
+			fmt.Fprintf(e.stderr, "mcpverify serve: %v\n", err)
+			return ExitCannotRun
+		}
+		return ExitOK
+	}
+	addr := *httpAddr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "mcpverify serve: --http %q: want host:port\n", addr)
+		return ExitUsage
+	}
+	if !isLoopbackHost(host) && !*allowRemote {
+		fmt.Fprintf(e.stderr, "mcpverify serve: refusing to listen on %q, which is not a loopback address (a local MCP server should bind only to localhost); pass --allow-remote to do it anyway\n", addr)
+		return ExitUsage
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "mcpverify serve: %v\n", err)
+		return ExitCannotRun
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	fmt.Fprintf(e.stderr, "mcpverify: serving MCP %s on http://%s%s\n", "2026-07-28", ln.Addr(), impl.Endpoint)
+	if !isLoopbackHost(host) && len(hosts) == 0 {
+		fmt.Fprintln(e.stderr, "mcpverify: note: only loopback Host headers are accepted; add --allowed-host for remote clients")
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		fmt.Fprintf(e.stderr, "mcpverify serve: %v\n", err)
+		return ExitCannotRun
+	case <-e.ctx.Done():
+	}
+	// End subscriptions gracefully first: Shutdown waits for open streams.
+	srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(ctx); err != nil {
+		hs.Close()
+	}
+	return ExitOK
+}
+
+func isLoopbackHost(h string) bool {
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}

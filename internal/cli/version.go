@@ -1,0 +1,29 @@
+package cli
+
+import (
+	"fmt"
+	"runtime/debug"
+
+	"github.com/mcpverify/mcpverify/wire"
+)
+
+func init() {
+	register(&command{name: "version", summary: "print the version of mcpverify and the protocol revision it implements", run: runVersion})
+}
+
+func runVersion(e *env, args []string) int {
+	fs := newFlagSet(e, "version", "")
+	if code := parse(fs, args); code >= 0 {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return ExitUsage
+	}
+	v := "(devel)"
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		v = bi.Main.Version
+	}
+	fmt.Fprintf(e.stdout, "mcpverify %s (MCP protocol revision %s)\n", v, wire.Version)
+	return ExitOK
+}
