@@ -36,7 +36,7 @@ check: build
 	$(BIN)/mcpverify check
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./wire/ ./model/ ./impl/ ./check/...
+	$(GO) test -p 1 -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./wire/ ./model/ ./impl/ ./check/...
 
 bench-load: build
 	CACHE=$(CACHE) BIN=$(BIN) GO=$(GO) ./scripts/bench-load.sh

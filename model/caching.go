@@ -24,7 +24,7 @@ func isCompleteCacheable(c *ctx) bool {
 // checkCacheHints: ttlMs and cacheScope on every complete result of a
 // cacheable method; ttlMs >= 0; one cacheScope for all pages of a list.
 func checkCacheHints(c *ctx) {
-	rf := resultFieldsOf(c.ex.Replies[c.final].Result)
+	rf := c.rf
 	if !rf.known {
 		return
 	}

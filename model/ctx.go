@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/mcpverify/mcpverify/spec"
 	"github.com/mcpverify/mcpverify/wire"
@@ -29,6 +30,48 @@ type ctx struct {
 
 	vs      []Violation
 	learned *facts // non-nil once the exchange taught something
+
+	// The request headers the rules read, found in one pass.
+	hdr reqHeaders
+	// rf are the common fields of the final result (rf.known false if none).
+	rf resultFields
+}
+
+// reqHeaders holds the values of the mirrored and security headers of the
+// request, and whether each was present.
+type reqHeaders struct {
+	version, method, name, origin, host             string
+	hasVersion, hasMethod, hasName, hasOrigin, hasHost bool
+}
+
+// readHeaders fills c.hdr in one pass over the request headers. A header
+// sent under several spellings of its name takes the value of the
+// spelling that sorts first, so the result does not depend on map order.
+func (c *ctx) readHeaders() {
+	var keys [5]string
+	for k, vs := range c.ex.Header {
+		if len(vs) == 0 || len(k) < 4 || len(k) > len(hProtocolVersion) {
+			continue
+		}
+		v := vs[0]
+		set := func(i int, val *string, has *bool) {
+			if !*has || k < keys[i] {
+				*val, *has, keys[i] = v, true, k
+			}
+		}
+		switch {
+		case strings.EqualFold(k, hProtocolVersion):
+			set(0, &c.hdr.version, &c.hdr.hasVersion)
+		case strings.EqualFold(k, hMethod):
+			set(1, &c.hdr.method, &c.hdr.hasMethod)
+		case strings.EqualFold(k, hName):
+			set(2, &c.hdr.name, &c.hdr.hasName)
+		case strings.EqualFold(k, "origin"):
+			set(3, &c.hdr.origin, &c.hdr.hasOrigin)
+		case strings.EqualFold(k, "host"):
+			set(4, &c.hdr.host, &c.hdr.hasHost)
+		}
+	}
 }
 
 // initCtx fills a zeroed ctx for judging ex in state s.
@@ -58,6 +101,12 @@ func initCtx(c *ctx, s State, ex *wire.Exchange) {
 				}
 			}
 		}
+	}
+	if c.result != nil {
+		c.rf = resultFieldsOf(ex.Replies[c.final].Result)
+	}
+	if c.http {
+		c.readHeaders()
 	}
 }
 
@@ -116,8 +165,8 @@ func (c *ctx) resultType() (string, bool) {
 	if c.result == nil {
 		return "", false
 	}
-	if rf := resultFieldsOf(c.ex.Replies[c.final].Result); rf.known {
-		return rf.rt, rf.rt != ""
+	if c.rf.known {
+		return c.rf.rt, c.rf.rt != ""
 	}
 	return peekResultType(c.result.Result)
 }

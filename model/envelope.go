@@ -263,7 +263,7 @@ func httpStatusOf(code int64) int {
 
 // checkServerInfo: results carry serverInfo in _meta.
 func checkServerInfo(c *ctx) {
-	rf := resultFieldsOf(c.ex.Replies[c.final].Result)
+	rf := c.rf
 	if rf.known && (rf.meta == nil || rf.meta.ServerInfo == nil) {
 		id := spec.CoreServerinfo
 		if c.method == "server/discover" {

@@ -55,7 +55,7 @@ func requestedVersion(c *ctx) string {
 		return *c.meta.ProtocolVersion
 	}
 	if c.http {
-		v, _ := c.ex.RequestHeader(hProtocolVersion)
+		v, _ := c.hdr.version, c.hdr.hasVersion
 		return v
 	}
 	return ""

@@ -35,7 +35,7 @@ func isSSE(c *ctx) bool { return c.http && c.ex.ContentType() == "text/event-str
 
 // originState classifies the request's Origin header.
 func originInvalid(c *ctx) (string, bool) {
-	o, ok := c.ex.RequestHeader("origin")
+	o, ok := c.hdr.origin, c.hdr.hasOrigin
 	if !ok {
 		return "", false
 	}
@@ -49,7 +49,7 @@ func originInvalid(c *ctx) (string, bool) {
 	if err != nil || u.Host == "" {
 		return o, true
 	}
-	host, _ := c.ex.RequestHeader("host")
+	host, _ := c.hdr.host, c.hdr.hasHost
 	return o, !strings.EqualFold(u.Host, host)
 }
 

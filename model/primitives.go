@@ -292,8 +292,8 @@ func checkOutputSchema(c *ctx) {
 	if err != nil {
 		return // an invalid schema is a tools/list problem, reported there
 	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(r.StructuredContent))
-	if err != nil {
+	var inst any
+	if wire.Unmarshal(r.StructuredContent, &inst) != nil {
 		return
 	}
 	if err := sch.Validate(inst); err != nil {

@@ -134,7 +134,7 @@ func (rv *requestView) metaFields(c *ctx) {
 	m := c.meta
 	pvHeader, hasPVHeader := "", false
 	if c.http {
-		pvHeader, hasPVHeader = c.ex.RequestHeader(hProtocolVersion)
+		pvHeader, hasPVHeader = c.hdr.version, c.hdr.hasVersion
 	}
 	switch {
 	case m == nil:
@@ -177,7 +177,7 @@ func (rv *requestView) httpHeaders(c *ctx) {
 		return defect{id: id, statusID: id, codes: codesHeaderMismatch, status: 400, what: what}
 	}
 	// MCP-Protocol-Version.
-	pv, ok := c.ex.RequestHeader(hProtocolVersion)
+	pv, ok := c.hdr.version, c.hdr.hasVersion
 	switch {
 	case !ok:
 		switch f.acceptsMissingVersionHeader() {
@@ -200,7 +200,7 @@ func (rv *requestView) httpHeaders(c *ctx) {
 		rv.add(d)
 	}
 	// Mcp-Method.
-	mm, ok := c.ex.RequestHeader(hMethod)
+	mm, ok := c.hdr.method, c.hdr.hasMethod
 	switch {
 	case !ok:
 		rv.add(mismatch(spec.HttpHeaderRequired, "no "+wire.HeaderMethod+" header"))
@@ -212,7 +212,7 @@ func (rv *requestView) httpHeaders(c *ctx) {
 	// Mcp-Name.
 	if c.info != nil && c.info.NameParam != "" {
 		body, hasBody := nameParam(c.params)
-		hn, ok := c.ex.RequestHeader(hName)
+		hn, ok := c.hdr.name, c.hdr.hasName
 		switch {
 		case !hasBody:
 			// The params are malformed; the params rules judge that.
