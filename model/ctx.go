@@ -40,7 +40,7 @@ type ctx struct {
 // reqHeaders holds the values of the mirrored and security headers of the
 // request, and whether each was present.
 type reqHeaders struct {
-	version, method, name, origin, host             string
+	version, method, name, origin, host                string
 	hasVersion, hasMethod, hasName, hasOrigin, hasHost bool
 }
 
