@@ -55,7 +55,7 @@ func decodeInputResponses(raw wire.Value) (map[string]wire.Value, *rpcError) {
 		return nil, nil
 	}
 	if raw.Kind() != '{' {
-		return nil, errBadParams("inputResponses must be an object mapping the keys of inputRequests to results, not %s", kindName(raw))
+		return nil, errBadParams("inputResponses must be an object mapping the keys of inputRequests to results, not %s", wire.KindName(raw))
 	}
 	var m map[string]wire.Value
 	if err := wire.Unmarshal(raw, &m); err != nil {
@@ -63,7 +63,7 @@ func decodeInputResponses(raw wire.Value) (map[string]wire.Value, *rpcError) {
 	}
 	for k, v := range m {
 		if v.Kind() != '{' {
-			return nil, errBadParams("inputResponses[%q] must be a result object (ElicitResult, CreateMessageResult or ListRootsResult), not %s", k, kindName(v))
+			return nil, errBadParams("inputResponses[%q] must be a result object (ElicitResult, CreateMessageResult or ListRootsResult), not %s", k, wire.KindName(v))
 		}
 	}
 	return m, nil
@@ -91,7 +91,7 @@ func (p *callToolParams) validate() *rpcError {
 	}
 	if p.Arguments != nil {
 		if p.Arguments.Kind() != '{' {
-			return errBadParams("params.arguments must be an object, not %s", kindName(p.Arguments))
+			return errBadParams("params.arguments must be an object, not %s", wire.KindName(p.Arguments))
 		}
 		if isEmptyObject(p.Arguments) {
 			// The common call without arguments: nothing to decode.
@@ -233,23 +233,4 @@ func (p *listenParams) validate() *rpcError {
 		return errBadParams("params.notifications is required (the notification types to receive)")
 	}
 	return nil
-}
-
-// kindName names the JSON kind of a raw value for error messages.
-func kindName(v wire.Value) string {
-	switch v.Kind() {
-	case 'n':
-		return "null"
-	case 'f', 't':
-		return "a boolean"
-	case '"':
-		return "a string"
-	case '0':
-		return "a number"
-	case '[':
-		return "an array"
-	case '{':
-		return "an object"
-	}
-	return "invalid JSON"
 }

@@ -494,6 +494,10 @@ func orList(names []string) string {
 	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
+// KindName names the kind of a raw JSON value for messages ("a string",
+// "an object", ...).
+func KindName(v Value) string { return kindName(v.Kind()) }
+
 // kindName names a JSON kind for messages.
 func kindName(k jsontext.Kind) string {
 	switch k {
