@@ -20,6 +20,9 @@ type facts struct {
 	// From prompts/list, resources/list and resources/templates/list:
 	// names, URIs and URI templates seen.
 	prompts, resources, templates map[string]bool
+	// lists keeps, per list request (method, cursor, credentials, instance),
+	// the last observations of the listed set, for list stability.
+	lists map[listKey][]listObs
 	// listScope maps a list request (method and cursor) to the cacheScope
 	// of the page that handed out that cursor: every page of one list must
 	// carry the same scope.
@@ -27,6 +30,16 @@ type facts struct {
 }
 
 type pageKey struct{ method, cursor string }
+
+type listKey struct {
+	method, cursor, auth string
+	instance             int
+}
+
+type listObs struct {
+	conn int
+	hash uint64
+}
 
 type serverCaps struct {
 	tools, resources, prompts, completions, logging bool
@@ -41,6 +54,7 @@ func (f *facts) clone() *facts {
 	n.caps.extensions = slices.Clone(f.caps.extensions)
 	n.tools = maps.Clone(f.tools)
 	n.listScope = maps.Clone(f.listScope)
+	n.lists = maps.Clone(f.lists)
 	n.prompts = maps.Clone(f.prompts)
 	n.resources = maps.Clone(f.resources)
 	n.templates = maps.Clone(f.templates)

@@ -3,6 +3,7 @@ package model
 import (
 	"bytes"
 	"fmt"
+	"hash/fnv"
 	"sort"
 	"strings"
 	"sync"
@@ -21,6 +22,7 @@ func init() {
 		rule{name: "capability declared", when: hasResult, check: checkCapabilityDeclared},
 		rule{name: "learn tools", when: methodIs("tools/list"), check: learnTools},
 		rule{name: "learn names", when: hasResult, check: learnNames},
+		rule{name: "list stability", when: hasResult, check: checkListStable},
 		rule{name: "output schema", when: methodIs("tools/call"), check: checkOutputSchema},
 		rule{name: "resource not found", when: methodIs("resources/read"), check: checkResourceNotFound},
 	)
@@ -158,6 +160,103 @@ func learnTools(c *ctx) {
 		l.tools[t.Name] = &toolFacts{outputSchema: t.OutputSchema, headers: headers, input: t.InputSchema}
 		f = l
 	}
+}
+
+// stableRule names, per list method, the rule that its set does not vary
+// per connection.
+var stableRule = map[string]spec.ID{
+	"tools/list":     spec.CoreListStable,
+	"prompts/list":   spec.CorePromptsListStable,
+	"resources/list": spec.CoreResourcesListStable,
+}
+
+// maxListObs bounds the observations kept per list request.
+const maxListObs = 8
+
+// checkListStable: a list may change over time and by credentials, but not
+// per connection. The evidence the model accepts is two connections that
+// each keep seeing their own set, interleaved: c sees A, d sees B, c sees A
+// again, d sees B again. A list that changes over time does not look like
+// that.
+func checkListStable(c *ctx) {
+	id, ok := stableRule[c.method]
+	if !ok || c.ex.Conn == 0 {
+		return
+	}
+	h, ok := listHash(c.ex.Replies[c.final].Result)
+	if !ok {
+		return
+	}
+	cursor, _ := cursorOf(c.params)
+	auth, _ := c.ex.RequestHeader("authorization")
+	k := listKey{method: c.method, cursor: cursor, auth: auth, instance: c.ex.Instance}
+	obs := c.facts().lists[k]
+	me := listObs{conn: c.ex.Conn, hash: h}
+	// prev: my connection's last observation; between it and now, another
+	// connection's observation of another set that it had seen before too.
+	prev := -1
+	for i := len(obs) - 1; i >= 0; i-- {
+		if obs[i].conn == me.conn {
+			prev = i
+			break
+		}
+	}
+	if prev >= 0 && obs[prev].hash == h {
+		for i := prev + 1; i < len(obs); i++ {
+			o := obs[i]
+			if o.conn == me.conn || o.hash == h {
+				continue
+			}
+			for j := 0; j < i; j++ {
+				if obs[j].conn == o.conn && obs[j].hash == o.hash && j != i {
+					c.reportf(id, "the same "+c.method+" set on every connection (it may change over time or by credentials)",
+						"connection %d keeps seeing one set and connection %d another, interleaved", me.conn, o.conn)
+					goto record
+				}
+			}
+		}
+	}
+record:
+	if len(obs) > 0 && obs[len(obs)-1] == me {
+		return
+	}
+	l := c.learn()
+	if l.lists == nil {
+		l.lists = map[listKey][]listObs{}
+	}
+	next := append(append([]listObs(nil), obs...), me)
+	if len(next) > maxListObs {
+		next = next[len(next)-maxListObs:]
+	}
+	l.lists[k] = next
+}
+
+// listHash hashes the set a list result declares (names or URIs, sorted).
+func listHash(r any) (uint64, bool) {
+	var names []string
+	switch r := r.(type) {
+	case *wire.ListToolsResult:
+		for i := range r.Tools {
+			names = append(names, r.Tools[i].Name)
+		}
+	case *wire.ListPromptsResult:
+		for i := range r.Prompts {
+			names = append(names, r.Prompts[i].Name)
+		}
+	case *wire.ListResourcesResult:
+		for i := range r.Resources {
+			names = append(names, r.Resources[i].URI)
+		}
+	default:
+		return 0, false
+	}
+	sort.Strings(names)
+	h := fnv.New64a()
+	for _, n := range names {
+		h.Write([]byte(n))
+		h.Write([]byte{0})
+	}
+	return h.Sum64(), true
 }
 
 // learnNames records the prompts, resources and templates listed.
