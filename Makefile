@@ -13,7 +13,7 @@ BIN       := $(CURDIR)/bin
 FUZZTIME  ?= 20s
 BENCHTIME ?= 1s
 
-.PHONY: all build test vet unit race check bench bench-load fuzz conformance-official clean
+.PHONY: all build test vet unit model-vs-impl race check bench bench-load fuzz conformance-official clean
 
 all: build
 
@@ -27,10 +27,15 @@ vet:
 unit:
 	$(GO) test -count=1 ./...
 
+# The model judges at least 10,000 generated exchanges with the reference
+# server and must accept every one.
+model-vs-impl:
+	$(GO) test -count=1 -run TestModelVsImpl -v ./internal/vsimpl/ -args -rapid.checks=250 -rapid.steps=60
+
 race:
 	$(GO) test -count=1 -race ./impl/... ./check/...
 
-test: vet unit conformance-official
+test: vet unit model-vs-impl conformance-official
 
 check: build
 	$(BIN)/mcpverify check

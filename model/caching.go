@@ -54,11 +54,7 @@ func checkCacheHints(c *ctx) {
 	if rf.nextCursor != nil {
 		k := pageKey{c.method, *rf.nextCursor}
 		if f.listScope[k] != rf.scope {
-			l := c.learn()
-			if l.listScope == nil {
-				l.listScope = map[pageKey]string{}
-			}
-			l.listScope[k] = rf.scope
+			own(c, ownListScope, &c.learn().listScope)[k] = rf.scope
 		}
 	}
 }

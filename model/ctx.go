@@ -2,7 +2,6 @@ package model
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/mcpverify/mcpverify/spec"
 	"github.com/mcpverify/mcpverify/wire"
@@ -30,6 +29,7 @@ type ctx struct {
 
 	vs      []Violation
 	learned *facts // non-nil once the exchange taught something
+	owned   uint8  // maps of learned this Step has copied (see own)
 
 	// The request headers the rules read, found in one pass.
 	hdr reqHeaders
@@ -44,32 +44,23 @@ type reqHeaders struct {
 	hasVersion, hasMethod, hasName, hasOrigin, hasHost bool
 }
 
-// readHeaders fills c.hdr in one pass over the request headers. A header
-// sent under several spellings of its name takes the value of the
-// spelling that sorts first, so the result does not depend on map order.
+// readHeaders fills c.hdr from the exchange's lower-cased header index.
 func (c *ctx) readHeaders() {
-	var keys [5]string
-	for k, vs := range c.ex.Header {
-		if len(vs) == 0 || len(k) < 4 || len(k) > len(hProtocolVersion) {
+	for k, vs := range c.ex.RequestHeaders() {
+		if len(vs) == 0 {
 			continue
 		}
-		v := vs[0]
-		set := func(i int, val *string, has *bool) {
-			if !*has || k < keys[i] {
-				*val, *has, keys[i] = v, true, k
-			}
-		}
-		switch {
-		case strings.EqualFold(k, hProtocolVersion):
-			set(0, &c.hdr.version, &c.hdr.hasVersion)
-		case strings.EqualFold(k, hMethod):
-			set(1, &c.hdr.method, &c.hdr.hasMethod)
-		case strings.EqualFold(k, hName):
-			set(2, &c.hdr.name, &c.hdr.hasName)
-		case strings.EqualFold(k, "origin"):
-			set(3, &c.hdr.origin, &c.hdr.hasOrigin)
-		case strings.EqualFold(k, "host"):
-			set(4, &c.hdr.host, &c.hdr.hasHost)
+		switch k {
+		case hProtocolVersion:
+			c.hdr.version, c.hdr.hasVersion = vs[0], true
+		case hMethod:
+			c.hdr.method, c.hdr.hasMethod = vs[0], true
+		case hName:
+			c.hdr.name, c.hdr.hasName = vs[0], true
+		case "origin":
+			c.hdr.origin, c.hdr.hasOrigin = vs[0], true
+		case "host":
+			c.hdr.host, c.hdr.hasHost = vs[0], true
 		}
 	}
 }

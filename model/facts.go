@@ -48,17 +48,35 @@ type serverCaps struct {
 	extensions                                      []string
 }
 
+// clone copies the facts shallowly: the maps stay shared with f until a
+// writer takes its own copy of the one it changes (own). Slices are only
+// ever replaced, never written in place.
 func (f *facts) clone() *facts {
 	n := *f
-	n.versions = slices.Clone(f.versions)
-	n.caps.extensions = slices.Clone(f.caps.extensions)
-	n.tools = maps.Clone(f.tools)
-	n.listScope = maps.Clone(f.listScope)
-	n.lists = maps.Clone(f.lists)
-	n.prompts = maps.Clone(f.prompts)
-	n.resources = maps.Clone(f.resources)
-	n.templates = maps.Clone(f.templates)
 	return &n
+}
+
+// Bits of ctx.owned: the maps of the learnt facts this Step has copied.
+const (
+	ownTools uint8 = 1 << iota
+	ownListScope
+	ownLists
+	ownPrompts
+	ownResources
+	ownTemplates
+)
+
+// own returns a map of the learnt facts that this Step may write: the
+// first call per map and Step copies it (copy on write).
+func own[K comparable, V any](c *ctx, bit uint8, m *map[K]V) map[K]V {
+	if c.owned&bit == 0 {
+		*m = maps.Clone(*m)
+		if *m == nil {
+			*m = map[K]V{}
+		}
+		c.owned |= bit
+	}
+	return *m
 }
 
 // supports says whether the server supports version v: yes, no, or

@@ -154,10 +154,7 @@ func learnTools(c *ctx) {
 			c.reportf(p.id, p.want, "tool %q: %s", t.Name, p.got)
 		}
 		l := c.learn()
-		if l.tools == nil {
-			l.tools = map[string]*toolFacts{}
-		}
-		l.tools[t.Name] = &toolFacts{outputSchema: t.OutputSchema, headers: headers, input: t.InputSchema}
+		own(c, ownTools, &l.tools)[t.Name] = &toolFacts{outputSchema: t.OutputSchema, headers: headers, input: t.InputSchema}
 		f = l
 	}
 }
@@ -220,15 +217,11 @@ record:
 	if len(obs) > 0 && obs[len(obs)-1] == me {
 		return
 	}
-	l := c.learn()
-	if l.lists == nil {
-		l.lists = map[listKey][]listObs{}
-	}
-	next := append(append([]listObs(nil), obs...), me)
+	next := append(append(make([]listObs, 0, len(obs)+1), obs...), me)
 	if len(next) > maxListObs {
 		next = next[len(next)-maxListObs:]
 	}
-	l.lists[k] = next
+	own(c, ownLists, &c.learn().lists)[k] = next
 }
 
 // listHash hashes the set a list result declares (names or URIs, sorted).
@@ -264,30 +257,26 @@ func learnNames(c *ctx) {
 	switch r := c.ex.Replies[c.final].Result.(type) {
 	case *wire.ListPromptsResult:
 		for i := range r.Prompts {
-			learnName(c, func(f *facts) *map[string]bool { return &f.prompts }, r.Prompts[i].Name)
+			learnName(c, ownPrompts, func(f *facts) *map[string]bool { return &f.prompts }, r.Prompts[i].Name)
 		}
 	case *wire.ListResourcesResult:
 		for i := range r.Resources {
-			learnName(c, func(f *facts) *map[string]bool { return &f.resources }, r.Resources[i].URI)
+			learnName(c, ownResources, func(f *facts) *map[string]bool { return &f.resources }, r.Resources[i].URI)
 		}
 	case *wire.ListResourceTemplatesResult:
 		for i := range r.ResourceTemplates {
-			learnName(c, func(f *facts) *map[string]bool { return &f.templates }, r.ResourceTemplates[i].URITemplate)
+			learnName(c, ownTemplates, func(f *facts) *map[string]bool { return &f.templates }, r.ResourceTemplates[i].URITemplate)
 		}
 	}
 }
 
 // learnName adds name to the set pick selects, copying the facts only when
 // the name is new.
-func learnName(c *ctx, pick func(*facts) *map[string]bool, name string) {
+func learnName(c *ctx, bit uint8, pick func(*facts) *map[string]bool, name string) {
 	if (*pick(c.facts()))[name] {
 		return
 	}
-	m := pick(c.learn())
-	if *m == nil {
-		*m = map[string]bool{}
-	}
-	(*m)[name] = true
+	own(c, bit, pick(c.learn()))[name] = true
 }
 
 // paramHeaders finds the x-mcp-header annotations of an input schema and

@@ -23,7 +23,18 @@ type defect struct {
 	codes []int64
 	// status is the required HTTP status (0: any 4xx).
 	status int
-	what   string // the defect, for messages
+	// what describes the defect for messages; whatf, when set, renders a
+	// description only when one is needed (keeps formatting off the path of
+	// conforming answers).
+	what  string
+	whatf func() string
+}
+
+func (d defect) describe() string {
+	if d.whatf != nil {
+		return d.whatf()
+	}
+	return d.what
 }
 
 // Acceptable error codes of the defects (shared, read-only).
@@ -44,6 +55,16 @@ var (
 	hMethod          = strings.ToLower(wire.HeaderMethod)
 	hName            = strings.ToLower(wire.HeaderName)
 )
+
+// mismatch is a header defect: 400 and HeaderMismatch (-32020).
+func mismatch(id spec.ID, what string) defect {
+	return defect{id: id, statusID: id, codes: codesHeaderMismatch, status: 400, what: what}
+}
+
+// mismatchf is mismatch with a description rendered on demand.
+func mismatchf(id spec.ID, whatf func() string) defect {
+	return defect{id: id, statusID: id, codes: codesHeaderMismatch, status: 400, whatf: whatf}
+}
 
 // Judgement of the request side, computed once per exchange.
 type requestView struct {
@@ -103,7 +124,9 @@ func (rv *requestView) method(c *ctx) {
 	case wire.IsRemovedMethod(c.method):
 		// A dual-era server may serve initialize and friends.
 		if f.modernOnly() == yes {
-			notFound.what = fmt.Sprintf("the removed method %q on a server that serves only this revision", c.method)
+			notFound.whatf = func() string {
+				return fmt.Sprintf("the removed method %q on a server that serves only this revision", c.method)
+			}
 			rv.add(notFound)
 		} else {
 			rv.skip = true
@@ -112,7 +135,7 @@ func (rv *requestView) method(c *ctx) {
 		// Extension methods: a server may implement them.
 		rv.skip = true
 	default:
-		notFound.what = fmt.Sprintf("the unknown method %q", c.method)
+		notFound.whatf = func() string { return fmt.Sprintf("the unknown method %q", c.method) }
 		rv.add(notFound)
 	}
 }
@@ -158,12 +181,12 @@ func (rv *requestView) metaFields(c *ctx) {
 		// version is unsupported when the server lacks it.
 		if (!c.http || !hasPVHeader || pvHeader == v) && f.supports(v) == no {
 			rv.add(defect{id: spec.CoreVersionUnsupported, statusID: spec.HttpVersionUnsupported, codes: codesUnsupportedVersion, status: 400,
-				what: fmt.Sprintf("the unsupported protocol version %q", v)})
+				whatf: func() string { return fmt.Sprintf("the unsupported protocol version %q", v) }})
 		}
 	}
 	if m.LogLevel != nil && wire.LogLevelRank(*m.LogLevel) < 0 {
 		rv.add(defect{id: spec.CoreLogInvalidLevel, statusID: spec.CoreLogInvalidLevel, codes: codesInvalidParams,
-			what: fmt.Sprintf("the unknown log level %q", *m.LogLevel)})
+			whatf: func() string { return fmt.Sprintf("the unknown log level %q", *m.LogLevel) }})
 	}
 }
 
@@ -173,9 +196,6 @@ func metaErr(err error) bool { return strings.Contains(err.Error(), "/_meta") }
 // httpHeaders: the mirrored request headers of Streamable HTTP.
 func (rv *requestView) httpHeaders(c *ctx) {
 	f := c.facts()
-	mismatch := func(id spec.ID, what string) defect {
-		return defect{id: id, statusID: id, codes: codesHeaderMismatch, status: 400, what: what}
-	}
 	// MCP-Protocol-Version.
 	pv, ok := c.hdr.version, c.hdr.hasVersion
 	switch {
@@ -192,7 +212,9 @@ func (rv *requestView) httpHeaders(c *ctx) {
 	case wire.CheckPlainHeaderValue(pv) != nil:
 		rv.add(mismatch(spec.HttpHeaderInvalid, "invalid characters in "+wire.HeaderProtocolVersion))
 	case c.meta != nil && c.meta.ProtocolVersion != nil && *c.meta.ProtocolVersion != pv:
-		d := mismatch(spec.HttpVersionMismatch, fmt.Sprintf("%s %q but _meta protocolVersion %q", wire.HeaderProtocolVersion, pv, *c.meta.ProtocolVersion))
+		d := mismatchf(spec.HttpVersionMismatch, func() string {
+			return fmt.Sprintf("%s %q but _meta protocolVersion %q", wire.HeaderProtocolVersion, pv, *c.meta.ProtocolVersion)
+		})
 		if f.supports(pv) == no || f.supports(*c.meta.ProtocolVersion) == no {
 			// The version is also unsupported: -32022 is required too.
 			d.codes = codesMismatchOrUnsupported
@@ -207,7 +229,7 @@ func (rv *requestView) httpHeaders(c *ctx) {
 	case wire.CheckPlainHeaderValue(mm) != nil:
 		rv.add(mismatch(spec.HttpHeaderInvalid, "invalid characters in "+wire.HeaderMethod))
 	case mm != c.method:
-		rv.add(mismatch(spec.HttpHeaderMismatch, fmt.Sprintf("%s %q for method %q", wire.HeaderMethod, mm, c.method)))
+		rv.add(mismatchf(spec.HttpHeaderMismatch, func() string { return fmt.Sprintf("%s %q for method %q", wire.HeaderMethod, mm, c.method) }))
 	}
 	// Mcp-Name.
 	if c.info != nil && c.info.NameParam != "" {
@@ -222,21 +244,23 @@ func (rv *requestView) httpHeaders(c *ctx) {
 			dec, err := wire.DecodeHeaderValue(hn)
 			switch {
 			case err != nil:
-				rv.add(mismatch(spec.HttpHeaderInvalid, fmt.Sprintf("%s %q: %v", wire.HeaderName, hn, err)))
+				rv.add(mismatchf(spec.HttpHeaderInvalid, func() string { return fmt.Sprintf("%s %q: %v", wire.HeaderName, hn, err) }))
 			case dec != body:
-				rv.add(mismatch(spec.HttpHeaderMismatch, fmt.Sprintf("%s %q (decoded %q) for %s %q", wire.HeaderName, hn, dec, c.info.NameParam, body)))
+				rv.add(mismatchf(spec.HttpHeaderMismatch, func() string {
+					return fmt.Sprintf("%s %q (decoded %q) for %s %q", wire.HeaderName, hn, dec, c.info.NameParam, body)
+				}))
 			}
 		}
 	}
 	// Mcp-Param-*: only for tools whose annotations are known.
 	if c.method == "tools/call" {
-		rv.paramHeaders(c, mismatch)
+		rv.paramHeaders(c)
 	}
 }
 
 // paramHeaders checks Mcp-Param-* headers against the called tool's
 // x-mcp-header annotations.
-func (rv *requestView) paramHeaders(c *ctx, mismatch func(spec.ID, string) defect) {
+func (rv *requestView) paramHeaders(c *ctx) {
 	name, ok := nameParam(c.params)
 	if !ok {
 		return
@@ -254,16 +278,18 @@ func (rv *requestView) paramHeaders(c *ctx, mismatch func(spec.ID, string) defec
 			continue // not expected; a header sent anyway may be ignored or refused
 		}
 		if !has {
-			rv.add(mismatch(spec.HttpParamMissing, fmt.Sprintf("no %s header for argument %s present in the body", hdr, strings.Join(ph.path, "."))))
+			rv.add(mismatchf(spec.HttpParamMissing, func() string {
+				return fmt.Sprintf("no %s header for argument %s present in the body", hdr, strings.Join(ph.path, "."))
+			}))
 			continue
 		}
 		dec, err := wire.DecodeHeaderValue(hv)
 		if err != nil {
-			rv.add(mismatch(spec.HttpHeaderInvalid, fmt.Sprintf("%s %q: %v", hdr, hv, err)))
+			rv.add(mismatchf(spec.HttpHeaderInvalid, func() string { return fmt.Sprintf("%s %q: %v", hdr, hv, err) }))
 			continue
 		}
 		if !headerMatches(dec, v) {
-			rv.add(mismatch(spec.HttpParamMismatch, fmt.Sprintf("%s %q for argument value %s", hdr, dec, v)))
+			rv.add(mismatchf(spec.HttpParamMismatch, func() string { return fmt.Sprintf("%s %q for argument value %s", hdr, dec, v) }))
 		}
 	}
 }
@@ -320,7 +346,7 @@ func judgeDefects(c *ctx, rv requestView) {
 			return // no answer at all: the transport rules judge that
 		}
 		for _, d := range rv.defects {
-			c.report(d.id, "the request was accepted", "a rejection of "+d.what+wantForm(d))
+			c.report(d.id, "the request was accepted", "a rejection of "+d.describe()+wantForm(d))
 		}
 		return
 	}
@@ -353,12 +379,12 @@ func judgeDefects(c *ctx, rv requestView) {
 	got := describeRejection(c)
 	for _, d := range rv.defects {
 		if codeOK(d) {
-			c.report(d.statusID, got, fmt.Sprintf("HTTP %d for %s", d.status, d.what))
+			c.report(d.statusID, got, fmt.Sprintf("HTTP %d for %s", d.status, d.describe()))
 			return
 		}
 	}
 	d := rv.defects[0]
-	c.report(d.id, got, "a rejection of "+d.what+wantForm(d))
+	c.report(d.id, got, "a rejection of "+d.describe()+wantForm(d))
 }
 
 func wantForm(d defect) string {

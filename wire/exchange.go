@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"sort"
 	"strings"
 	"time"
 )
@@ -171,15 +172,28 @@ func (ex *Exchange) ResponseHeader(name string) (string, bool) {
 	return vs[0], true
 }
 
-// lowerIndex maps lower-cased header names to their values.
+// RequestHeaders returns the request headers indexed by lower-cased name
+// (after Decode; nil before). Values of names that differ only in case are
+// merged, in the sorted order of the names as sent. Callers must not
+// modify it.
+func (ex *Exchange) RequestHeaders() map[string][]string { return ex.reqHeader }
+
+// lowerIndex maps lower-cased header names to their values, merging names
+// that differ only in case in sorted order (so the first value does not
+// depend on map iteration).
 func lowerIndex(h http.Header) map[string][]string {
 	if len(h) == 0 {
 		return nil
 	}
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
 	out := make(map[string][]string, len(h))
-	for k, vs := range h {
+	for _, k := range keys {
 		lk := strings.ToLower(k)
-		out[lk] = append(out[lk], vs...)
+		out[lk] = append(out[lk], h[k]...)
 	}
 	return out
 }
