@@ -28,6 +28,7 @@ func checkCacheHints(c *ctx) {
 	if !rf.known {
 		return
 	}
+	c.judge(spec.CoreCacheHints, spec.CoreCacheTtl)
 	switch {
 	case rf.ttl == nil && rf.scope == "":
 		c.report(spec.CoreCacheHints, "a "+c.method+" result without ttlMs and cacheScope", "ttlMs and cacheScope on every complete "+c.method+" result")
@@ -47,7 +48,11 @@ func checkCacheHints(c *ctx) {
 	cursor, hasCursor := cursorOf(c.params)
 	f := c.facts()
 	if hasCursor {
-		if want, ok := f.listScope[pageKey{c.method, cursor}]; ok && want != rf.scope {
+		want, ok := f.listScope[pageKey{c.method, cursor}]
+		if ok {
+			c.judge(spec.CoreCacheScopePages)
+		}
+		if ok && want != rf.scope {
 			c.reportf(spec.CoreCacheScopePages, fmt.Sprintf("cacheScope %q on every page of the list", want), "cacheScope %q on the page for cursor %q", rf.scope, cursor)
 		}
 	}

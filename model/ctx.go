@@ -28,8 +28,10 @@ type ctx struct {
 	errResp *wire.JSONRPCErrorResponse
 
 	vs      []Violation
-	learned *facts // non-nil once the exchange taught something
-	owned   uint8  // maps of learned this Step has copied (see own)
+	cover   bool      // record judged requirements (Judge)
+	judged  []spec.ID // requirements judged on this exchange
+	learned *facts    // non-nil once the exchange taught something
+	owned   uint8     // maps of learned this Step has copied (see own)
 
 	// The request headers the rules read, found in one pass.
 	hdr reqHeaders
@@ -98,6 +100,14 @@ func initCtx(c *ctx, s State, ex *wire.Exchange) {
 	}
 	if c.http {
 		c.readHeaders()
+	}
+}
+
+// judge records that the exchange was judged against ids (for coverage:
+// a requirement judged with no violation passed on this exchange).
+func (c *ctx) judge(ids ...spec.ID) {
+	if c.cover {
+		c.judged = append(c.judged, ids...)
 	}
 }
 

@@ -52,6 +52,7 @@ func checkUnprovokedError(c *ctx) {
 	if !ok || c.req == nil {
 		return
 	}
+	c.judge(spec.CoreErrorCodeMeaning)
 	f := c.facts()
 	switch code {
 	case wire.CodeHeaderMismatch:
@@ -88,6 +89,13 @@ func checkUnprovokedError(c *ctx) {
 // checkRepliesAreMessages: everything the server sends is a JSON-RPC
 // message (on stdio, nothing else may be written to stdout).
 func checkRepliesAreMessages(c *ctx) {
+	if len(c.ex.Replies) > 0 {
+		if c.http {
+			c.judge(spec.CoreMessageJsonrpc)
+		} else {
+			c.judge(spec.StdioStdout)
+		}
+	}
 	if ct := c.ex.ContentType(); c.http && c.ex.BodyErr != nil && c.complete() && (ct == "application/json" || ct == "text/event-stream") {
 		c.reportf(spec.CoreMessageJsonrpc, "a JSON object or an SSE stream of JSON-RPC messages", "an unreadable body: %v", c.ex.BodyErr)
 	}
@@ -112,6 +120,13 @@ func checkRepliesAreMessages(c *ctx) {
 
 // checkNoServerRequests: servers initiate no JSON-RPC requests.
 func checkNoServerRequests(c *ctx) {
+	if len(c.ex.Replies) > 0 && c.complete() {
+		if c.http {
+			c.judge(spec.CoreNoServerRequests)
+		} else {
+			c.judge(spec.StdioNoRequests)
+		}
+	}
 	for _, r := range c.ex.Replies {
 		if m, ok := r.Msg.(*wire.JSONRPCRequest); ok {
 			id := spec.CoreNoServerRequests
@@ -125,6 +140,9 @@ func checkNoServerRequests(c *ctx) {
 
 // checkResponseID: the final response carries the request's id.
 func checkResponseID(c *ctx) {
+	if c.answered() {
+		c.judge(spec.CoreResponseId)
+	}
 	var id wire.RequestID
 	switch {
 	case c.result != nil:
@@ -168,6 +186,9 @@ func checkOneResponse(c *ctx) {
 
 // checkNotificationUnanswered: no response to a notification.
 func checkNotificationUnanswered(c *ctx) {
+	if c.complete() {
+		c.judge(spec.CoreNotificationNoResponse)
+	}
 	for _, r := range c.ex.Replies {
 		switch m := r.Msg.(type) {
 		case *wire.JSONRPCResultResponse:
@@ -184,6 +205,7 @@ func checkNotificationUnanswered(c *ctx) {
 
 // checkResultType: every result has a resultType the client can know.
 func checkResultType(c *ctx) {
+	c.judge(spec.CoreResultType, spec.CoreResultTypeKnown)
 	rt, ok := c.resultType()
 	switch {
 	case !ok:
@@ -199,6 +221,16 @@ func checkResultType(c *ctx) {
 // error adds nothing and is not reported again.
 func checkSchema(c *ctx) {
 	explained := len(c.vs) > 0
+	for i, r := range c.ex.Replies {
+		if r.Msg == nil {
+			continue
+		}
+		if _, ok := r.Msg.(*wire.JSONRPCResultResponse); ok && i == c.final {
+			c.judge(spec.CoreResultSchema)
+		} else {
+			c.judge(spec.CoreMessageSchema)
+		}
+	}
 	for i, r := range c.ex.Replies {
 		if r.SchemaErr == nil || r.Msg == nil || (i == c.final && explained) {
 			continue
@@ -223,6 +255,7 @@ func checkSchema(c *ctx) {
 // checkErrorCode: codes in the reserved and legacy ranges.
 func checkErrorCode(c *ctx) {
 	code := c.errResp.Error.Code
+	c.judge(spec.CoreErrorCodeLegacy, spec.CoreErrorCodeReserved, spec.CoreErrorCodeLegacyRange)
 	switch wire.ClassifyCode(code) {
 	case wire.CodeForbidden:
 		c.reportf(spec.CoreErrorCodeLegacy, "-32602 for a missing resource; no codes of earlier revisions", "error code %d", code)
@@ -264,11 +297,14 @@ func httpStatusOf(code int64) int {
 // checkServerInfo: results carry serverInfo in _meta.
 func checkServerInfo(c *ctx) {
 	rf := c.rf
+	id := spec.CoreServerinfo
+	if c.method == "server/discover" {
+		id = spec.CoreDiscoverServerinfo
+	}
+	if rf.known {
+		c.judge(id)
+	}
 	if rf.known && (rf.meta == nil || rf.meta.ServerInfo == nil) {
-		id := spec.CoreServerinfo
-		if c.method == "server/discover" {
-			id = spec.CoreDiscoverServerinfo
-		}
 		c.report(id, "a result without _meta "+wire.MetaServerInfo, "_meta "+wire.MetaServerInfo+" with name and version")
 	}
 }

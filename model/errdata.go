@@ -14,6 +14,7 @@ func checkErrorData(c *ctx) {
 	e := &c.errResp.Error
 	switch e.Code {
 	case wire.CodeUnsupportedProtocolVersion:
+		c.judge(spec.CoreVersionUnsupported)
 		var d struct {
 			Supported *[]string `json:"supported"`
 			Requested *string   `json:"requested"`
@@ -29,6 +30,7 @@ func checkErrorData(c *ctx) {
 			c.report(spec.CoreVersionUnsupported, "an empty data.supported", "the versions the server supports in data.supported")
 		}
 	case wire.CodeMissingRequiredClientCapability:
+		c.judge(spec.CoreCapabilityRequired)
 		var d struct {
 			Required *wire.ClientCapabilities `json:"requiredCapabilities"`
 		}
@@ -37,6 +39,7 @@ func checkErrorData(c *ctx) {
 		}
 	}
 	if c.method == "initialize" && c.facts().modernOnly() == yes {
+		c.judge(spec.CoreInitializeVersions)
 		text := e.Message + " " + string(e.Data)
 		named := false
 		for _, v := range c.facts().versions {

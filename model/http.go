@@ -60,6 +60,7 @@ func checkOrigin(c *ctx) {
 	if !bad || !c.complete() || c.ex.Status == 0 {
 		return
 	}
+	c.judge(spec.HttpOrigin)
 	if c.ex.Status != 403 {
 		c.reportf(spec.HttpOrigin, "HTTP 403 for an Origin that is neither the server's own nor configured", "HTTP %d for Origin %q", c.ex.Status, o)
 	}
@@ -70,6 +71,7 @@ func checkContentType(c *ctx) {
 	if !c.complete() || c.ex.Status == 0 {
 		return
 	}
+	c.judge(spec.HttpContentType)
 	ct := c.ex.ContentType()
 	if ct == "application/json" || ct == "text/event-stream" {
 		return
@@ -88,6 +90,7 @@ func checkNotification202(c *ctx) {
 	if !c.complete() || c.ex.Status == 0 {
 		return
 	}
+	c.judge(spec.HttpNotification202)
 	switch {
 	case c.ex.Status == 202:
 		if len(strings.TrimSpace(string(c.ex.RespBody))) > 0 {
@@ -102,6 +105,10 @@ func checkNotification202(c *ctx) {
 // checkSSE: the final response ends the stream; SSE responses disable
 // proxy buffering.
 func checkSSE(c *ctx) {
+	c.judge(spec.HttpSseNoBuffering)
+	if c.final >= 0 && c.complete() {
+		c.judge(spec.HttpSseTerminate)
+	}
 	if v, _ := c.ex.ResponseHeader("x-accel-buffering"); !strings.EqualFold(v, "no") {
 		c.reportf(spec.HttpSseNoBuffering, "X-Accel-Buffering: no on an SSE response", "X-Accel-Buffering %q", v)
 	}
@@ -113,9 +120,10 @@ func checkSSE(c *ctx) {
 // checkSessionID: a server that serves only this revision mints no
 // session ids.
 func checkSessionID(c *ctx) {
-	if c.facts().modernOnly() != yes {
+	if c.facts().modernOnly() != yes || c.ex.Status == 0 {
 		return
 	}
+	c.judge(spec.HttpSessionId)
 	if v, ok := c.ex.ResponseHeader("mcp-session-id"); ok {
 		c.reportf(spec.HttpSessionId, "no Mcp-Session-Id from a server that serves only "+wire.Version, "Mcp-Session-Id %q", v)
 	}
@@ -134,6 +142,7 @@ func checkGetDelete(c *ctx) {
 	if _, bad := originInvalid(c); bad {
 		return // 403 comes first
 	}
+	c.judge(spec.HttpGetDelete405)
 	if c.ex.Status != 405 {
 		c.report(spec.HttpGetDelete405, fmt.Sprintf("HTTP %d for %s", c.ex.Status, m), "405 Method Not Allowed")
 	}

@@ -66,6 +66,18 @@ func NewState(cfg Config) State {
 // done; that is its only effect on ex. Step is pure otherwise: no I/O, no
 // clock, no randomness.
 func (s State) Step(ex *wire.Exchange) (State, []Violation) {
+	next, vs, _ := s.step(ex, false)
+	return next, vs
+}
+
+// Judge is Step that also returns the requirements the exchange was judged
+// against (with or without a violation), for reports that count passes.
+// Each ID appears once.
+func (s State) Judge(ex *wire.Exchange) (State, []Violation, []spec.ID) {
+	return s.step(ex, true)
+}
+
+func (s State) step(ex *wire.Exchange, cover bool) (State, []Violation, []spec.ID) {
 	if s.cfg == nil {
 		s = NewState(Config{})
 	}
@@ -73,13 +85,30 @@ func (s State) Step(ex *wire.Exchange) (State, []Violation) {
 	c := ctxPool.Get().(*ctx)
 	defer func() { *c = ctx{}; ctxPool.Put(c) }()
 	initCtx(c, s, ex)
+	c.cover = cover
 	for _, r := range rules {
 		if r.when == nil || r.when(c) {
 			r.check(c)
 		}
 	}
 	checkSchema(c)
-	return c.next(), c.vs
+	var judged []spec.ID
+	if cover {
+		seen := map[spec.ID]bool{}
+		for _, id := range c.judged {
+			if !seen[id] {
+				seen[id] = true
+				judged = append(judged, id)
+			}
+		}
+		for _, v := range c.vs {
+			if !seen[v.ID] {
+				seen[v.ID] = true
+				judged = append(judged, v.ID)
+			}
+		}
+	}
+	return c.next(), c.vs, judged
 }
 
 // ctxPool recycles the working views of Step.

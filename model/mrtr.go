@@ -28,6 +28,7 @@ func isInputRequired(c *ctx) bool {
 // client declared; unique keys.
 func checkInputRequired(c *ctx) {
 	r := c.ex.Replies[c.final].Result.(*wire.InputRequiredResult)
+	c.judge(spec.CoreMrtrMethods, spec.CoreMrtrNonempty, spec.CoreMrtrKinds, spec.CoreMrtrCapability)
 	if c.info == nil || !c.info.InputRequired {
 		c.reportf(spec.CoreMrtrMethods, "InputRequiredResult only for tools/call, prompts/get and resources/read", "an InputRequiredResult for %s", c.method)
 	}

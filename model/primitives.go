@@ -90,7 +90,11 @@ func equalStrings(a, b []string) bool {
 // declares it.
 func checkCapabilityDeclared(c *ctx) {
 	f := c.facts()
-	if c.info == nil || c.info.Capability == "" || !f.discovered || f.caps.has(c.info.Capability) {
+	if c.info == nil || c.info.Capability == "" || !f.discovered {
+		return
+	}
+	c.judge(capabilityRule[c.info.Capability])
+	if f.caps.has(c.info.Capability) {
 		return
 	}
 	c.reportf(capabilityRule[c.info.Capability], "the "+c.info.Capability+" capability declared in server/discover", "a result for %s from a server that does not declare %s", c.method, c.info.Capability)
@@ -150,6 +154,9 @@ func learnTools(c *ctx) {
 			continue
 		}
 		headers, problems := paramHeaders(t.InputSchema)
+		if len(headers) > 0 || len(problems) > 0 {
+			c.judge(spec.HttpXMcpHeader, spec.HttpXMcpHeaderUnique, spec.HttpXMcpHeaderType, spec.HttpXMcpHeaderReachable)
+		}
 		for _, p := range problems {
 			c.reportf(p.id, p.want, "tool %q: %s", t.Name, p.got)
 		}
@@ -197,6 +204,9 @@ func checkListStable(c *ctx) {
 			prev = i
 			break
 		}
+	}
+	if prev >= 0 {
+		c.judge(id)
 	}
 	if prev >= 0 && obs[prev].hash == h {
 		for i := prev + 1; i < len(obs); i++ {
@@ -372,6 +382,7 @@ func checkOutputSchema(c *ctx) {
 	if tf == nil || len(tf.outputSchema) == 0 || (r.IsError != nil && *r.IsError) {
 		return
 	}
+	c.judge(spec.CoreOutputSchema)
 	if len(r.StructuredContent) == 0 {
 		c.reportf(spec.CoreOutputSchema, "structuredContent conforming to the tool's outputSchema", "tool %q has an outputSchema but the result has no structuredContent", name)
 		return
@@ -396,6 +407,7 @@ func checkResourceNotFound(c *ctx) {
 	if !ok || !c.s.cfg.Nonexistent(uri) || !c.complete() {
 		return
 	}
+	c.judge(spec.CoreResourceNotFound, spec.CoreResourceNotEmpty)
 	if code, ok := c.errCode(); ok {
 		if code != wire.CodeInvalidParams {
 			c.reportf(spec.CoreResourceNotFound, "-32602 for a resource that does not exist", "error %d for %q", code, uri)

@@ -341,6 +341,12 @@ func judgeDefects(c *ctx, rv requestView) {
 	if rv.skip || len(rv.defects) == 0 || !c.complete() {
 		return
 	}
+	for _, d := range rv.defects {
+		c.judge(d.id)
+		if c.http && d.statusID != d.id {
+			c.judge(d.statusID)
+		}
+	}
 	if !c.rejected() {
 		if !c.answered() && (!c.http || c.ex.Status == 0) {
 			return // no answer at all: the transport rules judge that

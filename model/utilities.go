@@ -36,6 +36,12 @@ func checkRequestNotifications(c *ctx) {
 			logLevel = wire.LogLevelRank(*c.meta.LogLevel)
 		}
 	}
+	if c.complete() && c.answered() {
+		c.judge(spec.CoreCancelledOnlyListen, spec.CoreStreamRelated)
+		if logLevel < 0 {
+			c.judge(spec.CoreLogOptIn)
+		}
+	}
 	last, haveLast := 0.0, false
 	for i, r := range c.ex.Replies {
 		n, ok := r.Msg.(*wire.JSONRPCNotification)
@@ -49,6 +55,7 @@ func checkRequestNotifications(c *ctx) {
 			if !ok {
 				continue // schema rules report malformed params
 			}
+			c.judge(spec.CoreProgressToken, spec.CoreProgressAfterCompletion, spec.CoreProgressIncreasing)
 			if token == nil || !p.ProgressToken.Equal(*token) {
 				want := "no progress notifications (the request has no progressToken)"
 				if token != nil {
@@ -65,6 +72,7 @@ func checkRequestNotifications(c *ctx) {
 			}
 			last, haveLast = p.Progress, true
 		case "notifications/message":
+			c.judge(spec.CoreLogOptIn, spec.CoreLogCapability)
 			if logLevel < 0 {
 				c.report(spec.CoreLogOptIn, "notifications/message for a request without "+wire.MetaLogLevel, "no log messages unless the request sets a log level")
 				continue
@@ -94,6 +102,9 @@ func listenFilter(c *ctx) (f *wire.SubscriptionFilter) {
 func checkListen(c *ctx) {
 	filter := listenFilter(c)
 	subID := c.req.ID
+	if len(c.ex.Replies) > 0 {
+		c.judge(spec.CoreListenAckFirst, spec.CoreListenAck, spec.CoreListenSubscriptionId, spec.CoreListenFilter)
+	}
 	for i, r := range c.ex.Replies {
 		switch m := r.Msg.(type) {
 		case *wire.JSONRPCNotification:
@@ -170,6 +181,7 @@ func checkAckSubset(c *ctx, req, ack *wire.SubscriptionFilter) {
 // checkCancelSilence: nothing for a request after its cancellation (plus
 // a grace period for messages already in flight).
 func checkCancelSilence(c *ctx) {
+	c.judge(spec.CoreCancelSilence)
 	limit := c.ex.CancelAt + c.s.cfg.CancelGrace
 	for i, at := range c.ex.LineAt {
 		if at > limit && i < len(c.ex.Replies) {
