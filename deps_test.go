@@ -13,16 +13,18 @@ const module = "github.com/mcpverify/mcpverify"
 // it may import (DESIGN.md, "Import rules"), and whether it may import the
 // property-testing libraries outside its tests.
 var allowed = map[string][]string{
-	"spec":          {},
-	"wire":          {},
-	"trace":         {"wire"},
-	"model":         {"spec", "wire"},
-	"impl":          {"wire"},
-	"corpus":        {},
-	"check":         {"spec", "wire", "trace", "model", "corpus"},
-	"internal/cli":  {"spec", "wire", "trace", "model", "corpus", "check", "impl"},
-	"cmd/mcpverify": {"internal/cli"},
-	"fuzz":          {"spec", "wire", "trace", "model", "corpus", "impl", "check"},
+	"spec":   {},
+	"wire":   {},
+	"trace":  {"wire"},
+	"model":  {"spec", "wire"},
+	"impl":   {"wire"},
+	"corpus": {},
+	"check":  {"spec", "wire", "trace", "model", "corpus"},
+	// The broken servers of the checker's self-test wrap the reference server.
+	"check/internal/faulty": {"spec", "wire", "impl"},
+	"internal/cli":          {"spec", "wire", "trace", "model", "corpus", "check", "impl"},
+	"cmd/mcpverify":         {"internal/cli"},
+	"fuzz":                  {"spec", "wire", "trace", "model", "corpus", "impl", "check"},
 }
 
 // thirdParty lists the non-module imports each layer may use in non-test

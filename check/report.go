@@ -7,13 +7,27 @@ import (
 	"github.com/mcpverify/mcpverify/spec"
 )
 
-// WriteText writes a report for a terminal: one line per broken
+// TextOptions shape the terminal report.
+type TextOptions struct {
+	// Verbose lists every requirement judged, not only failures and
+	// warnings.
+	Verbose bool
+	// TraceDir is where traces were saved (their paths are printed).
+	TraceDir string
+	// Stale lists baselined checks that now pass.
+	Stale []string
+}
+
+// WriteText writes a report for a terminal: one entry per broken
 // requirement, with its level, paraphrase and what was seen, then a
 // summary line.
-func WriteText(w io.Writer, r *Report) {
+func WriteText(w io.Writer, r *Report, o TextOptions) {
 	counts := map[Status]int{}
 	for _, res := range r.Results {
 		counts[res.Status]++
+		if !o.Verbose && res.Status != Fail && res.Status != Warn {
+			continue
+		}
 		req, _ := spec.Lookup(res.ID)
 		fmt.Fprintf(w, "%-5s %s [%s] %s\n", res.Status, res.ID, res.Level, req.Text)
 		fmt.Fprintf(w, "      %s (%d exchange(s))\n", res.Message, res.Count)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"github.com/mcpverify/mcpverify/model"
@@ -19,16 +20,24 @@ type Options struct {
 	// Client is the client the checker plays (version, capabilities,
 	// identity, extra headers). Zero means DefaultClient.
 	Client Client
+	// Instances are further instances of the same deployment (several
+	// --url): requests are spread across the target and these.
+	Instances []Target
 	// Model configures the model (allowed origins, ...).
 	Model model.Config
 	// Seed makes a run repeatable; 0 picks one (reported).
 	Seed int64
-	// Budget bounds the run's wall time; 0 means 30 s.
+	// Budget bounds the run's wall time; 0 means 60 s.
 	Budget time.Duration
-	// MaxExchanges bounds the generated exchanges; 0 means 400.
+	// CheckTimeout bounds one check; 0 means 15 s.
+	CheckTimeout time.Duration
+	// MaxExchanges bounds the generated campaign; 0 means 300.
 	MaxExchanges int
 	// Strict turns warnings (SHOULD, HARDENING) into failures.
 	Strict bool
+	// Only, if set, runs only the checks whose name has one of these
+	// prefixes ("headers/", "origin/...").
+	Only []string
 	// Progress, if set, receives a line per phase.
 	Progress io.Writer
 }
@@ -46,24 +55,48 @@ const (
 
 // Result is what a run found about one requirement.
 type Result struct {
-	ID      spec.ID
-	Level   spec.Level
-	Status  Status
-	Message string
-	// Count is the number of exchanges that broke the requirement.
+	ID    spec.ID
+	Level spec.Level
+	// Requirement is the catalog's paraphrase.
+	Requirement string
+	Status      Status
+	Message     string
+	// Check names the check (or "model") whose finding decided the status.
+	Check string
+	// Count is the number of exchanges or probes that broke the
+	// requirement (failures, warnings) or were judged (passes).
 	Count int
-	// Trace holds the exchanges up to the first violation (failures and
-	// warnings only): replayable with `mcpverify replay`.
+	// Trace holds the evidence of a failure or warning: replayable with
+	// `mcpverify replay`.
 	Trace *trace.Trace
+	// Revision is the protocol revision the result was obtained on.
+	Revision string
 }
 
 // Report is the outcome of a run.
 type Report struct {
 	Target    string
+	Revision  string
 	Seed      int64
+	Era       Era
 	Exchanges int
+	// Judgments counts requirement judgments: each exchange judged against
+	// each requirement it bears on, and each verdict of a check.
+	Judgments int
 	Duration  time.Duration
 	Results   []Result
+	// Stderr is what a stdio server wrote to its stderr (bounded).
+	Stderr string
+}
+
+// Result returns the result of requirement id, if the run judged it.
+func (r *Report) Result(id spec.ID) (Result, bool) {
+	for _, res := range r.Results {
+		if res.ID == id {
+			return res, true
+		}
+	}
+	return Result{}, false
 }
 
 // Failed reports whether any result is a failure.
@@ -76,10 +109,10 @@ func (r *Report) Failed() bool {
 	return false
 }
 
-// Run drives the target with requests generated from the model's enabled
-// actions and the server's own declarations, judges every exchange with
-// the model, and reports each requirement that was broken. It keeps going
-// after a violation, within the budget.
+// Run checks the server behind target: discovery, every applicable check,
+// then a generated campaign for the rest of the budget. Every exchange is
+// judged by the model. It keeps going after a failure and reports every
+// requirement it judged. The error is for a run that could not start.
 func Run(ctx context.Context, target Target, opts Options) (*Report, error) {
 	if opts.Client.Version == "" && len(opts.Client.Capabilities) == 0 && opts.Client.Info.Name == "" {
 		h := opts.Client.Header
@@ -90,75 +123,226 @@ func Run(ctx context.Context, target Target, opts Options) (*Report, error) {
 		opts.Seed = time.Now().UnixNano()
 	}
 	if opts.Budget <= 0 {
-		opts.Budget = 30 * time.Second
+		opts.Budget = 60 * time.Second
+	}
+	if opts.CheckTimeout <= 0 {
+		opts.CheckTimeout = 15 * time.Second
 	}
 	if opts.MaxExchanges <= 0 {
-		opts.MaxExchanges = 400
+		opts.MaxExchanges = 300
 	}
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, opts.Budget)
 	defer cancel()
 
-	rep := &Report{Target: target.Describe(), Seed: opts.Seed}
-	rng := rand.New(rand.NewSource(opts.Seed))
-	st := model.NewState(opts.Model)
-	decl := NewDeclarations()
-	var seen []*wire.Exchange
-	byID := map[spec.ID]*Result{}
-	progress(opts.Progress, "checking %s (seed %d, up to %d exchanges, budget %s)", target.Describe(), opts.Seed, opts.MaxExchanges, opts.Budget)
+	e := &Env{
+		Ctx: ctx, Client: opts.Client, Decl: NewDeclarations(), Opts: &opts,
+		targets: append([]Target{target}, opts.Instances...),
+		j:       newJudge(opts.Model, target.Describe()),
+		rng:     rand.New(rand.NewSource(opts.Seed)),
+		ids:     new(atomic.Int64),
+	}
+	progress(opts.Progress, "checking %s (seed %d, budget %s)", target.Describe(), opts.Seed, opts.Budget)
 
-	// Discovery first, then every list, then generated actions.
-	var plan []model.Action
-	plan = append(plan, model.Action{Method: "server/discover"})
-	for i := 0; i < opts.MaxExchanges && ctx.Err() == nil; i++ {
-		var a model.Action
-		if len(plan) > 0 {
-			a, plan = plan[0], plan[1:]
-		} else {
-			acts := model.Enabled(st)
-			a = acts[rng.Intn(len(acts))]
+	e.Server = discover(e)
+	e.j.prefix = append([]*wire.Exchange(nil), e.evidence...)
+	e.evidence = nil
+	progress(opts.Progress, "discovered: %s server, versions %v, %d tools, %d prompts, %d templates",
+		e.Server.Era, e.Server.Versions, len(e.Decl.Tools), len(e.Decl.Prompts), len(e.Decl.Templates))
+
+	var verdicts []Verdict
+	for _, c := range Checks() {
+		if ctx.Err() != nil {
+			break
 		}
-		client := opts.Client
-		if a.Method == "tools/call" || a.Method == "prompts/get" || a.Method == "resources/read" {
-			if rng.Intn(2) == 0 {
-				client = withInputCapabilities(client)
-			}
+		if !selected(c, opts.Only) {
+			continue
 		}
-		id := wire.IntID(int64(i + 1))
-		ex := target.Send(ctx, decl.Build(rng, client, id, a))
-		if ctx.Err() != nil && ex.Outcome != wire.Complete {
-			break // the budget ran out mid-exchange; judge nothing half-seen
-		}
-		seen = append(seen, ex)
-		var vs []model.Violation
-		st, vs = st.Step(ex)
-		decl.Learn(ex)
-		for _, v := range vs {
-			r := byID[v.ID]
-			if r == nil {
-				r = &Result{ID: v.ID, Level: v.Level, Status: statusOf(v.Level, opts.Strict),
-					Message: fmt.Sprintf("got %s; want %s", v.Got, v.Want),
-					Trace:   &trace.Trace{Fields: []trace.Field{{Key: "target", Value: target.Describe()}, {Key: "want", Value: string(v.ID)}}, Exchanges: append([]*wire.Exchange(nil), seen...)}}
-				byID[v.ID] = r
-			}
-			r.Count++
-		}
+		verdicts = append(verdicts, runCheck(e, c)...)
 	}
-	rep.Exchanges = len(seen)
-	for _, r := range byID {
-		rep.Results = append(rep.Results, *r)
+	if ctx.Err() == nil && (len(opts.Only) == 0) {
+		progress(opts.Progress, "generated campaign (up to %d exchanges)", opts.MaxExchanges)
+		verdicts = append(verdicts, runCampaign(e)...)
 	}
-	sort.Slice(rep.Results, func(i, j int) bool { return rep.Results[i].ID < rep.Results[j].ID })
+
+	rep := aggregate(e, verdicts)
+	rep.Target, rep.Revision, rep.Seed, rep.Era = target.Describe(), wire.Version, opts.Seed, e.Server.Era
 	rep.Duration = time.Since(start)
-	progress(opts.Progress, "judged %d exchanges in %s", rep.Exchanges, rep.Duration.Round(time.Millisecond))
+	progress(opts.Progress, "judged %d exchanges (%d judgments) in %s", rep.Exchanges, rep.Judgments, rep.Duration.Round(time.Millisecond))
 	return rep, nil
 }
 
-// withInputCapabilities declares every input capability (elicitation,
-// sampling, roots), so that MRTR tools can ask for input.
-func withInputCapabilities(c Client) Client {
-	c.Capabilities = wire.Value(`{"elicitation":{},"sampling":{},"roots":{}}`)
-	return c
+func selected(c *Check, only []string) bool {
+	if len(only) == 0 {
+		return true
+	}
+	for _, p := range only {
+		if len(c.Name) >= len(p) && c.Name[:len(p)] == p {
+			return true
+		}
+	}
+	return false
+}
+
+// runCheck runs one check with its own time bound; a check that panics or
+// runs out of time makes its undecided requirements inconclusive.
+func runCheck(parent *Env, c *Check) (vs []Verdict) {
+	e := *parent
+	e.check, e.verdicts, e.evidence = c, nil, nil
+	if !c.runsOn(e.Transport(), e.Server.Era) {
+		for _, id := range c.IDs {
+			e.Skip(id, "applies only to %v servers over %v", erasOf(c), transportsOf(c))
+		}
+		return e.verdicts
+	}
+	if c.Needs != nil {
+		if why := c.Needs(&e); why != "" {
+			for _, id := range c.IDs {
+				e.Skip(id, "%s", why)
+			}
+			return e.verdicts
+		}
+	}
+	ctx, cancel := context.WithTimeout(parent.Ctx, parent.Opts.CheckTimeout)
+	defer cancel()
+	e.Ctx = ctx
+	defer func() {
+		if p := recover(); p != nil {
+			for _, id := range c.IDs {
+				e.Inconclusive(id, "check %s failed: %v", c.Name, p)
+			}
+			vs = e.verdicts
+		}
+	}()
+	c.Run(&e)
+	if ctx.Err() != nil {
+		for _, id := range c.IDs {
+			e.Inconclusive(id, "check %s ran out of time", c.Name)
+		}
+	}
+	return e.verdicts
+}
+
+func erasOf(c *Check) []Era {
+	if len(c.Eras) == 0 {
+		return []Era{Modern, DualEra}
+	}
+	return c.Eras
+}
+
+func transportsOf(c *Check) []string {
+	if len(c.Transports) == 0 {
+		return []string{"any transport"}
+	}
+	var out []string
+	for _, t := range c.Transports {
+		out = append(out, t.String())
+	}
+	return out
+}
+
+// aggregate turns verdicts and the model's judgments into one result per
+// requirement: a violation (from a check or the model) fails it (warns,
+// for SHOULD and HARDENING); else a pass passes it; else it is
+// inconclusive, else skipped. The model's judgment without violation counts
+// as a pass only for requirements no check decides: those need a
+// reason-bound pass from their check, so a server that rejects everything
+// earns none.
+func aggregate(e *Env, verdicts []Verdict) *Report {
+	j := e.j
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	decided := decidedByChecks()
+	type acc struct {
+		violated                 *Verdict
+		nViolated, nPass         int
+		pass, inconclusive, skip *Verdict
+	}
+	accs := map[spec.ID]*acc{}
+	get := func(id spec.ID) *acc {
+		a := accs[id]
+		if a == nil {
+			a = &acc{}
+			accs[id] = a
+		}
+		return a
+	}
+	for i := range verdicts {
+		v := &verdicts[i]
+		a := get(v.ID)
+		switch v.kind {
+		case verdictViolated:
+			a.nViolated++
+			if a.violated == nil {
+				a.violated = v
+			}
+		case verdictPass:
+			a.nPass++
+			if a.pass == nil {
+				a.pass = v
+			}
+		case verdictInconclusive:
+			if a.inconclusive == nil {
+				a.inconclusive = v
+			}
+		case verdictSkip:
+			if a.skip == nil {
+				a.skip = v
+			}
+		}
+	}
+	for id, v := range j.violated {
+		a := get(id)
+		a.nViolated += j.counts[id]
+		if a.violated == nil {
+			a.violated = v
+		}
+	}
+	for id, n := range j.judged {
+		if decided[id] {
+			continue
+		}
+		a := get(id)
+		if a.pass == nil {
+			a.pass = &Verdict{ID: id, Check: "model", Message: fmt.Sprintf("judged on %d exchange(s) with no violation", n)}
+		}
+		a.nPass += n
+	}
+	rep := &Report{Exchanges: j.total}
+	for _, n := range j.judged {
+		rep.Judgments += n
+	}
+	for _, v := range verdicts {
+		if v.kind == verdictPass || v.kind == verdictViolated {
+			rep.Judgments++
+		}
+	}
+	for id, a := range accs {
+		req, ok := spec.Lookup(id)
+		if !ok {
+			continue
+		}
+		r := Result{ID: id, Level: req.Level, Requirement: req.Text, Revision: wire.Version}
+		switch {
+		case a.violated != nil:
+			r.Status = statusOf(req.Level, e.Opts.Strict)
+			r.Message, r.Check, r.Count = a.violated.Message, a.violated.Check, a.nViolated
+			r.Trace = &trace.Trace{Fields: []trace.Field{
+				{Key: "target", Value: j.target}, {Key: "check", Value: a.violated.Check}, {Key: "want", Value: string(id)},
+			}, Exchanges: a.violated.Evidence}
+		case a.pass != nil:
+			r.Status, r.Message, r.Check, r.Count = Pass, a.pass.Message, a.pass.Check, a.nPass
+		case a.inconclusive != nil:
+			r.Status, r.Message, r.Check = Inconclusive, a.inconclusive.Message, a.inconclusive.Check
+		case a.skip != nil:
+			r.Status, r.Message, r.Check = Skip, a.skip.Message, a.skip.Check
+		default:
+			continue
+		}
+		rep.Results = append(rep.Results, r)
+	}
+	sort.Slice(rep.Results, func(a, b int) bool { return rep.Results[a].ID < rep.Results[b].ID })
+	return rep
 }
 
 func statusOf(l spec.Level, strict bool) Status {

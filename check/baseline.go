@@ -1,0 +1,157 @@
+package check
+
+import (
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/mcpverify/mcpverify/wire"
+)
+
+// Baselines: the requests without a defect that a negative check sends
+// first. If the server does not serve the baseline, a rejection of the
+// defective request proves nothing, and the check is inconclusive.
+
+// Baseline is a request the server served, ready to be mutated: Fresh
+// returns a copy with a new id.
+type Baseline struct {
+	Method string
+	Params map[string]any
+	Req    *Request
+	Obs    Observation
+}
+
+// Fresh returns a copy of the baseline request with a fresh id (same
+// params, headers and body otherwise).
+func (b *Baseline) Fresh(e *Env) *Request {
+	return e.Request(b.Method, cloneParams(b.Params))
+}
+
+// ListBaseline sends a list request the server should serve (tools/list,
+// else prompts/list, resources/list, or server/discover) and returns it if
+// it was accepted.
+func ListBaseline(e *Env) (*Baseline, bool) {
+	method := "server/discover"
+	switch {
+	case e.Server.Capabilities.Tools != nil:
+		method = "tools/list"
+	case e.Server.Capabilities.Prompts != nil:
+		method = "prompts/list"
+	case e.Server.Capabilities.Resources != nil:
+		method = "resources/list"
+	}
+	return sendBaseline(e, method, map[string]any{})
+}
+
+// ToolCallBaseline finds a tool call the server serves: tools with no
+// required argument first, then arguments drawn from the input schema,
+// trying up to a few tools. It prefers tools without x-mcp-header
+// annotations unless withHeaders is set, when it wants one with.
+func ToolCallBaseline(e *Env, withHeaders bool) (*Baseline, bool) {
+	names := make([]string, 0, len(e.Decl.Tools))
+	for n, td := range e.Decl.Tools {
+		if withHeaders != (len(td.Headers) > 0) {
+			continue
+		}
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		ri, rj := requiredCount(e.Decl.Tools[names[i]].Schema), requiredCount(e.Decl.Tools[names[j]].Schema)
+		if ri != rj {
+			return ri < rj
+		}
+		return names[i] < names[j]
+	})
+	for i, n := range names {
+		if i >= 6 || e.Ctx.Err() != nil {
+			break
+		}
+		args, _ := GenerateValue(e.rng, e.Decl.Tools[n].Schema).(map[string]any)
+		if args == nil {
+			args = map[string]any{}
+		}
+		b, ok := sendBaseline(e, "tools/call", map[string]any{"name": n, "arguments": args})
+		if ok {
+			if r, isCall := b.Obs.Result().(*wire.CallToolResult); isCall && (r.IsError == nil || !*r.IsError) {
+				return b, true
+			}
+		}
+	}
+	return nil, false
+}
+
+func requiredCount(schema any) int {
+	m, _ := schema.(map[string]any)
+	r, _ := m["required"].([]any)
+	return len(r)
+}
+
+func sendBaseline(e *Env, method string, params map[string]any) (*Baseline, bool) {
+	req := e.Request(method, cloneParams(params))
+	o := e.Send(req)
+	if !o.Accepted() {
+		return nil, false
+	}
+	return &Baseline{Method: method, Params: params, Req: req, Obs: o}, true
+}
+
+// cloneParams deep-copies params built of maps, slices and scalars.
+func cloneParams(p map[string]any) map[string]any {
+	if p == nil {
+		return nil
+	}
+	out := make(map[string]any, len(p))
+	for k, v := range p {
+		out[k] = cloneValue(v)
+	}
+	return out
+}
+
+func cloneValue(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		return cloneParams(v)
+	case []any:
+		out := make([]any, len(v))
+		for i := range v {
+			out[i] = cloneValue(v[i])
+		}
+		return out
+	}
+	return v
+}
+
+// SetHeader replaces every spelling of header name in r with one value
+// (or removes it when value is nil).
+func SetHeader(r *Request, name string, value *string) {
+	for k := range r.Header {
+		if strings.EqualFold(k, name) {
+			delete(r.Header, k)
+		}
+	}
+	if value != nil {
+		r.Header[name] = []string{*value}
+	}
+}
+
+// Str returns a pointer to s (for SetHeader).
+func Str(s string) *string { return &s }
+
+// WithBody replaces the body of r (the headers stay as they are).
+func WithBody(r *Request, body []byte) *Request {
+	c := *r
+	c.Header = r.Header.Clone()
+	c.Body = body
+	return &c
+}
+
+// Clone copies r.
+func (r *Request) Clone() *Request {
+	c := *r
+	c.Header = r.Header.Clone()
+	if c.Header == nil {
+		c.Header = http.Header{}
+	}
+	c.Body = append([]byte(nil), r.Body...)
+	return &c
+}

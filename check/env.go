@@ -1,0 +1,334 @@
+package check
+
+import (
+	"context"
+	"fmt"
+	"math/rand"
+	"net/http"
+	"sync"
+	"sync/atomic"
+
+	"github.com/mcpverify/mcpverify/model"
+	"github.com/mcpverify/mcpverify/spec"
+	"github.com/mcpverify/mcpverify/wire"
+)
+
+// Era is the protocol era a server speaks (versioning.mdx, "Terminology").
+type Era string
+
+const (
+	// Modern: serves only per-request-metadata revisions (2026-07-28).
+	Modern Era = "modern"
+	// DualEra: serves this revision and handshake-era revisions.
+	DualEra Era = "dual-era"
+	// Legacy: serves only handshake-era revisions (initialize).
+	Legacy Era = "legacy"
+	// UnknownEra: the server answered neither era recognizably.
+	UnknownEra Era = "unknown"
+)
+
+// ServerInfo is what discovery learnt about the server.
+type ServerInfo struct {
+	Era      Era
+	Versions []string
+	// Discover is the server/discover result (nil for a legacy server).
+	Discover *wire.DiscoverResult
+	// Capabilities of the server (from discover, or from initialize on a
+	// legacy server).
+	Capabilities wire.ServerCapabilities
+}
+
+// ModernOnly reports whether the server serves only modern revisions: the
+// "servers that serve only this revision" rules apply.
+func (s ServerInfo) ModernOnly() bool { return s.Era == Modern }
+
+// Env is what a check runs with: the targets, the client it plays, what the
+// server declared, and Send, which judges every exchange with the model.
+// An Env is used by one check at a time.
+type Env struct {
+	Ctx    context.Context
+	Client Client
+	Decl   *Declarations
+	Server ServerInfo
+	Opts   *Options
+
+	targets []Target
+	j       *judge
+	rng     *rand.Rand
+	ids     *atomic.Int64
+
+	// The running check: its name, its verdicts, and the exchanges it has
+	// sent (its evidence).
+	check    *Check
+	verdicts []Verdict
+	evidence []*wire.Exchange
+}
+
+// Rand is the run's source of choices (seeded by Options.Seed).
+func (e *Env) Rand() *rand.Rand { return e.rng }
+
+// NextID returns a fresh request id.
+func (e *Env) NextID() wire.RequestID { return wire.IntID(e.ids.Add(1)) }
+
+// Transport is the transport of the targets.
+func (e *Env) Transport() wire.Transport { return e.targets[0].Transport() }
+
+// Instances is the number of targets (several --url of one deployment).
+func (e *Env) Instances() int { return len(e.targets) }
+
+// Target returns instance i's target.
+func (e *Env) Target(i int) Target { return e.targets[i%len(e.targets)] }
+
+// Request builds a conforming request with a fresh id (see Client.Request);
+// tools/call gets the tool's Mcp-Param-* headers.
+func (e *Env) Request(method string, params map[string]any) *Request {
+	var headers []model.ParamHeader
+	if method == "tools/call" {
+		if name, ok := params["name"].(string); ok && e.Decl.Tools[name] != nil {
+			headers = e.Decl.Tools[name].Headers
+		}
+	}
+	return e.Client.Request(e.NextID(), method, params, headers)
+}
+
+// Notification builds a conforming notification.
+func (e *Env) Notification(method string, params map[string]any) *Request {
+	return e.Client.Request(wire.RequestID{}, method, params, nil)
+}
+
+// Observation is one exchange and the model's judgment of it.
+type Observation struct {
+	Ex         *wire.Exchange
+	Violations []model.Violation
+}
+
+// Send sends r to instance 0, judges the exchange with the model, records
+// it as the running check's evidence, and returns it.
+func (e *Env) Send(r *Request) Observation { return e.SendTo(0, r) }
+
+// SendTo is Send to instance i.
+func (e *Env) SendTo(i int, r *Request) Observation {
+	i %= len(e.targets)
+	ex := e.targets[i].Send(e.Ctx, r)
+	ex.Instance = i
+	e.evidence = append(e.evidence, ex)
+	vs := e.j.step(ex, e.evidence, e.checkName())
+	return Observation{Ex: ex, Violations: vs}
+}
+
+func (e *Env) checkName() string {
+	if e.check == nil {
+		return "discovery"
+	}
+	return e.check.Name
+}
+
+// Violated reports whether the model found id broken in this exchange.
+func (o Observation) Violated(id spec.ID) (model.Violation, bool) {
+	for _, v := range o.Violations {
+		if v.ID == id {
+			return v, true
+		}
+	}
+	return model.Violation{}, false
+}
+
+// ErrorCode returns the JSON-RPC error code of the response, if it is an
+// error response.
+func (o Observation) ErrorCode() (int64, bool) {
+	for _, r := range o.Ex.Replies {
+		if m, ok := r.Msg.(*wire.JSONRPCErrorResponse); ok {
+			return m.Error.Code, true
+		}
+	}
+	return 0, false
+}
+
+// Result returns the typed result of the response (nil if none).
+func (o Observation) Result() any {
+	for _, r := range o.Ex.Replies {
+		if _, ok := r.Msg.(*wire.JSONRPCResultResponse); ok {
+			return r.Result
+		}
+	}
+	return nil
+}
+
+// Accepted reports a complete exchange answered with a result (and, on
+// HTTP, a 2xx status): the server served the request.
+func (o Observation) Accepted() bool {
+	if o.Ex.Outcome != wire.Complete && o.Ex.Outcome != wire.Cancelled {
+		return false
+	}
+	if o.Ex.Transport == wire.HTTP && (o.Ex.Status < 200 || o.Ex.Status > 299) {
+		return false
+	}
+	for _, r := range o.Ex.Replies {
+		if _, ok := r.Msg.(*wire.JSONRPCResultResponse); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// Rejected reports a complete exchange answered with a JSON-RPC error or,
+// on HTTP, an error status.
+func (o Observation) Rejected() bool {
+	if o.Ex.Outcome != wire.Complete {
+		return false
+	}
+	if _, ok := o.ErrorCode(); ok {
+		return true
+	}
+	return o.Ex.Transport == wire.HTTP && o.Ex.Status >= 400
+}
+
+// Answered reports that the exchange completed (whatever the answer).
+func (o Observation) Answered() bool { return o.Ex.Outcome == wire.Complete }
+
+// Describe summarizes the answer for messages: "HTTP 400, error -32020
+// \"...\"", "HTTP 200, result", "timed out".
+func (o Observation) Describe() string {
+	ex := o.Ex
+	if ex.Outcome != wire.Complete && ex.Outcome != wire.Cancelled {
+		return ex.Outcome.String()
+	}
+	s := ""
+	if ex.Transport == wire.HTTP {
+		s = fmt.Sprintf("HTTP %d, ", ex.Status)
+	}
+	for _, r := range ex.Replies {
+		switch m := r.Msg.(type) {
+		case *wire.JSONRPCErrorResponse:
+			return s + fmt.Sprintf("error %d %q", m.Error.Code, m.Error.Message)
+		case *wire.JSONRPCResultResponse:
+			return s + "a result"
+		}
+	}
+	return s + "no JSON-RPC response"
+}
+
+// Verdicts of the running check.
+
+// Pass records that the server met requirement id (reason-bound: call it
+// only when the check has shown the outcome happened for the right
+// reason).
+func (e *Env) Pass(id spec.ID, format string, args ...any) {
+	e.verdict(id, verdictPass, fmt.Sprintf(format, args...))
+}
+
+// Violation records that the server broke requirement id; the check's
+// exchanges so far are the evidence.
+func (e *Env) Violation(id spec.ID, format string, args ...any) {
+	e.verdict(id, verdictViolated, fmt.Sprintf(format, args...))
+}
+
+// Inconclusive records that the check could not tell.
+func (e *Env) Inconclusive(id spec.ID, format string, args ...any) {
+	e.verdict(id, verdictInconclusive, fmt.Sprintf(format, args...))
+}
+
+// Skip records that requirement id does not apply to this server.
+func (e *Env) Skip(id spec.ID, format string, args ...any) {
+	e.verdict(id, verdictSkip, fmt.Sprintf(format, args...))
+}
+
+func (e *Env) verdict(id spec.ID, k verdictKind, msg string) {
+	v := Verdict{ID: id, Check: e.checkName(), kind: k, Message: msg}
+	if k == verdictViolated {
+		v.Evidence = e.j.traceOf(e.evidence)
+	}
+	e.verdicts = append(e.verdicts, v)
+}
+
+// Expect judges a negative probe whose baseline was accepted: the server
+// must not have served the defective request, and the model must not have
+// found id broken (the model knows which rejection the spec names). A
+// model violation of id is reported by the judge already; Expect adds the
+// pass, or the violation when the model could not judge.
+func (e *Env) Expect(o Observation, id spec.ID, what string) {
+	if v, ok := o.Violated(id); ok {
+		_ = v // recorded by the judge
+		return
+	}
+	switch {
+	case !o.Answered():
+		e.Inconclusive(id, "%s: %s", what, o.Describe())
+	case o.Rejected():
+		e.Pass(id, "%s: rejected (%s)", what, o.Describe())
+	default:
+		e.Violation(id, "%s: served (%s); the spec requires a rejection", what, o.Describe())
+	}
+}
+
+// judge serializes the model over the exchanges of a run and collects what
+// it judged.
+type judge struct {
+	mu     sync.Mutex
+	state  model.State
+	prefix []*wire.Exchange // discovery: the start of every trace
+	target string
+	// judged counts, per requirement, the exchanges judged against it;
+	// violated holds the first violation of each requirement.
+	judged   map[spec.ID]int
+	violated map[spec.ID]*Verdict
+	counts   map[spec.ID]int
+	total    int
+}
+
+func newJudge(cfg model.Config, target string) *judge {
+	return &judge{state: model.NewState(cfg), target: target, judged: map[spec.ID]int{}, violated: map[spec.ID]*Verdict{}, counts: map[spec.ID]int{}}
+}
+
+// step judges ex; the evidence of a violation is the discovery prefix and
+// the check's exchanges so far.
+func (j *judge) step(ex *wire.Exchange, evidence []*wire.Exchange, check string) []model.Violation {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	var vs []model.Violation
+	var ids []spec.ID
+	j.state, vs, ids = j.state.Judge(ex)
+	j.total++
+	for _, id := range ids {
+		j.judged[id]++
+	}
+	for _, v := range vs {
+		j.counts[v.ID]++
+		if j.violated[v.ID] == nil {
+			j.violated[v.ID] = &Verdict{ID: v.ID, Check: check, kind: verdictViolated,
+				Message: fmt.Sprintf("got %s; want %s", v.Got, v.Want), Evidence: j.traceLocked(evidence)}
+		}
+	}
+	return vs
+}
+
+func (j *judge) traceOf(evidence []*wire.Exchange) []*wire.Exchange {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.traceLocked(evidence)
+}
+
+func (j *judge) traceLocked(evidence []*wire.Exchange) []*wire.Exchange {
+	out := make([]*wire.Exchange, 0, len(j.prefix)+len(evidence))
+	for _, p := range j.prefix {
+		if !contains(evidence, p) {
+			out = append(out, p)
+		}
+	}
+	return append(out, evidence...)
+}
+
+func contains(exs []*wire.Exchange, x *wire.Exchange) bool {
+	for _, e := range exs {
+		if e == x {
+			return true
+		}
+	}
+	return false
+}
+
+// hasHeader reports whether h has name, case-insensitively.
+func hasHeader(h http.Header, name string) bool {
+	_, ok := wire.HeaderValue(h, name)
+	return ok
+}

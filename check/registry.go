@@ -1,0 +1,96 @@
+package check
+
+import (
+	"sort"
+
+	"github.com/mcpverify/mcpverify/spec"
+	"github.com/mcpverify/mcpverify/wire"
+)
+
+// Check is one named check: a family of probes that decides some
+// requirements. Checks live in files by theme (checks_*.go) and register
+// themselves from init.
+type Check struct {
+	// Name is "group/name", e.g. "headers/mcp-name-mismatch".
+	Name string
+	// IDs are the requirements the check decides. A requirement that some
+	// check decides gets its pass only from a check (reason-bound), never
+	// from the model's passive judgment alone.
+	IDs []spec.ID
+	// Transports it runs on; empty means every transport.
+	Transports []wire.Transport
+	// Eras it runs on; empty means Modern and DualEra.
+	Eras []Era
+	// Needs returns "" when the check applies to this server, else the
+	// reason it does not (the check's IDs are then skipped with it).
+	Needs func(e *Env) string
+	// Run performs the check, recording verdicts through e.
+	Run func(e *Env)
+}
+
+var registry []*Check
+
+// register adds a check; names must be unique.
+func register(c *Check) {
+	for _, o := range registry {
+		if o.Name == c.Name {
+			panic("check: two checks named " + c.Name)
+		}
+	}
+	registry = append(registry, c)
+}
+
+// Checks returns the registered checks, sorted by name.
+func Checks() []*Check {
+	out := append([]*Check(nil), registry...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// decidedByChecks are the requirements some check decides.
+func decidedByChecks() map[spec.ID]bool {
+	m := map[spec.ID]bool{}
+	for _, c := range registry {
+		for _, id := range c.IDs {
+			m[id] = true
+		}
+	}
+	return m
+}
+
+func (c *Check) runsOn(t wire.Transport, era Era) bool {
+	okT := len(c.Transports) == 0
+	for _, x := range c.Transports {
+		okT = okT || x == t
+	}
+	eras := c.Eras
+	if len(eras) == 0 {
+		eras = []Era{Modern, DualEra}
+	}
+	okE := false
+	for _, x := range eras {
+		okE = okE || x == era
+	}
+	return okT && okE
+}
+
+// verdictKind is what a check found about one requirement.
+type verdictKind uint8
+
+const (
+	verdictPass verdictKind = iota
+	verdictViolated
+	verdictInconclusive
+	verdictSkip
+)
+
+// Verdict is one finding of one check about one requirement.
+type Verdict struct {
+	ID      spec.ID
+	Check   string
+	Message string
+	// Evidence is the exchanges that show a violation (the discovery
+	// exchanges first): a replayable trace.
+	Evidence []*wire.Exchange
+	kind     verdictKind
+}
