@@ -36,6 +36,9 @@ type ServerInfo struct {
 	// Capabilities of the server (from discover, or from initialize on a
 	// legacy server).
 	Capabilities wire.ServerCapabilities
+	// Legacy is the handshake-era session opened during discovery with a
+	// server that speaks only that era (nil otherwise); see legacy.go.
+	Legacy *LegacySession
 }
 
 // ModernOnly reports whether the server serves only modern revisions: the

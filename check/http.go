@@ -24,6 +24,9 @@ type HTTPTarget struct {
 
 	mu    sync.Mutex
 	conns map[net.Conn]int
+	// lanes are the clients of OnConnection (lane >= 1) and
+	// OnFreshConnection (freshLane), made on first use.
+	lanes map[int]*http.Client
 }
 
 // NewHTTPTarget returns a target for the MCP endpoint at url. It keeps
@@ -37,6 +40,8 @@ func NewHTTPTarget(url string, limits Limits) *HTTPTarget {
 		MaxIdleConnsPerHost: 8,
 		DisableCompression:  true,
 		IdleConnTimeout:     30 * time.Second,
+		// Response headers are bounded too (the default is 10 MiB).
+		MaxResponseHeaderBytes: 1 << 20,
 	}
 	return &HTTPTarget{
 		url: url,
@@ -54,13 +59,73 @@ func (t *HTTPTarget) Describe() string          { return t.url }
 
 // Close closes idle connections.
 func (t *HTTPTarget) Close() error {
-	t.client.CloseIdleConnections()
+	t.FreshConnections()
 	return nil
 }
 
-// FreshConnections closes idle connections, so that the next request opens
-// a new one.
-func (t *HTTPTarget) FreshConnections() { t.client.CloseIdleConnections() }
+// FreshConnections closes idle connections (of every lane, see
+// OnConnection), so that the next request opens a new one.
+func (t *HTTPTarget) FreshConnections() {
+	t.client.CloseIdleConnections()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, c := range t.lanes {
+		c.CloseIdleConnections()
+	}
+}
+
+type laneKey struct{}
+
+// freshLane is the lane of OnFreshConnection.
+const freshLane = -1
+
+// OnConnection returns a context under which HTTPTarget.Send carries the
+// request on lane n (n >= 1): each lane keeps at most one connection
+// alive, reused from request to request until it closes, so that a check
+// can interleave requests on two connections it tells apart (the
+// exchange's Conn numbers the connection actually used). Lane 0 is the
+// shared pool. Other targets ignore the lane.
+func OnConnection(ctx context.Context, lane int) context.Context {
+	if lane < 0 {
+		lane = 0
+	}
+	return context.WithValue(ctx, laneKey{}, lane)
+}
+
+// OnFreshConnection returns a context under which HTTPTarget.Send opens a
+// new connection for the request and closes it afterwards.
+func OnFreshConnection(ctx context.Context) context.Context {
+	return context.WithValue(ctx, laneKey{}, freshLane)
+}
+
+// clientFor returns the client of the lane ctx names.
+func (t *HTTPTarget) clientFor(ctx context.Context) *http.Client {
+	lane, _ := ctx.Value(laneKey{}).(int)
+	if lane == 0 {
+		return t.client
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if c := t.lanes[lane]; c != nil {
+		return c
+	}
+	base, ok := t.client.Transport.(*http.Transport)
+	if !ok {
+		return t.client
+	}
+	tr := base.Clone()
+	if lane == freshLane {
+		tr.DisableKeepAlives = true
+	} else {
+		tr.MaxIdleConnsPerHost, tr.MaxConnsPerHost = 1, 1
+	}
+	c := &http.Client{Transport: tr, CheckRedirect: t.client.CheckRedirect}
+	if t.lanes == nil {
+		t.lanes = map[int]*http.Client{}
+	}
+	t.lanes[lane] = c
+	return c
+}
 
 func (t *HTTPTarget) connID(c net.Conn) int {
 	t.mu.Lock()
@@ -111,7 +176,7 @@ func (t *HTTPTarget) Send(ctx context.Context, r *Request) *wire.Exchange {
 		GotConn: func(info httptrace.GotConnInfo) { ex.Conn = t.connID(info.Conn) },
 	}))
 	sent := time.Now()
-	resp, err := t.client.Do(req)
+	resp, err := t.clientFor(ctx).Do(req)
 	if err != nil {
 		ex.Outcome = outcomeOf(ctx, err)
 		return ex
@@ -139,6 +204,7 @@ func (t *HTTPTarget) Send(ctx context.Context, r *Request) *wire.Exchange {
 		case err != nil:
 			ex.Outcome = readOutcome(ctx, limited, err)
 		}
+		trimTruncated(ex, true)
 		return ex
 	}
 	_, err = io.Copy(io.Discard, limited)
@@ -146,7 +212,44 @@ func (t *HTTPTarget) Send(ctx context.Context, r *Request) *wire.Exchange {
 	if err != nil {
 		ex.Outcome = readOutcome(ctx, limited, err)
 	}
+	trimTruncated(ex, false)
 	return ex
+}
+
+// retainedTruncated bounds what an exchange keeps of a response that did
+// not end (cut off at a limit, timed out or dropped): such a body is
+// evidence, not data, and a server that sends gigabytes, or streams for as
+// long as it is let, on every request must not make the run hold
+// MaxResponseBytes (and its decoded messages) per exchange: checks keep
+// their exchanges as evidence.
+const retainedTruncated = 256 << 10
+
+// trimTruncated keeps at most retainedTruncated bytes of the body of a
+// response that did not end, in a copy (the read buffer may be twice
+// MaxResponseBytes); an SSE body is cut after its last complete event
+// within that prefix.
+func trimTruncated(ex *wire.Exchange, sse bool) {
+	switch ex.Outcome {
+	case wire.Truncated, wire.TimedOut, wire.Dropped:
+	default:
+		return
+	}
+	if len(ex.RespBody) <= retainedTruncated {
+		return
+	}
+	b := ex.RespBody[:retainedTruncated]
+	if sse {
+		end := 0
+		for _, sep := range []string{"\n\n", "\r\r", "\r\n\r\n"} {
+			if i := bytes.LastIndex(b, []byte(sep)); i >= 0 && i+len(sep) > end {
+				end = i + len(sep)
+			}
+		}
+		if end > 0 {
+			b = b[:end]
+		}
+	}
+	ex.RespBody = bytes.Clone(b)
 }
 
 // capReader copies what it reads into buf, up to max bytes, and then fails.

@@ -92,5 +92,9 @@ type Verdict struct {
 	// Evidence is the exchanges that show a violation (the discovery
 	// exchanges first): a replayable trace.
 	Evidence []*wire.Exchange
+	// Revision is the protocol revision the verdict was obtained on, when
+	// it is not this one (a legacy session: see legacy.go); "" means
+	// wire.Version.
+	Revision string
 	kind     verdictKind
 }

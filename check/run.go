@@ -71,6 +71,15 @@ type Result struct {
 	Trace *trace.Trace
 	// Revision is the protocol revision the result was obtained on.
 	Revision string
+	// TraceFile is where Trace was saved (SaveTraces), if it was.
+	TraceFile string
+	// Baselined is the reason a baseline gives for this requirement
+	// (KnownFailures.Apply), "" when the baseline does not list it. A
+	// baselined failure does not fail the run.
+	Baselined string
+	// Stale is set when the baseline lists this requirement and it now
+	// passes: the baseline entry can go.
+	Stale bool
 }
 
 // Report is the outcome of a run.
@@ -99,10 +108,11 @@ func (r *Report) Result(id spec.ID) (Result, bool) {
 	return Result{}, false
 }
 
-// Failed reports whether any result is a failure.
+// Failed reports whether any result is a failure that no baseline
+// excuses.
 func (r *Report) Failed() bool {
 	for _, res := range r.Results {
-		if res.Status == Fail {
+		if res.Status == Fail && res.Baselined == "" {
 			return true
 		}
 	}
@@ -160,7 +170,7 @@ func Run(ctx context.Context, target Target, opts Options) (*Report, error) {
 		}
 		verdicts = append(verdicts, runCheck(e, c)...)
 	}
-	if ctx.Err() == nil && (len(opts.Only) == 0) {
+	if ctx.Err() == nil && (len(opts.Only) == 0) && e.Server.servesThisRevision() {
 		progress(opts.Progress, "generated campaign (up to %d exchanges)", opts.MaxExchanges)
 		verdicts = append(verdicts, runCampaign(e)...)
 	}
@@ -168,6 +178,9 @@ func Run(ctx context.Context, target Target, opts Options) (*Report, error) {
 	rep := aggregate(e, verdicts)
 	rep.Target, rep.Revision, rep.Seed, rep.Era = target.Describe(), wire.Version, opts.Seed, e.Server.Era
 	rep.Duration = time.Since(start)
+	if st, ok := target.(*StdioTarget); ok {
+		rep.Stderr = st.Stderr()
+	}
 	progress(opts.Progress, "judged %d exchanges (%d judgments) in %s", rep.Exchanges, rep.Judgments, rep.Duration.Round(time.Millisecond))
 	return rep, nil
 }
@@ -191,7 +204,7 @@ func runCheck(parent *Env, c *Check) (vs []Verdict) {
 	e.check, e.verdicts, e.evidence = c, nil, nil
 	if !c.runsOn(e.Transport(), e.Server.Era) {
 		for _, id := range c.IDs {
-			e.Skip(id, "applies only to %v servers over %v", erasOf(c), transportsOf(c))
+			e.Skip(id, "%s", skipReason(c, e.Transport(), e.Server))
 		}
 		return e.verdicts
 	}
@@ -338,6 +351,15 @@ func aggregate(e *Env, verdicts []Verdict) *Report {
 			r.Status, r.Message, r.Check = Skip, a.skip.Message, a.skip.Check
 		default:
 			continue
+		}
+		// The deciding verdict's revision (a legacy session's), if not this one.
+		for _, d := range []*Verdict{a.violated, a.pass, a.inconclusive, a.skip} {
+			if d != nil {
+				if d.Revision != "" {
+					r.Revision = d.Revision
+				}
+				break
+			}
 		}
 		rep.Results = append(rep.Results, r)
 	}

@@ -23,8 +23,8 @@ func checkErrorData(c *ctx) {
 			c.reportf(spec.CoreVersionUnsupported, "data.supported (the versions the server supports) and data.requested", "UnsupportedProtocolVersion with data %s", orNone(e.Data))
 			return
 		}
-		if want := requestedVersion(c); want != "" && *d.Requested != want {
-			c.reportf(spec.CoreVersionUnsupported, fmt.Sprintf("data.requested %q", want), "data.requested %q", *d.Requested)
+		if !requestedMatches(c, *d.Requested) {
+			c.reportf(spec.CoreVersionUnsupported, fmt.Sprintf("data.requested %q (the version the request asked for)", requestedVersion(c)), "data.requested %q", *d.Requested)
 		}
 		if len(*d.Supported) == 0 {
 			c.report(spec.CoreVersionUnsupported, "an empty data.supported", "the versions the server supports in data.supported")
@@ -49,6 +49,23 @@ func checkErrorData(c *ctx) {
 			c.reportf(spec.CoreInitializeVersions, "the supported versions named in the error to initialize", "error %d %q", e.Code, e.Message)
 		}
 	}
+}
+
+// requestedMatches: data.requested names a version the request asked for.
+// When the header and the body differ, either is the requested version.
+func requestedMatches(c *ctx, requested string) bool {
+	body := ""
+	if c.meta != nil && c.meta.ProtocolVersion != nil {
+		body = *c.meta.ProtocolVersion
+	}
+	hdr := ""
+	if c.http {
+		hdr = c.hdr.version
+	}
+	if body == "" && hdr == "" {
+		return true // nothing to compare with
+	}
+	return requested == body || requested == hdr
 }
 
 // requestedVersion is the version the request asked for: the body's, or

@@ -123,7 +123,7 @@ func numericEqual(a, b string) bool {
 			return x == y
 		}
 	}
-	x, ok1 := new(big.Rat).SetString(strings.TrimSpace(a))
-	y, ok2 := new(big.Rat).SetString(strings.TrimSpace(b))
+	x, ok1 := new(big.Rat).SetString(a)
+	y, ok2 := new(big.Rat).SetString(b)
 	return ok1 && ok2 && x.Cmp(y) == 0
 }

@@ -359,10 +359,25 @@ type headerProblem struct {
 	want, got string
 }
 
+// primitiveType: the property's type is integer, string or boolean — or a
+// list of one of those with "null" (arguments may be null, and then no
+// header is sent).
 func primitiveType(t any) bool {
-	switch t {
-	case "integer", "string", "boolean":
-		return true
+	switch t := t.(type) {
+	case string:
+		return t == "integer" || t == "string" || t == "boolean"
+	case []any:
+		prim := 0
+		for _, x := range t {
+			switch x {
+			case "integer", "string", "boolean":
+				prim++
+			case "null":
+			default:
+				return false
+			}
+		}
+		return prim == 1
 	}
 	return false
 }

@@ -143,22 +143,41 @@ func (rv *requestView) method(c *ctx) {
 // metaFields: the per-request _meta fields.
 func (rv *requestView) metaFields(c *ctx) {
 	if c.info == nil {
-		return
+		// A method this revision does not define: its params are not
+		// typed, but every request must still carry the _meta fields, so
+		// a server may reject it for either reason (the compatibility
+		// matrix of versioning.mdx: initialize from a legacy client is
+		// rejected with an implementation-defined code).
+		if rv.skip || c.req == nil {
+			return
+		}
+		var p struct {
+			Meta *wire.RequestMetaObject `json:"_meta"`
+		}
+		if len(c.req.Params) > 0 && wire.Unmarshal(c.req.Params, &p) != nil {
+			return
+		}
+		c.meta = p.Meta
 	}
 	f := c.facts()
 	metaDefect := defect{id: spec.CoreMetaRequired, statusID: spec.HttpMetaStatus, codes: codesInvalidParams, status: 400}
+	pvHeader, hasPVHeader := "", false
+	if c.http {
+		pvHeader, hasPVHeader = c.hdr.version, c.hdr.hasVersion
+	}
 	if c.params == nil && c.ex.ParamsErr != nil {
 		if metaErr(c.ex.ParamsErr) {
 			metaDefect.what = "a malformed _meta: " + c.ex.ParamsErr.Error()
+			if hasPVHeader {
+				// The body's version is unreadable while the header names
+				// one: a header/body mismatch as much as a malformed _meta.
+				metaDefect.codes = codesInvalidParamsOrMismatch
+			}
 			rv.add(metaDefect)
 		}
 		return
 	}
 	m := c.meta
-	pvHeader, hasPVHeader := "", false
-	if c.http {
-		pvHeader, hasPVHeader = c.hdr.version, c.hdr.hasVersion
-	}
 	switch {
 	case m == nil:
 		metaDefect.what = "no _meta"

@@ -122,6 +122,8 @@ const (
 	CoreInitializeVersions ID = "CORE-INITIALIZE-VERSIONS"
 	// MUST: JSON that is not a valid JSON-RPC request object (wrong jsonrpc, null or malformed id, params not an object) is rejected with -32600 (Invalid Request), as JSON-RPC 2.0 requires. (basic/index.mdx)
 	CoreInvalidRequest ID = "CORE-INVALID-REQUEST"
+	// HARDENING: The server serves revision 2026-07-28, not only handshake-era revisions (2025-11-25 and earlier): against a legacy-only server every modern client fails (matrix: Modern client, Legacy server). Not a rule of the spec, which leaves legacy servers out of its scope: the one finding reported for such a server instead of a failure per requirement. (basic/versioning.mdx)
+	CoreLegacyOnly ID = "CORE-LEGACY-ONLY"
 	// SHOULD: Tools are listed in a deterministic order. (server/tools.mdx)
 	CoreListOrder ID = "CORE-LIST-ORDER"
 	// MUST NOT: The tools/list set does not vary per connection or as a side effect of other requests on the connection. (server/tools.mdx)
@@ -322,6 +324,8 @@ const (
 	CoreResultType ID = "CORE-RESULT-TYPE"
 	// MUST: resultType is "complete", "input_required", or a value of an extension the server advertises. (basic/index.mdx)
 	CoreResultTypeKnown ID = "CORE-RESULT-TYPE-KNOWN"
+	// HARDENING: A modern server serves revision 2026-07-28: one whose DiscoverResult or UnsupportedProtocolVersionError lists only other revisions (and that does not answer initialize) may choose so, but no 2026-07-28 client can use it. Not a rule of the spec: the one finding reported for such a server instead of a failure per requirement. (basic/versioning.mdx)
+	CoreRevisionServed ID = "CORE-REVISION-SERVED"
 	// MUST: The server supports JSON Schema 2020-12 and applies it to schemas without $schema (e.g. when validating tool arguments against inputSchema). (basic/index.mdx)
 	CoreSchema202012 ID = "CORE-SCHEMA-2020-12"
 	// SHOULD: Schema validation is bounded (maximum depth, subschema count or time budget) so that a malicious schema cannot deny service. (basic/index.mdx)
@@ -418,6 +422,8 @@ const (
 	HttpHeaderBase64 ID = "HTTP-HEADER-BASE64"
 	// MUST: A request whose mirrored header (MCP-Protocol-Version, Mcp-Method, Mcp-Name, or a recognized Mcp-Param-{Name}) contains invalid characters is rejected with 400 Bad Request and -32020. (basic/transports/streamable-http.mdx)
 	HttpHeaderInvalid ID = "HTTP-HEADER-INVALID"
+	// HARDENING: A request with a malformed header line (a line without a colon, whitespace in or after a field name, a non-token field name, an obs-fold continuation or a bare CR in a mirrored header) is refused with a 4xx status, never served (RFC 9112, section 5; the MCP page names only invalid characters in mirrored values). (basic/transports/streamable-http.mdx)
+	HttpHeaderLineMalformed ID = "HTTP-HEADER-LINE-MALFORMED"
 	// MUST: A request whose Mcp-Method or Mcp-Name differs from the body gets 400 and -32020. (basic/transports/streamable-http.mdx)
 	HttpHeaderMismatch ID = "HTTP-HEADER-MISMATCH"
 	// MUST: Header names are compared case-insensitively (values, which the page calls case-sensitive, are compared exactly). (basic/transports/streamable-http.mdx)

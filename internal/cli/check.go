@@ -7,13 +7,11 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/mcpverify/mcpverify/check"
 	"github.com/mcpverify/mcpverify/impl"
-	"github.com/mcpverify/mcpverify/trace"
 )
 
 func init() {
@@ -110,6 +108,10 @@ func runCheck(e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "mcpverify check: %v\n", err)
 		return ExitUsage
 	}
+	if *jsonOut == "-" && *junitOut == "-" {
+		fmt.Fprintf(e.stderr, "mcpverify check: --json - and --junit - both want stdout; write one to a file\n")
+		return ExitUsage
+	}
 	var known *check.KnownFailures
 	if *baseline != "" {
 		if known, err = check.LoadBaseline(*baseline); err != nil {
@@ -134,17 +136,26 @@ func runCheck(e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "mcpverify check: %v\n", err)
 		return ExitCannotRun
 	}
+	if s, ok := target.(interface{ Stderr() string }); ok && rep.Stderr == "" {
+		rep.Stderr = s.Stderr() // a stdio server's stderr, for the reports
+	}
 	var stale []string
 	if known != nil {
 		stale = known.Apply(rep)
 	}
 	if *traces != "" {
-		if err := writeTraces(*traces, rep); err != nil {
-			fmt.Fprintf(e.stderr, "mcpverify check: %v\n", err)
+		if err := check.SaveTraces(*traces, rep); err != nil {
+			fmt.Fprintf(e.stderr, "mcpverify check: --traces: %v\n", err)
 			return ExitCannotRun
 		}
 	}
-	check.WriteText(e.stdout, rep, check.TextOptions{Verbose: *verbose, TraceDir: *traces, Stale: stale})
+	// The text report goes to stdout, unless stdout carries a machine
+	// report (--json - or --junit -): then to stderr.
+	text := e.stdout
+	if *jsonOut == "-" || *junitOut == "-" {
+		text = e.stderr
+	}
+	check.WriteText(text, rep, check.TextOptions{Verbose: *verbose, TraceDir: *traces, Stale: stale})
 	if err := writeFile(e.stdout, *jsonOut, func(w io.Writer) error { return check.WriteJSON(w, rep) }); err != nil {
 		fmt.Fprintf(e.stderr, "mcpverify check: --json: %v\n", err)
 		return ExitCannotRun
@@ -153,11 +164,28 @@ func runCheck(e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "mcpverify check: --junit: %v\n", err)
 		return ExitCannotRun
 	}
-	if rep.Exchanges == 0 {
-		return ExitCannotRun
-	}
+	return exitCode(e, rep)
+}
+
+// exitCode is the exit status of a finished run: 3 when a failure that no
+// baseline excuses remains; 1 when the run could not check the server (no
+// exchange, or no requirement came out pass, fail or warn: the server did
+// not answer, or not recognizably); else 0. It says why on stderr.
+func exitCode(e *env, rep *check.Report) int {
 	if rep.Failed() {
 		return ExitViolations
+	}
+	judged := false
+	for _, r := range rep.Results {
+		judged = judged || r.Status == check.Pass || r.Status == check.Fail || r.Status == check.Warn
+	}
+	if rep.Exchanges == 0 || !judged {
+		why := "is the server up, and the URL its MCP endpoint?"
+		if rep.Era == check.Legacy {
+			why = "the server speaks only handshake-era revisions"
+		}
+		fmt.Fprintf(e.stderr, "mcpverify check: could not check %s: no requirement could be judged in %d exchanges (%s)\n", rep.Target, rep.Exchanges, why)
+		return ExitCannotRun
 	}
 	return ExitOK
 }
@@ -179,22 +207,6 @@ func writeFile(stdout io.Writer, path string, write func(io.Writer) error) error
 		return err
 	}
 	return f.Close()
-}
-
-// writeTraces saves the trace of each result as DIR/ID.txtar.
-func writeTraces(dir string, rep *check.Report) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create trace directory: %w", err)
-	}
-	for _, r := range rep.Results {
-		if r.Trace == nil {
-			continue
-		}
-		if err := os.WriteFile(filepath.Join(dir, string(r.ID)+".txtar"), trace.Format(r.Trace), 0o644); err != nil {
-			return fmt.Errorf("write trace: %w", err)
-		}
-	}
-	return nil
 }
 
 // startReference serves the reference server on a loopback port and

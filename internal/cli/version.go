@@ -2,8 +2,8 @@ package cli
 
 import (
 	"fmt"
-	"runtime/debug"
 
+	"github.com/mcpverify/mcpverify/check"
 	"github.com/mcpverify/mcpverify/wire"
 )
 
@@ -20,10 +20,6 @@ func runVersion(e *env, args []string) int {
 		fs.Usage()
 		return ExitUsage
 	}
-	v := "(devel)"
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		v = bi.Main.Version
-	}
-	fmt.Fprintf(e.stdout, "mcpverify %s (MCP protocol revision %s)\n", v, wire.Version)
+	fmt.Fprintf(e.stdout, "mcpverify %s (MCP protocol revision %s)\n", check.ToolVersion(), wire.Version)
 	return ExitOK
 }

@@ -33,6 +33,10 @@ type Variant struct {
 	// Wrap returns the broken handler around the reference server's
 	// handler (next) and the server itself.
 	Wrap func(next http.Handler, srv *impl.Server) http.Handler
+	// Config, if set, configures the reference server the variant wraps
+	// (e.g. a small PageSize, so that lists have several pages); nil means
+	// impl.Config{}.
+	Config *impl.Config
 	// Stdio, if set, makes the variant a stdio server instead: it runs the
 	// broken server loop (see the stdio variants); Wrap is then unused.
 	Stdio func(srv *impl.Server) StdioServer
@@ -84,7 +88,11 @@ func Lookup(name string) (*Variant, error) {
 // Handler builds the variant's HTTP handler around a fresh reference
 // server.
 func (v *Variant) Handler() (http.Handler, *impl.Server, error) {
-	srv, err := impl.New(impl.Config{})
+	cfg := impl.Config{}
+	if v.Config != nil {
+		cfg = *v.Config
+	}
+	srv, err := impl.New(cfg)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,0 +1,792 @@
+package check
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mcpverify/mcpverify/model"
+	"github.com/mcpverify/mcpverify/spec"
+	"github.com/mcpverify/mcpverify/wire"
+)
+
+// Checks of results (basic/index.mdx "Result Responses" and "Schema",
+// server/utilities/caching.mdx, pagination.mdx, server/resources.mdx "Error
+// Handling", server/tools.mdx "Output Schema").
+//
+// The model judges every result passively (resultType, the method's result
+// definition in schema.json, caching hints, cacheScope across pages,
+// structuredContent against outputSchema, reads of nonexistent resources).
+// These checks make sure it gets something to judge: every list and every
+// page, every tool called, every prompt gotten, every resource read and
+// every template expanded; and they give the reason-bound passes: a
+// requirement passes only when results it bears on were obtained and the
+// model found nothing wrong with them.
+
+func init() {
+	register(&Check{
+		Name: "results/coverage",
+		IDs:  []spec.ID{spec.CoreResultType, spec.CoreResultSchema, spec.CoreCacheHints, spec.CoreCacheTtl, spec.CoreOutputSchema},
+		Run:  checkResultsCoverage,
+	})
+	register(&Check{
+		Name: "results/pagination",
+		IDs:  []spec.ID{spec.CoreCursorInvalid, spec.CoreCursorGraceful, spec.CoreCacheScopePages},
+		Needs: func(e *Env) string {
+			if len(paginatedMethods(e)) == 0 {
+				return "the server declares no paginated list (tools, prompts, resources)"
+			}
+			return ""
+		},
+		Run: checkPagination,
+	})
+	register(&Check{
+		Name: "results/resource-not-found",
+		IDs:  []spec.ID{spec.CoreResourceNotFound, spec.CoreResourceNotEmpty},
+		Needs: func(e *Env) string {
+			if e.Server.Capabilities.Resources == nil {
+				return "the server does not declare the resources capability"
+			}
+			return ""
+		},
+		Run: checkResourceNotFound,
+	})
+}
+
+// callTimeout bounds one call of a tool, prompt or resource in the checks
+// of this file set: a slow tool must not eat a check's whole time.
+const callTimeout = 4 * time.Second
+
+// violationTally counts, per requirement, the model's violations in the
+// exchanges a check has observed; a check passes a requirement only when
+// its own exchanges bearing on it were clean (the violations themselves
+// are recorded by the judge).
+type violationTally map[spec.ID]int
+
+func (t violationTally) add(o Observation) Observation {
+	for _, v := range o.Violations {
+		t[v.ID]++
+	}
+	return o
+}
+
+// requestAs builds a conforming request as client c (another set of
+// capabilities than the run's client), with a fresh id and, for tools/call,
+// the tool's Mcp-Param-* headers. params is used as is (Client.Request
+// adds _meta unless present): pass a copy.
+func (e *Env) requestAs(c Client, method string, params map[string]any) *Request {
+	var headers []model.ParamHeader
+	if method == "tools/call" {
+		if name, ok := params["name"].(string); ok && e.Decl.Tools[name] != nil {
+			headers = e.Decl.Tools[name].Headers
+		}
+	}
+	return c.Request(e.NextID(), method, params, headers)
+}
+
+// withMeta returns a copy of params whose _meta is c's plus extra keys
+// (progressToken, logLevel).
+func withMeta(c Client, params map[string]any, extra map[string]any) map[string]any {
+	p := cloneParams(params)
+	p["_meta"] = c.Meta(extra)
+	return p
+}
+
+// resultKindOf says what answered a request: "complete", "input_required",
+// "error" (a JSON-RPC error), "http-error" (an error status without a
+// JSON-RPC error), "no-response" (a complete exchange without a response),
+// or the outcome of an exchange that did not complete.
+func resultKindOf(o Observation) string {
+	if o.Ex.Outcome != wire.Complete && o.Ex.Outcome != wire.Cancelled {
+		return o.Ex.Outcome.String()
+	}
+	if _, ok := o.ErrorCode(); ok {
+		return "error"
+	}
+	if o.Accepted() {
+		if _, ok := o.Result().(*wire.InputRequiredResult); ok {
+			return "input_required"
+		}
+		return "complete"
+	}
+	if o.Ex.Transport == wire.HTTP && o.Ex.Status >= 400 {
+		return "http-error"
+	}
+	return "no-response"
+}
+
+// callTool calls tool name as client c with generated arguments, drawing
+// new ones (up to tries calls in all) while the server rejects them as
+// invalid params (-32602) or answers with a tool error (isError, which may
+// be an input validation error too). It returns the first call served
+// without a tool error, else the first served, else the last, with the
+// params sent (without _meta). extra goes into _meta.
+func callTool(e *Env, c Client, name string, extra map[string]any, tries int, timeout time.Duration) (map[string]any, Observation) {
+	var params, servedParams map[string]any
+	var o, served Observation
+	for i := 0; i < tries && e.Ctx.Err() == nil; i++ {
+		params = toolCallParams(e, name)
+		r := e.requestAs(c, "tools/call", withMeta(c, params, extra))
+		r.Timeout = timeout
+		o = e.Send(r)
+		if o.Accepted() {
+			if r, ok := o.Result().(*wire.CallToolResult); !ok || r.IsError == nil || !*r.IsError {
+				return params, o
+			}
+			if served.Ex == nil {
+				servedParams, served = params, o
+			}
+			continue
+		}
+		if code, ok := o.ErrorCode(); !ok || code != wire.CodeInvalidParams {
+			break
+		}
+	}
+	if served.Ex != nil {
+		return servedParams, served
+	}
+	return params, o
+}
+
+// toolCallParams draws arguments for tool name from its inputSchema; a
+// free string property named like a URI gets a declared resource URI
+// (optional ones too: a tool announcing a resource update needs one).
+func toolCallParams(e *Env, name string) map[string]any {
+	args := map[string]any{}
+	if td := e.Decl.Tools[name]; td != nil {
+		if m, ok := GenerateValue(e.rng, td.Schema).(map[string]any); ok {
+			args = m
+		}
+		if props, ok := schemaProps(td.Schema); ok {
+			for k, v := range props {
+				s, _ := v.(map[string]any)
+				if uriLike.MatchString(k) && s["type"] == "string" && s["enum"] == nil && s["const"] == nil {
+					if u := someResourceURI(e); u != "" {
+						args[k] = u
+					}
+				}
+			}
+		}
+	}
+	return map[string]any{"name": name, "arguments": args}
+}
+
+var uriLike = regexp.MustCompile(`(?i)(uri|url)$`)
+
+func schemaProps(schema any) (map[string]any, bool) {
+	m, _ := schema.(map[string]any)
+	p, ok := m["properties"].(map[string]any)
+	return p, ok
+}
+
+// someResourceURI returns a declared resource URI (learnt by
+// declaredResourceURIs) or a template expansion, or "".
+func someResourceURI(e *Env) string {
+	if uris := cachedResourceURIs(e); len(uris) > 0 {
+		return uris[0]
+	}
+	for t := range e.Decl.Templates {
+		return ExpandTemplate(e.rng, t)
+	}
+	return ""
+}
+
+// promptParams builds prompts/get params: every required argument, and
+// the optional ones too (uri-like names get a resource URI).
+func promptParams(e *Env, p *wire.Prompt) map[string]any {
+	params := map[string]any{"name": p.Name}
+	if len(p.Arguments) > 0 {
+		args := map[string]any{}
+		for _, a := range p.Arguments {
+			v := sampleStrings[2] // "hello"
+			if uriLike.MatchString(a.Name) {
+				if u := someResourceURI(e); u != "" {
+					v = u
+				}
+			}
+			args[a.Name] = v
+		}
+		params["arguments"] = args
+	}
+	return params
+}
+
+// resourceURICache remembers the URIs resources/list declared, per run
+// (keyed by the run's declarations), for arguments that name a resource.
+var resourceURICache = struct {
+	sync.Mutex
+	m map[*Declarations][]string
+}{m: map[*Declarations][]string{}}
+
+func cachedResourceURIs(e *Env) []string {
+	resourceURICache.Lock()
+	defer resourceURICache.Unlock()
+	return resourceURICache.m[e.Decl]
+}
+
+// declaredResourceURIs reads every page of resources/list and returns the
+// URIs declared (in order, without duplicates).
+func declaredResourceURIs(e *Env) []string {
+	if e.Server.Capabilities.Resources == nil {
+		return nil
+	}
+	var uris []string
+	seen := map[string]bool{}
+	for _, o := range listPages(e, "resources/list", nil) {
+		if r, ok := o.Result().(*wire.ListResourcesResult); ok {
+			for _, res := range r.Resources {
+				if !seen[res.URI] {
+					seen[res.URI] = true
+					uris = append(uris, res.URI)
+				}
+			}
+		}
+	}
+	resourceURICache.Lock()
+	if len(resourceURICache.m) > 64 {
+		resourceURICache.m = map[*Declarations][]string{}
+	}
+	resourceURICache.m[e.Decl] = uris
+	resourceURICache.Unlock()
+	return uris
+}
+
+// listPages reads every page of a list (bounded by maxPages), following
+// nextCursor, and returns the observations; it stops at the first page
+// not served or at a repeated cursor.
+func listPages(e *Env, method string, tally violationTally) []Observation {
+	var out []Observation
+	var cursor *string
+	seen := map[string]bool{}
+	for page := 0; page < maxPages && e.Ctx.Err() == nil; page++ {
+		params := map[string]any{}
+		if cursor != nil {
+			params["cursor"] = *cursor
+		}
+		o := e.Send(e.Request(method, params))
+		if tally != nil {
+			tally.add(o)
+		}
+		e.Decl.Learn(o.Ex)
+		out = append(out, o)
+		if !o.Accepted() {
+			break
+		}
+		next := nextCursor(o.Result())
+		if next == nil || seen[*next] {
+			break
+		}
+		seen[*next] = true
+		cursor = next
+	}
+	return out
+}
+
+// paginatedMethods are the list methods of the capabilities the server
+// declares.
+func paginatedMethods(e *Env) []string {
+	var out []string
+	for _, m := range wire.Methods {
+		if m.Paginated && capable(e.Server, m.Capability) {
+			out = append(out, m.Method)
+		}
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// coverage counts what a check exercised: results per method, and the
+// calls the server did not serve.
+type coverage struct {
+	results   map[string]int // method → results obtained
+	cacheable int            // complete results of cacheable methods
+	missed    []string       // "tools/call x: error -32602 ..."
+}
+
+func (c *coverage) note(method, what string, o Observation) {
+	if o.Accepted() {
+		c.results[method]++
+		if info, ok := wire.LookupMethod(method); ok && info.Cacheable && resultKindOf(o) == "complete" {
+			c.cacheable++
+		}
+		return
+	}
+	c.missed = append(c.missed, fmt.Sprintf("%s %s: %s", method, what, o.Describe()))
+}
+
+func (c *coverage) total() int {
+	n := 0
+	for _, v := range c.results {
+		n += v
+	}
+	return n
+}
+
+func (c *coverage) summary() string {
+	methods := sortedKeys(c.results)
+	parts := make([]string, len(methods))
+	for i, m := range methods {
+		parts[i] = fmt.Sprintf("%d %s", c.results[m], m)
+	}
+	s := strings.Join(parts, ", ")
+	if len(c.missed) > 0 {
+		shown := c.missed
+		if len(shown) > 3 {
+			shown = shown[:3]
+		}
+		s += fmt.Sprintf("; %d call(s) not served (%s", len(c.missed), strings.Join(shown, "; "))
+		if len(c.missed) > 3 {
+			s += "; ..."
+		}
+		s += ")"
+	}
+	return s
+}
+
+// checkResultsCoverage exercises every method the server declares: server/
+// discover, every page of every list, every tool (generated valid
+// arguments, a few draws), every prompt, every resource and every template
+// (expanded). The model judges each result against its method's result
+// definition, resultType, caching hints and outputSchema; this check gives
+// the passes for what it obtained cleanly.
+func checkResultsCoverage(e *Env) {
+	tally := violationTally{}
+	cov := &coverage{results: map[string]int{}}
+	o := tally.add(e.Send(e.Request("server/discover", nil)))
+	cov.note("server/discover", "", o)
+	for _, m := range paginatedMethods(e) {
+		for _, p := range listPages(e, m, tally) {
+			cov.note(m, "", p)
+		}
+	}
+	uris := declaredResourceURIs(e)
+	withOutput, outputServed := 0, 0
+	for _, name := range sortedKeys(e.Decl.Tools) {
+		if e.Ctx.Err() != nil {
+			break
+		}
+		params, o := callTool(e, e.Client, name, nil, 4, callTimeout)
+		tally.add(o)
+		o = completeInput(e, tally, mrtrTarget{"tools/call", params, "tool " + name}, o)
+		cov.note("tools/call", name, o)
+		if len(e.Decl.Tools[name].Tool.OutputSchema) > 0 {
+			withOutput++
+			if r, ok := o.Result().(*wire.CallToolResult); ok && o.Accepted() && (r.IsError == nil || !*r.IsError) {
+				outputServed++
+			}
+		}
+	}
+	for _, name := range sortedKeys(e.Decl.Prompts) {
+		if e.Ctx.Err() != nil {
+			break
+		}
+		t := mrtrTarget{"prompts/get", promptParams(e, e.Decl.Prompts[name]), "prompt " + name}
+		o := tally.add(e.Send(t.request(e, e.Client, nil)))
+		cov.note("prompts/get", name, completeInput(e, tally, t, o))
+	}
+	reads := append([]string(nil), uris...)
+	for _, t := range sortedKeys(e.Decl.Templates) {
+		reads = append(reads, "\x00"+t)
+	}
+	for _, u := range reads {
+		if e.Ctx.Err() != nil {
+			break
+		}
+		// A template gets a few expansions: it may serve only some values.
+		tries, tmpl := 1, ""
+		if strings.HasPrefix(u, "\x00") {
+			tries, tmpl = 3, u[1:]
+		}
+		for i := 0; i < tries; i++ {
+			if tmpl != "" {
+				u = ExpandTemplate(e.rng, tmpl)
+			}
+			t := mrtrTarget{"resources/read", map[string]any{"uri": u}, "resource " + u}
+			o := tally.add(e.Send(t.request(e, e.Client, nil)))
+			if o.Accepted() || i == tries-1 {
+				cov.note("resources/read", u, completeInput(e, tally, t, o))
+				break
+			}
+		}
+	}
+	if e.Ctx.Err() != nil {
+		return // runCheck reports the lack of time
+	}
+	n := cov.total()
+	sum := cov.summary()
+	for _, id := range []spec.ID{spec.CoreResultType, spec.CoreResultSchema} {
+		switch {
+		case tally[id] > 0:
+			// reported by the judge
+		case n == 0:
+			e.Inconclusive(id, "the server served none of the requests built from its declarations (%s)", sum)
+		default:
+			e.Pass(id, "%d result(s) judged: %s", n, sum)
+		}
+	}
+	for _, id := range []spec.ID{spec.CoreCacheHints, spec.CoreCacheTtl} {
+		switch {
+		case tally[id] > 0:
+		case cov.cacheable == 0:
+			e.Inconclusive(id, "no complete result of a cacheable method (discover, lists, resources/read) was obtained")
+		default:
+			e.Pass(id, "%d complete result(s) of cacheable methods carried ttlMs >= 0 and cacheScope", cov.cacheable)
+		}
+	}
+	switch {
+	case tally[spec.CoreOutputSchema] > 0:
+	case withOutput == 0:
+		e.Skip(spec.CoreOutputSchema, "no tool declares an outputSchema")
+	case outputServed == 0:
+		e.Inconclusive(spec.CoreOutputSchema, "none of the %d tool(s) with an outputSchema returned a successful result", withOutput)
+	default:
+		e.Pass(spec.CoreOutputSchema, "%d of %d tool(s) with an outputSchema returned structuredContent that conforms to it", outputServed, withOutput)
+	}
+}
+
+// completeInput takes a request of the coverage to its complete result:
+// one rejected for a missing client capability (-32021) is sent again as a
+// client with every input capability, and an InputRequiredResult is
+// followed through the retry protocol (generated valid responses), so that
+// the model judges the complete results of tools, prompts and resources
+// that ask for input too. It returns the last observation.
+func completeInput(e *Env, tally violationTally, t mrtrTarget, o Observation) Observation {
+	all := clientWithInputs(e, allInputKinds...)
+	c := e.Client
+	if code, ok := o.ErrorCode(); ok && code == wire.CodeMissingRequiredClientCapability && e.Ctx.Err() == nil {
+		c = all
+		o = tally.add(e.Send(t.request(e, c, nil)))
+	}
+	irr, ok := inputRequiredOf(o)
+	if !ok || len(irr.InputRequests) == 0 || e.Ctx.Err() != nil {
+		return o
+	}
+	_, last, _, followed := follow(e, c, t, irr, tally)
+	if !followed || last.Ex == nil {
+		return o
+	}
+	return last
+}
+
+// invalidCursors are cursors no server issues: made up by the checker,
+// each a different mutation class (a marker string, base64 of JSON, a long
+// one, non-ASCII and control characters, whitespace).
+func invalidCursors(e *Env) []string {
+	return []string{
+		fmt.Sprintf("mcpverify-invalid-cursor-%08x", e.rng.Uint32()),
+		"eyJtY3B2ZXJpZnkiOiJpbnZhbGlkLWN1cnNvciJ9", // {"mcpverify":"invalid-cursor"}
+		strings.Repeat("mcpverify", 512),
+		"mcpverify-\u00e9\u65e5\u0001-invalid",
+		" mcpverify invalid ",
+	}
+}
+
+// mutatedCursors derive cursors from a real one (flip, truncate, extend):
+// a server may find some of them valid (an offset cursor), so serving one
+// is no violation; rejecting one must use -32602.
+func mutatedCursors(c string) []string {
+	var out []string
+	if len(c) > 0 {
+		b := []byte(c)
+		last := b[len(b)-1]
+		if last == 'A' {
+			b[len(b)-1] = 'B'
+		} else {
+			b[len(b)-1] = 'A'
+		}
+		out = append(out, string(b))
+		if len(c) > 1 {
+			out = append(out, c[:len(c)/2])
+		}
+	}
+	return append(out, c+"mcpverify", "mcpverify"+c)
+}
+
+// checkPagination follows every nextCursor of every list (the model
+// judges one cacheScope for all pages), then sends invalid cursors:
+// made-up ones must be rejected with -32602 (pagination.mdx, "Error
+// Handling", SHOULD); mutations of real cursors, if rejected, with -32602
+// too; every one must be answered (handled gracefully) and the list must
+// still be served afterwards.
+func checkPagination(e *Env) {
+	tally := violationTally{}
+	multiPage := 0
+	var realCursors []struct{ method, cursor string }
+	baselineOK := map[string]bool{}
+	for _, m := range paginatedMethods(e) {
+		pages := listPages(e, m, tally)
+		if len(pages) > 0 && pages[0].Accepted() {
+			baselineOK[m] = true
+		}
+		served := 0
+		for _, p := range pages {
+			if p.Accepted() {
+				served++
+			}
+		}
+		if served > 1 {
+			multiPage++
+		}
+		if len(pages) > 0 {
+			if next := nextCursor(pages[0].Result()); next != nil {
+				realCursors = append(realCursors, struct{ method, cursor string }{m, *next})
+			}
+		}
+	}
+	if e.Ctx.Err() != nil {
+		return
+	}
+	switch {
+	case tally[spec.CoreCacheScopePages] > 0:
+	case multiPage == 0:
+		e.Skip(spec.CoreCacheScopePages, "every list fits on one page")
+	default:
+		e.Pass(spec.CoreCacheScopePages, "%d list(s) of several pages carried one cacheScope on every page", multiPage)
+	}
+
+	var methods []string
+	for _, m := range paginatedMethods(e) {
+		if baselineOK[m] {
+			methods = append(methods, m)
+		}
+	}
+	if len(methods) == 0 {
+		e.Inconclusive(spec.CoreCursorInvalid, "the server served no list request without a cursor (the baseline)")
+		e.Inconclusive(spec.CoreCursorGraceful, "the server served no list request without a cursor (the baseline)")
+		return
+	}
+	rejected, graceful, served := 0, 0, 0
+	badCode, hung := 0, 0
+	probe := func(method, cursor string, madeUp bool) {
+		r := e.Request(method, map[string]any{"cursor": cursor})
+		r.Timeout = callTimeout
+		o := e.Send(r)
+		what := fmt.Sprintf("%s with cursor %.40q", method, cursor)
+		if !o.Answered() {
+			hung++
+			e.Violation(spec.CoreCursorGraceful, "%s: %s; an invalid cursor should get an error response", what, o.Describe())
+			return
+		}
+		graceful++
+		code, isErr := o.ErrorCode()
+		switch {
+		case isErr && code == wire.CodeInvalidParams:
+			rejected++
+		case isErr || o.Rejected():
+			badCode++
+			e.Violation(spec.CoreCursorInvalid, "%s: rejected with %s; an invalid cursor should get -32602 (Invalid params)", what, o.Describe())
+		case madeUp:
+			served++
+			e.Violation(spec.CoreCursorInvalid, "%s: served (%s), though the server never issued that cursor; it should get -32602 (Invalid params)", what, o.Describe())
+		}
+	}
+	for _, m := range methods {
+		for _, c := range invalidCursors(e) {
+			if e.Ctx.Err() != nil {
+				return
+			}
+			probe(m, c, true)
+		}
+	}
+	for _, rc := range realCursors {
+		for _, c := range mutatedCursors(rc.cursor) {
+			if e.Ctx.Err() != nil {
+				return
+			}
+			probe(rc.method, c, false)
+		}
+		// The cursor of one list sent to another: some servers share a
+		// cursor format, so serving it is no violation.
+		for _, m := range methods {
+			if m != rc.method && e.Ctx.Err() == nil {
+				probe(m, rc.cursor, false)
+			}
+		}
+	}
+	// Still serving after the invalid cursors?
+	after := e.Send(e.Request(methods[0], map[string]any{}))
+	if !after.Accepted() {
+		e.Violation(spec.CoreCursorGraceful, "after the invalid cursors, %s without a cursor was no longer served (%s)", methods[0], after.Describe())
+		return
+	}
+	if hung == 0 && graceful > 0 {
+		e.Pass(spec.CoreCursorGraceful, "%d invalid cursor(s) answered, and the list still served afterwards", graceful)
+	}
+	if badCode == 0 && served == 0 && rejected > 0 {
+		e.Pass(spec.CoreCursorInvalid, "%d invalid cursor(s) rejected with -32602", rejected)
+	}
+}
+
+// nonexistentMarker is what the model recognises in a URI known not to
+// exist (model.Config.Nonexistent's default).
+const nonexistentMarker = "mcpverify-nonexistent"
+
+// nonexistentSiblings returns URIs in the scheme and place of uri that
+// cannot exist: the last path segment replaced (its extension kept), a
+// child segment appended, and for a URI without path the authority
+// replaced. Each contains nonexistentMarker and a nonce.
+func nonexistentSiblings(uri, nonce string) []string {
+	name := nonexistentMarker + "-" + nonce
+	u, err := url.Parse(uri)
+	if err != nil || u.Scheme == "" {
+		return nil
+	}
+	var out []string
+	add := func(s string) {
+		if s != uri && strings.Contains(s, nonexistentMarker) {
+			for _, o := range out {
+				if o == s {
+					return
+				}
+			}
+			out = append(out, s)
+		}
+	}
+	if u.Opaque != "" {
+		add(u.Scheme + ":" + name)
+		add(uri + "-" + name)
+		return out
+	}
+	c := *u
+	c.RawQuery, c.Fragment, c.RawFragment = "", "", ""
+	path := c.Path
+	if path == "" || path == "/" {
+		if c.Host != "" {
+			h := c
+			h.Host = name
+			add(h.String())
+		}
+		ch := c
+		ch.Path = "/" + name
+		add(ch.String())
+		return out
+	}
+	dir, last := path[:strings.LastIndex(path, "/")+1], path[strings.LastIndex(path, "/")+1:]
+	ext := ""
+	if i := strings.LastIndex(last, "."); i > 0 {
+		ext = last[i:]
+	}
+	r := c
+	r.Path, r.RawPath = dir+name+ext, ""
+	add(r.String())
+	ch := c
+	ch.Path, ch.RawPath = strings.TrimSuffix(path, "/")+"/"+name, ""
+	add(ch.String())
+	return out
+}
+
+// expandWith fills every variable of a URI template with one value.
+func expandWith(tmpl, value string) string {
+	return templateVar.ReplaceAllStringFunc(tmpl, func(string) string { return value })
+}
+
+// checkResourceNotFound reads, for every declared resource and template,
+// siblings that cannot exist (in the schemes and places the server uses).
+// The baseline is a read of a declared resource (or a template expansion)
+// that the server serves. A nonexistent resource gets -32602, never an
+// empty contents array; the model judges each read (URIs containing
+// "mcpverify-nonexistent" are known not to exist).
+func checkResourceNotFound(e *Env) {
+	uris := declaredResourceURIs(e)
+	baseline := false
+	for _, u := range uris {
+		r := e.Request("resources/read", map[string]any{"uri": u})
+		r.Timeout = callTimeout
+		if e.Send(r).Accepted() {
+			baseline = true
+			break
+		}
+	}
+	for _, t := range sortedKeys(e.Decl.Templates) {
+		if baseline || e.Ctx.Err() != nil {
+			break
+		}
+		r := e.Request("resources/read", map[string]any{"uri": ExpandTemplate(e.rng, t)})
+		r.Timeout = callTimeout
+		baseline = e.Send(r).Accepted()
+	}
+	if !baseline {
+		why := "the server served no read of a declared resource or template (the baseline)"
+		e.Inconclusive(spec.CoreResourceNotFound, "%s", why)
+		e.Inconclusive(spec.CoreResourceNotEmpty, "%s", why)
+		return
+	}
+	var probes []string
+	seen := map[string]bool{}
+	nonce := func() string { return fmt.Sprintf("%06x", e.rng.Intn(1<<24)) }
+	for _, u := range uris {
+		for _, p := range nonexistentSiblings(u, nonce()) {
+			if !seen[p] {
+				seen[p] = true
+				probes = append(probes, p)
+			}
+		}
+	}
+	for _, t := range sortedKeys(e.Decl.Templates) {
+		p := expandWith(t, nonexistentMarker+"-"+nonce())
+		if !seen[p] && strings.Contains(p, nonexistentMarker) {
+			seen[p] = true
+			probes = append(probes, p)
+		}
+	}
+	const maxProbes = 24
+	if len(probes) > maxProbes {
+		e.rng.Shuffle(len(probes), func(i, j int) { probes[i], probes[j] = probes[j], probes[i] })
+		probes = probes[:maxProbes]
+	}
+	tally := violationTally{}
+	rejected, servedFull, other := 0, 0, 0
+	for _, p := range probes {
+		if e.Ctx.Err() != nil {
+			return
+		}
+		r := e.Request("resources/read", map[string]any{"uri": p})
+		r.Timeout = callTimeout
+		o := tally.add(e.Send(r))
+		code, isErr := o.ErrorCode()
+		switch {
+		case !o.Answered():
+			other++
+		case isErr && code == wire.CodeInvalidParams:
+			rejected++
+		case isErr:
+			// the model reports the code (CORE-RESOURCE-NOT-FOUND)
+		case o.Rejected():
+			e.Violation(spec.CoreResourceNotFound, "read of %q: %s without a JSON-RPC error; a resource that does not exist gets -32602", p, o.Describe())
+		case o.Accepted():
+			if r, ok := o.Result().(*wire.ReadResourceResult); ok && len(r.Contents) > 0 {
+				servedFull++ // the server says it exists (e.g. a template matching anything)
+			} else {
+				other++ // input_required, or empty contents (the model reports it)
+			}
+		default:
+			other++
+		}
+	}
+	if tally[spec.CoreResourceNotFound] == 0 {
+		if rejected > 0 {
+			e.Pass(spec.CoreResourceNotFound, "%d of %d read(s) of nonexistent resources rejected with -32602 (%d served with contents: the server says they exist)", rejected, len(probes), servedFull)
+		} else {
+			e.Inconclusive(spec.CoreResourceNotFound, "none of %d read(s) of URIs meant not to exist was rejected (%d served with contents, %d other)", len(probes), servedFull, other)
+		}
+	}
+	if tally[spec.CoreResourceNotEmpty] == 0 {
+		if rejected > 0 {
+			e.Pass(spec.CoreResourceNotEmpty, "no read of %d nonexistent resource(s) returned an empty contents array", len(probes))
+		} else {
+			e.Inconclusive(spec.CoreResourceNotEmpty, "none of %d read(s) of URIs meant not to exist was rejected: could not tell", len(probes))
+		}
+	}
+}

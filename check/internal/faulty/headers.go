@@ -1,0 +1,669 @@
+package faulty
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/textproto"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mcpverify/mcpverify/impl"
+	"github.com/mcpverify/mcpverify/spec"
+	"github.com/mcpverify/mcpverify/wire"
+)
+
+// Variants that get the per-request _meta, the protocol version or the
+// mirrored headers of Streamable HTTP wrong, one defect each. They are
+// caught by the checks of check/checks_meta.go, checks_version.go and
+// checks_headers.go.
+
+func init() {
+	Register(&Variant{
+		Name:   "version-header-only",
+		Defect: "checks only the MCP-Protocol-Version header: the body's _meta protocolVersion is overwritten with the header's before the server reads it",
+		Breaks: []spec.ID{spec.HttpVersionMismatch},
+		Only:   []string{"versions/body-differs"},
+		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if vs := r.Header.Values(wire.HeaderProtocolVersion); len(vs) == 1 {
+					hdrEditBody(r, func(msg map[string]any) bool {
+						meta := hdrMeta(msg, false)
+						if _, ok := meta[wire.MetaProtocolVersion]; !ok {
+							return false
+						}
+						meta[wire.MetaProtocolVersion] = vs[0]
+						return true
+					})
+				}
+				next.ServeHTTP(w, r)
+			})
+		},
+	})
+	Register(&Variant{
+		Name:   "mcp-method-from-body",
+		Defect: "ignores Mcp-Method: for the methods it serves, the header is overwritten with the body's method (present or not) before the server reads it",
+		Breaks: []spec.ID{spec.HttpHeaderRequired, spec.HttpHeaderMismatch, spec.HttpHeaderInvalid},
+		Only:   []string{"headers/mcp-method"},
+		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if msg, ok := hdrMessage(r); ok {
+					if m, ok := msg["method"].(string); ok {
+						if _, known := wire.LookupMethod(m); known {
+							r.Header[wire.HeaderMethod] = []string{m}
+						}
+					}
+				}
+				next.ServeHTTP(w, r)
+			})
+		},
+	})
+	Register(&Variant{
+		Name:   "mcp-name-routed-body-executed",
+		Defect: "routes by Mcp-Name but executes the body: a present Mcp-Name that does not match the body (or is invalid, or repeated) is rewritten to the body's name instead of being refused",
+		Breaks: []spec.ID{spec.HttpHeaderMismatch, spec.HttpHeaderInvalid},
+		Only:   []string{"headers/mcp-name"},
+		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if _, present := r.Header[wire.HeaderName]; present {
+					if name, ok := hdrBodyName(r); ok {
+						r.Header[wire.HeaderName] = []string{wire.EncodeHeaderValue(name)}
+					}
+				}
+				next.ServeHTTP(w, r)
+			})
+		},
+	})
+	Register(&Variant{
+		Name:   "mcp-name-base64-undecoded",
+		Defect: "does not decode the Base64 sentinel form of Mcp-Name: an encoded name is compared as is, and refused as a mismatch",
+		Breaks: []spec.ID{spec.HttpHeaderBase64},
+		Only:   []string{"headers/mcp-name"},
+		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				for _, v := range r.Header.Values(wire.HeaderName) {
+					if wire.IsSentinel(v) {
+						if name, ok := hdrBodyName(r); ok && name != v {
+							msg, _ := hdrMessage(r)
+							hdrWriteError(w, http.StatusBadRequest, hdrID(msg), wire.CodeHeaderMismatch,
+								fmt.Sprintf("Header mismatch: Mcp-Name header value %q does not match body value %q", v, name))
+							return
+						}
+					}
+				}
+				next.ServeHTTP(w, r)
+			})
+		},
+	})
+	Register(&Variant{
+		Name:   "header-names-case-sensitive",
+		Defect: "matches MCP header names case-sensitively: a request whose Mcp-*/MCP-Protocol-Version names are not spelt canonically is refused with -32020 (seen on the second and later requests of a connection, whose raw header lines this variant reads)",
+		Breaks: []spec.ID{spec.HttpHeaderNameCase},
+		Only:   []string{"headers/case-insensitive-names"},
+		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+			return &caseSensitiveNames{next: next}
+		},
+	})
+	Register(&Variant{
+		Name:   "meta-defaults-filled",
+		Defect: "accepts requests without the required _meta fields: a missing or null _meta, protocolVersion (taken from the header) or clientCapabilities ({}) is filled in before the server reads the request",
+		Breaks: []spec.ID{spec.CoreMetaRequired},
+		Only:   []string{"meta/required-fields"},
+		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				version := r.Header.Get(wire.HeaderProtocolVersion)
+				if version == "" {
+					version = wire.Version
+				}
+				hdrEditBody(r, func(msg map[string]any) bool {
+					if _, ok := msg["method"].(string); !ok {
+						return false
+					}
+					meta := hdrMeta(msg, true)
+					if meta == nil {
+						return false
+					}
+					changed := false
+					if meta[wire.MetaProtocolVersion] == nil {
+						meta[wire.MetaProtocolVersion], changed = version, true
+					}
+					if meta[wire.MetaClientCapabilities] == nil {
+						meta[wire.MetaClientCapabilities], changed = map[string]any{}, true
+					}
+					return changed
+				})
+				next.ServeHTTP(w, r)
+			})
+		},
+	})
+	Register(&Variant{
+		Name:   "meta-missing-status-200",
+		Defect: "answers a request that lacks a required _meta field with the right -32602 error but HTTP 200",
+		Breaks: []spec.ID{spec.HttpMetaStatus},
+		Only:   []string{"meta/required-fields"},
+		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				msg, ok := hdrMessage(r)
+				if !ok || !hdrMetaMissing(msg) {
+					next.ServeHTTP(w, r)
+					return
+				}
+				rec := httptest.NewRecorder()
+				next.ServeHTTP(rec, r)
+				for k, vs := range rec.Header() {
+					w.Header()[k] = vs
+				}
+				status := rec.Code
+				var resp struct {
+					Error *struct {
+						Code int64 `json:"code"`
+					} `json:"error"`
+				}
+				if status == http.StatusBadRequest && json.Unmarshal(rec.Body.Bytes(), &resp) == nil && resp.Error != nil && resp.Error.Code == wire.CodeInvalidParams {
+					status = http.StatusOK
+				}
+				w.WriteHeader(status)
+				_, _ = w.Write(rec.Body.Bytes())
+			})
+		},
+	})
+	Register(&Variant{
+		Name:   "mcp-param-mismatch-ignored",
+		Defect: "does not validate Mcp-Param-* against the arguments: a present header of an annotated argument is rewritten to the body's value (missing ones are still refused)",
+		Breaks: []spec.ID{spec.HttpParamMismatch, spec.HttpHeaderInvalid},
+		Only:   []string{"headers/mcp-param"},
+		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+			pa := &paramAnnotations{next: next}
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				msg, ok := hdrMessage(r)
+				if ok && msg["method"] == "tools/call" {
+					params, _ := msg["params"].(map[string]any)
+					name, _ := params["name"].(string)
+					args, _ := params["arguments"].(map[string]any)
+					for _, a := range pa.of(r, name) {
+						key := textproto.CanonicalMIMEHeaderKey(wire.HeaderParamPrefix + a.name)
+						v, present := hdrValueAt(args, a.path)
+						if _, sent := r.Header[key]; !sent || !present {
+							continue
+						}
+						if s, ok := hdrParamValue(v); ok {
+							r.Header[key] = []string{s}
+						}
+					}
+				}
+				next.ServeHTTP(w, r)
+			})
+		},
+	})
+	Register(&Variant{
+		Name:   "unsupported-version-invalid-params",
+		Defect: "answers a request for an unsupported protocol version with -32602 (Invalid params) instead of UnsupportedProtocolVersionError (-32022)",
+		Breaks: []spec.ID{spec.CoreVersionUnsupported},
+		Only:   []string{"versions/unsupported"},
+		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				rec := httptest.NewRecorder()
+				next.ServeHTTP(rec, r)
+				body := rec.Body.Bytes()
+				var resp map[string]any
+				dec := json.NewDecoder(bytes.NewReader(body))
+				dec.UseNumber()
+				if dec.Decode(&resp) == nil {
+					if e, ok := resp["error"].(map[string]any); ok && fmt.Sprint(e["code"]) == strconv.FormatInt(wire.CodeUnsupportedProtocolVersion, 10) {
+						e["code"] = wire.CodeInvalidParams
+						delete(e, "data")
+						if b, err := json.Marshal(resp); err == nil {
+							body = b
+						}
+					}
+				}
+				for k, vs := range rec.Header() {
+					w.Header()[k] = vs
+				}
+				w.Header().Del("Content-Length")
+				w.WriteHeader(rec.Code)
+				_, _ = w.Write(body)
+			})
+		},
+	})
+}
+
+// hdrMaxBody bounds the bodies these variants read.
+const hdrMaxBody = 1 << 20
+
+// hdrMessage decodes a POSTed JSON object (numbers kept as written),
+// leaving the body for the next handler.
+func hdrMessage(r *http.Request) (map[string]any, bool) {
+	if r.Method != http.MethodPost || r.Body == nil {
+		return nil, false
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, hdrMaxBody))
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	r.ContentLength = int64(len(b))
+	if err != nil {
+		return nil, false
+	}
+	var msg map[string]any
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if dec.Decode(&msg) != nil || msg == nil {
+		return nil, false
+	}
+	return msg, true
+}
+
+// hdrEditBody rewrites the JSON body of r with edit (when edit reports a
+// change).
+func hdrEditBody(r *http.Request, edit func(map[string]any) bool) {
+	msg, ok := hdrMessage(r)
+	if !ok || !edit(msg) {
+		return
+	}
+	b, err := json.Marshal(msg)
+	if err != nil {
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	r.ContentLength = int64(len(b))
+	r.Header.Del("Content-Length")
+}
+
+// hdrMeta returns params._meta of msg; with create, missing or null
+// params and _meta are created (nil when they hold another type).
+func hdrMeta(msg map[string]any, create bool) map[string]any {
+	params, ok := msg["params"].(map[string]any)
+	if !ok {
+		if !create || msg["params"] != nil {
+			return nil
+		}
+		params = map[string]any{}
+		msg["params"] = params
+	}
+	meta, ok := params["_meta"].(map[string]any)
+	if !ok {
+		if !create || params["_meta"] != nil {
+			return nil
+		}
+		meta = map[string]any{}
+		params["_meta"] = meta
+	}
+	return meta
+}
+
+// hdrMetaMissing reports a request without a required _meta field
+// (absent or null; a wrong type is another defect).
+func hdrMetaMissing(msg map[string]any) bool {
+	if _, ok := msg["method"].(string); !ok {
+		return false
+	}
+	if msg["params"] == nil {
+		return true
+	}
+	params, ok := msg["params"].(map[string]any)
+	if !ok {
+		return false
+	}
+	if params["_meta"] == nil {
+		return true
+	}
+	meta, ok := params["_meta"].(map[string]any)
+	if !ok {
+		return false
+	}
+	for _, k := range wire.RequiredRequestMeta {
+		if meta[k] == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// hdrBodyName returns the body value Mcp-Name mirrors (params.name or
+// params.uri, by the method table).
+func hdrBodyName(r *http.Request) (string, bool) {
+	msg, ok := hdrMessage(r)
+	if !ok {
+		return "", false
+	}
+	m, _ := msg["method"].(string)
+	info, ok := wire.LookupMethod(m)
+	if !ok || info.NameParam == "" {
+		return "", false
+	}
+	params, _ := msg["params"].(map[string]any)
+	name, ok := params[info.NameParam].(string)
+	return name, ok
+}
+
+// hdrID returns the request's id, raw (nil when absent).
+func hdrID(msg map[string]any) json.RawMessage {
+	id, ok := msg["id"]
+	if !ok {
+		return nil
+	}
+	b, err := json.Marshal(id)
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// hdrWriteError writes a JSON-RPC error response.
+func hdrWriteError(w http.ResponseWriter, status int, id json.RawMessage, code int64, msg string) {
+	resp := map[string]any{"jsonrpc": "2.0", "error": map[string]any{"code": code, "message": msg}}
+	if len(id) > 0 {
+		resp["id"] = id
+	} else {
+		resp["id"] = nil
+	}
+	b, _ := json.Marshal(resp)
+	w.Header()["Content-Type"] = []string{"application/json"}
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// hdrValueAt returns the argument at a path of properties keys, and
+// whether it is present and not null.
+func hdrValueAt(args map[string]any, path []string) (any, bool) {
+	var v any = args
+	for _, k := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if v, ok = m[k]; !ok {
+			return nil, false
+		}
+	}
+	return v, v != nil
+}
+
+// hdrParamValue renders an argument as its Mcp-Param-* header.
+func hdrParamValue(v any) (string, bool) {
+	switch v := v.(type) {
+	case string:
+		return wire.EncodeHeaderValue(v), true
+	case bool:
+		return strconv.FormatBool(v), true
+	case json.Number:
+		return v.String(), true
+	}
+	return "", false
+}
+
+// paramAnnotations learns the x-mcp-header annotations of the server's
+// tools by asking it for tools/list once (every page).
+type paramAnnotations struct {
+	next  http.Handler
+	once  sync.Once
+	tools map[string][]paramAnnotation
+}
+
+type paramAnnotation struct {
+	name string
+	path []string
+}
+
+func (p *paramAnnotations) of(r *http.Request, tool string) []paramAnnotation {
+	p.once.Do(func() { p.tools = p.learn(r) })
+	return p.tools[tool]
+}
+
+func (p *paramAnnotations) learn(r *http.Request) map[string][]paramAnnotation {
+	out := map[string][]paramAnnotation{}
+	var cursor any
+	for page := 0; page < 20; page++ {
+		params := map[string]any{"_meta": map[string]any{wire.MetaProtocolVersion: wire.Version, wire.MetaClientCapabilities: map[string]any{}}}
+		if cursor != nil {
+			params["cursor"] = cursor
+		}
+		body, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": params})
+		req := httptest.NewRequest(http.MethodPost, impl.Endpoint, bytes.NewReader(body))
+		req.Host = r.Host
+		req.Header = http.Header{
+			"Content-Type":         {"application/json"},
+			"Accept":               {"application/json"},
+			"Mcp-Method":           {"tools/list"},
+			"Mcp-Protocol-Version": {wire.Version},
+		}
+		rec := httptest.NewRecorder()
+		p.next.ServeHTTP(rec, req)
+		var resp struct {
+			Result struct {
+				Tools []struct {
+					Name        string         `json:"name"`
+					InputSchema map[string]any `json:"inputSchema"`
+				} `json:"tools"`
+				NextCursor any `json:"nextCursor"`
+			} `json:"result"`
+		}
+		if json.Unmarshal(rec.Body.Bytes(), &resp) != nil {
+			break
+		}
+		for _, t := range resp.Result.Tools {
+			out[t.Name] = annotationsOf(t.InputSchema, nil)
+		}
+		if resp.Result.NextCursor == nil {
+			break
+		}
+		cursor = resp.Result.NextCursor
+	}
+	return out
+}
+
+// annotationsOf finds the x-mcp-header annotations reachable through
+// properties keys.
+func annotationsOf(schema map[string]any, path []string) []paramAnnotation {
+	var out []paramAnnotation
+	if h, ok := schema["x-mcp-header"].(string); ok && len(path) > 0 {
+		out = append(out, paramAnnotation{name: h, path: append([]string(nil), path...)})
+	}
+	props, _ := schema["properties"].(map[string]any)
+	for k, sub := range props {
+		if m, ok := sub.(map[string]any); ok {
+			out = append(out, annotationsOf(m, append(path, k))...)
+		}
+	}
+	return out
+}
+
+// caseSensitiveNames serves the first request of each connection through
+// net/http (which canonicalizes header names, so their spelling is lost),
+// then takes the connection over and reads the following requests' header
+// lines itself, refusing any whose MCP header names are not spelt
+// canonically.
+type caseSensitiveNames struct {
+	next http.Handler
+}
+
+// canonicalMCPName reports whether an MCP header name is spelt the way a
+// case-sensitive server expects it.
+func canonicalMCPName(k string) bool {
+	if !strings.HasPrefix(strings.ToLower(k), "mcp-") {
+		return true
+	}
+	return k == wire.HeaderProtocolVersion || k == textproto.CanonicalMIMEHeaderKey(k)
+}
+
+func (c *caseSensitiveNames) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hj, ok := w.(http.Hijacker)
+	if !ok || r.ProtoMajor != 1 {
+		c.next.ServeHTTP(w, r)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, hdrMaxBody))
+	if err != nil {
+		http.Error(w, "could not read the body", http.StatusBadRequest)
+		return
+	}
+	conn, brw, err := hj.Hijack()
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	base := context.WithValue(context.Background(), http.LocalAddrContextKey, conn.LocalAddr())
+	r = r.Clone(base)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+	if !c.serveOne(conn, brw.Writer, r, nil) {
+		return
+	}
+	for {
+		_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+		req, names, err := readRawRequest(brw.Reader)
+		if err != nil {
+			return
+		}
+		_ = conn.SetReadDeadline(time.Time{})
+		req = req.WithContext(base)
+		req.RemoteAddr = conn.RemoteAddr().String()
+		if !c.serveOne(conn, brw.Writer, req, names) {
+			return
+		}
+	}
+}
+
+// serveOne answers one request on the taken-over connection; it reports
+// whether the connection stays open.
+func (c *caseSensitiveNames) serveOne(conn net.Conn, bw *bufio.Writer, r *http.Request, names []string) bool {
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	r = r.WithContext(ctx)
+	rw := &rawResponse{bw: bw, h: http.Header{}}
+	refused := false
+	for _, n := range names {
+		if !canonicalMCPName(n) {
+			msg, _ := hdrMessage(r)
+			hdrWriteError(rw, http.StatusBadRequest, hdrID(msg), wire.CodeHeaderMismatch,
+				fmt.Sprintf("Header mismatch: the required header is missing (got %q, which is not its name)", n))
+			refused = true
+			break
+		}
+	}
+	if !refused {
+		c.next.ServeHTTP(rw, r)
+	}
+	if err := rw.finish(); err != nil {
+		return false
+	}
+	return !r.Close
+}
+
+// readRawRequest reads one HTTP/1.1 request with a Content-Length body,
+// returning the header names as written.
+func readRawRequest(br *bufio.Reader) (*http.Request, []string, error) {
+	var head bytes.Buffer
+	var names []string
+	for n := 0; ; n++ {
+		line, err := br.ReadSlice('\n')
+		if err != nil {
+			return nil, nil, fmt.Errorf("read a header line: %w", err)
+		}
+		if head.Len()+len(line) > 64<<10 {
+			return nil, nil, fmt.Errorf("request head over 64 KiB")
+		}
+		head.Write(line)
+		trimmed := strings.TrimRight(string(line), "\r\n")
+		if trimmed == "" {
+			break
+		}
+		if n > 0 {
+			if k, _, ok := strings.Cut(trimmed, ":"); ok {
+				names = append(names, k)
+			}
+		}
+	}
+	req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(head.Bytes())))
+	if err != nil {
+		return nil, nil, fmt.Errorf("parse the request: %w", err)
+	}
+	if len(req.TransferEncoding) > 0 || req.ContentLength < 0 || req.ContentLength > hdrMaxBody {
+		return nil, nil, fmt.Errorf("unsupported request body framing")
+	}
+	body := make([]byte, req.ContentLength)
+	if _, err := io.ReadFull(br, body); err != nil {
+		return nil, nil, fmt.Errorf("read the body: %w", err)
+	}
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	return req, names, nil
+}
+
+// rawResponse writes an HTTP/1.1 response on a taken-over connection:
+// with Content-Length when the handler set it, chunked otherwise (so that
+// SSE streams flow as they are written).
+type rawResponse struct {
+	bw      *bufio.Writer
+	h       http.Header
+	wrote   bool
+	chunked bool
+	err     error
+}
+
+func (w *rawResponse) Header() http.Header { return w.h }
+
+func (w *rawResponse) WriteHeader(code int) {
+	if w.wrote {
+		return
+	}
+	w.wrote = true
+	if w.h.Get("Content-Length") == "" {
+		w.chunked = true
+		w.h.Set("Transfer-Encoding", "chunked")
+	}
+	fmt.Fprintf(w.bw, "HTTP/1.1 %d %s\r\n", code, http.StatusText(code))
+	w.err = w.h.Write(w.bw)
+	_, _ = w.bw.WriteString("\r\n")
+}
+
+func (w *rawResponse) Write(p []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.err != nil {
+		return 0, w.err
+	}
+	if w.chunked {
+		if len(p) == 0 {
+			return 0, nil
+		}
+		fmt.Fprintf(w.bw, "%x\r\n", len(p))
+		n, err := w.bw.Write(p)
+		_, _ = w.bw.WriteString("\r\n")
+		w.err = err
+		return n, err
+	}
+	n, err := w.bw.Write(p)
+	w.err = err
+	return n, err
+}
+
+// Flush sends what was written so far (SSE).
+func (w *rawResponse) Flush() {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	if err := w.bw.Flush(); err != nil {
+		w.err = err
+	}
+}
+
+func (w *rawResponse) finish() error {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.chunked {
+		_, _ = w.bw.WriteString("0\r\n\r\n")
+	}
+	if err := w.bw.Flush(); err != nil {
+		return err
+	}
+	return w.err
+}

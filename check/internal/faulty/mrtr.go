@@ -1,0 +1,86 @@
+package faulty
+
+import (
+	"net/http"
+
+	"github.com/mcpverify/mcpverify/impl"
+	"github.com/mcpverify/mcpverify/spec"
+)
+
+// Variants that break the rules of multi round-trip requests and client
+// capabilities, for the checks mrtr/*.
+
+func init() {
+	inputMethods := map[string]bool{"tools/call": true, "prompts/get": true, "resources/read": true}
+	Register(&Variant{
+		Name:   "input-request-without-capability",
+		Defect: "asks for elicitation in an InputRequiredResult from a client that did not declare the elicitation capability",
+		Breaks: []spec.ID{spec.CoreMrtrCapability},
+		Only:   []string{"mrtr/capabilities"},
+		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+			// The server behind sees the capability declared; the client
+			// (and the model) see the request as sent.
+			return rewriteMessages(next, func(q *rpcCall) bool {
+				if !inputMethods[q.Method] {
+					return false
+				}
+				meta := q.meta()
+				if meta == nil {
+					return false
+				}
+				caps, _ := meta["io.modelcontextprotocol/clientCapabilities"].(map[string]any)
+				if caps == nil || caps["elicitation"] != nil {
+					return false
+				}
+				caps["elicitation"] = map[string]any{}
+				return true
+			}, func(q *rpcCall, m map[string]any, _ int) []map[string]any { return one(m) })
+		},
+	})
+	Register(&Variant{
+		Name:   "missing-capability-without-data",
+		Defect: "MissingRequiredClientCapability (-32021) errors carry no data.requiredCapabilities",
+		Breaks: []spec.ID{spec.CoreCapabilityRequired},
+		Only:   []string{"mrtr/capabilities"},
+		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+			return rewriteMessages(next, nil, func(q *rpcCall, m map[string]any, _ int) []map[string]any {
+				if e, ok := m["error"].(map[string]any); ok && codeOf(e) == -32021 {
+					delete(e, "data")
+				}
+				return one(m)
+			})
+		},
+	})
+	Register(&Variant{
+		Name:   "retry-missing-input-error",
+		Defect: "a retry that still lacks requested input gets an error instead of a new InputRequiredResult",
+		Breaks: []spec.ID{spec.CoreMrtrAskAgain},
+		Only:   []string{"mrtr/retry"},
+		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+			return rewriteMessages(next, nil, func(q *rpcCall, m map[string]any, _ int) []map[string]any {
+				r := resultOf(m)
+				if r == nil || r["resultType"] != "input_required" || q.Params["requestState"] == nil {
+					return one(m)
+				}
+				delete(m, "result")
+				m["error"] = map[string]any{"code": -32602, "message": "Invalid params: missing input"}
+				return one(m)
+			})
+		},
+	})
+	Register(&Variant{
+		Name:   "malformed-input-responses-ignored",
+		Defect: "malformed inputResponses are ignored (the server asks again) instead of rejected",
+		Breaks: []spec.ID{spec.CoreMrtrProtocolError},
+		Only:   []string{"mrtr/retry"},
+		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+			return rewriteMessages(next, func(q *rpcCall) bool {
+				if _, isObject := q.Params["inputResponses"].(map[string]any); q.Params["inputResponses"] != nil && !isObject {
+					delete(q.Params, "inputResponses")
+					return true
+				}
+				return false
+			}, func(q *rpcCall, m map[string]any, _ int) []map[string]any { return one(m) })
+		},
+	})
+}

@@ -1,0 +1,232 @@
+package faulty
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+
+	"github.com/mcpverify/mcpverify/impl"
+	"github.com/mcpverify/mcpverify/spec"
+	"github.com/mcpverify/mcpverify/wire"
+)
+
+// Variants that keep state per connection (basic/index.mdx,
+// "Statelessness"; the "Capabilities" sections of tools.mdx), or mint
+// sessions (streamable-http.mdx, "Backward Compatibility"). A connection is
+// known by the remote address of the request (r.RemoteAddr).
+
+func init() {
+	Register(&Variant{
+		Name:   "list-per-connection",
+		Defect: "tools/list leaves out its last tool on every second connection",
+		Breaks: []spec.ID{spec.CoreListStable},
+		Only:   []string{"stateless/list-stable"},
+		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+			conns := &connTable{}
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				n := conns.number(r.RemoteAddr)
+				if m, _, _, ok := peekRPC(r); ok && m == "tools/list" && n%2 == 0 {
+					serveRewritten(w, r, next, dropTool(false))
+					return
+				}
+				next.ServeHTTP(w, r)
+			})
+		},
+	})
+	Register(&Variant{
+		Name:   "list-side-effect",
+		Defect: "after a tools/call on a connection, tools/list on that connection leaves out its first tool",
+		Breaks: []spec.ID{spec.CoreListStable},
+		Only:   []string{"stateless/list-side-effects"},
+		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+			var mu sync.Mutex
+			called := map[string]bool{}
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				m, _, _, ok := peekRPC(r)
+				mu.Lock()
+				if ok && m == "tools/call" {
+					called[r.RemoteAddr] = true
+				}
+				hide := ok && m == "tools/list" && called[r.RemoteAddr]
+				mu.Unlock()
+				if hide {
+					serveRewritten(w, r, next, dropTool(true))
+					return
+				}
+				next.ServeHTTP(w, r)
+			})
+		},
+	})
+	Register(&Variant{
+		Name:   "session-id-minted",
+		Defect: "every response carries a fresh Mcp-Session-Id, as a 2025 server would mint",
+		Breaks: []spec.ID{spec.HttpSessionId},
+		Only:   []string{"stateless/session-id"},
+		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+			var mu sync.Mutex
+			n := 0
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				n++
+				id := "mcp-session-" + strings.Repeat("0", 4) + string(rune('a'+n%26))
+				mu.Unlock()
+				w.Header()["Mcp-Session-Id"] = []string{id}
+				next.ServeHTTP(w, r)
+			})
+		},
+	})
+	Register(&Variant{
+		Name:   "version-per-connection",
+		Defect: "the protocol version of a connection's first request is applied to every later request on it (header and _meta rewritten)",
+		Breaks: []spec.ID{spec.CoreNoConnectionContext},
+		Only:   []string{"stateless/interleaved-meta"},
+		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+			var mu sync.Mutex
+			first := map[string]string{}
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				body, ok := readBody(r)
+				if !ok {
+					next.ServeHTTP(w, r)
+					return
+				}
+				var msg map[string]any
+				dec := json.NewDecoder(bytes.NewReader(body))
+				dec.UseNumber()
+				if dec.Decode(&msg) != nil {
+					next.ServeHTTP(w, r)
+					return
+				}
+				params, _ := msg["params"].(map[string]any)
+				meta, _ := params["_meta"].(map[string]any)
+				v, isStr := meta[wire.MetaProtocolVersion].(string)
+				if !isStr {
+					next.ServeHTTP(w, r)
+					return
+				}
+				mu.Lock()
+				remembered, seen := first[r.RemoteAddr]
+				if !seen {
+					first[r.RemoteAddr] = v
+				}
+				mu.Unlock()
+				if seen && remembered != v {
+					meta[wire.MetaProtocolVersion] = remembered
+					if b, err := json.Marshal(msg); err == nil {
+						setBody(r, b)
+						for k := range r.Header {
+							if strings.EqualFold(k, wire.HeaderProtocolVersion) {
+								r.Header[k] = []string{remembered}
+							}
+						}
+					}
+				}
+				next.ServeHTTP(w, r)
+			})
+		},
+	})
+}
+
+// connTable numbers connections by remote address, in order of first
+// sight, from 1.
+type connTable struct {
+	mu sync.Mutex
+	m  map[string]int
+}
+
+func (t *connTable) number(addr string) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.m == nil {
+		t.m = map[string]int{}
+	}
+	if n, ok := t.m[addr]; ok {
+		return n
+	}
+	n := len(t.m) + 1
+	t.m[addr] = n
+	return n
+}
+
+// maxPeek bounds the bodies the variants read.
+const maxPeek = 1 << 20
+
+// readBody reads a POST body (bounded) and puts it back for the next
+// handler.
+func readBody(r *http.Request) ([]byte, bool) {
+	if r.Method != http.MethodPost || r.Body == nil {
+		return nil, false
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxPeek))
+	setBody(r, b)
+	return b, err == nil
+}
+
+func setBody(r *http.Request, b []byte) {
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	r.ContentLength = int64(len(b))
+}
+
+// peekRPC reads the method and id of a POSTed JSON-RPC message, leaving
+// the body for the next handler.
+func peekRPC(r *http.Request) (method string, id json.RawMessage, hasID bool, ok bool) {
+	body, ok := readBody(r)
+	if !ok {
+		return "", nil, false, false
+	}
+	var env struct {
+		Method *string          `json:"method"`
+		ID     *json.RawMessage `json:"id"`
+	}
+	if json.Unmarshal(body, &env) != nil || env.Method == nil {
+		return "", nil, false, false
+	}
+	if env.ID != nil {
+		id, hasID = *env.ID, true
+	}
+	return *env.Method, id, hasID, true
+}
+
+// serveRewritten runs next into a recorder, rewrites a JSON body with
+// edit, and writes the result.
+func serveRewritten(w http.ResponseWriter, r *http.Request, next http.Handler, edit func(map[string]any)) {
+	rec := httptest.NewRecorder()
+	next.ServeHTTP(rec, r)
+	body := rec.Body.Bytes()
+	if ct := rec.Header().Get("Content-Type"); strings.HasPrefix(ct, "application/json") {
+		var msg map[string]any
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.UseNumber()
+		if dec.Decode(&msg) == nil {
+			edit(msg)
+			if b, err := json.Marshal(msg); err == nil {
+				body = b
+			}
+		}
+	}
+	for k, vs := range rec.Header() {
+		w.Header()[k] = vs
+	}
+	w.Header().Del("Content-Length")
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(body)
+}
+
+// dropTool removes the first (or last) tool of a tools/list result.
+func dropTool(first bool) func(map[string]any) {
+	return func(msg map[string]any) {
+		res, _ := msg["result"].(map[string]any)
+		tools, _ := res["tools"].([]any)
+		if len(tools) < 2 {
+			return
+		}
+		if first {
+			res["tools"] = tools[1:]
+		} else {
+			res["tools"] = tools[:len(tools)-1]
+		}
+	}
+}

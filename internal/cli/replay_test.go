@@ -1,0 +1,96 @@
+package cli
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mcpverify/mcpverify/check"
+	"github.com/mcpverify/mcpverify/impl"
+	"github.com/mcpverify/mcpverify/trace"
+	"github.com/mcpverify/mcpverify/wire"
+)
+
+// noResultType serves the reference server, minus resultType in every
+// JSON result.
+func noResultType(t *testing.T) string {
+	t.Helper()
+	srv, err := impl.New(impl.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := srv.Handler()
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		out := rec.Body.Bytes()
+		var m map[string]any
+		if strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") && json.Unmarshal(out, &m) == nil {
+			if res, ok := m["result"].(map[string]any); ok {
+				delete(res, "resultType")
+				out, _ = json.Marshal(m)
+			}
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.Header().Del("Content-Length")
+		w.WriteHeader(rec.Code)
+		w.Write(out)
+	}))
+	t.Cleanup(func() { ts.Close(); srv.Close() })
+	return ts.URL + impl.Endpoint
+}
+
+func TestReplayCommand(t *testing.T) {
+	req := check.DefaultClient.Request(wire.IntID(1), "tools/list", nil, nil)
+	tr := &trace.Trace{
+		Fields:    []trace.Field{{Key: "want", Value: "CORE-RESULT-TYPE"}},
+		Exchanges: []*wire.Exchange{{Transport: wire.HTTP, HTTPMethod: "POST", Header: req.Header, Body: req.Body, Status: 200}},
+	}
+	path := filepath.Join(t.TempDir(), "t.txtar")
+	if err := os.WriteFile(path, trace.Format(tr), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Still failing against a server that drops resultType.
+	code, out, errs := run([]string{"replay", "--url", noResultType(t), path}, "")
+	if code != ExitViolations || !strings.Contains(out, "CORE-RESULT-TYPE: still fails") || !strings.Contains(out, "tools/list") {
+		t.Errorf("against the defective server: exit %d\n%s%s", code, out, errs)
+	}
+	// Fixed: the embedded reference server (no target flag).
+	code, out, errs = run([]string{"replay", path}, "")
+	if code != ExitOK || !strings.Contains(out, "CORE-RESULT-TYPE: no longer occurs") {
+		t.Errorf("against the reference server: exit %d\n%s%s", code, out, errs)
+	}
+	// A model bad trace's requests, against the reference server.
+	code, out, errs = run([]string{"replay", "../../model/testdata/bad/meta-missing-accepted.txtar"}, "")
+	if code != ExitOK || !strings.Contains(out, "CORE-META-REQUIRED: no longer occurs") {
+		t.Errorf("bad trace against the reference server: exit %d\n%s%s", code, out, errs)
+	}
+
+	for _, c := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"replay"}, ExitUsage},
+		{[]string{"replay", path, path}, ExitUsage},
+		{[]string{"replay", "--bogus", path}, ExitUsage},
+		{[]string{"replay", "--header", "nocolon", path}, ExitUsage},
+		{[]string{"replay", "-h"}, ExitOK},
+		{[]string{"replay", filepath.Join(t.TempDir(), "missing.txtar")}, ExitCannotRun},
+		{[]string{"replay", "--url", "http://127.0.0.1:1/mcp", "--command", "x", path}, ExitCannotRun},
+	} {
+		if code, _, _ := run(c.args, ""); code != c.want {
+			t.Errorf("%v: exit %d; want %d", c.args, code, c.want)
+		}
+	}
+	bad := filepath.Join(t.TempDir(), "bad.txtar")
+	os.WriteFile(bad, []byte("transport: carrier-pigeon\n"), 0o644)
+	if code, _, _ := run([]string{"replay", bad}, ""); code != ExitCannotRun {
+		t.Errorf("unparsable trace: exit %d; want %d", code, ExitCannotRun)
+	}
+}
