@@ -71,6 +71,11 @@ func checkUnprovokedError(c *ctx) {
 		case c.method == "tools/call" && paramHeaderNotExpected(c):
 			id = spec.HttpParamAbsent
 		}
+		if c.ex.ParamsErr != nil && id == spec.CoreErrorCodeMeaning {
+			c.report(id, fmt.Sprintf("HeaderMismatch (-32020) %q for malformed params whose headers match the body", c.errResp.Error.Message),
+				"-32602 for malformed params; -32020 only for headers that do not match the body")
+			return
+		}
 		c.report(id, fmt.Sprintf("HeaderMismatch (-32020) %q for headers that match the body", c.errResp.Error.Message),
 			"the request accepted: its headers match the body (names compared case-insensitively, Base64 values decoded)")
 	case wire.CodeUnsupportedProtocolVersion:

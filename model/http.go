@@ -56,6 +56,12 @@ func originInvalid(c *ctx) (string, bool) {
 // checkOrigin: a present, invalid Origin gets 403, whatever else the
 // request holds; a valid or absent one must not be the reason for a 403.
 func checkOrigin(c *ctx) {
+	if m := c.ex.HTTPMethod; m != "" && m != "POST" {
+		// Judged on MCP messages only: a GET, DELETE or preflight refused
+		// with another status is not served either (the hardening checks
+		// look at preflights).
+		return
+	}
 	o, bad := originInvalid(c)
 	if !bad || !c.complete() || c.ex.Status == 0 {
 		return
@@ -76,9 +82,10 @@ func checkContentType(c *ctx) {
 	if ct == "application/json" || ct == "text/event-stream" {
 		return
 	}
-	// An HTTP error with no body is not an answer in JSON-RPC terms; the
-	// request rules judge it.
-	if c.ex.Status >= 400 && len(strings.TrimSpace(string(c.ex.RespBody))) == 0 {
+	// An HTTP error that carries no JSON-RPC message (no body, or a plain
+	// text page from the HTTP layer) is not an answer in JSON-RPC terms;
+	// the request rules judge it.
+	if c.ex.Status >= 400 && len(c.ex.Replies) == 0 {
 		return
 	}
 	c.reportf(spec.HttpContentType, "Content-Type application/json or text/event-stream", "HTTP %d with Content-Type %q", c.ex.Status, ct)

@@ -23,6 +23,10 @@ type defect struct {
 	codes []int64
 	// status is the required HTTP status (0: any 4xx).
 	status int
+	// bodyOptional: on HTTP, an error status without a JSON-RPC body is an
+	// acceptable rejection too (the body could not be read as a request,
+	// so an HTTP-level refusal is all a server may be able to say).
+	bodyOptional bool
 	// what describes the defect for messages; whatf, when set, renders a
 	// description only when one is needed (keeps formatting off the path of
 	// conforming answers).
@@ -47,6 +51,7 @@ var (
 	codesMismatchOrUnsupported   = []int64{wire.CodeHeaderMismatch, wire.CodeUnsupportedProtocolVersion}
 	codesParseError              = []int64{wire.CodeParseError}
 	codesInvalidRequest          = []int64{wire.CodeInvalidRequest}
+	codesInvalidRequestOrParams  = []int64{wire.CodeInvalidRequest, wire.CodeInvalidParams}
 )
 
 // Request header names, lower case for wire.Exchange.RequestHeader.
@@ -87,14 +92,18 @@ func analyze(c *ctx) requestView {
 	}
 	if ex.SentErr != nil {
 		switch {
-		case !validJSON(ex.Body):
-			rv.defects = append(rv.defects, defect{id: spec.CoreParseError, statusID: spec.CoreParseError, codes: codesParseError, what: "a body that is not JSON"})
+		case !wire.ValidJSONLax(ex.Body):
+			rv.defects = append(rv.defects, defect{id: spec.CoreParseError, statusID: spec.CoreParseError, codes: codesParseError, bodyOptional: true, what: "a body that is not JSON"})
 		case isAmbiguousJSON(ex.Body):
 			// Too deep for the model, or duplicate member names: a server
 			// may take either value; nothing to judge.
 			rv.skip = true
+		case strings.Contains(ex.SentErr.Error(), "params must be an object"):
+			// Array (or scalar) params: an invalid request, or invalid
+			// params; JSON-RPC allows arrays, MCP does not.
+			rv.defects = append(rv.defects, defect{id: spec.CoreInvalidRequest, statusID: spec.CoreInvalidRequest, codes: codesInvalidRequestOrParams, bodyOptional: true, what: "a request whose params are not an object"})
 		default:
-			rv.defects = append(rv.defects, defect{id: spec.CoreInvalidRequest, statusID: spec.CoreInvalidRequest, codes: codesInvalidRequest, what: "JSON that is not a valid JSON-RPC request"})
+			rv.defects = append(rv.defects, defect{id: spec.CoreInvalidRequest, statusID: spec.CoreInvalidRequest, codes: codesInvalidRequest, bodyOptional: true, what: "JSON that is not a valid JSON-RPC request"})
 		}
 		return rv
 	}
@@ -346,7 +355,7 @@ func validJSON(b []byte) bool {
 // reason a server may legitimately not share: nesting deeper than the
 // limit, or duplicate member names.
 func isAmbiguousJSON(b []byte) bool {
-	return wire.Depth(b) > wire.MaxDepth || wire.HasDuplicateNames(b)
+	return wire.Depth(b) > wire.MaxDepth || wire.HasDuplicateNames(b) || !validJSON(b)
 }
 
 // rejected: the server refused the request (an error response or an HTTP
@@ -382,8 +391,8 @@ func judgeDefects(c *ctx, rv requestView) {
 		}
 		if !hasCode {
 			// An HTTP error without a JSON-RPC body: acceptable only where
-			// the spec names no code.
-			return false
+			// the spec names no code, or the body was not a request.
+			return d.bodyOptional && c.http && c.ex.Status >= 400 && c.ex.Status < 500
 		}
 		return slices.Contains(d.codes, code)
 	}

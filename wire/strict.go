@@ -118,6 +118,12 @@ func ValidJSON(data []byte) bool {
 	return jsontext.Value(data).IsValid(jsontext.AllowDuplicateNames(true))
 }
 
+// ValidJSONLax reports whether data is one syntactically valid JSON value
+// when invalid UTF-8 inside strings is tolerated (many parsers replace it).
+func ValidJSONLax(data []byte) bool {
+	return jsontext.Value(data).IsValid(jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+}
+
 // HasDuplicateNames reports whether valid JSON data repeats a member name
 // in some object.
 func HasDuplicateNames(data []byte) bool {
