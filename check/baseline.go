@@ -27,10 +27,9 @@ func (b *Baseline) Fresh(e *Env) *Request {
 	return e.Request(b.Method, cloneParams(b.Params))
 }
 
-// ListBaseline sends a list request the server should serve (tools/list,
-// else prompts/list, resources/list, or server/discover) and returns it if
-// it was accepted.
-func ListBaseline(e *Env) (*Baseline, bool) {
+// baselineMethod is the list method a baseline uses: tools/list, else
+// prompts/list, resources/list, or server/discover.
+func baselineMethod(e *Env) string {
 	method := "server/discover"
 	switch {
 	case e.Server.Capabilities.Tools != nil:
@@ -40,7 +39,13 @@ func ListBaseline(e *Env) (*Baseline, bool) {
 	case e.Server.Capabilities.Resources != nil:
 		method = "resources/list"
 	}
-	return sendBaseline(e, method, map[string]any{})
+	return method
+}
+
+// ListBaseline sends a list request the server should serve (see
+// baselineMethod) and returns it if it was accepted.
+func ListBaseline(e *Env) (*Baseline, bool) {
+	return sendBaseline(e, baselineMethod(e), map[string]any{})
 }
 
 // ToolCallBaseline finds a tool call the server serves: tools with no

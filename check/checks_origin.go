@@ -242,16 +242,7 @@ func originProbeBaseline(e *Env, i int, u *url.URL) (func() *Request, string, bo
 // baselineListRequest builds the list request ListBaseline would send, with a
 // fresh id.
 func baselineListRequest(e *Env) *Request {
-	method := "server/discover"
-	switch {
-	case e.Server.Capabilities.Tools != nil:
-		method = "tools/list"
-	case e.Server.Capabilities.Prompts != nil:
-		method = "prompts/list"
-	case e.Server.Capabilities.Resources != nil:
-		method = "resources/list"
-	}
-	return e.Request(method, map[string]any{})
+	return e.Request(baselineMethod(e), map[string]any{})
 }
 
 // checkOriginFamily sends the baseline with each hostile Origin (and the

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcpverify/mcpverify/model"
 	"github.com/mcpverify/mcpverify/spec"
 	"github.com/mcpverify/mcpverify/wire"
 )
@@ -176,7 +177,7 @@ func readWholeList(e *Env, send connSender, method string) listReading {
 			lo.why = fmt.Sprintf("%s was not served (%s)", method, o.Describe())
 			return lo
 		}
-		names, ok := listedNames(o.Result())
+		names, ok := model.ListedNames(o.Result())
 		if !ok {
 			lo.why = fmt.Sprintf("%s answered with something other than its list", method)
 			return lo
@@ -191,28 +192,6 @@ func readWholeList(e *Env, send connSender, method string) listReading {
 	}
 	lo.ok = true // the first maxReadPages pages
 	return lo
-}
-
-// listedNames returns the names a list result declares, in order.
-func listedNames(r any) ([]string, bool) {
-	var names []string
-	switch r := r.(type) {
-	case *wire.ListToolsResult:
-		for i := range r.Tools {
-			names = append(names, r.Tools[i].Name)
-		}
-	case *wire.ListPromptsResult:
-		for i := range r.Prompts {
-			names = append(names, r.Prompts[i].Name)
-		}
-	case *wire.ListResourcesResult:
-		for i := range r.Resources {
-			names = append(names, r.Resources[i].URI)
-		}
-	default:
-		return nil, false
-	}
-	return names, true
 }
 
 // sameNames reports whether two readings list the same names, in any order.
@@ -609,7 +588,7 @@ func answerSignature(o Observation) string {
 	if k == "" || !o.Accepted() {
 		return k
 	}
-	if names, ok := listedNames(o.Result()); ok {
+	if names, ok := model.ListedNames(o.Result()); ok {
 		return k + " " + strings.Join(sortedNames(names), "\x00")
 	}
 	for _, r := range o.Ex.Replies {

@@ -458,15 +458,7 @@ func checkInterleavedMeta(e *Env) {
 // none.
 func stdioMetaCandidates(e *Env) []*stdioMetaPair {
 	var out []*stdioMetaPair
-	method := "server/discover"
-	switch {
-	case e.Server.Capabilities.Tools != nil:
-		method = "tools/list"
-	case e.Server.Capabilities.Prompts != nil:
-		method = "prompts/list"
-	case e.Server.Capabilities.Resources != nil:
-		method = "resources/list"
-	}
+	method := baselineMethod(e)
 	supported := e.Client.Meta(nil)
 	unsupported := e.Client.Meta(map[string]any{wire.MetaProtocolVersion: stdioUnsupportedVersion})
 	versionOK := true

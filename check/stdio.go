@@ -1,7 +1,6 @@
 package check
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -680,31 +679,14 @@ type stdioLine struct {
 // readLoop reads stdout lines of at most MaxResponseBytes and routes them.
 func (t *StdioTarget) readLoop() {
 	defer close(t.readerDone)
-	br := bufio.NewReaderSize(t.stdout, 64<<10)
-	limit := t.limits.MaxResponseBytes
+	lr := wire.NewLineReader(t.stdout, t.limits.MaxResponseBytes)
 	for {
-		var line []byte
-		tooLong := false
-		var err error
-		for {
-			var chunk []byte
-			chunk, err = br.ReadSlice('\n')
-			if !tooLong {
-				if int64(len(line)+len(chunk)) > limit+2 { // room for "\r\n"
-					tooLong, line = true, nil
-				} else {
-					line = append(line, chunk...)
-				}
-			}
-			if err != bufio.ErrBufferFull {
-				break
-			}
-		}
+		line, tooLong, err := lr.Next()
 		at := time.Now()
 		if tooLong {
 			t.routeTooLong()
-		} else if line = bytes.TrimRight(line, "\r\n"); len(bytes.TrimSpace(line)) > 0 {
-			t.route(line, at) // line is its own allocation: ReadSlice's buffer was copied
+		} else if len(bytes.TrimSpace(line)) > 0 {
+			t.route(line, at)
 		}
 		if err != nil {
 			return

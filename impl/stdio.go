@@ -1,7 +1,6 @@
 package impl
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -105,27 +104,9 @@ type stdioLine struct {
 // it closes lines at EOF.
 func (c *stdioConn) readLines(in io.Reader, lines chan<- stdioLine, stop <-chan struct{}) {
 	defer close(lines)
-	br := bufio.NewReaderSize(in, 64<<10)
-	limit := c.s.cfg.MaxBodyBytes
+	lr := wire.NewLineReader(in, c.s.cfg.MaxBodyBytes)
 	for {
-		var line []byte
-		tooLong := false
-		var err error
-		for {
-			var chunk []byte
-			chunk, err = br.ReadSlice('\n')
-			if !tooLong {
-				if int64(len(line)+len(chunk)) > limit+2 { // room for "\r\n"
-					tooLong, line = true, nil
-				} else {
-					line = append(line, chunk...)
-				}
-			}
-			if err != bufio.ErrBufferFull {
-				break
-			}
-		}
-		line = bytes.TrimRight(line, "\r\n")
+		line, tooLong, err := lr.Next()
 		if tooLong || len(bytes.TrimSpace(line)) > 0 {
 			select {
 			case lines <- stdioLine{data: line, tooLong: tooLong}:

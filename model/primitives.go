@@ -234,8 +234,10 @@ record:
 	own(c, ownLists, &c.learn().lists)[k] = next
 }
 
-// listHash hashes the set a list result declares (names or URIs, sorted).
-func listHash(r any) (uint64, bool) {
+// ListedNames returns what a tools/list, prompts/list or resources/list
+// result declares (tool and prompt names, resource URIs), in order; false
+// for any other result.
+func ListedNames(r any) ([]string, bool) {
 	var names []string
 	switch r := r.(type) {
 	case *wire.ListToolsResult:
@@ -251,6 +253,15 @@ func listHash(r any) (uint64, bool) {
 			names = append(names, r.Resources[i].URI)
 		}
 	default:
+		return nil, false
+	}
+	return names, true
+}
+
+// listHash hashes the set a list result declares (names or URIs, sorted).
+func listHash(r any) (uint64, bool) {
+	names, ok := ListedNames(r)
+	if !ok {
 		return 0, false
 	}
 	sort.Strings(names)
