@@ -546,3 +546,29 @@ func TestWrapAndClean(t *testing.T) {
 		t.Errorf("wrap empty: %q", got)
 	}
 }
+
+func TestWriteHTML(t *testing.T) {
+	r := sampleReportForHTML()
+	var b strings.Builder
+	if err := WriteHTML(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{"<!DOCTYPE html>", "HTTP-ORIGIN", "&lt;script&gt;", "-- 1.request --"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("HTML report lacks %q", want)
+		}
+	}
+	if strings.Contains(out, "<script>alert") {
+		t.Error("server text reached the page unescaped")
+	}
+}
+
+func sampleReportForHTML() *Report {
+	return &Report{Target: "http://127.0.0.1:1/mcp", Revision: "2026-07-28", Era: Modern, Exchanges: 2,
+		Results: []Result{
+			{ID: spec.HttpOrigin, Level: spec.Must, Status: Fail, Requirement: "Origin", Message: "got <script>alert(1)</script>",
+				Trace: &trace.Trace{Exchanges: []*wire.Exchange{{Transport: wire.HTTP, Body: []byte(`{}`), Status: 200}}}},
+			{ID: spec.CoreResultType, Level: spec.Must, Status: Pass, Message: "judged"},
+		}}
+}

@@ -91,6 +91,7 @@ func runCheck(e *env, args []string) int {
 	traces := fs.String("traces", "", "write the trace of each failure and warning to `DIR`/ID.txtar")
 	jsonOut := fs.String("json", "", "write the report as JSON to `FILE` (- for stdout)")
 	junitOut := fs.String("junit", "", "write the report as JUnit XML to `FILE`")
+	htmlOut := fs.String("html", "", "write the report as a self-contained HTML page to `FILE`")
 	baseline := fs.String("baseline", "", "a `FILE` of known failures: they do not fail the run; baselined checks that now pass are reported as stale")
 	verbose := fs.Bool("v", false, "list every requirement judged, not only failures and warnings")
 	var only, origins stringList
@@ -108,8 +109,14 @@ func runCheck(e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "mcpverify check: %v\n", err)
 		return ExitUsage
 	}
-	if *jsonOut == "-" && *junitOut == "-" {
-		fmt.Fprintf(e.stderr, "mcpverify check: --json - and --junit - both want stdout; write one to a file\n")
+	stdoutUsers := 0
+	for _, f := range []string{*jsonOut, *junitOut, *htmlOut} {
+		if f == "-" {
+			stdoutUsers++
+		}
+	}
+	if stdoutUsers > 1 {
+		fmt.Fprintf(e.stderr, "mcpverify check: only one of --json, --junit and --html may write to stdout (-); write the others to files\n")
 		return ExitUsage
 	}
 	var known *check.KnownFailures
@@ -152,7 +159,7 @@ func runCheck(e *env, args []string) int {
 	// The text report goes to stdout, unless stdout carries a machine
 	// report (--json - or --junit -): then to stderr.
 	text := e.stdout
-	if *jsonOut == "-" || *junitOut == "-" {
+	if stdoutUsers > 0 {
 		text = e.stderr
 	}
 	check.WriteText(text, rep, check.TextOptions{Verbose: *verbose, TraceDir: *traces, Stale: stale})
@@ -162,6 +169,10 @@ func runCheck(e *env, args []string) int {
 	}
 	if err := writeFile(e.stdout, *junitOut, func(w io.Writer) error { return check.WriteJUnit(w, rep) }); err != nil {
 		fmt.Fprintf(e.stderr, "mcpverify check: --junit: %v\n", err)
+		return ExitCannotRun
+	}
+	if err := writeFile(e.stdout, *htmlOut, func(w io.Writer) error { return check.WriteHTML(w, rep) }); err != nil {
+		fmt.Fprintf(e.stderr, "mcpverify check: --html: %v\n", err)
 		return ExitCannotRun
 	}
 	return exitCode(e, rep)
