@@ -10,7 +10,7 @@ import (
 
 const benchBody = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"test_simple_text","arguments":{},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"bench","version":"1"},"io.modelcontextprotocol/clientCapabilities":{}}}}`
 
-func benchRequest(b *testing.B, c *http.Client, url string, body []byte) {
+func benchRequest(b *testing.B, c *http.Client, url string, body []byte, auth ...string) {
 	req, err := http.NewRequest("POST", url, bytes.NewReader(body))
 	if err != nil {
 		b.Fatal(err)
@@ -21,6 +21,9 @@ func benchRequest(b *testing.B, c *http.Client, url string, body []byte) {
 		"Mcp-Protocol-Version": {"2026-07-28"},
 		"Mcp-Method":           {"tools/call"},
 		"Mcp-Name":             {"test_simple_text"},
+	}
+	if len(auth) > 0 {
+		req.Header["Authorization"] = auth
 	}
 	resp, err := c.Do(req)
 	if err != nil {
@@ -64,6 +67,23 @@ func BenchmarkHTTPToolsCall(b *testing.B) {
 	})
 }
 
+// BenchmarkHTTPToolsCallBearer is BenchmarkHTTPToolsCall/serial on a
+// server that requires bearer tokens: the cost of authentication.
+func BenchmarkHTTPToolsCallBearer(b *testing.B) {
+	s, err := New(Config{Tokens: map[string]string{"bench-token-0123456789": "bench"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+	body := []byte(benchBody)
+	b.ReportAllocs()
+	for b.Loop() {
+		benchRequest(b, c, ts.URL+Endpoint, body, "Bearer bench-token-0123456789")
+	}
+}
+
 // BenchmarkCoreToolsCall measures the transport-independent part of the
 // same request: decode, validate, dispatch, encode.
 func BenchmarkCoreToolsCall(b *testing.B) {
@@ -79,4 +99,48 @@ func BenchmarkCoreToolsCall(b *testing.B) {
 			b.Fatal(string(out))
 		}
 	}
+}
+
+// benchState is the binding and contents of the state benchmarks: the
+// size of a transfer confirmation's state.
+var (
+	benchBinding = bindingOf("tools/call", "transfer", `{"amount":5,"to":"bob"}`).forPrincipal("alice")
+	benchData    = []byte(`{"kind":"transfer","nonce":"ZmFrZS1ub25jZS0xMjM0NTY"}`)
+)
+
+// BenchmarkStateSeal measures sealing one requestState (JSON payload,
+// nonce from crypto/rand, AES-256-GCM, base64).
+func BenchmarkStateSeal(b *testing.B) {
+	s, err := New(Config{StateKeys: [][]byte{testKey}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.states.seal(benchBinding, []string{"confirm"}, benchData); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "seals/s")
+}
+
+// BenchmarkStateOpen measures verifying one requestState (base64, key
+// lookup, AES-256-GCM, JSON payload, binding and expiry), the valid case;
+// a forged state costs less (it fails at the tag).
+func BenchmarkStateOpen(b *testing.B) {
+	s, err := New(Config{StateKeys: [][]byte{testKey, bytes.Repeat([]byte{1}, 32)}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := s.states.seal(benchBinding, []string{"confirm"}, benchData)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.states.open(st, benchBinding); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "opens/s")
 }

@@ -105,6 +105,8 @@ type exchange struct {
 	spec   *methodSpec
 	params reqParams
 	meta   *wire.RequestMetaObject
+	// principal is the caller (auth.go): "" is anonymous.
+	principal string
 	// logLevel is the rank of the request's io.modelcontextprotocol/logLevel,
 	// or -1 when the request did not ask for log messages.
 	logLevel int

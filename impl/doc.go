@@ -8,7 +8,10 @@
 // span a multi round-trip request travels in requestState, sealed with
 // AES-256-GCM under keys that every instance shares (Config.StateKeys), so
 // any request may land on any instance. Pagination cursors are MACed under
-// the same keys.
+// the same keys. Every request has a principal: the name its bearer token
+// maps to (Config.Tokens), Config.StdioPrincipal on stdio, or the
+// anonymous "" when the server has no authentication; requestState and
+// state handles are bound to it.
 //
 // The security decisions, and where they are made:
 //
@@ -17,10 +20,23 @@
 //   - Origin and Host validation (DNS rebinding), CORS, body and nesting
 //     limits, the mirrored Mcp-* headers and their Base64 encoding, status
 //     codes, SSE framing and cancellation by disconnect: http.go, headers.go;
+//   - who the caller is: bearer tokens to principals, 401 with
+//     WWW-Authenticate: Bearer (after Host and Origin, before parsing), the
+//     fixed principal of stdio: auth.go;
 //   - newline framing, bounded lines, atomic writes and
 //     notifications/cancelled: stdio.go;
-//   - requestState sealing, binding and key rotation, and cursor MACs:
-//     state.go;
+//   - requestState sealing, its binding to principal, method, digest of the
+//     salient params and expiry, the one accepted spelling of its text,
+//     key derivation and rotation, and cursor MACs: state.go (the codec is
+//     exported as StateCodec for the fuzz targets);
+//   - single use of a requestState where a handler needs it (a nonce
+//     redeemed in a Ledger shared by the instances, failing closed): the
+//     Ledger and MemoryLedger in ledger.go, used by the transfer fixture in
+//     fixtures_state.go;
+//   - state handles: 128 random bits, opaque, keyed by (principal, handle),
+//     one indistinguishable "cart not found" for foreign, unknown, expired
+//     and deleted handles, bounded lifetime and count: carts.go, with the
+//     cart_* tools in fixtures_state.go;
 //   - which error travels with which HTTP status: errors.go;
 //   - MRTR: which input kinds may be asked for (client capabilities), how
 //     inputResponses are validated, what happens to missing, extra and
@@ -31,7 +47,8 @@
 //
 // The features (tools, prompts, resources) are the fixtures of the official
 // MCP conformance suite plus a few that show one more rule each; they live
-// in fixtures.go, and their lists are paginated and encoded once, in New
+// in fixtures.go (transfer and the cart_* tools, whose state spans
+// requests, in fixtures_state.go), and their lists are paginated and encoded once, in New
 // (registry.go). Request params are decoded into the private types of
 // params.go, which keep what the wire types cannot say (whether a required
 // member was present; arguments and inputResponses raw, to canonicalize and

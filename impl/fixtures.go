@@ -23,7 +23,10 @@ import (
 //   - get_weather: an outputSchema, and structuredContent that conforms;
 //   - wait: long work that reports progress and stops when cancelled;
 //   - test_trigger_*: diagnostic hooks that announce a change to the open
-//     subscriptions/listen streams that asked for it.
+//     subscriptions/listen streams that asked for it;
+//   - transfer, cart_create, cart_add, cart_view, cart_delete: state that
+//     spans requests, single-use confirmations and state handles bound to
+//     their principal (fixtures_state.go).
 
 // Fixture data: a 1x1 PNG and a minimal WAV.
 const (

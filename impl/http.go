@@ -29,23 +29,27 @@ import (
 //     never a wildcard;
 //  4. POST (OPTIONS answers CORS preflight; anything else is 405);
 //  5. Content-Type is application/json (else 415);
-//  6. the body fits MaxBodyBytes (else 413) and nests at most MaxDepth
-//     deep (else -32600), is JSON (else -32700) and a JSON-RPC message
-//     (else -32600, with the id when it can be read);
-//  7. a notification is accepted with 202 and no body; a response is
+//  6. the body fits MaxBodyBytes (else 413);
+//  7. with Config.Tokens, the request carries a bearer token that names a
+//     principal (else 401 with WWW-Authenticate: Bearer; auth.go);
+//  8. the body nests at most MaxDepth deep (else -32600), is JSON (else
+//     -32700) and a JSON-RPC message (else -32600, with the id when it can
+//     be read);
+//  9. a notification is accepted with 202 and no body; a response is
 //     refused (clients send none);
-//  8. Mcp-Method is present and equals the body's method (else -32020);
-//  9. the core's envelope checks (core.go), with this transport's copies
+//  10. Mcp-Method is present and equals the body's method (else -32020);
+//  11. the core's envelope checks (core.go), with this transport's copies
 //     checked in between: MCP-Protocol-Version against the body's _meta
 //     (missing: -32020, this server does not serve clients older than
 //     2025-06-18), Mcp-Name against params.name or params.uri, and each
 //     Mcp-Param-* of the called tool's x-mcp-header parameters against the
 //     arguments (headers.go);
-//  10. the method runs. Its answer is application/json, unless it sends a
-//     notification first (progress or log messages, which it only does for
-//     a request that asked with a progressToken or a logLevel, and the
-//     listen stream): then the response is an SSE stream that carries the
-//     notifications, ends with the response and has X-Accel-Buffering: no.
+//  12. the method runs, as the request's principal. Its answer is
+//     application/json, unless it sends a notification first (progress or
+//     log messages, which it only does for a request that asked with a
+//     progressToken or a logLevel, and the listen stream): then the
+//     response is an SSE stream that carries the notifications, ends with
+//     the response and has X-Accel-Buffering: no.
 //
 // Closing the connection cancels the request: its context ends, the method
 // stops, and nothing more is written. Mcp-Session-Id and Last-Event-ID are
@@ -158,6 +162,15 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	principal := ""
+	if s.auth != nil {
+		var why authFailure
+		if principal, why = s.auth.authenticate(r.Header); why != authOK {
+			unauthorized(w, buf.Bytes(), why)
+			return
+		}
+	}
+
 	msg, rerr, id := s.readMessage(buf.Bytes())
 	if rerr != nil {
 		writeJSON(w, rerr.httpStatus(), encodeError(id, rerr))
@@ -187,6 +200,7 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, rerr.httpStatus(), encodeError(req.ID, rerr))
 		return
 	}
+	x.principal = principal
 	if acceptsSSE(r.Header) {
 		x.out = sk
 	}

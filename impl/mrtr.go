@@ -28,8 +28,12 @@ import (
 // On the retry, before the handler runs:
 //
 //   - a requestState that fails verification (tampered, forged, of another
-//     request or expired) is rejected with -32602: it is attacker-controlled
-//     input and influences what the handler does;
+//     request or another principal, or expired) is rejected with -32602:
+//     it is attacker-controlled input and influences what the handler does
+//     (the official conformance suite's tampered-state scenario wants this
+//     error); data.reason says which ("invalid", "mismatch", "expired"),
+//     and a single-use state presented again gets the same error with
+//     reason "used" from its handler (fixtures_state.go);
 //   - inputResponses must be an object of result objects (params.go), and
 //     a response the handler reads must be a valid result of the kind asked
 //     (an ElicitResult whose content fits the requested schema, a
@@ -115,6 +119,14 @@ func newElicitForm(message string, fields map[string]string) *elicitForm {
 }
 
 func (f *elicitForm) request() wire.InputRequest { return f.req }
+
+// withMessage returns the form's request with another message (same
+// schema, so answers are checked by the compiled schema of f).
+func (f *elicitForm) withMessage(msg string) wire.InputRequest {
+	p := *f.req.Params.(*wire.ElicitRequestFormParams)
+	p.Message = msg
+	return &wire.ElicitRequest{Method: f.req.Method, Params: &p}
+}
 
 // elicitResult is an ElicitResult read and checked.
 type elicitResult struct {
@@ -226,6 +238,7 @@ func badResponse(key, want, why string) *rpcError {
 // request's binding, gives the handler the state and the responses, and
 // turns an ask into an InputRequiredResult.
 func (x *exchange) withInput(b binding, h func(in *inputs) ([]byte, *ask, *rpcError)) ([]byte, *rpcError) {
+	b = b.forPrincipal(x.principal)
 	mr := x.params.(mrtrRequest)
 	in := &inputs{x: x, responses: mr.inputResponses()}
 	if st := mr.requestState(); st != nil {

@@ -81,6 +81,9 @@ func newRegistry(s *Server) (*registry, error) {
 	if err := r.addFixtures(s); err != nil {
 		return nil, err
 	}
+	if err := r.addStateFixtures(s); err != nil {
+		return nil, err
+	}
 	ttl := int64(listTTLMs)
 	var tools []wire.Tool
 	for _, t := range r.tools {

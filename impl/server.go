@@ -25,6 +25,11 @@ const (
 	DefaultPageSize     = 100
 	DefaultStateTTL     = 10 * time.Minute
 	DefaultKeepAlive    = 15 * time.Second
+	// DefaultHandleTTL is the lifetime of a cart (a server-minted state
+	// handle) from its creation.
+	DefaultHandleTTL = 30 * time.Minute
+	// DefaultMaxHandles bounds the live carts of one principal.
+	DefaultMaxHandles = 1000
 	// MinStateKeyBytes is the minimum length of a key in Config.StateKeys.
 	MinStateKeyBytes = 32
 )
@@ -68,6 +73,39 @@ type Config struct {
 	// DefaultStateTTL.
 	StateTTL time.Duration
 
+	// Tokens maps bearer tokens to principal names. When set, every HTTP
+	// request must carry "Authorization: Bearer TOKEN" with a token listed
+	// here, and is served as the principal it maps to; a request without
+	// one, or with another, gets 401 with WWW-Authenticate: Bearer (after
+	// the Host, Origin, Content-Type and body-size checks, before the body
+	// is parsed or anything served). Several tokens may
+	// name one principal (token rotation). Nil: no authentication, and
+	// every request is the anonymous principal "". This is a stand-in for
+	// the OAuth resource server of the authorization spec (no Protected
+	// Resource Metadata is served): it gives the server callers to bind
+	// requestState and state handles to. An empty, non-nil map lets no one
+	// in.
+	Tokens map[string]string
+	// StdioPrincipal is the principal of every request served by
+	// ServeStdio: a stdio server takes its credentials from its
+	// environment, not from requests (basic/authorization). Default ""
+	// (anonymous).
+	StdioPrincipal string
+
+	// HandleTTL is the lifetime of a cart from its creation; the
+	// cart_create tool states it in its description. Default
+	// DefaultHandleTTL.
+	HandleTTL time.Duration
+	// MaxHandles bounds the live carts of one principal. Default
+	// DefaultMaxHandles.
+	MaxHandles int
+	// Ledger records the single-use confirmations of the transfer tool
+	// that were redeemed. Instances that share state keys must share a
+	// Ledger too (e.g. one backed by Redis SET NX PX), or a confirmation
+	// redeemed on one instance can be redeemed again on another. Default:
+	// a new in-memory ledger, good for this Server only.
+	Ledger Ledger
+
 	// PageSize is the number of items on a page of tools/list,
 	// prompts/list, resources/list and resources/templates/list. Default
 	// DefaultPageSize.
@@ -95,6 +133,10 @@ type Server struct {
 	meta *wire.ResultMetaObject
 
 	keys    *keyring
+	states  *stateCodec
+	auth    *authenticator // nil: no authentication
+	ledger  Ledger
+	carts   *cartStore
 	reg     *registry
 	hub     *hub
 	methods map[string]*methodSpec
@@ -116,7 +158,8 @@ func (s *Server) panicked(p any) {
 }
 
 // New builds a Server. It fails on an invalid configuration (a state key
-// shorter than MinStateKeyBytes, negative limits).
+// shorter than MinStateKeyBytes, negative limits, an empty token or
+// principal name in Tokens).
 func New(cfg Config) (*Server, error) {
 	if cfg.Name == "" {
 		cfg.Name = "mcpverify-reference"
@@ -124,7 +167,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Version == "" {
 		cfg.Version = "0.1.0"
 	}
-	if cfg.MaxBodyBytes < 0 || cfg.MaxDepth < 0 || cfg.PageSize < 0 || cfg.StateTTL < 0 || cfg.KeepAlive < 0 {
+	if cfg.MaxBodyBytes < 0 || cfg.MaxDepth < 0 || cfg.PageSize < 0 || cfg.StateTTL < 0 || cfg.KeepAlive < 0 || cfg.HandleTTL < 0 || cfg.MaxHandles < 0 {
 		return nil, errors.New("impl: negative limit in Config")
 	}
 	if cfg.MaxBodyBytes == 0 {
@@ -141,6 +184,15 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.KeepAlive == 0 {
 		cfg.KeepAlive = DefaultKeepAlive
+	}
+	if cfg.HandleTTL == 0 {
+		cfg.HandleTTL = DefaultHandleTTL
+	}
+	if cfg.MaxHandles == 0 {
+		cfg.MaxHandles = DefaultMaxHandles
+	}
+	if cfg.Ledger == nil {
+		cfg.Ledger = NewMemoryLedger()
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -160,12 +212,22 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	var auth *authenticator
+	if cfg.Tokens != nil {
+		if auth, err = newAuthenticator(cfg.Tokens); err != nil {
+			return nil, err
+		}
+	}
 	s := &Server{
 		cfg:        cfg,
 		log:        cfg.Logger,
 		now:        cfg.Now,
 		serverInfo: wire.Implementation{Name: cfg.Name, Version: cfg.Version},
 		keys:       ring,
+		states:     &stateCodec{keys: ring, ttl: cfg.StateTTL, now: cfg.Now, rand: rand.Reader},
+		auth:       auth,
+		ledger:     cfg.Ledger,
+		carts:      newCartStore(cfg.HandleTTL, cfg.MaxHandles, cfg.Now),
 		hub:        newHub(),
 		closed:     make(chan struct{}),
 	}

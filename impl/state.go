@@ -13,6 +13,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -24,24 +25,28 @@ import (
 // This file seals requestState and MACs pagination cursors.
 //
 // requestState is attacker-controlled input (mrtr.mdx): the client may
-// replay, swap or edit it. So it is sealed with an AEAD and bound to the
-// request it was issued for:
+// replay, swap or edit it, or present it as another caller. So it is
+// sealed with an AEAD and bound to the request and the caller it was
+// issued for:
 //
 //	state   = "s1." base64url(keyID[8] || nonce[12] || AES-256-GCM(payload))
 //	aad     = "mcpverify/requestState/v1" || keyID
-//	payload = JSON {m: method, d: SHA-256 digest of the salient params,
-//	                p: principal, e: expiry (unix ms), a: input keys asked,
-//	                x: the handler's own state}
+//	payload = JSON {d: SHA-256 digest of the method and the salient params,
+//	                p: SHA-256 of the principal's name,
+//	                e: expiry (unix ms), a: input keys asked,
+//	                x: the handler's own state (bytes)}
 //
 // The digest covers the method and what identifies the request: for
 // tools/call the tool name and the canonical (RFC 8785) arguments, for
 // prompts/get the prompt name and arguments, for resources/read the URI.
-// Opening checks, in order: the format, the key ID (any key of the ring),
-// the AEAD tag (so no bit of it can be edited), the method and digest (no
-// state of another tool or other arguments), and the expiry. This server
-// has no authentication, so the principal is always "" (anonymous); the
-// field is there so that a server with auth binds state to its caller the
-// same way.
+// The principal is the authenticated caller (auth.go): the name its bearer
+// token maps to over HTTP, Config.StdioPrincipal on stdio, "" (anonymous)
+// when the server has no authentication. Opening checks, in order: the
+// format (prefix, strict unpadded URL-safe base64, length), the key ID
+// (any key of the ring), the AEAD tag (so no bit of it can be edited), the
+// principal and digest (no state of another caller, another tool or other
+// arguments), and the expiry. Every failure is a rejection: mrtr.go answers
+// it with -32602 and tells the client to start the request again.
 //
 // Keys rotate: Config.StateKeys lists keys, the first seals, all open;
 // state names its key by ID. The AEAD key and the ID are derived from each
@@ -49,17 +54,22 @@ import (
 // itself is never used directly and the ID reveals nothing about it.
 //
 // State is not single-use: within its lifetime the same state can be
-// presented again (mrtr.mdx allows this; a server needing at-most-once
-// redemption must track it server-side).
+// presented again by the same caller for the same request (mrtr.mdx allows
+// this). A handler that must be redeemed at most once records a nonce of
+// its state in the Ledger (ledger.go), as the transfer fixture does.
 
 const (
 	statePrefix  = "s1."
 	cursorPrefix = "c1."
 	keyIDLen     = 8
 	nonceLen     = 12
+	tagLen       = 16
 	cursorMACLen = 16
 	stateAAD     = "mcpverify/requestState/v1"
 	cursorLabel  = "mcpverify/cursor/v1"
+	// maxStateLen bounds the text of a requestState that is worth
+	// decoding; longer is rejected before any work.
+	maxStateLen = 64 << 10
 )
 
 // stateKey is one key of the ring.
@@ -75,6 +85,9 @@ type keyring struct {
 }
 
 func newKeyring(secrets [][]byte) (*keyring, error) {
+	if len(secrets) == 0 {
+		return nil, errors.New("impl: no state key")
+	}
 	r := &keyring{}
 	seen := map[[keyIDLen]byte]bool{}
 	for i, secret := range secrets {
@@ -131,34 +144,56 @@ func (r *keyring) byID(id []byte) *stateKey {
 
 // statePayload is what a sealed requestState holds.
 type statePayload struct {
-	Method    string     `json:"m"`
-	Digest    []byte     `json:"d"`
-	Principal string     `json:"p"`
-	Expiry    int64      `json:"e"`
-	Asked     []string   `json:"a,omitzero"`
-	Data      wire.Value `json:"x,omitzero"`
+	Digest    []byte   `json:"d"`
+	Principal []byte   `json:"p"`
+	Expiry    int64    `json:"e"`
+	Asked     []string `json:"a,omitzero"`
+	Data      []byte   `json:"x,omitzero"`
 }
 
-// binding identifies the request a state belongs to.
+// binding identifies the request a state belongs to: who sent it
+// (principal) and what it asked (digest).
 type binding struct {
-	method string
-	digest [sha256.Size]byte
+	principal [sha256.Size]byte
+	digest    [sha256.Size]byte
 }
 
-// bindingOf computes the binding of a request from its salient params.
-// Arguments are canonicalized (RFC 8785) so that member order and
-// whitespace do not matter; absent arguments equal {}.
+// principalID is what a state records of its principal: a hash of the
+// name, so that every state has the same size whatever the name.
+func principalID(name string) [sha256.Size]byte {
+	h := sha256.New()
+	h.Write([]byte("mcpverify/principal/v1\x00"))
+	h.Write([]byte(name))
+	var id [sha256.Size]byte
+	h.Sum(id[:0])
+	return id
+}
+
+var anonymousID = principalID("")
+
+// bindingOf computes the binding of a request of the anonymous principal
+// from its method and salient params (see forPrincipal). Each part is
+// length-prefixed, so no two splits of the same bytes collide.
 func bindingOf(method string, parts ...string) binding {
 	h := sha256.New()
-	h.Write([]byte(method))
-	for _, p := range parts {
+	writePart := func(p string) {
 		var n [8]byte
 		binary.BigEndian.PutUint64(n[:], uint64(len(p)))
 		h.Write(n[:])
 		h.Write([]byte(p))
 	}
-	b := binding{method: method}
+	writePart(method)
+	for _, p := range parts {
+		writePart(p)
+	}
+	b := binding{principal: anonymousID}
 	h.Sum(b.digest[:0])
+	return b
+}
+
+// forPrincipal returns the binding of the same request sent by principal.
+func (b binding) forPrincipal(principal string) binding {
+	b.principal = principalID(principal)
 	return b
 }
 
@@ -176,33 +211,48 @@ func canonicalJSON(raw wire.Value) string {
 	return string(v)
 }
 
-// seal seals the state of an InputRequiredResult for the request b.
-func (s *Server) seal(b binding, asked []string, data any) (string, error) {
+// stateCodec seals and opens requestState.
+type stateCodec struct {
+	keys *keyring
+	ttl  time.Duration
+	now  func() time.Time
+	rand io.Reader
+}
+
+// seal seals the state of a request b: the input keys asked and the
+// handler's data (encoded JSON, or nil).
+func (c *stateCodec) seal(b binding, asked []string, data []byte) (string, error) {
 	p := statePayload{
-		Method: b.method,
-		Digest: b.digest[:],
-		Expiry: s.now().Add(s.cfg.StateTTL).UnixMilli(),
-		Asked:  asked,
-	}
-	if data != nil {
-		raw, err := wire.Marshal(data)
-		if err != nil {
-			return "", fmt.Errorf("encode state: %w", err)
-		}
-		p.Data = raw
+		Digest:    b.digest[:],
+		Principal: b.principal[:],
+		Expiry:    c.now().Add(c.ttl).UnixMilli(),
+		Asked:     asked,
+		Data:      data,
 	}
 	plain, err := wire.Marshal(p)
 	if err != nil {
 		return "", fmt.Errorf("encode state: %w", err)
 	}
-	k := s.keys.keys[0]
+	k := c.keys.keys[0]
 	buf := make([]byte, keyIDLen+nonceLen, keyIDLen+nonceLen+len(plain)+k.aead.Overhead())
 	copy(buf, k.id[:])
-	if _, err := rand.Read(buf[keyIDLen:]); err != nil {
+	if _, err := io.ReadFull(c.rand, buf[keyIDLen:]); err != nil {
 		return "", fmt.Errorf("state nonce: %w", err)
 	}
 	buf = k.aead.Seal(buf, buf[keyIDLen:], plain, stateAADFor(k.id[:]))
 	return statePrefix + base64.RawURLEncoding.EncodeToString(buf), nil
+}
+
+// decodeCanonical decodes unpadded URL-safe base64 and accepts only the
+// one spelling the server writes: the standard library's decoder skips
+// line breaks even in strict mode, so the result is encoded again and
+// compared.
+func decodeCanonical(enc string) ([]byte, bool) {
+	buf, err := base64.RawURLEncoding.Strict().DecodeString(enc)
+	if err != nil || base64.RawURLEncoding.EncodedLen(len(buf)) != len(enc) || base64.RawURLEncoding.EncodeToString(buf) != enc {
+		return nil, false
+	}
+	return buf, true
 }
 
 func stateAADFor(id []byte) []byte {
@@ -213,22 +263,25 @@ func stateAADFor(id []byte) []byte {
 var (
 	errStateMalformed = errors.New("requestState is not a state this server issued")
 	errStateForged    = errors.New("requestState failed integrity verification")
-	errStateMismatch  = errors.New("requestState was issued for a different request")
+	errStateMismatch  = errors.New("requestState was issued for a different request or to a different caller")
 	errStateExpired   = errors.New("requestState has expired")
 )
 
 // open verifies a requestState against the request b and returns its
 // payload.
-func (s *Server) open(state string, b binding) (*statePayload, error) {
+func (c *stateCodec) open(state string, b binding) (*statePayload, error) {
+	if len(state) > maxStateLen {
+		return nil, errStateMalformed
+	}
 	enc, ok := strings.CutPrefix(state, statePrefix)
 	if !ok {
 		return nil, errStateMalformed
 	}
-	buf, err := base64.RawURLEncoding.Strict().DecodeString(enc)
-	if err != nil || len(buf) < keyIDLen+nonceLen {
+	buf, ok := decodeCanonical(enc)
+	if !ok || len(buf) < keyIDLen+nonceLen+tagLen {
 		return nil, errStateMalformed
 	}
-	k := s.keys.byID(buf[:keyIDLen])
+	k := c.keys.byID(buf[:keyIDLen])
 	if k == nil {
 		return nil, errStateForged
 	}
@@ -240,13 +293,117 @@ func (s *Server) open(state string, b binding) (*statePayload, error) {
 	if err := wire.Unmarshal(plain, &p); err != nil {
 		return nil, errStateForged
 	}
-	if p.Method != b.method || subtle.ConstantTimeCompare(p.Digest, b.digest[:]) != 1 || p.Principal != "" {
+	okDigest := subtle.ConstantTimeCompare(p.Digest, b.digest[:])
+	okPrincipal := subtle.ConstantTimeCompare(p.Principal, b.principal[:])
+	if okDigest&okPrincipal != 1 {
 		return nil, errStateMismatch
 	}
-	if !s.now().Before(time.UnixMilli(p.Expiry)) {
+	if !c.now().Before(time.UnixMilli(p.Expiry)) {
 		return nil, errStateExpired
 	}
 	return &p, nil
+}
+
+// seal seals the state of an InputRequiredResult for the request b; data
+// is the handler's state, encoded as JSON (nil: none).
+func (s *Server) seal(b binding, asked []string, data any) (string, error) {
+	var raw []byte
+	if data != nil {
+		var err error
+		if raw, err = wire.Marshal(data); err != nil {
+			return "", fmt.Errorf("encode state: %w", err)
+		}
+	}
+	return s.states.seal(b, asked, raw)
+}
+
+// open verifies a requestState against the request b.
+func (s *Server) open(state string, b binding) (*statePayload, error) {
+	return s.states.open(state, b)
+}
+
+// StateCodec is the requestState codec of the reference server, exported
+// for the fuzz targets and for readers who want to reuse it: Seal and Open
+// are exactly what the server does with the state of an
+// InputRequiredResult. A Server builds its own from Config; two codecs
+// with the same keys open each other's states.
+type StateCodec struct {
+	c stateCodec
+}
+
+// StateCodecConfig configures a StateCodec.
+type StateCodecConfig struct {
+	// Keys are as Config.StateKeys: at least one, each at least
+	// MinStateKeyBytes; the first seals, all open. Required.
+	Keys [][]byte
+	// TTL is the lifetime of a sealed state. Default DefaultStateTTL.
+	TTL time.Duration
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// Rand is the source of nonces. Default crypto/rand. A deterministic
+	// source is for tests only: two states sealed under one key with the
+	// same nonce break AES-GCM.
+	Rand io.Reader
+}
+
+// NewStateCodec builds a codec. It fails on a missing, short or repeated
+// key, or a negative TTL.
+func NewStateCodec(cfg StateCodecConfig) (*StateCodec, error) {
+	if cfg.TTL < 0 {
+		return nil, errors.New("impl: negative state TTL")
+	}
+	if cfg.TTL == 0 {
+		cfg.TTL = DefaultStateTTL
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	ring, err := newKeyring(cfg.Keys)
+	if err != nil {
+		return nil, err
+	}
+	return &StateCodec{c: stateCodec{keys: ring, ttl: cfg.TTL, now: cfg.Now, rand: cfg.Rand}}, nil
+}
+
+// StateBinding names what a state is bound to: the principal it was
+// issued to, and the request (method and salient params, in order, e.g.
+// the tool name and its canonical arguments). The server binds the
+// requests it serves the same way.
+type StateBinding struct {
+	Principal string
+	Method    string
+	Params    []string
+}
+
+func (b StateBinding) binding() binding {
+	return bindingOf(b.Method, b.Params...).forPrincipal(b.Principal)
+}
+
+// StateContents is what a state carries besides its binding: the input
+// keys that were asked and the handler's opaque data.
+type StateContents struct {
+	Asked []string
+	Data  []byte
+}
+
+// Seal seals contents for the request b; the state expires TTL from now.
+// Asked keys must be valid UTF-8.
+func (c *StateCodec) Seal(b StateBinding, contents StateContents) (string, error) {
+	return c.c.seal(b.binding(), contents.Asked, contents.Data)
+}
+
+// Open verifies state for the request b and returns its contents and
+// expiry. It fails unless state is a state this codec's keys sealed, for
+// the same principal, method and params, and unexpired.
+func (c *StateCodec) Open(state string, b StateBinding) (StateContents, time.Time, error) {
+	p, err := c.c.open(state, b.binding())
+	if err != nil {
+		return StateContents{}, time.Time{}, err
+	}
+	return StateContents{Asked: p.Asked, Data: p.Data}, time.UnixMilli(p.Expiry), nil
 }
 
 // Cursors.
@@ -291,8 +448,8 @@ func (r *keyring) readCursor(cursor string, list byte, digest []byte) (uint32, b
 	if !ok {
 		return 0, false
 	}
-	buf, err := base64.RawURLEncoding.Strict().DecodeString(enc)
-	if err != nil || len(buf) != cursorRawLen {
+	buf, ok := decodeCanonical(enc)
+	if !ok || len(buf) != cursorRawLen {
 		return 0, false
 	}
 	k := r.byID(buf[13 : 13+keyIDLen])

@@ -241,6 +241,7 @@ func (c *stdioConn) serve(ctx context.Context, r *stdioReq, req *wire.JSONRPCReq
 		c.finish(r, encodeError(req.ID, rerr))
 		return
 	}
+	x.principal = c.s.cfg.StdioPrincipal
 	x.out = &stdioSink{c: c, r: r}
 	x.closing = c.closing
 	res, rerr := x.serve()

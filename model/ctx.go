@@ -31,7 +31,7 @@ type ctx struct {
 	cover   bool      // record judged requirements (Judge)
 	judged  []spec.ID // requirements judged on this exchange
 	learned *facts    // non-nil once the exchange taught something
-	owned   uint8     // maps of learned this Step has copied (see own)
+	owned   uint16    // maps of learned this Step has copied (see own)
 
 	// The request headers the rules read, found in one pass.
 	hdr reqHeaders

@@ -13,8 +13,9 @@
 // The rules live in one file per spec page (envelope.go for basic/index,
 // http.go for Streamable HTTP, mrtr.go, caching.go, utilities.go for
 // progress, logging, cancellation and subscriptions, primitives.go for
-// discover, tools, resources and prompts); request.go decides what a
-// request's defects oblige the server to answer.
+// discover, tools, resources and prompts, state.go for requestState and
+// state handles); request.go decides what a request's defects oblige the
+// server to answer.
 //
 // Step does no I/O and reads no clock: time comes from the exchange. The
 // first Step on an exchange decodes it and validates each server message

@@ -27,6 +27,9 @@ type facts struct {
 	// of the page that handed out that cursor: every page of one list must
 	// carry the same scope.
 	listScope map[pageKey]string
+
+	// The requestStates and state handles the server minted (state.go).
+	st stateFacts
 }
 
 type pageKey struct{ method, cursor string }
@@ -58,17 +61,20 @@ func (f *facts) clone() *facts {
 
 // Bits of ctx.owned: the maps of the learnt facts this Step has copied.
 const (
-	ownTools uint8 = 1 << iota
+	ownTools uint16 = 1 << iota
 	ownListScope
 	ownLists
 	ownPrompts
 	ownResources
 	ownTemplates
+	ownStateMints   // st.mints
+	ownStateIssuers // st.issuers
+	ownHandles      // st.handles
 )
 
 // own returns a map of the learnt facts that this Step may write: the
 // first call per map and Step copies it (copy on write).
-func own[K comparable, V any](c *ctx, bit uint8, m *map[K]V) map[K]V {
+func own[K comparable, V any](c *ctx, bit uint16, m *map[K]V) map[K]V {
 	if c.owned&bit == 0 {
 		*m = maps.Clone(*m)
 		if *m == nil {

@@ -36,6 +36,43 @@ type Config struct {
 	// Nonexistent reports URIs known not to name a resource (the checker's
 	// probes). Nil means URIs containing "mcpverify-nonexistent".
 	Nonexistent func(uri string) bool
+
+	// requestState and state handles (state.go). Each is what the checker
+	// knows about the deployment; the zero value means "unknown", and the
+	// rules that need it judge nothing.
+
+	// Principal names the principal a request's credentials authenticate
+	// as, from its Authorization header value ("" when absent, and always
+	// on stdio); "" as a result means unknown. Set it only when the server
+	// is known to authenticate callers and the credentials the checker
+	// sends are known to name distinct principals (CredentialPrincipal
+	// does, for credentials of distinct users). Nil: principal binding
+	// (STATE-BIND-PRINCIPAL, STATE-HANDLE-PRINCIPAL, STATE-HANDLE-NOT-AUTH)
+	// is not judged.
+	Principal func(authorization string) string
+	// StateTTLMax is the longest after its minting request that a
+	// requestState may still complete a request (STATE-BIND-EXPIRY); it
+	// must leave a margin for the minting response's latency. 0: unknown.
+	StateTTLMax time.Duration
+	// SingleUse reports the requests (method; tool or prompt name, or
+	// resource URI) whose requestState the server says is consumed at most
+	// once (STATE-SINGLE-USE). Nil: none known.
+	SingleUse func(method, name string) bool
+	// StateMatters reports the requests whose requestState influences
+	// authorization, resource access or business logic, by the checker's
+	// evidence; a request completed on a requestState the server never
+	// minted is then a STATE-INTEGRITY violation. Nil: not judged (see
+	// State.StateMints for the observation).
+	StateMatters func(method, name string) bool
+	// Handles says which tools mint, take and release state handles (the
+	// protocol does not mark them). Nil: handles are not judged.
+	Handles []HandleTool
+	// HandleTTLMax is the longest a handle may stay unused (since it was
+	// minted or last used successfully) and still be honoured
+	// (STATE-HANDLE-EXPIRY). 0: unknown.
+	HandleTTLMax time.Duration
+
+	handleIdx map[string][]HandleTool // Handles by tool, built by NewState
 }
 
 // State is what the model knows after a sequence of exchanges: the facts
@@ -57,6 +94,7 @@ func NewState(cfg Config) State {
 	if cfg.Nonexistent == nil {
 		cfg.Nonexistent = func(uri string) bool { return strings.Contains(uri, "mcpverify-nonexistent") }
 	}
+	cfg.handleIdx = indexHandles(cfg.Handles)
 	return State{cfg: &cfg, facts: &facts{}}
 }
 

@@ -293,7 +293,7 @@ func learnNames(c *ctx) {
 
 // learnName adds name to the set pick selects, copying the facts only when
 // the name is new.
-func learnName(c *ctx, bit uint8, pick func(*facts) *map[string]bool, name string) {
+func learnName(c *ctx, bit uint16, pick func(*facts) *map[string]bool, name string) {
 	if (*pick(c.facts()))[name] {
 		return
 	}

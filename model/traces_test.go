@@ -33,6 +33,7 @@ func configOf(tr *trace.Trace) model.Config {
 	if o := tr.Get("allowed-origins"); o != "" {
 		cfg.AllowedOrigins = strings.Fields(o)
 	}
+	stateConfig(tr, &cfg) // state_test.go
 	return cfg
 }
 

@@ -490,6 +490,8 @@ const (
 	HttpXMcpHeaderType ID = "HTTP-X-MCP-HEADER-TYPE"
 	// MUST: x-mcp-header values are unique, compared case-insensitively, among all x-mcp-header values of one inputSchema. (server/tools.mdx)
 	HttpXMcpHeaderUnique ID = "HTTP-X-MCP-HEADER-UNIQUE"
+	// HARDENING: requestState binds a digest of all of the originating request's arguments (tools/call, prompts/get), and state presented on a request with other arguments is rejected. Beyond the letter: the page gives "the method name and a digest of its salient parameters" as an example of the request identifier (STATE-BIND-REQUEST) and leaves which parameters are salient to the server. (basic/patterns/mrtr.mdx)
+	StateBindArgs ID = "STATE-BIND-ARGS"
 	// SHOULD: requestState carries a short expiry and is rejected after it. (basic/patterns/mrtr.mdx)
 	StateBindExpiry ID = "STATE-BIND-EXPIRY"
 	// SHOULD: requestState binds the authenticated principal and is rejected for another. (basic/patterns/mrtr.mdx)
@@ -498,6 +500,20 @@ const (
 	StateBindRequest ID = "STATE-BIND-REQUEST"
 	// MUST: State spanning requests is referenced by an explicit identifier the client passes on each request. (basic/index.mdx)
 	StateExplicitHandle ID = "STATE-EXPLICIT-HANDLE"
+	// HARDENING: State handles carry at least 128 bits of entropy from a cryptographically secure source. Beyond the letter: the threshold is SEP-2567's (Security Implications, for handles that are bearer tokens); the page asks only for secure, non-deterministic handles (STATE-HANDLE-RANDOM). (security_best_practices.mdx)
+	StateHandleEntropy ID = "STATE-HANDLE-ENTROPY"
+	// HARDENING: State handles expire: a handle is refused after a bounded lifetime or idle time. Beyond the letter: the page says only that expiring handles can reduce the risk (no keyword); server/tools.mdx (non-normative) and SEP-2567 advise a bounded lifetime where the handle is a bearer token. (security_best_practices.mdx)
+	StateHandleExpiry ID = "STATE-HANDLE-EXPIRY"
+	// MUST NOT: The server does not treat possession of a state handle as authentication. (security_best_practices.mdx)
+	StateHandleNotAuth ID = "STATE-HANDLE-NOT-AUTH"
+	// HARDENING: A handle of another principal is refused with the same answer as a handle that does not exist (error code, HTTP status, isError, message shape), so refusals do not reveal which handles exist. Beyond the letter: the page asks that such handles be rejected, not how. (security_best_practices.mdx)
+	StateHandleOracle ID = "STATE-HANDLE-ORACLE"
+	// SHOULD: State handles are bound server-side to the authenticated principal (derived from the verified credentials, not supplied by the client), and a handle presented by any other principal is rejected. (security_best_practices.mdx)
+	StateHandlePrincipal ID = "STATE-HANDLE-PRINCIPAL"
+	// SHOULD: State handles are secure and non-deterministic, generated with a secure random number generator: no predictable or sequential identifiers an attacker could guess. (security_best_practices.mdx)
+	StateHandleRandom ID = "STATE-HANDLE-RANDOM"
+	// HARDENING: A handle released through the server's own deletion tool is refused afterwards. Beyond the letter: the section is non-normative; it advises that a call against an expired or unknown handle return a tool execution error that says so, and SEP-2567 suggests a destroy_* tool. (server/tools.mdx)
+	StateHandleReleased ID = "STATE-HANDLE-RELEASED"
 	// MUST: requestState that influences authorization, resource access or business logic is integrity-protected and rejected when it fails verification. (basic/patterns/mrtr.mdx)
 	StateIntegrity ID = "STATE-INTEGRITY"
 	// MAY: Integrity protection of requestState may be omitted only when tampering can cause nothing worse than request failure. (basic/patterns/mrtr.mdx)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -29,8 +30,12 @@ func runServe(e *env, args []string) int {
 	httpAddr := fs.String("http", "", "serve Streamable HTTP on `ADDR` (host:port), at http://ADDR/mcp (default 127.0.0.1:0, a free port; the URL is printed to stderr)")
 	stdio := fs.Bool("stdio", false, "serve newline-delimited JSON-RPC on stdin and stdout")
 	allowRemote := fs.Bool("allow-remote", false, "allow --http on an address that is not loopback")
-	var stateKeys, origins, hosts stringList
+	var stateKeys, origins, hosts, tokens stringList
 	fs.Var(&stateKeys, "state-key", "a requestState/cursor key, `HEX` of at least 32 bytes; repeat to rotate: the first seals, all open (default: a random key)")
+	fs.Var(&tokens, "token", "require bearer tokens over HTTP: `NAME=SECRET` makes \"Authorization: Bearer SECRET\" the principal NAME; repeatable (several secrets may name one principal); requests without a listed token get 401 (default: no authentication, every request is anonymous). Secrets on a command line are visible to other local users: prefer MCPVERIFY_TOKENS (NAME=SECRET,...)")
+	principal := fs.String("principal", "", "with --stdio, the principal `NAME` of every request (stdio takes credentials from its environment; default anonymous)")
+	stateTTL := fs.Duration("state-ttl", impl.DefaultStateTTL, "lifetime of a requestState")
+	handleTTL := fs.Duration("handle-ttl", impl.DefaultHandleTTL, "lifetime of a cart (a state handle) from its creation")
 	fs.Var(&origins, "allowed-origin", "an `ORIGIN` (scheme://host[:port]) whose browser requests are served; repeatable (default: loopback origins on the server's port)")
 	fs.Var(&hosts, "allowed-host", "a `HOST`[:port] accepted in the Host header; repeatable (default: localhost, 127.0.0.1, [::1])")
 	maxBody := fs.Int64("max-body", impl.DefaultMaxBodyBytes, "largest request body or stdio line, in `bytes`")
@@ -47,7 +52,37 @@ func runServe(e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "mcpverify serve: --http and --stdio are exclusive")
 		return ExitUsage
 	}
-	cfg := impl.Config{MaxBodyBytes: *maxBody, PageSize: *pageSize}
+	if *principal != "" && !*stdio {
+		fmt.Fprintln(e.stderr, "mcpverify serve: --principal applies to --stdio; over HTTP the principal comes from --token")
+		return ExitUsage
+	}
+	if len(tokens) > 0 && *stdio {
+		fmt.Fprintln(e.stderr, "mcpverify serve: --token applies to --http; on stdio use --principal")
+		return ExitUsage
+	}
+	if env := os.Getenv("MCPVERIFY_TOKENS"); env != "" && !*stdio {
+		tokens = append(strings.Split(env, ","), tokens...)
+	}
+	if *stateTTL <= 0 || *handleTTL <= 0 {
+		fmt.Fprintln(e.stderr, "mcpverify serve: --state-ttl and --handle-ttl must be positive")
+		return ExitUsage
+	}
+	cfg := impl.Config{MaxBodyBytes: *maxBody, PageSize: *pageSize, StdioPrincipal: *principal, StateTTL: *stateTTL, HandleTTL: *handleTTL}
+	for _, t := range tokens {
+		name, secret, ok := strings.Cut(t, "=")
+		if !ok || name == "" || secret == "" {
+			fmt.Fprintln(e.stderr, "mcpverify serve: --token wants NAME=SECRET")
+			return ExitUsage
+		}
+		if cfg.Tokens == nil {
+			cfg.Tokens = map[string]string{}
+		}
+		if prev, dup := cfg.Tokens[secret]; dup && prev != name {
+			fmt.Fprintln(e.stderr, "mcpverify serve: one --token secret names two principals")
+			return ExitUsage
+		}
+		cfg.Tokens[secret] = name
+	}
 	for _, k := range stateKeys {
 		b, err := hex.DecodeString(k)
 		if err != nil || len(b) < impl.MinStateKeyBytes {
@@ -104,6 +139,13 @@ func runServe(e *env, args []string) int {
 		IdleTimeout:       2 * time.Minute,
 	}
 	fmt.Fprintf(e.stderr, "mcpverify: serving MCP %s on http://%s%s\n", "2026-07-28", ln.Addr(), impl.Endpoint)
+	if cfg.Tokens != nil {
+		names := map[string]bool{}
+		for _, n := range cfg.Tokens {
+			names[n] = true
+		}
+		fmt.Fprintf(e.stderr, "mcpverify: bearer tokens required (%d token(s), %d principal(s))\n", len(cfg.Tokens), len(names))
+	}
 	if !isLoopbackHost(host) && len(hosts) == 0 {
 		fmt.Fprintln(e.stderr, "mcpverify: note: only loopback Host headers are accepted; add --allowed-host for remote clients")
 	}

@@ -104,6 +104,11 @@ class Ex:
         self.meta_lines.append('conn: %d' % conn)
         return self
 
+    def at(self, d):
+        """Sets when the request was sent (a Go duration, e.g. '15m')."""
+        self.meta_lines.append('at: %s' % d)
+        return self
+
     def render(self, n):
         out = ['-- %d.request --' % n]
         path = '/mcp'
@@ -590,4 +595,145 @@ R2 = [{"uri": "file:///a", "name": "a"}, {"uri": "file:///b", "name": "b"}]
 bad('list-per-connection-resources', 'CORE-RESOURCES-LIST-STABLE', [D,
     lst("resources/list", "resources", R2[:1], 3, 2), lst("resources/list", "resources", R2, 4, 3),
     lst("resources/list", "resources", R2[:1], 3, 4), lst("resources/list", "resources", R2, 4, 5)])
+# ------------------------------------------------- requestState and handles
+# (model/state.go). The header fields configure the model (state_test.go):
+# principals, state-ttl-max, single-use, state-matters, handles,
+# handle-ttl-max.
+
+ALICE = {"Authorization": "Bearer alice-token"}
+BOB = {"Authorization": "Bearer bob-token"}
+ST_TOOLS = TOOLS + [
+    {"name": "transfer", "inputSchema": {"type": "object", "properties": {"to": {"type": "string"}, "amount": {"type": "integer"}}}},
+    {"name": "redeem", "inputSchema": {"type": "object", "properties": {"code": {"type": "string"}}}},
+    {"name": "create_basket", "inputSchema": {"type": "object"},
+     "outputSchema": {"type": "object", "properties": {"basket_id": {"type": "string"}}, "required": ["basket_id"]}},
+    {"name": "add_item", "inputSchema": {"type": "object", "properties": {"basket_id": {"type": "string"}, "sku": {"type": "string"}}}},
+    {"name": "delete_basket", "inputSchema": {"type": "object", "properties": {"basket_id": {"type": "string"}}}},
+]
+STL = tools_list(ST_TOOLS)
+ELICIT = {"elicitation": {}}
+CONFIRM_REQ = {"ok": {"method": "elicitation/create", "params": {"mode": "form", "message": "Sure?",
+    "requestedSchema": {"type": "object", "properties": {"yes": {"type": "boolean"}}}}}}
+YES = {"ok": {"action": "accept", "content": {"yes": True}}}
+PAY = {"to": "bob", "amount": 5}
+
+def irr(state):
+    return {"resultType": "input_required", "_meta": RMETA, "inputRequests": CONFIRM_REQ, "requestState": state}
+
+def ask(name, args, id, state, who=ALICE):
+    """A first request answered with an InputRequiredResult carrying state."""
+    return call(name, args, id=id, caps=ELICIT, headers=who).result(irr(state), id=id)
+
+def retry(name, args, id, state, who=ALICE):
+    """A retry that echoes state; the caller sets the answer."""
+    h = dict(who) if who else {}
+    return call(name, args, id=id, caps=ELICIT, headers=h or None, inputResponses=YES, requestState=state)
+
+def done(ex, t="done"):
+    return ex.result(res(content=text(t)), id=ex.id)
+
+def refused(ex, why="requestState rejected"):
+    return ex.error(400, -32602, "Invalid params: " + why, {"reason": why}, id=ex.id)
+
+def tool_error(ex, t):
+    return ex.result(res(content=text(t), isError=True), id=ex.id)
+
+S1, S2, S3 = "s1.AAECAwQFBgcICQoLDA0ODxAREhM", "s1.FBUWFxgZGhscHR4fICEiIyQlJicp", "s1.KissLS4vMDEyMzQ1Njc4OTo7PD0"
+
+ok('state-bound', [D, STL,
+    ask("confirm", {}, 2, S2).at('1s'),
+    ask("transfer", PAY, 3, S1).at('2s'),
+    done(retry("transfer", PAY, 4, S1)).at('3s'),
+    refused(retry("transfer", PAY, 5, S1, who=BOB), "state of another principal").at('4s'),
+    refused(retry("transfer", dict(PAY, amount=500), 6, S1), "state of another request").at('5s'),
+    refused(retry("confirm", {}, 7, S1), "state of another request").at('6s'),
+    refused(retry("transfer", PAY, 8, S1), "expired").at('20m'),
+    retry("transfer", PAY, 9, S1).result(irr(S3 + "x"), id=9).at('21m'),
+    refused(retry("transfer", PAY, 10, S1 + "A"), "invalid state").at('22m'),
+    ask("redeem", {"code": "X1"}, 11, S3).at('23m'),
+    done(retry("redeem", {"code": "X1"}, 12, S3), "redeemed").at('23m1s'),
+    tool_error(retry("redeem", {"code": "X1"}, 13, S3), "code already redeemed").at('23m2s'),
+    done(retry("echo", {"text": "x"}, 14, S1, who=BOB), "x").at('23m3s'),
+    ask("confirm", {}, 15, "step-2", who=ALICE).at('24m'),
+    ask("confirm", {}, 16, "step-2", who=BOB).at('24m1s'),
+    done(retry("confirm", {}, 17, "step-2", who=BOB)).at('24m2s'),
+], principals='credential', state_ttl_max='10m', single_use='tools/call redeem', state_matters='tools/call transfer',
+    note='requestState bound to its request, arguments and principal, with an expiry; single use where claimed; a forged state refused; '
+         'a tool that never issues state may ignore one; a state the server minted for two principals serves both')
+
+HANDLES = ('mint create_basket basket structuredContent/basket_id, use add_item basket basket_id, '
+           'delete delete_basket basket basket_id')
+
+def create(id, bid, who=ALICE):
+    return call("create_basket", {}, id=id, headers=who).result(
+        res(content=text("Created basket " + bid), structuredContent={"basket_id": bid}), id=id)
+
+def add(id, bid, who=ALICE):
+    return call("add_item", {"basket_id": bid, "sku": "apple"}, id=id, headers=who)
+
+def delete(id, bid, who=ALICE):
+    return call("delete_basket", {"basket_id": bid}, id=id, headers=who)
+
+ok('handles-owner', [D, STL,
+    create(2, "bsk_1"),
+    done(add(3, "bsk_1"), "added"),
+    tool_error(add(4, "bsk_1", who=BOB), "basket bsk_1 not found"),
+    add(5, "bsk_1", who={}).empty(401, {"WWW-Authenticate": 'Bearer resource_metadata="http://127.0.0.1:8080/.well-known/oauth-protected-resource"'}),
+    done(delete(6, "bsk_1"), "deleted"),
+    done(delete(7, "bsk_1"), "already deleted"),
+    tool_error(add(8, "bsk_1"), "basket bsk_1 has expired or was deleted"),
+    create(9, "bsk_2"),
+    done(add(10, "bsk_2"), "added").at('50m'),
+    done(add(11, "bsk_2"), "added").at('100m'),
+    create(12, "bsk_3", who={}).at('101m'),
+    done(add(13, "bsk_3", who={}), "added").at('101m1s'),
+    tool_error(add(14, "bsk_2"), "basket bsk_2 has expired").at('200m'),
+], principals='credential', handles=HANDLES, handle_ttl_max='1h',
+    note='a handle used by its owner; refused for another principal, without credentials, and after its release; '
+         'an idle timer reset by use; a handle minted without credentials is a bearer token by design')
+
+bad('state-bind-request', 'STATE-BIND-REQUEST', [D, STL,
+    ask("confirm", {}, 2, S2),
+    ask("transfer", PAY, 3, S1),
+    done(retry("confirm", {}, 4, S1))],
+    note='a requestState minted for transfer completes confirm, which issues state of its own')
+bad('state-bind-args', 'STATE-BIND-ARGS', [D, STL,
+    ask("transfer", PAY, 2, S1),
+    done(retry("transfer", dict(PAY, amount=500), 3, S1))],
+    note='the state of a transfer of 5 completes a transfer of 500')
+bad('state-bind-principal', 'STATE-BIND-PRINCIPAL', [D, STL,
+    ask("transfer", PAY, 2, S1),
+    done(retry("transfer", PAY, 3, S1, who=BOB))],
+    principals='credential', note="bob completes alice's transfer with her requestState")
+bad('state-bind-expiry', 'STATE-BIND-EXPIRY', [D, STL,
+    ask("transfer", PAY, 2, S1).at('1s'),
+    done(retry("transfer", PAY, 3, S1)).at('15m')],
+    state_ttl_max='10m', note='a requestState honoured 15 minutes after it was minted (told: 10 minutes at most)')
+bad('state-single-use', 'STATE-SINGLE-USE', [D, STL,
+    ask("redeem", {"code": "X1"}, 2, S3),
+    done(retry("redeem", {"code": "X1"}, 3, S3), "redeemed"),
+    done(retry("redeem", {"code": "X1"}, 4, S3), "redeemed")],
+    single_use='tools/call redeem', note='a one-time redemption completes twice on one requestState')
+bad('state-integrity-forged', 'STATE-INTEGRITY', [D, STL,
+    ask("transfer", PAY, 2, S1),
+    done(retry("transfer", PAY, 3, S1 + "A"))],
+    state_matters='tools/call transfer', note='a requestState the server never minted completes a request whose state matters')
+bad('handle-other-principal', 'STATE-HANDLE-PRINCIPAL', [D, STL,
+    create(2, "bsk_1"),
+    done(add(3, "bsk_1", who=BOB), "added")],
+    principals='credential', handles=HANDLES, note="bob adds to alice's basket")
+bad('handle-no-credentials', 'STATE-HANDLE-NOT-AUTH STATE-HANDLE-PRINCIPAL', [D, STL,
+    create(2, "bsk_1"),
+    done(add(3, "bsk_1", who={}), "added")],
+    principals='credential', handles=HANDLES, note="a request without credentials reaches alice's basket by its handle alone")
+bad('handle-after-release', 'STATE-HANDLE-RELEASED', [D, STL,
+    create(2, "bsk_1"),
+    done(delete(3, "bsk_1"), "deleted"),
+    done(add(4, "bsk_1"), "added")],
+    handles=HANDLES, note='a basket still usable after delete_basket released it')
+bad('handle-expired', 'STATE-HANDLE-EXPIRY', [D, STL,
+    create(2, "bsk_1").at('1s'),
+    done(add(3, "bsk_1"), "added").at('2h')],
+    handles=HANDLES, handle_ttl_max='1h', note='a handle honoured after two idle hours (told: one hour at most)')
+
 print('ok')
