@@ -190,6 +190,23 @@ def write(kind, name, exs, **fields):
         f.write(body)
 
 def ok(name, exs, **f): write('ok', name, exs, **f)
+
+FIXED = os.path.join(ROOT, '..', '..', 'corpus', 'fixedbugs')
+
+def fixed(name, exs, want='none', note='', **f):
+    """A fixed bug of the model: a trace it once misjudged, kept in
+    corpus/fixedbugs with the verdict it must give now (want: none, or IDs)."""
+    os.makedirs(FIXED, exist_ok=True)
+    lines = ['want: %s' % want]
+    if note:
+        lines.append('note: %s' % note)
+    for k, v in f.items():
+        lines.append('%s: %s' % (k.replace('_', '-'), v))
+    body = '\n'.join(lines) + '\n'
+    for i, ex in enumerate(exs, 1):
+        body += ex.render(i)
+    with open(os.path.join(FIXED, name + '.txtar'), 'w', encoding='utf-8', errors='surrogateescape') as fh:
+        fh.write(body)
 def bad(name, want, exs, note='', **f):
     if note:
         f = dict(note=note, **f)
@@ -736,4 +753,28 @@ bad('handle-expired', 'STATE-HANDLE-EXPIRY', [D, STL,
     done(add(3, "bsk_1"), "added").at('2h')],
     handles=HANDLES, handle_ttl_max='1h', note='a handle honoured after two idle hours (told: one hour at most)')
 
+# Fixed bugs of the model (false positives found against real servers).
+fixed('origin-403-without-id', [D,
+    Ex("tools/list", id=2, headers={"Origin": "http://evil.example"}).json(403, {"jsonrpc": "2.0", "error": {"code": -32600, "message": "Forbidden origin"}})],
+    note='streamable-http.mdx: the 403 body MAY be a JSON-RPC error response that has no id; once reported as CORE-RESPONSE-ID')
+fixed('requested-version-from-header', [D,
+    Ex("tools/list", id=2, headers={"MCP-Protocol-Version": "1900-01-01"}).error(400, -32022, "Unsupported", {"supported": [V], "requested": "1900-01-01"})],
+    note='header and body differ: data.requested may name either version; once reported as CORE-VERSION-UNSUPPORTED')
+fixed('initialize-from-legacy-client', [D,
+    Ex("initialize", {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "x", "version": "1"}}, id=2, meta_=False)
+        .error(400, -32602, "missing _meta; supported versions: 2026-07-28")],
+    note='versioning.mdx: the code is implementation-defined for initialize without _meta; once reported as CORE-METHOD-NOT-FOUND')
+fixed('array-params-invalid-params', [D,
+    Ex("tools/list", body='{"jsonrpc":"2.0","id":2,"method":"tools/list","params":[{}]}').error(400, -32602, "params must be an object", id=2)],
+    note='array params: -32602 is as good as -32600; once reported as CORE-INVALID-REQUEST')
+fixed('host-refusal-text-plain', [D,
+    Ex("tools/list", id=2, headers={"Host": "evil.example"}).empty(403, {"Content-Type": "text/plain"}, "Forbidden")],
+    note='an HTTP-layer refusal carries no JSON-RPC answer; once reported as HTTP-CONTENT-TYPE')
+fixed('invalid-utf8-served', [D,
+    Ex("tools/list", body='{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"\udcff","version":"1"}}}}')
+        .result(res(tools=[], ttlMs=0, cacheScope="public"), id=2)],
+    note='invalid UTF-8 inside a string: parsers differ and no MUST makes a server refuse it; once reported as CORE-PARSE-ERROR')
+fixed('parse-error-null-id', [D,
+    Ex("tools/list", body='{"jsonrpc":"2.0","id":2,').json(400, '{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error"}}')],
+    note='JSON-RPC 2.0 writes "id": null when the id cannot be read; schema.json omits it; once reported as CORE-MESSAGE-SCHEMA')
 print('ok')
