@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand"
+	"net/http"
 	"sort"
 	"sync/atomic"
 	"time"
@@ -40,6 +41,25 @@ type Options struct {
 	Only []string
 	// Progress, if set, receives a line per phase.
 	Progress io.Writer
+
+	// AltHeader holds the credentials of a second principal (e.g. its
+	// Authorization header), distinct from the principal of Client's
+	// credentials: requests the state checks send as that principal carry
+	// these headers in place of the client's headers of the same names.
+	// Nil: the cross-principal checks are skipped.
+	AltHeader http.Header
+	// Hints name what the protocol does not mark: state-handle tools,
+	// single-use requests, requests whose state matters, lifetimes (see
+	// Hints). Nil: the state checks rely on detection alone.
+	Hints *Hints
+	// StateTTLMax is the longest the deployment lets a requestState live
+	// (the model's Config.StateTTLMax, unless Model sets one): a state
+	// presented later must be refused, and the expiry check waits this
+	// long when the budget allows. 0: only a lifetime the server states.
+	StateTTLMax time.Duration
+
+	// state is what the state checks of a run share (checks_state.go).
+	state *stateRun
 }
 
 // Status is the outcome of one requirement in a run.
@@ -141,6 +161,8 @@ func Run(ctx context.Context, target Target, opts Options) (*Report, error) {
 	if opts.MaxExchanges <= 0 {
 		opts.MaxExchanges = 300
 	}
+	opts.state = newStateRun(&opts)
+	opts.Model = opts.state.modelConfig(opts.Model)
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, opts.Budget)
 	defer cancel()

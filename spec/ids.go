@@ -498,6 +498,8 @@ const (
 	StateBindPrincipal ID = "STATE-BIND-PRINCIPAL"
 	// SHOULD: The integrity-protected requestState identifies the originating request (e.g. method and a digest of its salient parameters), and state presented on a request that does not match is rejected. (basic/patterns/mrtr.mdx)
 	StateBindRequest ID = "STATE-BIND-REQUEST"
+	// HARDENING: A verified requestState is accepted only in the exact text the server issued: another spelling of the same bytes (Base64 padding added or removed, the other Base64 alphabet, line breaks, another case of hex) is refused. Beyond the letter: the page asks that state be verified, not spelled one way; but a state with several spellings defeats single-use ledgers, replay caches and logs keyed by its text. (basic/patterns/mrtr.mdx)
+	StateCanonical ID = "STATE-CANONICAL"
 	// MUST: State spanning requests is referenced by an explicit identifier the client passes on each request. (basic/index.mdx)
 	StateExplicitHandle ID = "STATE-EXPLICIT-HANDLE"
 	// HARDENING: State handles carry at least 128 bits of entropy from a cryptographically secure source. Beyond the letter: the threshold is SEP-2567's (Security Implications, for handles that are bearer tokens); the page asks only for secure, non-deterministic handles (STATE-HANDLE-RANDOM). (security_best_practices.mdx)
@@ -516,6 +518,8 @@ const (
 	StateHandleReleased ID = "STATE-HANDLE-RELEASED"
 	// MUST: requestState that influences authorization, resource access or business logic is integrity-protected and rejected when it fails verification. (basic/patterns/mrtr.mdx)
 	StateIntegrity ID = "STATE-INTEGRITY"
+	// HARDENING: requestState is integrity-protected and a tampered state is refused, whether or not the checker can show that it influences authorization, resource access or business logic. Beyond the letter: the MUST (STATE-INTEGRITY) binds only where the state influences those, and integrity protection MAY be omitted where tampering causes nothing worse than request failure; a tampered state accepted without evidence that it matters is reported at this level. (basic/patterns/mrtr.mdx)
+	StateIntegrityAlways ID = "STATE-INTEGRITY-ALWAYS"
 	// MAY: Integrity protection of requestState may be omitted only when tampering can cause nothing worse than request failure. (basic/patterns/mrtr.mdx)
 	StateIntegrityOptional ID = "STATE-INTEGRITY-OPTIONAL"
 	// MUST: State that must be consumed at most once is enforced server-side. (basic/patterns/mrtr.mdx)

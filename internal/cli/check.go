@@ -12,6 +12,7 @@ import (
 
 	"github.com/mcpverify/mcpverify/check"
 	"github.com/mcpverify/mcpverify/impl"
+	"github.com/mcpverify/mcpverify/wire"
 )
 
 func init() {
@@ -24,6 +25,10 @@ type targetFlags struct {
 	urls    stringList
 	command string
 	headers stringList
+	// principals makes the embedded reference server require the bearer
+	// tokens of two principals (check sets it; replay does not, since a
+	// trace carries its own headers).
+	principals bool
 }
 
 func (tf *targetFlags) register(fs *flag.FlagSet) {
@@ -34,14 +39,19 @@ func (tf *targetFlags) register(fs *flag.FlagSet) {
 
 // header parses the --header flags.
 func (tf *targetFlags) header() (http.Header, error) {
-	if len(tf.headers) == 0 {
+	return parseHeaders("--header", tf.headers)
+}
+
+// parseHeaders parses "Name: value" flags (nil when there are none).
+func parseHeaders(flagName string, list []string) (http.Header, error) {
+	if len(list) == 0 {
 		return nil, nil
 	}
 	h := http.Header{}
-	for _, s := range tf.headers {
+	for _, s := range list {
 		k, v, ok := strings.Cut(s, ":")
 		if !ok || strings.TrimSpace(k) == "" {
-			return nil, fmt.Errorf("--header %q: want Name: value", s)
+			return nil, fmt.Errorf("%s %q: want Name: value", flagName, s)
 		}
 		h[strings.TrimSpace(k)] = append(h[strings.TrimSpace(k)], strings.TrimSpace(v))
 	}
@@ -72,7 +82,7 @@ func (tf *targetFlags) open(e *env, limits check.Limits) (main check.Target, mor
 			}
 		}, nil
 	}
-	stopRef, u, err := startReference()
+	stopRef, u, err := startReference(tf.principals)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("start the reference server: %w", err)
 	}
@@ -94,9 +104,12 @@ func runCheck(e *env, args []string) int {
 	htmlOut := fs.String("html", "", "write the report as a self-contained HTML page to `FILE`")
 	baseline := fs.String("baseline", "", "a `FILE` of known failures: they do not fail the run; baselined checks that now pass are reported as stale")
 	verbose := fs.Bool("v", false, "list every requirement judged, not only failures and warnings")
-	var only, origins stringList
+	var only, origins, altHeaders stringList
 	fs.Var(&only, "only", "run only the checks whose name starts with `PREFIX` (e.g. headers/); repeatable")
 	fs.Var(&origins, "allowed-origin", "an `ORIGIN` the server is meant to accept besides its own; repeatable")
+	fs.Var(&altHeaders, "alt-header", "a `Name: value` header carrying the credentials of a second principal (not the one of --header), for the cross-principal state checks; repeatable")
+	hintsFile := fs.String("hints", "", "a JSON `FILE` naming state-handle tools, single-use requests, requests whose state matters and lifetimes (see the README)")
+	stateTTLMax := fs.Duration("state-ttl-max", 0, "the longest a requestState should stay valid; a state presented later must be refused (the expiry check waits this long if the budget allows)")
 	if code := parse(fs, args); code >= 0 {
 		return code
 	}
@@ -108,6 +121,28 @@ func runCheck(e *env, args []string) int {
 	if err != nil {
 		fmt.Fprintf(e.stderr, "mcpverify check: %v\n", err)
 		return ExitUsage
+	}
+	alt, err := parseHeaders("--alt-header", altHeaders)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "mcpverify check: %v\n", err)
+		return ExitUsage
+	}
+	if *stateTTLMax < 0 {
+		fmt.Fprintf(e.stderr, "mcpverify check: --state-ttl-max %v is negative\n", *stateTTLMax)
+		return ExitUsage
+	}
+	var hints *check.Hints
+	if *hintsFile != "" {
+		if hints, err = check.LoadHints(*hintsFile); err != nil {
+			fmt.Fprintf(e.stderr, "mcpverify check: --hints: %v\n", err)
+			return ExitUsage
+		}
+	}
+	if len(tf.urls) == 0 && tf.command == "" {
+		// The embedded reference server requires bearer tokens: the
+		// client presents one principal's, the state checks the other's.
+		hdr, alt = withReferenceCredentials(hdr, alt)
+		tf.principals = true
 	}
 	stdoutUsers := 0
 	for _, f := range []string{*jsonOut, *junitOut, *htmlOut} {
@@ -130,6 +165,7 @@ func runCheck(e *env, args []string) int {
 	opts.Model.AllowedOrigins = origins
 	opts.Client = check.DefaultClient
 	opts.Client.Header = hdr
+	opts.AltHeader, opts.Hints, opts.StateTTLMax = alt, hints, *stateTTLMax
 
 	target, more, stop, err := tf.open(e, check.Limits{})
 	if err != nil {
@@ -220,10 +256,48 @@ func writeFile(stdout io.Writer, path string, write func(io.Writer) error) error
 	return f.Close()
 }
 
+// The embedded reference server's principals: their bearer tokens. They
+// are fixed, so that a trace of a default run replays against a new
+// embedded server; the server listens on loopback only, for one run.
+const (
+	referenceAliceToken = "mcpverify-reference-alice"
+	referenceBobToken   = "mcpverify-reference-bob"
+)
+
+// referenceStateTTL is the embedded server's requestState lifetime: short,
+// so that the default run can present a state after it expired.
+const referenceStateTTL = 5 * time.Second
+
+// withReferenceCredentials adds the embedded server's credentials: alice's
+// token to the client's headers and bob's as the second principal, unless
+// the flags give an Authorization header already.
+func withReferenceCredentials(hdr, alt http.Header) (http.Header, http.Header) {
+	if _, ok := wire.HeaderValue(hdr, "Authorization"); !ok {
+		hdr = hdr.Clone()
+		if hdr == nil {
+			hdr = http.Header{}
+		}
+		hdr["Authorization"] = []string{"Bearer " + referenceAliceToken}
+	}
+	if len(alt) == 0 {
+		alt = http.Header{"Authorization": {"Bearer " + referenceBobToken}}
+	}
+	return hdr, alt
+}
+
 // startReference serves the reference server on a loopback port and
-// returns its URL and a function that stops it.
-func startReference() (stop func(), url string, err error) {
-	srv, err := impl.New(impl.Config{})
+// returns its URL and a function that stops it. With principals, it has
+// two, alice and bob (bearer tokens referenceAliceToken and
+// referenceBobToken), and a short requestState lifetime
+// (referenceStateTTL), so that every state check, the cross-principal ones
+// and the expiry among them, runs in the default run of check.
+func startReference(principals bool) (stop func(), url string, err error) {
+	cfg := impl.Config{}
+	if principals {
+		cfg.Tokens = map[string]string{referenceAliceToken: "alice", referenceBobToken: "bob"}
+		cfg.StateTTL = referenceStateTTL
+	}
+	srv, err := impl.New(cfg)
 	if err != nil {
 		return nil, "", err
 	}

@@ -1,0 +1,750 @@
+package check
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/mcpverify/mcpverify/spec"
+	"github.com/mcpverify/mcpverify/wire"
+)
+
+// The requestState campaign (basic/patterns/mrtr.mdx, "Server
+// Requirements (Basic Workflow)" items 4 and 5).
+//
+// Survey. Every tool, prompt, declared resource and template expansion is
+// called as a client that declares every input capability; each request
+// answered with an InputRequiredResult is followed (inputs answered, the
+// exact state echoed, round after round) until it completes. A request
+// whose completing round carries a requestState is a state target when two
+// such chains complete (the baseline, and the stability of its result).
+// A third chain retries without any requestState: a request that completes
+// so does not need its state.
+//
+// Reason-bound oracle. Every probe presents an altered state on a fresh
+// chain (the server may be single-use), on the next instance of the
+// deployment: the same retry with the unaltered state completed. A probe
+// is answered by a refusal (a JSON-RPC error, a tool error) or a re-prompt
+// (a fresh InputRequiredResult), both allowed; it must never complete.
+//
+// Checks:
+//
+//   - state/request-state: the mutation families of checks_state_mutate.go.
+//     STATE-INTEGRITY (MUST where the state matters) is decided from
+//     evidence, named in the message: (a) the server refused some content
+//     mutations (it verifies), so every accepted one shows a flawed
+//     verifier; (b) an accepted mutation changed the result; (c) the state
+//     is readable (JSON, Base64 JSON, a JWT) and names a principal, a tool,
+//     an amount or a path. An accepted mutation without evidence is
+//     STATE-INTEGRITY-ALWAYS (hardening), unless the request completes
+//     without any state. Other spellings of the same bytes accepted by a
+//     server that verifies: STATE-CANONICAL. No answer to an altered state,
+//     or a result that changed with it: STATE-UNTRUSTED.
+//   - state/binding: a fresh state presented on another request (another
+//     tool, another prompt, a tool's state on a prompt and back:
+//     STATE-BIND-REQUEST), with other arguments (STATE-BIND-ARGS), by the
+//     second principal (STATE-BIND-PRINCIPAL; needs Options.AltHeader and
+//     a server that refuses invalid credentials). Accepted: a warning;
+//     but a server that refuses some of one kind with an error (so it
+//     binds) and accepts others has a flawed verifier: STATE-INTEGRITY.
+//   - state/expiry: fresh states presented after the lifetime
+//     (Options.StateTTLMax, the hints, or a lifetime the request's
+//     description states) when the check may wait that long. A lifetime
+//     the user gave that the check cannot wait out is inconclusive; one
+//     only the server's description states is skipped as not tested (the
+//     user did not ask for the wait; the reference server's default of
+//     ten minutes would otherwise leave every default-configured run
+//     inconclusive).
+//   - state/single-use: where single use is claimed (a description that
+//     says "used once", "single-use", "one-time"; or the hints), a completed
+//     state is presented again, as issued and in every other spelling.
+
+func init() {
+	needs := func(e *Env) string {
+		c := e.Server.Capabilities
+		if c.Tools == nil && c.Prompts == nil && c.Resources == nil {
+			return "the server declares none of tools, prompts and resources (the requests that may carry requestState)"
+		}
+		return ""
+	}
+	register(&Check{
+		Name:  "state/request-state",
+		IDs:   []spec.ID{spec.StateIntegrity, spec.StateIntegrityAlways, spec.StateCanonical, spec.StateUntrusted},
+		Needs: needs,
+		Run:   checkStateIntegrity,
+	})
+	register(&Check{
+		Name:  "state/binding",
+		IDs:   []spec.ID{spec.StateBindRequest, spec.StateBindArgs, spec.StateBindPrincipal},
+		Needs: needs,
+		Run:   checkStateBinding,
+	})
+	register(&Check{
+		Name:  "state/expiry",
+		IDs:   []spec.ID{spec.StateBindExpiry},
+		Needs: needs,
+		Run:   checkStateExpiry,
+	})
+	register(&Check{
+		Name:  "state/single-use",
+		IDs:   []spec.ID{spec.StateSingleUse},
+		Needs: needs,
+		Run:   checkStateSingleUse,
+	})
+}
+
+// state/request-state.
+
+// mutationTally is what the mutations of one target's state gave.
+type mutationTally struct {
+	st *stateTarget
+	// refusedContent: content mutations refused (the empty state not
+	// counted: many servers read "" as no state).
+	refusedContent []string
+	acceptedSame   []string
+	acceptedOther  []string
+	refusedSpell   []string
+	acceptedSpell  []string
+	noAnswer       []string
+	answered       int
+	unminted       int
+	// The exchanges of the first probe of each kind, for traces.
+	evAccepted, evOther, evNone, evSpell []*wire.Exchange
+}
+
+func (m *mutationTally) acceptedContent() []string {
+	return append(append([]string(nil), m.acceptedOther...), m.acceptedSame...)
+}
+
+// checkStateIntegrity presents every mutation family of each target's
+// state, each on a fresh state.
+func checkStateIntegrity(e *Env) {
+	sr := stateOf(e)
+	sv := sr.surveyOf(e)
+	ids := []spec.ID{spec.StateIntegrity, spec.StateIntegrityAlways, spec.StateCanonical, spec.StateUntrusted}
+	if surveyVerdicts(e, sv, ids...) {
+		return
+	}
+	all := clientWithInputs(e, allInputKinds...)
+	var tallies []*mutationTally
+	reached := 0
+	for _, st := range sv.targets {
+		if e.Ctx.Err() != nil || timeLeft(e) < 2*time.Second {
+			break
+		}
+		reached++
+		mt := &mutationTally{st: st}
+		tallies = append(tallies, mt)
+		for _, mut := range stateMutations(st.state) {
+			if e.Ctx.Err() != nil || timeLeft(e) < time.Second {
+				break
+			}
+			mark := len(e.evidence)
+			fresh, ans, ok := sr.freshState(e, all, st)
+			if !ok {
+				mt.unminted++
+				continue
+			}
+			m, ok := mutationByKey(stateMutations(fresh), mut.Key)
+			if !ok {
+				continue
+			}
+			oc := retryOutcome(sr.retryWith(e, all, st.t, m.Value, ans))
+			what := fmt.Sprintf("%s: %s", m.What, oc.desc)
+			ev := evidenceSince(e, mark)
+			switch {
+			case oc.kind == outBusy:
+				continue
+			case oc.kind == outNone:
+				mt.noAnswer = append(mt.noAnswer, what)
+				firstEvidence(&mt.evNone, ev)
+				continue
+			}
+			mt.answered++
+			switch {
+			case !m.Content && oc.kind == outComplete:
+				mt.acceptedSpell = append(mt.acceptedSpell, what)
+				firstEvidence(&mt.evSpell, ev)
+			case !m.Content:
+				mt.refusedSpell = append(mt.refusedSpell, what)
+			case oc.kind == outComplete && st.stable && oc.sig != st.sig:
+				mt.acceptedOther = append(mt.acceptedOther, what+", another result than the unaltered state's")
+				firstEvidence(&mt.evOther, ev)
+				firstEvidence(&mt.evAccepted, ev)
+			case oc.kind == outComplete:
+				mt.acceptedSame = append(mt.acceptedSame, what)
+				firstEvidence(&mt.evAccepted, ev)
+			case m.Family != "empty":
+				mt.refusedContent = append(mt.refusedContent, what)
+			}
+		}
+	}
+	if e.Ctx.Err() != nil {
+		return
+	}
+	integrityVerdicts(e, tallies, reached, len(sv.targets))
+}
+
+func mutationByKey(ms []stateMutation, key string) (stateMutation, bool) {
+	for _, m := range ms {
+		if m.Key == key {
+			return m, true
+		}
+	}
+	return stateMutation{}, false
+}
+
+// listSome joins up to n items and says how many more there were.
+func listSome(items []string, n int) string {
+	if len(items) <= n {
+		return strings.Join(items, "; ")
+	}
+	return fmt.Sprintf("%s; and %d more", strings.Join(items[:n], "; "), len(items)-n)
+}
+
+// evidenceSince returns the exchanges the running check sent since mark
+// (a length of its evidence).
+func evidenceSince(e *Env, mark int) []*wire.Exchange {
+	if mark < 0 || mark > len(e.evidence) {
+		return nil
+	}
+	return append([]*wire.Exchange(nil), e.evidence[mark:]...)
+}
+
+// firstEvidence keeps the exchanges of the first probe of a kind.
+func firstEvidence(dst *[]*wire.Exchange, ev []*wire.Exchange) {
+	if *dst == nil {
+		*dst = ev
+	}
+}
+
+// violationShown records a violation whose trace holds the exchanges that
+// show it (after the discovery exchanges), not everything the check sent;
+// with none, the check's exchanges so far.
+func violationShown(e *Env, ev []*wire.Exchange, id spec.ID, format string, args ...any) {
+	if len(ev) == 0 {
+		e.Violation(id, format, args...)
+		return
+	}
+	saved := e.evidence
+	e.evidence = ev
+	e.Violation(id, format, args...)
+	e.evidence = saved
+}
+
+// integrityVerdicts decides STATE-INTEGRITY (from evidence),
+// STATE-INTEGRITY-ALWAYS, STATE-CANONICAL and STATE-UNTRUSTED from the
+// tallies.
+func integrityVerdicts(e *Env, tallies []*mutationTally, reached, total int) {
+	of := fmt.Sprintf("%d of %d request(s) that issue requestState", reached, total)
+	var passI, passA, passC, passU []string
+	violI, violA, violC, violU := 0, 0, 0, 0
+	var decidedByMust []string
+	for _, mt := range tallies {
+		st := mt.st
+		accepted := mt.acceptedContent()
+		if mt.answered == 0 && len(mt.noAnswer) == 0 {
+			continue
+		}
+		// STATE-UNTRUSTED.
+		switch {
+		case len(mt.noAnswer) > 0:
+			violU++
+			violationShown(e, mt.evNone, spec.StateUntrusted, "%s: an altered requestState got no answer (%s); the server must handle requestState as attacker-controlled input, refusing what fails verification", st.label(), listSome(mt.noAnswer, 3))
+		case len(mt.acceptedOther) > 0:
+			violU++
+			violationShown(e, mt.evOther, spec.StateUntrusted, "%s: the server acted on an altered requestState: %s; the unaltered state completed with a stable result", st.label(), listSome(mt.acceptedOther, 3))
+		default:
+			passU = append(passU, fmt.Sprintf("%s (%d altered states answered)", st.label(), mt.answered))
+		}
+		// STATE-INTEGRITY and STATE-INTEGRITY-ALWAYS.
+		if len(accepted) == 0 {
+			if len(mt.refusedContent) > 0 {
+				passI = append(passI, fmt.Sprintf("%s (%d)", st.label(), len(mt.refusedContent)))
+				passA = append(passA, st.label())
+			}
+		} else {
+			var evidence []string
+			if len(mt.refusedContent) > 0 {
+				evidence = append(evidence, fmt.Sprintf("(a) the server verifies the state: it refused %d other content mutation(s), e.g. %s", len(mt.refusedContent), listSome(mt.refusedContent, 1)))
+			}
+			if len(mt.acceptedOther) > 0 {
+				evidence = append(evidence, fmt.Sprintf("(b) an altered state changed the result: %s", listSome(mt.acceptedOther, 1)))
+			}
+			if len(st.readable) > 0 {
+				evidence = append(evidence, fmt.Sprintf("(c) the state is readable and names %s", listSome(st.readable, 3)))
+			}
+			switch {
+			case len(evidence) > 0:
+				violI++
+				decidedByMust = append(decidedByMust, st.label())
+				violationShown(e, mt.evAccepted, spec.StateIntegrity, "%s completed on %d altered requestState(s) the server never issued: %s. Evidence that the state matters: %s. A state that influences authorization, resource access or business logic must be integrity-protected and refused when it fails verification",
+					st.label(), len(accepted), listSome(accepted, 3), strings.Join(evidence, "; "))
+			case st.absent:
+				// The request completes without any state: accepting an
+				// altered one shows nothing.
+			default:
+				violA++
+				violationShown(e, mt.evAccepted, spec.StateIntegrityAlways, "%s completed on %d altered requestState(s): %s. The state is not integrity-protected; a failure (STATE-INTEGRITY) if it influences authorization, resource access or business logic, which the checker could not show (no mutation refused, the result unchanged, the state not readable)",
+					st.label(), len(accepted), listSome(accepted, 3))
+			}
+		}
+		// STATE-CANONICAL: only where the server verifies the content.
+		if len(accepted) == 0 && len(mt.refusedContent) > 0 {
+			switch {
+			case len(mt.acceptedSpell) > 0:
+				violC++
+				violationShown(e, mt.evSpell, spec.StateCanonical, "%s verifies its requestState (%d content mutations refused) but completed on another spelling of the same bytes: %s; a state with several spellings defeats single-use ledgers and replay caches keyed by its text",
+					st.label(), len(mt.refusedContent), listSome(mt.acceptedSpell, 3))
+			case len(mt.refusedSpell) > 0:
+				passC = append(passC, fmt.Sprintf("%s (%d)", st.label(), len(mt.refusedSpell)))
+			}
+		}
+	}
+	const how = "each on a fresh state, after the same retry with the unaltered state completed (twice); refused by an error, a tool error or a new InputRequiredResult"
+	if violI == 0 {
+		switch {
+		case len(passI) > 0:
+			e.Pass(spec.StateIntegrity, "every content mutation of requestState (flipped, truncated and extended bytes of the text and of each decoded segment, changed JSON fields, case, empty) was refused: %s; %s; %s", strings.Join(passI, ", "), how, of)
+		case len(tallies) == 0:
+			e.Inconclusive(spec.StateIntegrity, "no request that issues requestState could be probed in the time left (%s)", of)
+		default:
+			e.Skip(spec.StateIntegrity, "no request showed that its requestState matters (it completes without one, or no mutation was answered): %s", of)
+		}
+	}
+	if violA == 0 {
+		switch {
+		case len(passA) > 0:
+			e.Pass(spec.StateIntegrityAlways, "no altered requestState completed a request: %s (%s)", strings.Join(passA, ", "), of)
+		case len(decidedByMust) > 0:
+			e.Skip(spec.StateIntegrityAlways, "decided under STATE-INTEGRITY, which the evidence makes apply: %s", strings.Join(decidedByMust, ", "))
+		case len(tallies) == 0:
+			e.Inconclusive(spec.StateIntegrityAlways, "no request that issues requestState could be probed in the time left (%s)", of)
+		default:
+			e.Skip(spec.StateIntegrityAlways, "every request that issues requestState completes without one too: the state is not needed")
+		}
+	}
+	if violC == 0 {
+		if len(passC) > 0 {
+			e.Pass(spec.StateCanonical, "other spellings of a verified requestState (padding, alphabet, line breaks, hex case) were refused: %s", strings.Join(passC, ", "))
+		} else {
+			e.Skip(spec.StateCanonical, "no request both verifies its requestState and spells it in Base64 or hex")
+		}
+	}
+	if violU == 0 {
+		if len(passU) > 0 {
+			e.Pass(spec.StateUntrusted, "every altered requestState was answered, and none changed a result: %s", strings.Join(passU, ", "))
+		} else {
+			e.Inconclusive(spec.StateUntrusted, "no altered requestState was answered (%s)", of)
+		}
+	}
+}
+
+// state/binding.
+
+// bindTally counts the probes of one binding dimension.
+type bindTally struct {
+	probes          int
+	refused, errors int
+	accepted        []string
+	refusedWhat     []string
+	notes           []string
+	// The exchanges of the first accepted probe and of the first refused
+	// with an error, for traces.
+	evAccepted, evError []*wire.Exchange
+}
+
+// add counts the outcome of a probe whose exchanges are ev.
+func (b *bindTally) add(oc stateOutcome, what string, ev []*wire.Exchange) {
+	switch {
+	case oc.kind == outComplete:
+		b.accepted = append(b.accepted, what+": "+oc.desc)
+		firstEvidence(&b.evAccepted, ev)
+	case oc.kind.refused():
+		b.refused++
+		b.refusedWhat = append(b.refusedWhat, what)
+		if oc.kind == outError {
+			b.errors++
+			firstEvidence(&b.evError, ev)
+		}
+	}
+}
+
+// verdict records the dimension's verdicts: accepted is a warning of id
+// (a failure with --strict), unless the server binds (it refused some with
+// an error) and accepted others: then its verifier is flawed, a
+// STATE-INTEGRITY failure.
+func (b *bindTally) verdict(e *Env, id spec.ID, what, skipWhy string) {
+	switch {
+	case len(b.accepted) > 0:
+		violationShown(e, b.evAccepted, id, "%s: %s; the state should be refused", what, listSome(b.accepted, 3))
+		if b.errors > 0 {
+			violationShown(e, append(append([]*wire.Exchange(nil), b.evError...), b.evAccepted...), spec.StateIntegrity, "the server binds requestState (it refused %d state(s) of this kind with an error, e.g. %s) but let others through: %s; a verifier that lets some mismatched states through is flawed",
+				b.errors, listSome(b.refusedWhat, 1), listSome(b.accepted, 2))
+		}
+	case b.refused > 0:
+		e.Pass(id, "%s: all %d refused (%s), though the same retries with their own states completed", what, b.refused, listSome(b.refusedWhat, 3))
+	case skipWhy != "":
+		e.Skip(id, "%s", skipWhy)
+	default:
+		e.Inconclusive(id, "%s: no probe could be completed (%s)", what, listSome(b.notes, 3))
+	}
+}
+
+// checkStateBinding presents fresh states on other requests, with other
+// arguments, and as the other principal.
+func checkStateBinding(e *Env) {
+	sr := stateOf(e)
+	sv := sr.surveyOf(e)
+	if surveyVerdicts(e, sv, spec.StateBindRequest, spec.StateBindArgs, spec.StateBindPrincipal) {
+		return
+	}
+	all := clientWithInputs(e, allInputKinds...)
+	targets := sv.targets
+
+	// Another request: donors of the same method first, then of another.
+	req := &bindTally{}
+	reqSkip := ""
+	if len(targets) < 2 {
+		reqSkip = fmt.Sprintf("only one request issues requestState (%s): there is no other request to present it on", targets[0].label())
+	}
+	// Round robin over the recipients, each with its donors in order, so
+	// that a short budget still covers every recipient.
+	for round := 0; len(targets) > 1 && round < len(targets)-1; round++ {
+		for _, b := range targets {
+			if e.Ctx.Err() != nil || timeLeft(e) < 4*time.Second || req.probes >= maxBindPairs {
+				break
+			}
+			donors := donorsFor(targets, b)
+			if round >= len(donors) {
+				continue
+			}
+			a := donors[round]
+			mark := len(e.evidence)
+			s, _, ok := sr.freshState(e, all, a)
+			if !ok {
+				req.notes = append(req.notes, a.label()+": no fresh state")
+				continue
+			}
+			req.probes++
+			oc := retryOutcome(sr.retryWith(e, all, b.t, s, b.finalAnswers))
+			what := fmt.Sprintf("%s with a requestState of %s", b.label(), a.label())
+			if oc.kind == outComplete && b.stable && oc.sig != b.sig {
+				what += " (another result than its own state gives)"
+			}
+			req.add(oc, what, evidenceSince(e, mark))
+		}
+	}
+
+	// Other arguments.
+	args := &bindTally{}
+	argsSkip := "no request that issues requestState takes arguments"
+	for _, st := range targets {
+		if e.Ctx.Err() != nil || timeLeft(e) < 3*time.Second {
+			break
+		}
+		other, ok := otherArguments(e, st)
+		if !ok {
+			continue
+		}
+		argsSkip = ""
+		t2 := st.t
+		t2.params = other
+		ch := sr.runChain(e, all, t2, 0)
+		if !ch.ok || ch.final.Ex == nil || !completes(ch.final) {
+			args.notes = append(args.notes, fmt.Sprintf("%s with other arguments was not completed (%s)", st.label(), describeChain(ch)))
+			continue
+		}
+		mark := len(e.evidence)
+		s, ans, ok := sr.freshState(e, all, st)
+		if !ok {
+			continue
+		}
+		oc := retryOutcome(sr.retryWith(e, all, t2, s, ans))
+		args.add(oc, fmt.Sprintf("%s with arguments %s and a requestState issued for %s", st.label(), compactJSON(other), compactJSON(st.t.params)), evidenceSince(e, mark))
+	}
+
+	// Another principal.
+	prin := &bindTally{}
+	prinWhy, prinSkip := sr.principalsUsable(e)
+	if prinWhy == "" {
+		alt := sr.asAlt(all)
+		for i, st := range targets {
+			if i >= 8 || e.Ctx.Err() != nil || timeLeft(e) < 2*time.Second {
+				break
+			}
+			ch := sr.runChain(e, alt, st.t, 0)
+			if !ch.ok || ch.final.Ex == nil || !completes(ch.final) {
+				prin.notes = append(prin.notes, fmt.Sprintf("%s as the second principal was not completed (%s)", st.label(), describeChain(ch)))
+				continue
+			}
+			mark := len(e.evidence)
+			s, ans, ok := sr.freshState(e, all, st)
+			if !ok {
+				continue
+			}
+			oc := retryOutcome(sr.retryWith(e, alt, st.t, s, ans))
+			prin.add(oc, fmt.Sprintf("%s by the second principal with a requestState issued to the first", st.label()), evidenceSince(e, mark))
+		}
+	}
+	if e.Ctx.Err() != nil {
+		return
+	}
+	req.verdict(e, spec.StateBindRequest, "requestState presented on another request than the one it was issued for", reqSkip)
+	args.verdict(e, spec.StateBindArgs, "requestState presented with other arguments than those of its request", argsSkip)
+	switch {
+	case prinWhy != "" && prinSkip:
+		e.Skip(spec.StateBindPrincipal, "%s", prinWhy)
+	case prinWhy != "":
+		e.Inconclusive(spec.StateBindPrincipal, "%s", prinWhy)
+	default:
+		prin.verdict(e, spec.StateBindPrincipal, "requestState presented by another principal than the one it was issued to", "")
+	}
+}
+
+// maxBindPairs bounds the (donor, recipient) pairs of STATE-BIND-REQUEST.
+const maxBindPairs = 96
+
+// donorsFor orders the requests whose state is presented on b: those of
+// the same method first, alternating with those of other methods.
+func donorsFor(targets []*stateTarget, b *stateTarget) []*stateTarget {
+	var same, other []*stateTarget
+	for _, a := range targets {
+		switch {
+		case a == b || (a.method == b.method && a.name == b.name):
+		case a.method == b.method:
+			same = append(same, a)
+		default:
+			other = append(other, a)
+		}
+	}
+	var out []*stateTarget
+	for i := 0; i < len(same) || i < len(other); i++ {
+		if i < len(same) {
+			out = append(out, same[i])
+		}
+		if i < len(other) {
+			out = append(out, other[i])
+		}
+	}
+	return out
+}
+
+// otherArguments returns st's params with other arguments: for a tool,
+// arguments drawn again from its inputSchema until their canonical form
+// differs; for a prompt, one argument's value changed.
+func otherArguments(e *Env, st *stateTarget) (map[string]any, bool) {
+	switch st.method {
+	case "tools/call":
+		td := e.Decl.Tools[st.name]
+		if td == nil {
+			return nil, false
+		}
+		if props, _ := schemaProps(td.Schema); len(props) == 0 {
+			return nil, false
+		}
+		orig := compactJSON(st.t.params["arguments"])
+		for i := 0; i < 8; i++ {
+			p := toolCallParams(e, st.name)
+			if compactJSON(p["arguments"]) != orig {
+				return p, true
+			}
+		}
+	case "prompts/get":
+		args, _ := st.t.params["arguments"].(map[string]any)
+		if len(args) == 0 {
+			return nil, false
+		}
+		p := cloneParams(st.t.params)
+		a := p["arguments"].(map[string]any)
+		k := sortedKeys(a)[0]
+		a[k] = fmt.Sprint(a[k]) + "-mcpverify"
+		return p, true
+	}
+	return nil, false
+}
+
+func compactJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return truncateText(string(b), 120)
+}
+
+// state/expiry.
+
+// expiryMargin is added to a lifetime before a state is presented: the
+// clocks of checker and server, and the latency of the minting response.
+func expiryMargin(l time.Duration) time.Duration { return l/10 + 750*time.Millisecond }
+
+// checkStateExpiry mints fresh states, waits past their lifetime and
+// presents them.
+func checkStateExpiry(e *Env) {
+	sr := stateOf(e)
+	sv := sr.surveyOf(e)
+	if surveyVerdicts(e, sv, spec.StateBindExpiry) {
+		return
+	}
+	type probe struct {
+		st       *stateTarget
+		lifetime time.Duration
+		why      string
+	}
+	var probes []probe
+	if sr.ttlMax > 0 {
+		src := "--state-ttl-max"
+		if e.Opts.StateTTLMax == 0 {
+			src = "the hints' stateTTLMax"
+		}
+		for _, st := range sv.targets {
+			probes = append(probes, probe{st, sr.ttlMax, src})
+		}
+	} else {
+		for _, st := range sv.targets {
+			if st.lifetime > 0 {
+				probes = append(probes, probe{st, st.lifetime, st.lifetimeWhy})
+			}
+		}
+	}
+	if len(probes) == 0 {
+		e.Skip(spec.StateBindExpiry, "no state lifetime is known: neither --state-ttl-max nor the hints give one, and no request that issues requestState states one in its description")
+		return
+	}
+	sort.SliceStable(probes, func(i, j int) bool { return probes[i].lifetime < probes[j].lifetime })
+	wait := probes[0].lifetime + expiryMargin(probes[0].lifetime)
+	budget := timeLeft(e) - 3*time.Second
+	if wait > budget {
+		msg := fmt.Sprintf("the shortest known lifetime of requestState is %v (%s, %s); presenting a state after it would take %v, more than this check has left (%v): raise --budget (and the check's time) or lower the lifetime to test it",
+			probes[0].lifetime, probes[0].st.label(), probes[0].why, wait.Round(time.Millisecond), budget.Round(time.Second))
+		if sr.ttlMax > 0 {
+			e.Inconclusive(spec.StateBindExpiry, "%s", msg)
+		} else {
+			// Only the server's own description: the user did not ask for
+			// the wait.
+			e.Skip(spec.StateBindExpiry, "not tested: %s, or give --state-ttl-max", msg)
+		}
+		return
+	}
+	all := clientWithInputs(e, allInputKinds...)
+	type minted struct {
+		p     probe
+		state string
+		ans   map[string]any
+		at    time.Time
+	}
+	var ms []minted
+	mark := len(e.evidence)
+	for _, p := range probes {
+		if len(ms) >= 4 || p.lifetime > probes[0].lifetime || e.Ctx.Err() != nil {
+			break
+		}
+		if s, ans, ok := sr.freshState(e, all, p.st); ok {
+			ms = append(ms, minted{p, s, ans, time.Now()})
+		}
+	}
+	if len(ms) == 0 {
+		e.Inconclusive(spec.StateBindExpiry, "no fresh state could be minted")
+		return
+	}
+	if !pause(e.Ctx, wait) {
+		return
+	}
+	var refused, accepted []string
+	for _, m := range ms {
+		age := time.Since(m.at).Round(10 * time.Millisecond)
+		oc := retryOutcome(sr.retryWith(e, all, m.p.st.t, m.state, m.ans))
+		what := fmt.Sprintf("%s with a requestState minted %v before, past the lifetime %v (%s): %s", m.p.st.label(), age, m.p.lifetime, m.p.why, oc.desc)
+		switch {
+		case oc.kind == outComplete:
+			accepted = append(accepted, what)
+		case oc.kind.refused():
+			refused = append(refused, what)
+		}
+	}
+	switch {
+	case len(accepted) > 0:
+		violationShown(e, evidenceSince(e, mark), spec.StateBindExpiry, "%s; a requestState should carry a short expiry and be refused after it", listSome(accepted, 3))
+	case len(refused) > 0:
+		e.Pass(spec.StateBindExpiry, "%s; the same retries with fresh states completed", listSome(refused, 3))
+	default:
+		e.Inconclusive(spec.StateBindExpiry, "no expired state was answered")
+	}
+}
+
+// state/single-use.
+
+// checkStateSingleUse presents a completed state again where single use is
+// claimed: as issued, then in every other spelling.
+func checkStateSingleUse(e *Env) {
+	sr := stateOf(e)
+	sv := sr.surveyOf(e)
+	if surveyVerdicts(e, sv, spec.StateSingleUse) {
+		return
+	}
+	all := clientWithInputs(e, allInputKinds...)
+	var claimed []*stateTarget
+	var whys []string
+	for _, st := range sv.targets {
+		if why := sr.singleUseWhy(st.method, st.name); why != "" {
+			claimed = append(claimed, st)
+			whys = append(whys, st.label()+": "+why)
+		}
+	}
+	if len(claimed) == 0 {
+		e.Skip(spec.StateSingleUse, "no request that issues requestState says its state is single-use (in its description or in --hints)")
+		return
+	}
+	var refused, accepted, notes []string
+	var evAccepted []*wire.Exchange
+	for _, st := range claimed {
+		if e.Ctx.Err() != nil || timeLeft(e) < time.Second {
+			break
+		}
+		mark := len(e.evidence)
+		s, ans, ok := sr.freshState(e, all, st)
+		if !ok {
+			notes = append(notes, st.label()+": no fresh state")
+			continue
+		}
+		first := retryOutcome(sr.retryWith(e, all, st.t, s, ans))
+		if first.kind != outComplete {
+			notes = append(notes, fmt.Sprintf("%s: the first use of a fresh state was %s", st.label(), first.desc))
+			continue
+		}
+		replays := []stateMutation{{Family: "replay", What: "the same requestState again", Value: s}}
+		for _, m := range stateMutations(s) {
+			if !m.Content {
+				replays = append(replays, stateMutation{Family: "replay", What: "the same requestState again as " + m.What, Value: m.Value})
+			}
+		}
+		for _, r := range replays {
+			oc := retryOutcome(sr.retryWith(e, all, st.t, r.Value, ans))
+			what := fmt.Sprintf("%s (%s) with %s, after it completed once: %s", st.label(), whyShort(sr, st), r.What, oc.desc)
+			switch {
+			case oc.kind == outComplete:
+				accepted = append(accepted, what)
+				firstEvidence(&evAccepted, evidenceSince(e, mark))
+			case oc.kind.refused():
+				refused = append(refused, what)
+			}
+		}
+	}
+	if e.Ctx.Err() != nil {
+		return
+	}
+	switch {
+	case len(accepted) > 0:
+		violationShown(e, evAccepted, spec.StateSingleUse, "%s; state that must be consumed at most once must be enforced server-side", listSome(accepted, 3))
+	case len(refused) > 0:
+		e.Pass(spec.StateSingleUse, "a used single-use requestState was refused when presented again (%d presentations: %s)", len(refused), listSome(refused, 2))
+	default:
+		e.Inconclusive(spec.StateSingleUse, "no replay could be judged: %s (single use claimed: %s)", listSome(notes, 3), strings.Join(whys, "; "))
+	}
+}
+
+func whyShort(sr *stateRun, st *stateTarget) string {
+	return "single use: " + sr.singleUseWhy(st.method, st.name)
+}

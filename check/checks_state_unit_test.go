@@ -1,0 +1,275 @@
+package check
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	mrand "math/rand"
+	"strings"
+	"testing"
+	"time"
+)
+
+func randomBytes(t *testing.T, n int) []byte {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// families returns the mutation keys by family.
+func families(ms []stateMutation) map[string][]string {
+	out := map[string][]string{}
+	for _, m := range ms {
+		out[m.Family] = append(out[m.Family], m.Key)
+	}
+	return out
+}
+
+// TestStateMutationsSealed: a sealed state (a prefix and Base64url bytes)
+// gets every family, each value once and none the original; other
+// spellings are marked as such; the keys do not depend on the bytes.
+func TestStateMutationsSealed(t *testing.T) {
+	s := "s1." + base64.RawURLEncoding.EncodeToString(randomBytes(t, 58))
+	ms := stateMutations(s)
+	seen := map[string]bool{}
+	for _, m := range ms {
+		if m.Value == s || seen[m.Value] {
+			t.Errorf("%s: value repeated or unchanged", m.Key)
+		}
+		seen[m.Value] = true
+		if m.Family == "respell" && m.Content {
+			t.Errorf("%s (%s) changes the content", m.Key, m.What)
+		}
+		if (m.Family == "truncate" || m.Family == "extend" || m.Family == "case" || m.Family == "empty") && !m.Content {
+			t.Errorf("%s (%s) marked as a spelling", m.Key, m.What)
+		}
+	}
+	f := families(ms)
+	for _, fam := range []string{"flip", "truncate", "extend", "case", "respell", "empty"} {
+		if len(f[fam]) == 0 {
+			t.Errorf("no %s mutation of %q", fam, s)
+		}
+	}
+	// Flips of the decoded bytes: first, middle and last, two bits each
+	// (one may coincide with a flip of the text's last character).
+	n := 0
+	for _, k := range f["flip"] {
+		if strings.HasPrefix(k, "flip/seg1/") {
+			n++
+		}
+	}
+	if n < 5 {
+		t.Errorf("%d flips of the decoded segment: %v", n, f["flip"])
+	}
+	// The same shape, other bytes: the same keys (but for coincidences of
+	// a flip with the text's last character).
+	other := stateMutations("s1." + base64.RawURLEncoding.EncodeToString(randomBytes(t, 58)))
+	keys := map[string]bool{}
+	for _, m := range other {
+		keys[m.Key] = true
+	}
+	missing := 0
+	for _, m := range ms {
+		if !keys[m.Key] {
+			missing++
+		}
+	}
+	if missing > 2 {
+		t.Errorf("%d keys of one state are missing from another of the same shape", missing)
+	}
+}
+
+// TestStateMutationsReadable: a Base64 JSON state gets field mutations
+// that keep every other byte, and is readable evidence; a JWT gets
+// alg "none"; hex gets its other case as a spelling.
+func TestStateMutationsReadable(t *testing.T) {
+	doc := `{"tool":"transfer","principal":"alice","args":{"amount":5,"to":"bob"},"nonce":"n1"}`
+	s := base64.RawURLEncoding.EncodeToString([]byte(doc))
+	var fields []string
+	for _, m := range stateMutations(s) {
+		if m.Family != "field" {
+			continue
+		}
+		b, err := base64.RawURLEncoding.DecodeString(m.Value)
+		if err != nil || len(b) != len(doc) {
+			t.Errorf("%s: %q decodes to %q (%v)", m.Key, m.Value, b, err)
+		}
+		fields = append(fields, m.What)
+	}
+	if len(fields) < 4 || !strings.Contains(fields[0], "$.tool") && !strings.Contains(fields[0], "$.principal") {
+		t.Errorf("field mutations: %v", fields)
+	}
+	got := readableFields(s, map[string]bool{"transfer": true})
+	want := []string{"a tool", "a principal", "an amount"}
+	for _, w := range want {
+		if !strings.Contains(strings.Join(got, "|"), w) {
+			t.Errorf("readable fields %v lack %s", got, w)
+		}
+	}
+	if r := readableFields("s1."+base64.RawURLEncoding.EncodeToString(randomBytes(t, 40)), nil); len(r) != 0 {
+		t.Errorf("a sealed state is readable: %v", r)
+	}
+	jwt := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." +
+		base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"alice","path":"/srv/data/a.txt"}`)) + "." +
+		base64.RawURLEncoding.EncodeToString(randomBytes(t, 32))
+	f := families(stateMutations(jwt))
+	if len(f["jwt-none"]) != 1 || len(f["field"]) < 2 {
+		t.Errorf("JWT mutations: %v", f)
+	}
+	if r := readableFields(jwt, nil); len(r) < 2 {
+		t.Errorf("JWT readable fields: %v", r)
+	}
+	hx := hex.EncodeToString(randomBytes(t, 20))
+	for _, m := range stateMutations(hx) {
+		if m.Family == "respell" && (m.Content || m.Value != strings.ToUpper(hx)) {
+			t.Errorf("hex respell %s: %q content %v", m.Key, m.Value, m.Content)
+		}
+	}
+}
+
+// TestSameContent: spellings of the same bytes are the same content.
+func TestSameContent(t *testing.T) {
+	b := randomBytes(t, 33)
+	u := base64.RawURLEncoding.EncodeToString(b)
+	for _, v := range []string{base64.URLEncoding.EncodeToString(b), base64.StdEncoding.EncodeToString(b), u[:10] + "\n" + u[10:]} {
+		if !sameContent("s1."+u, "s1."+v) {
+			t.Errorf("%q and %q differ", u, v)
+		}
+	}
+	if sameContent("s1."+u, "s2."+u) || sameContent(u, u+"A") || sameContent("round=1", "round=2") {
+		t.Error("different content reported the same")
+	}
+}
+
+// TestAnalyzeHandles: random, sequential, clock-derived, repeated and UUID
+// handles.
+func TestAnalyzeHandles(t *testing.T) {
+	now := time.Now()
+	gen := func(f func(i int) string) []string {
+		var out []string
+		for i := 0; i < 8; i++ {
+			out = append(out, f(i))
+		}
+		return out
+	}
+	random := analyzeHandles(gen(func(int) string { return "cart_" + base64.RawURLEncoding.EncodeToString(randomBytes(t, 16)) }), now)
+	if random.bits < 128 || random.sequential != "" || random.clocked != "" || len(random.collisions) > 0 || random.prefix != "cart_" {
+		t.Errorf("random: %+v", random)
+	}
+	seq := analyzeHandles(gen(func(i int) string { return fmt.Sprintf("cart_%d", i+9) }), now)
+	if seq.sequential == "" || seq.bits >= 128 {
+		t.Errorf("sequential: %+v", seq)
+	}
+	hexSeq := analyzeHandles(gen(func(i int) string { return fmt.Sprintf("order-%08x", 0xfff0+i*3) }), now)
+	if hexSeq.sequential == "" {
+		t.Errorf("hex counter: %+v", hexSeq)
+	}
+	clock := analyzeHandles(gen(func(i int) string {
+		return fmt.Sprintf("s-%d-%s", now.UnixMilli()+int64(i), hex.EncodeToString(randomBytes(t, 2)))
+	}), now)
+	if clock.clocked == "" || clock.restBits >= 64 {
+		t.Errorf("clock: %+v", clock)
+	}
+	dup := analyzeHandles([]string{"a1b2c3d4e5", "a1b2c3d4e5", "f6a7b8c9d0", "0a1b2c3d4e"}, now)
+	if len(dup.collisions) != 1 {
+		t.Errorf("repeats: %+v", dup)
+	}
+	uuids := analyzeHandles(gen(func(int) string {
+		b := randomBytes(t, 16)
+		b[6] = b[6]&0x0f | 0x40
+		b[8] = b[8]&0x3f | 0x80
+		h := hex.EncodeToString(b)
+		return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+	}), now)
+	if uuids.uuidVersion != 4 || uuids.sequential != "" || uuids.clocked != "" {
+		t.Errorf("uuid v4: %+v", uuids)
+	}
+	oid := analyzeHandles(gen(func(i int) string {
+		return fmt.Sprintf("%08x%s%06x", now.Unix(), hex.EncodeToString(randomBytes(t, 5)), 100+i)
+	}), now)
+	if oid.clocked == "" {
+		t.Errorf("ObjectId: %+v", oid)
+	}
+}
+
+// TestParseHints: the documented example parses; typos, handle kinds
+// without a minter or a user, and bad names and durations are errors.
+func TestParseHints(t *testing.T) {
+	ok := `{
+	  "handles": [{"kind": "cart", "mint": {"cart_create": "structuredContent.cart_id"},
+	               "use": {"cart_add": "cart_id", "cart_view": "cart_id"}, "delete": {"cart_delete": "cart_id"}}],
+	  "singleUse": ["transfer", "prompts/get approve"],
+	  "stateMatters": ["transfer"],
+	  "stateTTLMax": "10m",
+	  "handleTTLMax": "30m"
+	}`
+	h, err := ParseHints([]byte(ok))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if time.Duration(h.StateTTLMax) != 10*time.Minute || !hintNames(h.SingleUse, "prompts/get", "approve") || hintNames(h.SingleUse, "tools/call", "approve") {
+		t.Errorf("parsed: %+v", h)
+	}
+	if mh := h.modelHandles(); len(mh) != 4 || mh[0].Tool != "cart_create" || len(mh[0].Path) != 2 {
+		t.Errorf("model handles: %+v", mh)
+	}
+	for _, bad := range []string{
+		`{"singleuse": ["transfer"]}`,
+		`{"handles": [{"use": {"a": "id"}}]}`,
+		`{"handles": [{"mint": {"a": "id"}}]}`,
+		`{"handles": [{"mint": {"a": ""}, "use": {"b": "id"}}]}`,
+		`{"singleUse": ["tasks/get x"]}`,
+		`{"stateTTLMax": "soon"}`,
+		`{"stateTTLMax": "-1s"}`,
+		`{} {}`,
+	} {
+		if _, err := ParseHints([]byte(bad)); err == nil {
+			t.Errorf("%s: no error", bad)
+		}
+	}
+}
+
+// TestLifetimeAndSingleUseClaims: what descriptions are read to say.
+func TestLifetimeAndSingleUseClaims(t *testing.T) {
+	for desc, want := range map[string]time.Duration{
+		"A confirmation is bound to the caller and expires after 10 minutes.": 10 * time.Minute,
+		"State is valid for 30 s.":  30 * time.Second,
+		"TTL: 1500 ms":              1500 * time.Millisecond,
+		"Creates a cart.":           0,
+		"Retries 3 times.":          0,
+		"Expires in 2 hours or so.": 2 * time.Hour,
+	} {
+		if got, _ := parseLifetime(desc); got != want {
+			t.Errorf("%q: %v, want %v", desc, got, want)
+		}
+	}
+	for desc, want := range map[string]bool{
+		"Each confirmation can be used once: its requestState is redeemed server-side": true,
+		"A one-time code":     true,
+		"Single-use approval": true,
+		"Transfers amount to the account, once the user confirms": false,
+		"Runs the job once the data is ready":                     false,
+	} {
+		if got := singleUseClaim.MatchString(desc); got != want {
+			t.Errorf("%q: %v, want %v", desc, got, want)
+		}
+	}
+}
+
+// TestSameShape: a value of the same shape, never the original.
+func TestSameShape(t *testing.T) {
+	e := &Env{rng: mrand.New(mrand.NewSource(1))}
+	for _, v := range []string{"cart_PKPgIQ3RgOKiULTucOdDMA", "12345", "bsk_a1b2c3", "x"} {
+		s := sameShape(e, v)
+		if s == v || len(s) != len(v) {
+			t.Errorf("%q → %q", v, s)
+		}
+		if i := strings.LastIndex(v, "_"); i > 0 && i <= len(v)/2 && s[:i+1] != v[:i+1] {
+			t.Errorf("%q → %q: prefix not kept", v, s)
+		}
+	}
+}

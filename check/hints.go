@@ -1,0 +1,210 @@
+package check
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
+
+	"github.com/mcpverify/mcpverify/model"
+)
+
+// Hints tell the state checks what the protocol does not mark: which tools
+// mint, take and release state handles, which requests' requestState is
+// single-use or matters, and the lifetimes the deployment promises. The
+// checks detect most of this themselves (handle-like names in schemas and
+// results, descriptions that say "used once"); hints add to detection,
+// never remove from it.
+//
+// The file is JSON (`--hints FILE`):
+//
+//	{
+//	  "handles": [
+//	    {"kind": "cart",
+//	     "mint":   {"cart_create": "structuredContent.cart_id"},
+//	     "use":    {"cart_add": "cart_id", "cart_view": "cart_id"},
+//	     "delete": {"cart_delete": "cart_id"}}
+//	  ],
+//	  "singleUse":    ["transfer", "prompts/get approve"],
+//	  "stateMatters": ["transfer"],
+//	  "stateTTLMax":  "10m",
+//	  "handleTTLMax": "30m"
+//	}
+//
+// A handle entry names one kind of handle: the tools that mint it (tool →
+// the path of the handle in the CallToolResult object, keys joined by dots,
+// array elements by their index), the tools that take it and the tools
+// that release it (tool → the path of the handle in the arguments). A
+// request name is a tool name, or "METHOD NAME" for a prompt
+// ("prompts/get NAME") or a resource ("resources/read URI"). singleUse
+// lists the requests whose requestState may be redeemed at most once;
+// stateMatters those whose requestState influences authorization, resource
+// access or business logic (a request completed on a state the server
+// never minted is then a STATE-INTEGRITY failure). stateTTLMax and
+// handleTTLMax are the longest lifetimes the deployment allows (Go
+// durations); --state-ttl-max overrides stateTTLMax. Unknown members are
+// an error, so a typo cannot silently disable a hint.
+type Hints struct {
+	Handles      []HandleHint `json:"handles,omitempty"`
+	SingleUse    []string     `json:"singleUse,omitempty"`
+	StateMatters []string     `json:"stateMatters,omitempty"`
+	StateTTLMax  Duration     `json:"stateTTLMax,omitzero"`
+	HandleTTLMax Duration     `json:"handleTTLMax,omitzero"`
+}
+
+// HandleHint names the tools of one kind of state handle: tool name →
+// path of the handle (in the result for Mint, in the arguments for Use and
+// Delete).
+type HandleHint struct {
+	Kind   string            `json:"kind,omitempty"`
+	Mint   map[string]string `json:"mint"`
+	Use    map[string]string `json:"use,omitempty"`
+	Delete map[string]string `json:"delete,omitempty"`
+}
+
+// Duration is a time.Duration written as a Go duration string ("90s").
+type Duration time.Duration
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("want a duration string such as \"90s\": %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	if v < 0 {
+		return fmt.Errorf("duration %q is negative", s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalJSON implements json.Marshaler.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// maxHintsBytes bounds a hints file.
+const maxHintsBytes = 1 << 20
+
+// ParseHints decodes and validates a hints file. It fails on unknown
+// members, trailing data, a handle kind without a minting tool or without a
+// tool that takes or releases the handle, and empty names or paths.
+func ParseHints(data []byte) (*Hints, error) {
+	if len(data) > maxHintsBytes {
+		return nil, fmt.Errorf("hints: %d bytes; at most %d", len(data), maxHintsBytes)
+	}
+	// Member names match exactly, unknown members and trailing data are
+	// errors.
+	var h Hints
+	if err := jsonv2.Unmarshal(data, &h, jsonv2.RejectUnknownMembers(true)); err != nil {
+		return nil, fmt.Errorf("hints: %w", err)
+	}
+	for i, hh := range h.Handles {
+		if len(hh.Mint) == 0 {
+			return nil, fmt.Errorf("hints: handles[%d]: no minting tool (mint)", i)
+		}
+		if len(hh.Use)+len(hh.Delete) == 0 {
+			return nil, fmt.Errorf("hints: handles[%d]: no tool that takes the handle (use or delete)", i)
+		}
+		for role, m := range map[string]map[string]string{"mint": hh.Mint, "use": hh.Use, "delete": hh.Delete} {
+			for tool, path := range m {
+				if tool == "" || len(splitPath(path)) == 0 {
+					return nil, fmt.Errorf("hints: handles[%d].%s: want a tool name and a non-empty path, got %q: %q", i, role, tool, path)
+				}
+			}
+		}
+	}
+	for _, list := range [][]string{h.SingleUse, h.StateMatters} {
+		for _, n := range list {
+			if _, _, ok := parseRequestName(n); !ok {
+				return nil, fmt.Errorf("hints: request name %q: want a tool name or \"METHOD NAME\" (tools/call, prompts/get, resources/read)", n)
+			}
+		}
+	}
+	return &h, nil
+}
+
+// LoadHints reads and parses a hints file.
+func LoadHints(path string) (*Hints, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("hints: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxHintsBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("hints: %s: %w", path, err)
+	}
+	h, err := ParseHints(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return h, nil
+}
+
+// splitPath splits a dotted path; "" gives none.
+func splitPath(p string) []string {
+	if p == "" {
+		return nil
+	}
+	parts := strings.Split(p, ".")
+	for _, s := range parts {
+		if s == "" {
+			return nil
+		}
+	}
+	return parts
+}
+
+// parseRequestName reads "NAME" (a tool) or "METHOD NAME".
+func parseRequestName(s string) (method, name string, ok bool) {
+	if m, n, found := strings.Cut(s, " "); found {
+		switch m {
+		case "tools/call", "prompts/get", "resources/read":
+			return m, n, n != ""
+		}
+		return "", "", false
+	}
+	return "tools/call", s, s != ""
+}
+
+// names reports whether list names the request (method, name).
+func hintNames(list []string, method, name string) bool {
+	for _, s := range list {
+		if m, n, ok := parseRequestName(s); ok && m == method && n == name {
+			return true
+		}
+	}
+	return false
+}
+
+// modelHandles returns the hinted handle tools in the model's terms.
+func (h *Hints) modelHandles() []model.HandleTool {
+	if h == nil {
+		return nil
+	}
+	var out []model.HandleTool
+	for _, hh := range h.Handles {
+		add := func(m map[string]string, role model.HandleRole) {
+			tools := make([]string, 0, len(m))
+			for t := range m {
+				tools = append(tools, t)
+			}
+			sort.Strings(tools)
+			for _, t := range tools {
+				out = append(out, model.HandleTool{Tool: t, Role: role, Path: splitPath(m[t]), Kind: hh.Kind})
+			}
+		}
+		add(hh.Mint, model.HandleMint)
+		add(hh.Use, model.HandleUse)
+		add(hh.Delete, model.HandleDelete)
+	}
+	return out
+}
