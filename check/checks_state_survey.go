@@ -1,8 +1,6 @@
 package check
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -242,7 +240,7 @@ func (sr *stateRun) probeAuth(e *Env) *authFacts {
 	}
 	bogus := http.Header{}
 	for _, n := range sr.credNames {
-		v := "mcpverify-invalid-" + randomHex(8)
+		v := "mcpverify-invalid-" + randHex(e, 8)
 		if strings.EqualFold(n, "Authorization") {
 			v = "Bearer " + v
 		}
@@ -278,12 +276,6 @@ func (sr *stateRun) principalsUsable(e *Env) (why string, skip bool) {
 		return a.why, false
 	}
 	return "", false
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 // The survey.
