@@ -53,20 +53,7 @@ func ListBaseline(e *Env) (*Baseline, bool) {
 // trying up to a few tools. It prefers tools without x-mcp-header
 // annotations unless withHeaders is set, when it wants one with.
 func ToolCallBaseline(e *Env, withHeaders bool) (*Baseline, bool) {
-	names := make([]string, 0, len(e.Decl.Tools))
-	for n, td := range e.Decl.Tools {
-		if withHeaders != (len(td.Headers) > 0) {
-			continue
-		}
-		names = append(names, n)
-	}
-	sort.Slice(names, func(i, j int) bool {
-		ri, rj := requiredCount(e.Decl.Tools[names[i]].Schema), requiredCount(e.Decl.Tools[names[j]].Schema)
-		if ri != rj {
-			return ri < rj
-		}
-		return names[i] < names[j]
-	})
+	names := toolsByRequired(e, func(td *ToolDecl) bool { return withHeaders == (len(td.Headers) > 0) })
 	for i, n := range names {
 		if i >= 6 || e.Ctx.Err() != nil {
 			break
@@ -83,6 +70,26 @@ func ToolCallBaseline(e *Env, withHeaders bool) (*Baseline, bool) {
 		}
 	}
 	return nil, false
+}
+
+// toolsByRequired returns the names of the declared tools that keep
+// accepts (all when keep is nil), fewest required arguments first, then by
+// name.
+func toolsByRequired(e *Env, keep func(*ToolDecl) bool) []string {
+	names := make([]string, 0, len(e.Decl.Tools))
+	for n, td := range e.Decl.Tools {
+		if keep == nil || keep(td) {
+			names = append(names, n)
+		}
+	}
+	sort.Slice(names, func(i, j int) bool {
+		ri, rj := requiredCount(e.Decl.Tools[names[i]].Schema), requiredCount(e.Decl.Tools[names[j]].Schema)
+		if ri != rj {
+			return ri < rj
+		}
+		return names[i] < names[j]
+	})
+	return names
 }
 
 func requiredCount(schema any) int {

@@ -256,7 +256,7 @@ func orderPages(acts []model.Action, exs []*wire.Exchange) []model.Action {
 	for _, ex := range exs {
 		ex.Decode()
 		for _, r := range ex.Replies {
-			if next := nextCursor(r.Result); next != nil {
+			if next := model.NextCursor(r.Result); next != nil {
 				p := page{ex.Method(), *next}
 				if _, ok := rank[p]; !ok {
 					rank[p] = len(rank)

@@ -291,18 +291,7 @@ func TestNeverAnsweringServer(t *testing.T) {
 			done := make(chan struct{})
 			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if c.serves(r) {
-					r2, _ := http.NewRequestWithContext(r.Context(), r.Method, ref.URL+r.URL.Path, r.Body)
-					r2.Header = r.Header.Clone()
-					resp, err := http.DefaultClient.Do(r2)
-					if err != nil {
-						return
-					}
-					defer resp.Body.Close()
-					for k, v := range resp.Header {
-						w.Header()[k] = v
-					}
-					w.WriteHeader(resp.StatusCode)
-					io.Copy(w, resp.Body)
+					proxy(w, r, ref.URL)
 					return
 				}
 				select {
@@ -336,18 +325,7 @@ func TestCampaignStopsOnSilence(t *testing.T) {
 	done := make(chan struct{})
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !discovered.Load() {
-			r2, _ := http.NewRequestWithContext(r.Context(), r.Method, ref.URL+r.URL.Path, r.Body)
-			r2.Header = r.Header.Clone()
-			resp, err := http.DefaultClient.Do(r2)
-			if err != nil {
-				return
-			}
-			defer resp.Body.Close()
-			for k, v := range resp.Header {
-				w.Header()[k] = v
-			}
-			w.WriteHeader(resp.StatusCode)
-			io.Copy(w, resp.Body)
+			proxy(w, r, ref.URL)
 			return
 		}
 		select {
@@ -386,4 +364,20 @@ func (s *silencer) Send(ctx context.Context, r *Request) *wire.Exchange {
 		s.discovered.Store(true)
 	}
 	return s.Target.Send(ctx, r)
+}
+
+// proxy forwards r to the server at base and copies its answer to w.
+func proxy(w http.ResponseWriter, r *http.Request, base string) {
+	r2, _ := http.NewRequestWithContext(r.Context(), r.Method, base+r.URL.Path, r.Body)
+	r2.Header = r.Header.Clone()
+	resp, err := http.DefaultClient.Do(r2)
+	if err != nil {
+		return
+	}
+	defer resp.Body.Close()
+	for k, v := range resp.Header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(resp.StatusCode)
+	io.Copy(w, resp.Body)
 }

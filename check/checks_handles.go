@@ -3,9 +3,11 @@ package check
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"math/big"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -273,14 +275,14 @@ func structuredHandles(o Observation) [][]string {
 		return nil
 	}
 	var out [][]string
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		switch x := m[k].(type) {
 		case string, float64:
 			if handleName.MatchString(k) {
 				out = append(out, []string{"structuredContent", k})
 			}
 		case map[string]any:
-			for _, k2 := range sortedKeys(x) {
+			for _, k2 := range slices.Sorted(maps.Keys(x)) {
 				if _, isObj := x[k2].(map[string]any); !isObj && handleName.MatchString(k2) {
 					out = append(out, []string{"structuredContent", k, k2})
 				}
@@ -351,14 +353,14 @@ func detectHandles(e *Env, sr *stateRun) *handleSurvey {
 			if k.kind == "" {
 				k.kind = fmt.Sprintf("hinted-%d", i+1)
 			}
-			for _, t := range sortedKeys(h.Mint) {
+			for _, t := range slices.Sorted(maps.Keys(h.Mint)) {
 				k.mint = handleTool{tool: t, path: splitPath(h.Mint[t]), params: argsOf(t)}
 				break
 			}
-			for _, t := range sortedKeys(h.Use) {
+			for _, t := range slices.Sorted(maps.Keys(h.Use)) {
 				k.uses = append(k.uses, handleTool{tool: t, path: splitPath(h.Use[t]), params: argsOf(t)})
 			}
-			for _, t := range sortedKeys(h.Delete) {
+			for _, t := range slices.Sorted(maps.Keys(h.Delete)) {
 				k.deletes = append(k.deletes, handleTool{tool: t, path: splitPath(h.Delete[t]), params: argsOf(t)})
 			}
 			if e.Decl.Tools[k.mint.tool] == nil {
@@ -378,7 +380,7 @@ func detectHandles(e *Env, sr *stateRun) *handleSurvey {
 		nRequired  int
 	}
 	var users []user
-	for _, name := range sortedKeys(e.Decl.Tools) {
+	for _, name := range slices.Sorted(maps.Keys(e.Decl.Tools)) {
 		td := e.Decl.Tools[name]
 		props, _ := schemaProps(td.Schema)
 		req := map[string]bool{}
@@ -391,7 +393,7 @@ func detectHandles(e *Env, sr *stateRun) *handleSurvey {
 				}
 			}
 		}
-		for _, p := range sortedKeys(props) {
+		for _, p := range slices.Sorted(maps.Keys(props)) {
 			ps, _ := props[p].(map[string]any)
 			if t, _ := ps["type"].(string); t != "" && t != "string" && t != "integer" {
 				continue
@@ -420,7 +422,7 @@ func detectHandles(e *Env, sr *stateRun) *handleSurvey {
 	}
 	// Candidate minters.
 	var minters []string
-	for _, name := range sortedKeys(e.Decl.Tools) {
+	for _, name := range slices.Sorted(maps.Keys(e.Decl.Tools)) {
 		if isUser[name] || hinted[name] {
 			continue
 		}

@@ -2,8 +2,10 @@ package check
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -109,19 +111,9 @@ func inputRequiredOf(o Observation) (*wire.InputRequiredResult, bool) {
 func inputKinds(r *wire.InputRequiredResult) map[string]string {
 	out := map[string]string{}
 	for k, v := range r.InputRequests {
-		out[k] = inputRequestMethod(v)
+		out[k] = wire.InputRequestMethod(v)
 	}
 	return out
-}
-
-func inputRequestMethod(v wire.Value) string {
-	var m struct {
-		Method string `json:"method"`
-	}
-	if wire.Unmarshal(v, &m) != nil {
-		return ""
-	}
-	return m.Method
 }
 
 // capabilitiesAsked returns the capabilities the input requests need,
@@ -133,7 +125,7 @@ func capabilitiesAsked(r *wire.InputRequiredResult) []string {
 			set[c] = true
 		}
 	}
-	return sortedKeys(set)
+	return slices.Sorted(maps.Keys(set))
 }
 
 // mrtrHint matches names and descriptions suggesting input requests; they
@@ -160,7 +152,7 @@ func mrtrSurvey(e *Env, c Client, tally violationTally, reserve time.Duration) [
 		tally.add(o)
 		out = append(out, surveyed{mrtrTarget{"tools/call", params, "tool " + name}, o})
 	}
-	names := sortedKeys(e.Decl.Prompts)
+	names := slices.Sorted(maps.Keys(e.Decl.Prompts))
 	sort.SliceStable(names, func(i, j int) bool {
 		return mrtrHint.MatchString(e.Decl.Prompts[names[i]].Description) && !mrtrHint.MatchString(e.Decl.Prompts[names[j]].Description)
 	})
@@ -175,7 +167,7 @@ func mrtrSurvey(e *Env, c Client, tally violationTally, reserve time.Duration) [
 	if e.Server.Capabilities.Resources != nil {
 		uris = declaredResourceURIs(e)
 	}
-	for _, tm := range sortedKeys(e.Decl.Templates) {
+	for _, tm := range slices.Sorted(maps.Keys(e.Decl.Templates)) {
 		uris = append(uris, ExpandTemplate(e.rng, tm))
 	}
 	for _, u := range uris {
@@ -306,7 +298,7 @@ func requiredCapabilitiesOf(o Observation) []string {
 		if wire.Unmarshal(m.Error.Data, &d) != nil {
 			return nil
 		}
-		return sortedKeys(d.Required)
+		return slices.Sorted(maps.Keys(d.Required))
 	}
 	return nil
 }
@@ -348,7 +340,7 @@ func answerInput(e *Env, raw wire.Value) (any, bool) {
 func formContent(e *Env, schema map[string]any) map[string]any {
 	out := map[string]any{}
 	props, _ := schema["properties"].(map[string]any)
-	for _, name := range sortedKeys(props) {
+	for _, name := range slices.Sorted(maps.Keys(props)) {
 		p, _ := props[name].(map[string]any)
 		out[name] = formValue(e, p)
 	}
@@ -447,7 +439,7 @@ func wrongFormContent(schema map[string]any) map[string]any {
 // answers returns valid responses to every input request of r.
 func answers(e *Env, r *wire.InputRequiredResult) (map[string]any, bool) {
 	out := map[string]any{}
-	for _, k := range sortedKeys(r.InputRequests) {
+	for _, k := range slices.Sorted(maps.Keys(r.InputRequests)) {
 		v, ok := answerInput(e, r.InputRequests[k])
 		if !ok {
 			return nil, false
@@ -523,7 +515,7 @@ type malformed struct {
 // CORE-MRTR-VALIDATE-RESPONSES). Each spoils one key; the others carry
 // valid responses.
 func malformations(e *Env, r *wire.InputRequiredResult, valid map[string]any) []malformed {
-	keys := sortedKeys(r.InputRequests)
+	keys := slices.Sorted(maps.Keys(r.InputRequests))
 	if len(keys) == 0 {
 		return nil
 	}
@@ -648,7 +640,7 @@ func checkMrtrRetry(e *Env) {
 		// Missing a response.
 		if irr, ok := freshInputRequired(e, all, b.t, tally); ok {
 			resp, _ := answers(e, irr)
-			keys := sortedKeys(irr.InputRequests)
+			keys := slices.Sorted(maps.Keys(irr.InputRequests))
 			var sent any
 			what := "without inputResponses"
 			if len(keys) > 1 {

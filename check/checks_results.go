@@ -2,9 +2,10 @@ package check
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -276,7 +277,7 @@ func listPages(e *Env, method string, tally violationTally) []Observation {
 		if !o.Accepted() {
 			break
 		}
-		next := nextCursor(o.Result())
+		next := model.NextCursor(o.Result())
 		if next == nil || seen[*next] {
 			break
 		}
@@ -295,15 +296,6 @@ func paginatedMethods(e *Env) []string {
 			out = append(out, m.Method)
 		}
 	}
-	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }
 
@@ -335,7 +327,7 @@ func (c *coverage) total() int {
 }
 
 func (c *coverage) summary() string {
-	methods := sortedKeys(c.results)
+	methods := slices.Sorted(maps.Keys(c.results))
 	parts := make([]string, len(methods))
 	for i, m := range methods {
 		parts[i] = fmt.Sprintf("%d %s", c.results[m], m)
@@ -373,7 +365,7 @@ func checkResultsCoverage(e *Env) {
 	}
 	uris := declaredResourceURIs(e)
 	withOutput, outputServed := 0, 0
-	for _, name := range sortedKeys(e.Decl.Tools) {
+	for _, name := range slices.Sorted(maps.Keys(e.Decl.Tools)) {
 		if e.Ctx.Err() != nil {
 			break
 		}
@@ -388,7 +380,7 @@ func checkResultsCoverage(e *Env) {
 			}
 		}
 	}
-	for _, name := range sortedKeys(e.Decl.Prompts) {
+	for _, name := range slices.Sorted(maps.Keys(e.Decl.Prompts)) {
 		if e.Ctx.Err() != nil {
 			break
 		}
@@ -397,7 +389,7 @@ func checkResultsCoverage(e *Env) {
 		cov.note("prompts/get", name, completeInput(e, tally, t, o))
 	}
 	reads := append([]string(nil), uris...)
-	for _, t := range sortedKeys(e.Decl.Templates) {
+	for _, t := range slices.Sorted(maps.Keys(e.Decl.Templates)) {
 		reads = append(reads, "\x00"+t)
 	}
 	for _, u := range reads {
@@ -540,7 +532,7 @@ func checkPagination(e *Env) {
 			multiPage++
 		}
 		if len(pages) > 0 {
-			if next := nextCursor(pages[0].Result()); next != nil {
+			if next := model.NextCursor(pages[0].Result()); next != nil {
 				realCursors = append(realCursors, struct{ method, cursor string }{m, *next})
 			}
 		}
@@ -709,7 +701,7 @@ func checkResourceNotFound(e *Env) {
 			break
 		}
 	}
-	for _, t := range sortedKeys(e.Decl.Templates) {
+	for _, t := range slices.Sorted(maps.Keys(e.Decl.Templates)) {
 		if baseline || e.Ctx.Err() != nil {
 			break
 		}
@@ -734,7 +726,7 @@ func checkResourceNotFound(e *Env) {
 			}
 		}
 	}
-	for _, t := range sortedKeys(e.Decl.Templates) {
+	for _, t := range slices.Sorted(maps.Keys(e.Decl.Templates)) {
 		p := expandWith(t, nonexistentMarker+"-"+nonce())
 		if !seen[p] && strings.Contains(p, nonexistentMarker) {
 			seen[p] = true

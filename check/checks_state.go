@@ -3,6 +3,8 @@ package check
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -559,7 +561,7 @@ func otherArguments(e *Env, st *stateTarget) (map[string]any, bool) {
 		}
 		p := cloneParams(st.t.params)
 		a := p["arguments"].(map[string]any)
-		k := sortedKeys(a)[0]
+		k := slices.Sorted(maps.Keys(a))[0]
 		a[k] = fmt.Sprint(a[k]) + "-mcpverify"
 		return p, true
 	}

@@ -3,8 +3,10 @@ package check
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -551,14 +553,14 @@ func (sr *stateRun) runSurvey(e *Env) *stateSurvey {
 	for _, n := range names {
 		cands = append(cands, mrtrTarget{"tools/call", nil, "tool " + n})
 	}
-	for _, n := range sortedKeys(e.Decl.Prompts) {
+	for _, n := range slices.Sorted(maps.Keys(e.Decl.Prompts)) {
 		cands = append(cands, mrtrTarget{"prompts/get", promptParams(e, e.Decl.Prompts[n]), "prompt " + n})
 	}
 	var uris []string
 	if e.Server.Capabilities.Resources != nil {
 		uris = declaredResourceURIs(e)
 	}
-	for _, tm := range sortedKeys(e.Decl.Templates) {
+	for _, tm := range slices.Sorted(maps.Keys(e.Decl.Templates)) {
 		uris = append(uris, ExpandTemplate(e.rng, tm))
 	}
 	for _, u := range uris {

@@ -183,7 +183,7 @@ func readWholeList(e *Env, send connSender, method string) listReading {
 			return lo
 		}
 		lo.names = append(lo.names, names...)
-		next := nextCursor(o.Result())
+		next := model.NextCursor(o.Result())
 		if next == nil || (cursor != nil && *next == *cursor) {
 			lo.ok = true
 			return lo
@@ -497,17 +497,7 @@ type sideEffectCall struct {
 // schema), then a few prompts and listed resources.
 func sideEffectCalls(e *Env, lists map[string]listReading) []sideEffectCall {
 	var out []sideEffectCall
-	names := make([]string, 0, len(e.Decl.Tools))
-	for n := range e.Decl.Tools {
-		names = append(names, n)
-	}
-	sort.Slice(names, func(i, j int) bool {
-		ri, rj := requiredCount(e.Decl.Tools[names[i]].Schema), requiredCount(e.Decl.Tools[names[j]].Schema)
-		if ri != rj {
-			return ri < rj
-		}
-		return names[i] < names[j]
-	})
+	names := toolsByRequired(e, nil)
 	for i, n := range names {
 		if i >= maxSideEffectTools {
 			break

@@ -3,7 +3,9 @@ package check
 import (
 	"context"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -167,7 +169,7 @@ var longWork = regexp.MustCompile(`(?i)progress|long|slow|wait|sleep|delay|work|
 // toolsByHint returns the tool names, those whose name or description
 // matches hint first, each group sorted.
 func toolsByHint(e *Env, hint *regexp.Regexp) []string {
-	names := sortedKeys(e.Decl.Tools)
+	names := slices.Sorted(maps.Keys(e.Decl.Tools))
 	sort.SliceStable(names, func(i, j int) bool {
 		return matchesTool(e, names[i], hint) && !matchesTool(e, names[j], hint)
 	})
@@ -568,7 +570,7 @@ func checkSubscriptions(e *Env) {
 	contrasts, provoked := 0, 0
 	var provokedTypes []string
 	tried := 0
-	for _, name := range sortedKeys(e.Decl.Tools) {
+	for _, name := range slices.Sorted(maps.Keys(e.Decl.Tools)) {
 		if tried >= 4 || e.Ctx.Err() != nil || timeLeft(e) < 4*time.Second {
 			break
 		}

@@ -318,26 +318,12 @@ func listAll(e *Env, method string) {
 		}
 		o := e.Send(e.Request(method, params))
 		e.Decl.Learn(o.Ex)
-		next := nextCursor(o.Result())
+		next := model.NextCursor(o.Result())
 		if next == nil || (cursor != nil && *next == *cursor) {
 			return
 		}
 		cursor = next
 	}
-}
-
-func nextCursor(r any) *string {
-	switch r := r.(type) {
-	case *wire.ListToolsResult:
-		return r.NextCursor
-	case *wire.ListPromptsResult:
-		return r.NextCursor
-	case *wire.ListResourcesResult:
-		return r.NextCursor
-	case *wire.ListResourceTemplatesResult:
-		return r.NextCursor
-	}
-	return nil
 }
 
 // learnEnabled is used by the campaign: the model's enabled actions in the

@@ -1,6 +1,8 @@
 package model
 
 import (
+	"maps"
+	"slices"
 	"sort"
 
 	"github.com/mcpverify/mcpverify/wire"
@@ -58,19 +60,19 @@ func Enabled(s State) []Action {
 	for _, p := range pages {
 		acts = append(acts, Action{Method: p.method, Cursor: p.cursor, HasCursor: true})
 	}
-	for _, n := range sortedKeys(f.tools) {
+	for _, n := range slices.Sorted(maps.Keys(f.tools)) {
 		acts = append(acts, Action{Method: "tools/call", Name: n})
 	}
-	for _, n := range sortedKeys(f.prompts) {
+	for _, n := range slices.Sorted(maps.Keys(f.prompts)) {
 		acts = append(acts, Action{Method: "prompts/get", Name: n})
 		if capable("completions") {
 			acts = append(acts, Action{Method: "completion/complete", Name: n})
 		}
 	}
-	for _, n := range sortedKeys(f.resources) {
+	for _, n := range slices.Sorted(maps.Keys(f.resources)) {
 		acts = append(acts, Action{Method: "resources/read", Name: n})
 	}
-	for _, n := range sortedKeys(f.templates) {
+	for _, n := range slices.Sorted(maps.Keys(f.templates)) {
 		acts = append(acts, Action{Method: "resources/read", Name: n, Template: true})
 	}
 	acts = append(acts,
@@ -82,13 +84,4 @@ func Enabled(s State) []Action {
 		acts = append(acts, Action{Method: "resources/read", Name: ProbeURI, Probe: true})
 	}
 	return acts
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -45,7 +45,7 @@ func checkInputRequired(c *ctx) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		method := inputRequestMethod(r.InputRequests[k])
+		method := wire.InputRequestMethod(r.InputRequests[k])
 		need, ok := wire.InputRequestCapability[method]
 		if !ok {
 			c.reportf(spec.CoreMrtrKinds, "elicitation/create, sampling/createMessage or roots/list", "inputRequests[%q] is %s", k, describeMethod(method))
@@ -55,17 +55,6 @@ func checkInputRequired(c *ctx) {
 			c.reportf(spec.CoreMrtrCapability, fmt.Sprintf("no %s request unless the client declares %s", method, need), "inputRequests[%q] is %s but the request's clientCapabilities lack %s", k, method, need)
 		}
 	}
-}
-
-// inputRequestMethod returns the method member of one input request.
-func inputRequestMethod(v wire.Value) string {
-	var m struct {
-		Method string `json:"method"`
-	}
-	if wire.Unmarshal(v, &m) != nil {
-		return ""
-	}
-	return m.Method
 }
 
 func describeMethod(m string) string {

@@ -150,3 +150,7 @@ func capsOf(c *wire.ServerCapabilities) serverCaps {
 	}
 	return s
 }
+
+// NextCursor returns the nextCursor of a list result (nil if the result is
+// not a list page or has none).
+func NextCursor(r any) *string { return resultFieldsOf(r).nextCursor }
