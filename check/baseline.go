@@ -1,7 +1,6 @@
 package check
 
 import (
-	"net/http"
 	"sort"
 	"strings"
 
@@ -27,25 +26,10 @@ func (b *Baseline) Fresh(e *Env) *Request {
 	return e.Request(b.Method, cloneParams(b.Params))
 }
 
-// baselineMethod is the list method a baseline uses: tools/list, else
-// prompts/list, resources/list, or server/discover.
-func baselineMethod(e *Env) string {
-	method := "server/discover"
-	switch {
-	case e.Server.Capabilities.Tools != nil:
-		method = "tools/list"
-	case e.Server.Capabilities.Prompts != nil:
-		method = "prompts/list"
-	case e.Server.Capabilities.Resources != nil:
-		method = "resources/list"
-	}
-	return method
-}
-
 // ListBaseline sends a list request the server should serve (see
 // baselineMethod) and returns it if it was accepted.
 func ListBaseline(e *Env) (*Baseline, bool) {
-	return sendBaseline(e, baselineMethod(e), map[string]any{})
+	return sendBaseline(e, e.ListMethod(), map[string]any{})
 }
 
 // ToolCallBaseline finds a tool call the server serves: tools with no
@@ -58,7 +42,7 @@ func ToolCallBaseline(e *Env, withHeaders bool) (*Baseline, bool) {
 		if i >= 6 || e.Ctx.Err() != nil {
 			break
 		}
-		args, _ := GenerateValue(e.rng, e.Decl.Tools[n].Schema).(map[string]any)
+		args, _ := GenerateValue(e.Rand(), e.Decl.Tools[n].Schema).(map[string]any)
 		if args == nil {
 			args = map[string]any{}
 		}
@@ -154,16 +138,5 @@ func WithBody(r *Request, body []byte) *Request {
 	c := *r
 	c.Header = r.Header.Clone()
 	c.Body = body
-	return &c
-}
-
-// Clone copies r.
-func (r *Request) Clone() *Request {
-	c := *r
-	c.Header = r.Header.Clone()
-	if c.Header == nil {
-		c.Header = http.Header{}
-	}
-	c.Body = append([]byte(nil), r.Body...)
 	return &c
 }

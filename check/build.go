@@ -1,10 +1,6 @@
 package check
 
 import (
-	"regexp"
-	"sort"
-	"strings"
-
 	"github.com/mcpverify/mcpverify/model"
 	"github.com/mcpverify/mcpverify/wire"
 )
@@ -108,22 +104,4 @@ func (d *Declarations) Build(ch Chooser, c Client, id wire.RequestID, a model.Ac
 		r.StopAfter = 1 // the acknowledgement, then close (a cancellation)
 	}
 	return r
-}
-
-var templateVar = regexp.MustCompile(`\{[+#./;?&]?([^}]*)\}`)
-
-// ExpandTemplate fills every variable of an RFC 6570 URI template with a
-// drawn value (simple string expansion; reserved expansion keeps '/').
-func ExpandTemplate(ch Chooser, tmpl string) string {
-	vals := []string{"1", "abc", "123", "a-b"}
-	return templateVar.ReplaceAllStringFunc(tmpl, func(m string) string {
-		v := vals[ch.Intn(len(vals))]
-		names := strings.Split(templateVar.FindStringSubmatch(m)[1], ",")
-		sort.Strings(names)
-		parts := make([]string, len(names))
-		for i := range names {
-			parts[i] = v
-		}
-		return strings.Join(parts, ",")
-	})
 }

@@ -36,8 +36,16 @@ import (
 // and so do a few requests in a row that get no answer; a server that did
 // not answer discovery gets no campaign.
 
-// campaignCheck names the campaign's findings in reports.
-var campaignCheck = &Check{Name: "campaign/generated"}
+// campaignCheck is the campaign: it runs after every other check, with
+// what is left of the run's budget, on servers judged by this revision.
+var campaignCheck = &Check{
+	Name: "campaign/generated",
+	Last: true,
+	Eras: []Era{Modern, DualEra, UnknownEra},
+	Run:  runCampaign,
+}
+
+func init() { register(campaignCheck) }
 
 const (
 	// maxSequence bounds the requests of one generated sequence.
@@ -179,18 +187,18 @@ func (s *sequence) send(cmd *campaignCmd) *stepResult {
 // runCampaign runs the generated campaign until MaxExchanges requests have
 // been explored or the run's budget is spent, and returns a verdict for
 // each requirement it found broken, with the shrunk sequence as evidence.
-func runCampaign(e *Env) []Verdict {
+func runCampaign(e *Env) {
 	if e.Server.Era == UnknownEra {
 		// Discovery got no answer at all: generated requests would only
 		// time out one after another.
-		progress(e.Opts.Progress, "generated campaign skipped: the server did not answer discovery")
-		return nil
+		e.Progressf("generated campaign skipped: the server did not answer discovery")
+		return
 	}
-	env := *e
-	env.check, env.verdicts, env.evidence = campaignCheck, nil, nil
-	c := newCampaign(&env)
+	env := e
+	e.Progressf("generated campaign (up to %d exchanges)", e.Opts.MaxExchanges)
+	c := newCampaign(env)
 	if len(c.gen.acts) == 0 {
-		return nil
+		return
 	}
 	prop := commands.Prop(&commands.ProtoCommands{
 		NewSystemUnderTestFunc:     func(commands.State) commands.SystemUnderTest { return c.newSequence() },
@@ -213,14 +221,13 @@ func runCampaign(e *Env) []Verdict {
 		case res.Status == gopter.PropError:
 			// A bug of the campaign itself (gopter recovered a panic): stop
 			// generating, keep what the checks found.
-			progress(e.Opts.Progress, "generated campaign stopped: %v", res.Error)
-			return env.verdicts
+			e.Progressf("generated campaign stopped: %v", res.Error)
+			return
 		}
 	}
 	if c.silent >= maxSilent {
-		progress(e.Opts.Progress, "generated campaign stopped: %d requests in a row got no answer", c.silent)
+		e.Progressf("generated campaign stopped: %d requests in a row got no answer", c.silent)
 	}
-	return env.verdicts
 }
 
 // newCampaign prepares the generation state: a fresh model judges the
@@ -228,10 +235,8 @@ func runCampaign(e *Env) []Verdict {
 // enables, with list pages in the order the server handed their cursors
 // out (their cursor strings may hold random bytes).
 func newCampaign(e *Env) *campaign {
-	e.j.mu.Lock()
-	prefix := append([]*wire.Exchange(nil), e.j.prefix...)
-	reported := len(e.j.violated)
-	e.j.mu.Unlock()
+	prefix := e.Prefix()
+	reported := len(e.ModelBroken())
 	st := model.NewState(e.Opts.Model)
 	for _, ex := range prefix {
 		st, _ = st.Step(ex)
@@ -293,11 +298,9 @@ func orderPages(acts []model.Action, exs []*wire.Exchange) []model.Action {
 // freeze takes the set of requirements not to hunt in the next property
 // evaluation: those the run has reported so far.
 func (c *campaign) freeze() {
-	c.env.j.mu.Lock()
-	for id := range c.env.j.violated {
+	for id := range c.env.ModelBroken() {
 		c.reported[id] = true
 	}
-	c.env.j.mu.Unlock()
 	for id := range c.found {
 		c.reported[id] = true
 	}
@@ -320,7 +323,7 @@ func (c *campaign) allow() bool {
 }
 
 func (c *campaign) newSequence() *sequence {
-	c.env.evidence = nil // the run's judge: a violation's trace is this sequence
+	c.env.RestartEvidence() // the run's judge: a violation's trace is this sequence
 	return &sequence{c: c, state: c.gen.Model}
 }
 
@@ -333,7 +336,7 @@ func (c *campaign) endSequence(s *sequence) {
 	}
 	if c.exploring {
 		c.exploring, c.firstFail = false, len(s.cmds)
-		progress(c.env.Opts.Progress, "generated campaign: %s broken after %d request(s); shrinking", s.broken[0].ID, len(s.cmds))
+		c.env.Progressf("generated campaign: %s broken after %d request(s); shrinking", s.broken[0].ID, len(s.cmds))
 	}
 	c.lastFail = s
 }
@@ -418,10 +421,9 @@ func (c *campaign) report() {
 		}
 		msg := fmt.Sprintf("got %s; want %s (generated sequence of %d request(s), shrunk to %d after the discovery exchanges%s)",
 			v.Got, v.Want, c.firstFail, len(shrunk.cmds), note)
-		c.env.verdicts = append(c.env.verdicts, Verdict{ID: v.ID, Check: campaignCheck.Name, kind: verdictViolated,
-			Message: msg, Evidence: c.env.j.traceOf(evidence)})
+		c.env.ViolationShown(evidence, v.ID, "%s", msg)
 		c.found[v.ID] = true
-		progress(c.env.Opts.Progress, "generated campaign: %s: shrunk to %d request(s)%s", v.ID, len(shrunk.cmds), note)
+		c.env.Progressf("generated campaign: %s: shrunk to %d request(s)%s", v.ID, len(shrunk.cmds), note)
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/rand"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -22,34 +21,17 @@ import (
 	"github.com/mcpverify/mcpverify/wire"
 )
 
-// campaignOnly runs discovery and the generated campaign (no checks) the
-// way Run does, and returns the report and the number of discovery
-// exchanges (the prefix of every trace).
+// campaignOnly runs discovery and the generated campaign (no other
+// check), and returns the report and the number of discovery exchanges
+// (the prefix of every trace).
 func campaignOnly(t *testing.T, target Target, opts Options) (*Report, int) {
 	t.Helper()
-	if opts.Client.Version == "" {
-		opts.Client = DefaultClient
+	opts.Only = []string{campaignCheck.Name}
+	rep, err := Run(context.Background(), target, opts)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if opts.Budget <= 0 {
-		opts.Budget = 60 * time.Second
-	}
-	if opts.MaxExchanges <= 0 {
-		opts.MaxExchanges = 300
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), opts.Budget)
-	defer cancel()
-	e := &Env{
-		Ctx: ctx, Client: opts.Client, Decl: NewDeclarations(), Opts: &opts,
-		targets: []Target{target},
-		j:       newJudge(opts.Model, target.Describe()),
-		rng:     rand.New(rand.NewSource(opts.Seed)),
-		ids:     new(atomic.Int64),
-	}
-	e.Server = discover(e)
-	e.j.prefix = append([]*wire.Exchange(nil), e.evidence...)
-	e.evidence = nil
-	rep := aggregate(e, runCampaign(e))
-	return rep, len(e.j.prefix)
+	return rep, rep.Discovery
 }
 
 // recorder is a target that records every request it sends.

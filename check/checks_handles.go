@@ -141,10 +141,10 @@ type handleFlow struct {
 	exs   []*wire.Exchange // every exchange of the flow
 }
 
-func newHandleFlow(e *Env, sr *stateRun, kinds []*handleKind) *handleFlow {
-	cfg := model.Config{Principal: sr.principalOf}
-	if sr.hints != nil {
-		cfg.HandleTTLMax = time.Duration(sr.hints.HandleTTLMax)
+func newHandleFlow(e *Env, kinds []*handleKind) *handleFlow {
+	cfg := model.Config{Principal: e.PrincipalOf}
+	if e.Opts.Hints != nil {
+		cfg.HandleTTLMax = time.Duration(e.Opts.Hints.HandleTTLMax)
 	}
 	for _, k := range kinds {
 		cfg.Handles = append(cfg.Handles, k.modelTools()...)
@@ -155,7 +155,7 @@ func newHandleFlow(e *Env, sr *stateRun, kinds []*handleKind) *handleFlow {
 // call calls tool as client c with args, on instance 0.
 func (f *handleFlow) call(c Client, tool string, args map[string]any) Observation {
 	e := f.e
-	r := e.requestAs(c, "tools/call", withMeta(c, map[string]any{"name": tool, "arguments": args}, nil))
+	r := e.RequestAs(c, "tools/call", withMeta(c, map[string]any{"name": tool, "arguments": args}, nil))
 	r.Timeout = callTimeout
 	o := e.SendTo(0, r)
 	f.exs = append(f.exs, o.Ex)
@@ -169,7 +169,7 @@ func (f *handleFlow) call(c Client, tool string, args map[string]any) Observatio
 			continue
 		}
 		f.found[v.ID] = true
-		violationShown(e, f.exs, v.ID, "the model, told the handles found: got %s; want %s", v.Got, v.Want)
+		e.ViolationShown(f.exs, v.ID, "the model, told the handles found: got %s; want %s", v.Got, v.Want)
 	}
 	return o
 }
@@ -305,11 +305,11 @@ func sameShape(e *Env, v string) string {
 		c := b[i]
 		switch {
 		case c >= '0' && c <= '9':
-			b[i] = byte('0' + e.rng.Intn(10))
+			b[i] = byte('0' + e.Rand().Intn(10))
 		case c >= 'a' && c <= 'z':
-			b[i] = byte('a' + e.rng.Intn(26))
+			b[i] = byte('a' + e.Rand().Intn(26))
 		case c >= 'A' && c <= 'Z':
-			b[i] = byte('A' + e.rng.Intn(26))
+			b[i] = byte('A' + e.Rand().Intn(26))
 		}
 	}
 	if string(b) == v && len(b) > 0 {
@@ -318,26 +318,19 @@ func sameShape(e *Env, v string) string {
 	return string(b)
 }
 
+// handleSurveyKey keys the run's handle survey (check.Shared).
+type handleSurveyKey struct{}
+
 // surveyHandles finds the kinds of handles once per run.
-func (sr *stateRun) surveyHandles(e *Env) *handleSurvey {
-	sr.mu.Lock()
-	hs := sr.handles
-	sr.mu.Unlock()
-	if hs != nil {
-		return hs
-	}
-	hs = detectHandles(e, sr)
-	sr.mu.Lock()
-	sr.handles = hs
-	sr.mu.Unlock()
-	return hs
+func surveyHandles(e *Env) *handleSurvey {
+	return Shared(e, handleSurveyKey{}, func() *handleSurvey { return detectHandles(e) })
 }
 
-func detectHandles(e *Env, sr *stateRun) *handleSurvey {
+func detectHandles(e *Env) *handleSurvey {
 	hs := &handleSurvey{}
 	c := e.Client
 	flowless := func(tool string, args map[string]any) Observation {
-		r := e.requestAs(c, "tools/call", withMeta(c, map[string]any{"name": tool, "arguments": args}, nil))
+		r := e.RequestAs(c, "tools/call", withMeta(c, map[string]any{"name": tool, "arguments": args}, nil))
 		r.Timeout = callTimeout
 		return e.SendTo(0, r)
 	}
@@ -347,8 +340,8 @@ func detectHandles(e *Env, sr *stateRun) *handleSurvey {
 	}
 	// Hints first.
 	hinted := map[string]bool{}
-	if sr.hints != nil {
-		for i, h := range sr.hints.Handles {
+	if e.Opts.Hints != nil {
+		for i, h := range e.Opts.Hints.Handles {
 			k := &handleKind{kind: h.Kind, source: "--hints"}
 			if k.kind == "" {
 				k.kind = fmt.Sprintf("hinted-%d", i+1)
@@ -442,7 +435,7 @@ func detectHandles(e *Env, sr *stateRun) *handleSurvey {
 	}
 	calls := 0
 	for _, m := range minters {
-		if len(hs.kinds) >= 2 || calls > 40 || e.Ctx.Err() != nil || timeLeft(e) < 6*time.Second {
+		if len(hs.kinds) >= 2 || calls > 40 || e.Ctx.Err() != nil || e.TimeLeft() < 6*time.Second {
 			break
 		}
 		margs := argsOf(m)
@@ -750,11 +743,10 @@ const handleSamples = 8
 
 // checkHandles runs the handle checks on each kind of handle found.
 func checkHandles(e *Env) {
-	sr := stateOf(e)
 	// Who is who before any handle is minted: the models record the
 	// principal of each minting.
-	sr.probeAuth(e)
-	hs := sr.surveyHandles(e)
+	e.ProbeAuth()
+	hs := surveyHandles(e)
 	ids := []spec.ID{spec.StateHandleRandom, spec.StateHandleEntropy, spec.StateHandlePrincipal, spec.StateHandleNotAuth, spec.StateHandleOracle, spec.StateHandleReleased}
 	if len(hs.kinds) == 0 {
 		for _, id := range ids {
@@ -762,12 +754,12 @@ func checkHandles(e *Env) {
 		}
 		return
 	}
-	f := newHandleFlow(e, sr, hs.kinds)
+	f := newHandleFlow(e, hs.kinds)
 	for _, k := range hs.kinds {
-		if e.Ctx.Err() != nil || timeLeft(e) < 2*time.Second {
+		if e.Ctx.Err() != nil || e.TimeLeft() < 2*time.Second {
 			break
 		}
-		checkHandleKind(e, sr, f, k)
+		checkHandleKind(e, f, k)
 	}
 }
 
@@ -803,7 +795,7 @@ func refusalShape(o Observation, handles ...string) string {
 	return s
 }
 
-func checkHandleKind(e *Env, sr *stateRun, f *handleFlow, k *handleKind) {
+func checkHandleKind(e *Env, f *handleFlow, k *handleKind) {
 	owner := e.Client
 	label := fmt.Sprintf("handles of %s (%s)", k.mint.tool, k.source)
 	// A sample.
@@ -846,7 +838,7 @@ func checkHandleKind(e *Env, sr *stateRun, f *handleFlow, k *handleKind) {
 		return
 	}
 	// Another principal, and the oracle.
-	why, skip := sr.principalsUsable(e)
+	why, skip := e.PrincipalsUsable()
 	switch {
 	case why != "" && skip:
 		e.Skip(spec.StateHandlePrincipal, "%s", why)
@@ -855,23 +847,23 @@ func checkHandleKind(e *Env, sr *stateRun, f *handleFlow, k *handleKind) {
 		e.Inconclusive(spec.StateHandlePrincipal, "%s", why)
 		e.Inconclusive(spec.StateHandleOracle, "%s", why)
 	default:
-		judgeHandlePrincipal(e, sr, f, k, label, h0, []*wire.Exchange{minted[0], ownerUse.Ex})
+		judgeHandlePrincipal(e, f, k, label, h0, []*wire.Exchange{minted[0], ownerUse.Ex})
 	}
 	// No credentials at all.
-	a := sr.probeAuth(e)
-	if !a.authenticates {
-		e.Skip(spec.StateHandleNotAuth, "%s; without authentication a handle is necessarily a bearer token", a.why)
+	a := e.ProbeAuth()
+	if !a.Authenticates {
+		e.Skip(spec.StateHandleNotAuth, "%s; without authentication a handle is necessarily a bearer token", a.Why)
 	} else {
-		anon := sr.asAnonymous(owner)
+		anon := e.AsAnonymous(owner)
 		o := f.call(anon, use.tool, withHandle(use.params, use.path, h0.arg))
 		switch oc := retryOutcome(o); {
 		case oc.kind == outComplete:
 			shown := []*wire.Exchange{minted[0], ownerUse.Ex, o.Ex}
 			if !f.found[spec.StateHandleNotAuth] {
-				violationShown(e, shown, spec.StateHandleNotAuth, "%s: %s with the owner's handle %.40q and no credentials at all was served (%s); possession of a handle must not act as authentication", label, use.tool, h0.text, oc.desc)
+				e.ViolationShown(shown, spec.StateHandleNotAuth, "%s: %s with the owner's handle %.40q and no credentials at all was served (%s); possession of a handle must not act as authentication", label, use.tool, h0.text, oc.desc)
 			}
 			if !f.found[spec.StateHandlePrincipal] {
-				violationShown(e, shown, spec.StateHandlePrincipal, "%s: %s with the owner's handle and no credentials was served", label, use.tool)
+				e.ViolationShown(shown, spec.StateHandlePrincipal, "%s: %s with the owner's handle and no credentials was served", label, use.tool)
 			}
 		case oc.kind.refused():
 			e.Pass(spec.StateHandleNotAuth, "%s: %s with the owner's handle and no credentials was refused (%s), though the owner's same call was served", label, use.tool, oc.desc)
@@ -895,7 +887,7 @@ func checkHandleKind(e *Env, sr *stateRun, f *handleFlow, k *handleKind) {
 			switch oc := retryOutcome(after); {
 			case oc.kind == outComplete:
 				if !f.found[spec.StateHandleReleased] {
-					violationShown(e, []*wire.Exchange{minted[1], before.Ex, d.Ex, after.Ex}, spec.StateHandleReleased, "%s: %s with handle %.40q after %s released it was served (%s)", label, use.tool, h1.text, del.tool, oc.desc)
+					e.ViolationShown([]*wire.Exchange{minted[1], before.Ex, d.Ex, after.Ex}, spec.StateHandleReleased, "%s: %s with handle %.40q after %s released it was served (%s)", label, use.tool, h1.text, del.tool, oc.desc)
 				}
 			case oc.kind.refused():
 				e.Pass(spec.StateHandleReleased, "%s: %s with a handle %s released was refused (%s); it was served before the release", label, use.tool, del.tool, oc.desc)
@@ -905,7 +897,7 @@ func checkHandleKind(e *Env, sr *stateRun, f *handleFlow, k *handleKind) {
 		}
 		// Release the rest of the sample.
 		for _, h := range sample[2:] {
-			if timeLeft(e) < 2*time.Second {
+			if e.TimeLeft() < 2*time.Second {
 				break
 			}
 			f.call(owner, del.tool, withHandle(del.params, del.path, h.arg))
@@ -916,8 +908,8 @@ func checkHandleKind(e *Env, sr *stateRun, f *handleFlow, k *handleKind) {
 // judgeHandlePrincipal: the second principal's use of the owner's handle,
 // and its refusal against the refusal of a handle never minted.
 // owned are the exchanges that minted h0 and served its owner.
-func judgeHandlePrincipal(e *Env, sr *stateRun, f *handleFlow, k *handleKind, label string, h0 handleValue, owned []*wire.Exchange) {
-	alt := sr.asAlt(e.Client)
+func judgeHandlePrincipal(e *Env, f *handleFlow, k *handleKind, label string, h0 handleValue, owned []*wire.Exchange) {
+	alt := e.AsAlt(e.Client)
 	// The second principal is served with a handle of its own.
 	mo := f.call(alt, k.mint.tool, k.mint.params)
 	var own []handleValue
@@ -941,7 +933,7 @@ func judgeHandlePrincipal(e *Env, sr *stateRun, f *handleFlow, k *handleKind, la
 		switch oc := retryOutcome(o); {
 		case oc.kind == outComplete:
 			if !f.found[spec.StateHandlePrincipal] {
-				violationShown(e, append(append([]*wire.Exchange(nil), owned...), mo.Ex, ou.Ex, o.Ex), spec.StateHandlePrincipal, "%s: the second principal's %s with the first principal's handle %.40q was served (%s); a handle must be bound to the principal it was minted for", label, u.tool, h0.text, oc.desc)
+				e.ViolationShown(append(append([]*wire.Exchange(nil), owned...), mo.Ex, ou.Ex, o.Ex), spec.StateHandlePrincipal, "%s: the second principal's %s with the first principal's handle %.40q was served (%s); a handle must be bound to the principal it was minted for", label, u.tool, h0.text, oc.desc)
 			}
 			f.found[spec.StateHandlePrincipal] = true
 		case oc.kind.refused():
@@ -972,7 +964,7 @@ func judgeHandlePrincipal(e *Env, sr *stateRun, f *handleFlow, k *handleKind, la
 	case !retryOutcome(none).kind.refused():
 		e.Inconclusive(spec.StateHandleOracle, "%s: a handle never minted (%.40q) was not refused (%s)", label, fake, none.Describe())
 	case a != b:
-		violationShown(e, append(append([]*wire.Exchange(nil), owned...), foreign.Ex, none.Ex), spec.StateHandleOracle, "%s: %s refuses another principal's handle and a handle that does not exist differently: %s versus %s; the difference tells a prober which handles exist", label, foreignTool.tool, truncateText(a, 200), truncateText(b, 200))
+		e.ViolationShown(append(append([]*wire.Exchange(nil), owned...), foreign.Ex, none.Ex), spec.StateHandleOracle, "%s: %s refuses another principal's handle and a handle that does not exist differently: %s versus %s; the difference tells a prober which handles exist", label, foreignTool.tool, truncateText(a, 200), truncateText(b, 200))
 	default:
 		e.Pass(spec.StateHandleOracle, "%s: %s refuses another principal's handle exactly as a handle that never existed (%s)", label, foreignTool.tool, truncateText(a, 160))
 	}
@@ -990,11 +982,11 @@ func judgeRandomness(e *Env, label string, hs []string, minted []*wire.Exchange)
 	shape := fmt.Sprintf("%d handles, e.g. %.40q: common prefix %q, suffix %q, %d varying positions over an alphabet of %d", a.n, hs[0], a.prefix, a.suffix, a.varying, a.alphabet)
 	switch {
 	case len(a.collisions) > 0:
-		violationShown(e, minted, spec.StateHandleRandom, "%s: the same handle was minted more than once (%.40q) among %d; handles must come from a secure random source", label, a.collisions[0], a.n)
+		e.ViolationShown(minted, spec.StateHandleRandom, "%s: the same handle was minted more than once (%.40q) among %d; handles must come from a secure random source", label, a.collisions[0], a.n)
 	case a.sequential != "":
-		violationShown(e, minted, spec.StateHandleRandom, "%s: %s; sequential handles can be guessed", label, a.sequential)
+		e.ViolationShown(minted, spec.StateHandleRandom, "%s: %s; sequential handles can be guessed", label, a.sequential)
 	case a.clocked != "" && a.restBits < 64:
-		violationShown(e, minted, spec.StateHandleRandom, "%s: %s, with about %.0f bits besides; handles derived from the clock can be predicted", label, a.clocked, a.restBits)
+		e.ViolationShown(minted, spec.StateHandleRandom, "%s: %s, with about %.0f bits besides; handles derived from the clock can be predicted", label, a.clocked, a.restBits)
 	default:
 		e.Pass(spec.StateHandleRandom, "%s: no repeat, no counter, no clock value (%s)", label, shape)
 	}
@@ -1002,7 +994,7 @@ func judgeRandomness(e *Env, label string, hs []string, minted []*wire.Exchange)
 	case a.uuidVersion == 4:
 		e.Pass(spec.StateHandleEntropy, "%s: UUIDv4 handles (122 random bits), SEP-2567's own example of a sufficient handle (%s)", label, shape)
 	case a.bits < 128:
-		violationShown(e, minted, spec.StateHandleEntropy, "%s: at most about %.0f bits of entropy (%s); at least 128 bits are advised (SEP-2567)", label, a.bits, shape)
+		e.ViolationShown(minted, spec.StateHandleEntropy, "%s: at most about %.0f bits of entropy (%s); at least 128 bits are advised (SEP-2567)", label, a.bits, shape)
 	default:
 		e.Pass(spec.StateHandleEntropy, "%s: up to %.0f bits (an upper bound: %s)", label, a.bits, shape)
 	}

@@ -3,8 +3,6 @@ package check
 import (
 	"fmt"
 	"maps"
-	"math"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -54,58 +52,8 @@ func init() {
 	})
 }
 
-// inputCapabilities are the client capabilities of each input kind, as
-// declared by the "all" client.
-var inputCapabilities = map[string]string{
-	"elicitation": `{"form":{},"url":{}}`,
-	"sampling":    `{}`,
-	"roots":       `{}`,
-}
-
-// clientWithInputs is the run's client declaring the input capabilities
-// named (and no other).
-func clientWithInputs(e *Env, kinds ...string) Client {
-	c := e.Client
-	sort.Strings(kinds)
-	parts := make([]string, 0, len(kinds))
-	for _, k := range kinds {
-		parts = append(parts, fmt.Sprintf("%q:%s", k, inputCapabilities[k]))
-	}
-	c.Capabilities = wire.Value("{" + strings.Join(parts, ",") + "}")
-	return c
-}
-
-var allInputKinds = []string{"elicitation", "roots", "sampling"}
-
 // capabilityOfInput maps an input request's method to its capability.
 func capabilityOfInput(method string) string { return wire.InputRequestCapability[method] }
-
-// mrtrTarget is a request that may ask for input: tools/call, prompts/get
-// or resources/read with its params (without _meta).
-type mrtrTarget struct {
-	method string
-	params map[string]any
-	label  string
-}
-
-func (t mrtrTarget) request(e *Env, c Client, add map[string]any) *Request {
-	p := withMeta(c, t.params, nil)
-	for k, v := range add {
-		p[k] = v
-	}
-	r := e.requestAs(c, t.method, p)
-	r.Timeout = callTimeout
-	return r
-}
-
-// inputRequiredOf returns the InputRequiredResult of a served request.
-func inputRequiredOf(o Observation) (*wire.InputRequiredResult, bool) {
-	if !o.Accepted() {
-		return nil, false
-	}
-	r, ok := o.Result().(*wire.InputRequiredResult)
-	return r, ok
-}
 
 // inputKinds maps each key of the input requests to its method.
 func inputKinds(r *wire.InputRequiredResult) map[string]string {
@@ -128,10 +76,6 @@ func capabilitiesAsked(r *wire.InputRequiredResult) []string {
 	return slices.Sorted(maps.Keys(set))
 }
 
-// mrtrHint matches names and descriptions suggesting input requests; they
-// are surveyed first.
-var mrtrHint = regexp.MustCompile(`(?i)input|elicit|sampl|roots|confirm|ask|mrtr|capabilit|approv|interactive`)
-
 // surveyed is a target and its answer to the "all capabilities" client.
 type surveyed struct {
 	t   mrtrTarget
@@ -143,7 +87,7 @@ type surveyed struct {
 // stopping when less than reserve is left of the check's time.
 func mrtrSurvey(e *Env, c Client, tally violationTally, reserve time.Duration) []surveyed {
 	var out []surveyed
-	enough := func() bool { return e.Ctx.Err() != nil || timeLeft(e) < reserve }
+	enough := func() bool { return e.Ctx.Err() != nil || e.TimeLeft() < reserve }
 	for _, name := range toolsByHint(e, mrtrHint) {
 		if enough() {
 			return out
@@ -168,7 +112,7 @@ func mrtrSurvey(e *Env, c Client, tally violationTally, reserve time.Duration) [
 		uris = declaredResourceURIs(e)
 	}
 	for _, tm := range slices.Sorted(maps.Keys(e.Decl.Templates)) {
-		uris = append(uris, ExpandTemplate(e.rng, tm))
+		uris = append(uris, ExpandTemplate(e.Rand(), tm))
 	}
 	for _, u := range uris {
 		if enough() {
@@ -225,7 +169,7 @@ func checkMrtrCapabilities(e *Env) {
 		}
 	}
 	for _, s := range survey {
-		if e.Ctx.Err() != nil || timeLeft(e) < 2*time.Second {
+		if e.Ctx.Err() != nil || e.TimeLeft() < 2*time.Second {
 			break
 		}
 		if !s.all.Accepted() {
@@ -244,7 +188,7 @@ func checkMrtrCapabilities(e *Env) {
 		}
 		judgePair(s, none, oNone)
 		for _, k := range asked {
-			if e.Ctx.Err() != nil || timeLeft(e) < 2*time.Second {
+			if e.Ctx.Err() != nil || e.TimeLeft() < 2*time.Second {
 				break
 			}
 			var rest []string
@@ -305,115 +249,6 @@ func requiredCapabilitiesOf(o Observation) []string {
 
 // Input responses.
 
-// answerInput returns a valid response to one input request: an accepted
-// ElicitResult with content drawn from requestedSchema (no content for URL
-// mode), a CreateMessageResult, or a ListRootsResult. ok is false for an
-// unknown kind.
-func answerInput(e *Env, raw wire.Value) (any, bool) {
-	var req map[string]any
-	if wire.Unmarshal(raw, &req) != nil {
-		return nil, false
-	}
-	params, _ := req["params"].(map[string]any)
-	switch req["method"] {
-	case "elicitation/create":
-		if params["mode"] == "url" {
-			return map[string]any{"action": "accept"}, true
-		}
-		schema, _ := params["requestedSchema"].(map[string]any)
-		return map[string]any{"action": "accept", "content": formContent(e, schema)}, true
-	case "sampling/createMessage":
-		return map[string]any{
-			"role":       "assistant",
-			"content":    map[string]any{"type": "text", "text": "mcpverify sample answer"},
-			"model":      "mcpverify-model",
-			"stopReason": "endTurn",
-		}, true
-	case "roots/list":
-		return map[string]any{"roots": []any{map[string]any{"uri": "file:///tmp/mcpverify-root", "name": "mcpverify"}}}, true
-	}
-	return nil, false
-}
-
-// formContent fills every property of a form's requestedSchema (a flat
-// object of primitives) with a valid value.
-func formContent(e *Env, schema map[string]any) map[string]any {
-	out := map[string]any{}
-	props, _ := schema["properties"].(map[string]any)
-	for _, name := range slices.Sorted(maps.Keys(props)) {
-		p, _ := props[name].(map[string]any)
-		out[name] = formValue(e, p)
-	}
-	return out
-}
-
-func formValue(e *Env, p map[string]any) any {
-	if enum, ok := p["enum"].([]any); ok && len(enum) > 0 {
-		return enum[0]
-	}
-	if one, ok := p["oneOf"].([]any); ok && len(one) > 0 {
-		if o, ok := one[0].(map[string]any); ok && o["const"] != nil {
-			return o["const"]
-		}
-	}
-	switch p["type"] {
-	case "string":
-		switch p["format"] {
-		case "email":
-			return "mcpverify@example.com"
-		case "uri":
-			return "https://example.com/mcpverify"
-		case "date":
-			return "2026-07-28"
-		case "date-time":
-			return "2026-07-28T12:00:00Z"
-		}
-		v := "mcpverify"
-		if lo := intKeyword(p, "minLength", 0); len(v) < lo {
-			v += strings.Repeat("x", lo-len(v))
-		}
-		if hi := intKeyword(p, "maxLength", -1); hi >= 0 && len(v) > hi {
-			v = v[:hi]
-		}
-		return v
-	case "number", "integer":
-		v := 1.0
-		if lo, ok := p["minimum"].(float64); ok {
-			v = lo
-		} else if hi, ok := p["maximum"].(float64); ok && hi < v {
-			v = hi
-		}
-		if p["type"] == "integer" {
-			return int64(math.Ceil(v))
-		}
-		return v
-	case "boolean":
-		return true
-	case "array":
-		items, _ := p["items"].(map[string]any)
-		var opts []any
-		if enum, ok := items["enum"].([]any); ok {
-			opts = enum
-		}
-		if anyOf, ok := items["anyOf"].([]any); ok {
-			for _, a := range anyOf {
-				if o, ok := a.(map[string]any); ok && o["const"] != nil {
-					opts = append(opts, o["const"])
-				}
-			}
-		}
-		n := intKeyword(p, "minItems", 1)
-		if n < 1 {
-			n = 1
-		}
-		if n > len(opts) {
-			n = len(opts)
-		}
-		return append([]any{}, opts[:n]...)
-	}
-	return GenerateValue(e.rng, p)
-}
-
 // wrongFormContent gives every property of a form a value of the wrong
 // type; nil if the form has no properties.
 func wrongFormContent(schema map[string]any) map[string]any {
@@ -434,60 +269,6 @@ func wrongFormContent(schema map[string]any) map[string]any {
 		}
 	}
 	return out
-}
-
-// answers returns valid responses to every input request of r.
-func answers(e *Env, r *wire.InputRequiredResult) (map[string]any, bool) {
-	out := map[string]any{}
-	for _, k := range slices.Sorted(maps.Keys(r.InputRequests)) {
-		v, ok := answerInput(e, r.InputRequests[k])
-		if !ok {
-			return nil, false
-		}
-		out[k] = v
-	}
-	return out, true
-}
-
-// retryAdd returns the params a retry adds: inputResponses (if not nil)
-// and the exact requestState (if r had one).
-func retryAdd(r *wire.InputRequiredResult, responses any) map[string]any {
-	add := map[string]any{}
-	if responses != nil {
-		add["inputResponses"] = responses
-	}
-	if r.RequestState != nil {
-		add["requestState"] = *r.RequestState
-	}
-	return add
-}
-
-// maxRounds bounds the rounds of one multi round-trip request.
-const maxRounds = 6
-
-// follow runs the retry protocol from a first InputRequiredResult: answer
-// every input request, retry with the same params, the responses and the
-// exact requestState, until a complete result, an error, or maxRounds. It
-// returns the observation of the first retry and of the last, and the
-// rounds it took.
-func follow(e *Env, c Client, t mrtrTarget, first *wire.InputRequiredResult, tally violationTally) (firstRetry, last Observation, rounds int, ok bool) {
-	irr := first
-	for rounds = 1; rounds <= maxRounds && e.Ctx.Err() == nil; rounds++ {
-		resp, ok := answers(e, irr)
-		if !ok {
-			return firstRetry, last, rounds, false
-		}
-		last = tally.add(e.Send(t.request(e, c, retryAdd(irr, resp))))
-		if rounds == 1 {
-			firstRetry = last
-		}
-		next, more := inputRequiredOf(last)
-		if !more || len(next.InputRequests) == 0 {
-			return firstRetry, last, rounds, true
-		}
-		irr = next
-	}
-	return firstRetry, last, rounds, true
 }
 
 // freshInputRequired sends the target's first request again and returns
@@ -585,7 +366,7 @@ func checkMrtrRetry(e *Env) {
 	var bases []usable
 	var broken []string
 	for _, s := range survey {
-		if e.Ctx.Err() != nil || timeLeft(e) < 6*time.Second {
+		if e.Ctx.Err() != nil || e.TimeLeft() < 6*time.Second {
 			break
 		}
 		irr, ok := inputRequiredOf(s.all)
@@ -634,7 +415,7 @@ func checkMrtrRetry(e *Env) {
 	rejected := map[spec.ID]int{}
 	violated := map[spec.ID]int{}
 	for _, b := range bases {
-		if e.Ctx.Err() != nil || timeLeft(e) < 2*time.Second {
+		if e.Ctx.Err() != nil || e.TimeLeft() < 2*time.Second {
 			break
 		}
 		// Missing a response.
@@ -662,7 +443,7 @@ func checkMrtrRetry(e *Env) {
 		// An unrequested response.
 		if irr, ok := freshInputRequired(e, all, b.t, tally); ok && e.Ctx.Err() == nil {
 			resp, _ := answers(e, irr)
-			resp[fmt.Sprintf("mcpverify-unrequested-%d", e.rng.Intn(1000))] = map[string]any{"action": "decline"}
+			resp[fmt.Sprintf("mcpverify-unrequested-%d", e.Rand().Intn(1000))] = map[string]any{"action": "decline"}
 			o := tally.add(e.Send(b.t.request(e, all, retryAdd(irr, resp))))
 			switch kind := resultKindOf(o); kind {
 			case "input_required", "complete":
@@ -677,7 +458,7 @@ func checkMrtrRetry(e *Env) {
 			valid, _ := answers(e, irr)
 			ms := malformations(e, irr, valid)
 			for i, m := range ms {
-				if e.Ctx.Err() != nil || timeLeft(e) < time.Second {
+				if e.Ctx.Err() != nil || e.TimeLeft() < time.Second {
 					break
 				}
 				if i > 0 {

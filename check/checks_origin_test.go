@@ -1,7 +1,7 @@
 package check
 
 import (
-	"math/rand"
+	"context"
 	"net/url"
 	"strings"
 	"testing"
@@ -23,7 +23,7 @@ func TestHostileOriginsFamily(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e := &Env{rng: rand.New(rand.NewSource(1)), Opts: &Options{}}
+		e := NewEnv(context.Background(), Options{Seed: 1})
 		cases := hostileOrigins(e, u)
 		if len(cases) < 12 {
 			t.Errorf("%s: only %d cases", target, len(cases))

@@ -4,11 +4,8 @@ import (
 	"fmt"
 	"maps"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/mcpverify/mcpverify/model"
 	"github.com/mcpverify/mcpverify/spec"
@@ -38,7 +35,7 @@ func init() {
 		Name: "results/pagination",
 		IDs:  []spec.ID{spec.CoreCursorInvalid, spec.CoreCursorGraceful, spec.CoreCacheScopePages},
 		Needs: func(e *Env) string {
-			if len(paginatedMethods(e)) == 0 {
+			if len(e.Server.Lists()) == 0 {
 				return "the server declares no paginated list (tools, prompts, resources)"
 			}
 			return ""
@@ -56,247 +53,6 @@ func init() {
 		},
 		Run: checkResourceNotFound,
 	})
-}
-
-// callTimeout bounds one call of a tool, prompt or resource in the checks
-// of this file set: a slow tool must not eat a check's whole time.
-const callTimeout = 4 * time.Second
-
-// violationTally counts, per requirement, the model's violations in the
-// exchanges a check has observed; a check passes a requirement only when
-// its own exchanges bearing on it were clean (the violations themselves
-// are recorded by the judge).
-type violationTally map[spec.ID]int
-
-func (t violationTally) add(o Observation) Observation {
-	for _, v := range o.Violations {
-		t[v.ID]++
-	}
-	return o
-}
-
-// requestAs builds a conforming request as client c (another set of
-// capabilities than the run's client), with a fresh id and, for tools/call,
-// the tool's Mcp-Param-* headers. params is used as is (Client.Request
-// adds _meta unless present): pass a copy.
-func (e *Env) requestAs(c Client, method string, params map[string]any) *Request {
-	var headers []model.ParamHeader
-	if method == "tools/call" {
-		if name, ok := params["name"].(string); ok && e.Decl.Tools[name] != nil {
-			headers = e.Decl.Tools[name].Headers
-		}
-	}
-	return c.Request(e.NextID(), method, params, headers)
-}
-
-// withMeta returns a copy of params whose _meta is c's plus extra keys
-// (progressToken, logLevel).
-func withMeta(c Client, params map[string]any, extra map[string]any) map[string]any {
-	p := cloneParams(params)
-	p["_meta"] = c.Meta(extra)
-	return p
-}
-
-// resultKindOf says what answered a request: "complete", "input_required",
-// "error" (a JSON-RPC error), "http-error" (an error status without a
-// JSON-RPC error), "no-response" (a complete exchange without a response),
-// or the outcome of an exchange that did not complete.
-func resultKindOf(o Observation) string {
-	if o.Ex.Outcome != wire.Complete && o.Ex.Outcome != wire.Cancelled {
-		return o.Ex.Outcome.String()
-	}
-	if _, ok := o.ErrorCode(); ok {
-		return "error"
-	}
-	if o.Accepted() {
-		if _, ok := o.Result().(*wire.InputRequiredResult); ok {
-			return "input_required"
-		}
-		return "complete"
-	}
-	if o.Ex.Transport == wire.HTTP && o.Ex.Status >= 400 {
-		return "http-error"
-	}
-	return "no-response"
-}
-
-// callTool calls tool name as client c with generated arguments, drawing
-// new ones (up to tries calls in all) while the server rejects them as
-// invalid params (-32602) or answers with a tool error (isError, which may
-// be an input validation error too). It returns the first call served
-// without a tool error, else the first served, else the last, with the
-// params sent (without _meta). extra goes into _meta.
-func callTool(e *Env, c Client, name string, extra map[string]any, tries int, timeout time.Duration) (map[string]any, Observation) {
-	var params, servedParams map[string]any
-	var o, served Observation
-	for i := 0; i < tries && e.Ctx.Err() == nil; i++ {
-		params = toolCallParams(e, name)
-		r := e.requestAs(c, "tools/call", withMeta(c, params, extra))
-		r.Timeout = timeout
-		o = e.Send(r)
-		if o.Accepted() {
-			if r, ok := o.Result().(*wire.CallToolResult); !ok || r.IsError == nil || !*r.IsError {
-				return params, o
-			}
-			if served.Ex == nil {
-				servedParams, served = params, o
-			}
-			continue
-		}
-		if code, ok := o.ErrorCode(); !ok || code != wire.CodeInvalidParams {
-			break
-		}
-	}
-	if served.Ex != nil {
-		return servedParams, served
-	}
-	return params, o
-}
-
-// toolCallParams draws arguments for tool name from its inputSchema; a
-// free string property named like a URI gets a declared resource URI
-// (optional ones too: a tool announcing a resource update needs one).
-func toolCallParams(e *Env, name string) map[string]any {
-	args := map[string]any{}
-	if td := e.Decl.Tools[name]; td != nil {
-		if m, ok := GenerateValue(e.rng, td.Schema).(map[string]any); ok {
-			args = m
-		}
-		if props, ok := schemaProps(td.Schema); ok {
-			for k, v := range props {
-				s, _ := v.(map[string]any)
-				if uriLike.MatchString(k) && s["type"] == "string" && s["enum"] == nil && s["const"] == nil {
-					if u := someResourceURI(e); u != "" {
-						args[k] = u
-					}
-				}
-			}
-		}
-	}
-	return map[string]any{"name": name, "arguments": args}
-}
-
-var uriLike = regexp.MustCompile(`(?i)(uri|url)$`)
-
-func schemaProps(schema any) (map[string]any, bool) {
-	m, _ := schema.(map[string]any)
-	p, ok := m["properties"].(map[string]any)
-	return p, ok
-}
-
-// someResourceURI returns a declared resource URI (learnt by
-// declaredResourceURIs) or a template expansion, or "".
-func someResourceURI(e *Env) string {
-	if uris := cachedResourceURIs(e); len(uris) > 0 {
-		return uris[0]
-	}
-	for t := range e.Decl.Templates {
-		return ExpandTemplate(e.rng, t)
-	}
-	return ""
-}
-
-// promptParams builds prompts/get params: every required argument, and
-// the optional ones too (uri-like names get a resource URI).
-func promptParams(e *Env, p *wire.Prompt) map[string]any {
-	params := map[string]any{"name": p.Name}
-	if len(p.Arguments) > 0 {
-		args := map[string]any{}
-		for _, a := range p.Arguments {
-			v := sampleStrings[2] // "hello"
-			if uriLike.MatchString(a.Name) {
-				if u := someResourceURI(e); u != "" {
-					v = u
-				}
-			}
-			args[a.Name] = v
-		}
-		params["arguments"] = args
-	}
-	return params
-}
-
-// resourceURICache remembers the URIs resources/list declared, per run
-// (keyed by the run's declarations), for arguments that name a resource.
-var resourceURICache = struct {
-	sync.Mutex
-	m map[*Declarations][]string
-}{m: map[*Declarations][]string{}}
-
-func cachedResourceURIs(e *Env) []string {
-	resourceURICache.Lock()
-	defer resourceURICache.Unlock()
-	return resourceURICache.m[e.Decl]
-}
-
-// declaredResourceURIs reads every page of resources/list and returns the
-// URIs declared (in order, without duplicates).
-func declaredResourceURIs(e *Env) []string {
-	if e.Server.Capabilities.Resources == nil {
-		return nil
-	}
-	var uris []string
-	seen := map[string]bool{}
-	for _, o := range listPages(e, "resources/list", nil) {
-		if r, ok := o.Result().(*wire.ListResourcesResult); ok {
-			for _, res := range r.Resources {
-				if !seen[res.URI] {
-					seen[res.URI] = true
-					uris = append(uris, res.URI)
-				}
-			}
-		}
-	}
-	resourceURICache.Lock()
-	if len(resourceURICache.m) > 64 {
-		resourceURICache.m = map[*Declarations][]string{}
-	}
-	resourceURICache.m[e.Decl] = uris
-	resourceURICache.Unlock()
-	return uris
-}
-
-// listPages reads every page of a list (bounded by maxPages), following
-// nextCursor, and returns the observations; it stops at the first page
-// not served or at a repeated cursor.
-func listPages(e *Env, method string, tally violationTally) []Observation {
-	var out []Observation
-	var cursor *string
-	seen := map[string]bool{}
-	for page := 0; page < maxPages && e.Ctx.Err() == nil; page++ {
-		params := map[string]any{}
-		if cursor != nil {
-			params["cursor"] = *cursor
-		}
-		o := e.Send(e.Request(method, params))
-		if tally != nil {
-			tally.add(o)
-		}
-		e.Decl.Learn(o.Ex)
-		out = append(out, o)
-		if !o.Accepted() {
-			break
-		}
-		next := model.NextCursor(o.Result())
-		if next == nil || seen[*next] {
-			break
-		}
-		seen[*next] = true
-		cursor = next
-	}
-	return out
-}
-
-// paginatedMethods are the list methods of the capabilities the server
-// declares.
-func paginatedMethods(e *Env) []string {
-	var out []string
-	for _, m := range wire.Methods {
-		if m.Paginated && capable(e.Server, m.Capability) {
-			out = append(out, m.Method)
-		}
-	}
-	return out
 }
 
 // coverage counts what a check exercised: results per method, and the
@@ -358,7 +114,7 @@ func checkResultsCoverage(e *Env) {
 	cov := &coverage{results: map[string]int{}}
 	o := tally.add(e.Send(e.Request("server/discover", nil)))
 	cov.note("server/discover", "", o)
-	for _, m := range paginatedMethods(e) {
+	for _, m := range e.Server.Lists() {
 		for _, p := range listPages(e, m, tally) {
 			cov.note(m, "", p)
 		}
@@ -403,7 +159,7 @@ func checkResultsCoverage(e *Env) {
 		}
 		for i := 0; i < tries; i++ {
 			if tmpl != "" {
-				u = ExpandTemplate(e.rng, tmpl)
+				u = ExpandTemplate(e.Rand(), tmpl)
 			}
 			t := mrtrTarget{"resources/read", map[string]any{"uri": u}, "resource " + u}
 			o := tally.add(e.Send(t.request(e, e.Client, nil)))
@@ -477,7 +233,7 @@ func completeInput(e *Env, tally violationTally, t mrtrTarget, o Observation) Ob
 // one, non-ASCII and control characters, whitespace).
 func invalidCursors(e *Env) []string {
 	return []string{
-		fmt.Sprintf("mcpverify-invalid-cursor-%08x", e.rng.Uint32()),
+		fmt.Sprintf("mcpverify-invalid-cursor-%08x", e.Rand().Uint32()),
 		"eyJtY3B2ZXJpZnkiOiJpbnZhbGlkLWN1cnNvciJ9", // {"mcpverify":"invalid-cursor"}
 		strings.Repeat("mcpverify", 512),
 		"mcpverify-\u00e9\u65e5\u0001-invalid",
@@ -517,7 +273,7 @@ func checkPagination(e *Env) {
 	multiPage := 0
 	var realCursors []struct{ method, cursor string }
 	baselineOK := map[string]bool{}
-	for _, m := range paginatedMethods(e) {
+	for _, m := range e.Server.Lists() {
 		pages := listPages(e, m, tally)
 		if len(pages) > 0 && pages[0].Accepted() {
 			baselineOK[m] = true
@@ -549,7 +305,7 @@ func checkPagination(e *Env) {
 	}
 
 	var methods []string
-	for _, m := range paginatedMethods(e) {
+	for _, m := range e.Server.Lists() {
 		if baselineOK[m] {
 			methods = append(methods, m)
 		}
@@ -705,7 +461,7 @@ func checkResourceNotFound(e *Env) {
 		if baseline || e.Ctx.Err() != nil {
 			break
 		}
-		r := e.Request("resources/read", map[string]any{"uri": ExpandTemplate(e.rng, t)})
+		r := e.Request("resources/read", map[string]any{"uri": ExpandTemplate(e.Rand(), t)})
 		r.Timeout = callTimeout
 		baseline = e.Send(r).Accepted()
 	}
@@ -717,7 +473,7 @@ func checkResourceNotFound(e *Env) {
 	}
 	var probes []string
 	seen := map[string]bool{}
-	nonce := func() string { return fmt.Sprintf("%06x", e.rng.Intn(1<<24)) }
+	nonce := func() string { return fmt.Sprintf("%06x", e.Rand().Intn(1<<24)) }
 	for _, u := range uris {
 		for _, p := range nonexistentSiblings(u, nonce()) {
 			if !seen[p] {
@@ -735,7 +491,7 @@ func checkResourceNotFound(e *Env) {
 	}
 	const maxProbes = 24
 	if len(probes) > maxProbes {
-		e.rng.Shuffle(len(probes), func(i, j int) { probes[i], probes[j] = probes[j], probes[i] })
+		e.Rand().Shuffle(len(probes), func(i, j int) { probes[i], probes[j] = probes[j], probes[i] })
 		probes = probes[:maxProbes]
 	}
 	tally := violationTally{}

@@ -133,17 +133,17 @@ func checkStateIntegrity(e *Env) {
 	var tallies []*mutationTally
 	reached := 0
 	for _, st := range sv.targets {
-		if e.Ctx.Err() != nil || timeLeft(e) < 2*time.Second {
+		if e.Ctx.Err() != nil || e.TimeLeft() < 2*time.Second {
 			break
 		}
 		reached++
 		mt := &mutationTally{st: st}
 		tallies = append(tallies, mt)
 		for _, mut := range stateMutations(st.state) {
-			if e.Ctx.Err() != nil || timeLeft(e) < time.Second {
+			if e.Ctx.Err() != nil || e.TimeLeft() < time.Second {
 				break
 			}
-			mark := len(e.evidence)
+			mark := e.Mark()
 			fresh, ans, ok := sr.freshState(e, all, st)
 			if !ok {
 				mt.unminted++
@@ -155,7 +155,7 @@ func checkStateIntegrity(e *Env) {
 			}
 			oc := retryOutcome(sr.retryWith(e, all, st.t, m.Value, ans))
 			what := fmt.Sprintf("%s: %s", m.What, oc.desc)
-			ev := evidenceSince(e, mark)
+			ev := e.Since(mark)
 			switch {
 			case oc.kind == outBusy:
 				continue
@@ -206,34 +206,11 @@ func listSome(items []string, n int) string {
 	return fmt.Sprintf("%s; and %d more", strings.Join(items[:n], "; "), len(items)-n)
 }
 
-// evidenceSince returns the exchanges the running check sent since mark
-// (a length of its evidence).
-func evidenceSince(e *Env, mark int) []*wire.Exchange {
-	if mark < 0 || mark > len(e.evidence) {
-		return nil
-	}
-	return append([]*wire.Exchange(nil), e.evidence[mark:]...)
-}
-
 // firstEvidence keeps the exchanges of the first probe of a kind.
 func firstEvidence(dst *[]*wire.Exchange, ev []*wire.Exchange) {
 	if *dst == nil {
 		*dst = ev
 	}
-}
-
-// violationShown records a violation whose trace holds the exchanges that
-// show it (after the discovery exchanges), not everything the check sent;
-// with none, the check's exchanges so far.
-func violationShown(e *Env, ev []*wire.Exchange, id spec.ID, format string, args ...any) {
-	if len(ev) == 0 {
-		e.Violation(id, format, args...)
-		return
-	}
-	saved := e.evidence
-	e.evidence = ev
-	e.Violation(id, format, args...)
-	e.evidence = saved
 }
 
 // integrityVerdicts decides STATE-INTEGRITY (from evidence),
@@ -254,10 +231,10 @@ func integrityVerdicts(e *Env, tallies []*mutationTally, reached, total int) {
 		switch {
 		case len(mt.noAnswer) > 0:
 			violU++
-			violationShown(e, mt.evNone, spec.StateUntrusted, "%s: an altered requestState got no answer (%s); the server must handle requestState as attacker-controlled input, refusing what fails verification", st.label(), listSome(mt.noAnswer, 3))
+			e.ViolationShown(mt.evNone, spec.StateUntrusted, "%s: an altered requestState got no answer (%s); the server must handle requestState as attacker-controlled input, refusing what fails verification", st.label(), listSome(mt.noAnswer, 3))
 		case len(mt.acceptedOther) > 0:
 			violU++
-			violationShown(e, mt.evOther, spec.StateUntrusted, "%s: the server acted on an altered requestState: %s; the unaltered state completed with a stable result", st.label(), listSome(mt.acceptedOther, 3))
+			e.ViolationShown(mt.evOther, spec.StateUntrusted, "%s: the server acted on an altered requestState: %s; the unaltered state completed with a stable result", st.label(), listSome(mt.acceptedOther, 3))
 		default:
 			passU = append(passU, fmt.Sprintf("%s (%d altered states answered)", st.label(), mt.answered))
 		}
@@ -282,14 +259,14 @@ func integrityVerdicts(e *Env, tallies []*mutationTally, reached, total int) {
 			case len(evidence) > 0:
 				violI++
 				decidedByMust = append(decidedByMust, st.label())
-				violationShown(e, mt.evAccepted, spec.StateIntegrity, "%s completed on %d altered requestState(s) the server never issued: %s. Evidence that the state matters: %s. A state that influences authorization, resource access or business logic must be integrity-protected and refused when it fails verification",
+				e.ViolationShown(mt.evAccepted, spec.StateIntegrity, "%s completed on %d altered requestState(s) the server never issued: %s. Evidence that the state matters: %s. A state that influences authorization, resource access or business logic must be integrity-protected and refused when it fails verification",
 					st.label(), len(accepted), listSome(accepted, 3), strings.Join(evidence, "; "))
 			case st.absent:
 				// The request completes without any state: accepting an
 				// altered one shows nothing.
 			default:
 				violA++
-				violationShown(e, mt.evAccepted, spec.StateIntegrityAlways, "%s completed on %d altered requestState(s): %s. The state is not integrity-protected; a failure (STATE-INTEGRITY) if it influences authorization, resource access or business logic, which the checker could not show (no mutation refused, the result unchanged, the state not readable)",
+				e.ViolationShown(mt.evAccepted, spec.StateIntegrityAlways, "%s completed on %d altered requestState(s): %s. The state is not integrity-protected; a failure (STATE-INTEGRITY) if it influences authorization, resource access or business logic, which the checker could not show (no mutation refused, the result unchanged, the state not readable)",
 					st.label(), len(accepted), listSome(accepted, 3))
 			}
 		}
@@ -298,7 +275,7 @@ func integrityVerdicts(e *Env, tallies []*mutationTally, reached, total int) {
 			switch {
 			case len(mt.acceptedSpell) > 0:
 				violC++
-				violationShown(e, mt.evSpell, spec.StateCanonical, "%s verifies its requestState (%d content mutations refused) but completed on another spelling of the same bytes: %s; a state with several spellings defeats single-use ledgers and replay caches keyed by its text",
+				e.ViolationShown(mt.evSpell, spec.StateCanonical, "%s verifies its requestState (%d content mutations refused) but completed on another spelling of the same bytes: %s; a state with several spellings defeats single-use ledgers and replay caches keyed by its text",
 					st.label(), len(mt.refusedContent), listSome(mt.acceptedSpell, 3))
 			case len(mt.refusedSpell) > 0:
 				passC = append(passC, fmt.Sprintf("%s (%d)", st.label(), len(mt.refusedSpell)))
@@ -381,9 +358,9 @@ func (b *bindTally) add(oc stateOutcome, what string, ev []*wire.Exchange) {
 func (b *bindTally) verdict(e *Env, id spec.ID, what, skipWhy string) {
 	switch {
 	case len(b.accepted) > 0:
-		violationShown(e, b.evAccepted, id, "%s: %s; the state should be refused", what, listSome(b.accepted, 3))
+		e.ViolationShown(b.evAccepted, id, "%s: %s; the state should be refused", what, listSome(b.accepted, 3))
 		if b.errors > 0 {
-			violationShown(e, append(append([]*wire.Exchange(nil), b.evError...), b.evAccepted...), spec.StateIntegrity, "the server binds requestState (it refused %d state(s) of this kind with an error, e.g. %s) but let others through: %s; a verifier that lets some mismatched states through is flawed",
+			e.ViolationShown(append(append([]*wire.Exchange(nil), b.evError...), b.evAccepted...), spec.StateIntegrity, "the server binds requestState (it refused %d state(s) of this kind with an error, e.g. %s) but let others through: %s; a verifier that lets some mismatched states through is flawed",
 				b.errors, listSome(b.refusedWhat, 1), listSome(b.accepted, 2))
 		}
 	case b.refused > 0:
@@ -416,7 +393,7 @@ func checkStateBinding(e *Env) {
 	// that a short budget still covers every recipient.
 	for round := 0; len(targets) > 1 && round < len(targets)-1; round++ {
 		for _, b := range targets {
-			if e.Ctx.Err() != nil || timeLeft(e) < 4*time.Second || req.probes >= maxBindPairs {
+			if e.Ctx.Err() != nil || e.TimeLeft() < 4*time.Second || req.probes >= maxBindPairs {
 				break
 			}
 			donors := donorsFor(targets, b)
@@ -424,7 +401,7 @@ func checkStateBinding(e *Env) {
 				continue
 			}
 			a := donors[round]
-			mark := len(e.evidence)
+			mark := e.Mark()
 			s, _, ok := sr.freshState(e, all, a)
 			if !ok {
 				req.notes = append(req.notes, a.label()+": no fresh state")
@@ -436,7 +413,7 @@ func checkStateBinding(e *Env) {
 			if oc.kind == outComplete && b.stable && oc.sig != b.sig {
 				what += " (another result than its own state gives)"
 			}
-			req.add(oc, what, evidenceSince(e, mark))
+			req.add(oc, what, e.Since(mark))
 		}
 	}
 
@@ -444,7 +421,7 @@ func checkStateBinding(e *Env) {
 	args := &bindTally{}
 	argsSkip := "no request that issues requestState takes arguments"
 	for _, st := range targets {
-		if e.Ctx.Err() != nil || timeLeft(e) < 3*time.Second {
+		if e.Ctx.Err() != nil || e.TimeLeft() < 3*time.Second {
 			break
 		}
 		other, ok := otherArguments(e, st)
@@ -459,22 +436,22 @@ func checkStateBinding(e *Env) {
 			args.notes = append(args.notes, fmt.Sprintf("%s with other arguments was not completed (%s)", st.label(), describeChain(ch)))
 			continue
 		}
-		mark := len(e.evidence)
+		mark := e.Mark()
 		s, ans, ok := sr.freshState(e, all, st)
 		if !ok {
 			continue
 		}
 		oc := retryOutcome(sr.retryWith(e, all, t2, s, ans))
-		args.add(oc, fmt.Sprintf("%s with arguments %s and a requestState issued for %s", st.label(), compactJSON(other), compactJSON(st.t.params)), evidenceSince(e, mark))
+		args.add(oc, fmt.Sprintf("%s with arguments %s and a requestState issued for %s", st.label(), compactJSON(other), compactJSON(st.t.params)), e.Since(mark))
 	}
 
 	// Another principal.
 	prin := &bindTally{}
-	prinWhy, prinSkip := sr.principalsUsable(e)
+	prinWhy, prinSkip := e.PrincipalsUsable()
 	if prinWhy == "" {
-		alt := sr.asAlt(all)
+		alt := e.AsAlt(all)
 		for i, st := range targets {
-			if i >= 8 || e.Ctx.Err() != nil || timeLeft(e) < 2*time.Second {
+			if i >= 8 || e.Ctx.Err() != nil || e.TimeLeft() < 2*time.Second {
 				break
 			}
 			ch := sr.runChain(e, alt, st.t, 0)
@@ -482,13 +459,13 @@ func checkStateBinding(e *Env) {
 				prin.notes = append(prin.notes, fmt.Sprintf("%s as the second principal was not completed (%s)", st.label(), describeChain(ch)))
 				continue
 			}
-			mark := len(e.evidence)
+			mark := e.Mark()
 			s, ans, ok := sr.freshState(e, all, st)
 			if !ok {
 				continue
 			}
 			oc := retryOutcome(sr.retryWith(e, alt, st.t, s, ans))
-			prin.add(oc, fmt.Sprintf("%s by the second principal with a requestState issued to the first", st.label()), evidenceSince(e, mark))
+			prin.add(oc, fmt.Sprintf("%s by the second principal with a requestState issued to the first", st.label()), e.Since(mark))
 		}
 	}
 	if e.Ctx.Err() != nil {
@@ -596,13 +573,13 @@ func checkStateExpiry(e *Env) {
 		why      string
 	}
 	var probes []probe
-	if sr.ttlMax > 0 {
+	if e.StateTTLMax() > 0 {
 		src := "--state-ttl-max"
 		if e.Opts.StateTTLMax == 0 {
 			src = "the hints' stateTTLMax"
 		}
 		for _, st := range sv.targets {
-			probes = append(probes, probe{st, sr.ttlMax, src})
+			probes = append(probes, probe{st, e.StateTTLMax(), src})
 		}
 	} else {
 		for _, st := range sv.targets {
@@ -617,11 +594,11 @@ func checkStateExpiry(e *Env) {
 	}
 	sort.SliceStable(probes, func(i, j int) bool { return probes[i].lifetime < probes[j].lifetime })
 	wait := probes[0].lifetime + expiryMargin(probes[0].lifetime)
-	budget := timeLeft(e) - 3*time.Second
+	budget := e.TimeLeft() - 3*time.Second
 	if wait > budget {
 		msg := fmt.Sprintf("the shortest known lifetime of requestState is %v (%s, %s); presenting a state after it would take %v, more than this check has left (%v): raise --budget (and the check's time) or lower the lifetime to test it",
 			probes[0].lifetime, probes[0].st.label(), probes[0].why, wait.Round(time.Millisecond), budget.Round(time.Second))
-		if sr.ttlMax > 0 {
+		if e.StateTTLMax() > 0 {
 			e.Inconclusive(spec.StateBindExpiry, "%s", msg)
 		} else {
 			// Only the server's own description: the user did not ask for
@@ -638,7 +615,7 @@ func checkStateExpiry(e *Env) {
 		at    time.Time
 	}
 	var ms []minted
-	mark := len(e.evidence)
+	mark := e.Mark()
 	for _, p := range probes {
 		if len(ms) >= 4 || p.lifetime > probes[0].lifetime || e.Ctx.Err() != nil {
 			break
@@ -668,7 +645,7 @@ func checkStateExpiry(e *Env) {
 	}
 	switch {
 	case len(accepted) > 0:
-		violationShown(e, evidenceSince(e, mark), spec.StateBindExpiry, "%s; a requestState should carry a short expiry and be refused after it", listSome(accepted, 3))
+		e.ViolationShown(e.Since(mark), spec.StateBindExpiry, "%s; a requestState should carry a short expiry and be refused after it", listSome(accepted, 3))
 	case len(refused) > 0:
 		e.Pass(spec.StateBindExpiry, "%s; the same retries with fresh states completed", listSome(refused, 3))
 	default:
@@ -690,7 +667,7 @@ func checkStateSingleUse(e *Env) {
 	var claimed []*stateTarget
 	var whys []string
 	for _, st := range sv.targets {
-		if why := sr.singleUseWhy(st.method, st.name); why != "" {
+		if why := e.SingleUseWhy(st.method, st.name); why != "" {
 			claimed = append(claimed, st)
 			whys = append(whys, st.label()+": "+why)
 		}
@@ -702,10 +679,10 @@ func checkStateSingleUse(e *Env) {
 	var refused, accepted, notes []string
 	var evAccepted []*wire.Exchange
 	for _, st := range claimed {
-		if e.Ctx.Err() != nil || timeLeft(e) < time.Second {
+		if e.Ctx.Err() != nil || e.TimeLeft() < time.Second {
 			break
 		}
-		mark := len(e.evidence)
+		mark := e.Mark()
 		s, ans, ok := sr.freshState(e, all, st)
 		if !ok {
 			notes = append(notes, st.label()+": no fresh state")
@@ -724,11 +701,11 @@ func checkStateSingleUse(e *Env) {
 		}
 		for _, r := range replays {
 			oc := retryOutcome(sr.retryWith(e, all, st.t, r.Value, ans))
-			what := fmt.Sprintf("%s (%s) with %s, after it completed once: %s", st.label(), whyShort(sr, st), r.What, oc.desc)
+			what := fmt.Sprintf("%s (%s) with %s, after it completed once: %s", st.label(), whyShort(e, st), r.What, oc.desc)
 			switch {
 			case oc.kind == outComplete:
 				accepted = append(accepted, what)
-				firstEvidence(&evAccepted, evidenceSince(e, mark))
+				firstEvidence(&evAccepted, e.Since(mark))
 			case oc.kind.refused():
 				refused = append(refused, what)
 			}
@@ -739,7 +716,7 @@ func checkStateSingleUse(e *Env) {
 	}
 	switch {
 	case len(accepted) > 0:
-		violationShown(e, evAccepted, spec.StateSingleUse, "%s; state that must be consumed at most once must be enforced server-side", listSome(accepted, 3))
+		e.ViolationShown(evAccepted, spec.StateSingleUse, "%s; state that must be consumed at most once must be enforced server-side", listSome(accepted, 3))
 	case len(refused) > 0:
 		e.Pass(spec.StateSingleUse, "a used single-use requestState was refused when presented again (%d presentations: %s)", len(refused), listSome(refused, 2))
 	default:
@@ -747,6 +724,6 @@ func checkStateSingleUse(e *Env) {
 	}
 }
 
-func whyShort(sr *stateRun, st *stateTarget) string {
-	return "single use: " + sr.singleUseWhy(st.method, st.name)
+func whyShort(e *Env, st *stateTarget) string {
+	return "single use: " + e.SingleUseWhy(st.method, st.name)
 }

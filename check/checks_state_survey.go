@@ -13,7 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mcpverify/mcpverify/model"
 	"github.com/mcpverify/mcpverify/spec"
 	"github.com/mcpverify/mcpverify/wire"
 )
@@ -25,148 +24,20 @@ import (
 
 // Identities and what the run knows.
 
-// stateRun is what the state checks of one run know and share: the
-// identities, whether the server authenticates callers, the requests that
-// issue state, the handles found. It also answers the model's questions
-// (modelConfig).
+// stateRun is what the state checks of one run share: the requests that
+// issue state (the survey) and the turn of the instances.
 type stateRun struct {
-	hints   *Hints
-	ttlMax  time.Duration
-	primary http.Header
-	alt     http.Header
-	// credNames are the header names that carry credentials: those of
-	// AltHeader, else Authorization when the client sends one.
-	credNames   []string
-	primaryAuth string // Authorization values
-	altAuth     string
-
-	mu        sync.Mutex
-	auth      *authFacts
-	singleUse map[string]string // by method "\x00" name: why
-	survey    *stateSurvey
-	handles   *handleSurvey
-	turn      int
+	mu     sync.Mutex
+	survey *stateSurvey
+	turn   int
 }
 
-// authFacts is what the authentication probe found.
-type authFacts struct {
-	// authenticates: a request with invalid credentials was refused while
-	// the same request with the client's was served.
-	authenticates bool
-	altValid      bool // the second principal's credentials were served
-	why           string
-}
+// stateRunKey keys the run's stateRun (check.Shared).
+type stateRunKey struct{}
 
-func newStateRun(o *Options) *stateRun {
-	sr := &stateRun{hints: o.Hints, ttlMax: o.StateTTLMax, primary: o.Client.Header, alt: o.AltHeader, singleUse: map[string]string{}}
-	if sr.ttlMax == 0 && o.Hints != nil {
-		sr.ttlMax = time.Duration(o.Hints.StateTTLMax)
-	}
-	for k := range o.AltHeader {
-		sr.credNames = append(sr.credNames, k)
-	}
-	if len(sr.credNames) == 0 && hasHeader(o.Client.Header, "Authorization") {
-		sr.credNames = []string{"Authorization"}
-	}
-	sort.Strings(sr.credNames)
-	sr.primaryAuth, _ = wire.HeaderValue(o.Client.Header, "Authorization")
-	sr.altAuth, _ = wire.HeaderValue(o.AltHeader, "Authorization")
-	return sr
-}
-
-// stateOf returns the run's state knowledge (made on first use for an Env
-// built without Run).
+// stateOf returns the run's state knowledge.
 func stateOf(e *Env) *stateRun {
-	if e.Opts.state == nil {
-		e.Opts.state = newStateRun(e.Opts)
-	}
-	return e.Opts.state
-}
-
-// modelConfig fills what the model needs to judge requestState and
-// handles and is not set already: the principal of a credential, the
-// single-use requests, the requests whose state matters (hints), the state
-// lifetime, and the hinted handle tools. The functions read what the
-// checks learn during the run.
-func (sr *stateRun) modelConfig(cfg model.Config) model.Config {
-	if cfg.Principal == nil {
-		cfg.Principal = sr.principalOf
-	}
-	if cfg.SingleUse == nil {
-		cfg.SingleUse = func(method, name string) bool { return sr.singleUseWhy(method, name) != "" }
-	}
-	if cfg.StateMatters == nil && sr.hints != nil && len(sr.hints.StateMatters) > 0 {
-		list := sr.hints.StateMatters
-		cfg.StateMatters = func(method, name string) bool { return hintNames(list, method, name) }
-	}
-	if cfg.StateTTLMax == 0 {
-		cfg.StateTTLMax = sr.ttlMax
-	}
-	if sr.hints != nil {
-		if cfg.HandleTTLMax == 0 {
-			cfg.HandleTTLMax = time.Duration(sr.hints.HandleTTLMax)
-		}
-		cfg.Handles = append(append([]model.HandleTool(nil), cfg.Handles...), sr.hints.modelHandles()...)
-	}
-	return cfg
-}
-
-// principalOf names the principal of an Authorization value: "primary"
-// and "alternate" for the two identities the checker holds, "anonymous"
-// for none; "" (unknown) until the server is known to refuse invalid
-// credentials, and for any other value. The two identities are distinct
-// principals by the contract of Options.AltHeader.
-func (sr *stateRun) principalOf(authorization string) string {
-	sr.mu.Lock()
-	a := sr.auth
-	sr.mu.Unlock()
-	if a == nil || !a.authenticates {
-		return ""
-	}
-	switch {
-	case authorization != "" && authorization == sr.primaryAuth:
-		return "primary"
-	case authorization != "" && authorization == sr.altAuth && a.altValid:
-		return "alternate"
-	case authorization == "" && sr.primaryAuth != "":
-		return "anonymous"
-	}
-	return ""
-}
-
-// singleUseWhy says why the request (method, name) is single-use: the
-// hints, or its description; "" when nothing says so.
-func (sr *stateRun) singleUseWhy(method, name string) string {
-	if sr.hints != nil && hintNames(sr.hints.SingleUse, method, name) {
-		return "--hints names it single-use"
-	}
-	sr.mu.Lock()
-	defer sr.mu.Unlock()
-	return sr.singleUse[method+"\x00"+name]
-}
-
-// singleUseClaim matches descriptions that say a request's confirmation or
-// state can be used only once.
-var singleUseClaim = regexp.MustCompile(`(?i)\b(single[- ]use|one[- ]time|used (?:only )?once|(?:only|at most) once|once only|can(?:not|'t) be (?:re)?used (?:again|twice)|not reusable|non-reusable|redeemed once)\b`)
-
-// learnClaims reads the declarations for single-use claims.
-func (sr *stateRun) learnClaims(e *Env) {
-	found := map[string]string{}
-	for name, td := range e.Decl.Tools {
-		if m := singleUseClaim.FindString(td.Tool.Description); m != "" {
-			found["tools/call\x00"+name] = fmt.Sprintf("its description says %q", m)
-		}
-	}
-	for name, p := range e.Decl.Prompts {
-		if m := singleUseClaim.FindString(p.Description); m != "" {
-			found["prompts/get\x00"+name] = fmt.Sprintf("its description says %q", m)
-		}
-	}
-	sr.mu.Lock()
-	for k, v := range found {
-		sr.singleUse[k] = v
-	}
-	sr.mu.Unlock()
+	return Shared(e, stateRunKey{}, func() *stateRun { return &stateRun{} })
 }
 
 // nextInstance returns the instance of the next request, round robin over
@@ -177,107 +48,6 @@ func (sr *stateRun) nextInstance(e *Env) int {
 	defer sr.mu.Unlock()
 	sr.turn++
 	return sr.turn % e.Instances()
-}
-
-// hasAlt reports whether a second identity was given.
-func (sr *stateRun) hasAlt() bool { return len(sr.alt) > 0 }
-
-// withHeaders returns c with the headers named by names removed and those
-// of set added.
-func withHeaders(c Client, names []string, set http.Header) Client {
-	h := c.Header.Clone()
-	if h == nil {
-		h = http.Header{}
-	}
-	for _, n := range names {
-		for k := range h {
-			if strings.EqualFold(k, n) {
-				delete(h, k)
-			}
-		}
-	}
-	for k, vs := range set {
-		for hk := range h {
-			if strings.EqualFold(hk, k) {
-				delete(h, hk)
-			}
-		}
-		h[k] = append([]string(nil), vs...)
-	}
-	c.Header = h
-	return c
-}
-
-// asAlt is c as the second principal.
-func (sr *stateRun) asAlt(c Client) Client { return withHeaders(c, sr.credNames, sr.alt) }
-
-// asAnonymous is c without credentials.
-func (sr *stateRun) asAnonymous(c Client) Client { return withHeaders(c, sr.credNames, nil) }
-
-// probeAuth finds, once per run, whether the server authenticates callers
-// (a request with invalid credentials is refused while the client's are
-// served) and whether the second identity is served.
-func (sr *stateRun) probeAuth(e *Env) *authFacts {
-	sr.mu.Lock()
-	a := sr.auth
-	sr.mu.Unlock()
-	if a != nil {
-		return a
-	}
-	a = &authFacts{}
-	defer func() {
-		sr.mu.Lock()
-		sr.auth = a
-		sr.mu.Unlock()
-	}()
-	if len(sr.credNames) == 0 {
-		a.why = "the checker sends no credentials (give --header and --alt-header)"
-		return a
-	}
-	method := baselineMethod(e)
-	send := func(c Client) Observation { return e.Send(e.requestAs(c, method, map[string]any{})) }
-	if !send(e.Client).Accepted() {
-		a.why = fmt.Sprintf("the client's own %s was not served", method)
-		return a
-	}
-	bogus := http.Header{}
-	for _, n := range sr.credNames {
-		v := "mcpverify-invalid-" + randHex(e, 8)
-		if strings.EqualFold(n, "Authorization") {
-			v = "Bearer " + v
-		}
-		bogus[n] = []string{v}
-	}
-	ob := send(withHeaders(e.Client, sr.credNames, bogus))
-	a.authenticates = ob.Answered() && (ob.Rejected() || ob.Ex.Status == http.StatusUnauthorized || ob.Ex.Status == http.StatusForbidden)
-	if !a.authenticates {
-		a.why = fmt.Sprintf("a %s with invalid credentials (%s) was %s: the server does not appear to authenticate callers", method, strings.Join(sr.credNames, ", "), ob.Describe())
-	}
-	if sr.hasAlt() {
-		oa := send(sr.asAlt(e.Client))
-		a.altValid = oa.Accepted()
-		if !a.altValid && a.why == "" {
-			a.why = fmt.Sprintf("the second identity (--alt-header) was refused: %s", oa.Describe())
-		}
-	}
-	return a
-}
-
-// principalsUsable says whether cross-principal probes can run: "" if so,
-// else why not, and whether that is a skip (not applicable) rather than
-// inconclusive.
-func (sr *stateRun) principalsUsable(e *Env) (why string, skip bool) {
-	if !sr.hasAlt() {
-		return "no second identity: give the credentials of another principal with --alt-header (Options.AltHeader)", true
-	}
-	a := sr.probeAuth(e)
-	switch {
-	case !a.authenticates:
-		return a.why + "; with no authenticated principals there is nothing to bind", true
-	case !a.altValid:
-		return a.why, false
-	}
-	return "", false
 }
 
 // The survey.
@@ -538,17 +308,16 @@ func (sr *stateRun) surveyOf(e *Env) *stateSurvey {
 const surveyReserve = 5 * time.Second
 
 func (sr *stateRun) runSurvey(e *Env) *stateSurvey {
-	sr.learnClaims(e)
-	// Who is who before any state is minted: the model records the
+		// Who is who before any state is minted: the model records the
 	// principal of each minting.
-	sr.probeAuth(e)
+	e.ProbeAuth()
 	sv := &stateSurvey{}
 	all := clientWithInputs(e, allInputKinds...)
 	var cands []mrtrTarget
 	names := toolsByHint(e, mrtrHint)
 	// Requests that claim single use or are hinted first.
 	sort.SliceStable(names, func(i, j int) bool {
-		return sr.singleUseWhy("tools/call", names[i]) != "" && sr.singleUseWhy("tools/call", names[j]) == ""
+		return e.SingleUseWhy("tools/call", names[i]) != "" && e.SingleUseWhy("tools/call", names[j]) == ""
 	})
 	for _, n := range names {
 		cands = append(cands, mrtrTarget{"tools/call", nil, "tool " + n})
@@ -561,13 +330,13 @@ func (sr *stateRun) runSurvey(e *Env) *stateSurvey {
 		uris = declaredResourceURIs(e)
 	}
 	for _, tm := range slices.Sorted(maps.Keys(e.Decl.Templates)) {
-		uris = append(uris, ExpandTemplate(e.rng, tm))
+		uris = append(uris, ExpandTemplate(e.Rand(), tm))
 	}
 	for _, u := range uris {
 		cands = append(cands, mrtrTarget{"resources/read", map[string]any{"uri": u}, "resource " + u})
 	}
 	for _, t := range cands {
-		if e.Ctx.Err() != nil || timeLeft(e) < surveyReserve {
+		if e.Ctx.Err() != nil || e.TimeLeft() < surveyReserve {
 			break
 		}
 		sv.surveyed++

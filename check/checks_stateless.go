@@ -2,7 +2,6 @@ package check
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"sort"
@@ -92,7 +91,7 @@ func sendToInstance(e *Env, i int) connSender {
 // lanes of a check start on connections no earlier check has used.
 func closeLanes(e *Env) {
 	for i := 0; i < e.Instances(); i++ {
-		if t, ok := e.Target(i).(*HTTPTarget); ok {
+		if t, ok := e.Target(i).(Reconnector); ok {
 			t.FreshConnections()
 		}
 	}
@@ -198,12 +197,6 @@ func readWholeList(e *Env, send connSender, method string) listReading {
 func sameNames(a, b listReading) bool {
 	x, y := sortedNames(a.names), sortedNames(b.names)
 	return slices.Equal(x, y)
-}
-
-func sortedNames(s []string) []string {
-	c := append([]string(nil), s...)
-	sort.Strings(c)
-	return c
 }
 
 // namesDiff describes how b differs from a: "+x -y".
@@ -504,7 +497,7 @@ func sideEffectCalls(e *Env, lists map[string]listReading) []sideEffectCall {
 		}
 		args := map[string]any{}
 		if requiredCount(e.Decl.Tools[n].Schema) > 0 {
-			if m, ok := GenerateValue(e.rng, e.Decl.Tools[n].Schema).(map[string]any); ok {
+			if m, ok := GenerateValue(e.Rand(), e.Decl.Tools[n].Schema).(map[string]any); ok {
 				args = m
 			}
 		}
@@ -570,55 +563,6 @@ func confirmSideEffect(e *Env, method string, before, after listReading, what st
 
 // Answers compared "modulo ids".
 
-// answerSignature summarizes an answer for comparison with another answer to the
-// same request: the outcome kind and, for a result, the list's set of
-// names or the canonical result without _meta. "" means no answer.
-func answerSignature(o Observation) string {
-	k := answerKind(o)
-	if k == "" || !o.Accepted() {
-		return k
-	}
-	if names, ok := model.ListedNames(o.Result()); ok {
-		return k + " " + strings.Join(sortedNames(names), "\x00")
-	}
-	for _, r := range o.Ex.Replies {
-		if m, ok := r.Msg.(*wire.JSONRPCResultResponse); ok {
-			var v map[string]any
-			if wire.Unmarshal(m.Result, &v) == nil {
-				delete(v, "_meta")
-				if b, err := wire.Marshal(v); err == nil {
-					return k + " " + string(b)
-				}
-			}
-			return k + " " + string(m.Result)
-		}
-	}
-	return k
-}
-
-// answerKind classifies an answer: "result", "input_required", "error
-// CODE" (with "HTTP STATUS" on HTTP), "HTTP STATUS" without a JSON-RPC
-// error; "" when the exchange did not complete.
-func answerKind(o Observation) string {
-	if !o.Answered() {
-		return ""
-	}
-	status := ""
-	if o.Ex.Transport == wire.HTTP {
-		status = fmt.Sprintf("HTTP %d ", o.Ex.Status)
-	}
-	if o.Accepted() {
-		if _, ok := o.Result().(*wire.InputRequiredResult); ok {
-			return status + "input_required"
-		}
-		return status + "result"
-	}
-	if code, ok := o.ErrorCode(); ok {
-		return fmt.Sprintf("%serror %d", status, code)
-	}
-	return strings.TrimSpace(status + "no JSON-RPC response")
-}
-
 // stateless/session-id
 
 // checkSessionIDIgnored sends a served request again with an Mcp-Session-Id
@@ -635,7 +579,7 @@ func checkSessionIDIgnored(e *Env) {
 	minted := func(o Observation) bool { return hasHeader(o.Ex.RespHeader, "Mcp-Session-Id") }
 	bad := minted(b.Obs)
 	ref := answerSignature(b.Obs)
-	sids := []string{randHex(e, 16), randUUIDLike(e), "1"}
+	sids := []string{e.RandHex(16), randUUIDLike(e), "1"}
 	for _, sid := range sids {
 		o := e.Send(withHeaderValue(b.Fresh(e), "Mcp-Session-Id", sid))
 		bad = bad || minted(o)
@@ -667,33 +611,6 @@ func checkSessionIDIgnored(e *Env) {
 		return // the model reported the minted or echoed id
 	}
 	e.Pass(spec.HttpSessionId, "%s with Mcp-Session-Id %s was answered as without it, and no response carried an Mcp-Session-Id", b.Method, strings.Join(quotedList(sids), ", "))
-}
-
-// withHeaderValue returns r with header name set to value.
-func withHeaderValue(r *Request, name, value string) *Request {
-	SetHeader(r, name, Str(value))
-	return r
-}
-
-func quotedList(s []string) []string {
-	out := make([]string, len(s))
-	for i, x := range s {
-		out[i] = fmt.Sprintf("%q", x)
-	}
-	return out
-}
-
-func randHex(e *Env, n int) string {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(e.rng.Intn(256))
-	}
-	return hex.EncodeToString(b)
-}
-
-func randUUIDLike(e *Env) string {
-	h := randHex(e, 16)
-	return h[:8] + "-" + h[8:12] + "-4" + h[13:16] + "-a" + h[17:20] + "-" + h[20:32]
 }
 
 // stateless/interleaved-meta
@@ -729,7 +646,7 @@ func checkInterleavedMetaHTTP(e *Env) {
 	unsup := e.Client
 	unsup.Version = bogusProtocolVersion
 	pairs = append(pairs, interleavedPair{
-		a: "protocol version " + e.Client.version(), b: "the unsupported protocol version " + bogusProtocolVersion,
+		a: "protocol version " + e.Client.ProtocolVersion(), b: "the unsupported protocol version " + bogusProtocolVersion,
 		mk: [2]func() *Request{
 			func() *Request { return b.Fresh(e) },
 			func() *Request { return unsup.Request(e.NextID(), b.Method, cloneParams(b.Params), nil) },

@@ -41,23 +41,13 @@ func init() {
 		IDs:        []spec.ID{spec.StdioExitOnEof},
 		Transports: stdioOnly,
 		Needs: func(e *Env) string {
-			if st, ok := e.Target(0).(*StdioTarget); !ok || st.argv == nil {
+			if sp, ok := e.Target(0).(Spawner); !ok || sp.Command() == nil {
 				return "the server is not a process the checker started (--command)"
 			}
 			return ""
 		},
 		Run: checkExitOnEOF,
 	})
-}
-
-// stdioRecord records an exchange sent straight through a target (from
-// several goroutines at once, or to a second process) as the running
-// check's evidence and judges it, as Env.Send does. Call it from the
-// check's goroutine, in the order the exchanges were sent.
-func stdioRecord(e *Env, ex *wire.Exchange) Observation {
-	e.evidence = append(e.evidence, ex)
-	vs := e.j.step(ex, e.evidence, e.checkName())
-	return Observation{Ex: ex, Violations: vs}
 }
 
 // stdioCancelGraceOf is the model's allowance for messages already in flight
@@ -269,8 +259,8 @@ func checkStdioCancellation(e *Env) {
 	timer.Stop()
 	cex := tgt.Send(e.Ctx, cancel)
 	ex := <-done
-	o := stdioRecord(e, ex)
-	stdioRecord(e, cex)
+	o := e.Record(ex)
+	e.Record(cex)
 
 	if ex.CancelAt == 0 || cex.Outcome != wire.NoResponse {
 		for _, id := range []spec.ID{spec.CoreCancelSilence, spec.CoreCancelNoResponse} {
@@ -436,7 +426,7 @@ func checkInterleavedMeta(e *Env) {
 			}
 			sort.SliceStable(order, func(x, y int) bool { return exs[order[x]].At < exs[order[y]].At })
 			for _, i := range order {
-				judge(probe{pair, i%2 == 0}, stdioRecord(e, exs[i]))
+				judge(probe{pair, i%2 == 0}, e.Record(exs[i]))
 			}
 		}
 		checked = append(checked, pair.what)
@@ -458,7 +448,7 @@ func checkInterleavedMeta(e *Env) {
 // none.
 func stdioMetaCandidates(e *Env) []*stdioMetaPair {
 	var out []*stdioMetaPair
-	method := baselineMethod(e)
+	method := e.ListMethod()
 	supported := e.Client.Meta(nil)
 	unsupported := e.Client.Meta(map[string]any{wire.MetaProtocolVersion: stdioUnsupportedVersion})
 	versionOK := true
@@ -560,22 +550,21 @@ func stdioAnswerSig(o Observation) string {
 // under test is left running for the other checks.
 func checkExitOnEOF(e *Env) {
 	const within = 2 * time.Second
-	st := e.Target(0).(*StdioTarget)
-	fresh, err := NewStdioTarget(st.argv, st.limits, nil)
+	sp := e.Target(0).(Spawner)
+	fresh, err := sp.Spawn()
 	if err != nil {
 		e.Inconclusive(spec.StdioExitOnEof, "could not start a second copy of the server: %v", err)
 		return
 	}
-	fresh.conn = st.conn + 1
 	defer fresh.Close()
-	o := stdioRecord(e, fresh.Send(e.Ctx, e.Request("server/discover", nil)))
-	if !o.Answered() || fresh.exitedNow() {
-		e.Inconclusive(spec.StdioExitOnEof, "a second copy of the server (%s) did not answer server/discover: %s", strings.Join(st.argv, " "), o.Describe())
+	o := e.Record(fresh.Send(e.Ctx, e.Request("server/discover", nil)))
+	if !o.Answered() || fresh.ExitedNow() {
+		e.Inconclusive(spec.StdioExitOnEof, "a second copy of the server (%s) did not answer server/discover: %s", strings.Join(sp.Command(), " "), o.Describe())
 		return
 	}
 	start := time.Now()
-	fresh.closeInput()
-	if fresh.waitExit(within) {
+	fresh.CloseInput()
+	if fresh.WaitExit(within) {
 		e.Pass(spec.StdioExitOnEof, "a second copy of the server, started with the same command, answered server/discover and exited %v after its stdin was closed",
 			time.Since(start).Round(time.Millisecond))
 		return

@@ -85,7 +85,7 @@ func unknownMethods(e *Env) []string {
 		seen[m] = true
 		out = append(out, m)
 	}
-	add("mcpverify/" + randHex(e, 6))
+	add("mcpverify/" + e.RandHex(6))
 	add(randLetters(e, 10))
 	add(randLetters(e, 5) + "/" + randLetters(e, 7))
 	if e.Server.ModernOnly() {
@@ -117,19 +117,10 @@ func unknownMethods(e *Env) []string {
 			continue
 		}
 		for k := 0; k < 2; k++ {
-			add(variants[e.rng.Intn(len(variants))])
+			add(variants[e.Rand().Intn(len(variants))])
 		}
 	}
 	return out
-}
-
-func randLetters(e *Env, n int) string {
-	const letters = "abcdefghijklmnopqrstuvwxyz"
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = letters[e.rng.Intn(len(letters))]
-	}
-	return string(b)
 }
 
 // titleSegments upper-cases the first letter of each segment: Tools/List.
@@ -305,7 +296,7 @@ func checkNotificationStatus(e *Env) {
 		method string
 		params map[string]any
 	}{
-		{"notifications/cancelled", map[string]any{"requestId": randHex(e, 4), "reason": "mcpverify"}},
+		{"notifications/cancelled", map[string]any{"requestId": e.RandHex(4), "reason": "mcpverify"}},
 		{"notifications/mcpverify_" + randLetters(e, 6), map[string]any{}},
 	}
 	if e.Server.ModernOnly() {
@@ -631,7 +622,7 @@ func checkLastEventIDIgnored(e *Env) {
 		return
 	}
 	ref := answerSignature(b.Obs)
-	vals := []string{"0", "1", randHex(e, 8) + "_" + "0", "stream-1/event-42"}
+	vals := []string{"0", "1", e.RandHex(8) + "_" + "0", "stream-1/event-42"}
 	for _, v := range vals {
 		o := e.Send(withHeaderValue(b.Fresh(e), "Last-Event-ID", v))
 		if answerSignature(o) == ref {

@@ -6,7 +6,6 @@ import (
 	"maps"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -58,70 +57,6 @@ func init() {
 	})
 }
 
-// pause waits d or until ctx ends; false if ctx ended.
-func pause(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-// timeLeft is the time before the check's deadline (an hour if none).
-func timeLeft(e *Env) time.Duration {
-	if d, ok := e.Ctx.Deadline(); ok {
-		return time.Until(d)
-	}
-	return time.Hour
-}
-
-// pendingSend is an exchange under way on another goroutine (a long-lived
-// stream), to be judged and recorded by collect on the check's goroutine.
-type pendingSend struct {
-	done chan struct{}
-	ex   *wire.Exchange
-}
-
-// sendAsync starts sending r to instance 0 on another goroutine, bounded
-// by ctx and r.Timeout. Every pendingSend must be collected.
-func (e *Env) sendAsync(ctx context.Context, r *Request) *pendingSend {
-	p := &pendingSend{done: make(chan struct{})}
-	t := e.targets[0]
-	go func() {
-		defer close(p.done)
-		defer func() {
-			if recover() != nil {
-				p.ex = &wire.Exchange{Transport: t.Transport(), Body: r.Body, Header: r.Header, Outcome: wire.Dropped}
-			}
-		}()
-		p.ex = t.Send(ctx, r)
-	}()
-	return p
-}
-
-func (p *pendingSend) finished() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// collect waits for a pending exchange, then judges and records it as Send
-// does.
-func (e *Env) collect(p *pendingSend) Observation {
-	<-p.done
-	ex := p.ex
-	ex.Instance = 0
-	e.evidence = append(e.evidence, ex)
-	vs := e.j.step(ex, e.evidence, e.checkName())
-	return Observation{Ex: ex, Violations: vs}
-}
-
 // notificationsOf returns the notifications among the replies, with their
 // typed params, in order.
 func notificationsOf(o Observation) []wire.Reply {
@@ -166,21 +101,6 @@ func finalResponse(o Observation) bool {
 // so progress notifications); such tools are probed first.
 var longWork = regexp.MustCompile(`(?i)progress|long|slow|wait|sleep|delay|work|batch|job|download|upload|process|stream|index`)
 
-// toolsByHint returns the tool names, those whose name or description
-// matches hint first, each group sorted.
-func toolsByHint(e *Env, hint *regexp.Regexp) []string {
-	names := slices.Sorted(maps.Keys(e.Decl.Tools))
-	sort.SliceStable(names, func(i, j int) bool {
-		return matchesTool(e, names[i], hint) && !matchesTool(e, names[j], hint)
-	})
-	return names
-}
-
-func matchesTool(e *Env, name string, re *regexp.Regexp) bool {
-	td := e.Decl.Tools[name]
-	return re.MatchString(name) || (td != nil && re.MatchString(td.Tool.Description))
-}
-
 // progressToken returns the i-th token of a check: strings and integers
 // alternate (a server must echo either form).
 func progressToken(i int) (any, wire.ProgressToken) {
@@ -204,7 +124,7 @@ func checkProgress(e *Env) {
 	var reporter string
 	var reporterParams map[string]any
 	for i, name := range toolsByHint(e, longWork) {
-		if e.Ctx.Err() != nil || timeLeft(e) < 3*time.Second {
+		if e.Ctx.Err() != nil || e.TimeLeft() < 3*time.Second {
 			break
 		}
 		raw, token := progressToken(i)
@@ -229,7 +149,7 @@ func checkProgress(e *Env) {
 		return
 	}
 	cancelNote := ""
-	if reporter != "" && e.Transport() == wire.HTTP && timeLeft(e) > 2*time.Second {
+	if reporter != "" && e.Transport() == wire.HTTP && e.TimeLeft() > 2*time.Second {
 		raw, _ := progressToken(1001)
 		r := e.Request("tools/call", withMeta(e.Client, reporterParams, map[string]any{wire.MetaProgressToken: raw}))
 		r.StopAfter, r.Timeout = 1, callTimeout
@@ -295,7 +215,7 @@ func checkLogging(e *Env) {
 	loggers, leveled := 0, 0
 	var loggerNames []string
 	for _, name := range toolsByHint(e, logHint) {
-		if e.Ctx.Err() != nil || timeLeft(e) < 2*time.Second {
+		if e.Ctx.Err() != nil || e.TimeLeft() < 2*time.Second {
 			break
 		}
 		params, without := callTool(e, e.Client, name, nil, 3, callTimeout)
@@ -571,7 +491,7 @@ func checkSubscriptions(e *Env) {
 	var provokedTypes []string
 	tried := 0
 	for _, name := range slices.Sorted(maps.Keys(e.Decl.Tools)) {
-		if tried >= 4 || e.Ctx.Err() != nil || timeLeft(e) < 4*time.Second {
+		if tried >= 4 || e.Ctx.Err() != nil || e.TimeLeft() < 4*time.Second {
 			break
 		}
 		td := e.Decl.Tools[name]

@@ -48,7 +48,7 @@ func init() {
 // chose not to support is unsupported too).
 func unsupportedVersions(e *Env) []string {
 	cands := []string{"1900-01-01", "2099-01-01"}
-	for _, v := range append([]string{e.Client.version()}, e.Server.Versions...) {
+	for _, v := range append([]string{e.Client.ProtocolVersion()}, e.Server.Versions...) {
 		if t, err := time.Parse(time.DateOnly, v); err == nil {
 			cands = append(cands, t.AddDate(0, 0, 1).Format(time.DateOnly), t.AddDate(0, 0, -1).Format(time.DateOnly))
 		}
@@ -56,7 +56,7 @@ func unsupportedVersions(e *Env) []string {
 	cands = append(cands, wire.LegacyVersions...)
 	var out []string
 	for _, v := range cands {
-		if v != e.Client.version() && !slices.Contains(e.Server.Versions, v) && !slices.Contains(out, v) {
+		if v != e.Client.ProtocolVersion() && !slices.Contains(e.Server.Versions, v) && !slices.Contains(out, v) {
 			out = append(out, v)
 		}
 	}
@@ -85,40 +85,6 @@ func versionRequest(e *Env, b *Baseline, body, header string) *Request {
 		SetHeader(r, wire.HeaderProtocolVersion, Str(header))
 	}
 	return r
-}
-
-// expectStatus is e.Expect for a defect whose HTTP status has its own
-// requirement (statusID): the status passes when the probe was refused
-// with 400 and the model found neither broken.
-func expectStatus(e *Env, o Observation, id, statusID spec.ID, what string) {
-	e.Expect(o, id, what)
-	if o.Ex.Transport != wire.HTTP || statusID == "" || statusID == id {
-		return
-	}
-	if _, bad := o.Violated(id); bad {
-		return
-	}
-	if _, bad := o.Violated(statusID); bad {
-		return
-	}
-	if o.Rejected() && o.Ex.Status == 400 {
-		e.Pass(statusID, "%s: HTTP 400", what)
-	}
-}
-
-// versionBaselines are the served requests the version checks vary: a
-// list request and, when the server has one, a tool call.
-func versionBaselines(e *Env) []*Baseline {
-	var out []*Baseline
-	if b, ok := ListBaseline(e); ok {
-		out = append(out, b)
-	}
-	if e.Server.Capabilities.Tools != nil && e.Ctx.Err() == nil {
-		if b, ok := ToolCallBaseline(e, false); ok {
-			out = append(out, b)
-		}
-	}
-	return out
 }
 
 // checkVersionUnsupported declares, in both _meta and the header, each
@@ -159,7 +125,7 @@ func checkVersionBodyDiffers(e *Env) {
 		e.Inconclusive(spec.HttpVersionMismatch, "the server served no baseline request")
 		return
 	}
-	real := e.Client.version()
+	real := e.Client.ProtocolVersion()
 	var supported []string
 	for _, v := range e.Server.Versions {
 		if v != real && len(supported) < 3 {
@@ -201,7 +167,7 @@ func checkVersionHeaderMutations(e *Env) {
 		hdrInconclusiveAll(e, []spec.ID{spec.HttpVersionMismatch, spec.HttpHeaderInvalid}, "the server served no baseline request")
 		return
 	}
-	real := e.Client.version()
+	real := e.Client.ProtocolVersion()
 	others := hdrOthers(e.Server.Versions, real, 3)
 	if uns := unsupportedVersions(e); len(uns) > 0 {
 		others = append(others, uns[0])
@@ -232,7 +198,7 @@ func checkVersionHeaderMissing(e *Env) {
 		return
 	}
 	for _, b := range bases {
-		o := e.Send(versionRequest(e, b, e.Client.version(), ""))
+		o := e.Send(versionRequest(e, b, e.Client.ProtocolVersion(), ""))
 		e.Expect(o, spec.HttpVersionHeaderMissing, fmt.Sprintf("%s without %s", b.Method, wire.HeaderProtocolVersion))
 	}
 }

@@ -83,11 +83,8 @@ func discover(e *Env) ServerInfo {
 	if si.Era == Modern && e.Transport() == wire.HTTP && d.dualEraByInitialize() {
 		si.Era = DualEra
 	}
-	for _, m := range wire.Methods {
-		if !m.Paginated || !capable(si, m.Capability) {
-			continue
-		}
-		listAll(e, m.Method)
+	for _, m := range si.Lists() {
+		e.ListPages(m)
 	}
 	return si
 }
@@ -134,7 +131,7 @@ func discoverAnswer(o Observation) (*wire.DiscoverResult, []string, bool) {
 	var r struct {
 		SupportedVersions []string `json:"supportedVersions"`
 	}
-	_ = legacyResult(o, &r)
+	_ = LegacyResult(o, &r)
 	return nil, r.SupportedVersions, true
 }
 
@@ -220,7 +217,7 @@ func (d *discovery) afterModernError(code int64, o Observation) ServerInfo {
 		return si
 	}
 	si.Versions = data.Supported
-	if d.e.Client.version() == wire.Version {
+	if d.e.Client.ProtocolVersion() == wire.Version {
 		return si // it rejected a version it lists: the model judges that
 	}
 	c := d.e.Client
@@ -242,12 +239,12 @@ func (d *discovery) afterModernError(code int64, o Observation) ServerInfo {
 // sent: initialize would switch the whole process to legacy semantics.
 func (d *discovery) dualEraByInitialize() bool {
 	mark := len(d.e.evidence)
-	req := legacyInitialize(d.e, wire.LegacyVersions[0])
+	req := d.e.LegacyInitialize(wire.LegacyVersions[0])
 	req.Timeout = probeTimeout
 	o := d.send(req)
 	if sess, ok := legacySessionOf(o); ok {
 		if sess.SessionID != "" {
-			d.send(sess.terminate(d.e))
+			d.send(d.e.legacyTerminate(sess))
 		}
 		d.drop(mark)
 		return true
@@ -281,12 +278,12 @@ func (d *discovery) legacyInfo(sess *LegacySession) ServerInfo {
 // openLegacy falls back to the handshake: initialize with protocolVersion
 // 2025-11-25, then notifications/initialized.
 func (d *discovery) openLegacy() (*LegacySession, bool) {
-	o := d.send(legacyInitialize(d.e, wire.LegacyVersions[0]))
+	o := d.send(d.e.LegacyInitialize(wire.LegacyVersions[0]))
 	sess, ok := legacySessionOf(o)
 	if !ok {
 		return nil, false
 	}
-	d.send(sess.notification(d.e, "notifications/initialized", nil))
+	d.send(d.e.legacyMessage(wire.RequestID{}, "notifications/initialized", nil, sess.legacyHeader()))
 	return sess, true
 }
 
@@ -308,9 +305,14 @@ func capable(si ServerInfo, c string) bool {
 // maxPages bounds the pages read of one list.
 const maxPages = 50
 
-// listAll reads every page of a list, learning its declarations.
-func listAll(e *Env, method string) {
+// ListPages reads every page of a list (at most maxPages), following
+// nextCursor and learning the declarations of each page, and returns the
+// observations; it stops at the first page not served or at a cursor seen
+// before.
+func (e *Env) ListPages(method string) []Observation {
+	var out []Observation
 	var cursor *string
+	seen := map[string]bool{}
 	for page := 0; page < maxPages && e.Ctx.Err() == nil; page++ {
 		params := map[string]any{}
 		if cursor != nil {
@@ -318,18 +320,29 @@ func listAll(e *Env, method string) {
 		}
 		o := e.Send(e.Request(method, params))
 		e.Decl.Learn(o.Ex)
-		next := model.NextCursor(o.Result())
-		if next == nil || (cursor != nil && *next == *cursor) {
-			return
+		out = append(out, o)
+		if !o.Accepted() {
+			break
 		}
+		next := model.NextCursor(o.Result())
+		if next == nil || seen[*next] {
+			break
+		}
+		seen[*next] = true
 		cursor = next
 	}
+	return out
 }
 
-// learnEnabled is used by the campaign: the model's enabled actions in the
-// judge's current state.
-func learnEnabled(e *Env) []model.Action {
-	e.j.mu.Lock()
-	defer e.j.mu.Unlock()
-	return model.Enabled(e.j.state)
+// Lists returns the list methods of the capabilities the server declares
+// (tools/list for tools, ...), in the method table's order.
+func (s ServerInfo) Lists() []string {
+	var out []string
+	for _, m := range wire.Methods {
+		if m.Paginated && capable(s, m.Capability) {
+			out = append(out, m.Method)
+		}
+	}
+	return out
 }
+

@@ -2,6 +2,7 @@ package check
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"math/rand"
 	"net/http"
@@ -57,6 +58,7 @@ type Env struct {
 
 	targets []Target
 	j       *judge
+	shared  *runShared
 	rng     *rand.Rand
 	ids     *atomic.Int64
 
@@ -65,6 +67,8 @@ type Env struct {
 	check    *Check
 	verdicts []Verdict
 	evidence []*wire.Exchange
+	// revision stamps the check's verdicts (OnRevision).
+	revision string
 }
 
 // Rand is the run's source of choices (seeded by Options.Seed).
@@ -82,16 +86,10 @@ func (e *Env) Instances() int { return len(e.targets) }
 // Target returns instance i's target.
 func (e *Env) Target(i int) Target { return e.targets[i%len(e.targets)] }
 
-// Request builds a conforming request with a fresh id (see Client.Request);
-// tools/call gets the tool's Mcp-Param-* headers.
+// Request builds a conforming request of the client with a fresh id (see
+// RequestAs).
 func (e *Env) Request(method string, params map[string]any) *Request {
-	var headers []model.ParamHeader
-	if method == "tools/call" {
-		if name, ok := params["name"].(string); ok && e.Decl.Tools[name] != nil {
-			headers = e.Decl.Tools[name].Headers
-		}
-	}
-	return e.Client.Request(e.NextID(), method, params, headers)
+	return e.RequestAs(e.Client, method, params)
 }
 
 // Notification builds a conforming notification.
@@ -237,7 +235,7 @@ func (e *Env) Skip(id spec.ID, format string, args ...any) {
 }
 
 func (e *Env) verdict(id spec.ID, k verdictKind, msg string) {
-	v := Verdict{ID: id, Check: e.checkName(), kind: k, Message: msg}
+	v := Verdict{ID: id, Check: e.checkName(), kind: k, Message: msg, Revision: e.revision}
 	if k == verdictViolated {
 		v.Evidence = e.j.traceOf(e.evidence)
 	}
@@ -335,3 +333,154 @@ func hasHeader(h http.Header, name string) bool {
 	_, ok := wire.HeaderValue(h, name)
 	return ok
 }
+
+// violationsOf returns the running check's violations of id.
+func (e *Env) violationsOf(id spec.ID) []Verdict {
+	var out []Verdict
+	for _, v := range e.verdicts {
+		if v.ID == id && v.kind == verdictViolated {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// RequestAs builds a conforming request as client c (another set of
+// capabilities than the run's client), with a fresh id and, for tools/call,
+// the tool's Mcp-Param-* headers. params is used as is (Client.Request
+// adds _meta unless present): pass a copy.
+func (e *Env) RequestAs(c Client, method string, params map[string]any) *Request {
+	var headers []model.ParamHeader
+	if method == "tools/call" {
+		if name, ok := params["name"].(string); ok && e.Decl.Tools[name] != nil {
+			headers = e.Decl.Tools[name].Headers
+		}
+	}
+	return c.Request(e.NextID(), method, params, headers)
+}
+
+// ListMethod is a request every server of its capabilities serves
+// without arguments: tools/list, else prompts/list, resources/list, or
+// server/discover.
+func (e *Env) ListMethod() string {
+	method := "server/discover"
+	switch {
+	case e.Server.Capabilities.Tools != nil:
+		method = "tools/list"
+	case e.Server.Capabilities.Prompts != nil:
+		method = "prompts/list"
+	case e.Server.Capabilities.Resources != nil:
+		method = "resources/list"
+	}
+	return method
+}
+
+// RandHex returns n random bytes from the run's source, in hex.
+func (e *Env) RandHex(n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(e.rng.Intn(256))
+	}
+	return hex.EncodeToString(b)
+}
+
+// runShared is what the checks of one run share: the identities, and a
+// store of what one check learns for others (Shared).
+type runShared struct {
+	principals *principals
+	mu         sync.Mutex
+	store      map[any]any
+}
+
+func newRunShared(o *Options) *runShared {
+	return &runShared{principals: newPrincipals(o), store: map[any]any{}}
+}
+
+// Shared returns the run's value for key, made by make on first use: what
+// one check of a run learns for others (the requestState survey that the
+// handle checks reuse, ...). Use an unexported key type of the package
+// that owns the value. Safe for concurrent use; make runs under no lock
+// and may send requests.
+func Shared[T any](e *Env, key any, make func() *T) *T {
+	e.shared.mu.Lock()
+	v, ok := e.shared.store[key]
+	e.shared.mu.Unlock()
+	if ok {
+		return v.(*T)
+	}
+	nv := make()
+	e.shared.mu.Lock()
+	defer e.shared.mu.Unlock()
+	if v, ok := e.shared.store[key]; ok {
+		return v.(*T)
+	}
+	e.shared.store[key] = nv
+	return nv
+}
+
+// Evidence of the running check.
+
+// Mark returns a mark of the check's evidence so far (for Since).
+func (e *Env) Mark() int { return len(e.evidence) }
+
+// Since returns the exchanges the running check sent since mark.
+func (e *Env) Since(mark int) []*wire.Exchange {
+	if mark < 0 || mark > len(e.evidence) {
+		return nil
+	}
+	return append([]*wire.Exchange(nil), e.evidence[mark:]...)
+}
+
+// ViolationShown records a violation whose trace holds the exchanges that
+// show it (after the discovery exchanges), not everything the check sent;
+// with none, the check's exchanges so far.
+func (e *Env) ViolationShown(ev []*wire.Exchange, id spec.ID, format string, args ...any) {
+	if len(ev) == 0 {
+		e.Violation(id, format, args...)
+		return
+	}
+	saved := e.evidence
+	e.evidence = ev
+	e.Violation(id, format, args...)
+	e.evidence = saved
+}
+
+// RestartEvidence forgets the check's evidence so far: a violation found
+// from here on is shown by the exchanges sent from here on.
+func (e *Env) RestartEvidence() { e.evidence = nil }
+
+// Record records an exchange sent straight through a target (from several
+// goroutines at once, or to a second process) as the running check's
+// evidence and judges it, as Send does. Call it from the check's
+// goroutine, in the order the exchanges were sent.
+func (e *Env) Record(ex *wire.Exchange) Observation {
+	e.evidence = append(e.evidence, ex)
+	vs := e.j.step(ex, e.evidence, e.checkName())
+	return Observation{Ex: ex, Violations: vs}
+}
+
+// Prefix returns the discovery exchanges: the start of every trace.
+func (e *Env) Prefix() []*wire.Exchange {
+	e.j.mu.Lock()
+	defer e.j.mu.Unlock()
+	return append([]*wire.Exchange(nil), e.j.prefix...)
+}
+
+// ModelBroken returns the requirements the model has found broken so far
+// in the run.
+func (e *Env) ModelBroken() map[spec.ID]bool {
+	e.j.mu.Lock()
+	defer e.j.mu.Unlock()
+	out := make(map[spec.ID]bool, len(e.j.violated))
+	for id := range e.j.violated {
+		out[id] = true
+	}
+	return out
+}
+
+// Progressf writes a progress line (Options.Progress), if asked for.
+func (e *Env) Progressf(format string, args ...any) { progress(e.Opts.Progress, format, args...) }
+
+// OnRevision marks the check's later verdicts as obtained on protocol
+// revision rev (a legacy session's), not this one.
+func (e *Env) OnRevision(rev string) { e.revision = rev }

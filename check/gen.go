@@ -382,3 +382,21 @@ func without(s map[string]any, key string) map[string]any {
 	}
 	return m
 }
+
+var templateVar = regexp.MustCompile(`\{[+#./;?&]?([^}]*)\}`)
+
+// ExpandTemplate fills every variable of an RFC 6570 URI template with a
+// drawn value (simple string expansion; reserved expansion keeps '/').
+func ExpandTemplate(ch Chooser, tmpl string) string {
+	vals := []string{"1", "abc", "123", "a-b"}
+	return templateVar.ReplaceAllStringFunc(tmpl, func(m string) string {
+		v := vals[ch.Intn(len(vals))]
+		names := strings.Split(templateVar.FindStringSubmatch(m)[1], ",")
+		sort.Strings(names)
+		parts := make([]string, len(names))
+		for i := range names {
+			parts[i] = v
+		}
+		return strings.Join(parts, ",")
+	})
+}

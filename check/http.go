@@ -74,33 +74,9 @@ func (t *HTTPTarget) FreshConnections() {
 	}
 }
 
-type laneKey struct{}
-
-// freshLane is the lane of OnFreshConnection.
-const freshLane = -1
-
-// OnConnection returns a context under which HTTPTarget.Send carries the
-// request on lane n (n >= 1): each lane keeps at most one connection
-// alive, reused from request to request until it closes, so that a check
-// can interleave requests on two connections it tells apart (the
-// exchange's Conn numbers the connection actually used). Lane 0 is the
-// shared pool. Other targets ignore the lane.
-func OnConnection(ctx context.Context, lane int) context.Context {
-	if lane < 0 {
-		lane = 0
-	}
-	return context.WithValue(ctx, laneKey{}, lane)
-}
-
-// OnFreshConnection returns a context under which HTTPTarget.Send opens a
-// new connection for the request and closes it afterwards.
-func OnFreshConnection(ctx context.Context) context.Context {
-	return context.WithValue(ctx, laneKey{}, freshLane)
-}
-
 // clientFor returns the client of the lane ctx names.
 func (t *HTTPTarget) clientFor(ctx context.Context) *http.Client {
-	lane, _ := ctx.Value(laneKey{}).(int)
+	lane := Lane(ctx)
 	if lane == 0 {
 		return t.client
 	}
@@ -114,7 +90,7 @@ func (t *HTTPTarget) clientFor(ctx context.Context) *http.Client {
 		return t.client
 	}
 	tr := base.Clone()
-	if lane == freshLane {
+	if lane == FreshLane {
 		tr.DisableKeepAlives = true
 	} else {
 		tr.MaxIdleConnsPerHost, tr.MaxConnsPerHost = 1, 1

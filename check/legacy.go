@@ -40,13 +40,13 @@ import (
 
 func init() {
 	register(&Check{
-		Name: "era/revision",
+		Name: "legacy/revision",
 		IDs:  []spec.ID{spec.CoreLegacyOnly, spec.CoreRevisionServed},
 		Eras: []Era{Modern, DualEra, Legacy, OtherRevision, UnknownEra},
-		Run:  onSessionRevision(checkRevision),
+		Run:  checkRevision,
 	})
 	register(&Check{
-		Name: "era/serves-only-this-revision",
+		Name: "legacy/serves-only-this-revision",
 		// IDs stay empty: the check only explains, on dual-era servers, why
 		// rules the model judges on modern-only servers do not apply;
 		// listing them would take the model's passes away elsewhere.
@@ -60,257 +60,15 @@ func init() {
 		Name:       "legacy/origin",
 		Transports: []wire.Transport{wire.HTTP},
 		Eras:       []Era{Legacy},
-		Run:        onSessionRevision(checkLegacyOrigin),
+		Run:        checkLegacyOrigin,
 	})
 	register(&Check{
 		Name: "legacy/tools",
 		Eras: []Era{Legacy},
-		Run:  onSessionRevision(checkLegacyTools),
+		Run:  checkLegacyTools,
 	})
 }
 
-// LegacySession is a handshake-era session with a server that speaks only
-// that era: what its initialize result said. On HTTP the session id (if
-// the server assigned one) goes on every later request with the
-// MCP-Protocol-Version header; on stdio the session is the process.
-type LegacySession struct {
-	// Version is the protocolVersion of the initialize result.
-	Version string
-	// SessionID is the Mcp-Session-Id of the initialize response; "" if
-	// none (and on stdio).
-	SessionID string
-	// Capabilities and ServerInfo are the initialize result's members, as
-	// sent.
-	Capabilities wire.Value
-	ServerInfo   wire.Value
-}
-
-// LegacySkip is the reason the checks of this revision give on a server
-// that speaks only version v (2025-11-25 unless it negotiated an older
-// one).
-func LegacySkip(v string) string { return "the server speaks only " + v }
-
-// skipReason says why check c does not run on this server (runCheck):
-// the transport, else the era.
-func skipReason(c *Check, t wire.Transport, si ServerInfo) string {
-	if !c.runsOn(t, erasOf(c)[0]) || slices.Contains(erasOf(c), si.Era) {
-		return fmt.Sprintf("applies only to servers over %v", transportsOf(c))
-	}
-	switch si.Era {
-	case Legacy:
-		return LegacySkip(si.legacyVersion())
-	case OtherRevision:
-		return fmt.Sprintf("the server does not serve %s (it supports %v)", wire.Version, si.Versions)
-	case UnknownEra:
-		return "the server answered neither server/discover nor initialize recognizably"
-	}
-	return fmt.Sprintf("applies only to %v servers; this one is %s", erasOf(c), si.Era)
-}
-
-func (s ServerInfo) legacyVersion() string {
-	if s.Legacy != nil && s.Legacy.Version != "" {
-		return s.Legacy.Version
-	}
-	return wire.LegacyVersions[0]
-}
-
-// servesThisRevision reports whether the server is judged by this
-// revision's rules (the generated campaign runs only then).
-func (s ServerInfo) servesThisRevision() bool { return s.Era != Legacy && s.Era != OtherRevision }
-
-// onSessionRevision marks the verdicts of a check run over a legacy
-// session with the session's revision.
-func onSessionRevision(run func(e *Env)) func(e *Env) {
-	return func(e *Env) {
-		n := len(e.verdicts)
-		run(e)
-		if e.Server.Era != Legacy {
-			return
-		}
-		for i := n; i < len(e.verdicts); i++ {
-			e.verdicts[i].Revision = e.Server.legacyVersion()
-		}
-	}
-}
-
-// Requests of a legacy session.
-
-// legacyInitialize is the initialize request of the handshake (no session
-// yet, so no MCP-Protocol-Version header: the version travels in params).
-func legacyInitialize(e *Env, version string) *Request {
-	params := map[string]any{
-		"protocolVersion": version,
-		"capabilities":    map[string]any{},
-		"clientInfo":      e.Client.Info,
-	}
-	return legacyMessage(e, e.NextID(), "initialize", params, http.Header{})
-}
-
-func legacyMessage(e *Env, id wire.RequestID, method string, params map[string]any, h http.Header) *Request {
-	msg := map[string]any{"jsonrpc": wire.JSONRPCVersion, "method": method}
-	if params != nil {
-		msg["params"] = params
-	}
-	if !id.IsZero() {
-		msg["id"] = id
-	}
-	h["Content-Type"] = []string{"application/json"}
-	h["Accept"] = []string{"application/json, text/event-stream"}
-	for k, vs := range e.Client.Header {
-		h[k] = append([]string(nil), vs...)
-	}
-	return &Request{HTTPMethod: http.MethodPost, Header: h, Body: wire.MustMarshal(msg), Notification: id.IsZero()}
-}
-
-func (s *LegacySession) header() http.Header {
-	h := http.Header{}
-	h[wire.HeaderProtocolVersion] = []string{s.Version}
-	if s.SessionID != "" {
-		h[wire.HeaderSessionID] = []string{s.SessionID}
-	}
-	return h
-}
-
-func (s *LegacySession) request(e *Env, method string, params map[string]any) *Request {
-	if params == nil {
-		params = map[string]any{}
-	}
-	return legacyMessage(e, e.NextID(), method, params, s.header())
-}
-
-func (s *LegacySession) notification(e *Env, method string, params map[string]any) *Request {
-	return legacyMessage(e, wire.RequestID{}, method, params, s.header())
-}
-
-// terminate is the DELETE that ends an HTTP session.
-func (s *LegacySession) terminate(e *Env) *Request {
-	h := s.header()
-	for k, vs := range e.Client.Header {
-		h[k] = append([]string(nil), vs...)
-	}
-	return &Request{HTTPMethod: http.MethodDelete, Header: h, Notification: true}
-}
-
-// LegacyRequest builds a request of the server's legacy session (no _meta
-// protocol fields; the session's MCP-Protocol-Version and Mcp-Session-Id
-// headers), with a fresh id. Without a session it uses 2025-11-25 and no
-// session id.
-func (e *Env) LegacyRequest(method string, params map[string]any) *Request {
-	return e.legacySession().request(e, method, params)
-}
-
-// LegacyNotification builds a notification of the legacy session.
-func (e *Env) LegacyNotification(method string, params map[string]any) *Request {
-	return e.legacySession().notification(e, method, params)
-}
-
-func (e *Env) legacySession() *LegacySession {
-	if e.Server.Legacy != nil {
-		return e.Server.Legacy
-	}
-	return &LegacySession{Version: wire.LegacyVersions[0]}
-}
-
-// SendLegacy sends r to instance 0 (where the session lives) and records
-// it as the running check's evidence, without judging it by this
-// revision's rules: the check judges a legacy answer itself.
-func (e *Env) SendLegacy(r *Request) Observation {
-	o := e.sendRaw(r)
-	e.j.tally(1)
-	return o
-}
-
-// sendRaw sends r to instance 0, decodes the exchange and records it as
-// evidence; the model does not see it (see judgeRaw).
-func (e *Env) sendRaw(r *Request) Observation {
-	ex := e.targets[0].Send(e.Ctx, r)
-	ex.Instance = 0
-	ex.Decode()
-	e.evidence = append(e.evidence, ex)
-	return Observation{Ex: ex}
-}
-
-// tally counts exchanges that were sent but not judged by the model.
-func (j *judge) tally(n int) {
-	j.mu.Lock()
-	j.total += n
-	j.mu.Unlock()
-}
-
-// legacyResult decodes the result of a result response into v (wire's
-// strict decoding, into the caller's own type: legacy results are not
-// this revision's result types).
-func legacyResult(o Observation, v any) error {
-	for _, r := range o.Ex.Replies {
-		if m, ok := r.Msg.(*wire.JSONRPCResultResponse); ok {
-			return wire.Unmarshal(m.Result, v)
-		}
-	}
-	return errors.New("no result response")
-}
-
-// legacySessionOf reads a served initialize: a result whose
-// protocolVersion is a handshake-era version, and the session id.
-func legacySessionOf(o Observation) (*LegacySession, bool) {
-	if !o.Accepted() {
-		return nil, false
-	}
-	var r struct {
-		ProtocolVersion string     `json:"protocolVersion"`
-		Capabilities    wire.Value `json:"capabilities"`
-		ServerInfo      wire.Value `json:"serverInfo"`
-	}
-	if legacyResult(o, &r) != nil || !wire.IsLegacyVersion(r.ProtocolVersion) {
-		return nil, false
-	}
-	s := &LegacySession{Version: r.ProtocolVersion, Capabilities: r.Capabilities, ServerInfo: r.ServerInfo}
-	if o.Ex.Transport == wire.HTTP {
-		s.SessionID, _ = wire.HeaderValue(o.Ex.RespHeader, wire.HeaderSessionID)
-	}
-	return s, true
-}
-
-// legacyTool is a tool of a tools/list result of the legacy session.
-type legacyTool struct {
-	Name         string     `json:"name"`
-	InputSchema  wire.Value `json:"inputSchema"`
-	OutputSchema wire.Value `json:"outputSchema"`
-}
-
-// learnLegacyTools reads every page of tools/list over the session into
-// e.Decl.Tools (so that later campaigns draw from them too).
-func learnLegacyTools(e *Env, s *LegacySession) {
-	var caps struct {
-		Tools wire.Value `json:"tools"`
-	}
-	if len(s.Capabilities) == 0 || wire.Unmarshal(s.Capabilities, &caps) != nil || len(caps.Tools) == 0 || string(caps.Tools) == "null" {
-		return
-	}
-	var cursor *string
-	for page := 0; page < maxPages && e.Ctx.Err() == nil; page++ {
-		params := map[string]any{}
-		if cursor != nil {
-			params["cursor"] = *cursor
-		}
-		o := e.SendLegacy(s.request(e, "tools/list", params))
-		var r struct {
-			Tools      []legacyTool `json:"tools"`
-			NextCursor *string      `json:"nextCursor"`
-		}
-		if legacyResult(o, &r) != nil {
-			return
-		}
-		for _, t := range r.Tools {
-			td := &ToolDecl{Tool: wire.Tool{Name: t.Name, InputSchema: t.InputSchema, OutputSchema: t.OutputSchema}}
-			_ = wire.Unmarshal(t.InputSchema, &td.Schema)
-			e.Decl.Tools[t.Name] = td
-		}
-		if r.NextCursor == nil || (cursor != nil && *r.NextCursor == *cursor) {
-			return
-		}
-		cursor = r.NextCursor
-	}
-}
 
 // The checks.
 
@@ -336,22 +94,20 @@ func checkRevision(e *Env) {
 		e.Pass(spec.CoreRevisionServed, "%s", msg)
 	case Legacy:
 		how := "server/discover was not served"
-		e.j.mu.Lock()
-		if len(e.j.prefix) > 0 && e.j.prefix[0].Method() == "server/discover" {
-			probe := Observation{Ex: e.j.prefix[0]}
+		if prefix := e.Prefix(); len(prefix) > 0 && prefix[0].Method() == "server/discover" {
+			probe := Observation{Ex: prefix[0]}
 			how = "server/discover got " + probe.Describe()
 			if _, vs, ok := discoverAnswer(probe); ok {
 				how = fmt.Sprintf("server/discover lists only %v", vs)
 			}
 		}
-		e.j.mu.Unlock()
 		sid := "no session id"
 		if si.Legacy != nil && si.Legacy.SessionID != "" {
 			sid = "a session id"
 		}
 		e.Violation(spec.CoreLegacyOnly, "%s: %s, then initialize was answered with protocolVersion %q and %s; the checks of %s are skipped, and the revision-independent ones ran over the %s session",
-			LegacySkip(si.legacyVersion()), how, si.legacyVersion(), sid, wire.Version, si.legacyVersion())
-		e.Skip(spec.CoreRevisionServed, "%s (reported as %s)", LegacySkip(si.legacyVersion()), spec.CoreLegacyOnly)
+			LegacySkip(si.LegacyVersion()), how, si.LegacyVersion(), sid, wire.Version, si.LegacyVersion())
+		e.Skip(spec.CoreRevisionServed, "%s (reported as %s)", LegacySkip(si.LegacyVersion()), spec.CoreLegacyOnly)
 	case OtherRevision:
 		e.Pass(spec.CoreLegacyOnly, "the server answered with a modern result or error, not only the handshake")
 		e.Violation(spec.CoreRevisionServed, "the server is modern but does not serve %s: it supports %v (and does not answer initialize); the checks of %s are skipped",
@@ -418,7 +174,7 @@ func checkLegacyOrigin(e *Env) {
 	}
 	b := e.SendLegacy(base())
 	if !b.Accepted() {
-		msg := fmt.Sprintf("the baseline %s over the %s session was not served (%s)", legacyMethodOf(b), e.Server.legacyVersion(), b.Describe())
+		msg := fmt.Sprintf("the baseline %s over the %s session was not served (%s)", legacyMethodOf(b), e.Server.LegacyVersion(), b.Describe())
 		e.Inconclusive(spec.HttpOrigin, "%s", msg)
 		e.Inconclusive(spec.HttpHost, "%s", msg)
 		return
@@ -432,7 +188,7 @@ func checkLegacyOrigin(e *Env) {
 			}
 			r, what := base(), fmt.Sprintf("%s with Origin %q (%s)", legacyMethodOf(b), c.origin, c.why)
 			if init {
-				r, what = legacyInitialize(e, e.Server.legacyVersion()), fmt.Sprintf("initialize with Origin %q (%s)", c.origin, c.why)
+				r, what = e.LegacyInitialize(e.Server.LegacyVersion()), fmt.Sprintf("initialize with Origin %q (%s)", c.origin, c.why)
 			}
 			SetHeader(r, "Host", Str(u.Host))
 			SetHeader(r, "Origin", Str(c.origin))
@@ -510,17 +266,6 @@ func (f *legacyFamily) end(e *Env, want int) {
 	}
 }
 
-// violationsOf returns the running check's violations of id.
-func (e *Env) violationsOf(id spec.ID) []Verdict {
-	var out []Verdict
-	for _, v := range e.verdicts {
-		if v.ID == id && v.kind == verdictViolated {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
 // legacyMethodOf returns the JSON-RPC method of the exchange's request.
 func legacyMethodOf(o Observation) string {
 	if m := o.Ex.Method(); m != "" {
@@ -567,7 +312,7 @@ func checkLegacyTools(e *Env) {
 		return
 	}
 	if len(e.Decl.Tools) == 0 {
-		msg := fmt.Sprintf("tools/list over the %s session listed no tool", e.Server.legacyVersion())
+		msg := fmt.Sprintf("tools/list over the %s session listed no tool", e.Server.LegacyVersion())
 		e.Skip(spec.CoreOutputSchema, "%s", msg)
 		e.Skip(spec.CoreSchemaValid, "%s", msg)
 		return
@@ -615,7 +360,7 @@ func checkLegacyTools(e *Env) {
 	}
 	switch {
 	case nValid == nSchemas && nSchemas > 0:
-		e.Pass(spec.CoreSchemaValid, "the %d schema(s) of %d tool(s) listed over the %s session are valid", nSchemas, len(names), e.Server.legacyVersion())
+		e.Pass(spec.CoreSchemaValid, "the %d schema(s) of %d tool(s) listed over the %s session are valid", nSchemas, len(names), e.Server.LegacyVersion())
 	case nValid+len(undecided) == nSchemas && len(undecided) > 0:
 		e.Inconclusive(spec.CoreSchemaValid, "could not decide %d schema(s): %s", len(undecided), strings.Join(undecided, "; "))
 	}
@@ -642,7 +387,7 @@ func checkLegacyTools(e *Env) {
 			r.Timeout = legacyCallTimeout
 			o := e.SendLegacy(r)
 			var res legacyCallResult
-			if !o.Accepted() || legacyResult(o, &res) != nil {
+			if !o.Accepted() || LegacyResult(o, &res) != nil {
 				refused++
 				continue
 			}
@@ -652,7 +397,7 @@ func checkLegacyTools(e *Env) {
 			}
 			judged++
 			if len(res.StructuredContent) == 0 || string(res.StructuredContent) == "null" {
-				e.Violation(spec.CoreOutputSchema, "tool %q declares an outputSchema, but its result over the %s session has no structuredContent", n, e.Server.legacyVersion())
+				e.Violation(spec.CoreOutputSchema, "tool %q declares an outputSchema, but its result over the %s session has no structuredContent", n, e.Server.LegacyVersion())
 				continue
 			}
 			var inst any
@@ -685,7 +430,7 @@ func checkLegacyTools(e *Env) {
 // validate against it (a best-effort generator), at most maxRedraws times.
 func drawArguments(e *Env, schema any, in *jsonschema.Schema) (map[string]any, bool) {
 	for i := 0; i < maxRedraws; i++ {
-		args, _ := GenerateValue(e.rng, schema).(map[string]any)
+		args, _ := GenerateValue(e.Rand(), schema).(map[string]any)
 		if args == nil {
 			args = map[string]any{}
 		}

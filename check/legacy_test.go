@@ -80,7 +80,7 @@ func TestLegacyServer(t *testing.T) {
 // is not validated and structured output that does not conform, on the
 // 2025-11-25 session.
 func TestLegacyServerDefects(t *testing.T) {
-	rep := runEra(t, faulty.NewLegacy(faulty.LegacyOptions{AnyOrigin: true, BadOutput: true}), []string{"legacy/", "era/"})
+	rep := runEra(t, faulty.NewLegacy(faulty.LegacyOptions{AnyOrigin: true, BadOutput: true}), []string{"legacy/"})
 	for _, id := range []spec.ID{spec.HttpOrigin, spec.CoreOutputSchema} {
 		r, ok := rep.Result(id)
 		if !ok || r.Status != check.Fail || r.Revision != "2025-11-25" {
@@ -156,7 +156,7 @@ func TestDualEraByInitialize(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	rep := runEra(t, faulty.NewLegacy(faulty.LegacyOptions{Modern: srv.Handler()}), []string{"era/"})
+	rep := runEra(t, faulty.NewLegacy(faulty.LegacyOptions{Modern: srv.Handler()}), []string{"legacy/"})
 	if rep.Era != check.DualEra {
 		t.Fatalf("era %s; want dual-era", rep.Era)
 	}
@@ -178,7 +178,7 @@ func TestReferenceIsModern(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	rep := runEra(t, srv.Handler(), []string{"era/"})
+	rep := runEra(t, srv.Handler(), []string{"legacy/"})
 	if rep.Era != check.Modern {
 		t.Fatalf("era %s; want modern", rep.Era)
 	}
@@ -207,7 +207,7 @@ func TestDiscoverListsOnlyLegacy(t *testing.T) {
 		w.WriteHeader(http.StatusBadRequest)
 		_, _ = w.Write([]byte(`{"jsonrpc":"2.0","id":` + string(m.ID) + `,"error":{"code":-32022,"message":"unsupported","data":{"supported":["2025-11-25","2025-06-18"],"requested":"2026-07-28"}}}`))
 	})
-	rep := runEra(t, faulty.NewLegacy(faulty.LegacyOptions{Modern: modern}), []string{"era/", "legacy/"})
+	rep := runEra(t, faulty.NewLegacy(faulty.LegacyOptions{Modern: modern}), []string{"legacy/"})
 	if rep.Era != check.Legacy {
 		t.Fatalf("era %s; want legacy", rep.Era)
 	}
@@ -269,7 +269,7 @@ func TestLegacyStdioServer(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			rep := runStdioServer(t, "legacy-"+name, func(in io.Reader, out io.Writer) error {
 				return faulty.ServeLegacyStdio(in, out, faulty.LegacyStdioOptions{Silent: silent})
-			}, []string{"era/", "legacy/"})
+			}, []string{"legacy/"})
 			if rep.Era != check.Legacy {
 				t.Fatalf("era %s; want legacy", rep.Era)
 			}

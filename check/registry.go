@@ -26,6 +26,10 @@ type Check struct {
 	Needs func(e *Env) string
 	// Run performs the check, recording verdicts through e.
 	Run func(e *Env)
+	// Last runs the check after every other one, bounded by what is left
+	// of the run's budget rather than by Options.CheckTimeout (the
+	// generated campaign).
+	Last bool
 }
 
 var registry []*Check
@@ -40,10 +44,16 @@ func register(c *Check) {
 	registry = append(registry, c)
 }
 
-// Checks returns the registered checks, sorted by name.
+// Checks returns the registered checks in the order a run runs them: by
+// name, the Last ones after the others.
 func Checks() []*Check {
 	out := append([]*Check(nil), registry...)
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Last != out[j].Last {
+			return out[j].Last
+		}
+		return out[i].Name < out[j].Name
+	})
 	return out
 }
 

@@ -26,7 +26,7 @@ var DefaultClient = Client{Version: wire.Version, Capabilities: wire.Value(`{}`)
 // any extra keys (progressToken, logLevel, ...).
 func (c Client) Meta(extra map[string]any) map[string]any {
 	m := map[string]any{
-		wire.MetaProtocolVersion:    c.version(),
+		wire.MetaProtocolVersion:    c.ProtocolVersion(),
 		wire.MetaClientInfo:         c.Info,
 		wire.MetaClientCapabilities: c.caps(),
 	}
@@ -36,7 +36,8 @@ func (c Client) Meta(extra map[string]any) map[string]any {
 	return m
 }
 
-func (c Client) version() string {
+// ProtocolVersion is the version the client declares (default wire.Version).
+func (c Client) ProtocolVersion() string {
 	if c.Version == "" {
 		return wire.Version
 	}
@@ -70,7 +71,7 @@ func (c Client) Request(id wire.RequestID, method string, params map[string]any,
 	h := http.Header{}
 	h["Content-Type"] = []string{"application/json"}
 	h["Accept"] = []string{"application/json, text/event-stream"}
-	h[wire.HeaderProtocolVersion] = []string{c.version()}
+	h[wire.HeaderProtocolVersion] = []string{c.ProtocolVersion()}
 	h[wire.HeaderMethod] = []string{method}
 	if info, ok := wire.LookupMethod(method); ok && info.NameParam != "" {
 		if v, ok := params[info.NameParam].(string); ok {

@@ -57,9 +57,6 @@ type Options struct {
 	// presented later must be refused, and the expiry check waits this
 	// long when the budget allows. 0: only a lifetime the server states.
 	StateTTLMax time.Duration
-
-	// state is what the state checks of a run share (checks_state.go).
-	state *stateRun
 }
 
 // Status is the outcome of one requirement in a run.
@@ -109,6 +106,9 @@ type Report struct {
 	Seed      int64
 	Era       Era
 	Exchanges int
+	// Discovery is the number of discovery exchanges: the start of every
+	// trace.
+	Discovery int
 	// Judgments counts requirement judgments: each exchange judged against
 	// each requirement it bears on, and each verdict of a check.
 	Judgments int
@@ -139,44 +139,64 @@ func (r *Report) Failed() bool {
 	return false
 }
 
+// withDefaults fills the zero fields of o.
+func (o Options) withDefaults() Options {
+	if o.Client.Version == "" && len(o.Client.Capabilities) == 0 && o.Client.Info.Name == "" {
+		h := o.Client.Header
+		o.Client = DefaultClient
+		o.Client.Header = h
+	}
+	if o.Seed == 0 {
+		o.Seed = time.Now().UnixNano()
+	}
+	if o.Budget <= 0 {
+		o.Budget = 60 * time.Second
+	}
+	if o.CheckTimeout <= 0 {
+		o.CheckTimeout = 15 * time.Second
+	}
+	if o.MaxExchanges <= 0 {
+		o.MaxExchanges = 300
+	}
+	return o
+}
+
+// NewEnv returns the Env of a run of opts against targets (the first is
+// the target, the others further instances), before discovery: Run uses
+// it, and so can a unit test of a probe or a check that sets Server and
+// Decl itself. Zero fields of opts get their defaults.
+func NewEnv(ctx context.Context, opts Options, targets ...Target) *Env {
+	opts = opts.withDefaults()
+	shared := newRunShared(&opts)
+	opts.Model = shared.principals.modelConfig(opts.Model)
+	describe := ""
+	if len(targets) > 0 {
+		describe = targets[0].Describe()
+	}
+	return &Env{
+		Ctx: ctx, Client: opts.Client, Decl: NewDeclarations(), Opts: &opts,
+		targets: targets,
+		j:       newJudge(opts.Model, describe),
+		shared:  shared,
+		rng:     rand.New(rand.NewSource(opts.Seed)),
+		ids:     new(atomic.Int64),
+	}
+}
+
 // Run checks the server behind target: discovery, every applicable check,
 // then a generated campaign for the rest of the budget. Every exchange is
 // judged by the model. It keeps going after a failure and reports every
 // requirement it judged. The error is for a run that could not start.
 func Run(ctx context.Context, target Target, opts Options) (*Report, error) {
-	if opts.Client.Version == "" && len(opts.Client.Capabilities) == 0 && opts.Client.Info.Name == "" {
-		h := opts.Client.Header
-		opts.Client = DefaultClient
-		opts.Client.Header = h
-	}
-	if opts.Seed == 0 {
-		opts.Seed = time.Now().UnixNano()
-	}
-	if opts.Budget <= 0 {
-		opts.Budget = 60 * time.Second
-	}
-	if opts.CheckTimeout <= 0 {
-		opts.CheckTimeout = 15 * time.Second
-	}
-	if opts.MaxExchanges <= 0 {
-		opts.MaxExchanges = 300
-	}
-	opts.state = newStateRun(&opts)
-	opts.Model = opts.state.modelConfig(opts.Model)
+	opts = opts.withDefaults()
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, opts.Budget)
 	defer cancel()
-
-	e := &Env{
-		Ctx: ctx, Client: opts.Client, Decl: NewDeclarations(), Opts: &opts,
-		targets: append([]Target{target}, opts.Instances...),
-		j:       newJudge(opts.Model, target.Describe()),
-		rng:     rand.New(rand.NewSource(opts.Seed)),
-		ids:     new(atomic.Int64),
-	}
+	e := NewEnv(ctx, opts, append([]Target{target}, opts.Instances...)...)
 	progress(opts.Progress, "checking %s (seed %d, budget %s)", target.Describe(), opts.Seed, opts.Budget)
 
 	e.Server = discover(e)
+	e.shared.principals.learnClaims(e.Decl)
 	e.j.prefix = append([]*wire.Exchange(nil), e.evidence...)
 	e.evidence = nil
 	progress(opts.Progress, "discovered: %s server, versions %v, %d tools, %d prompts, %d templates",
@@ -192,16 +212,13 @@ func Run(ctx context.Context, target Target, opts Options) (*Report, error) {
 		}
 		verdicts = append(verdicts, runCheck(e, c)...)
 	}
-	if ctx.Err() == nil && (len(opts.Only) == 0) && e.Server.servesThisRevision() {
-		progress(opts.Progress, "generated campaign (up to %d exchanges)", opts.MaxExchanges)
-		verdicts = append(verdicts, runCampaign(e)...)
-	}
 
 	rep := aggregate(e, verdicts)
 	rep.Target, rep.Revision, rep.Seed, rep.Era = target.Describe(), wire.Version, opts.Seed, e.Server.Era
+	rep.Discovery = len(e.j.prefix)
 	rep.Duration = time.Since(start)
-	if st, ok := target.(*StdioTarget); ok {
-		rep.Stderr = st.Stderr()
+	if st, ok := target.(interface{ Stderr() string }); ok {
+		rep.Stderr = st.Stderr() // a stdio server's
 	}
 	progress(opts.Progress, "judged %d exchanges (%d judgments) in %s", rep.Exchanges, rep.Judgments, rep.Duration.Round(time.Millisecond))
 	return rep, nil
@@ -238,7 +255,10 @@ func runCheck(parent *Env, c *Check) (vs []Verdict) {
 			return e.verdicts
 		}
 	}
-	ctx, cancel := context.WithTimeout(parent.Ctx, parent.Opts.CheckTimeout)
+	ctx, cancel := parent.Ctx, context.CancelFunc(func() {})
+	if !c.Last {
+		ctx, cancel = context.WithTimeout(parent.Ctx, parent.Opts.CheckTimeout)
+	}
 	defer cancel()
 	e.Ctx = ctx
 	defer func() {
@@ -249,6 +269,10 @@ func runCheck(parent *Env, c *Check) (vs []Verdict) {
 			vs = e.verdicts
 		}
 	}()
+	if e.Server.Era == Legacy {
+		// Checks that run on a legacy server run over its session.
+		e.OnRevision(e.Server.LegacyVersion())
+	}
 	c.Run(&e)
 	if ctx.Err() != nil {
 		for _, id := range c.IDs {

@@ -269,22 +269,22 @@ func (t *StdioTarget) Close() error {
 			case <-time.After(time.Second):
 			}
 		}()
-		if t.waitExit(stdioExitWait) {
+		if t.WaitExit(stdioExitWait) {
 			return
 		}
 		t.closeErr = fmt.Errorf("stdio target: %s did not exit within %v of the end of its input; terminated", t.argv[0], stdioExitWait)
-		if err := t.cmd.Process.Signal(syscall.SIGTERM); err == nil && t.waitExit(stdioTermWait) {
+		if err := t.cmd.Process.Signal(syscall.SIGTERM); err == nil && t.WaitExit(stdioTermWait) {
 			return
 		}
 		t.cmd.Process.Kill()
-		t.waitExit(stdioTermWait)
+		t.WaitExit(stdioTermWait)
 	})
 	return t.closeErr
 }
 
 // closeInput closes the server's stdin (the shutdown signal) without
 // waiting.
-func (t *StdioTarget) closeInput() {
+func (t *StdioTarget) CloseInput() {
 	select {
 	case <-t.closed:
 	default:
@@ -295,7 +295,7 @@ func (t *StdioTarget) closeInput() {
 // waitExit waits up to d for the process to exit and reports whether it
 // did. A target over given streams has no process: it reports whether its
 // stdout ended.
-func (t *StdioTarget) waitExit(d time.Duration) bool {
+func (t *StdioTarget) WaitExit(d time.Duration) bool {
 	done := t.exited
 	if done == nil {
 		done = t.readerDone
@@ -311,7 +311,7 @@ func (t *StdioTarget) waitExit(d time.Duration) bool {
 }
 
 // exitedNow reports whether the process has already exited.
-func (t *StdioTarget) exitedNow() bool {
+func (t *StdioTarget) ExitedNow() bool {
 	if t.exited == nil {
 		return false
 	}
@@ -985,4 +985,22 @@ func (b *tailBuffer) String() string {
 		return "[...]\n" + string(b.buf)
 	}
 	return string(b.buf)
+}
+
+// Command is the command line of the server process (nil for a target
+// over given streams).
+func (t *StdioTarget) Command() []string { return append([]string(nil), t.argv...) }
+
+// Spawn starts another copy of the server with the same command and
+// limits; its exchanges carry the next connection number.
+func (t *StdioTarget) Spawn() (Process, error) {
+	if t.argv == nil {
+		return nil, errors.New("stdio target: the server is not a process the checker started")
+	}
+	fresh, err := NewStdioTarget(t.argv, t.limits, nil)
+	if err != nil {
+		return nil, err
+	}
+	fresh.conn = t.conn + 1
+	return fresh, nil
 }

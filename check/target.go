@@ -38,26 +38,74 @@ type Target interface {
 	Close() error
 }
 
-// Limits bound what a target reads from a server.
-type Limits struct {
-	// MaxResponseBytes bounds one response body (HTTP) or line (stdio).
-	// Default 8 MiB.
-	MaxResponseBytes int64
-	// MaxMessages bounds the messages of one response stream. Default 10000.
-	MaxMessages int
-	// Timeout bounds one exchange. Default 10 s.
-	Timeout time.Duration
+// Clone copies r.
+func (r *Request) Clone() *Request {
+	c := *r
+	c.Header = r.Header.Clone()
+	if c.Header == nil {
+		c.Header = http.Header{}
+	}
+	c.Body = append([]byte(nil), r.Body...)
+	return &c
 }
 
-func (l Limits) withDefaults() Limits {
-	if l.MaxResponseBytes <= 0 {
-		l.MaxResponseBytes = 8 << 20
+// Connections. A target over connections (HTTP) carries a request on the
+// connection its context names; other targets ignore it.
+
+type laneKey struct{}
+
+// FreshLane is the lane of OnFreshConnection.
+const FreshLane = -1
+
+// OnConnection returns a context under which a target over connections
+// carries the request on lane n (n >= 1): each lane keeps at most one
+// connection alive, reused from request to request until it closes, so
+// that a check can interleave requests on two connections it tells apart
+// (the exchange's Conn numbers the connection actually used). Lane 0 is
+// the shared pool.
+func OnConnection(ctx context.Context, lane int) context.Context {
+	if lane < 0 {
+		lane = 0
 	}
-	if l.MaxMessages <= 0 {
-		l.MaxMessages = 10000
-	}
-	if l.Timeout <= 0 {
-		l.Timeout = 10 * time.Second
-	}
-	return l
+	return context.WithValue(ctx, laneKey{}, lane)
+}
+
+// OnFreshConnection returns a context under which a target over
+// connections opens a new connection for the request and closes it
+// afterwards.
+func OnFreshConnection(ctx context.Context) context.Context {
+	return context.WithValue(ctx, laneKey{}, FreshLane)
+}
+
+// Lane is the lane ctx names: 0 (the shared pool), n >= 1, or FreshLane.
+func Lane(ctx context.Context) int {
+	lane, _ := ctx.Value(laneKey{}).(int)
+	return lane
+}
+
+// Reconnector is a target over connections that can drop them: after
+// FreshConnections, the next request of every lane opens a new one.
+type Reconnector interface {
+	FreshConnections()
+}
+
+// Spawner is a target whose server is a process the checker started
+// (--command): it can start another copy of it with the same command.
+type Spawner interface {
+	// Command is the command line; nil when the server is not a process
+	// the checker started (Spawn then fails).
+	Command() []string
+	// Spawn starts another copy of the server; the caller closes it.
+	Spawn() (Process, error)
+}
+
+// Process is a server process the checker started and controls.
+type Process interface {
+	Target
+	// CloseInput closes the process's standard input.
+	CloseInput()
+	// WaitExit waits up to d for the process to exit; true if it did.
+	WaitExit(d time.Duration) bool
+	// ExitedNow reports whether the process has exited.
+	ExitedNow() bool
 }

@@ -4,8 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
-	"fmt"
-	mrand "math/rand"
 	"strings"
 	"testing"
 	"time"
@@ -145,96 +143,8 @@ func TestSameContent(t *testing.T) {
 	}
 }
 
-// TestAnalyzeHandles: random, sequential, clock-derived, repeated and UUID
-// handles.
-func TestAnalyzeHandles(t *testing.T) {
-	now := time.Now()
-	gen := func(f func(i int) string) []string {
-		var out []string
-		for i := 0; i < 8; i++ {
-			out = append(out, f(i))
-		}
-		return out
-	}
-	random := analyzeHandles(gen(func(int) string { return "cart_" + base64.RawURLEncoding.EncodeToString(randomBytes(t, 16)) }), now)
-	if random.bits < 128 || random.sequential != "" || random.clocked != "" || len(random.collisions) > 0 || random.prefix != "cart_" {
-		t.Errorf("random: %+v", random)
-	}
-	seq := analyzeHandles(gen(func(i int) string { return fmt.Sprintf("cart_%d", i+9) }), now)
-	if seq.sequential == "" || seq.bits >= 128 {
-		t.Errorf("sequential: %+v", seq)
-	}
-	hexSeq := analyzeHandles(gen(func(i int) string { return fmt.Sprintf("order-%08x", 0xfff0+i*3) }), now)
-	if hexSeq.sequential == "" {
-		t.Errorf("hex counter: %+v", hexSeq)
-	}
-	clock := analyzeHandles(gen(func(i int) string {
-		return fmt.Sprintf("s-%d-%s", now.UnixMilli()+int64(i), hex.EncodeToString(randomBytes(t, 2)))
-	}), now)
-	if clock.clocked == "" || clock.restBits >= 64 {
-		t.Errorf("clock: %+v", clock)
-	}
-	dup := analyzeHandles([]string{"a1b2c3d4e5", "a1b2c3d4e5", "f6a7b8c9d0", "0a1b2c3d4e"}, now)
-	if len(dup.collisions) != 1 {
-		t.Errorf("repeats: %+v", dup)
-	}
-	uuids := analyzeHandles(gen(func(int) string {
-		b := randomBytes(t, 16)
-		b[6] = b[6]&0x0f | 0x40
-		b[8] = b[8]&0x3f | 0x80
-		h := hex.EncodeToString(b)
-		return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-	}), now)
-	if uuids.uuidVersion != 4 || uuids.sequential != "" || uuids.clocked != "" {
-		t.Errorf("uuid v4: %+v", uuids)
-	}
-	oid := analyzeHandles(gen(func(i int) string {
-		return fmt.Sprintf("%08x%s%06x", now.Unix(), hex.EncodeToString(randomBytes(t, 5)), 100+i)
-	}), now)
-	if oid.clocked == "" {
-		t.Errorf("ObjectId: %+v", oid)
-	}
-}
-
-// TestParseHints: the documented example parses; typos, handle kinds
-// without a minter or a user, and bad names and durations are errors.
-func TestParseHints(t *testing.T) {
-	ok := `{
-	  "handles": [{"kind": "cart", "mint": {"cart_create": "structuredContent.cart_id"},
-	               "use": {"cart_add": "cart_id", "cart_view": "cart_id"}, "delete": {"cart_delete": "cart_id"}}],
-	  "singleUse": ["transfer", "prompts/get approve"],
-	  "stateMatters": ["transfer"],
-	  "stateTTLMax": "10m",
-	  "handleTTLMax": "30m"
-	}`
-	h, err := ParseHints([]byte(ok))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if time.Duration(h.StateTTLMax) != 10*time.Minute || !hintNames(h.SingleUse, "prompts/get", "approve") || hintNames(h.SingleUse, "tools/call", "approve") {
-		t.Errorf("parsed: %+v", h)
-	}
-	if mh := h.modelHandles(); len(mh) != 4 || mh[0].Tool != "cart_create" || len(mh[0].Path) != 2 {
-		t.Errorf("model handles: %+v", mh)
-	}
-	for _, bad := range []string{
-		`{"singleuse": ["transfer"]}`,
-		`{"handles": [{"use": {"a": "id"}}]}`,
-		`{"handles": [{"mint": {"a": "id"}}]}`,
-		`{"handles": [{"mint": {"a": ""}, "use": {"b": "id"}}]}`,
-		`{"singleUse": ["tasks/get x"]}`,
-		`{"stateTTLMax": "soon"}`,
-		`{"stateTTLMax": "-1s"}`,
-		`{} {}`,
-	} {
-		if _, err := ParseHints([]byte(bad)); err == nil {
-			t.Errorf("%s: no error", bad)
-		}
-	}
-}
-
-// TestLifetimeAndSingleUseClaims: what descriptions are read to say.
-func TestLifetimeAndSingleUseClaims(t *testing.T) {
+// TestLifetimeClaims: the lifetimes descriptions are read to state.
+func TestLifetimeClaims(t *testing.T) {
 	for desc, want := range map[string]time.Duration{
 		"A confirmation is bound to the caller and expires after 10 minutes.": 10 * time.Minute,
 		"State is valid for 30 s.":  30 * time.Second,
@@ -245,31 +155,6 @@ func TestLifetimeAndSingleUseClaims(t *testing.T) {
 	} {
 		if got, _ := parseLifetime(desc); got != want {
 			t.Errorf("%q: %v, want %v", desc, got, want)
-		}
-	}
-	for desc, want := range map[string]bool{
-		"Each confirmation can be used once: its requestState is redeemed server-side": true,
-		"A one-time code":     true,
-		"Single-use approval": true,
-		"Transfers amount to the account, once the user confirms": false,
-		"Runs the job once the data is ready":                     false,
-	} {
-		if got := singleUseClaim.MatchString(desc); got != want {
-			t.Errorf("%q: %v, want %v", desc, got, want)
-		}
-	}
-}
-
-// TestSameShape: a value of the same shape, never the original.
-func TestSameShape(t *testing.T) {
-	e := &Env{rng: mrand.New(mrand.NewSource(1))}
-	for _, v := range []string{"cart_PKPgIQ3RgOKiULTucOdDMA", "12345", "bsk_a1b2c3", "x"} {
-		s := sameShape(e, v)
-		if s == v || len(s) != len(v) {
-			t.Errorf("%q → %q", v, s)
-		}
-		if i := strings.LastIndex(v, "_"); i > 0 && i <= len(v)/2 && s[:i+1] != v[:i+1] {
-			t.Errorf("%q → %q: prefix not kept", v, s)
 		}
 	}
 }

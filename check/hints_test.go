@@ -1,0 +1,43 @@
+package check
+
+import (
+	"testing"
+	"time"
+)
+
+// TestParseHints: the documented example parses; typos, handle kinds
+// without a minter or a user, and bad names and durations are errors.
+func TestParseHints(t *testing.T) {
+	ok := `{
+	  "handles": [{"kind": "cart", "mint": {"cart_create": "structuredContent.cart_id"},
+	               "use": {"cart_add": "cart_id", "cart_view": "cart_id"}, "delete": {"cart_delete": "cart_id"}}],
+	  "singleUse": ["transfer", "prompts/get approve"],
+	  "stateMatters": ["transfer"],
+	  "stateTTLMax": "10m",
+	  "handleTTLMax": "30m"
+	}`
+	h, err := ParseHints([]byte(ok))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if time.Duration(h.StateTTLMax) != 10*time.Minute || !hintNames(h.SingleUse, "prompts/get", "approve") || hintNames(h.SingleUse, "tools/call", "approve") {
+		t.Errorf("parsed: %+v", h)
+	}
+	if mh := h.modelHandles(); len(mh) != 4 || mh[0].Tool != "cart_create" || len(mh[0].Path) != 2 {
+		t.Errorf("model handles: %+v", mh)
+	}
+	for _, bad := range []string{
+		`{"singleuse": ["transfer"]}`,
+		`{"handles": [{"use": {"a": "id"}}]}`,
+		`{"handles": [{"mint": {"a": "id"}}]}`,
+		`{"handles": [{"mint": {"a": ""}, "use": {"b": "id"}}]}`,
+		`{"singleUse": ["tasks/get x"]}`,
+		`{"stateTTLMax": "soon"}`,
+		`{"stateTTLMax": "-1s"}`,
+		`{} {}`,
+	} {
+		if _, err := ParseHints([]byte(bad)); err == nil {
+			t.Errorf("%s: no error", bad)
+		}
+	}
+}
