@@ -308,7 +308,7 @@ func (sr *stateRun) surveyOf(e *Env) *stateSurvey {
 const surveyReserve = 5 * time.Second
 
 func (sr *stateRun) runSurvey(e *Env) *stateSurvey {
-		// Who is who before any state is minted: the model records the
+	// Who is who before any state is minted: the model records the
 	// principal of each minting.
 	e.ProbeAuth()
 	sv := &stateSurvey{}

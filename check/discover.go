@@ -345,4 +345,3 @@ func (s ServerInfo) Lists() []string {
 	}
 	return out
 }
-

@@ -69,7 +69,6 @@ func init() {
 	})
 }
 
-
 // The checks.
 
 // checkRevision reports, once, a server that does not serve this revision:

@@ -129,7 +129,9 @@ func (p *principals) singleUseWhy(method, name string) string {
 
 // SingleUseWhy says why the request (method, name) is single-use: the
 // hints, or its description; "" when nothing says so.
-func (e *Env) SingleUseWhy(method, name string) string { return e.shared.principals.singleUseWhy(method, name) }
+func (e *Env) SingleUseWhy(method, name string) string {
+	return e.shared.principals.singleUseWhy(method, name)
+}
 
 // singleUseClaim matches descriptions that say a request's confirmation or
 // state can be used only once.
