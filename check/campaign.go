@@ -9,7 +9,7 @@ import (
 
 	"github.com/leanovate/gopter"
 	"github.com/leanovate/gopter/commands"
-	"github.com/leanovate/gopter/gen"
+	gopterGen "github.com/leanovate/gopter/gen"
 
 	"github.com/mcpverify/mcpverify/model"
 	"github.com/mcpverify/mcpverify/spec"
@@ -203,7 +203,7 @@ func runCampaign(e *Env) {
 	prop := commands.Prop(&commands.ProtoCommands{
 		NewSystemUnderTestFunc:     func(commands.State) commands.SystemUnderTest { return c.newSequence() },
 		DestroySystemUnderTestFunc: func(sut commands.SystemUnderTest) { c.endSequence(sut.(*sequence)) },
-		InitialStateGen:            gen.Const(c.gen),
+		InitialStateGen:            gopterGen.Const(c.gen),
 		GenCommandFunc:             c.genCommand,
 	})
 	params := &gopter.GenParameters{

@@ -159,22 +159,22 @@ func checkMetaWrongTypes(e *Env) {
 	if e.Transport() != wire.HTTP {
 		e.Skip(spec.HttpMetaStatus, "HTTP status codes apply to Streamable HTTP only")
 	}
-	type probe struct {
+	type mprobe struct {
 		what  string
 		value any
 		key   string // "" sets _meta itself
 	}
-	var probes []probe
+	var mprobes []mprobe
 	for _, v := range wrongTypes("string") {
-		probes = append(probes, probe{"_meta " + wire.MetaProtocolVersion, v, wire.MetaProtocolVersion})
+		mprobes = append(mprobes, mprobe{"_meta " + wire.MetaProtocolVersion, v, wire.MetaProtocolVersion})
 	}
 	for _, v := range wrongTypes("object") {
-		probes = append(probes, probe{"_meta " + wire.MetaClientCapabilities, v, wire.MetaClientCapabilities})
+		mprobes = append(mprobes, mprobe{"_meta " + wire.MetaClientCapabilities, v, wire.MetaClientCapabilities})
 	}
 	for _, v := range wrongTypes("object") {
-		probes = append(probes, probe{"_meta", v, ""})
+		mprobes = append(mprobes, mprobe{"_meta", v, ""})
 	}
-	for _, p := range probes {
+	for _, p := range mprobes {
 		if e.Ctx.Err() != nil {
 			return
 		}

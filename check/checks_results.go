@@ -317,7 +317,7 @@ func checkPagination(e *Env) {
 	}
 	rejected, graceful, served := 0, 0, 0
 	badCode, hung := 0, 0
-	probe := func(method, cursor string, madeUp bool) {
+	probeCursor := func(method, cursor string, madeUp bool) {
 		r := e.Request(method, map[string]any{"cursor": cursor})
 		r.Timeout = callTimeout
 		o := e.Send(r)
@@ -345,7 +345,7 @@ func checkPagination(e *Env) {
 			if e.Ctx.Err() != nil {
 				return
 			}
-			probe(m, c, true)
+			probeCursor(m, c, true)
 		}
 	}
 	for _, rc := range realCursors {
@@ -353,13 +353,13 @@ func checkPagination(e *Env) {
 			if e.Ctx.Err() != nil {
 				return
 			}
-			probe(rc.method, c, false)
+			probeCursor(rc.method, c, false)
 		}
 		// The cursor of one list sent to another: some servers share a
 		// cursor format, so serving it is no violation.
 		for _, m := range methods {
 			if m != rc.method && e.Ctx.Err() == nil {
-				probe(m, rc.cursor, false)
+				probeCursor(m, rc.cursor, false)
 			}
 		}
 	}

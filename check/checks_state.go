@@ -567,24 +567,24 @@ func checkStateExpiry(e *Env) {
 	if surveyVerdicts(e, sv, spec.StateBindExpiry) {
 		return
 	}
-	type probe struct {
+	type expiryProbe struct {
 		st       *stateTarget
 		lifetime time.Duration
 		why      string
 	}
-	var probes []probe
+	var probes []expiryProbe
 	if e.StateTTLMax() > 0 {
 		src := "--state-ttl-max"
 		if e.Opts.StateTTLMax == 0 {
 			src = "the hints' stateTTLMax"
 		}
 		for _, st := range sv.targets {
-			probes = append(probes, probe{st, e.StateTTLMax(), src})
+			probes = append(probes, expiryProbe{st, e.StateTTLMax(), src})
 		}
 	} else {
 		for _, st := range sv.targets {
 			if st.lifetime > 0 {
-				probes = append(probes, probe{st, st.lifetime, st.lifetimeWhy})
+				probes = append(probes, expiryProbe{st, st.lifetime, st.lifetimeWhy})
 			}
 		}
 	}
@@ -609,7 +609,7 @@ func checkStateExpiry(e *Env) {
 	}
 	all := clientWithInputs(e, allInputKinds...)
 	type minted struct {
-		p     probe
+		p     expiryProbe
 		state string
 		ans   map[string]any
 		at    time.Time
