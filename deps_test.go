@@ -1,108 +1,181 @@
 package mcpverify_test
 
 import (
+	"encoding/json"
 	"go/build"
 	"os/exec"
+	"path"
 	"strings"
 	"testing"
 )
 
 const module = "github.com/mcpverify/mcpverify"
 
-// allowed lists, for each package of the module, the packages of the module
-// it may import (DESIGN.md, "Import rules"), and whether it may import the
-// property-testing libraries outside its tests.
-var allowed = map[string][]string{
-	"spec":   {},
-	"wire":   {},
-	"trace":  {"wire"},
-	"model":  {"spec", "wire"},
-	"impl":   {"wire"},
-	"corpus": {},
-	"check":  {"spec", "wire", "trace", "model", "corpus"},
-	// The broken servers of the checker's self-test wrap the reference server.
-	"check/internal/faulty": {"spec", "wire", "impl"},
-	"internal/cli":          {"spec", "wire", "trace", "model", "corpus", "check", "impl"},
-	"cmd/mcpverify":         {"internal/cli"},
-	"fuzz":                  {"spec", "wire", "trace", "model", "corpus", "impl", "check"},
+// rule says what the packages matching pkg may import from the module
+// (mod) and from outside it (third, by prefix; the standard library is
+// always allowed), in their own code; their tests may import testMod and
+// testThird besides. A pattern ending in "/*" matches the packages one
+// level below it. The first matching rule applies.
+type rule struct {
+	pkg       string
+	mod       []string
+	third     []string
+	testMod   []string
+	testThird []string
 }
 
-// thirdParty lists the non-module imports each layer may use in non-test
-// code (prefix match); the standard library is always allowed.
-var thirdParty = map[string][]string{
-	"spec":  {"github.com/santhosh-tekuri/jsonschema/v6"},
-	"wire":  {"github.com/go-json-experiment/json"},
-	"trace": {"golang.org/x/tools/txtar"},
-	"model": {"github.com/santhosh-tekuri/jsonschema/v6"},
-	"impl":  {"golang.org/x/crypto", "github.com/go-json-experiment/json", "github.com/santhosh-tekuri/jsonschema/v6"},
+var (
+	jsonLib   = "github.com/go-json-experiment/json"
+	schemaLib = "github.com/santhosh-tekuri/jsonschema/v6"
+	txtarLib  = "golang.org/x/tools/txtar"
+	rapidLib  = "pgregory.net/rapid"
+	gopterLib = "github.com/leanovate/gopter"
+	cmpLib    = "github.com/google/go-cmp"
+	testing3  = []string{rapidLib, gopterLib, cmpLib}
+
+	// What the tests of the checker may start: the reference server, its
+	// broken variants, and targets to reach them.
+	checkTests = []string{"impl", "check/internal/faulty", "check/target"}
+
+	// areaMay is what a check area may import: the core and the layer of
+	// shared packages between the core and the areas; never another
+	// area.
+	areaMay = []string{"spec", "wire", "trace", "model", "check", "check/gen", "check/legacyclient", "check/probe", "check/staterun"}
+)
+
+// rules is the import lattice of DESIGN.md, "Layout" and "Import rules".
+// model and impl never import each other: they are independent statements
+// of the same spec. The checker's core imports no area; the shared layer
+// (probe skeleton, state run) sits above the core and below the areas; the
+// 2025-11-25 client and the generators sit below the core, which uses
+// them for discovery and requests; transports and report writers import
+// the core and no area; one package (check/areas/all) blank-imports the
+// areas, for the CLI and the self-test.
+var rules = []rule{
+	{pkg: "spec", third: []string{schemaLib}},
+	{pkg: "spec/internal/gen", mod: []string{"spec"}},
+	{pkg: "wire", third: []string{jsonLib}, testMod: []string{"spec"}, testThird: testing3},
+	{pkg: "trace", mod: []string{"wire"}, third: []string{txtarLib}, testThird: testing3},
+	{pkg: "model", mod: []string{"spec", "wire"}, third: []string{schemaLib}, testMod: []string{"trace", "corpus", "internal/props"}, testThird: testing3},
+	{pkg: "impl", mod: []string{"wire"}, third: []string{"golang.org/x/crypto", jsonLib, schemaLib}, testThird: testing3},
+	{pkg: "corpus", testMod: []string{"trace", "wire"}},
+
+	{pkg: "check/gen", testThird: testing3},
+	{pkg: "check/legacyclient", mod: []string{"wire"}},
+	{pkg: "check", mod: []string{"spec", "wire", "trace", "model", "corpus", "check/gen", "check/legacyclient"}, third: []string{jsonLib}, testMod: checkTests, testThird: testing3},
+	{pkg: "check/target", mod: []string{"check", "wire"}, third: []string{jsonLib}, testMod: checkTests, testThird: testing3},
+	{pkg: "check/report", mod: []string{"check", "spec", "wire", "trace"}, testMod: checkTests, testThird: testing3},
+	{pkg: "check/probe", mod: []string{"check", "check/gen", "spec", "wire", "model"}, testMod: checkTests, testThird: testing3},
+	{pkg: "check/staterun", mod: []string{"check", "check/gen", "check/probe", "spec", "wire", "model"}, third: []string{jsonLib}, testMod: checkTests, testThird: testing3},
+	{pkg: "check/areas/all", mod: []string{"check/areas/*"}},
+	{pkg: "check/areas/*", mod: areaMay, third: []string{gopterLib, schemaLib, jsonLib}, testMod: checkTests, testThird: testing3},
+	{pkg: "check/internal/faulty", mod: []string{"spec", "wire", "impl"}},
+	// The self-test runs every area against every variant: tests only.
+	{pkg: "check/selftest", testMod: []string{"check/...", "impl", "spec", "wire", "trace", "model", "corpus"}, testThird: testing3},
+
+	{pkg: "internal/props", mod: []string{"spec", "wire", "model"}, third: []string{rapidLib}},
+	{pkg: "internal/vsimpl", mod: []string{"check", "check/target", "impl", "model", "trace", "wire"}, third: []string{rapidLib}},
+	{pkg: "internal/cli", mod: []string{"check", "check/areas/all", "check/report", "check/target", "impl", "spec", "trace", "wire", "model", "corpus"}, testMod: []string{"check/internal/faulty"}, testThird: testing3},
+	{pkg: "cmd/mcpverify", mod: []string{"internal/cli"}},
+	{pkg: "fuzz", testMod: []string{"spec", "wire", "trace", "model", "corpus", "impl", "check", "check/target", "check/staterun", "internal/props", "internal/vsimpl"}, testThird: testing3},
+	{pkg: "", testMod: []string{"spec"}},
+}
+
+// matches reports whether package rel matches pattern p: exactly, "/*"
+// one level below, "/..." anywhere below.
+func matches(p, rel string) bool {
+	switch {
+	case strings.HasSuffix(p, "/..."):
+		b := strings.TrimSuffix(p, "/...")
+		return rel == b || strings.HasPrefix(rel, b+"/")
+	case strings.HasSuffix(p, "/*"):
+		return path.Dir(rel) == strings.TrimSuffix(p, "/*")
+	}
+	return p == rel
+}
+
+func ruleOf(rel string) (rule, bool) {
+	for _, r := range rules {
+		if matches(r.pkg, rel) {
+			return r, true
+		}
+	}
+	return rule{}, false
+}
+
+type listed struct {
+	ImportPath   string
+	Imports      []string
+	TestImports  []string
+	XTestImports []string
 }
 
 func TestImportRules(t *testing.T) {
-	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}}|{{join .Imports \",\"}}", "./...").Output()
+	out, err := exec.Command("go", "list", "-json", "./...").Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)
 	}
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		pkg, imps, _ := strings.Cut(line, "|")
-		rel := strings.TrimPrefix(strings.TrimPrefix(pkg, module), "/")
-		top := layerOf(rel)
-		if top == "" {
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	n := 0
+	for dec.More() {
+		var p listed
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		rel := strings.TrimPrefix(strings.TrimPrefix(p.ImportPath, module), "/")
+		r, ok := ruleOf(rel)
+		if !ok {
+			t.Errorf("package %s has no import rule: add one to deps_test.go", rel)
 			continue
 		}
-		for _, imp := range strings.Split(imps, ",") {
-			if imp == "" || isStd(imp) {
-				continue
-			}
-			if strings.HasPrefix(imp, module+"/") {
-				dep := layerOf(strings.TrimPrefix(imp, module+"/"))
-				if dep == top {
-					continue
-				}
-				if !contains(allowed[top], dep) {
-					t.Errorf("%s imports %s: %s may import only %v", pkg, imp, top, allowed[top])
-				}
-				continue
-			}
-			if top == "check" || top == "internal/cli" || top == "cmd/mcpverify" || top == "fuzz" {
-				continue
-			}
-			ok := false
-			for _, p := range thirdParty[top] {
-				ok = ok || strings.HasPrefix(imp, p)
-			}
-			if !ok {
-				t.Errorf("%s imports %s: %s may import only the standard library and %v", pkg, imp, top, thirdParty[top])
-			}
+		for _, imp := range p.Imports {
+			checkImport(t, rel, imp, r.mod, r.third, "")
 		}
+		for _, imp := range append(p.TestImports, p.XTestImports...) {
+			if imp == p.ImportPath {
+				continue // an external test imports its package
+			}
+			checkImport(t, rel, imp, append(append([]string(nil), r.mod...), r.testMod...), append(append([]string(nil), r.third...), r.testThird...), " (test)")
+		}
+	}
+	if n < 20 {
+		t.Fatalf("go list found %d packages", n)
 	}
 }
 
-// layerOf maps a package path relative to the module to its layer: the
-// longest key of allowed that is a prefix of it. Helper packages under a
-// layer's internal/ belong to that layer.
-func layerOf(rel string) string {
-	best := ""
-	for k := range allowed {
-		if (rel == k || strings.HasPrefix(rel, k+"/")) && len(k) > len(best) {
-			best = k
+func checkImport(t *testing.T, rel, imp string, mod, third []string, what string) {
+	t.Helper()
+	if strings.HasPrefix(imp, module+"/") {
+		dep := strings.TrimPrefix(imp, module+"/")
+		if dep == rel {
+			return
+		}
+		// Areas never import one another, tests included.
+		if matches("check/areas/*", rel) && matches("check/areas/*", dep) && rel != "check/areas/all" {
+			t.Errorf("%s imports %s%s: check areas never import one another", rel, dep, what)
+			return
+		}
+		for _, m := range mod {
+			if matches(m, dep) {
+				return
+			}
+		}
+		t.Errorf("%s imports %s%s: it may import only %v of the module", rel, dep, what, mod)
+		return
+	}
+	if isStd(imp) {
+		return
+	}
+	for _, p := range third {
+		if strings.HasPrefix(imp, p) {
+			return
 		}
 	}
-	if best == "" && strings.HasPrefix(rel, "internal/") {
-		return "internal/cli"
-	}
-	return best
+	t.Errorf("%s imports %s%s: it may import only the standard library and %v", rel, imp, what, third)
 }
 
 func isStd(path string) bool {
 	p, err := build.Default.Import(path, "", build.FindOnly)
 	return err == nil && p.Goroot
-}
-
-func contains(s []string, x string) bool {
-	for _, v := range s {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }

@@ -7,8 +7,8 @@ import (
 	"github.com/mcpverify/mcpverify/wire"
 )
 
-// pause waits d or until ctx ends; false if ctx ended.
-func pause(ctx context.Context, d time.Duration) bool {
+// Pause waits d or until ctx ends; false if ctx ended.
+func Pause(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -27,17 +27,17 @@ func (e *Env) TimeLeft() time.Duration {
 	return time.Hour
 }
 
-// pendingSend is an exchange under way on another goroutine (a long-lived
+// Pending is an exchange under way on another goroutine (a long-lived
 // stream), to be judged and recorded by collect on the check's goroutine.
-type pendingSend struct {
+type Pending struct {
 	done chan struct{}
 	ex   *wire.Exchange
 }
 
-// sendAsync starts sending r to instance 0 on another goroutine, bounded
+// SendAsync starts sending r to instance 0 on another goroutine, bounded
 // by ctx and r.Timeout. Every pendingSend must be collected.
-func (e *Env) sendAsync(ctx context.Context, r *Request) *pendingSend {
-	p := &pendingSend{done: make(chan struct{})}
+func (e *Env) SendAsync(ctx context.Context, r *Request) *Pending {
+	p := &Pending{done: make(chan struct{})}
 	t := e.targets[0]
 	go func() {
 		defer close(p.done)
@@ -51,7 +51,7 @@ func (e *Env) sendAsync(ctx context.Context, r *Request) *pendingSend {
 	return p
 }
 
-func (p *pendingSend) finished() bool {
+func (p *Pending) Finished() bool {
 	select {
 	case <-p.done:
 		return true
@@ -60,9 +60,9 @@ func (p *pendingSend) finished() bool {
 	}
 }
 
-// collect waits for a pending exchange, then judges and records it as Send
+// Collect waits for a pending exchange, then judges and records it as Send
 // does.
-func (e *Env) collect(p *pendingSend) Observation {
+func (e *Env) Collect(p *Pending) Observation {
 	<-p.done
 	ex := p.ex
 	ex.Instance = 0

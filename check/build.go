@@ -1,6 +1,7 @@
 package check
 
 import (
+	"github.com/mcpverify/mcpverify/check/gen"
 	"github.com/mcpverify/mcpverify/model"
 	"github.com/mcpverify/mcpverify/wire"
 )
@@ -55,7 +56,7 @@ func (d *Declarations) Learn(ex *wire.Exchange) {
 // Build turns an action of the model into a concrete, conforming request:
 // tool arguments drawn from the tool's inputSchema, prompt arguments for
 // every declared argument, resource URIs expanded from templates.
-func (d *Declarations) Build(ch Chooser, c Client, id wire.RequestID, a model.Action) *Request {
+func (d *Declarations) Build(ch gen.Chooser, c Client, id wire.RequestID, a model.Action) *Request {
 	params := map[string]any{}
 	var headers []model.ParamHeader
 	switch a.Method {
@@ -63,7 +64,7 @@ func (d *Declarations) Build(ch Chooser, c Client, id wire.RequestID, a model.Ac
 		params["name"] = a.Name
 		args := map[string]any{}
 		if td := d.Tools[a.Name]; td != nil {
-			if m, ok := GenerateValue(ch, td.Schema).(map[string]any); ok {
+			if m, ok := gen.GenerateValue(ch, td.Schema).(map[string]any); ok {
 				args = m
 			}
 			headers = td.Headers
@@ -75,7 +76,7 @@ func (d *Declarations) Build(ch Chooser, c Client, id wire.RequestID, a model.Ac
 			args := map[string]any{}
 			for _, arg := range p.Arguments {
 				if (arg.Required != nil && *arg.Required) || ch.Intn(2) == 0 {
-					args[arg.Name] = sampleStrings[1+ch.Intn(len(sampleStrings)-1)]
+					args[arg.Name] = gen.SampleStrings[1+ch.Intn(len(gen.SampleStrings)-1)]
 				}
 			}
 			params["arguments"] = args
@@ -83,7 +84,7 @@ func (d *Declarations) Build(ch Chooser, c Client, id wire.RequestID, a model.Ac
 	case "resources/read":
 		uri := a.Name
 		if a.Template {
-			uri = ExpandTemplate(ch, a.Name)
+			uri = gen.ExpandTemplate(ch, a.Name)
 		}
 		params["uri"] = uri
 	case "completion/complete":
@@ -92,7 +93,7 @@ func (d *Declarations) Build(ch Chooser, c Client, id wire.RequestID, a model.Ac
 			arg = p.Arguments[ch.Intn(len(p.Arguments))].Name
 		}
 		params["ref"] = map[string]any{"type": "ref/prompt", "name": a.Name}
-		params["argument"] = map[string]any{"name": arg, "value": sampleStrings[ch.Intn(3)]}
+		params["argument"] = map[string]any{"name": arg, "value": gen.SampleStrings[ch.Intn(3)]}
 	case "subscriptions/listen":
 		params["notifications"] = map[string]any{"toolsListChanged": ch.Intn(2) == 0, "promptsListChanged": ch.Intn(2) == 0}
 	}

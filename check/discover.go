@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/mcpverify/mcpverify/check/legacyclient"
 	"github.com/mcpverify/mcpverify/model"
 	"github.com/mcpverify/mcpverify/wire"
 )
@@ -55,7 +56,7 @@ func discover(e *Env) ServerInfo {
 		probe.Timeout = probeTimeout
 	}
 	o := d.send(probe)
-	dr, versions, served := discoverAnswer(o)
+	dr, versions, served := DiscoverAnswer(o)
 	var si ServerInfo
 	switch {
 	case served && (len(versions) == 0 || slices.Contains(versions, wire.Version)):
@@ -118,10 +119,10 @@ func (d *discovery) drop(mark int) {
 	d.pending = slices.DeleteFunc(d.pending, func(ex *wire.Exchange) bool { return !contains(d.e.evidence, ex) })
 }
 
-// discoverAnswer reads a served server/discover: the typed result (nil if
+// DiscoverAnswer reads a served server/discover: the typed result (nil if
 // it did not decode strictly) and the supported versions, read leniently
 // so that a result with a defect elsewhere still tells the era.
-func discoverAnswer(o Observation) (*wire.DiscoverResult, []string, bool) {
+func DiscoverAnswer(o Observation) (*wire.DiscoverResult, []string, bool) {
 	if !o.Accepted() {
 		return nil, nil, false
 	}
@@ -223,7 +224,7 @@ func (d *discovery) afterModernError(code int64, o Observation) ServerInfo {
 	c := d.e.Client
 	c.Version = wire.Version
 	r := d.e.Send(c.Request(d.e.NextID(), "server/discover", nil, nil))
-	if dr, versions, ok := discoverAnswer(r); ok && slices.Contains(versions, wire.Version) {
+	if dr, versions, ok := DiscoverAnswer(r); ok && slices.Contains(versions, wire.Version) {
 		return modernInfo(dr, versions)
 	}
 	return si
@@ -261,7 +262,7 @@ func (d *discovery) dualEraByInitialize() bool {
 // era to us: the session, its version and the capabilities of its
 // initialize result. Its tools are learnt over the session. The probes
 // stay in the evidence, unjudged.
-func (d *discovery) legacyInfo(sess *LegacySession) ServerInfo {
+func (d *discovery) legacyInfo(sess *legacyclient.Session) ServerInfo {
 	si := ServerInfo{Era: Legacy, Versions: []string{sess.Version}, Legacy: sess}
 	if len(sess.Capabilities) > 0 {
 		var caps wire.ServerCapabilities
@@ -277,17 +278,17 @@ func (d *discovery) legacyInfo(sess *LegacySession) ServerInfo {
 
 // openLegacy falls back to the handshake: initialize with protocolVersion
 // 2025-11-25, then notifications/initialized.
-func (d *discovery) openLegacy() (*LegacySession, bool) {
+func (d *discovery) openLegacy() (*legacyclient.Session, bool) {
 	o := d.send(d.e.LegacyInitialize(wire.LegacyVersions[0]))
 	sess, ok := legacySessionOf(o)
 	if !ok {
 		return nil, false
 	}
-	d.send(d.e.legacyMessage(wire.RequestID{}, "notifications/initialized", nil, sess.legacyHeader()))
+	d.send(d.e.legacyMessage(wire.RequestID{}, "notifications/initialized", nil, sess.Header()))
 	return sess, true
 }
 
-func capable(si ServerInfo, c string) bool {
+func Capable(si ServerInfo, c string) bool {
 	caps := si.Capabilities
 	switch c {
 	case "tools":
@@ -339,7 +340,7 @@ func (e *Env) ListPages(method string) []Observation {
 func (s ServerInfo) Lists() []string {
 	var out []string
 	for _, m := range wire.Methods {
-		if m.Paginated && capable(s, m.Capability) {
+		if m.Paginated && Capable(s, m.Capability) {
 			out = append(out, m.Method)
 		}
 	}

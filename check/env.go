@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/mcpverify/mcpverify/check/legacyclient"
 	"github.com/mcpverify/mcpverify/model"
 	"github.com/mcpverify/mcpverify/spec"
 	"github.com/mcpverify/mcpverify/wire"
@@ -38,8 +39,8 @@ type ServerInfo struct {
 	// legacy server).
 	Capabilities wire.ServerCapabilities
 	// Legacy is the handshake-era session opened during discovery with a
-	// server that speaks only that era (nil otherwise); see legacy.go.
-	Legacy *LegacySession
+	// server that speaks only that era (nil otherwise); see package legacyclient.
+	Legacy *legacyclient.Session
 }
 
 // ModernOnly reports whether the server serves only modern revisions: the
@@ -328,14 +329,14 @@ func contains(exs []*wire.Exchange, x *wire.Exchange) bool {
 	return false
 }
 
-// hasHeader reports whether h has name, case-insensitively.
-func hasHeader(h http.Header, name string) bool {
+// HasHeader reports whether h has name, case-insensitively.
+func HasHeader(h http.Header, name string) bool {
 	_, ok := wire.HeaderValue(h, name)
 	return ok
 }
 
-// violationsOf returns the running check's violations of id.
-func (e *Env) violationsOf(id spec.ID) []Verdict {
+// ViolationsOf returns the running check's violations of id.
+func (e *Env) ViolationsOf(id spec.ID) []Verdict {
 	var out []Verdict
 	for _, v := range e.verdicts {
 		if v.ID == id && v.kind == verdictViolated {

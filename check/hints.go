@@ -115,7 +115,7 @@ func ParseHints(data []byte) (*Hints, error) {
 		}
 		for role, m := range map[string]map[string]string{"mint": hh.Mint, "use": hh.Use, "delete": hh.Delete} {
 			for tool, path := range m {
-				if tool == "" || len(splitPath(path)) == 0 {
+				if tool == "" || len(SplitPath(path)) == 0 {
 					return nil, fmt.Errorf("hints: handles[%d].%s: want a tool name and a non-empty path, got %q: %q", i, role, tool, path)
 				}
 			}
@@ -149,8 +149,8 @@ func LoadHints(path string) (*Hints, error) {
 	return h, nil
 }
 
-// splitPath splits a dotted path; "" gives none.
-func splitPath(p string) []string {
+// SplitPath splits a dotted path; "" gives none.
+func SplitPath(p string) []string {
 	if p == "" {
 		return nil
 	}
@@ -199,7 +199,7 @@ func (h *Hints) modelHandles() []model.HandleTool {
 			}
 			sort.Strings(tools)
 			for _, t := range tools {
-				out = append(out, model.HandleTool{Tool: t, Role: role, Path: splitPath(m[t]), Kind: hh.Kind})
+				out = append(out, model.HandleTool{Tool: t, Role: role, Path: SplitPath(m[t]), Kind: hh.Kind})
 			}
 		}
 		add(hh.Mint, model.HandleMint)

@@ -56,7 +56,7 @@ func newPrincipals(o *Options) *principals {
 	for k := range o.AltHeader {
 		p.credNames = append(p.credNames, k)
 	}
-	if len(p.credNames) == 0 && hasHeader(o.Client.Header, "Authorization") {
+	if len(p.credNames) == 0 && HasHeader(o.Client.Header, "Authorization") {
 		p.credNames = []string{"Authorization"}
 	}
 	sort.Strings(p.credNames)

@@ -34,8 +34,8 @@ type Check struct {
 
 var registry []*Check
 
-// register adds a check; names must be unique.
-func register(c *Check) {
+// Register adds a check; names must be unique.
+func Register(c *Check) {
 	for _, o := range registry {
 		if o.Name == c.Name {
 			panic("check: two checks named " + c.Name)
@@ -103,7 +103,7 @@ type Verdict struct {
 	// exchanges first): a replayable trace.
 	Evidence []*wire.Exchange
 	// Revision is the protocol revision the verdict was obtained on, when
-	// it is not this one (a legacy session: see legacy.go); "" means
+	// it is not this one (a legacy session: see package legacyclient); "" means
 	// wire.Version.
 	Revision string
 	kind     verdictKind

@@ -81,7 +81,7 @@ func (c Client) Request(id wire.RequestID, method string, params map[string]any,
 	if method == "tools/call" && len(headers) > 0 {
 		args, _ := params["arguments"].(map[string]any)
 		for _, ph := range headers {
-			if v, ok := valueAt(args, ph.Path); ok {
+			if v, ok := ValueAt(args, ph.Path); ok {
 				if s, ok := wire.ParamHeaderValue(v); ok {
 					h[wire.HeaderParamPrefix+ph.Name] = []string{s}
 				}
@@ -94,9 +94,9 @@ func (c Client) Request(id wire.RequestID, method string, params map[string]any,
 	return &Request{HTTPMethod: http.MethodPost, Header: h, Body: body, Notification: id.IsZero()}
 }
 
-// valueAt returns the argument at a path of properties keys; absent and
+// ValueAt returns the argument at a path of properties keys; absent and
 // null values are not present.
-func valueAt(args map[string]any, path []string) (any, bool) {
+func ValueAt(args map[string]any, path []string) (any, bool) {
 	var v any = args
 	for _, k := range path {
 		m, ok := v.(map[string]any)

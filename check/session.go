@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/mcpverify/mcpverify/check/legacyclient"
 	"github.com/mcpverify/mcpverify/wire"
 )
 
@@ -19,7 +20,7 @@ func skipReason(c *Check, t wire.Transport, si ServerInfo) string {
 	}
 	switch si.Era {
 	case Legacy:
-		return LegacySkip(si.LegacyVersion())
+		return legacyclient.SkipReason(si.LegacyVersion())
 	case OtherRevision:
 		return fmt.Sprintf("the server does not serve %s (it supports %v)", wire.Version, si.Versions)
 	case UnknownEra:
@@ -48,14 +49,14 @@ func (e *Env) legacyMessage(id wire.RequestID, method string, params map[string]
 	for k, vs := range e.Client.Header {
 		h[k] = append([]string(nil), vs...)
 	}
-	return &Request{HTTPMethod: http.MethodPost, Header: h, Body: legacyBody(id, method, params), Notification: id.IsZero()}
+	return &Request{HTTPMethod: http.MethodPost, Header: h, Body: legacyclient.Body(id, method, params), Notification: id.IsZero()}
 }
 
 // LegacyInitialize is the initialize request of the handshake for version
 // (no session yet, so no MCP-Protocol-Version header: the version travels
 // in params).
 func (e *Env) LegacyInitialize(version string) *Request {
-	return e.legacyMessage(e.NextID(), "initialize", legacyInitializeParams(version, e.Client.Info), http.Header{})
+	return e.legacyMessage(e.NextID(), "initialize", legacyclient.InitializeParams(version, e.Client.Info), http.Header{})
 }
 
 // LegacyRequest builds a request of the server's legacy session (no _meta
@@ -66,28 +67,28 @@ func (e *Env) LegacyRequest(method string, params map[string]any) *Request {
 	if params == nil {
 		params = map[string]any{}
 	}
-	return e.legacyMessage(e.NextID(), method, params, e.legacySession().legacyHeader())
+	return e.legacyMessage(e.NextID(), method, params, e.legacySession().Header())
 }
 
 // LegacyNotification builds a notification of the legacy session.
 func (e *Env) LegacyNotification(method string, params map[string]any) *Request {
-	return e.legacyMessage(wire.RequestID{}, method, params, e.legacySession().legacyHeader())
+	return e.legacyMessage(wire.RequestID{}, method, params, e.legacySession().Header())
 }
 
 // legacyTerminate is the DELETE that ends an HTTP session.
-func (e *Env) legacyTerminate(s *LegacySession) *Request {
-	h := s.legacyHeader()
+func (e *Env) legacyTerminate(s *legacyclient.Session) *Request {
+	h := s.Header()
 	for k, vs := range e.Client.Header {
 		h[k] = append([]string(nil), vs...)
 	}
 	return &Request{HTTPMethod: http.MethodDelete, Header: h, Notification: true}
 }
 
-func (e *Env) legacySession() *LegacySession {
+func (e *Env) legacySession() *legacyclient.Session {
 	if e.Server.Legacy != nil {
 		return e.Server.Legacy
 	}
-	return &LegacySession{Version: wire.LegacyVersions[0]}
+	return &legacyclient.Session{Version: wire.LegacyVersions[0]}
 }
 
 // SendLegacy sends r to instance 0 (where the session lives) and records
@@ -117,20 +118,20 @@ func (j *judge) tally(n int) {
 }
 
 // LegacyResult decodes the result of a legacy answer into v.
-func LegacyResult(o Observation, v any) error { return legacyResultOf(o.Ex, v) }
+func LegacyResult(o Observation, v any) error { return legacyclient.Result(o.Ex, v) }
 
 // legacySessionOf reads a served initialize.
-func legacySessionOf(o Observation) (*LegacySession, bool) {
+func legacySessionOf(o Observation) (*legacyclient.Session, bool) {
 	if !o.Accepted() {
 		return nil, false
 	}
-	return legacySessionFrom(o.Ex)
+	return legacyclient.SessionFrom(o.Ex)
 }
 
 // learnLegacyTools reads every page of tools/list over the session into
 // e.Decl.Tools (so that later campaigns draw from them too).
-func learnLegacyTools(e *Env, s *LegacySession) {
-	if !legacyHasTools(s.Capabilities) {
+func learnLegacyTools(e *Env, s *legacyclient.Session) {
+	if !legacyclient.HasTools(s.Capabilities) {
 		return
 	}
 	var cursor *string
@@ -139,8 +140,8 @@ func learnLegacyTools(e *Env, s *LegacySession) {
 		if cursor != nil {
 			params["cursor"] = *cursor
 		}
-		o := e.SendLegacy(e.legacyMessage(e.NextID(), "tools/list", params, s.legacyHeader()))
-		tools, next, err := legacyToolsPage(o.Ex)
+		o := e.SendLegacy(e.legacyMessage(e.NextID(), "tools/list", params, s.Header()))
+		tools, next, err := legacyclient.ToolsPage(o.Ex)
 		if err != nil {
 			return
 		}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/mcpverify/mcpverify/check"
+	"github.com/mcpverify/mcpverify/check/report"
+	"github.com/mcpverify/mcpverify/check/target"
 	"github.com/mcpverify/mcpverify/impl"
 	"github.com/mcpverify/mcpverify/wire"
 )
@@ -60,13 +62,13 @@ func parseHeaders(flagName string, list []string) (http.Header, error) {
 
 // open starts the targets: the --url instances, the --command process, or
 // the embedded reference server. stop releases them.
-func (tf *targetFlags) open(e *env, limits check.Limits) (main check.Target, more []check.Target, stop func(), err error) {
+func (tf *targetFlags) open(e *env, limits target.Limits) (main check.Target, more []check.Target, stop func(), err error) {
 	switch {
 	case tf.command != "" && len(tf.urls) > 0:
 		return nil, nil, nil, fmt.Errorf("--url and --command are exclusive")
 	case tf.command != "":
 		argv := strings.Fields(tf.command)
-		t, err := check.NewStdioTarget(argv, limits, nil)
+		t, err := target.NewStdio(argv, limits, nil)
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -74,7 +76,7 @@ func (tf *targetFlags) open(e *env, limits check.Limits) (main check.Target, mor
 	case len(tf.urls) > 0:
 		var ts []check.Target
 		for _, u := range tf.urls {
-			ts = append(ts, check.NewHTTPTarget(u, limits))
+			ts = append(ts, target.NewHTTP(u, limits))
 		}
 		return ts[0], ts[1:], func() {
 			for _, t := range ts {
@@ -86,7 +88,7 @@ func (tf *targetFlags) open(e *env, limits check.Limits) (main check.Target, mor
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("start the reference server: %w", err)
 	}
-	t := check.NewHTTPTarget(u, limits)
+	t := target.NewHTTP(u, limits)
 	return t, nil, func() { t.Close(); stopRef() }, nil
 }
 
@@ -154,9 +156,9 @@ func runCheck(e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "mcpverify check: only one of --json, --junit and --html may write to stdout (-); write the others to files\n")
 		return ExitUsage
 	}
-	var known *check.KnownFailures
+	var known *report.KnownFailures
 	if *baseline != "" {
-		if known, err = check.LoadBaseline(*baseline); err != nil {
+		if known, err = report.LoadBaseline(*baseline); err != nil {
 			fmt.Fprintf(e.stderr, "mcpverify check: %v\n", err)
 			return ExitUsage
 		}
@@ -167,19 +169,19 @@ func runCheck(e *env, args []string) int {
 	opts.Client.Header = hdr
 	opts.AltHeader, opts.Hints, opts.StateTTLMax = alt, hints, *stateTTLMax
 
-	target, more, stop, err := tf.open(e, check.Limits{})
+	tgt, more, stop, err := tf.open(e, target.Limits{})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "mcpverify check: %v\n", err)
 		return ExitCannotRun
 	}
 	defer stop()
 	opts.Instances = more
-	rep, err := check.Run(e.ctx, target, opts)
+	rep, err := check.Run(e.ctx, tgt, opts)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "mcpverify check: %v\n", err)
 		return ExitCannotRun
 	}
-	if s, ok := target.(interface{ Stderr() string }); ok && rep.Stderr == "" {
+	if s, ok := tgt.(interface{ Stderr() string }); ok && rep.Stderr == "" {
 		rep.Stderr = s.Stderr() // a stdio server's stderr, for the reports
 	}
 	var stale []string
@@ -187,7 +189,7 @@ func runCheck(e *env, args []string) int {
 		stale = known.Apply(rep)
 	}
 	if *traces != "" {
-		if err := check.SaveTraces(*traces, rep); err != nil {
+		if err := report.SaveTraces(*traces, rep); err != nil {
 			fmt.Fprintf(e.stderr, "mcpverify check: --traces: %v\n", err)
 			return ExitCannotRun
 		}
@@ -198,16 +200,16 @@ func runCheck(e *env, args []string) int {
 	if stdoutUsers > 0 {
 		text = e.stderr
 	}
-	check.WriteText(text, rep, check.TextOptions{Verbose: *verbose, TraceDir: *traces, Stale: stale})
-	if err := writeFile(e.stdout, *jsonOut, func(w io.Writer) error { return check.WriteJSON(w, rep) }); err != nil {
+	report.WriteText(text, rep, report.TextOptions{Verbose: *verbose, TraceDir: *traces, Stale: stale})
+	if err := writeFile(e.stdout, *jsonOut, func(w io.Writer) error { return report.WriteJSON(w, rep) }); err != nil {
 		fmt.Fprintf(e.stderr, "mcpverify check: --json: %v\n", err)
 		return ExitCannotRun
 	}
-	if err := writeFile(e.stdout, *junitOut, func(w io.Writer) error { return check.WriteJUnit(w, rep) }); err != nil {
+	if err := writeFile(e.stdout, *junitOut, func(w io.Writer) error { return report.WriteJUnit(w, rep) }); err != nil {
 		fmt.Fprintf(e.stderr, "mcpverify check: --junit: %v\n", err)
 		return ExitCannotRun
 	}
-	if err := writeFile(e.stdout, *htmlOut, func(w io.Writer) error { return check.WriteHTML(w, rep) }); err != nil {
+	if err := writeFile(e.stdout, *htmlOut, func(w io.Writer) error { return report.WriteHTML(w, rep) }); err != nil {
 		fmt.Fprintf(e.stderr, "mcpverify check: --html: %v\n", err)
 		return ExitCannotRun
 	}

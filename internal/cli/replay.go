@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/mcpverify/mcpverify/check"
+	"github.com/mcpverify/mcpverify/check/target"
 	"github.com/mcpverify/mcpverify/spec"
 	"github.com/mcpverify/mcpverify/trace"
 	"github.com/mcpverify/mcpverify/wire"
@@ -49,7 +50,7 @@ func runReplay(e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "mcpverify replay: %s: %v\n", path, err)
 		return ExitCannotRun
 	}
-	target, more, stop, err := tf.open(e, check.Limits{})
+	tgt, more, stop, err := tf.open(e, target.Limits{})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "mcpverify replay: %v\n", err)
 		return ExitCannotRun
@@ -57,15 +58,15 @@ func runReplay(e *env, args []string) int {
 	defer stop()
 	opts := check.ReplayOptions{Instances: more, Header: hdr}
 	opts.Model.AllowedOrigins = origins
-	res, err := check.Replay(e.ctx, target, tr, opts)
+	res, err := check.Replay(e.ctx, tgt, tr, opts)
 	if err != nil {
 		if res != nil {
-			writeReplay(e.stdout, target.Describe(), path, res)
+			writeReplay(e.stdout, tgt.Describe(), path, res)
 		}
 		fmt.Fprintf(e.stderr, "mcpverify replay: %v\n", err)
 		return ExitCannotRun
 	}
-	writeReplay(e.stdout, target.Describe(), path, res)
+	writeReplay(e.stdout, tgt.Describe(), path, res)
 	if res.StillFails() {
 		return ExitViolations
 	}
@@ -74,8 +75,8 @@ func runReplay(e *env, args []string) int {
 
 // writeReplay prints each exchange's answer and violations, then the
 // verdict on the trace's want IDs.
-func writeReplay(w io.Writer, target, path string, res *check.ReplayResult) {
-	fmt.Fprintf(w, "replaying %s against %s\n", path, target)
+func writeReplay(w io.Writer, tgt, path string, res *check.ReplayResult) {
+	fmt.Fprintf(w, "replaying %s against %s\n", path, tgt)
 	for i, x := range res.Exchanges {
 		fmt.Fprintf(w, "%3d %s: %s\n", i+1, label(x.Ex), check.Observation{Ex: x.Ex}.Describe())
 		for _, v := range x.Violations {

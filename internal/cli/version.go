@@ -3,7 +3,7 @@ package cli
 import (
 	"fmt"
 
-	"github.com/mcpverify/mcpverify/check"
+	"github.com/mcpverify/mcpverify/check/report"
 	"github.com/mcpverify/mcpverify/wire"
 )
 
@@ -20,6 +20,6 @@ func runVersion(e *env, args []string) int {
 		fs.Usage()
 		return ExitUsage
 	}
-	fmt.Fprintf(e.stdout, "mcpverify %s (MCP protocol revision %s)\n", check.ToolVersion(), wire.Version)
+	fmt.Fprintf(e.stdout, "mcpverify %s (MCP protocol revision %s)\n", report.ToolVersion(), wire.Version)
 	return ExitOK
 }

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"github.com/mcpverify/mcpverify/check"
+	"github.com/mcpverify/mcpverify/check/target"
 	"github.com/mcpverify/mcpverify/impl"
 	"github.com/mcpverify/mcpverify/model"
 	"github.com/mcpverify/mcpverify/trace"
@@ -47,15 +48,15 @@ func ModelVsImpl(t *rapid.T) {
 	}
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()
-	target := check.NewHTTPTarget(ts.URL+"/mcp", check.Limits{})
-	defer target.Close()
+	tgt := target.NewHTTP(ts.URL+"/mcp", target.Limits{})
+	defer tgt.Close()
 
 	st := model.NewState(model.Config{})
 	decl := check.NewDeclarations()
 	var seen []*wire.Exchange
 	next := int64(0)
 	send := func(t *rapid.T, r *check.Request) {
-		ex := target.Send(context.Background(), r)
+		ex := tgt.Send(context.Background(), r)
 		seen = append(seen, ex)
 		Steps.Add(1)
 		var vs []model.Violation

@@ -23,8 +23,7 @@ import (
 
 // Variants that get the per-request _meta, the protocol version or the
 // mirrored headers of Streamable HTTP wrong, one defect each. They are
-// caught by the checks of check/checks_meta.go, checks_version.go and
-// checks_headers.go.
+// caught by the checks of the meta, versions and headers areas.
 
 func init() {
 	Register(&Variant{

@@ -1,0 +1,80 @@
+package selftest_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/mcpverify/mcpverify/check"
+	"github.com/mcpverify/mcpverify/check/internal/faulty"
+	"github.com/mcpverify/mcpverify/check/target"
+	"github.com/mcpverify/mcpverify/impl"
+)
+
+// runAgainst runs the checker against an HTTP handler on loopback.
+func runAgainst(t *testing.T, ts *httptest.Server, only []string) *check.Report {
+	t.Helper()
+	tgt := target.NewHTTP(ts.URL+impl.Endpoint, target.Limits{Timeout: 5 * time.Second})
+	defer tgt.Close()
+	rep, err := check.Run(context.Background(), tgt, check.Options{Seed: 1, Budget: 40 * time.Second, MaxExchanges: 60, Only: only})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+// TestReferencePasses: nothing fails or warns against the reference server,
+// and every check's requirements come out pass or skip (never inconclusive
+// for lack of a baseline).
+func TestReferencePasses(t *testing.T) {
+	srv, err := impl.New(impl.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	rep := runAgainst(t, ts, nil)
+	for _, r := range rep.Results {
+		switch r.Status {
+		case check.Fail, check.Warn:
+			t.Errorf("%s %s: %s (check %s)", r.Status, r.ID, r.Message, r.Check)
+		case check.Inconclusive:
+			t.Errorf("inconclusive %s: %s (check %s)", r.ID, r.Message, r.Check)
+		}
+	}
+	if rep.Exchanges == 0 {
+		t.Fatal("no exchanges")
+	}
+}
+
+// TestFaultyVariants: each broken variant is caught, naming the
+// requirement it breaks.
+func TestFaultyVariants(t *testing.T) {
+	vs := faulty.All()
+	if len(vs) == 0 {
+		t.Skip("no faulty variants registered yet")
+	}
+	for _, v := range vs {
+		if v.Stdio != nil {
+			continue // stdio variants run in the stdio self-test
+		}
+		t.Run(v.Name, func(t *testing.T) {
+			h, srv, err := v.Handler()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			ts := httptest.NewServer(h)
+			defer ts.Close()
+			rep := runAgainst(t, ts, v.Only)
+			for _, id := range v.Breaks {
+				r, ok := rep.Result(id)
+				if !ok || (r.Status != check.Fail && r.Status != check.Warn) {
+					t.Errorf("%s: %s not reported broken (got %+v)", v.Defect, id, r)
+				}
+			}
+		})
+	}
+}

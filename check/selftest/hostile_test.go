@@ -1,0 +1,142 @@
+package selftest_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mcpverify/mcpverify/check"
+	"github.com/mcpverify/mcpverify/check/internal/faulty"
+	"github.com/mcpverify/mcpverify/check/target"
+	"github.com/mcpverify/mcpverify/impl"
+)
+
+// Hostile-server safety (DESIGN.md, "The checker"): against a server that
+// never answers, stalls, streams forever, sends gigabytes, loops on
+// redirects or cuts connections, check.Run returns within twice its budget,
+// with bounded memory, and reports requirements inconclusive or failed,
+// never a crash, never a pass it did not earn. Each hostile server runs
+// twice: misbehaving on every request, and misbehaving after a correct
+// discovery (the reference server answers server/discover and the lists),
+// so that every check meets the misbehavior.
+
+const (
+	hostileBudget = 1500 * time.Millisecond
+	// hostilePeakSlack bounds the growth of the heap during a run, sampled:
+	// it includes garbage not yet collected (a response cut at the default
+	// 8 MiB limit costs about three times that in short-lived buffers), so
+	// it shows that memory does not grow with what the server sends.
+	hostilePeakSlack = 96 << 20
+	// hostileHeapSlack bounds what the run retains (after a collection,
+	// with the report alive): a truncated body is kept only as a bounded
+	// prefix (HTTPTarget, retainedTruncated).
+	hostileHeapSlack = 32 << 20
+)
+
+func TestHostileServers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("hostile servers take a budget each")
+	}
+	srv, err := impl.New(impl.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	for _, h := range faulty.Hostile() {
+		for _, afterDiscovery := range []bool{false, true} {
+			name := h.Name
+			var ref http.Handler
+			if afterDiscovery {
+				name += "/after-discovery"
+				ref = srv.Handler()
+			}
+			t.Run(name, func(t *testing.T) { runHostile(t, h, ref) })
+		}
+	}
+}
+
+func runHostile(t *testing.T, h *faulty.HostileServer, ref http.Handler) {
+	stop := make(chan struct{})
+	ts := httptest.NewServer(h.Handler(ref, stop))
+	defer func() {
+		close(stop)
+		ts.CloseClientConnections()
+		ts.Close()
+	}()
+
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var m runtime.MemStats
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				runtime.ReadMemStats(&m)
+				if m.HeapAlloc > peak.Load() {
+					peak.Store(m.HeapAlloc)
+				}
+			}
+		}
+	}()
+
+	tgt := target.NewHTTP(ts.URL+impl.Endpoint, target.Limits{Timeout: 300 * time.Millisecond})
+	defer tgt.Close()
+	start := time.Now()
+	rep, err := check.Run(context.Background(), tgt, check.Options{
+		Seed: 1, Budget: hostileBudget, CheckTimeout: 400 * time.Millisecond, MaxExchanges: 40,
+	})
+	elapsed := time.Since(start)
+	close(done)
+	wg.Wait()
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	runtime.GC()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+
+	if elapsed > 2*hostileBudget {
+		t.Errorf("%s: Run took %s; want at most %s (twice the budget)", h.What, elapsed.Round(time.Millisecond), 2*hostileBudget)
+	}
+	if grow := int64(peak.Load()) - int64(before.HeapAlloc); grow > hostilePeakSlack {
+		t.Errorf("%s: the heap peaked %d MiB above its start; want at most %d MiB", h.What, grow>>20, hostilePeakSlack>>20)
+	}
+	if grow := int64(after.HeapAlloc) - int64(before.HeapAlloc); grow > hostileHeapSlack {
+		t.Errorf("%s: the heap grew by %d MiB over the run; want at most %d MiB", h.What, grow>>20, hostileHeapSlack>>20)
+	}
+	t.Logf("%s: %d exchanges in %s, heap peak +%d MiB, after +%d MiB, %d results",
+		h.What, rep.Exchanges, elapsed.Round(time.Millisecond), (int64(peak.Load())-int64(before.HeapAlloc))>>20,
+		(int64(after.HeapAlloc)-int64(before.HeapAlloc))>>20, len(rep.Results))
+	runtime.KeepAlive(rep)
+
+	for _, r := range rep.Results {
+		if testing.Verbose() && r.Status == check.Pass && r.Check != "model" {
+			t.Logf("pass %s (%s): %.160s", r.ID, r.Check, r.Message)
+		}
+		if strings.HasPrefix(r.Message, "check ") && strings.Contains(r.Message, " failed: ") {
+			t.Errorf("%s: %s: a check crashed: %s", h.What, r.ID, r.Message)
+		}
+		if ref == nil && r.Status == check.Pass && r.Check != "model" {
+			// A server that misbehaves on every request earns no pass
+			// from a check (the model's passive judgments of what little
+			// it sees are not reason-bound claims).
+			t.Errorf("%s: %s passed (%s: %s); a misbehaving server earns no pass from a check", h.What, r.ID, r.Check, r.Message)
+		}
+	}
+}

@@ -1,0 +1,44 @@
+package selftest_test
+
+import (
+	"net/http/httptest"
+	"testing"
+
+	"github.com/mcpverify/mcpverify/check"
+	"github.com/mcpverify/mcpverify/check/internal/faulty"
+	"github.com/mcpverify/mcpverify/spec"
+)
+
+// TestRejectEverythingNeverPasses runs every check against a server that
+// answers every request with 400 and -32020: no requirement that a check
+// decides may come out pass (a check passes only after a served baseline;
+// against this server it must be inconclusive, skipped or failed). This
+// guards every registered check.
+func TestRejectEverythingNeverPasses(t *testing.T) {
+	v, err := faulty.Lookup(faulty.RejectEverything)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, srv, err := v.Handler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ts := httptest.NewServer(h)
+	defer ts.Close()
+	rep := runAgainst(t, ts, nil)
+	decided := map[spec.ID][]string{}
+	for _, c := range check.Checks() {
+		for _, id := range c.IDs {
+			decided[id] = append(decided[id], c.Name)
+		}
+	}
+	if len(decided) == 0 {
+		t.Skip("no checks registered")
+	}
+	for _, r := range rep.Results {
+		if checks, ok := decided[r.ID]; ok && r.Status == check.Pass {
+			t.Errorf("%s passed against a server that rejects everything (decided by %v; the pass came from %s: %s)", r.ID, checks, r.Check, r.Message)
+		}
+	}
+}

@@ -1,0 +1,4 @@
+package cli
+
+// Every check area takes part in `mcpverify check`.
+import _ "github.com/mcpverify/mcpverify/check/areas/all"
