@@ -81,7 +81,7 @@ func (c Client) Request(id wire.RequestID, method string, params map[string]any,
 	if method == "tools/call" && len(headers) > 0 {
 		args, _ := params["arguments"].(map[string]any)
 		for _, ph := range headers {
-			if v, ok := ValueAt(args, ph.Path); ok {
+			if v, ok := wire.Path(ph.Path).Lookup(args); ok && v != nil {
 				if s, ok := wire.ParamHeaderValue(v); ok {
 					h[wire.HeaderParamPrefix+ph.Name] = []string{s}
 				}
@@ -92,22 +92,6 @@ func (c Client) Request(id wire.RequestID, method string, params map[string]any,
 		h[k] = append([]string(nil), vs...)
 	}
 	return &Request{HTTPMethod: http.MethodPost, Header: h, Body: body, Notification: id.IsZero()}
-}
-
-// ValueAt returns the argument at a path of properties keys; absent and
-// null values are not present.
-func ValueAt(args map[string]any, path []string) (any, bool) {
-	var v any = args
-	for _, k := range path {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil, false
-		}
-		if v, ok = m[k]; !ok {
-			return nil, false
-		}
-	}
-	return v, v != nil
 }
 
 // headerKey returns the key of h matching name case-insensitively, or name.

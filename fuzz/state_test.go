@@ -181,14 +181,8 @@ func (p inProcess) call(tb testing.TB, name string, params map[string]any) ([]by
 }
 
 func lookup(v any, path ...string) any {
-	for _, p := range path {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = m[p]
-	}
-	return v
+	x, _ := wire.Path(path).Lookup(v)
+	return x
 }
 
 func newServer(tb testing.TB) *impl.Server {

@@ -119,7 +119,7 @@ func (c httpChecks) names(x *exchange) *rpcError {
 // value in the body does not match it.
 func checkParamHeader(h http.Header, hp *headerParam, args map[string]any) *rpcError {
 	name := wire.HeaderParamPrefix + hp.name
-	v, present := lookupPath(args, hp.path)
+	v, present := wire.Path(hp.path).Lookup(args)
 	if present && v == nil {
 		present = false
 	}

@@ -222,12 +222,6 @@ func parseEvents(t *testing.T, body []byte) []map[string]any {
 
 // get reads a path of keys in decoded JSON.
 func get(v any, path ...string) any {
-	for _, p := range path {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = m[p]
-	}
-	return v
+	x, _ := wire.Path(path).Lookup(v)
+	return x
 }

@@ -115,11 +115,11 @@ func headerParams(raw wire.Value) ([]headerParam, error) {
 		case map[string]any:
 			if h, ok := n["x-mcp-header"]; ok {
 				if !isProperty || !reachable {
-					return fmt.Errorf("x-mcp-header at %s is not on a property reachable through properties keys", pathString(path))
+					return fmt.Errorf("x-mcp-header at %s is not on a property reachable through properties keys", wire.Path(path))
 				}
 				name, ok := h.(string)
 				if !ok || !wire.IsToken(name) {
-					return fmt.Errorf("x-mcp-header %v at %s is not an HTTP token", h, pathString(path))
+					return fmt.Errorf("x-mcp-header %v at %s is not an HTTP token", h, wire.Path(path))
 				}
 				if seen[strings.ToLower(name)] {
 					return fmt.Errorf("x-mcp-header %q is not unique", name)
@@ -171,28 +171,6 @@ func headerParams(raw wire.Value) ([]headerParam, error) {
 		return nil, err
 	}
 	return out, nil
-}
-
-func pathString(path []string) string {
-	if len(path) == 0 {
-		return "the schema root"
-	}
-	return "/" + strings.Join(path, "/")
-}
-
-// lookupPath reads the instance value at a chain of properties keys.
-func lookupPath(args map[string]any, path []string) (any, bool) {
-	var cur any = args
-	for _, p := range path {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return nil, false
-		}
-		if cur, ok = m[p]; !ok {
-			return nil, false
-		}
-	}
-	return cur, true
 }
 
 // validateArgs validates a call's arguments against the input schema. The

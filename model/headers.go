@@ -96,17 +96,7 @@ func argAt(args map[string]wire.Value, path []string) (wire.Value, bool) {
 	if len(path) == 0 || args == nil {
 		return nil, false
 	}
-	v, ok := args[path[0]]
-	for _, k := range path[1:] {
-		if !ok || v.Kind() != '{' {
-			return nil, false
-		}
-		var m map[string]wire.Value
-		if wire.Unmarshal(v, &m) != nil {
-			return nil, false
-		}
-		v, ok = m[k]
-	}
+	v, ok := wire.Path(path[1:]).LookupValue(args[path[0]])
 	if !ok || v.Kind() == 'n' {
 		return nil, false
 	}

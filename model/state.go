@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/mcpverify/mcpverify/spec"
@@ -532,27 +531,9 @@ func handleKey(kind, v string) string { return kind + "\x00" + v }
 // handleAt returns the handle at path in v: a non-empty string, or a
 // number's JSON text.
 func handleAt(v wire.Value, path []string) (string, bool) {
-	for _, k := range path {
-		switch v.Kind() {
-		case '{':
-			var m map[string]wire.Value
-			if wire.Unmarshal(v, &m) != nil {
-				return "", false
-			}
-			var ok bool
-			if v, ok = m[k]; !ok {
-				return "", false
-			}
-		case '[':
-			i, err := strconv.Atoi(k)
-			var a []wire.Value
-			if err != nil || i < 0 || wire.Unmarshal(v, &a) != nil || i >= len(a) {
-				return "", false
-			}
-			v = a[i]
-		default:
-			return "", false
-		}
+	v, ok := wire.Path(path).LookupValue(v)
+	if !ok {
+		return "", false
 	}
 	switch v.Kind() {
 	case '"':

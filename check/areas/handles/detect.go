@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -82,19 +81,9 @@ func handlesAt(o check.Observation, path []string) []handleValue {
 		return nil
 	}
 	if len(path) > 0 {
-		for _, k := range path {
-			switch x := v.(type) {
-			case map[string]any:
-				v = x[k]
-			case []any:
-				i, err := strconv.Atoi(k)
-				if err != nil || i < 0 || i >= len(x) {
-					return nil
-				}
-				v = x[i]
-			default:
-				return nil
-			}
+		var ok bool
+		if v, ok = wire.Path(path).Lookup(v); !ok {
+			return nil
 		}
 		switch x := v.(type) {
 		case string:

@@ -125,25 +125,13 @@ func (f *handleFlow) call(c check.Client, tool string, args map[string]any) chec
 // served: a complete tool result without isError.
 func served(o check.Observation) bool { return staterun.RetryOutcome(o).Kind == staterun.OutComplete }
 
-// withHandle returns args with the handle v at path.
+// withHandle returns a copy of args with the handle v at path.
 func withHandle(args map[string]any, path []string, v any) map[string]any {
 	out := probe.CloneParams(args)
 	if out == nil {
 		out = map[string]any{}
 	}
-	m := out
-	for i, k := range path {
-		if i == len(path)-1 {
-			m[k] = v
-			break
-		}
-		next, _ := m[k].(map[string]any)
-		if next == nil {
-			next = map[string]any{}
-			m[k] = next
-		}
-		m = next
-	}
+	wire.Path(path).Set(out, v)
 	return out
 }
 

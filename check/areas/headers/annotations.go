@@ -303,7 +303,7 @@ func hdrProbeIntRange(e *check.Env, tool string, path []string) {
 	for _, v := range []int64{1 << 53, -(1 << 53)} {
 		params := probe.CloneParams(b.Params)
 		args, _ := params["arguments"].(map[string]any)
-		hdrSetAt(args, path, v)
+		wire.Path(path).Set(args, v)
 		o := e.Send(e.Request("tools/call", params))
 		what := fmt.Sprintf("tools/call %s with %s = %d, outside ±(2^53-1)", tool, strings.Join(path, "."), v)
 		r, isCall := o.Result().(*wire.CallToolResult)
@@ -317,22 +317,5 @@ func hdrProbeIntRange(e *check.Env, tool string, path []string) {
 		default:
 			e.Inconclusive(id, "%s: %s", what, o.Describe())
 		}
-	}
-}
-
-// hdrSetAt sets the argument at path, creating objects on the way.
-func hdrSetAt(args map[string]any, path []string, v any) {
-	cur := args
-	for i, key := range path {
-		if i == len(path)-1 {
-			cur[key] = v
-			return
-		}
-		next, ok := cur[key].(map[string]any)
-		if !ok {
-			next = map[string]any{}
-			cur[key] = next
-		}
-		cur = next
 	}
 }

@@ -342,8 +342,8 @@ func hdrMap(v any) map[string]any {
 
 // hdrParamValue returns the argument at path of a tools/call's params.
 func hdrParamValue(params map[string]any, path []string) (any, bool) {
-	args, _ := params["arguments"].(map[string]any)
-	return check.ValueAt(args, path)
+	v, ok := wire.Path(append([]string{"arguments"}, path...)).Lookup(params)
+	return v, ok && v != nil
 }
 
 // hdrMirrorOf says how the header of an argument value compares.
@@ -416,7 +416,7 @@ func checkMcpParamHeaders(e *check.Env) {
 			sawOptional = true
 			params := probe.CloneParams(b.Params)
 			args, _ := params["arguments"].(map[string]any)
-			hdrDeleteAt(args, ph.Path)
+			wire.Path(ph.Path).Delete(args)
 			o := e.Send(e.Request("tools/call", params))
 			probe.ExpectServed(e, b, o, spec.HttpParamAbsent, fmt.Sprintf("tools/call %s without argument %s and without %s", tool, strings.Join(ph.Path, "."), name))
 		}
@@ -447,22 +447,6 @@ func hdrRequiredAt(schema any, path []string) bool {
 		sch = hdrMap(props[key])
 	}
 	return false
-}
-
-// hdrDeleteAt removes the argument at path.
-func hdrDeleteAt(args map[string]any, path []string) {
-	cur := args
-	for i, key := range path {
-		if i == len(path)-1 {
-			delete(cur, key)
-			return
-		}
-		next, ok := cur[key].(map[string]any)
-		if !ok {
-			return
-		}
-		cur = next
-	}
 }
 
 // hdrNameCases are the spellings of MCP header names tried: header names are

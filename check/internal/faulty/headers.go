@@ -189,7 +189,7 @@ func init() {
 					args, _ := params["arguments"].(map[string]any)
 					for _, a := range pa.of(r, name) {
 						key := textproto.CanonicalMIMEHeaderKey(wire.HeaderParamPrefix + a.name)
-						v, present := hdrValueAt(args, a.path)
+						v, present := wire.Path(a.path).Lookup(args)
 						if _, sent := r.Header[key]; !sent || !present {
 							continue
 						}
@@ -367,22 +367,6 @@ func hdrWriteError(w http.ResponseWriter, status int, id json.RawMessage, code i
 	w.Header()["Content-Type"] = []string{"application/json"}
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
-}
-
-// hdrValueAt returns the argument at a path of properties keys, and
-// whether it is present and not null.
-func hdrValueAt(args map[string]any, path []string) (any, bool) {
-	var v any = args
-	for _, k := range path {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil, false
-		}
-		if v, ok = m[k]; !ok {
-			return nil, false
-		}
-	}
-	return v, v != nil
 }
 
 // hdrParamValue renders an argument as its Mcp-Param-* header.
