@@ -9,10 +9,6 @@ import (
 
 // Rules of server/utilities/caching.mdx and pagination.mdx.
 
-func init() {
-	addRules(rule{name: "cache hints", when: isCompleteCacheable, check: checkCacheHints})
-}
-
 func isCompleteCacheable(c *ctx) bool {
 	if c.result == nil || c.info == nil || !c.info.Cacheable {
 		return false

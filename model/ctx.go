@@ -9,6 +9,8 @@ import (
 
 // ctx is the working view of one exchange during Step.
 type ctx struct {
+	// rule is the row of the rule table running.
+	rule *rule
 	s    State
 	ex   *wire.Exchange
 	http bool
@@ -106,6 +108,9 @@ func initCtx(c *ctx, s State, ex *wire.Exchange) {
 // judge records that the exchange was judged against ids (for coverage:
 // a requirement judged with no violation passed on this exchange).
 func (c *ctx) judge(ids ...spec.ID) {
+	for _, id := range ids {
+		c.ruleMay(id)
+	}
 	if c.cover {
 		c.judged = append(c.judged, ids...)
 	}
@@ -113,6 +118,7 @@ func (c *ctx) judge(ids ...spec.ID) {
 
 // report records a violation of id.
 func (c *ctx) report(id spec.ID, got, want string) {
+	c.ruleMay(id)
 	c.vs = append(c.vs, Violation{ID: id, Level: spec.MustLookup(id).Level, Got: got, Want: want})
 }
 

@@ -10,7 +10,10 @@
 // where it cannot know (a version the server has not declared, an Origin
 // policy it was not told), it does not judge.
 //
-// The rules live in one file per spec page (envelope.go for basic/index,
+// The rules are rows of one ordered table (rules.go): the spec page each
+// states, whether it learns or judges, and the requirements it may report
+// (enforced in the model's tests). Their functions live in one file per
+// spec page (envelope.go for basic/index,
 // http.go for Streamable HTTP, mrtr.go, caching.go, utilities.go for
 // progress, logging, cancellation and subscriptions, primitives.go for
 // discover, tools, resources and prompts, state.go for requestState and

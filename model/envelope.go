@@ -12,20 +12,6 @@ import (
 // Rules of basic/index.mdx: messages, responses, result types, error codes,
 // per-request _meta, statelessness.
 
-func init() {
-	addRules(
-		rule{name: "request outcome", when: (*ctx).sentSomething, check: checkRequestOutcome},
-		rule{name: "replies are messages", check: checkRepliesAreMessages},
-		rule{name: "no server requests", check: checkNoServerRequests},
-		rule{name: "response id", when: (*ctx).isRequest, check: checkResponseID},
-		rule{name: "one response", when: (*ctx).isRequest, check: checkOneResponse},
-		rule{name: "notification unanswered", when: (*ctx).isNotification, check: checkNotificationUnanswered},
-		rule{name: "result type", when: hasResult, check: checkResultType},
-		rule{name: "error codes", when: hasError, check: checkErrorCode},
-		rule{name: "server info", when: hasResult, check: checkServerInfo},
-	)
-}
-
 func (c *ctx) sentSomething() bool {
 	return c.ex.HTTPMethod == "" || c.ex.HTTPMethod == "POST" || !c.http
 }

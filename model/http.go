@@ -12,17 +12,6 @@ import (
 
 // Rules of basic/transports/streamable-http.mdx.
 
-func init() {
-	addRules(
-		rule{name: "origin", when: isHTTP, check: checkOrigin},
-		rule{name: "content type", when: isHTTPRequest, check: checkContentType},
-		rule{name: "notification 202", when: isHTTPNotification, check: checkNotification202},
-		rule{name: "sse framing", when: isSSE, check: checkSSE},
-		rule{name: "session id", when: isHTTP, check: checkSessionID},
-		rule{name: "get/delete 405", when: isHTTP, check: checkGetDelete},
-	)
-}
-
 func isHTTP(c *ctx) bool { return c.http }
 
 func isHTTPRequest(c *ctx) bool {

@@ -124,12 +124,14 @@ func (s State) step(ex *wire.Exchange, cover bool) (State, []Violation, []spec.I
 	defer func() { *c = ctx{}; ctxPool.Put(c) }()
 	initCtx(c, s, ex)
 	c.cover = cover
-	for _, r := range rules {
+	for i := range rules {
+		r := &rules[i]
 		if r.when == nil || r.when(c) {
+			c.rule = r
 			r.check(c)
 		}
 	}
-	checkSchema(c)
+	c.rule = nil
 	var judged []spec.ID
 	if cover {
 		seen := map[spec.ID]bool{}
@@ -172,16 +174,3 @@ type Indexed struct {
 	Exchange int
 	Violation
 }
-
-// rule is one row of the rule table: a check and the condition under which
-// it runs. Rules live in one file per spec page.
-type rule struct {
-	name  string
-	when  func(*ctx) bool
-	check func(*ctx)
-}
-
-// rules is filled by the init functions of the page files, in file order.
-var rules []rule
-
-func addRules(rs ...rule) { rules = append(rules, rs...) }

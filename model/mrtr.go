@@ -11,10 +11,6 @@ import (
 
 // Rules of basic/patterns/mrtr.mdx: InputRequiredResult.
 
-func init() {
-	addRules(rule{name: "input required", when: isInputRequired, check: checkInputRequired})
-}
-
 func isInputRequired(c *ctx) bool {
 	if c.result == nil {
 		return false

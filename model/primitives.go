@@ -16,18 +16,6 @@ import (
 // Rules of server/discover.mdx, tools.mdx, resources.mdx, prompts.mdx:
 // what the server declares, and results that must agree with it.
 
-func init() {
-	addRules(
-		rule{name: "learn discover", when: methodIs("server/discover"), check: learnDiscover},
-		rule{name: "capability declared", when: hasResult, check: checkCapabilityDeclared},
-		rule{name: "learn tools", when: methodIs("tools/list"), check: learnTools},
-		rule{name: "learn names", when: hasResult, check: learnNames},
-		rule{name: "list stability", when: hasResult, check: checkListStable},
-		rule{name: "output schema", when: methodIs("tools/call"), check: checkOutputSchema},
-		rule{name: "resource not found", when: methodIs("resources/read"), check: checkResourceNotFound},
-	)
-}
-
 func methodIs(m string) func(*ctx) bool {
 	return func(c *ctx) bool { return c.req != nil && c.method == m }
 }

@@ -63,10 +63,6 @@ import (
 // that mint one, and calls of the tools Config.Handles names. The model
 // keeps the last maxStates states and maxHandles handles.
 
-func init() {
-	addRules(rule{name: "request state and handles", when: stateRelevant, check: checkStateAndHandles})
-}
-
 // Bounds of what the model remembers.
 const (
 	maxStates        = 1024 // requestState values

@@ -90,8 +90,16 @@ func TestBadTraces(t *testing.T) {
 	}
 }
 
-// TestBadTracesCoverRules: every requirement the model can report is the
-// expected outcome of at least one bad trace, and there are at least 40.
+// TestMain runs every test of the model with the rule table enforced: a
+// rule that judges or reports a requirement its row does not list panics.
+func TestMain(m *testing.M) {
+	model.SetStrictRuleIDs(true)
+	os.Exit(m.Run())
+}
+
+// TestBadTracesCoverRules: the rule table lists every requirement the
+// model's code names, and each is the expected outcome of at least one
+// bad trace (there are at least 40).
 func TestBadTracesCoverRules(t *testing.T) {
 	files, _ := filepath.Glob("testdata/bad/*.txtar")
 	if len(files) < 40 {
@@ -101,6 +109,13 @@ func TestBadTracesCoverRules(t *testing.T) {
 	for _, f := range files {
 		for _, id := range strings.Fields(loadTrace(t, f).Get("want")) {
 			covered[id] = true
+		}
+	}
+	table := map[spec.ID]bool{}
+	for _, id := range model.RuleIDs() {
+		table[id] = true
+		if !covered[string(id)] {
+			t.Errorf("the rule table lists %s, but no bad trace expects it", id)
 		}
 	}
 	byConst := map[string]spec.ID{}
@@ -118,13 +133,9 @@ func TestBadTracesCoverRules(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, m := range ref.FindAllStringSubmatch(string(data), -1) {
-			id, ok := byConst[m[1]]
-			if !ok {
-				continue // not an ID (spec.Validate, spec.Level, ...)
-			}
-			if !covered[string(id)] {
-				t.Errorf("%s reports %s, but no bad trace expects it", src, id)
-				covered[string(id)] = true // report once
+			if id, ok := byConst[m[1]]; ok && !table[id] {
+				t.Errorf("%s names %s, which no row of the rule table (rules.go) lists", src, id)
+				table[id] = true // report once
 			}
 		}
 	}

@@ -12,14 +12,6 @@ import (
 // and server/utilities/logging.mdx: the notifications that accompany a
 // request, and the listen stream.
 
-func init() {
-	addRules(
-		rule{name: "request-scoped notifications", when: isNonListenRequest, check: checkRequestNotifications},
-		rule{name: "listen stream", when: isListen, check: checkListen},
-		rule{name: "silence after cancel", when: cancelled, check: checkCancelSilence},
-	)
-}
-
 func isListen(c *ctx) bool           { return c.req != nil && c.method == "subscriptions/listen" }
 func isNonListenRequest(c *ctx) bool { return c.req != nil && c.method != "subscriptions/listen" }
 func cancelled(c *ctx) bool          { return c.ex.CancelAt > 0 && len(c.ex.LineAt) > 0 }
