@@ -38,7 +38,7 @@
 //
 // Run receives an Env. A negative check first sends the request without
 // the defect and needs it served (probe.ServedList, probe.ServedToolCall:
-// the reason-bound baseline), then sends each mutation and judges it with
+// the reason-bound unaltered request), then sends each mutation and judges it with
 // Expect or its own rule; it records a Pass only when the outcome happened
 // for the right reason, Inconclusive when it cannot tell, Skip when the
 // requirement does not apply. Every exchange sent through the Env is also

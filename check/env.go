@@ -243,7 +243,7 @@ func (e *Env) verdict(id spec.ID, k verdictKind, msg string) {
 	e.verdicts = append(e.verdicts, v)
 }
 
-// Expect judges a negative probe whose baseline was accepted: the server
+// Expect judges a negative probe whose unaltered request was accepted: the server
 // must not have served the defective request, and the model must not have
 // found id broken (the model knows which rejection the spec names). A
 // model violation of id is reported by the judge already; Expect adds the

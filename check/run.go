@@ -90,12 +90,12 @@ type Result struct {
 	Revision string
 	// TraceFile is where Trace was saved (SaveTraces), if it was.
 	TraceFile string
-	// Baselined is the reason a baseline gives for this requirement
+	// Baselined is the reason an unaltered request gives for this requirement
 	// (KnownFailures.Apply), "" when the baseline does not list it. A
-	// baselined failure does not fail the run.
+	// unaltered requestd failure does not fail the run.
 	Baselined string
-	// Stale is set when the baseline lists this requirement and it now
-	// passes: the baseline entry can go.
+	// Stale is set when the unaltered request lists this requirement and it now
+	// passes: the unaltered request entry can go.
 	Stale bool
 }
 
@@ -128,7 +128,7 @@ func (r *Report) Result(id spec.ID) (Result, bool) {
 	return Result{}, false
 }
 
-// Failed reports whether any result is a failure that no baseline
+// Failed reports whether any result is a failure that no unaltered request
 // excuses.
 func (r *Report) Failed() bool {
 	for _, res := range r.Results {

@@ -261,29 +261,24 @@ func DescribeValues(vs []string) string {
 	return strings.Join(parts, " and ")
 }
 
-// HeaderMutations sends the baseline once per mutation of header name and
-// expects each to be rejected in the form the model accepts.
-func HeaderMutations(e *check.Env, b *Served, name string, mus []HeaderMutation, ids HeaderIDs) {
-	for _, mu := range mus {
+// HeaderMutations sends the header variants of a served request
+// (HeaderVariants) and expects each to be refused in the form the model
+// accepts, against the requirement its defect breaks.
+func HeaderMutations(e *check.Env, s *Served, name string, mus []HeaderMutation, ids HeaderIDs) {
+	judge := ExpectDefect(ids)
+	for _, v := range HeaderVariants(e, s, name, mus, ids) {
 		if e.Ctx.Err() != nil {
 			return
 		}
-		id, ok := ids[mu.Defect]
-		if !ok {
-			continue
-		}
-		r := b.Fresh(e)
-		SetValues(r, name, mu.Values)
-		o := e.Send(r)
-		e.Expect(o, id, fmt.Sprintf("%s with %s %s (%s)", b.Method, name, DescribeValues(mu.Values), mu.Class))
+		judge(e, s, v, e.Send(v.Request))
 	}
 }
 
-// ExpectServed judges an acceptance probe: a copy of the served baseline
+// ExpectServed judges an acceptance probe: a copy of the served unaltered request
 // that differs only in a form the spec says the server must accept. A
 // model violation of id (e.g. HeaderMismatch for lower-case names) is
 // recorded by the judge; any other refusal is a violation only if the
-// baseline, sent again, is still served (so the refusal is the
+// unaltered request, sent again, is still served (so the refusal is the
 // difference's doing, not a server that stopped serving).
 func ExpectServed(e *check.Env, b *Served, o check.Observation, id spec.ID, what string) {
 	if _, bad := o.Violated(id); bad {
@@ -299,7 +294,7 @@ func ExpectServed(e *check.Env, b *Served, o check.Observation, id spec.ID, what
 		if again.Accepted() {
 			e.Violation(id, "%s: refused (%s), while the same request without the difference is served", what, o.Describe())
 		} else {
-			e.Inconclusive(id, "%s: refused (%s), and the baseline is no longer served (%s)", what, o.Describe(), again.Describe())
+			e.Inconclusive(id, "%s: refused (%s), and the unaltered request is no longer served (%s)", what, o.Describe(), again.Describe())
 		}
 	}
 }

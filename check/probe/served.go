@@ -9,8 +9,8 @@ import (
 	"github.com/mcpverify/mcpverify/wire"
 )
 
-// Baselines: the requests without a defect that a negative check sends
-// first. If the server does not serve the baseline, a rejection of the
+// Served requests: the requests without a defect that a negative check sends
+// first. If the server does not serve the unaltered request, a rejection of the
 // defective request proves nothing, and the check is inconclusive.
 
 // Served is a request the server served, ready to be mutated: Fresh
@@ -22,14 +22,14 @@ type Served struct {
 	Obs    check.Observation
 }
 
-// Fresh returns a copy of the baseline request with a fresh id (same
+// Fresh returns a copy of the unaltered request with a fresh id (same
 // params, headers and body otherwise).
 func (b *Served) Fresh(e *check.Env) *check.Request {
 	return e.Request(b.Method, CloneParams(b.Params))
 }
 
 // ServedList sends a list request the server should serve (see
-// baselineMethod) and returns it if it was accepted.
+// unaltered requestMethod) and returns it if it was accepted.
 func ServedList(e *check.Env) (*Served, bool) {
 	return ServedRequest(e, e.ListMethod(), map[string]any{})
 }

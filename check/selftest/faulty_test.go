@@ -26,7 +26,7 @@ func runAgainst(t *testing.T, ts *httptest.Server, only []string) *check.Report 
 
 // TestReferencePasses: nothing fails or warns against the reference server,
 // and every check's requirements come out pass or skip (never inconclusive
-// for lack of a baseline).
+// for lack of an unaltered request).
 func TestReferencePasses(t *testing.T) {
 	srv, err := impl.New(impl.Config{})
 	if err != nil {

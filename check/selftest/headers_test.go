@@ -106,7 +106,7 @@ func rejectAll() http.Handler {
 
 // TestHeaderChecksRejectAll: a server that rejects every request with 400
 // and -32020 earns no pass from these checks: every requirement they
-// decide is inconclusive (no baseline was served).
+// decide is inconclusive (no unaltered request was served).
 func TestHeaderChecksRejectAll(t *testing.T) {
 	rep := runHeaderChecks(t, rejectAll())
 	for id := range headerCheckIDs(t) {

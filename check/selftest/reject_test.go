@@ -11,7 +11,7 @@ import (
 
 // TestRejectEverythingNeverPasses runs every check against a server that
 // answers every request with 400 and -32020: no requirement that a check
-// decides may come out pass (a check passes only after a served baseline;
+// decides may come out pass (a check passes only after a served unaltered request;
 // against this server it must be inconclusive, skipped or failed). This
 // guards every registered check.
 func TestRejectEverythingNeverPasses(t *testing.T) {

@@ -56,17 +56,17 @@ func (sr *Shared) nextInstance(e *check.Env) int {
 // The survey.
 
 // Target is a request whose completing round carries a requestState
-// and whose baseline completes.
+// and whose unaltered request completes.
 type Target struct {
 	Req    probe.Retryable
 	Method string
 	Name   string // tool or prompt name, or URI
 	rounds int    // InputRequiredResults before completion
 	// Sig is the completed result with volatile values masked; stable
-	// when two baselines gave the same.
+	// when two unaltered requests gave the same.
 	Sig    string
 	Stable bool
-	// State is the final round's state of the baseline; finalAnswers the
+	// State is the final round's state of the unaltered request; finalAnswers the
 	// responses to that round.
 	State        string
 	FinalAnswers map[string]any
@@ -390,7 +390,7 @@ func (sr *Shared) surveyOne(e *check.Env, all check.Client, t probe.Retryable, s
 	default:
 		st.Name, _ = t.Params["name"].(string)
 	}
-	// The second baseline: the result is stable, and a fresh chain
+	// The second unaltered request: the result is stable, and a fresh chain
 	// completes (single use does not stop the next confirmation).
 	ch2 := sr.RunChain(e, all, t, 0)
 	if !ch2.Ok || ch2.Final.Ex == nil || !Completes(ch2.Final) {
@@ -451,7 +451,7 @@ func SurveyVerdicts(e *check.Env, sv *Survey, ids ...spec.ID) bool {
 		switch {
 		case e.Ctx.Err() != nil:
 		case len(sv.broken) > 0:
-			e.Inconclusive(id, "no request that issues requestState completed its baseline: %s", strings.Join(sv.broken, "; "))
+			e.Inconclusive(id, "no request that issues requestState completed unaltered: %s", strings.Join(sv.broken, "; "))
 		case len(sv.notFinal) > 0:
 			e.Skip(id, "requestState appears only on rounds before the last of %s; the checks present altered state on the completing round", strings.Join(sv.notFinal, ", "))
 		default:

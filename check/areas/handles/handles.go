@@ -45,7 +45,7 @@ import (
 //     hardening; a UUIDv4, SEP-2567's own example, passes);
 //   - with a second identity (Options.AltHeader) and a server that refuses
 //     invalid credentials: the owner's call with the handle is served
-//     (baseline), the second principal's same call must be refused
+//     (unaltered request), the second principal's same call must be refused
 //     (STATE-HANDLE-PRINCIPAL), and its refusal must look like the refusal
 //     of a handle that never existed (STATE-HANDLE-ORACLE, hardening:
 //     status, error code, isError and message, the handle masked);

@@ -295,7 +295,7 @@ func checkXMcpHeaderAnnotations(e *check.Env) {
 // error, passes).
 func hdrProbeIntRange(e *check.Env, tool string, path []string) {
 	id := spec.HttpXMcpHeaderIntRange
-	b, _, ok := hdrParamBaseline(e, tool)
+	b, _, ok := hdrParamServed(e, tool)
 	if !ok {
 		e.Inconclusive(id, "tool %q: no served call to vary (its integer argument %s is not bounded by the schema)", tool, strings.Join(path, "."))
 		return

@@ -22,7 +22,7 @@ import (
 // from the real value the request carries and from the server's own
 // declarations (other tool, prompt and resource names, other methods of the
 // method table), and each is sent as a copy of a request the server has
-// just served (the baseline), so that a rejection can only be the
+// just served (the unaltered request), so that a rejection can only be the
 // mutation's doing. A server that routes or authorizes by a header but
 // executes the body serves the mismatched copy, and fails.
 
@@ -32,7 +32,7 @@ func init() {
 		Name:       "headers/mcp-method",
 		IDs:        []spec.ID{spec.HttpHeaderRequired, spec.HttpHeaderMismatch, spec.HttpHeaderInvalid},
 		Transports: httpOnly,
-		Run:        checkMcpMethodHeader,
+		Run:        mcpMethodHeader.Run,
 	})
 	check.Register(&check.Check{
 		Name:       "headers/mcp-name",
@@ -62,34 +62,34 @@ var (
 	hdrParamIDs   = probe.HeaderIDs{probe.DefectMissing: spec.HttpParamMissing, probe.DefectMismatch: spec.HttpParamMismatch, probe.DefectInvalid: spec.HttpHeaderInvalid}
 )
 
-// checkMcpMethodHeader mutates Mcp-Method on a served list request and on
-// a served request with Mcp-Name: missing (HTTP-HEADER-REQUIRED), every
+// mcpMethodHeader mutates Mcp-Method on a served list request and on a
+// served request with Mcp-Name: missing (HTTP-HEADER-REQUIRED), every
 // mismatch class including every other method of the method table and the
 // Base64 form, which Mcp-Method does not allow (HTTP-HEADER-MISMATCH), and
 // non-ASCII bytes (HTTP-HEADER-INVALID).
-func checkMcpMethodHeader(e *check.Env) {
-	var bases []*probe.Served
-	if b, ok := probe.ServedList(e); ok {
-		bases = append(bases, b)
-	}
-	if nbs := hdrNameBaselines(e, 1); len(nbs) > 0 {
-		bases = append(bases, nbs[0].b)
-	}
-	if len(bases) == 0 {
-		probe.InconclusiveAll(e, []spec.ID{spec.HttpHeaderRequired, spec.HttpHeaderMismatch, spec.HttpHeaderInvalid},
-			"the server served no baseline request")
-		return
-	}
-	for _, b := range bases {
-		probe.HeaderMutations(e, b, wire.HeaderMethod, probe.MismatchMutations(probe.MirrorPlain, b.Method, probe.Others(probe.RequestMethods(), b.Method, 20)), methodNameIDs)
-	}
+var mcpMethodHeader = probe.Family{
+	IDs: probe.IDsOf(methodNameIDs),
+	Serve: func(e *check.Env) []*probe.Served {
+		var out []*probe.Served
+		if s, ok := probe.ServedList(e); ok {
+			out = append(out, s)
+		}
+		if nbs := hdrNameServed(e, 1); len(nbs) > 0 {
+			out = append(out, nbs[0].b)
+		}
+		return out
+	},
+	Variants: func(e *check.Env, s *probe.Served) []probe.Variant {
+		return probe.HeaderVariants(e, s, wire.HeaderMethod, probe.MismatchMutations(probe.MirrorPlain, s.Method, probe.Others(probe.RequestMethods(), s.Method, 20)), methodNameIDs)
+	},
+	Judge: probe.ExpectDefect(methodNameIDs),
 }
 
 // needsNamedPrimitive: Mcp-Name is sent on tools/call, prompts/get and
 // resources/read; a server with none of them has nothing to name.
 func needsNamedPrimitive(e *check.Env) string {
 	if e.Server.Discover == nil {
-		return "" // unknown: the run decides (inconclusive without a baseline)
+		return "" // unknown: the run decides (inconclusive without an unaltered request)
 	}
 	c := e.Server.Capabilities
 	if c.Tools == nil && c.Prompts == nil && c.Resources == nil {
@@ -98,25 +98,25 @@ func needsNamedPrimitive(e *check.Env) string {
 	return ""
 }
 
-// hdrNameBase is a served request that carries Mcp-Name, with other names of
+// hdrNamed is a served request that carries Mcp-Name, with other names of
 // the same kind that the server declares.
-type hdrNameBase struct {
+type hdrNamed struct {
 	b      *probe.Served
 	others []string
 }
 
-// hdrNameBaselines finds up to max served requests with Mcp-Name: a
+// hdrNameServed finds up to max served requests with Mcp-Name: a
 // tools/call, a prompts/get and a resources/read, whichever the server
 // has, built from its declarations.
-func hdrNameBaselines(e *check.Env, max int) []hdrNameBase {
-	out, _ := hdrNameBaselinesOf(e, max)
+func hdrNameServed(e *check.Env, max int) []hdrNamed {
+	out, _ := hdrNameServedOf(e, max)
 	return out
 }
 
-// hdrNameBaselinesOf is hdrNameBaselines that also counts the names it
+// hdrNameServedOf is hdrNameServed that also counts the names it
 // could have tried (0: the server declares nothing to name).
-func hdrNameBaselinesOf(e *check.Env, max int) ([]hdrNameBase, int) {
-	var out []hdrNameBase
+func hdrNameServedOf(e *check.Env, max int) ([]hdrNamed, int) {
+	var out []hdrNamed
 	names := len(e.Decl.Tools) + len(e.Decl.Prompts)
 	if e.Server.Capabilities.Tools != nil && len(out) < max {
 		b, ok := probe.ServedToolCall(e, false)
@@ -125,21 +125,21 @@ func hdrNameBaselinesOf(e *check.Env, max int) ([]hdrNameBase, int) {
 		}
 		if ok {
 			name, _ := b.Params["name"].(string)
-			out = append(out, hdrNameBase{b, probe.Others(hdrKeys(e.Decl.Tools), name, 2)})
+			out = append(out, hdrNamed{b, probe.Others(hdrKeys(e.Decl.Tools), name, 2)})
 		}
 	}
 	if e.Server.Capabilities.Prompts != nil && len(out) < max && e.Ctx.Err() == nil {
-		if b, ok := hdrPromptBaseline(e); ok {
+		if b, ok := hdrPromptServed(e); ok {
 			name, _ := b.Params["name"].(string)
-			out = append(out, hdrNameBase{b, probe.Others(hdrKeys(e.Decl.Prompts), name, 2)})
+			out = append(out, hdrNamed{b, probe.Others(hdrKeys(e.Decl.Prompts), name, 2)})
 		}
 	}
 	if e.Server.Capabilities.Resources != nil && len(out) < max && e.Ctx.Err() == nil {
-		b, uris, ok := hdrResourceBaseline(e)
+		b, uris, ok := hdrResourceServed(e)
 		names += len(uris)
 		if ok {
 			uri, _ := b.Params["uri"].(string)
-			out = append(out, hdrNameBase{b, probe.Others(uris, uri, 2)})
+			out = append(out, hdrNamed{b, probe.Others(uris, uri, 2)})
 		}
 	}
 	return out, names
@@ -155,10 +155,10 @@ func hdrKeys[V any](m map[string]V) []string {
 	return out
 }
 
-// hdrPromptBaseline finds a prompts/get the server serves: prompts with the
+// hdrPromptServed finds a prompts/get the server serves: prompts with the
 // fewest required arguments first, each required argument given a plain
 // value.
-func hdrPromptBaseline(e *check.Env) (*probe.Served, bool) {
+func hdrPromptServed(e *check.Env) (*probe.Served, bool) {
 	names := hdrKeys(e.Decl.Prompts)
 	required := func(p *wire.Prompt) int {
 		n := 0
@@ -191,10 +191,10 @@ func hdrPromptBaseline(e *check.Env) (*probe.Served, bool) {
 	return nil, false
 }
 
-// hdrResourceBaseline finds a resources/read the server serves: a listed
+// hdrResourceServed finds a resources/read the server serves: a listed
 // resource, else a URI expanded from a template. It returns the URIs it
 // knows (for other-name mutations).
-func hdrResourceBaseline(e *check.Env) (*probe.Served, []string, bool) {
+func hdrResourceServed(e *check.Env) (*probe.Served, []string, bool) {
 	var uris []string
 	o := e.Send(e.Request("resources/list", map[string]any{}))
 	if r, ok := o.Result().(*wire.ListResourcesResult); ok {
@@ -223,7 +223,7 @@ func hdrResourceBaseline(e *check.Env) (*probe.Served, []string, bool) {
 // value, which must be served (HTTP-HEADER-BASE64).
 func checkMcpNameHeader(e *check.Env) {
 	ids := []spec.ID{spec.HttpHeaderRequired, spec.HttpHeaderMismatch, spec.HttpHeaderInvalid, spec.HttpHeaderBase64}
-	nbs, names := hdrNameBaselinesOf(e, 3)
+	nbs, names := hdrNameServedOf(e, 3)
 	if len(nbs) == 0 {
 		if e.Server.Discover != nil && names == 0 {
 			for _, id := range ids {
@@ -263,10 +263,10 @@ func needsParamTool(e *check.Env) string {
 	return "no tool declares a (valid) x-mcp-header annotation"
 }
 
-// hdrParamBaseline finds a served tools/call of a tool with x-mcp-header
+// hdrParamServed finds a served tools/call of a tool with x-mcp-header
 // annotations in which every annotated argument has a value (so that every
 // Mcp-Param-* header is sent). If only is set, only that tool is tried.
-func hdrParamBaseline(e *check.Env, only string) (*probe.Served, *check.ToolDecl, bool) {
+func hdrParamServed(e *check.Env, only string) (*probe.Served, *check.ToolDecl, bool) {
 	var names []string
 	for _, n := range hdrKeys(e.Decl.Tools) {
 		if len(e.Decl.Tools[n].Headers) > 0 && (only == "" || n == only) {
@@ -300,7 +300,7 @@ func hdrParamBaseline(e *check.Env, only string) (*probe.Served, *check.ToolDecl
 
 // hdrFillPath gives the argument at path a primitive value drawn from its
 // schema when it has none; with plain, it redraws (a few times) a string
-// that would need the Base64 form, so that the baseline's headers are
+// that would need the Base64 form, so that the unaltered request's headers are
 // plain and each mutation is the only encoded value of its probe.
 func hdrFillPath(e *check.Env, args map[string]any, schema any, path []string, plain bool) {
 	cur, sch := args, schema
@@ -370,7 +370,7 @@ func hdrMirrorOf(v any) (probe.Mirror, bool) {
 // (HTTP-PARAM-ABSENT).
 func checkMcpParamHeaders(e *check.Env) {
 	ids := []spec.ID{spec.HttpParamMissing, spec.HttpParamMismatch, spec.HttpHeaderInvalid, spec.HttpHeaderBase64, spec.HttpParamNumeric, spec.HttpParamAbsent}
-	b, td, ok := hdrParamBaseline(e, "")
+	b, td, ok := hdrParamServed(e, "")
 	if !ok {
 		probe.InconclusiveAll(e, ids, "the server served no call of a tool with x-mcp-header annotations, with arguments drawn from its inputSchema")
 		return
@@ -498,14 +498,14 @@ func checkHeaderNameCase(e *check.Env) {
 	if b, ok := probe.ServedList(e); ok {
 		bases = append(bases, b)
 	}
-	if nbs := hdrNameBaselines(e, 1); len(nbs) > 0 {
+	if nbs := hdrNameServed(e, 1); len(nbs) > 0 {
 		bases = append(bases, nbs[0].b)
 	}
-	if b, _, ok := hdrParamBaseline(e, ""); ok {
+	if b, _, ok := hdrParamServed(e, ""); ok {
 		bases = append(bases, b)
 	}
 	if len(bases) == 0 {
-		e.Inconclusive(spec.HttpHeaderNameCase, "the server served no baseline request")
+		e.Inconclusive(spec.HttpHeaderNameCase, "the server served no unaltered request")
 		return
 	}
 	for _, b := range bases {

@@ -165,7 +165,7 @@ func hdrRawExchange(ctx context.Context, addr string, raw []byte, timeout time.D
 }
 
 // checkRawHeaderLines writes a served list request over a raw connection,
-// first as is (the raw baseline, which must be served), then once per
+// first as is (the raw unaltered request, which must be served), then once per
 // malformed header line. Any 4xx refuses the line (the HTTP layer may
 // refuse it before MCP validation, so no JSON-RPC body is required here);
 // a 2xx that serves the request is a finding; anything else is
@@ -179,13 +179,13 @@ func checkRawHeaderLines(e *check.Env) {
 	}
 	b, ok := probe.ServedList(e)
 	if !ok {
-		probe.InconclusiveAll(e, ids, "the server served no baseline request")
+		probe.InconclusiveAll(e, ids, "the server served no unaltered request")
 		return
 	}
 	const timeout = 5 * time.Second
 	base, err := hdrRawExchange(e.Ctx, addr, hdrRawRequest(u, b.Fresh(e), "", ""), timeout)
 	if err != nil || base.status < 200 || base.status > 299 || !base.served {
-		probe.InconclusiveAll(e, ids, "the baseline %s written over a raw connection was not served (HTTP %d, %v)", b.Method, base.status, err)
+		probe.InconclusiveAll(e, ids, "the unaltered request %s written over a raw connection was not served (HTTP %d, %v)", b.Method, base.status, err)
 		return
 	}
 	for _, ml := range malformedLines(b.Method) {

@@ -150,9 +150,9 @@ func checkModernOnlyRules(e *check.Env) {
 	}
 }
 
-// legacyBaseline returns a request builder for the session: tools/list if
+// legacyServed returns a request builder for the session: tools/list if
 // the server declares tools, else ping.
-func legacyBaseline(e *check.Env) func() *check.Request {
+func legacyServed(e *check.Env) func() *check.Request {
 	method := "ping"
 	if e.Server.Capabilities.Tools != nil {
 		method = "tools/list"
@@ -161,7 +161,7 @@ func legacyBaseline(e *check.Env) func() *check.Request {
 }
 
 // checkLegacyOrigin sends the hostile-Origin family of origin/origin
-// (hostileOrigins) over the legacy session, after a baseline without
+// (hostileOrigins) over the legacy session, after an unaltered request without
 // Origin was served: each as a session request and as initialize (which
 // would open a session for the attacker). 2025-11-25 and 2026-07-28 alike
 // require 403 for a present, invalid Origin (HTTP-ORIGIN). On a server
@@ -169,7 +169,7 @@ func legacyBaseline(e *check.Env) func() *check.Request {
 // origin/host (HTTP-HOST, a hardening: any rejection counts). A family
 // passes only when every case was answered as required.
 func checkLegacyOrigin(e *check.Env) {
-	base := legacyBaseline(e)
+	base := legacyServed(e)
 	u, err := probe.TargetURL(e, 0)
 	if err != nil {
 		e.Inconclusive(spec.HttpOrigin, "%v", err)
@@ -177,7 +177,7 @@ func checkLegacyOrigin(e *check.Env) {
 	}
 	b := e.SendLegacy(base())
 	if !b.Accepted() {
-		msg := fmt.Sprintf("the baseline %s over the %s session was not served (%s)", legacyMethodOf(b), e.Server.LegacyVersion(), b.Describe())
+		msg := fmt.Sprintf("the unaltered request %s over the %s session was not served (%s)", legacyMethodOf(b), e.Server.LegacyVersion(), b.Describe())
 		e.Inconclusive(spec.HttpOrigin, "%s", msg)
 		e.Inconclusive(spec.HttpHost, "%s", msg)
 		return

@@ -19,12 +19,12 @@ func init() {
 	check.Register(&check.Check{
 		Name: "meta/required-fields",
 		IDs:  []spec.ID{spec.CoreMetaRequired, spec.HttpMetaStatus},
-		Run:  checkMetaRequired,
+		Run:  metaRequired.Run,
 	})
 	check.Register(&check.Check{
 		Name: "meta/wrong-types",
 		IDs:  []spec.ID{spec.CoreMetaRequired, spec.HttpMetaStatus},
-		Run:  checkMetaWrongTypes,
+		Run:  metaWrongTypes.Run,
 	})
 	check.Register(&check.Check{
 		Name: "meta/log-level",
@@ -32,10 +32,6 @@ func init() {
 		Run:  checkMetaLogLevel,
 	})
 }
-
-// metaBaselines are the served requests the _meta checks vary: a list
-// request and, when the server has one, a tool call.
-func metaBaselines(e *check.Env) []*probe.Served { return probe.ServedRequests(e) }
 
 // metaDrop is one way of leaving required _meta out of a request.
 type metaDrop struct {
@@ -78,7 +74,7 @@ func metaDrops(e *check.Env) []metaDrop {
 	return out
 }
 
-// metaRequest builds the baseline's request (fresh id, same headers) with
+// metaRequest builds the unaltered request's request (fresh id, same headers) with
 // params replaced: nil leaves params out of the body.
 func metaRequest(e *check.Env, b *probe.Served, params map[string]any) *check.Request {
 	req := b.Fresh(e)
@@ -89,32 +85,24 @@ func metaRequest(e *check.Env, b *probe.Served, params map[string]any) *check.Re
 	return probe.WithBody(req, wire.MustMarshal(msg))
 }
 
-// checkMetaRequired drops each required _meta key (and the whole _meta,
-// and params) from requests the server serves; each must be rejected with
+// metaRequired drops each required _meta key (and the whole _meta, and
+// params) from requests the server serves; each must be rejected with
 // -32602 (or -32020 where the version header is present but the body's
 // version is missing: both are required, with no precedence) and, on
 // HTTP, 400. The model knows the acceptable forms.
-func checkMetaRequired(e *check.Env) {
-	bases := metaBaselines(e)
-	if len(bases) == 0 {
-		probe.InconclusiveAll(e, []spec.ID{spec.CoreMetaRequired, spec.HttpMetaStatus}, "the server served no baseline request")
-		return
-	}
-	if e.Transport() != wire.HTTP {
-		e.Skip(spec.HttpMetaStatus, "HTTP status codes apply to Streamable HTTP only")
-	}
-	for _, b := range bases {
+var metaRequired = probe.Family{
+	IDs:      []spec.ID{spec.CoreMetaRequired, spec.HttpMetaStatus},
+	HTTPOnly: []spec.ID{spec.HttpMetaStatus},
+	Variants: func(e *check.Env, s *probe.Served) []probe.Variant {
+		var out []probe.Variant
 		for _, d := range metaDrops(e) {
-			if e.Ctx.Err() != nil {
-				return
-			}
-			if d.listOnly && hasOtherParams(b.Params) {
+			if d.listOnly && hasOtherParams(s.Params) {
 				continue
 			}
-			o := e.Send(metaRequest(e, b, d.edit(probe.CloneParams(b.Params))))
-			probe.ExpectStatus(e, o, spec.CoreMetaRequired, spec.HttpMetaStatus, fmt.Sprintf("%s %s", b.Method, d.what))
+			out = append(out, probe.Variant{What: fmt.Sprintf("%s %s", s.Method, d.what), Request: metaRequest(e, s, d.edit(probe.CloneParams(s.Params)))})
 		}
-	}
+		return out
+	},
 }
 
 // hasOtherParams reports params beyond _meta.
@@ -148,50 +136,44 @@ func wrongTypes(want string) []any {
 	return out
 }
 
-// checkMetaWrongTypes gives each required _meta key, and _meta itself, a
+// metaWrongTypes gives each required _meta key, and _meta itself, a
 // value of every wrong JSON type (a numeric version, a string
 // capabilities object, ...): the field is then malformed, and the request
 // must be rejected with -32602 (HTTP 400) like one that lacks it.
-func checkMetaWrongTypes(e *check.Env) {
-	b, ok := probe.ServedList(e)
-	if !ok {
-		probe.InconclusiveAll(e, []spec.ID{spec.CoreMetaRequired, spec.HttpMetaStatus}, "the server served no baseline request")
-		return
-	}
-	if e.Transport() != wire.HTTP {
-		e.Skip(spec.HttpMetaStatus, "HTTP status codes apply to Streamable HTTP only")
-	}
-	type mprobe struct {
-		what  string
-		value any
-		key   string // "" sets _meta itself
-	}
-	var mprobes []mprobe
-	for _, v := range wrongTypes("string") {
-		mprobes = append(mprobes, mprobe{"_meta " + wire.MetaProtocolVersion, v, wire.MetaProtocolVersion})
-	}
-	for _, v := range wrongTypes("object") {
-		mprobes = append(mprobes, mprobe{"_meta " + wire.MetaClientCapabilities, v, wire.MetaClientCapabilities})
-	}
-	for _, v := range wrongTypes("object") {
-		mprobes = append(mprobes, mprobe{"_meta", v, ""})
-	}
-	for _, p := range mprobes {
-		if e.Ctx.Err() != nil {
-			return
+var metaWrongTypes = probe.Family{
+	IDs:      []spec.ID{spec.CoreMetaRequired, spec.HttpMetaStatus},
+	HTTPOnly: []spec.ID{spec.HttpMetaStatus},
+	Serve:    probe.ServedOne(probe.ServedList),
+	Variants: func(e *check.Env, s *probe.Served) []probe.Variant {
+		type wrong struct {
+			what  string
+			value any
+			key   string // "" sets _meta itself
 		}
-		params := probe.CloneParams(b.Params)
-		if p.key == "" {
-			params["_meta"] = p.value
-		} else {
-			meta := e.Client.Meta(nil)
-			meta[p.key] = p.value
-			params["_meta"] = meta
+		var ws []wrong
+		for _, v := range wrongTypes("string") {
+			ws = append(ws, wrong{"_meta " + wire.MetaProtocolVersion, v, wire.MetaProtocolVersion})
 		}
-		o := e.Send(metaRequest(e, b, params))
-		probe.ExpectStatus(e, o, spec.CoreMetaRequired, spec.HttpMetaStatus,
-			fmt.Sprintf("%s with %s = %s", b.Method, p.what, wire.MustMarshal(p.value)))
-	}
+		for _, v := range wrongTypes("object") {
+			ws = append(ws, wrong{"_meta " + wire.MetaClientCapabilities, v, wire.MetaClientCapabilities})
+		}
+		for _, v := range wrongTypes("object") {
+			ws = append(ws, wrong{"_meta", v, ""})
+		}
+		var out []probe.Variant
+		for _, w := range ws {
+			params := probe.CloneParams(s.Params)
+			if w.key == "" {
+				params["_meta"] = w.value
+			} else {
+				meta := e.Client.Meta(nil)
+				meta[w.key] = w.value
+				params["_meta"] = meta
+			}
+			out = append(out, probe.Variant{What: fmt.Sprintf("%s with %s = %s", s.Method, w.what, wire.MustMarshal(w.value)), Request: metaRequest(e, s, params)})
+		}
+		return out
+	},
 }
 
 // invalidLogLevels derives strings that are not log levels from the
@@ -212,7 +194,7 @@ func invalidLogLevels() []string {
 }
 
 // checkMetaLogLevel: a request whose io.modelcontextprotocol/logLevel is
-// not a log level SHOULD be rejected with -32602. The baseline is the
+// not a log level SHOULD be rejected with -32602. The unaltered request is the
 // same request with a valid level (a server that refuses logLevel
 // altogether proves nothing by refusing an invalid one).
 func checkMetaLogLevel(e *check.Env) {

@@ -349,7 +349,7 @@ func malformations(e *check.Env, r *wire.InputRequiredResult, valid map[string]a
 
 // checkMrtrRetry follows the retry protocol for every request that asks
 // for input (as a client with every capability), then probes, on requests
-// whose proper retry was served (the baseline), each on a fresh
+// whose proper retry was served (the unaltered request), each on a fresh
 // InputRequiredResult:
 //   - a retry missing a requested response (one of several, or the only
 //     one): a new InputRequiredResult, not an error (CORE-MRTR-ASK-AGAIN);
@@ -400,7 +400,7 @@ func checkMrtrRetry(e *check.Env) {
 	}
 	if len(bases) == 0 {
 		for _, id := range ids {
-			e.Inconclusive(id, "no retry carrying the requested input was served (the baseline): %s", strings.Join(broken, "; "))
+			e.Inconclusive(id, "no retry carrying the requested input was served (the unaltered request): %s", strings.Join(broken, "; "))
 		}
 		return
 	}

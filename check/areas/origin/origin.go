@@ -19,7 +19,7 @@ import (
 // HARDENING.
 //
 // Every case is generated from the target URL's own origin (scheme, host,
-// port) and has exactly one thing wrong; each family has a baseline: the
+// port) and has exactly one thing wrong; each family has an unaltered request: the
 // same request with the own Origin (or none) and the own Host, served.
 // Every probe names its Host explicitly, so that the model sees the Host
 // the Origin is compared with.
@@ -46,13 +46,13 @@ func init() {
 	})
 }
 
-// originProbeBaseline finds a served request for instance i's URL: the list
-// baseline with the own Host and the own Origin, else with no Origin. It
+// originProbeServed finds a served request for instance i's URL: the list
+// unaltered request with the own Host and the own Origin, else with no Origin. It
 // returns the request builder (with the Host set) and a description of the
-// baseline.
-func originProbeBaseline(e *check.Env, i int, u *url.URL) (func() *check.Request, string, bool) {
+// unaltered request.
+func originProbeServed(e *check.Env, i int, u *url.URL) (func() *check.Request, string, bool) {
 	mk := func() *check.Request {
-		r := baselineListRequest(e)
+		r := listRequest(e)
 		probe.SetHeader(r, "Host", probe.Str(u.Host))
 		return r
 	}
@@ -66,16 +66,16 @@ func originProbeBaseline(e *check.Env, i int, u *url.URL) (func() *check.Request
 	return nil, "", false
 }
 
-// baselineListRequest builds the list request ListBaseline would send, with a
+// listRequest builds the list request ListBaseline would send, with a
 // fresh id.
-func baselineListRequest(e *check.Env) *check.Request {
+func listRequest(e *check.Env) *check.Request {
 	return e.Request(e.ListMethod(), map[string]any{})
 }
 
-// checkOriginFamily sends the baseline with each hostile Origin (and the
+// checkOriginFamily sends the unaltered request with each hostile Origin (and the
 // own Host) to every instance: each must get 403. The model judges the
 // status; the check passes only when every case got 403 after a served
-// baseline.
+// unaltered request.
 func checkOriginFamily(e *check.Env) {
 	total := 0
 	var examples []string
@@ -85,9 +85,9 @@ func checkOriginFamily(e *check.Env) {
 			e.Inconclusive(spec.HttpOrigin, "%v", err)
 			return
 		}
-		mk, base, ok := originProbeBaseline(e, i, u)
+		mk, base, ok := originProbeServed(e, i, u)
 		if !ok {
-			e.Inconclusive(spec.HttpOrigin, "the server did not serve the baseline request (with the own Origin %s, nor without an Origin)", probe.OwnOrigin(u))
+			e.Inconclusive(spec.HttpOrigin, "the server did not serve the unaltered request (with the own Origin %s, nor without an Origin)", probe.OwnOrigin(u))
 			return
 		}
 		cases := probe.HostileOrigins(e, u)
@@ -124,7 +124,7 @@ func checkOriginFamily(e *check.Env) {
 	}
 }
 
-// checkHostFamily sends the baseline (no Origin) with each foreign Host:
+// checkHostFamily sends the unaltered request (no Origin) with each foreign Host:
 // a local server should refuse it (any rejection counts; the spec names
 // none, this is hardening). A served foreign Host is a warning.
 func checkHostFamily(e *check.Env) {
@@ -133,9 +133,9 @@ func checkHostFamily(e *check.Env) {
 		e.Inconclusive(spec.HttpHost, "%v", err)
 		return
 	}
-	mk := func() *check.Request { return baselineListRequest(e) }
+	mk := func() *check.Request { return listRequest(e) }
 	if o := e.Send(probe.WithHeaderValue(mk(), "Host", u.Host)); !o.Accepted() {
-		e.Inconclusive(spec.HttpHost, "the server did not serve the baseline request with its own Host %s (%s)", u.Host, o.Describe())
+		e.Inconclusive(spec.HttpHost, "the server did not serve the unaltered request with its own Host %s (%s)", u.Host, o.Describe())
 		return
 	}
 	cases := probe.HostileHosts(u)
@@ -171,8 +171,8 @@ func checkCORSPreflight(e *check.Env) {
 		e.Inconclusive(spec.HttpCors, "%v", err)
 		return
 	}
-	if _, _, ok := originProbeBaseline(e, 0, u); !ok {
-		e.Inconclusive(spec.HttpCors, "the server did not serve the baseline request")
+	if _, _, ok := originProbeServed(e, 0, u); !ok {
+		e.Inconclusive(spec.HttpCors, "the server did not serve the unaltered request")
 		return
 	}
 	own := probe.OwnOrigin(u)

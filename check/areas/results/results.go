@@ -275,11 +275,11 @@ func checkPagination(e *check.Env) {
 	tally := probe.Tally{}
 	multiPage := 0
 	var realCursors []struct{ method, cursor string }
-	baselineOK := map[string]bool{}
+	servedOK := map[string]bool{}
 	for _, m := range e.Server.Lists() {
 		pages := probe.ListPages(e, m, tally)
 		if len(pages) > 0 && pages[0].Accepted() {
-			baselineOK[m] = true
+			servedOK[m] = true
 		}
 		served := 0
 		for _, p := range pages {
@@ -309,13 +309,13 @@ func checkPagination(e *check.Env) {
 
 	var methods []string
 	for _, m := range e.Server.Lists() {
-		if baselineOK[m] {
+		if servedOK[m] {
 			methods = append(methods, m)
 		}
 	}
 	if len(methods) == 0 {
-		e.Inconclusive(spec.CoreCursorInvalid, "the server served no list request without a cursor (the baseline)")
-		e.Inconclusive(spec.CoreCursorGraceful, "the server served no list request without a cursor (the baseline)")
+		e.Inconclusive(spec.CoreCursorInvalid, "the server served no list request without a cursor (the unaltered request)")
+		e.Inconclusive(spec.CoreCursorGraceful, "the server served no list request without a cursor (the unaltered request)")
 		return
 	}
 	rejected, graceful, served := 0, 0, 0
@@ -445,31 +445,31 @@ func expandWith(tmpl, value string) string {
 
 // checkResourceNotFound reads, for every declared resource and template,
 // siblings that cannot exist (in the schemes and places the server uses).
-// The baseline is a read of a declared resource (or a template expansion)
+// The unaltered request is a read of a declared resource (or a template expansion)
 // that the server serves. A nonexistent resource gets -32602, never an
 // empty contents array; the model judges each read (URIs containing
 // "mcpverify-nonexistent" are known not to exist).
 func checkResourceNotFound(e *check.Env) {
 	uris := probe.ResourceURIs(e)
-	baseline := false
+	servedFirst := false
 	for _, u := range uris {
 		r := e.Request("resources/read", map[string]any{"uri": u})
 		r.Timeout = probe.CallTimeout
 		if e.Send(r).Accepted() {
-			baseline = true
+			servedFirst = true
 			break
 		}
 	}
 	for _, t := range slices.Sorted(maps.Keys(e.Decl.Templates)) {
-		if baseline || e.Ctx.Err() != nil {
+		if servedFirst || e.Ctx.Err() != nil {
 			break
 		}
 		r := e.Request("resources/read", map[string]any{"uri": gen.ExpandTemplate(e.Rand(), t)})
 		r.Timeout = probe.CallTimeout
-		baseline = e.Send(r).Accepted()
+		servedFirst = e.Send(r).Accepted()
 	}
-	if !baseline {
-		why := "the server served no read of a declared resource or template (the baseline)"
+	if !servedFirst {
+		why := "the server served no read of a declared resource or template (the unaltered request)"
 		e.Inconclusive(spec.CoreResourceNotFound, "%s", why)
 		e.Inconclusive(spec.CoreResourceNotEmpty, "%s", why)
 		return

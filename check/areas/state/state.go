@@ -24,7 +24,7 @@ import (
 // answered with an InputRequiredResult is followed (inputs answered, the
 // exact state echoed, round after round) until it completes. A request
 // whose completing round carries a requestState is a state target when two
-// such chains complete (the baseline, and the stability of its result).
+// such chains complete (the unaltered request, and the stability of its result).
 // A third chain retries without any requestState: a request that completes
 // so does not need its state.
 //

@@ -261,7 +261,7 @@ func listStableOne(e *check.Env, method string, id spec.ID) []listReading {
 		a1 := readWholeList(e, lane1, method)
 		if !a1.ok {
 			if round == 0 {
-				e.Inconclusive(id, "the baseline was not served: %s", a1.why)
+				e.Inconclusive(id, "the unaltered request was not served: %s", a1.why)
 			} else {
 				e.Inconclusive(id, "a retry of the list was not served: %s", a1.why)
 			}
@@ -396,7 +396,7 @@ func checkListSideEffects(e *check.Env) {
 	for _, m := range declaredListMethods(e) {
 		o := readWholeList(e, lane, m)
 		if !o.ok {
-			e.Inconclusive(listStableID[m], "the baseline was not served: %s", o.why)
+			e.Inconclusive(listStableID[m], "the unaltered request was not served: %s", o.why)
 			continue
 		}
 		before[m] = o
@@ -576,7 +576,7 @@ func confirmSideEffect(e *check.Env, method string, before, after listReading, w
 func checkSessionIDIgnored(e *check.Env) {
 	b, ok := probe.ServedList(e)
 	if !ok {
-		e.Inconclusive(spec.HttpSessionId, "the server did not serve the baseline request")
+		e.Inconclusive(spec.HttpSessionId, "the server did not serve the unaltered request")
 		return
 	}
 	minted := func(o check.Observation) bool { return check.HasHeader(o.Ex.RespHeader, "Mcp-Session-Id") }
@@ -641,7 +641,7 @@ func checkInterleavedMetaHTTP(e *check.Env) {
 	closeLanes(e)
 	b, ok := probe.ServedList(e)
 	if !ok {
-		e.Inconclusive(spec.CoreNoConnectionContext, "the server did not serve the baseline request")
+		e.Inconclusive(spec.CoreNoConnectionContext, "the server did not serve the unaltered request")
 		return
 	}
 	fresh, lane := sendOnFresh(e), sendOnLane(e, 1)

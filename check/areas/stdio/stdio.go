@@ -207,13 +207,13 @@ func schemaNumber(v any) (float64, bool) {
 }
 
 // checkStdioCancellation calls a slow tool twice: once to completion (the
-// baseline: the call is served, and takes long enough to be cancelled),
+// unaltered request: the call is served, and takes long enough to be cancelled),
 // once cancelled with notifications/cancelled a fifth of the way through.
 // After the cancellation (plus the model's grace for messages already in
 // flight) nothing may arrive for the request (stdio.mdx, "Cancellation":
 // MUST NOT send any further messages), in particular no response
 // (cancellation.mdx: SHOULD not send a response). The cancelled call is
-// watched until well after the time the baseline took to answer.
+// watched until well after the time the unaltered request took to answer.
 func checkStdioCancellation(e *check.Env) {
 	st, _ := findSlowTool(e.Decl)
 	grace := stdioCancelGraceOf(e)
@@ -231,7 +231,7 @@ func checkStdioCancellation(e *check.Env) {
 	ob := e.Send(base)
 	if !ob.Accepted() {
 		for _, id := range []spec.ID{spec.CoreCancelSilence, spec.CoreCancelNoResponse} {
-			e.Inconclusive(id, "the baseline %s (not cancelled) was not served: %s", what, ob.Describe())
+			e.Inconclusive(id, "the unaltered request %s (not cancelled) was not served: %s", what, ob.Describe())
 		}
 		return
 	}
@@ -241,7 +241,7 @@ func checkStdioCancellation(e *check.Env) {
 	}
 	if took < want/2 {
 		for _, id := range []spec.ID{spec.CoreCancelSilence, spec.CoreCancelNoResponse} {
-			e.Inconclusive(id, "the baseline %s answered after %v: too fast to be cancelled while it works", what, took)
+			e.Inconclusive(id, "the unaltered request %s answered after %v: too fast to be cancelled while it works", what, took)
 		}
 		return
 	}

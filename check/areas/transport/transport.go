@@ -19,7 +19,7 @@ import (
 // Messages", "Protocol Version Header" and "Backward Compatibility"):
 // unknown methods, GET and DELETE, notifications, content types, the ids of
 // responses, malformed messages and Last-Event-ID. Each probe is the
-// baseline request with one thing changed; the baseline must be served
+// unaltered request request with one thing changed; the unaltered request must be served
 // first.
 
 func init() {
@@ -146,7 +146,7 @@ func swapSegments(m string) string {
 }
 
 // checkMethodNotFound sends each generated unknown method, with valid
-// headers and _meta, after a served baseline: each must be answered with
+// headers and _meta, after a served unaltered request: each must be answered with
 // -32601 (and, on HTTP, 404). The model judges the form; the check passes
 // only on that form.
 func checkMethodNotFound(e *check.Env) {
@@ -155,9 +155,9 @@ func checkMethodNotFound(e *check.Env) {
 		e.Skip(spec.HttpMethodNotFound, "applies to Streamable HTTP only")
 	}
 	if _, ok := probe.ServedList(e); !ok {
-		e.Inconclusive(spec.CoreMethodNotFound, "the server did not serve the baseline request")
+		e.Inconclusive(spec.CoreMethodNotFound, "the server did not serve the unaltered request")
 		if isHTTP {
-			e.Inconclusive(spec.HttpMethodNotFound, "the server did not serve the baseline request")
+			e.Inconclusive(spec.HttpMethodNotFound, "the server did not serve the unaltered request")
 		}
 		return
 	}
@@ -242,7 +242,7 @@ func sample(s []string, n int) []string {
 func checkGetDelete405(e *check.Env) {
 	b, ok := probe.ServedList(e)
 	if !ok {
-		e.Inconclusive(spec.HttpGetDelete405, "the server did not serve the baseline request")
+		e.Inconclusive(spec.HttpGetDelete405, "the server did not serve the unaltered request")
 		return
 	}
 	probes := []struct {
@@ -291,7 +291,7 @@ func bodiless(r *check.Request, method string, extra map[string]string) *check.R
 // success status.
 func checkNotificationStatus(e *check.Env) {
 	if _, ok := probe.ServedList(e); !ok {
-		e.Inconclusive(spec.HttpNotification202, "the server did not serve the baseline request")
+		e.Inconclusive(spec.HttpNotification202, "the server did not serve the unaltered request")
 		return
 	}
 	notes := []struct {
@@ -332,7 +332,7 @@ func checkNotificationStatus(e *check.Env) {
 
 // transport/content-type
 
-// checkResponseContentType sends the baseline with conforming variations
+// checkResponseContentType sends the unaltered request with conforming variations
 // of Accept and Content-Type (the two types in the other order, with
 // q-values, "*/*" added; a charset parameter on the request's type): every
 // answer must be application/json or text/event-stream (the model judges
@@ -340,7 +340,7 @@ func checkNotificationStatus(e *check.Env) {
 func checkResponseContentType(e *check.Env) {
 	b, ok := probe.ServedList(e)
 	if !ok {
-		e.Inconclusive(spec.HttpContentType, "the server did not serve the baseline request")
+		e.Inconclusive(spec.HttpContentType, "the server did not serve the unaltered request")
 		return
 	}
 	variants := []struct{ header, value string }{
@@ -373,7 +373,7 @@ func checkResponseContentType(e *check.Env) {
 	for ct := range seen {
 		cts = append(cts, ct)
 	}
-	e.Pass(spec.HttpContentType, "the baseline and %d variations of Accept and Content-Type were answered with %s", len(variants), strings.Join(probe.Sorted(cts), " or "))
+	e.Pass(spec.HttpContentType, "the unaltered request and %d variations of Accept and Content-Type were answered with %s", len(variants), strings.Join(probe.Sorted(cts), " or "))
 }
 
 // transport/response-ids
@@ -396,13 +396,13 @@ func oddIDs() []wire.RequestID {
 	}
 }
 
-// checkResponseIDs sends the baseline (a result) and an unknown method (an
+// checkResponseIDs sends the unaltered request (a result) and an unknown method (an
 // error) with each odd id: every response must carry the request's id,
 // exactly (the model judges each).
 func checkResponseIDs(e *check.Env) {
 	b, ok := probe.ServedList(e)
 	if !ok {
-		e.Inconclusive(spec.CoreResponseId, "the server did not serve the baseline request")
+		e.Inconclusive(spec.CoreResponseId, "the server did not serve the unaltered request")
 		return
 	}
 	unknown := "mcpverify/" + probe.RandLetters(e, 8)
@@ -547,8 +547,8 @@ func malformedBodies(e *check.Env, body []byte, method string) []malformedCase {
 func checkMalformedMessages(e *check.Env) {
 	b, ok := probe.ServedList(e)
 	if !ok {
-		e.Inconclusive(spec.CoreParseError, "the server did not serve the baseline request")
-		e.Inconclusive(spec.CoreInvalidRequest, "the server did not serve the baseline request")
+		e.Inconclusive(spec.CoreParseError, "the server did not serve the unaltered request")
+		e.Inconclusive(spec.CoreInvalidRequest, "the server did not serve the unaltered request")
 		return
 	}
 	cases := malformedBodies(e, b.Req.Body, b.Method)
@@ -614,13 +614,13 @@ func checkMalformedMessages(e *check.Env) {
 
 // transport/last-event-id
 
-// checkLastEventIDIgnored sends the baseline with Last-Event-ID headers of
+// checkLastEventIDIgnored sends the unaltered request with Last-Event-ID headers of
 // several shapes: each answer must be the one without (streams are not
 // resumable; the header is ignored). A difference is retried once.
 func checkLastEventIDIgnored(e *check.Env) {
 	b, ok := probe.ServedList(e)
 	if !ok {
-		e.Inconclusive(spec.HttpLastEventId, "the server did not serve the baseline request")
+		e.Inconclusive(spec.HttpLastEventId, "the server did not serve the unaltered request")
 		return
 	}
 	ref := probe.AnswerSignature(b.Obs)

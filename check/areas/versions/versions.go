@@ -21,26 +21,26 @@ func init() {
 	check.Register(&check.Check{
 		Name: "versions/unsupported",
 		IDs:  []spec.ID{spec.CoreVersionUnsupported, spec.HttpVersionUnsupported},
-		Run:  checkVersionUnsupported,
+		Run:  versionUnsupported.Run,
 	})
 	check.Register(&check.Check{
 		Name:       "versions/body-differs",
 		IDs:        []spec.ID{spec.HttpVersionMismatch},
 		Transports: httpOnly,
-		Run:        checkVersionBodyDiffers,
+		Run:        versionBodyDiffers.Run,
 	})
 	check.Register(&check.Check{
 		Name:       "versions/header-mutations",
 		IDs:        []spec.ID{spec.HttpVersionMismatch, spec.HttpHeaderInvalid},
 		Transports: httpOnly,
-		Run:        checkVersionHeaderMutations,
+		Run:        versionHeaderMutations.Run,
 	})
 	check.Register(&check.Check{
 		Name:       "versions/header-missing",
 		IDs:        []spec.ID{spec.HttpVersionHeaderMissing},
 		Transports: httpOnly,
 		Needs:      needsHeaderRequired,
-		Run:        checkVersionHeaderMissing,
+		Run:        versionHeaderMissing.Run,
 	})
 }
 
@@ -68,7 +68,7 @@ func unsupportedVersions(e *check.Env) []string {
 	return out
 }
 
-// versionRequest builds the baseline's request (fresh id) declaring
+// versionRequest builds the unaltered request's request (fresh id) declaring
 // version body in _meta and header in MCP-Protocol-Version ("" removes
 // the header).
 func versionRequest(e *check.Env, b *probe.Served, body, header string) *check.Request {
@@ -89,93 +89,87 @@ func versionRequest(e *check.Env, b *probe.Served, body, header string) *check.R
 	return r
 }
 
-// checkVersionUnsupported declares, in both _meta and the header, each
+// versionUnsupported declares, in both _meta and the header, each
 // generated version the server does not support: each must get
 // UnsupportedProtocolVersionError (-32022) with data.supported and
 // data.requested (CORE-VERSION-UNSUPPORTED; the model checks the data)
 // and, on HTTP, 400 (HTTP-VERSION-UNSUPPORTED).
-func checkVersionUnsupported(e *check.Env) {
-	bases := probe.ServedRequests(e)
-	if len(bases) == 0 {
-		probe.InconclusiveAll(e, []spec.ID{spec.CoreVersionUnsupported, spec.HttpVersionUnsupported}, "the server served no baseline request")
-		return
-	}
-	if e.Transport() != wire.HTTP {
-		e.Skip(spec.HttpVersionUnsupported, "HTTP status codes apply to Streamable HTTP only")
-	}
-	for _, b := range bases {
+var versionUnsupported = probe.Family{
+	IDs:      []spec.ID{spec.CoreVersionUnsupported, spec.HttpVersionUnsupported},
+	HTTPOnly: []spec.ID{spec.HttpVersionUnsupported},
+	Variants: func(e *check.Env, s *probe.Served) []probe.Variant {
+		var out []probe.Variant
 		for _, v := range unsupportedVersions(e) {
-			if e.Ctx.Err() != nil {
-				return
+			out = append(out, probe.Variant{What: fmt.Sprintf("%s declaring the unsupported version %q", s.Method, v), Request: versionRequest(e, s, v, v)})
+		}
+		return out
+	},
+}
+
+// versionBodyDiffers sends a served request with the body's version and
+// the header's differing, in every supported/unsupported combination:
+// each must be refused with 400 and HeaderMismatch (-32020), or -32022
+// where one of the versions is unsupported (HTTP-VERSION-MISMATCH; the
+// model knows the acceptable forms). A server that reads only the header
+// (or only the body) serves some of them.
+var versionBodyDiffers = probe.Family{
+	IDs:   []spec.ID{spec.HttpVersionMismatch},
+	Serve: probe.ServedOne(probe.ServedList),
+	Variants: func(e *check.Env, s *probe.Served) []probe.Variant {
+		real := e.Client.ProtocolVersion()
+		var supported []string
+		for _, v := range e.Server.Versions {
+			if v != real && len(supported) < 3 {
+				supported = append(supported, v)
 			}
-			o := e.Send(versionRequest(e, b, v, v))
-			probe.ExpectStatus(e, o, spec.CoreVersionUnsupported, spec.HttpVersionUnsupported,
-				fmt.Sprintf("%s declaring the unsupported version %q", b.Method, v))
 		}
-	}
+		uns := unsupportedVersions(e)
+		if len(uns) > 3 {
+			uns = uns[:3]
+		}
+		type pair struct{ header, body, kind string }
+		var pairs []pair
+		for _, v := range supported {
+			pairs = append(pairs, pair{real, v, "both supported"}, pair{v, real, "both supported"})
+		}
+		for _, u := range uns {
+			pairs = append(pairs, pair{real, u, "body unsupported"}, pair{u, real, "header unsupported"})
+		}
+		if len(uns) >= 2 {
+			pairs = append(pairs, pair{uns[0], uns[1], "both unsupported"})
+		}
+		var out []probe.Variant
+		for _, p := range pairs {
+			out = append(out, probe.Variant{
+				What:    fmt.Sprintf("%s with %s %q and _meta protocolVersion %q (%s)", s.Method, wire.HeaderProtocolVersion, p.header, p.body, p.kind),
+				Request: versionRequest(e, s, p.body, p.header),
+			})
+		}
+		return out
+	},
 }
 
-// checkVersionBodyDiffers sends the baseline with the body's version and
-// the header's differing, in every supported/unsupported combination: each
-// must be refused with 400 and HeaderMismatch (-32020), or -32022 where
-// one of the versions is unsupported (HTTP-VERSION-MISMATCH; the model
-// knows the acceptable forms). A server that reads only the header (or
-// only the body) serves some of them.
-func checkVersionBodyDiffers(e *check.Env) {
-	b, ok := probe.ServedList(e)
-	if !ok {
-		e.Inconclusive(spec.HttpVersionMismatch, "the server served no baseline request")
-		return
-	}
-	real := e.Client.ProtocolVersion()
-	var supported []string
-	for _, v := range e.Server.Versions {
-		if v != real && len(supported) < 3 {
-			supported = append(supported, v)
-		}
-	}
-	uns := unsupportedVersions(e)
-	if len(uns) > 3 {
-		uns = uns[:3]
-	}
-	type pair struct{ header, body, kind string }
-	var pairs []pair
-	for _, s := range supported {
-		pairs = append(pairs, pair{real, s, "both supported"}, pair{s, real, "both supported"})
-	}
-	for _, u := range uns {
-		pairs = append(pairs, pair{real, u, "body unsupported"}, pair{u, real, "header unsupported"})
-	}
-	if len(uns) >= 2 {
-		pairs = append(pairs, pair{uns[0], uns[1], "both unsupported"})
-	}
-	for _, p := range pairs {
-		if e.Ctx.Err() != nil {
-			return
-		}
-		o := e.Send(versionRequest(e, b, p.body, p.header))
-		e.Expect(o, spec.HttpVersionMismatch, fmt.Sprintf("%s with %s %q and _meta protocolVersion %q (%s)", b.Method, wire.HeaderProtocolVersion, p.header, p.body, p.kind))
-	}
-}
+// versionHeaderIDs are what the header mutations break (missing:
+// versions/header-missing).
+var versionHeaderIDs = probe.HeaderIDs{probe.DefectMismatch: spec.HttpVersionMismatch, probe.DefectInvalid: spec.HttpHeaderInvalid}
 
-// checkVersionHeaderMutations mutates the MCP-Protocol-Version header of a
+// versionHeaderMutations mutates the MCP-Protocol-Version header of a
 // served request, the body unchanged: every mismatch class (the other
 // versions the server lists, unsupported ones, truncated, the Base64 form
 // it does not allow, a duplicate...) must be refused
 // (HTTP-VERSION-MISMATCH), non-ASCII bytes too (HTTP-HEADER-INVALID).
-func checkVersionHeaderMutations(e *check.Env) {
-	b, ok := probe.ServedList(e)
-	if !ok {
-		probe.InconclusiveAll(e, []spec.ID{spec.HttpVersionMismatch, spec.HttpHeaderInvalid}, "the server served no baseline request")
-		return
-	}
-	real := e.Client.ProtocolVersion()
-	others := probe.Others(e.Server.Versions, real, 3)
-	if uns := unsupportedVersions(e); len(uns) > 0 {
-		others = append(others, uns[0])
-	}
-	ids := probe.HeaderIDs{probe.DefectMismatch: spec.HttpVersionMismatch, probe.DefectInvalid: spec.HttpHeaderInvalid} // missing: versions/header-missing
-	probe.HeaderMutations(e, b, wire.HeaderProtocolVersion, probe.MismatchMutations(probe.MirrorPlain, real, others), ids)
+var versionHeaderMutations = probe.Family{
+	IDs:   probe.IDsOf(versionHeaderIDs),
+	Serve: probe.ServedOne(probe.ServedList),
+	Variants: func(e *check.Env, s *probe.Served) []probe.Variant {
+		real := e.Client.ProtocolVersion()
+		others := probe.Others(e.Server.Versions, real, 3)
+		if uns := unsupportedVersions(e); len(uns) > 0 {
+			others = append(others, uns[0])
+		}
+		return probe.HeaderVariants(e, s, wire.HeaderProtocolVersion, probe.MismatchMutations(probe.MirrorPlain, real, others), versionHeaderIDs)
+	},
+	Judge: probe.ExpectDefect(versionHeaderIDs),
 }
 
 // needsHeaderRequired: a server that supports clients older than
@@ -190,17 +184,12 @@ func needsHeaderRequired(e *check.Env) string {
 	return ""
 }
 
-// checkVersionHeaderMissing sends served requests without
+// versionHeaderMissing sends served requests without
 // MCP-Protocol-Version: each must be refused with 400 and -32020
 // (HTTP-VERSION-HEADER-MISSING).
-func checkVersionHeaderMissing(e *check.Env) {
-	bases := probe.ServedRequests(e)
-	if len(bases) == 0 {
-		e.Inconclusive(spec.HttpVersionHeaderMissing, "the server served no baseline request")
-		return
-	}
-	for _, b := range bases {
-		o := e.Send(versionRequest(e, b, e.Client.ProtocolVersion(), ""))
-		e.Expect(o, spec.HttpVersionHeaderMissing, fmt.Sprintf("%s without %s", b.Method, wire.HeaderProtocolVersion))
-	}
+var versionHeaderMissing = probe.Family{
+	IDs: []spec.ID{spec.HttpVersionHeaderMissing},
+	Variants: func(e *check.Env, s *probe.Served) []probe.Variant {
+		return []probe.Variant{{What: fmt.Sprintf("%s without %s", s.Method, wire.HeaderProtocolVersion), Request: versionRequest(e, s, e.Client.ProtocolVersion(), "")}}
+	},
 }

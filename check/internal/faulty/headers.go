@@ -34,7 +34,7 @@ func init() {
 		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if vs := r.Header.Values(wire.HeaderProtocolVersion); len(vs) == 1 {
-					hdrEditBody(r, func(msg map[string]any) bool {
+					editBody(r, func(msg map[string]any) bool {
 						meta := hdrMeta(msg, false)
 						if _, ok := meta[wire.MetaProtocolVersion]; !ok {
 							return false
@@ -54,7 +54,7 @@ func init() {
 		Only:   []string{"headers/mcp-method"},
 		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if msg, ok := hdrMessage(r); ok {
+				if msg, ok := message(r); ok {
 					if m, ok := msg["method"].(string); ok {
 						if _, known := wire.LookupMethod(m); known {
 							r.Header[wire.HeaderMethod] = []string{m}
@@ -91,7 +91,7 @@ func init() {
 				for _, v := range r.Header.Values(wire.HeaderName) {
 					if wire.IsSentinel(v) {
 						if name, ok := hdrBodyName(r); ok && name != v {
-							msg, _ := hdrMessage(r)
+							msg, _ := message(r)
 							hdrWriteError(w, http.StatusBadRequest, hdrID(msg), wire.CodeHeaderMismatch,
 								fmt.Sprintf("Header mismatch: Mcp-Name header value %q does not match body value %q", v, name))
 							return
@@ -122,7 +122,7 @@ func init() {
 				if version == "" {
 					version = wire.Version
 				}
-				hdrEditBody(r, func(msg map[string]any) bool {
+				editBody(r, func(msg map[string]any) bool {
 					if _, ok := msg["method"].(string); !ok {
 						return false
 					}
@@ -150,7 +150,7 @@ func init() {
 		Only:   []string{"meta/required-fields"},
 		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				msg, ok := hdrMessage(r)
+				msg, ok := message(r)
 				if !ok || !hdrMetaMissing(msg) {
 					next.ServeHTTP(w, r)
 					return
@@ -182,7 +182,7 @@ func init() {
 		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
 			pa := &paramAnnotations{next: next}
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				msg, ok := hdrMessage(r)
+				msg, ok := message(r)
 				if ok && msg["method"] == "tools/call" {
 					params, _ := msg["params"].(map[string]any)
 					name, _ := params["name"].(string)
@@ -233,46 +233,6 @@ func init() {
 			})
 		},
 	})
-}
-
-// hdrMaxBody bounds the bodies these variants read.
-const hdrMaxBody = 1 << 20
-
-// hdrMessage decodes a POSTed JSON object (numbers kept as written),
-// leaving the body for the next handler.
-func hdrMessage(r *http.Request) (map[string]any, bool) {
-	if r.Method != http.MethodPost || r.Body == nil {
-		return nil, false
-	}
-	b, err := io.ReadAll(io.LimitReader(r.Body, hdrMaxBody))
-	r.Body = io.NopCloser(bytes.NewReader(b))
-	r.ContentLength = int64(len(b))
-	if err != nil {
-		return nil, false
-	}
-	var msg map[string]any
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if dec.Decode(&msg) != nil || msg == nil {
-		return nil, false
-	}
-	return msg, true
-}
-
-// hdrEditBody rewrites the JSON body of r with edit (when edit reports a
-// change).
-func hdrEditBody(r *http.Request, edit func(map[string]any) bool) {
-	msg, ok := hdrMessage(r)
-	if !ok || !edit(msg) {
-		return
-	}
-	b, err := json.Marshal(msg)
-	if err != nil {
-		return
-	}
-	r.Body = io.NopCloser(bytes.NewReader(b))
-	r.ContentLength = int64(len(b))
-	r.Header.Del("Content-Length")
 }
 
 // hdrMeta returns params._meta of msg; with create, missing or null
@@ -328,7 +288,7 @@ func hdrMetaMissing(msg map[string]any) bool {
 // hdrBodyName returns the body value Mcp-Name mirrors (params.name or
 // params.uri, by the method table).
 func hdrBodyName(r *http.Request) (string, bool) {
-	msg, ok := hdrMessage(r)
+	msg, ok := message(r)
 	if !ok {
 		return "", false
 	}
@@ -482,7 +442,7 @@ func (c *caseSensitiveNames) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.next.ServeHTTP(w, r)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, hdrMaxBody))
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	if err != nil {
 		http.Error(w, "could not read the body", http.StatusBadRequest)
 		return
@@ -524,7 +484,7 @@ func (c *caseSensitiveNames) serveOne(conn net.Conn, bw *bufio.Writer, r *http.R
 	refused := false
 	for _, n := range names {
 		if !canonicalMCPName(n) {
-			msg, _ := hdrMessage(r)
+			msg, _ := message(r)
 			hdrWriteError(rw, http.StatusBadRequest, hdrID(msg), wire.CodeHeaderMismatch,
 				fmt.Sprintf("Header mismatch: the required header is missing (got %q, which is not its name)", n))
 			refused = true
@@ -568,7 +528,7 @@ func readRawRequest(br *bufio.Reader) (*http.Request, []string, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("parse the request: %w", err)
 	}
-	if len(req.TransferEncoding) > 0 || req.ContentLength < 0 || req.ContentLength > hdrMaxBody {
+	if len(req.TransferEncoding) > 0 || req.ContentLength < 0 || req.ContentLength > maxBody {
 		return nil, nil, fmt.Errorf("unsupported request body framing")
 	}
 	body := make([]byte, req.ContentLength)

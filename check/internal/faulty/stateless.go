@@ -3,9 +3,7 @@ package faulty
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 
@@ -30,7 +28,7 @@ func init() {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				n := conns.number(r.RemoteAddr)
 				if m, _, _, ok := peekRPC(r); ok && m == "tools/list" && n%2 == 0 {
-					serveRewritten(w, r, next, dropTool(false))
+					editMessages(next, dropTool(false)).ServeHTTP(w, r)
 					return
 				}
 				next.ServeHTTP(w, r)
@@ -54,7 +52,7 @@ func init() {
 				hide := ok && m == "tools/list" && called[r.RemoteAddr]
 				mu.Unlock()
 				if hide {
-					serveRewritten(w, r, next, dropTool(true))
+					editMessages(next, dropTool(true)).ServeHTTP(w, r)
 					return
 				}
 				next.ServeHTTP(w, r)
@@ -149,70 +147,6 @@ func (t *connTable) number(addr string) int {
 	n := len(t.m) + 1
 	t.m[addr] = n
 	return n
-}
-
-// maxPeek bounds the bodies the variants read.
-const maxPeek = 1 << 20
-
-// readBody reads a POST body (bounded) and puts it back for the next
-// handler.
-func readBody(r *http.Request) ([]byte, bool) {
-	if r.Method != http.MethodPost || r.Body == nil {
-		return nil, false
-	}
-	b, err := io.ReadAll(io.LimitReader(r.Body, maxPeek))
-	setBody(r, b)
-	return b, err == nil
-}
-
-func setBody(r *http.Request, b []byte) {
-	r.Body = io.NopCloser(bytes.NewReader(b))
-	r.ContentLength = int64(len(b))
-}
-
-// peekRPC reads the method and id of a POSTed JSON-RPC message, leaving
-// the body for the next handler.
-func peekRPC(r *http.Request) (method string, id json.RawMessage, hasID bool, ok bool) {
-	body, ok := readBody(r)
-	if !ok {
-		return "", nil, false, false
-	}
-	var env struct {
-		Method *string          `json:"method"`
-		ID     *json.RawMessage `json:"id"`
-	}
-	if json.Unmarshal(body, &env) != nil || env.Method == nil {
-		return "", nil, false, false
-	}
-	if env.ID != nil {
-		id, hasID = *env.ID, true
-	}
-	return *env.Method, id, hasID, true
-}
-
-// serveRewritten runs next into a recorder, rewrites a JSON body with
-// edit, and writes the result.
-func serveRewritten(w http.ResponseWriter, r *http.Request, next http.Handler, edit func(map[string]any)) {
-	rec := httptest.NewRecorder()
-	next.ServeHTTP(rec, r)
-	body := rec.Body.Bytes()
-	if ct := rec.Header().Get("Content-Type"); strings.HasPrefix(ct, "application/json") {
-		var msg map[string]any
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.UseNumber()
-		if dec.Decode(&msg) == nil {
-			edit(msg)
-			if b, err := json.Marshal(msg); err == nil {
-				body = b
-			}
-		}
-	}
-	for k, vs := range rec.Header() {
-		w.Header()[k] = vs
-	}
-	w.Header().Del("Content-Length")
-	w.WriteHeader(rec.Code)
-	_, _ = w.Write(body)
 }
 
 // dropTool removes the first (or last) tool of a tools/list result.
