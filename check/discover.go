@@ -159,7 +159,7 @@ func (d *discovery) notThisRevision(versions []string) ServerInfo {
 			return d.legacyInfo(sess)
 		}
 	}
-	d.e.j.tally(len(d.pending))
+	d.e.j.tally(d.pending...)
 	d.pending = nil
 	return ServerInfo{Era: OtherRevision, Versions: versions}
 }
@@ -270,7 +270,7 @@ func (d *discovery) legacyInfo(sess *legacyclient.Session) ServerInfo {
 			si.Capabilities = caps
 		}
 	}
-	d.e.j.tally(len(d.pending))
+	d.e.j.tally(d.pending...)
 	d.pending = nil
 	learnLegacyTools(d.e, sess)
 	return si

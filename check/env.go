@@ -276,6 +276,8 @@ type judge struct {
 	violated map[spec.ID]*Verdict
 	counts   map[spec.ID]int
 	total    int
+	// answered counts the exchanges the server answered.
+	answered int
 }
 
 func newJudge(cfg model.Config, target string) *judge {
@@ -291,13 +293,16 @@ func (j *judge) step(ex *wire.Exchange, evidence []*wire.Exchange, check string)
 	var ids []spec.ID
 	j.state, vs, ids = j.state.Judge(ex)
 	j.total++
+	if ex.Outcome == wire.Complete || ex.Outcome == wire.Cancelled {
+		j.answered++
+	}
 	for _, id := range ids {
 		j.judged[id]++
 	}
 	for _, v := range vs {
 		j.counts[v.ID]++
 		if j.violated[v.ID] == nil {
-			j.violated[v.ID] = &Verdict{ID: v.ID, Check: check, kind: verdictViolated,
+			j.violated[v.ID] = &Verdict{ID: v.ID, Check: check, kind: verdictViolated, Model: true,
 				Message: fmt.Sprintf("got %s; want %s", v.Got, v.Want), Evidence: j.traceLocked(evidence)}
 		}
 	}

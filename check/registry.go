@@ -100,8 +100,11 @@ type Verdict struct {
 	Check   string
 	Message string
 	// Evidence is the exchanges that show a violation (the discovery
-	// exchanges first): a replayable trace.
+	// exchanges first), the violating one last: a replayable trace.
 	Evidence []*wire.Exchange
+	// Model is set when the model found the violation (Check is then the
+	// check that was running).
+	Model bool
 	// Revision is the protocol revision the verdict was obtained on, when
 	// it is not this one (a legacy session: see package legacyclient); "" means
 	// wire.Version.

@@ -5,7 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,16 +20,27 @@ import (
 
 // ReplayOptions configure Replay.
 type ReplayOptions struct {
-	// Model configures the model that judges the new exchanges (allowed
-	// origins, ...).
+	// Model configures the model that judges the new exchanges, in
+	// addition to the configuration the trace carries (allowed origins,
+	// ...).
 	Model model.Config
 	// Instances are further instances of the deployment: an exchange the
 	// trace recorded on instance i is sent to instance i (0 is the target),
-	// modulo their number.
+	// modulo their number; a check re-run spreads its requests as a run
+	// does.
 	Instances []Target
-	// Header replaces, in every request, the recorded headers of the same
-	// names (case-insensitively), e.g. a fresh Authorization token.
+	// Header holds the client's credentials: they replace RedactedClient
+	// in the recorded requests, and a check re-run sends them (as
+	// Options.Client.Header).
 	Header http.Header
+	// AltHeader holds the second principal's credentials: they replace
+	// RedactedAlt, and a check re-run acts as that principal with them
+	// (Options.AltHeader).
+	AltHeader http.Header
+	// Budget bounds a check re-run; 0 means 60 s.
+	Budget time.Duration
+	// Progress, if set, receives a line per phase of a check re-run.
+	Progress io.Writer
 }
 
 // ReplayedExchange is one exchange of a replay: the recorded one, the new
@@ -37,17 +51,47 @@ type ReplayedExchange struct {
 	Violations []model.Violation
 }
 
+// ReplayMode is how a trace was replayed.
+type ReplayMode string
+
+const (
+	// ReplayExchanges sends the recorded requests again, in order, and
+	// judges the new answers with the model: traces of the model's
+	// findings where nothing the server mints is needed, the generated
+	// campaign's shrunk sequences, hand-written traces.
+	ReplayExchanges ReplayMode = "exchanges"
+	// ReplayCheck runs discovery and the trace's check again, with the
+	// trace's seed: the check re-obtains what the server mints
+	// (requestState, handles, cursors) by sending the requests that mint
+	// it, re-applies its generated mutations, and re-decides verdicts that
+	// compare several answers.
+	ReplayCheck ReplayMode = "check"
+)
+
 // ReplayResult is what a replay observed.
 type ReplayResult struct {
+	Mode ReplayMode
+	// Check is the check re-run (ReplayCheck).
+	Check string
+	// Exchanges are the new exchanges (ReplayExchanges).
 	Exchanges []ReplayedExchange
+	// Report is the re-run's report (ReplayCheck).
+	Report *Report
 	// Want are the requirements the trace says it breaks (its "want"
-	// field); Reproduced those of them the new exchanges broke.
+	// field). Each ends up in one of Reproduced (broken again), Gone (the
+	// server answered and the violation did not occur) or Undecided (the
+	// replay could not tell: Why says why).
 	Want       []spec.ID
 	Reproduced []spec.ID
+	Gone       []spec.ID
+	Undecided  []spec.ID
+	Why        map[spec.ID]string
+	// Answered reports that the server answered at least one request.
+	Answered bool
 }
 
 // Violations returns every violation the model found in the new
-// exchanges, in order.
+// exchanges, in order (ReplayExchanges).
 func (r *ReplayResult) Violations() []model.Violation {
 	var out []model.Violation
 	for _, x := range r.Exchanges {
@@ -66,31 +110,155 @@ func (r *ReplayResult) StillFails() bool {
 	return len(r.Violations()) > 0
 }
 
-// Replay sends the requests of tr to target again, in order (for HTTP the
-// method, the headers as recorded and the body; for stdio the line), and
-// judges the new exchanges, not the recorded ones, with a fresh model
-// state. A recorded exchange that was cancelled after n messages is
+// Fixed reports whether the replay shows the failure gone: the server
+// answered, and every wanted requirement was judged again and not broken.
+func (r *ReplayResult) Fixed() bool {
+	return r.Answered && len(r.Reproduced) == 0 && len(r.Undecided) == 0 && !r.StillFails()
+}
+
+// Replay judges a saved trace again against target. A trace that names a
+// registered check (every verdict of a check, and the model's findings
+// during one) is replayed by running discovery and that check again with
+// the trace's seed and model configuration (ReplayCheck); a finding of the
+// model is first sent again as recorded, and reproduced if that shows it
+// (its trace holds only the exchanges the model needs). Any other trace
+// (discovery's, the campaign's, a hand-written one) by sending its
+// requests again, in order, and judging the new answers with a fresh model
+// (ReplayExchanges). Recorded exchanges cancelled after n messages are
 // cancelled after n messages again (a subscriptions/listen stream, open by
 // design, after as many messages as were recorded, or 2 s); one the trace
-// shows on a new
-// connection gets a new connection where the target can open one
-// (HTTPTarget). The error is for a replay that could not run: an empty
-// trace, a transport the target does not speak, or a context that ended
-// before every request was sent (the result then holds what was sent).
+// shows on a new connection gets a new connection where the target can
+// open one.
+//
+// Each wanted requirement comes out reproduced, gone or undecided (with
+// the reason): a server that does not answer, a check that comes out
+// inconclusive or skipped, credentials the trace needs and the options do
+// not give. The error is for a replay that could not start: an empty
+// trace, a transport the target does not speak, a check this build does
+// not have, a context that ended (the result then holds what was done).
 func Replay(ctx context.Context, target Target, tr *trace.Trace, opts ReplayOptions) (*ReplayResult, error) {
-	if tr == nil || len(tr.Exchanges) == 0 {
+	if tr == nil || (len(tr.Exchanges) == 0 && tr.Get(fieldCheck) == "") {
 		return nil, errors.New("replay: the trace has no exchanges")
 	}
-	targets := append([]Target{target}, opts.Instances...)
 	for _, ex := range tr.Exchanges {
 		if ex.Transport != target.Transport() {
 			return nil, fmt.Errorf("replay: the trace was recorded over %s; the target speaks %s", ex.Transport, target.Transport())
 		}
 	}
-	res := &ReplayResult{Want: wantIDs(tr.Get("want"))}
-	state := model.NewState(opts.Model)
+	cfg, hints, err := traceConfig(tr, opts.Model)
+	if err != nil {
+		return nil, fmt.Errorf("replay: the trace's configuration: %w", err)
+	}
+	res := &ReplayResult{Want: wantIDs(tr.Get(fieldWant)), Why: map[spec.ID]string{}}
+	name := tr.Get(fieldCheck)
+	if name != "" && name != campaignName && name != Discovery {
+		if !slices.ContainsFunc(registry, func(c *Check) bool { return c.Name == name }) {
+			return nil, fmt.Errorf("replay: the trace names check %q, which this build does not have", name)
+		}
+	}
+	if name == Discovery || (name != "" && name != campaignName) {
+		if tr.Get(fieldFoundBy) == "model" && len(tr.Exchanges) > 0 {
+			// The model's finding: its trace holds the fewest exchanges
+			// with which the model finds it. Sent again as recorded they
+			// show it, unless they depend on what the server minted then;
+			// the check's re-run decides the rest.
+			first := &ReplayResult{Want: res.Want, Why: map[spec.ID]string{}}
+			if r, err := replayExchanges(ctx, target, tr, cfg, opts, first); err == nil && len(r.Reproduced) == len(r.Want) && len(r.Want) > 0 {
+				return r, nil
+			}
+		}
+		return replayCheck(ctx, target, tr, name, cfg, hints, opts, res)
+	}
+	return replayExchanges(ctx, target, tr, cfg, opts, res)
+}
+
+// replayCheck runs discovery and the named check (discovery alone for
+// Discovery) again and reads the wanted requirements off the report.
+func replayCheck(ctx context.Context, target Target, tr *trace.Trace, name string, cfg model.Config, hints *Hints, opts ReplayOptions, res *ReplayResult) (*ReplayResult, error) {
+	res.Mode, res.Check = ReplayCheck, name
+	seed, _ := strconv.ParseInt(tr.Get(fieldSeed), 10, 64)
+	o := Options{
+		Seed: seed, Budget: opts.Budget, Instances: opts.Instances, Model: cfg, Hints: hints, StateTTLMax: cfg.StateTTLMax,
+		AltHeader: opts.AltHeader, Only: []string{name}, Progress: opts.Progress,
+	}
+	o.Client = DefaultClient
+	o.Client.Header = opts.Header
+	// The check the trace names and nothing more: a name is also a prefix
+	// of longer names ("state/handles" of "state/handles-x").
+	o.exact = true
+	rep, err := Run(ctx, target, o)
+	if err != nil {
+		return res, err
+	}
+	res.Report = rep
+	res.Answered = rep.answered
+	if needsCredentials(tr, opts) {
+		for _, id := range res.Want {
+			if r, ok := rep.Result(id); !ok || (r.Status != Fail && r.Status != Warn) {
+				res.undecided(id, "the trace's requests carry credentials the replay was not given (--header, --alt-header)")
+			}
+		}
+	}
+	for _, id := range res.Want {
+		if _, done := res.Why[id]; done {
+			continue
+		}
+		r, ok := rep.Result(id)
+		switch {
+		case !res.Answered:
+			res.undecided(id, "the server did not answer")
+		case !ok:
+			res.undecided(id, fmt.Sprintf("check %s no longer judges %s against this server", name, id))
+		case r.Status == Fail || r.Status == Warn:
+			res.Reproduced = append(res.Reproduced, id)
+		case r.Status == Pass:
+			res.Gone = append(res.Gone, id)
+		default:
+			res.undecided(id, fmt.Sprintf("%s: %s", r.Status, r.Message))
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return res, fmt.Errorf("replay: %w", err)
+	}
+	return res, nil
+}
+
+// needsCredentials reports a trace whose requests carry redacted
+// credentials that opts does not give.
+func needsCredentials(tr *trace.Trace, opts ReplayOptions) bool {
+	for _, ex := range tr.Exchanges {
+		if _, ok := unredact(ex.Header, opts.Header, opts.AltHeader); !ok {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *ReplayResult) undecided(id spec.ID, why string) {
+	r.Undecided = append(r.Undecided, id)
+	r.Why[id] = why
+}
+
+// replayExchanges sends the recorded requests again and judges the new
+// answers with a fresh model.
+func replayExchanges(ctx context.Context, target Target, tr *trace.Trace, cfg model.Config, opts ReplayOptions, res *ReplayResult) (*ReplayResult, error) {
+	res.Mode = ReplayExchanges
+	targets := append([]Target{target}, opts.Instances...)
+	p := &principals{primary: opts.Header, alt: opts.AltHeader, auth: &AuthFacts{Authenticates: tr.Get(fieldAuthenticates) == "yes", AltValid: true}}
+	p.primaryAuth, _ = wire.HeaderValue(opts.Header, "Authorization")
+	p.altAuth, _ = wire.HeaderValue(opts.AltHeader, "Authorization")
+	if cfg.Principal == nil {
+		cfg.Principal = p.principalOf
+	}
+	if cfg.SingleUse == nil {
+		single := strings.Split(tr.Get(fieldSingleUse), "; ")
+		cfg.SingleUse = func(method, name string) bool { return slices.Contains(single, method+" "+name) }
+	}
+	state := model.NewState(cfg)
 	conns := make([]map[int]bool, len(targets))
 	broken := map[spec.ID]bool{}
+	missing := false
+	unanswered := 0
 	for _, rec := range tr.Exchanges {
 		if err := ctx.Err(); err != nil {
 			return res, fmt.Errorf("replay: stopped after %d of %d exchanges: %w", len(res.Exchanges), len(tr.Exchanges), err)
@@ -104,14 +272,21 @@ func Replay(ctx context.Context, target Target, tr *trace.Trace, opts ReplayOpti
 				conns[i] = map[int]bool{}
 			}
 			if !conns[i][rec.Conn] && len(conns[i]) > 0 {
-				if f, ok := targets[i].(interface{ FreshConnections() }); ok {
+				if f, ok := targets[i].(Reconnector); ok {
 					f.FreshConnections()
 				}
 			}
 			conns[i][rec.Conn] = true
 		}
-		ex := targets[i].Send(ctx, replayRequest(rec, opts.Header))
+		req, ok := replayRequest(rec, opts)
+		missing = missing || !ok
+		ex := targets[i].Send(ctx, req)
 		ex.Instance = i
+		if ex.Outcome == wire.Complete || ex.Outcome == wire.Cancelled {
+			res.Answered = true
+		} else {
+			unanswered++
+		}
 		var vs []model.Violation
 		state, vs = state.Step(ex)
 		for _, v := range vs {
@@ -120,8 +295,17 @@ func Replay(ctx context.Context, target Target, tr *trace.Trace, opts ReplayOpti
 		res.Exchanges = append(res.Exchanges, ReplayedExchange{Recorded: rec, Ex: ex, Violations: vs})
 	}
 	for _, id := range res.Want {
-		if broken[id] {
+		switch {
+		case broken[id]:
 			res.Reproduced = append(res.Reproduced, id)
+		case !res.Answered:
+			res.undecided(id, "the server did not answer")
+		case missing:
+			res.undecided(id, "the trace's requests carry credentials the replay was not given (--header, --alt-header)")
+		case unanswered > 0:
+			res.undecided(id, fmt.Sprintf("%d of %d requests got no answer", unanswered, len(tr.Exchanges)))
+		default:
+			res.Gone = append(res.Gone, id)
 		}
 	}
 	return res, nil
@@ -136,22 +320,17 @@ func wantIDs(s string) []spec.ID {
 	return out
 }
 
-// replayRequest rebuilds the request of a recorded exchange.
-func replayRequest(rec *wire.Exchange, override http.Header) *Request {
-	r := &Request{HTTPMethod: rec.HTTPMethod, Header: rec.Header.Clone(), Body: bytes.Clone(rec.Body)}
+// replayRequest rebuilds the request of a recorded exchange, with the
+// credentials of opts in place of the redacted ones; ok is false when the
+// trace needs credentials opts does not give.
+func replayRequest(rec *wire.Exchange, opts ReplayOptions) (*Request, bool) {
+	h, ok := unredact(rec.Header, opts.Header, opts.AltHeader)
+	r := &Request{HTTPMethod: rec.HTTPMethod, Header: h, Body: bytes.Clone(rec.Body)}
 	if r.HTTPMethod == "" && rec.Transport == wire.HTTP {
 		r.HTTPMethod = http.MethodPost
 	}
 	if r.Header == nil {
 		r.Header = http.Header{}
-	}
-	for k, vs := range override {
-		for h := range r.Header {
-			if strings.EqualFold(h, k) {
-				delete(r.Header, h)
-			}
-		}
-		r.Header[k] = append([]string(nil), vs...)
 	}
 	method := ""
 	if m, err := wire.DecodeMessage(rec.Body); err == nil {
@@ -166,7 +345,7 @@ func replayRequest(rec *wire.Exchange, override http.Header) *Request {
 		// were recorded, for a short while.
 		r.StopAfter, r.Timeout = max(1, recordedMessages(rec)), listenReplayTimeout
 	}
-	return r
+	return r, ok
 }
 
 // listenReplayTimeout bounds a replayed subscriptions/listen stream that

@@ -3,10 +3,12 @@ package check
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"math/rand"
 	"net/http"
 	"sort"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -41,6 +43,8 @@ type Options struct {
 	Only []string
 	// Progress, if set, receives a line per phase.
 	Progress io.Writer
+	// exact makes Only name checks exactly rather than by prefix (Replay).
+	exact bool
 
 	// AltHeader holds the credentials of a second principal (e.g. its
 	// Authorization header), distinct from the principal of Client's
@@ -116,6 +120,8 @@ type Report struct {
 	Results   []Result
 	// Stderr is what a stdio server wrote to its stderr (bounded).
 	Stderr string
+	// answered: the server answered at least one request.
+	answered bool
 }
 
 // Result returns the result of requirement id, if the run judged it.
@@ -207,7 +213,7 @@ func Run(ctx context.Context, target Target, opts Options) (*Report, error) {
 		if ctx.Err() != nil {
 			break
 		}
-		if !selected(c, opts.Only) {
+		if !selected(c, opts.Only, opts.exact) {
 			continue
 		}
 		verdicts = append(verdicts, runCheck(e, c)...)
@@ -224,12 +230,12 @@ func Run(ctx context.Context, target Target, opts Options) (*Report, error) {
 	return rep, nil
 }
 
-func selected(c *Check, only []string) bool {
+func selected(c *Check, only []string, exact bool) bool {
 	if len(only) == 0 {
 		return true
 	}
 	for _, p := range only {
-		if len(c.Name) >= len(p) && c.Name[:len(p)] == p {
+		if c.Name == p || (!exact && strings.HasPrefix(c.Name, p)) {
 			return true
 		}
 	}
@@ -241,6 +247,10 @@ func selected(c *Check, only []string) bool {
 func runCheck(parent *Env, c *Check) (vs []Verdict) {
 	e := *parent
 	e.check, e.verdicts, e.evidence = c, nil, nil
+	// Each check draws from a source of its own, seeded by the run's seed
+	// and its name: what it generates does not depend on the checks that
+	// ran before it, so that Replay, which runs it alone, draws the same.
+	e.rng = rand.New(rand.NewSource(checkSeed(parent.Opts.Seed, c.Name)))
 	if !c.runsOn(e.Transport(), e.Server.Era) {
 		for _, id := range c.IDs {
 			e.Skip(id, "%s", skipReason(c, e.Transport(), e.Server))
@@ -367,7 +377,7 @@ func aggregate(e *Env, verdicts []Verdict) *Report {
 		}
 		a.nPass += n
 	}
-	rep := &Report{Exchanges: j.total}
+	rep := &Report{Exchanges: j.total, answered: j.answered > 0}
 	for _, n := range j.judged {
 		rep.Judgments += n
 	}
@@ -386,9 +396,7 @@ func aggregate(e *Env, verdicts []Verdict) *Report {
 		case a.violated != nil:
 			r.Status = statusOf(req.Level, e.Opts.Strict)
 			r.Message, r.Check, r.Count = a.violated.Message, a.violated.Check, a.nViolated
-			r.Trace = &trace.Trace{Fields: []trace.Field{
-				{Key: "target", Value: j.target}, {Key: "check", Value: a.violated.Check}, {Key: "want", Value: string(id)},
-			}, Exchanges: a.violated.Evidence}
+			r.Trace = e.traceOf(a.violated)
 		case a.pass != nil:
 			r.Status, r.Message, r.Check, r.Count = Pass, a.pass.Message, a.pass.Check, a.nPass
 		case a.inconclusive != nil:
@@ -424,4 +432,11 @@ func progress(w io.Writer, format string, args ...any) {
 	if w != nil {
 		fmt.Fprintf(w, format+"\n", args...)
 	}
+}
+
+// checkSeed derives a check's seed from the run's seed and its name.
+func checkSeed(seed int64, name string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	return seed ^ int64(h.Sum64())
 }

@@ -96,7 +96,7 @@ func (e *Env) legacySession() *legacyclient.Session {
 // revision's rules: the check judges a legacy answer itself.
 func (e *Env) SendLegacy(r *Request) Observation {
 	o := e.sendRaw(r)
-	e.j.tally(1)
+	e.j.tally(o.Ex)
 	return o
 }
 
@@ -111,10 +111,15 @@ func (e *Env) sendRaw(r *Request) Observation {
 }
 
 // tally counts exchanges that were sent but not judged by the model.
-func (j *judge) tally(n int) {
+func (j *judge) tally(exs ...*wire.Exchange) {
 	j.mu.Lock()
-	j.total += n
-	j.mu.Unlock()
+	defer j.mu.Unlock()
+	for _, ex := range exs {
+		j.total++
+		if ex.Outcome == wire.Complete || ex.Outcome == wire.Cancelled {
+			j.answered++
+		}
+	}
 }
 
 // LegacyResult decodes the result of a legacy answer into v.

@@ -239,10 +239,16 @@ func parseMeta(ex *wire.Exchange, b []byte) error {
 	return nil
 }
 
-// Format writes t in the format Parse reads.
+// Format writes t in the format Parse reads (with a transport field for a
+// stdio trace that has none).
 func Format(t *Trace) []byte {
 	ar := &txtar.Archive{}
 	var c bytes.Buffer
+	// Parse reads a trace without a transport field as HTTP: a stdio
+	// trace says so.
+	if t.Get("transport") == "" && len(t.Exchanges) > 0 && t.Exchanges[0].Transport == wire.Stdio {
+		c.WriteString("transport: stdio\n")
+	}
 	for _, f := range t.Fields {
 		fmt.Fprintf(&c, "%s: %s\n", f.Key, f.Value)
 	}

@@ -105,3 +105,19 @@ func TestParseRejects(t *testing.T) {
 		}
 	}
 }
+
+// TestFormatStdioWithoutTransport: a stdio trace built in memory without a
+// transport field (as a run saves it) still parses as stdio.
+func TestFormatStdioWithoutTransport(t *testing.T) {
+	tr := &Trace{
+		Fields:    []Field{{Key: "want", Value: "STDIO-STDOUT"}},
+		Exchanges: []*wire.Exchange{{Transport: wire.Stdio, Body: []byte(`{"jsonrpc":"2.0","id":1,"method":"ping"}`), Lines: [][]byte{[]byte(`{"jsonrpc":"2.0","id":1,"result":{}}`)}}},
+	}
+	back, err := Parse(Format(tr))
+	if err != nil {
+		t.Fatalf("Parse(Format(...)): %v\n%s", err, Format(tr))
+	}
+	if len(back.Exchanges) != 1 || back.Exchanges[0].Transport != wire.Stdio || back.Get("want") != "STDIO-STDOUT" {
+		t.Errorf("got %+v", back)
+	}
+}

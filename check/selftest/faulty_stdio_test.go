@@ -20,6 +20,17 @@ var stdioDecided = []spec.ID{spec.CoreCancelSilence, spec.CoreCancelNoResponse, 
 // over pipes).
 func runStdioServer(t *testing.T, name string, serve func(in io.Reader, out io.Writer) error, only []string) *check.Report {
 	t.Helper()
+	tgt := stdioPipes(name, serve)
+	defer tgt.Close()
+	rep, err := check.Run(context.Background(), tgt, check.Options{Seed: 1, Budget: 40 * time.Second, Only: only})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+// stdioPipes serves serve in process over pipes, as a stdio target.
+func stdioPipes(name string, serve func(in io.Reader, out io.Writer) error) *target.Stdio {
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
 	go func() {
@@ -27,13 +38,26 @@ func runStdioServer(t *testing.T, name string, serve func(in io.Reader, out io.W
 		outW.Close()
 		io.Copy(io.Discard, inR)
 	}()
-	tgt := target.NewStdioConn(name, inW, outR, target.Limits{Timeout: 5 * time.Second})
-	defer tgt.Close()
-	rep, err := check.Run(context.Background(), tgt, check.Options{Seed: 1, Budget: 40 * time.Second, Only: only})
-	if err != nil {
-		t.Fatal(err)
+	return target.NewStdioConn(name, inW, outR, target.Limits{Timeout: 5 * time.Second})
+}
+
+// stdioServer starts a fresh reference server behind broken (nil: the
+// reference itself) over pipes, as a target closed with the test.
+func stdioServer(broken func(*impl.Server) faulty.StdioServer) func(t *testing.T) check.Target {
+	return func(t *testing.T) check.Target {
+		srv, err := impl.New(impl.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		serve := func(in io.Reader, out io.Writer) error { return srv.ServeStdio(context.Background(), in, out) }
+		if broken != nil {
+			b := broken(srv)
+			serve = func(in io.Reader, out io.Writer) error { return b.Serve(in, out) }
+		}
+		tgt := stdioPipes("replay", serve)
+		t.Cleanup(func() { tgt.Close(); srv.Close() })
+		return tgt
 	}
-	return rep
 }
 
 // TestFaultyStdioVariants: each broken stdio variant is caught, naming the
@@ -59,6 +83,7 @@ func TestFaultyStdioVariants(t *testing.T) {
 					t.Errorf("%s: %s not reported broken (got %+v)", v.Defect, id, r)
 				}
 			}
+			replayBreaks(t, rep, v.Breaks, stdioServer(v.Stdio), stdioServer(nil), check.ReplayOptions{Budget: 40 * time.Second})
 		})
 	}
 	if n == 0 {

@@ -50,7 +50,8 @@ func TestReferencePasses(t *testing.T) {
 }
 
 // TestFaultyVariants: each broken variant is caught, naming the
-// requirement it breaks.
+// requirement it breaks; the saved trace of each replays as still failing
+// against the variant, and not against the reference server.
 func TestFaultyVariants(t *testing.T) {
 	vs := faulty.All()
 	if len(vs) == 0 {
@@ -75,6 +76,7 @@ func TestFaultyVariants(t *testing.T) {
 					t.Errorf("%s: %s not reported broken (got %+v)", v.Defect, id, r)
 				}
 			}
+			replayBreaks(t, rep, v.Breaks, variantServer(v), referenceServer(v.Config), check.ReplayOptions{Budget: 40 * time.Second})
 		})
 	}
 }

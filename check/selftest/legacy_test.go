@@ -97,6 +97,11 @@ func TestLegacyServerDefects(t *testing.T) {
 	if r, _ := rep.Result(spec.CoreSchemaValid); r.Status != check.Pass {
 		t.Errorf("CORE-SCHEMA-VALID: %+v; want pass", r)
 	}
+	legacyServer := func(o faulty.LegacyOptions) func(t *testing.T) check.Target {
+		return func(t *testing.T) check.Target { return httpServer(t, faulty.NewLegacy(o)) }
+	}
+	replayBreaks(t, rep, []spec.ID{spec.HttpOrigin, spec.CoreOutputSchema},
+		legacyServer(faulty.LegacyOptions{AnyOrigin: true, BadOutput: true}), legacyServer(faulty.LegacyOptions{}), check.ReplayOptions{})
 }
 
 // TestDualEraServer: a dual-era server (the reference server, plus

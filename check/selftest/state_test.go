@@ -170,6 +170,10 @@ func TestStateFaultyVariants(t *testing.T) {
 					t.Errorf("%s: also %s %s: %s", v.Name, r.Status, r.ID, r.Message)
 				}
 			}
+			o := stateOptions(v.StateTTLMax, nil)
+			ref := faulty.StateConfig() // a variant's own Config may be its defect
+			replayBreaks(t, rep, v.Breaks, variantServer(&v.Variant), referenceServer(&ref),
+				check.ReplayOptions{Header: o.Client.Header, AltHeader: o.AltHeader, Budget: 90 * time.Second})
 		})
 	}
 }

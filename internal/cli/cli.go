@@ -17,6 +17,7 @@ const (
 	ExitCannotRun  = 1
 	ExitUsage      = 2
 	ExitViolations = 3
+	ExitIncomplete = 4
 )
 
 // env is what a command runs with.

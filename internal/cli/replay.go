@@ -6,26 +6,32 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/mcpverify/mcpverify/check"
 	"github.com/mcpverify/mcpverify/check/target"
-	"github.com/mcpverify/mcpverify/spec"
 	"github.com/mcpverify/mcpverify/trace"
 	"github.com/mcpverify/mcpverify/wire"
 )
 
 func init() {
-	register(&command{name: "replay", summary: "send a saved trace's requests again and say whether its violation still occurs", run: runReplay})
+	register(&command{name: "replay", summary: "judge a saved trace again: still failing, no longer occurring, or could not replay", run: runReplay})
 }
 
-// runReplay: exit 0 if the trace's violation no longer occurs, 3 if it
-// still does, 1 if the replay could not run, 2 for usage errors.
+// runReplay replays one trace. Exit codes (as check's): 0 every wanted
+// requirement was judged again and no longer breaks; 3 one still breaks;
+// 4 could not replay some (the server answered, but a check came out
+// inconclusive, a request got no answer, credentials are missing: the
+// reason is printed); 1 could not run (the server never answered, the
+// trace is unreadable or names a check this build lacks); 2 usage.
 func runReplay(e *env, args []string) int {
 	fs := newFlagSet(e, "replay", "[--url URL ... | --command CMD] [flags] TRACE.txtar")
 	var tf targetFlags
 	tf.register(fs)
-	var origins stringList
-	fs.Var(&origins, "allowed-origin", "an `ORIGIN` the server is meant to accept besides its own; repeatable")
+	var origins, altHeaders stringList
+	fs.Var(&origins, "allowed-origin", "an `ORIGIN` the server is meant to accept besides its own (added to the trace's); repeatable")
+	fs.Var(&altHeaders, "alt-header", "a `Name: value` header with the second principal's credentials, in place of the trace's redacted ones; repeatable")
+	budget := fs.Duration("budget", 60*time.Second, "wall-time bound of a check re-run")
 	if code := parse(fs, args); code >= 0 {
 		return code
 	}
@@ -35,6 +41,11 @@ func runReplay(e *env, args []string) int {
 		return ExitUsage
 	}
 	hdr, err := tf.header()
+	if err != nil {
+		fmt.Fprintf(e.stderr, "mcpverify replay: %v\n", err)
+		return ExitUsage
+	}
+	alt, err := parseHeaders("--alt-header", altHeaders)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "mcpverify replay: %v\n", err)
 		return ExitUsage
@@ -50,13 +61,20 @@ func runReplay(e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "mcpverify replay: %s: %v\n", path, err)
 		return ExitCannotRun
 	}
+	if len(tf.urls) == 0 && tf.command == "" && tr.Get("credentials") != "" {
+		// The embedded reference server, as check runs it: its
+		// principals' credentials fill the trace's redacted ones. A trace
+		// that names no credentials gets one that requires none.
+		hdr, alt = withReferenceCredentials(hdr, alt)
+		tf.principals = true
+	}
 	tgt, more, stop, err := tf.open(e, target.Limits{})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "mcpverify replay: %v\n", err)
 		return ExitCannotRun
 	}
 	defer stop()
-	opts := check.ReplayOptions{Instances: more, Header: hdr}
+	opts := check.ReplayOptions{Instances: more, Header: hdr, AltHeader: alt, Budget: *budget, Progress: e.stderr}
 	opts.Model.AllowedOrigins = origins
 	res, err := check.Replay(e.ctx, tgt, tr, opts)
 	if err != nil {
@@ -67,40 +85,68 @@ func runReplay(e *env, args []string) int {
 		return ExitCannotRun
 	}
 	writeReplay(e.stdout, tgt.Describe(), path, res)
-	if res.StillFails() {
+	switch {
+	case res.StillFails():
 		return ExitViolations
+	case !res.Answered:
+		fmt.Fprintf(e.stderr, "mcpverify replay: could not replay: %s answered no request (is the server up, and the URL its MCP endpoint?)\n", tgt.Describe())
+		return ExitCannotRun
+	case len(res.Undecided) > 0:
+		return ExitIncomplete
 	}
 	return ExitOK
 }
 
-// writeReplay prints each exchange's answer and violations, then the
-// verdict on the trace's want IDs.
+// writeReplay prints how the trace was replayed (each exchange's answer
+// and violations, or the check re-run), then the verdict on each wanted
+// requirement.
 func writeReplay(w io.Writer, tgt, path string, res *check.ReplayResult) {
 	fmt.Fprintf(w, "replaying %s against %s\n", path, tgt)
-	for i, x := range res.Exchanges {
-		fmt.Fprintf(w, "%3d %s: %s\n", i+1, label(x.Ex), check.Observation{Ex: x.Ex}.Describe())
-		for _, v := range x.Violations {
-			fmt.Fprintf(w, "      %s\n", v)
+	switch res.Mode {
+	case check.ReplayCheck:
+		if res.Check == check.Discovery {
+			fmt.Fprintf(w, "ran discovery again (%d exchanges)\n", exchangesOf(res.Report))
+		} else {
+			fmt.Fprintf(w, "ran discovery and check %s again, with the trace's seed (%d exchanges)\n", res.Check, exchangesOf(res.Report))
 		}
-	}
-	switch {
-	case len(res.Want) == 0 && res.StillFails():
-		fmt.Fprintf(w, "the trace names no requirement (no want field); %d violation(s) occurred: still fails\n", len(res.Violations()))
-	case len(res.Want) == 0:
-		fmt.Fprintln(w, "the trace names no requirement (no want field); no violation occurred")
 	default:
-		again := map[spec.ID]bool{}
-		for _, id := range res.Reproduced {
-			again[id] = true
-		}
-		for _, id := range res.Want {
-			if again[id] {
-				fmt.Fprintf(w, "%s: still fails\n", id)
-			} else {
-				fmt.Fprintf(w, "%s: no longer occurs\n", id)
+		for i, x := range res.Exchanges {
+			fmt.Fprintf(w, "%3d %s: %s\n", i+1, label(x.Ex), check.Observation{Ex: x.Ex}.Describe())
+			for _, v := range x.Violations {
+				fmt.Fprintf(w, "      %s\n", v)
 			}
 		}
 	}
+	if len(res.Want) == 0 {
+		if res.StillFails() {
+			fmt.Fprintf(w, "the trace names no requirement (no want field); %d violation(s) occurred: still fails\n", len(res.Violations()))
+		} else {
+			fmt.Fprintln(w, "the trace names no requirement (no want field); no violation occurred")
+		}
+		return
+	}
+	for _, id := range res.Reproduced {
+		msg := ""
+		if res.Report != nil {
+			if r, ok := res.Report.Result(id); ok {
+				msg = " (" + r.Message + ")"
+			}
+		}
+		fmt.Fprintf(w, "%s: still fails%s\n", id, msg)
+	}
+	for _, id := range res.Gone {
+		fmt.Fprintf(w, "%s: no longer occurs\n", id)
+	}
+	for _, id := range res.Undecided {
+		fmt.Fprintf(w, "%s: could not replay: %s\n", id, res.Why[id])
+	}
+}
+
+func exchangesOf(r *check.Report) int {
+	if r == nil {
+		return 0
+	}
+	return r.Exchanges
 }
 
 // label names an exchange's request: the method, the tool or prompt name,

@@ -422,6 +422,7 @@ func checkMrtrRetry(e *check.Env) {
 			break
 		}
 		// Missing a response.
+		mark := e.Mark()
 		if irr, ok := freshInputRequired(e, all, b.t, tally); ok {
 			resp, _ := probe.Answers(e, irr)
 			keys := slices.Sorted(maps.Keys(irr.InputRequests))
@@ -440,10 +441,11 @@ func checkMrtrRetry(e *check.Env) {
 				completedWithout++
 			case "error", "http-error":
 				violated[spec.CoreMrtrAskAgain]++
-				e.Violation(spec.CoreMrtrAskAgain, "%s retried %s: %s; a retry missing requested information should get a new InputRequiredResult asking for it again, not an error", b.t.Label, what, o.Describe())
+				e.ViolationShown(e.Since(mark), spec.CoreMrtrAskAgain, "%s retried %s: %s; a retry missing requested information should get a new InputRequiredResult asking for it again, not an error", b.t.Label, what, o.Describe())
 			}
 		}
 		// An unrequested response.
+		mark = e.Mark()
 		if irr, ok := freshInputRequired(e, all, b.t, tally); ok && e.Ctx.Err() == nil {
 			resp, _ := probe.Answers(e, irr)
 			resp[fmt.Sprintf("mcpverify-unrequested-%d", e.Rand().Intn(1000))] = map[string]any{"action": "decline"}
@@ -453,10 +455,11 @@ func checkMrtrRetry(e *check.Env) {
 				ignored++
 			case "error", "http-error":
 				violated[spec.CoreMrtrIgnoreUnknown]++
-				e.Violation(spec.CoreMrtrIgnoreUnknown, "%s retried with an extra, unrequested inputResponses entry: %s; unrecognised entries should be ignored (the retry without it was served)", b.t.Label, o.Describe())
+				e.ViolationShown(e.Since(mark), spec.CoreMrtrIgnoreUnknown, "%s retried with an extra, unrequested inputResponses entry: %s; unrecognised entries should be ignored (the retry without it was served)", b.t.Label, o.Describe())
 			}
 		}
 		// Malformed inputResponses.
+		mark = e.Mark()
 		if irr, ok := freshInputRequired(e, all, b.t, tally); ok {
 			valid, _ := probe.Answers(e, irr)
 			ms := malformations(e, irr, valid)
@@ -465,6 +468,7 @@ func checkMrtrRetry(e *check.Env) {
 					break
 				}
 				if i > 0 {
+					mark = e.Mark()
 					if irr, ok = freshInputRequired(e, all, b.t, tally); !ok {
 						break
 					}
@@ -483,10 +487,10 @@ func checkMrtrRetry(e *check.Env) {
 					rejected[m.id]++
 				case o.Rejected():
 					violated[m.id]++
-					e.Violation(m.id, "%s retried with %s: %s without a JSON-RPC error; protocol errors in a retry should get a JSON-RPC error response", b.t.Label, m.what, o.Describe())
+					e.ViolationShown(e.Since(mark), m.id, "%s retried with %s: %s without a JSON-RPC error; protocol errors in a retry should get a JSON-RPC error response", b.t.Label, m.what, o.Describe())
 				default:
 					violated[m.id]++
-					e.Violation(m.id, "%s retried with %s: served (%s); the server should validate inputResponses and answer a malformed one with a JSON-RPC error", b.t.Label, m.what, probe.ResultKind(o))
+					e.ViolationShown(e.Since(mark), m.id, "%s retried with %s: served (%s); the server should validate inputResponses and answer a malformed one with a JSON-RPC error", b.t.Label, m.what, probe.ResultKind(o))
 				}
 			}
 		}
