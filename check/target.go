@@ -2,6 +2,7 @@ package check
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"time"
 
@@ -87,6 +88,13 @@ func Lane(ctx context.Context) int {
 // FreshConnections, the next request of every lane opens a new one.
 type Reconnector interface {
 	FreshConnections()
+}
+
+// Dialer is a target over connections that can open a raw one to its
+// server, for requests net/http would refuse to write (malformed header
+// lines).
+type Dialer interface {
+	DialContext(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Spawner is a target whose server is a process the checker started

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/mcpverify/mcpverify/check"
@@ -70,49 +71,53 @@ func TestFaultyStdioVariants(t *testing.T) {
 		}
 		n++
 		t.Run(v.Name, func(t *testing.T) {
-			srv, err := impl.New(impl.Config{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer srv.Close()
-			broken := v.Stdio(srv)
-			rep := runStdioServer(t, v.Name, func(in io.Reader, out io.Writer) error { return broken.Serve(in, out) }, v.Only)
-			for _, id := range v.Breaks {
-				r, ok := rep.Result(id)
-				if !ok || (r.Status != check.Fail && r.Status != check.Warn) {
-					t.Errorf("%s: %s not reported broken (got %+v)", v.Defect, id, r)
+			synctest.Test(t, func(t *testing.T) {
+				srv, err := impl.New(impl.Config{})
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-			replayBreaks(t, rep, v.Breaks, stdioServer(v.Stdio), stdioServer(nil), check.ReplayOptions{Budget: 40 * time.Second})
+				defer srv.Close()
+				broken := v.Stdio(srv)
+				rep := runStdioServer(t, v.Name, func(in io.Reader, out io.Writer) error { return broken.Serve(in, out) }, v.Only)
+				for _, id := range v.Breaks {
+					r, ok := rep.Result(id)
+					if !ok || (r.Status != check.Fail && r.Status != check.Warn) {
+						t.Errorf("%s: %s not reported broken (got %+v)", v.Defect, id, r)
+					}
+				}
+				replayBreaks(t, rep, v.Breaks, stdioServer(v.Stdio), stdioServer(nil), check.ReplayOptions{Budget: 40 * time.Second})
+			})
 		})
 	}
 	if n == 0 {
 		t.Fatal("no stdio variants registered")
 	}
 	t.Run("reference", func(t *testing.T) {
-		srv, err := impl.New(impl.Config{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer srv.Close()
-		rep := runStdioServer(t, "reference", func(in io.Reader, out io.Writer) error {
-			return srv.ServeStdio(context.Background(), in, out)
-		}, []string{"stdio/"})
-		for _, r := range rep.Results {
-			switch r.Status {
-			case check.Fail, check.Warn, check.Inconclusive:
-				t.Errorf("%s %s: %s (check %s)", r.Status, r.ID, r.Message, r.Check)
+		synctest.Test(t, func(t *testing.T) {
+			srv, err := impl.New(impl.Config{})
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-		for _, id := range stdioDecided {
-			r, _ := rep.Result(id)
-			want := check.Pass
-			if id == spec.StdioExitOnEof {
-				want = check.Skip // no process to start over pipes
+			defer srv.Close()
+			rep := runStdioServer(t, "reference", func(in io.Reader, out io.Writer) error {
+				return srv.ServeStdio(context.Background(), in, out)
+			}, []string{"stdio/"})
+			for _, r := range rep.Results {
+				switch r.Status {
+				case check.Fail, check.Warn, check.Inconclusive:
+					t.Errorf("%s %s: %s (check %s)", r.Status, r.ID, r.Message, r.Check)
+				}
 			}
-			if r.Status != want {
-				t.Errorf("%s: %s (%s); want %s", id, r.Status, r.Message, want)
+			for _, id := range stdioDecided {
+				r, _ := rep.Result(id)
+				want := check.Pass
+				if id == spec.StdioExitOnEof {
+					want = check.Skip // no process to start over pipes
+				}
+				if r.Status != want {
+					t.Errorf("%s: %s (%s); want %s", id, r.Status, r.Message, want)
+				}
 			}
-		}
+		})
 	})
 }

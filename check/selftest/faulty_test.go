@@ -2,8 +2,9 @@ package selftest_test
 
 import (
 	"context"
-	"net/http/httptest"
+	"net/http"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/mcpverify/mcpverify/check"
@@ -12,10 +13,11 @@ import (
 	"github.com/mcpverify/mcpverify/impl"
 )
 
-// runAgainst runs the checker against an HTTP handler on loopback.
-func runAgainst(t *testing.T, ts *httptest.Server, only []string) *check.Report {
+// runAgainst runs the checker against an HTTP handler, in process (see
+// target.InProcess: call it in a synctest bubble).
+func runAgainst(t *testing.T, h http.Handler, only []string) *check.Report {
 	t.Helper()
-	tgt := target.NewHTTP(ts.URL+impl.Endpoint, target.Limits{Timeout: 5 * time.Second})
+	tgt := target.InProcess(h, target.Limits{Timeout: 5 * time.Second})
 	defer tgt.Close()
 	rep, err := check.Run(context.Background(), tgt, check.Options{Seed: 1, Budget: 40 * time.Second, MaxExchanges: 60, Only: only})
 	if err != nil {
@@ -28,25 +30,25 @@ func runAgainst(t *testing.T, ts *httptest.Server, only []string) *check.Report 
 // and every check's requirements come out pass or skip (never inconclusive
 // for lack of an unaltered request).
 func TestReferencePasses(t *testing.T) {
-	srv, err := impl.New(impl.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	ts := httptest.NewServer(srv.Handler())
-	defer ts.Close()
-	rep := runAgainst(t, ts, nil)
-	for _, r := range rep.Results {
-		switch r.Status {
-		case check.Fail, check.Warn:
-			t.Errorf("%s %s: %s (check %s)", r.Status, r.ID, r.Message, r.Check)
-		case check.Inconclusive:
-			t.Errorf("inconclusive %s: %s (check %s)", r.ID, r.Message, r.Check)
+	synctest.Test(t, func(t *testing.T) {
+		srv, err := impl.New(impl.Config{})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if rep.Exchanges == 0 {
-		t.Fatal("no exchanges")
-	}
+		defer srv.Close()
+		rep := runAgainst(t, srv.Handler(), nil)
+		for _, r := range rep.Results {
+			switch r.Status {
+			case check.Fail, check.Warn:
+				t.Errorf("%s %s: %s (check %s)", r.Status, r.ID, r.Message, r.Check)
+			case check.Inconclusive:
+				t.Errorf("inconclusive %s: %s (check %s)", r.ID, r.Message, r.Check)
+			}
+		}
+		if rep.Exchanges == 0 {
+			t.Fatal("no exchanges")
+		}
+	})
 }
 
 // TestFaultyVariants: each broken variant is caught, naming the
@@ -62,21 +64,21 @@ func TestFaultyVariants(t *testing.T) {
 			continue // stdio variants run in the stdio self-test
 		}
 		t.Run(v.Name, func(t *testing.T) {
-			h, srv, err := v.Handler()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer srv.Close()
-			ts := httptest.NewServer(h)
-			defer ts.Close()
-			rep := runAgainst(t, ts, v.Only)
-			for _, id := range v.Breaks {
-				r, ok := rep.Result(id)
-				if !ok || (r.Status != check.Fail && r.Status != check.Warn) {
-					t.Errorf("%s: %s not reported broken (got %+v)", v.Defect, id, r)
+			synctest.Test(t, func(t *testing.T) {
+				h, srv, err := v.Handler()
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-			replayBreaks(t, rep, v.Breaks, variantServer(v), referenceServer(v.Config), check.ReplayOptions{Budget: 40 * time.Second})
+				defer srv.Close()
+				rep := runAgainst(t, h, v.Only)
+				for _, id := range v.Breaks {
+					r, ok := rep.Result(id)
+					if !ok || (r.Status != check.Fail && r.Status != check.Warn) {
+						t.Errorf("%s: %s not reported broken (got %+v)", v.Defect, id, r)
+					}
+				}
+				replayBreaks(t, rep, v.Breaks, variantServer(v), referenceServer(v.Config), check.ReplayOptions{Budget: 40 * time.Second})
+			})
 		})
 	}
 }

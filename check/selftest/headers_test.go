@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/mcpverify/mcpverify/check"
@@ -48,9 +48,7 @@ func headerCheckIDs(t *testing.T) map[spec.ID]bool {
 
 func runHeaderChecks(t *testing.T, h http.Handler) *check.Report {
 	t.Helper()
-	ts := httptest.NewServer(h)
-	defer ts.Close()
-	tgt := target.NewHTTP(ts.URL+impl.Endpoint, target.Limits{Timeout: 5 * time.Second})
+	tgt := target.InProcess(h, target.Limits{Timeout: 5 * time.Second})
 	defer tgt.Close()
 	rep, err := check.Run(context.Background(), tgt, check.Options{Seed: 1, Budget: 60 * time.Second, Only: headerCheckNames})
 	if err != nil {
@@ -62,28 +60,30 @@ func runHeaderChecks(t *testing.T, h http.Handler) *check.Report {
 // TestHeaderChecksReference: against the reference server every
 // requirement the checks decide passes, or is skipped with a reason.
 func TestHeaderChecksReference(t *testing.T) {
-	srv, err := impl.New(impl.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	rep := runHeaderChecks(t, srv.Handler())
-	ids := headerCheckIDs(t)
-	for _, r := range rep.Results {
-		if ids[r.ID] {
-			t.Logf("%-30s %-12s %4d  %s", r.ID, r.Status, r.Count, r.Message)
+	synctest.Test(t, func(t *testing.T) {
+		srv, err := impl.New(impl.Config{})
+		if err != nil {
+			t.Fatal(err)
 		}
-		switch r.Status {
-		case check.Fail, check.Warn, check.Inconclusive:
-			t.Errorf("%s %s: %s (check %s)", r.Status, r.ID, r.Message, r.Check)
+		defer srv.Close()
+		rep := runHeaderChecks(t, srv.Handler())
+		ids := headerCheckIDs(t)
+		for _, r := range rep.Results {
+			if ids[r.ID] {
+				t.Logf("%-30s %-12s %4d  %s", r.ID, r.Status, r.Count, r.Message)
+			}
+			switch r.Status {
+			case check.Fail, check.Warn, check.Inconclusive:
+				t.Errorf("%s %s: %s (check %s)", r.Status, r.ID, r.Message, r.Check)
+			}
 		}
-	}
-	for id := range ids {
-		if _, ok := rep.Result(id); !ok {
-			t.Errorf("%s: no result", id)
+		for id := range ids {
+			if _, ok := rep.Result(id); !ok {
+				t.Errorf("%s: no result", id)
+			}
 		}
-	}
-	t.Logf("%d exchanges in %s", rep.Exchanges, rep.Duration)
+		t.Logf("%d exchanges in %s", rep.Exchanges, rep.Duration)
+	})
 }
 
 // rejectAll answers every request with 400 and HeaderMismatch (-32020).
@@ -108,16 +108,18 @@ func rejectAll() http.Handler {
 // and -32020 earns no pass from these checks: every requirement they
 // decide is inconclusive (no unaltered request was served).
 func TestHeaderChecksRejectAll(t *testing.T) {
-	rep := runHeaderChecks(t, rejectAll())
-	for id := range headerCheckIDs(t) {
-		r, ok := rep.Result(id)
-		switch {
-		case !ok:
-			t.Errorf("%s: no result", id)
-		case r.Status != check.Inconclusive:
-			t.Errorf("%s: %s (%s, check %s); want inconclusive", id, r.Status, r.Message, r.Check)
+	synctest.Test(t, func(t *testing.T) {
+		rep := runHeaderChecks(t, rejectAll())
+		for id := range headerCheckIDs(t) {
+			r, ok := rep.Result(id)
+			switch {
+			case !ok:
+				t.Errorf("%s: no result", id)
+			case r.Status != check.Inconclusive:
+				t.Errorf("%s: %s (%s, check %s); want inconclusive", id, r.Status, r.Message, r.Check)
+			}
 		}
-	}
+	})
 }
 
 // headerVariants are the faulty variants of check/internal/faulty/headers.go.
@@ -142,46 +144,46 @@ var collateral = map[string][]spec.ID{
 func TestHeaderVariantsPrecise(t *testing.T) {
 	for _, name := range headerVariants {
 		t.Run(name, func(t *testing.T) {
-			v, err := faulty.Lookup(name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			h, srv, err := v.Handler()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer srv.Close()
-			ts := httptest.NewServer(h)
-			defer ts.Close()
-			tgt := target.NewHTTP(ts.URL+impl.Endpoint, target.Limits{Timeout: 5 * time.Second})
-			defer tgt.Close()
-			rep, err := check.Run(context.Background(), tgt, check.Options{Seed: 1, Budget: 30 * time.Second, Only: v.Only})
-			if err != nil {
-				t.Fatal(err)
-			}
-			breaks := map[spec.ID]bool{}
-			for _, id := range v.Breaks {
-				breaks[id] = true
-			}
-			for _, id := range collateral[name] {
-				breaks[id] = true
-			}
-			passes := 0
-			for _, r := range rep.Results {
-				switch {
-				case r.Status == check.Fail || r.Status == check.Warn:
-					if !breaks[r.ID] {
-						t.Errorf("%s %s, which the variant does not break: %s (check %s)", r.Status, r.ID, r.Message, r.Check)
-					} else {
-						t.Logf("%s %s: %s", r.Status, r.ID, r.Message)
-					}
-				case breaks[r.ID] && !slices.Contains(collateral[name], r.ID):
-					t.Errorf("%s: %s, want fail", r.ID, r.Status)
-				case r.Status == check.Pass:
-					passes++
+			synctest.Test(t, func(t *testing.T) {
+				v, err := faulty.Lookup(name)
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-			t.Logf("%d other requirements pass", passes)
+				h, srv, err := v.Handler()
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer srv.Close()
+				tgt := target.InProcess(h, target.Limits{Timeout: 5 * time.Second})
+				defer tgt.Close()
+				rep, err := check.Run(context.Background(), tgt, check.Options{Seed: 1, Budget: 30 * time.Second, Only: v.Only})
+				if err != nil {
+					t.Fatal(err)
+				}
+				breaks := map[spec.ID]bool{}
+				for _, id := range v.Breaks {
+					breaks[id] = true
+				}
+				for _, id := range collateral[name] {
+					breaks[id] = true
+				}
+				passes := 0
+				for _, r := range rep.Results {
+					switch {
+					case r.Status == check.Fail || r.Status == check.Warn:
+						if !breaks[r.ID] {
+							t.Errorf("%s %s, which the variant does not break: %s (check %s)", r.Status, r.ID, r.Message, r.Check)
+						} else {
+							t.Logf("%s %s: %s", r.Status, r.ID, r.Message)
+						}
+					case breaks[r.ID] && !slices.Contains(collateral[name], r.ID):
+						t.Errorf("%s: %s, want fail", r.ID, r.Status)
+					case r.Status == check.Pass:
+						passes++
+					}
+				}
+				t.Logf("%d other requirements pass", passes)
+			})
 		})
 	}
 }

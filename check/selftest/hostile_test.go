@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/mcpverify/mcpverify/check"
@@ -43,32 +44,73 @@ func TestHostileServers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("hostile servers take a budget each")
 	}
-	srv, err := impl.New(impl.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
 	for _, h := range faulty.Hostile() {
 		for _, afterDiscovery := range []bool{false, true} {
 			name := h.Name
 			var ref http.Handler
 			if afterDiscovery {
 				name += "/after-discovery"
-				ref = srv.Handler()
 			}
-			t.Run(name, func(t *testing.T) { runHostile(t, h, ref) })
+			if afterDiscovery && !streamsForever(h.Name) {
+				// Every check meets the misbehaviour: in process, in a
+				// bubble (the budget passes in fake time).
+				t.Run(name, func(t *testing.T) {
+					synctest.Test(t, func(t *testing.T) {
+						srv, err := impl.New(impl.Config{})
+						if err != nil {
+							t.Fatal(err)
+						}
+						defer srv.Close()
+						runHostile(t, h, srv.Handler(), true)
+					})
+				})
+				continue
+			}
+			// Over real sockets: misbehaving on every request, or streaming
+			// without end (which never lets fake time pass).
+			if afterDiscovery {
+				t.Run(name, func(t *testing.T) {
+					srv, err := impl.New(impl.Config{})
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer srv.Close()
+					runHostile(t, h, srv.Handler(), false)
+				})
+				continue
+			}
+			t.Run(name, func(t *testing.T) { runHostile(t, h, ref, false) })
 		}
 	}
 }
 
-func runHostile(t *testing.T, h *faulty.HostileServer, ref http.Handler) {
+// streamsForever names the hostile servers that write without pause:
+// bounded by the checker's byte and message limits and its timeouts, which
+// in a synctest bubble never come (a writer that never blocks stops fake
+// time).
+func streamsForever(name string) bool {
+	return strings.Contains(name, "forever") || strings.Contains(name, "gigabytes")
+}
+
+func runHostile(t *testing.T, h *faulty.HostileServer, ref http.Handler, inProcess bool) {
 	stop := make(chan struct{})
-	ts := httptest.NewServer(h.Handler(ref, stop))
-	defer func() {
-		close(stop)
-		ts.CloseClientConnections()
-		ts.Close()
-	}()
+	var tgt check.Target
+	limits := target.Limits{Timeout: 300 * time.Millisecond}
+	if inProcess {
+		it := target.InProcess(h.Handler(ref, stop), limits)
+		defer func() { close(stop); it.Close() }()
+		tgt = it
+	} else {
+		ts := httptest.NewServer(h.Handler(ref, stop))
+		defer func() {
+			close(stop)
+			ts.CloseClientConnections()
+			ts.Close()
+		}()
+		ht := target.NewHTTP(ts.URL+impl.Endpoint, limits)
+		defer ht.Close()
+		tgt = ht
+	}
 
 	runtime.GC()
 	var before runtime.MemStats
@@ -95,8 +137,6 @@ func runHostile(t *testing.T, h *faulty.HostileServer, ref http.Handler) {
 		}
 	}()
 
-	tgt := target.NewHTTP(ts.URL+impl.Endpoint, target.Limits{Timeout: 300 * time.Millisecond})
-	defer tgt.Close()
 	start := time.Now()
 	rep, err := check.Run(context.Background(), tgt, check.Options{
 		Seed: 1, Budget: hostileBudget, CheckTimeout: 400 * time.Millisecond, MaxExchanges: 40,

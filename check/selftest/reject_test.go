@@ -1,8 +1,8 @@
 package selftest_test
 
 import (
-	"net/http/httptest"
 	"testing"
+	"testing/synctest"
 
 	"github.com/mcpverify/mcpverify/check"
 	"github.com/mcpverify/mcpverify/check/internal/faulty"
@@ -15,30 +15,30 @@ import (
 // against this server it must be inconclusive, skipped or failed). This
 // guards every registered check.
 func TestRejectEverythingNeverPasses(t *testing.T) {
-	v, err := faulty.Lookup(faulty.RejectEverything)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, srv, err := v.Handler()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	ts := httptest.NewServer(h)
-	defer ts.Close()
-	rep := runAgainst(t, ts, nil)
-	decided := map[spec.ID][]string{}
-	for _, c := range check.Checks() {
-		for _, id := range c.IDs {
-			decided[id] = append(decided[id], c.Name)
+	synctest.Test(t, func(t *testing.T) {
+		v, err := faulty.Lookup(faulty.RejectEverything)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if len(decided) == 0 {
-		t.Skip("no checks registered")
-	}
-	for _, r := range rep.Results {
-		if checks, ok := decided[r.ID]; ok && r.Status == check.Pass {
-			t.Errorf("%s passed against a server that rejects everything (decided by %v; the pass came from %s: %s)", r.ID, checks, r.Check, r.Message)
+		h, srv, err := v.Handler()
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		defer srv.Close()
+		rep := runAgainst(t, h, nil)
+		decided := map[spec.ID][]string{}
+		for _, c := range check.Checks() {
+			for _, id := range c.IDs {
+				decided[id] = append(decided[id], c.Name)
+			}
+		}
+		if len(decided) == 0 {
+			t.Skip("no checks registered")
+		}
+		for _, r := range rep.Results {
+			if checks, ok := decided[r.ID]; ok && r.Status == check.Pass {
+				t.Errorf("%s passed against a server that rejects everything (decided by %v; the pass came from %s: %s)", r.ID, checks, r.Check, r.Message)
+			}
+		}
+	})
 }

@@ -2,11 +2,11 @@ package selftest_test
 
 import (
 	"context"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/mcpverify/mcpverify/check"
@@ -22,9 +22,8 @@ func referenceTarget(t *testing.T) check.Target {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(srv.Handler())
-	tgt := target.NewHTTP(ts.URL+impl.Endpoint, target.Limits{Timeout: 5 * time.Second})
-	t.Cleanup(func() { tgt.Close(); ts.Close(); srv.Close() })
+	tgt := target.InProcess(srv.Handler(), target.Limits{Timeout: 5 * time.Second})
+	t.Cleanup(func() { tgt.Close(); srv.Close() })
 	return tgt
 }
 
@@ -37,7 +36,6 @@ func TestReplayBadTracesAgainstReference(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no bad traces: %v", err)
 	}
-	tgt := referenceTarget(t)
 	n := 0
 	for _, f := range files {
 		data, err := os.ReadFile(f)
@@ -52,30 +50,32 @@ func TestReplayBadTracesAgainstReference(t *testing.T) {
 			continue
 		}
 		t.Run(strings.TrimSuffix(filepath.Base(f), ".txtar"), func(t *testing.T) {
-			t.Parallel() // a few wait for listen streams to close
-			res, err := check.Replay(context.Background(), tgt, tr, check.ReplayOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(res.Want) == 0 {
-				t.Errorf("no want field parsed from %q", tr.Get("want"))
-			}
-			if len(res.Exchanges) != len(tr.Exchanges) {
-				t.Errorf("%d exchanges replayed; want %d", len(res.Exchanges), len(tr.Exchanges))
-			}
-			name := strings.TrimSuffix(filepath.Base(f), ".txtar")
-			for i, x := range res.Exchanges {
-				for _, v := range x.Violations {
-					if why, ok := modelDisagreements[name+" "+string(v.ID)]; ok {
-						t.Logf("known model-vs-reference disagreement, exchange %d: %s (%s)", i+1, v, why)
-						continue
-					}
-					t.Errorf("exchange %d (%s): %s", i+1, check.Observation{Ex: x.Ex}.Describe(), v)
+			synctest.Test(t, func(t *testing.T) {
+				tgt := referenceTarget(t)
+				res, err := check.Replay(context.Background(), tgt, tr, check.ReplayOptions{})
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-			if res.StillFails() {
-				t.Errorf("still fails: reproduced %v", res.Reproduced)
-			}
+				if len(res.Want) == 0 {
+					t.Errorf("no want field parsed from %q", tr.Get("want"))
+				}
+				if len(res.Exchanges) != len(tr.Exchanges) {
+					t.Errorf("%d exchanges replayed; want %d", len(res.Exchanges), len(tr.Exchanges))
+				}
+				name := strings.TrimSuffix(filepath.Base(f), ".txtar")
+				for i, x := range res.Exchanges {
+					for _, v := range x.Violations {
+						if why, ok := modelDisagreements[name+" "+string(v.ID)]; ok {
+							t.Logf("known model-vs-reference disagreement, exchange %d: %s (%s)", i+1, v, why)
+							continue
+						}
+						t.Errorf("exchange %d (%s): %s", i+1, check.Observation{Ex: x.Ex}.Describe(), v)
+					}
+				}
+				if res.StillFails() {
+					t.Errorf("still fails: reproduced %v", res.Reproduced)
+				}
+			})
 		})
 		n++
 	}
@@ -102,36 +102,40 @@ var modelDisagreements = map[string]string{
 
 // TestReplayRefusals: traces Replay cannot run are errors, not results.
 func TestReplayRefusals(t *testing.T) {
-	tgt := referenceTarget(t)
-	if _, err := check.Replay(context.Background(), tgt, &trace.Trace{}, check.ReplayOptions{}); err == nil {
-		t.Error("empty trace: no error")
-	}
-	stdio := &trace.Trace{Exchanges: []*wire.Exchange{{Transport: wire.Stdio, Body: []byte(`{"jsonrpc":"2.0","id":1,"method":"ping"}`)}}}
-	if _, err := check.Replay(context.Background(), tgt, stdio, check.ReplayOptions{}); err == nil {
-		t.Error("stdio trace to an HTTP tgt: no error")
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	tr := &trace.Trace{Exchanges: []*wire.Exchange{{Transport: wire.HTTP, HTTPMethod: "POST", Body: []byte(`{}`)}}}
-	if _, err := check.Replay(ctx, tgt, tr, check.ReplayOptions{}); err == nil {
-		t.Error("cancelled context: no error")
-	}
+	synctest.Test(t, func(t *testing.T) {
+		tgt := referenceTarget(t)
+		if _, err := check.Replay(context.Background(), tgt, &trace.Trace{}, check.ReplayOptions{}); err == nil {
+			t.Error("empty trace: no error")
+		}
+		stdio := &trace.Trace{Exchanges: []*wire.Exchange{{Transport: wire.Stdio, Body: []byte(`{"jsonrpc":"2.0","id":1,"method":"ping"}`)}}}
+		if _, err := check.Replay(context.Background(), tgt, stdio, check.ReplayOptions{}); err == nil {
+			t.Error("stdio trace to an HTTP tgt: no error")
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		tr := &trace.Trace{Exchanges: []*wire.Exchange{{Transport: wire.HTTP, HTTPMethod: "POST", Body: []byte(`{}`)}}}
+		if _, err := check.Replay(ctx, tgt, tr, check.ReplayOptions{}); err == nil {
+			t.Error("cancelled context: no error")
+		}
+	})
 }
 
 // TestReplayNoWantMeansAnyViolation: a trace without a want field still
 // fails if any violation occurs; against the reference server none does.
 func TestReplayNoWantMeansAnyViolation(t *testing.T) {
-	tgt := referenceTarget(t)
-	req := check.DefaultClient.Request(wire.IntID(1), "tools/list", nil, nil)
-	tr := &trace.Trace{Exchanges: []*wire.Exchange{{Transport: wire.HTTP, HTTPMethod: "POST", Header: req.Header, Body: req.Body}}}
-	res, err := check.Replay(context.Background(), tgt, tr, check.ReplayOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.StillFails() || len(res.Want) != 0 {
-		t.Errorf("reference server: still fails %v, want %v", res.Violations(), res.Want)
-	}
-	if o := (check.Observation{Ex: res.Exchanges[0].Ex}); !o.Accepted() {
-		t.Errorf("tools/list replayed: %s", o.Describe())
-	}
+	synctest.Test(t, func(t *testing.T) {
+		tgt := referenceTarget(t)
+		req := check.DefaultClient.Request(wire.IntID(1), "tools/list", nil, nil)
+		tr := &trace.Trace{Exchanges: []*wire.Exchange{{Transport: wire.HTTP, HTTPMethod: "POST", Header: req.Header, Body: req.Body}}}
+		res, err := check.Replay(context.Background(), tgt, tr, check.ReplayOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.StillFails() || len(res.Want) != 0 {
+			t.Errorf("reference server: still fails %v, want %v", res.Violations(), res.Want)
+		}
+		if o := (check.Observation{Ex: res.Exchanges[0].Ex}); !o.Accepted() {
+			t.Errorf("tools/list replayed: %s", o.Describe())
+		}
+	})
 }

@@ -3,9 +3,9 @@ package selftest_test
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/mcpverify/mcpverify/check"
@@ -94,13 +94,11 @@ func equalFold(a, b string) bool {
 	return true
 }
 
-// httpServer serves h on loopback for the test, as a target.
+// httpServer serves h in process for the test, as a target.
 func httpServer(t *testing.T, h http.Handler, closers ...func()) check.Target {
-	ts := httptest.NewServer(h)
-	tgt := target.NewHTTP(ts.URL+impl.Endpoint, target.Limits{Timeout: 5 * time.Second})
+	tgt := target.InProcess(h, target.Limits{Timeout: 5 * time.Second})
 	t.Cleanup(func() {
 		tgt.Close()
-		ts.Close()
 		for _, c := range closers {
 			c()
 		}
@@ -144,23 +142,25 @@ func TestReplayAttacks(t *testing.T) {
 	}
 	for _, f := range files {
 		t.Run(f.Name, func(t *testing.T) {
-			tr, err := trace.Parse(f.Data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			v, err := faulty.Lookup(tr.Get("variant"))
-			if err != nil {
-				t.Fatalf("variant field: %v", err)
-			}
-			want := spec.ID(tr.Get("want"))
-			res, err := check.Replay(context.Background(), variantServer(v)(t), tr, check.ReplayOptions{})
-			if err != nil || !slices.Contains(res.Reproduced, want) {
-				t.Errorf("against %s: %v; reproduced %v, undecided %v", v.Name, err, res.Reproduced, res.Why)
-			}
-			res, err = check.Replay(context.Background(), referenceServer(v.Config)(t), tr, check.ReplayOptions{})
-			if err != nil || slices.Contains(res.Reproduced, want) || !res.Fixed() {
-				t.Errorf("against the reference server: %v; reproduced %v, gone %v, undecided %v", err, res.Reproduced, res.Gone, res.Why)
-			}
+			synctest.Test(t, func(t *testing.T) {
+				tr, err := trace.Parse(f.Data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				v, err := faulty.Lookup(tr.Get("variant"))
+				if err != nil {
+					t.Fatalf("variant field: %v", err)
+				}
+				want := spec.ID(tr.Get("want"))
+				res, err := check.Replay(context.Background(), variantServer(v)(t), tr, check.ReplayOptions{})
+				if err != nil || !slices.Contains(res.Reproduced, want) {
+					t.Errorf("against %s: %v; reproduced %v, undecided %v", v.Name, err, res.Reproduced, res.Why)
+				}
+				res, err = check.Replay(context.Background(), referenceServer(v.Config)(t), tr, check.ReplayOptions{})
+				if err != nil || slices.Contains(res.Reproduced, want) || !res.Fixed() {
+					t.Errorf("against the reference server: %v; reproduced %v, gone %v, undecided %v", err, res.Reproduced, res.Gone, res.Why)
+				}
+			})
 		})
 	}
 }

@@ -3,11 +3,11 @@ package selftest_test
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/mcpverify/mcpverify/check"
@@ -30,14 +30,10 @@ func stateOptions(ttlMax time.Duration, only []string) check.Options {
 // runState runs the checker against h (and more instances).
 func runState(t testing.TB, opts check.Options, h http.Handler, more ...http.Handler) *check.Report {
 	t.Helper()
-	ts := httptest.NewServer(h)
-	defer ts.Close()
-	tgt := target.NewHTTP(ts.URL+impl.Endpoint, target.Limits{Timeout: 5 * time.Second})
+	tgt := target.InProcess(h, target.Limits{Timeout: 5 * time.Second})
 	defer tgt.Close()
 	for _, m := range more {
-		ms := httptest.NewServer(m)
-		defer ms.Close()
-		mt := target.NewHTTP(ms.URL+impl.Endpoint, target.Limits{Timeout: 5 * time.Second})
+		mt := target.InProcess(m, target.Limits{Timeout: 5 * time.Second})
 		defer mt.Close()
 		opts.Instances = append(opts.Instances, mt)
 	}
@@ -83,65 +79,71 @@ func requireStatePasses(t *testing.T, rep *check.Report) {
 // short state lifetime passes the whole state campaign, every requirement
 // decided (none skipped but those no handle or hint makes apply).
 func TestStateReferencePasses(t *testing.T) {
-	srv, err := impl.New(faulty.StateConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	rep := runState(t, stateOptions(faulty.StateTTLMax, []string{"state/"}), srv.Handler())
-	requireStatePasses(t, rep)
-	for _, id := range []spec.ID{spec.StateIntegrity, spec.StateIntegrityAlways, spec.StateCanonical, spec.StateUntrusted,
-		spec.StateBindRequest, spec.StateBindArgs, spec.StateBindPrincipal, spec.StateBindExpiry, spec.StateSingleUse,
-		spec.StateHandleRandom, spec.StateHandleEntropy, spec.StateHandlePrincipal, spec.StateHandleNotAuth, spec.StateHandleOracle, spec.StateHandleReleased} {
-		if r, ok := rep.Result(id); !ok || r.Status != check.Pass {
-			t.Errorf("%s: want pass, got %+v", id, r)
+	synctest.Test(t, func(t *testing.T) {
+		srv, err := impl.New(faulty.StateConfig())
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		defer srv.Close()
+		rep := runState(t, stateOptions(faulty.StateTTLMax, []string{"state/"}), srv.Handler())
+		requireStatePasses(t, rep)
+		for _, id := range []spec.ID{spec.StateIntegrity, spec.StateIntegrityAlways, spec.StateCanonical, spec.StateUntrusted,
+			spec.StateBindRequest, spec.StateBindArgs, spec.StateBindPrincipal, spec.StateBindExpiry, spec.StateSingleUse,
+			spec.StateHandleRandom, spec.StateHandleEntropy, spec.StateHandlePrincipal, spec.StateHandleNotAuth, spec.StateHandleOracle, spec.StateHandleReleased} {
+			if r, ok := rep.Result(id); !ok || r.Status != check.Pass {
+				t.Errorf("%s: want pass, got %+v", id, r)
+			}
+		}
+	})
 }
 
 // TestStateTwoInstances: two reference servers sharing state keys and a
 // ledger, behind two ports; the campaign spreads each chain across them.
 func TestStateTwoInstances(t *testing.T) {
-	ledger := impl.NewMemoryLedger()
-	cfg := faulty.StateConfig()
-	cfg.Ledger = ledger
-	a, err := impl.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	b, err := impl.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	rep := runState(t, stateOptions(faulty.StateTTLMax, []string{"state/"}), a.Handler(), b.Handler())
-	requireStatePasses(t, rep)
-	for _, id := range []spec.ID{spec.StateIntegrity, spec.StateBindRequest, spec.StateBindPrincipal, spec.StateSingleUse} {
-		if r, ok := rep.Result(id); !ok || r.Status != check.Pass {
-			t.Errorf("%s: want pass, got %+v", id, r)
+	synctest.Test(t, func(t *testing.T) {
+		ledger := impl.NewMemoryLedger()
+		cfg := faulty.StateConfig()
+		cfg.Ledger = ledger
+		a, err := impl.New(cfg)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		defer a.Close()
+		b, err := impl.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		rep := runState(t, stateOptions(faulty.StateTTLMax, []string{"state/"}), a.Handler(), b.Handler())
+		requireStatePasses(t, rep)
+		for _, id := range []spec.ID{spec.StateIntegrity, spec.StateBindRequest, spec.StateBindPrincipal, spec.StateSingleUse} {
+			if r, ok := rep.Result(id); !ok || r.Status != check.Pass {
+				t.Errorf("%s: want pass, got %+v", id, r)
+			}
+		}
+	})
 }
 
 // TestStateTwoInstancesUnsharedLedger: instances that share keys but not
 // the ledger let a single-use confirmation be redeemed once per instance.
 func TestStateTwoInstancesUnsharedLedger(t *testing.T) {
-	cfg := faulty.StateConfig()
-	a, err := impl.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	b, err := impl.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	rep := runState(t, stateOptions(0, []string{"state/single-use"}), a.Handler(), b.Handler())
-	if r, ok := rep.Result(spec.StateSingleUse); !ok || r.Status != check.Fail {
-		t.Errorf("STATE-SINGLE-USE: want fail, got %+v", r)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		cfg := faulty.StateConfig()
+		a, err := impl.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close()
+		b, err := impl.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		rep := runState(t, stateOptions(0, []string{"state/single-use"}), a.Handler(), b.Handler())
+		if r, ok := rep.Result(spec.StateSingleUse); !ok || r.Status != check.Fail {
+			t.Errorf("STATE-SINGLE-USE: want fail, got %+v", r)
+		}
+	})
 }
 
 // TestStateFaultyVariants: each state variant is caught for its defect,
@@ -149,31 +151,33 @@ func TestStateTwoInstancesUnsharedLedger(t *testing.T) {
 func TestStateFaultyVariants(t *testing.T) {
 	for _, v := range faulty.StateVariants() {
 		t.Run(v.Name, func(t *testing.T) {
-			h, srv, err := v.Handler()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer srv.Close()
-			rep := runState(t, stateOptions(v.StateTTLMax, v.Only), h)
-			breaks := map[spec.ID]bool{}
-			for _, id := range v.Breaks {
-				breaks[id] = true
-				r, ok := rep.Result(id)
-				if !ok || (r.Status != check.Fail && r.Status != check.Warn) {
-					t.Errorf("%s: %s not reported broken (got %+v)", v.Defect, id, r)
-				} else {
-					t.Logf("%s %s: %s", r.Status, id, r.Message)
+			synctest.Test(t, func(t *testing.T) {
+				h, srv, err := v.Handler()
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-			for _, r := range stateResults(rep) {
-				if !breaks[r.ID] && (r.Status == check.Fail || r.Status == check.Warn || r.Status == check.Inconclusive) {
-					t.Errorf("%s: also %s %s: %s", v.Name, r.Status, r.ID, r.Message)
+				defer srv.Close()
+				rep := runState(t, stateOptions(v.StateTTLMax, v.Only), h)
+				breaks := map[spec.ID]bool{}
+				for _, id := range v.Breaks {
+					breaks[id] = true
+					r, ok := rep.Result(id)
+					if !ok || (r.Status != check.Fail && r.Status != check.Warn) {
+						t.Errorf("%s: %s not reported broken (got %+v)", v.Defect, id, r)
+					} else {
+						t.Logf("%s %s: %s", r.Status, id, r.Message)
+					}
 				}
-			}
-			o := stateOptions(v.StateTTLMax, nil)
-			ref := faulty.StateConfig() // a variant's own Config may be its defect
-			replayBreaks(t, rep, v.Breaks, variantServer(&v.Variant), referenceServer(&ref),
-				check.ReplayOptions{Header: o.Client.Header, AltHeader: o.AltHeader, Budget: 90 * time.Second})
+				for _, r := range stateResults(rep) {
+					if !breaks[r.ID] && (r.Status == check.Fail || r.Status == check.Warn || r.Status == check.Inconclusive) {
+						t.Errorf("%s: also %s %s: %s", v.Name, r.Status, r.ID, r.Message)
+					}
+				}
+				o := stateOptions(v.StateTTLMax, nil)
+				ref := faulty.StateConfig() // a variant's own Config may be its defect
+				replayBreaks(t, rep, v.Breaks, variantServer(&v.Variant), referenceServer(&ref),
+					check.ReplayOptions{Header: o.Client.Header, AltHeader: o.AltHeader, Budget: 90 * time.Second})
+			})
 		})
 	}
 }
@@ -218,43 +222,45 @@ func BenchmarkStateCampaignPerTool(b *testing.B) {
 // model as well (the unbound-carts variant breaks STATE-HANDLE-PRINCIPAL
 // in the model's judgment too).
 func TestStateHints(t *testing.T) {
-	hints, err := check.ParseHints([]byte(`{
-	  "singleUse": ["test_input_required_result_request_state"],
-	  "handles": [{"kind": "cart", "mint": {"cart_create": "structuredContent.cart_id"},
-	               "use": {"cart_view": "cart_id", "cart_add": "cart_id"}, "delete": {"cart_delete": "cart_id"}}]
-	}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := impl.New(faulty.StateConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	opts := stateOptions(0, []string{"state/single-use"})
-	opts.Hints = hints
-	rep := runState(t, opts, srv.Handler())
-	r, _ := rep.Result(spec.StateSingleUse)
-	if r.Status != check.Fail || !strings.Contains(r.Message, "test_input_required_result_request_state") || !strings.Contains(r.Message, "--hints") {
-		t.Errorf("STATE-SINGLE-USE: %s %s", r.Status, r.Message)
-	}
-
-	var unbound *faulty.StateVariant
-	for _, v := range faulty.StateVariants() {
-		if v.Name == "handles-unbound" {
-			unbound = v
+	synctest.Test(t, func(t *testing.T) {
+		hints, err := check.ParseHints([]byte(`{
+		  "singleUse": ["test_input_required_result_request_state"],
+		  "handles": [{"kind": "cart", "mint": {"cart_create": "structuredContent.cart_id"},
+		               "use": {"cart_view": "cart_id", "cart_add": "cart_id"}, "delete": {"cart_delete": "cart_id"}}]
+		}`))
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	h, vsrv, err := unbound.Handler()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer vsrv.Close()
-	opts = stateOptions(0, []string{"state/handles"})
-	opts.Hints = hints
-	rep = runState(t, opts, h)
-	r, _ = rep.Result(spec.StateHandlePrincipal)
-	if r.Status != check.Warn || r.Count < 2 {
-		t.Errorf("STATE-HANDLE-PRINCIPAL: %s (%d) %s", r.Status, r.Count, r.Message)
-	}
+		srv, err := impl.New(faulty.StateConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
+		opts := stateOptions(0, []string{"state/single-use"})
+		opts.Hints = hints
+		rep := runState(t, opts, srv.Handler())
+		r, _ := rep.Result(spec.StateSingleUse)
+		if r.Status != check.Fail || !strings.Contains(r.Message, "test_input_required_result_request_state") || !strings.Contains(r.Message, "--hints") {
+			t.Errorf("STATE-SINGLE-USE: %s %s", r.Status, r.Message)
+		}
+
+		var unbound *faulty.StateVariant
+		for _, v := range faulty.StateVariants() {
+			if v.Name == "handles-unbound" {
+				unbound = v
+			}
+		}
+		h, vsrv, err := unbound.Handler()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer vsrv.Close()
+		opts = stateOptions(0, []string{"state/handles"})
+		opts.Hints = hints
+		rep = runState(t, opts, h)
+		r, _ = rep.Result(spec.StateHandlePrincipal)
+		if r.Status != check.Warn || r.Count < 2 {
+			t.Errorf("STATE-HANDLE-PRINCIPAL: %s (%d) %s", r.Status, r.Count, r.Message)
+		}
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/mcpverify/mcpverify/check"
@@ -21,46 +22,46 @@ var myPrefixes = []string{"stateless/", "transport/", "origin/"}
 // TestStatelessTransportOriginReference: against the reference server,
 // every requirement these checks decide comes out pass or skip.
 func TestStatelessTransportOriginReference(t *testing.T) {
-	srv, err := impl.New(impl.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	ts := httptest.NewServer(srv.Handler())
-	defer ts.Close()
-	rep := runAgainst(t, ts, myPrefixes)
-	decided := map[string]bool{}
-	for _, c := range check.Checks() {
-		for _, p := range myPrefixes {
-			if strings.HasPrefix(c.Name, p) {
-				for _, id := range c.IDs {
-					decided[string(id)] = true
+	synctest.Test(t, func(t *testing.T) {
+		srv, err := impl.New(impl.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
+		rep := runAgainst(t, srv.Handler(), myPrefixes)
+		decided := map[string]bool{}
+		for _, c := range check.Checks() {
+			for _, p := range myPrefixes {
+				if strings.HasPrefix(c.Name, p) {
+					for _, id := range c.IDs {
+						decided[string(id)] = true
+					}
 				}
 			}
 		}
-	}
-	for _, r := range rep.Results {
-		if testing.Verbose() {
-			t.Logf("%-12s %-28s %s: %s", r.Status, r.ID, r.Check, r.Message)
+		for _, r := range rep.Results {
+			if testing.Verbose() {
+				t.Logf("%-12s %-28s %s: %s", r.Status, r.ID, r.Check, r.Message)
+			}
+			switch r.Status {
+			case check.Fail, check.Warn, check.Inconclusive:
+				t.Errorf("%s %s: %s (check %s)", r.Status, r.ID, r.Message, r.Check)
+			}
+			delete(decided, string(r.ID))
 		}
-		switch r.Status {
-		case check.Fail, check.Warn, check.Inconclusive:
-			t.Errorf("%s %s: %s (check %s)", r.Status, r.ID, r.Message, r.Check)
+		for id := range decided {
+			t.Errorf("%s: no result", id)
 		}
-		delete(decided, string(r.ID))
-	}
-	for id := range decided {
-		t.Errorf("%s: no result", id)
-	}
+	})
 }
 
 // runInstances runs the checks with prefixes only against the first server,
 // with the others as further instances of the deployment.
-func runInstances(t *testing.T, only []string, servers ...*httptest.Server) *check.Report {
+func runInstances(t *testing.T, only []string, servers ...http.Handler) *check.Report {
 	t.Helper()
 	var targets []check.Target
-	for _, ts := range servers {
-		tg := target.NewHTTP(ts.URL+impl.Endpoint, target.Limits{Timeout: 5 * time.Second})
+	for _, h := range servers {
+		tg := target.InProcess(h, target.Limits{Timeout: 5 * time.Second})
 		defer tg.Close()
 		targets = append(targets, tg)
 	}
@@ -71,7 +72,7 @@ func runInstances(t *testing.T, only []string, servers ...*httptest.Server) *che
 	return rep
 }
 
-func newReference(t *testing.T, wrap func(http.Handler) http.Handler) *httptest.Server {
+func newReference(t *testing.T, wrap func(http.Handler) http.Handler) http.Handler {
 	t.Helper()
 	srv, err := impl.New(impl.Config{})
 	if err != nil {
@@ -82,44 +83,45 @@ func newReference(t *testing.T, wrap func(http.Handler) http.Handler) *httptest.
 	if wrap != nil {
 		h = wrap(h)
 	}
-	ts := httptest.NewServer(h)
-	t.Cleanup(ts.Close)
-	return ts
+	return h
 }
 
 // TestListStableInstances: two instances that list the same tools pass;
 // an instance that lists other tools makes the list inconclusive, never a
 // failure (a deployment may be rolling out).
 func TestListStableInstances(t *testing.T) {
-	a, b := newReference(t, nil), newReference(t, nil)
-	rep := runInstances(t, []string{"stateless/list-stable"}, a, b)
-	if r, _ := rep.Result(spec.CoreListStable); r.Status != check.Pass || !strings.Contains(r.Message, "instances") {
-		t.Errorf("same lists: %s %s", r.Status, r.Message)
-	}
-	hide := func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			rec := httptest.NewRecorder()
-			next.ServeHTTP(rec, r)
-			body := strings.Replace(rec.Body.String(), `"name":"test_simple_text"`, `"name":"test_simple_text_v2"`, 1)
-			for k, v := range rec.Header() {
-				w.Header()[k] = v
-			}
-			w.Header().Del("Content-Length")
-			w.WriteHeader(rec.Code)
-			_, _ = w.Write([]byte(body))
-		})
-	}
-	c := newReference(t, hide)
-	rep = runInstances(t, []string{"stateless/list-stable"}, a, c)
-	if r, _ := rep.Result(spec.CoreListStable); r.Status != check.Inconclusive || !strings.Contains(r.Message, "instance 1") {
-		t.Errorf("different lists on two instances: %s %s; want inconclusive", r.Status, r.Message)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		a, b := newReference(t, nil), newReference(t, nil)
+		rep := runInstances(t, []string{"stateless/list-stable"}, a, b)
+		if r, _ := rep.Result(spec.CoreListStable); r.Status != check.Pass || !strings.Contains(r.Message, "instances") {
+			t.Errorf("same lists: %s %s", r.Status, r.Message)
+		}
+		hide := func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				rec := httptest.NewRecorder()
+				next.ServeHTTP(rec, r)
+				body := strings.Replace(rec.Body.String(), `"name":"test_simple_text"`, `"name":"test_simple_text_v2"`, 1)
+				for k, v := range rec.Header() {
+					w.Header()[k] = v
+				}
+				w.Header().Del("Content-Length")
+				w.WriteHeader(rec.Code)
+				_, _ = w.Write([]byte(body))
+			})
+		}
+		c := newReference(t, hide)
+		rep = runInstances(t, []string{"stateless/list-stable"}, a, c)
+		if r, _ := rep.Result(spec.CoreListStable); r.Status != check.Inconclusive || !strings.Contains(r.Message, "instance 1") {
+			t.Errorf("different lists on two instances: %s %s; want inconclusive", r.Status, r.Message)
+		}
+	})
 }
 
 // TestLanes: requests on one lane share a connection, two lanes use two,
 // and fresh connections are never reused.
 func TestLanes(t *testing.T) {
-	ts := newReference(t, nil)
+	ts := httptest.NewServer(newReference(t, nil)) // real TCP connections
+	defer ts.Close()
 	tg := target.NewHTTP(ts.URL+impl.Endpoint, target.Limits{Timeout: 5 * time.Second})
 	defer tg.Close()
 	send := func(ctx context.Context) int {

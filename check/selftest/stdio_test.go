@@ -13,11 +13,13 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/mcpverify/mcpverify/check"
 	"github.com/mcpverify/mcpverify/check/target"
 	"github.com/mcpverify/mcpverify/impl"
+	"github.com/mcpverify/mcpverify/spec"
 	"github.com/mcpverify/mcpverify/wire"
 )
 
@@ -210,109 +212,119 @@ func TestStdioHostileServers(t *testing.T) {
 		}
 	}
 	t.Run("garbage", func(t *testing.T) {
-		tgt := pipeServer(t, target.Limits{}, func(in *bufio.Reader, out io.Writer) {
-			for {
-				line, err := in.ReadString('\n')
-				if err != nil {
-					return
+		synctest.Test(t, func(t *testing.T) {
+			tgt := pipeServer(t, target.Limits{}, func(in *bufio.Reader, out io.Writer) {
+				for {
+					line, err := in.ReadString('\n')
+					if err != nil {
+						return
+					}
+					io.WriteString(out, "this is not JSON\n{\"half\":\n\x00\xff\n")
+					respond(out, line)
 				}
-				io.WriteString(out, "this is not JSON\n{\"half\":\n\x00\xff\n")
-				respond(out, line)
+			})
+			ex := tgt.Send(context.Background(), rpc(1, "tools/list", nil))
+			if ex.Outcome != wire.Complete || len(ex.Lines) != 4 || string(ex.Lines[0]) != "this is not JSON" {
+				t.Fatalf("outcome %v, lines %q; want complete with the 3 garbage lines and the response", ex.Outcome, ex.Lines)
 			}
 		})
-		ex := tgt.Send(context.Background(), rpc(1, "tools/list", nil))
-		if ex.Outcome != wire.Complete || len(ex.Lines) != 4 || string(ex.Lines[0]) != "this is not JSON" {
-			t.Fatalf("outcome %v, lines %q; want complete with the 3 garbage lines and the response", ex.Outcome, ex.Lines)
-		}
 	})
 	t.Run("silent", func(t *testing.T) {
-		got := make(chan string, 10)
-		tgt := pipeServer(t, target.Limits{}, func(in *bufio.Reader, out io.Writer) {
-			for {
-				line, err := in.ReadString('\n')
-				if err != nil {
-					return
+		synctest.Test(t, func(t *testing.T) {
+			got := make(chan string, 10)
+			tgt := pipeServer(t, target.Limits{}, func(in *bufio.Reader, out io.Writer) {
+				for {
+					line, err := in.ReadString('\n')
+					if err != nil {
+						return
+					}
+					got <- line
 				}
-				got <- line
+			})
+			r := rpc(5, "tools/list", nil)
+			r.Timeout = 200 * time.Millisecond
+			start := time.Now()
+			ex := tgt.Send(context.Background(), r)
+			if ex.Outcome != wire.TimedOut || ex.CancelAt < 200*time.Millisecond {
+				t.Fatalf("outcome %v, cancel at %v; want timed out and cancelled", ex.Outcome, ex.CancelAt)
+			}
+			if d := time.Since(start); d > 2*time.Second {
+				t.Errorf("took %v", d)
+			}
+			<-got
+			select {
+			case c := <-got:
+				if !strings.Contains(c, "notifications/cancelled") || !strings.Contains(c, `"requestId":5`) {
+					t.Errorf("after the timeout the server read %q; want notifications/cancelled for 5", c)
+				}
+			case <-time.After(time.Second):
+				t.Error("no notifications/cancelled after the timeout")
 			}
 		})
-		r := rpc(5, "tools/list", nil)
-		r.Timeout = 200 * time.Millisecond
-		start := time.Now()
-		ex := tgt.Send(context.Background(), r)
-		if ex.Outcome != wire.TimedOut || ex.CancelAt < 200*time.Millisecond {
-			t.Fatalf("outcome %v, cancel at %v; want timed out and cancelled", ex.Outcome, ex.CancelAt)
-		}
-		if d := time.Since(start); d > 2*time.Second {
-			t.Errorf("took %v", d)
-		}
-		<-got
-		select {
-		case c := <-got:
-			if !strings.Contains(c, "notifications/cancelled") || !strings.Contains(c, `"requestId":5`) {
-				t.Errorf("after the timeout the server read %q; want notifications/cancelled for 5", c)
-			}
-		case <-time.After(time.Second):
-			t.Error("no notifications/cancelled after the timeout")
-		}
 	})
 	t.Run("huge-line", func(t *testing.T) {
-		const huge = 20 << 20
-		tgt := pipeServer(t, target.Limits{MaxResponseBytes: 1 << 20}, func(in *bufio.Reader, out io.Writer) {
-			first := true
-			for {
-				line, err := in.ReadString('\n')
-				if err != nil {
-					return
-				}
-				if first {
-					first = false
-					chunk := []byte(`{"jsonrpc":"2.0","id":1,"result":{"pad":"` + strings.Repeat("x", 64<<10))
-					for n := 0; n < huge; n += len(chunk) {
-						if _, err := out.Write(chunk); err != nil {
-							return
-						}
+		synctest.Test(t, func(t *testing.T) {
+			const huge = 20 << 20
+			tgt := pipeServer(t, target.Limits{MaxResponseBytes: 1 << 20}, func(in *bufio.Reader, out io.Writer) {
+				first := true
+				for {
+					line, err := in.ReadString('\n')
+					if err != nil {
+						return
 					}
-					io.WriteString(out, "\"}}\n")
-					continue
+					if first {
+						first = false
+						chunk := []byte(`{"jsonrpc":"2.0","id":1,"result":{"pad":"` + strings.Repeat("x", 64<<10))
+						for n := 0; n < huge; n += len(chunk) {
+							if _, err := out.Write(chunk); err != nil {
+								return
+							}
+						}
+						io.WriteString(out, "\"}}\n")
+						continue
+					}
+					respond(out, line)
 				}
-				respond(out, line)
+			})
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			ex := tgt.Send(context.Background(), rpc(1, "tools/list", nil))
+			runtime.ReadMemStats(&after)
+			if ex.Outcome != wire.Truncated {
+				t.Fatalf("outcome %v; want truncated", ex.Outcome)
+			}
+			t.Logf("allocated %d KiB", (after.TotalAlloc-before.TotalAlloc)>>10)
+			if grew := after.TotalAlloc - before.TotalAlloc; grew > 12<<20 {
+				t.Errorf("allocated %d MiB reading a 20 MiB line with a 1 MiB limit", grew>>20)
+			}
+			if ex := tgt.Send(context.Background(), rpc(2, "tools/list", nil)); ex.Outcome != wire.Complete {
+				t.Errorf("next request: outcome %v", ex.Outcome)
 			}
 		})
-		var before, after runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&before)
-		ex := tgt.Send(context.Background(), rpc(1, "tools/list", nil))
-		runtime.ReadMemStats(&after)
-		if ex.Outcome != wire.Truncated {
-			t.Fatalf("outcome %v; want truncated", ex.Outcome)
-		}
-		t.Logf("allocated %d KiB", (after.TotalAlloc-before.TotalAlloc)>>10)
-		if grew := after.TotalAlloc - before.TotalAlloc; grew > 12<<20 {
-			t.Errorf("allocated %d MiB reading a 20 MiB line with a 1 MiB limit", grew>>20)
-		}
-		if ex := tgt.Send(context.Background(), rpc(2, "tools/list", nil)); ex.Outcome != wire.Complete {
-			t.Errorf("next request: outcome %v", ex.Outcome)
-		}
 	})
 	t.Run("never-reads", func(t *testing.T) {
-		release := make(chan struct{})
-		defer close(release)
-		tgt := pipeServer(t, target.Limits{}, func(in *bufio.Reader, out io.Writer) { <-release })
-		r := rpc(1, "tools/list", map[string]any{"pad": strings.Repeat("x", 1<<20)})
-		r.Timeout = 200 * time.Millisecond
-		start := time.Now()
-		for i := range 3 {
-			if ex := tgt.Send(context.Background(), r); ex.Outcome != wire.TimedOut {
-				t.Fatalf("request %d: outcome %v; want timed out", i, ex.Outcome)
+		synctest.Test(t, func(t *testing.T) {
+			release := make(chan struct{})
+			defer close(release)
+			tgt := pipeServer(t, target.Limits{}, func(in *bufio.Reader, out io.Writer) { <-release })
+			r := rpc(1, "tools/list", map[string]any{"pad": strings.Repeat("x", 1<<20)})
+			r.Timeout = 200 * time.Millisecond
+			start := time.Now()
+			for i := range 3 {
+				if ex := tgt.Send(context.Background(), r); ex.Outcome != wire.TimedOut {
+					t.Fatalf("request %d: outcome %v; want timed out", i, ex.Outcome)
+				}
 			}
-		}
-		if d := time.Since(start); d > 3*time.Second {
-			t.Errorf("took %v", d)
-		}
+			if d := time.Since(start); d > 3*time.Second {
+				t.Errorf("took %v", d)
+			}
+		})
 	})
+	// Not in a bubble: the flooding server never blocks, so fake time
+	// would never advance.
 	t.Run("flood", func(t *testing.T) {
-		tgt := pipeServer(t, target.Limits{MaxMessages: 100}, func(in *bufio.Reader, out io.Writer) {
+		tgt := pipeServer(t, target.Limits{MaxMessages: 100, ExitWait: 200 * time.Millisecond}, func(in *bufio.Reader, out io.Writer) {
 			in.ReadString('\n')
 			for {
 				if _, err := io.WriteString(out, `{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"spam"}}`+"\n"); err != nil {
@@ -330,36 +342,40 @@ func TestStdioHostileServers(t *testing.T) {
 		}
 	})
 	t.Run("closes-mid-request", func(t *testing.T) {
-		tgt := pipeServer(t, target.Limits{}, func(in *bufio.Reader, out io.Writer) {
-			in.ReadString('\n')
-		})
-		start := time.Now()
-		if ex := tgt.Send(context.Background(), rpc(1, "tools/list", nil)); ex.Outcome != wire.Dropped {
-			t.Fatalf("outcome %v; want dropped", ex.Outcome)
-		}
-		if ex := tgt.Send(context.Background(), rpc(2, "tools/list", nil)); ex.Outcome != wire.Dropped {
-			t.Fatalf("next request: outcome %v; want dropped", ex.Outcome)
-		}
-		if d := time.Since(start); d > 2*time.Second {
-			t.Errorf("took %v", d)
-		}
-	})
-	t.Run("stray-before-request", func(t *testing.T) {
-		tgt := pipeServer(t, target.Limits{}, func(in *bufio.Reader, out io.Writer) {
-			io.WriteString(out, "starting up\n")
-			for {
-				line, err := in.ReadString('\n')
-				if err != nil {
-					return
-				}
-				respond(out, line)
+		synctest.Test(t, func(t *testing.T) {
+			tgt := pipeServer(t, target.Limits{}, func(in *bufio.Reader, out io.Writer) {
+				in.ReadString('\n')
+			})
+			start := time.Now()
+			if ex := tgt.Send(context.Background(), rpc(1, "tools/list", nil)); ex.Outcome != wire.Dropped {
+				t.Fatalf("outcome %v; want dropped", ex.Outcome)
+			}
+			if ex := tgt.Send(context.Background(), rpc(2, "tools/list", nil)); ex.Outcome != wire.Dropped {
+				t.Fatalf("next request: outcome %v; want dropped", ex.Outcome)
+			}
+			if d := time.Since(start); d > 2*time.Second {
+				t.Errorf("took %v", d)
 			}
 		})
-		time.Sleep(50 * time.Millisecond)
-		ex := tgt.Send(context.Background(), rpc(1, "tools/list", nil))
-		if ex.Outcome != wire.Complete || len(ex.Lines) != 2 || string(ex.Lines[0]) != "starting up" || ex.LineAt[0] > 0 {
-			t.Fatalf("outcome %v, lines %q at %v; want the early line first", ex.Outcome, ex.Lines, ex.LineAt)
-		}
+	})
+	t.Run("stray-before-request", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			tgt := pipeServer(t, target.Limits{}, func(in *bufio.Reader, out io.Writer) {
+				io.WriteString(out, "starting up\n")
+				for {
+					line, err := in.ReadString('\n')
+					if err != nil {
+						return
+					}
+					respond(out, line)
+				}
+			})
+			time.Sleep(50 * time.Millisecond)
+			ex := tgt.Send(context.Background(), rpc(1, "tools/list", nil))
+			if ex.Outcome != wire.Complete || len(ex.Lines) != 2 || string(ex.Lines[0]) != "starting up" || ex.LineAt[0] > 0 {
+				t.Fatalf("outcome %v, lines %q at %v; want the early line first", ex.Outcome, ex.Lines, ex.LineAt)
+			}
+		})
 	})
 }
 
@@ -416,10 +432,8 @@ func TestStdioProcess(t *testing.T) {
 		}
 	})
 	t.Run("stubborn", func(t *testing.T) {
-		if testing.Short() {
-			t.Skip("waits for the kill escalation")
-		}
-		tgt, err := target.NewStdio(helperArgv("stubborn"), target.Limits{}, nil)
+		const exitWait = 300 * time.Millisecond
+		tgt, err := target.NewStdio(helperArgv("stubborn"), target.Limits{ExitWait: exitWait}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -428,7 +442,9 @@ func TestStdioProcess(t *testing.T) {
 		if err := tgt.Close(); err == nil {
 			t.Error("close of a server that does not exit: no error")
 		}
-		if d := time.Since(start); d > 8*time.Second {
+		// The exit wait, two thirds of it after SIGTERM, and a second for
+		// the last of stderr.
+		if d := time.Since(start); d < exitWait || d > exitWait*5/3+2*time.Second {
 			t.Errorf("close took %v", d)
 		}
 	})
@@ -442,32 +458,53 @@ func TestStdioProcess(t *testing.T) {
 	})
 }
 
-// TestStdioReferencePasses: the whole checker over stdio against the
-// reference server in a subprocess: nothing fails, warns or is
-// inconclusive, and the stdio checks pass.
+// TestStdioReferencePasses: over stdio (in process, over pipes, in a
+// synctest bubble), nothing fails, warns or is inconclusive against the
+// reference server, and the stdio requirements pass (exit at the end of
+// input is TestStdioReferenceProcess's: it needs a process).
 func TestStdioReferencePasses(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tgt := stdioServer(nil)(t)
+		rep, err := check.Run(context.Background(), tgt, check.Options{Seed: 1, Budget: 60 * time.Second, MaxExchanges: 60})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rep.Results {
+			switch r.Status {
+			case check.Fail, check.Warn, check.Inconclusive:
+				t.Errorf("%s %s: %s (check %s)", r.Status, r.ID, r.Message, r.Check)
+			}
+		}
+		for _, id := range stdioDecided {
+			want := check.Pass
+			if id == spec.StdioExitOnEof {
+				want = check.Skip // no process to start over pipes
+			}
+			if r, ok := rep.Result(id); !ok || r.Status != want {
+				t.Errorf("%s: %+v; want %s", id, r, want)
+			}
+		}
+		if rep.Exchanges == 0 {
+			t.Fatal("no exchanges")
+		}
+	})
+}
+
+// TestStdioReferenceProcess: the reference server as a process the checker
+// starts: it exits at the end of its input, and the report carries its
+// stderr.
+func TestStdioReferenceProcess(t *testing.T) {
 	tgt, err := target.NewStdio(helperArgv("serve"), target.Limits{Timeout: 5 * time.Second}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tgt.Close()
-	rep, err := check.Run(context.Background(), tgt, check.Options{Seed: 1, Budget: 60 * time.Second, MaxExchanges: 60})
+	rep, err := check.Run(context.Background(), tgt, check.Options{Seed: 1, Budget: 30 * time.Second, Only: []string{"stdio/exit-on-eof"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range rep.Results {
-		switch r.Status {
-		case check.Fail, check.Warn, check.Inconclusive:
-			t.Errorf("%s %s: %s (check %s)", r.Status, r.ID, r.Message, r.Check)
-		}
-	}
-	for _, id := range stdioDecided {
-		if r, ok := rep.Result(id); !ok || r.Status != check.Pass {
-			t.Errorf("%s: %+v; want pass", id, r)
-		}
-	}
-	if rep.Exchanges == 0 {
-		t.Fatal("no exchanges")
+	if r, ok := rep.Result(spec.StdioExitOnEof); !ok || r.Status != check.Pass {
+		t.Errorf("%s: %+v; want pass", spec.StdioExitOnEof, r)
 	}
 	if !strings.Contains(rep.Stderr, "reference server ready") {
 		t.Errorf("report stderr %q; want the server's stderr", rep.Stderr)

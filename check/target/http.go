@@ -23,6 +23,10 @@ type HTTP struct {
 	limits Limits
 	start  time.Time
 
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// stop, if set, stops an in-process server (Close).
+	stop func()
+
 	mu    sync.Mutex
 	conns map[net.Conn]int
 	// lanes are the clients of OnConnection (lane >= 1) and
@@ -35,9 +39,13 @@ type HTTP struct {
 // and on fresh ones), never follows redirects, ignores proxy settings, and
 // bounds every response by limits.
 func NewHTTP(url string, limits Limits) *HTTP {
+	return newHTTP(url, limits, (&net.Dialer{Timeout: 5 * time.Second}).DialContext)
+}
+
+func newHTTP(url string, limits Limits, dial func(ctx context.Context, network, addr string) (net.Conn, error)) *HTTP {
 	tr := &http.Transport{
 		Proxy:               nil,
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+		DialContext:         dial,
 		MaxIdleConnsPerHost: 8,
 		DisableCompression:  true,
 		IdleConnTimeout:     30 * time.Second,
@@ -52,7 +60,14 @@ func NewHTTP(url string, limits Limits) *HTTP {
 		limits: limits.withDefaults(),
 		start:  time.Now(),
 		conns:  map[net.Conn]int{},
+		dial:   dial,
 	}
+}
+
+// DialContext opens a connection to the server as the target does (for
+// checks that write raw requests).
+func (t *HTTP) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	return t.dial(ctx, network, addr)
 }
 
 func (t *HTTP) Transport() wire.Transport { return wire.HTTP }
@@ -61,6 +76,9 @@ func (t *HTTP) Describe() string          { return t.url }
 // Close closes idle connections.
 func (t *HTTP) Close() error {
 	t.FreshConnections()
+	if t.stop != nil {
+		t.stop()
+	}
 	return nil
 }
 

@@ -11,6 +11,10 @@ type Limits struct {
 	MaxMessages int
 	// Timeout bounds one exchange. Default 10 s.
 	Timeout time.Duration
+	// ExitWait is how long closing a stdio server waits for it to exit
+	// after its stdin is closed (and again, two thirds of it, after
+	// SIGTERM, before SIGKILL). Default 3 s.
+	ExitWait time.Duration
 }
 
 func (l Limits) withDefaults() Limits {
@@ -22,6 +26,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.Timeout <= 0 {
 		l.Timeout = 10 * time.Second
+	}
+	if l.ExitWait <= 0 {
+		l.ExitWait = 3 * time.Second
 	}
 	return l
 }

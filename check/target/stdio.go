@@ -108,10 +108,6 @@ const (
 	// stdioCancelGrace is how long an exchange keeps recording after the target
 	// cancelled it (StopAfter, timeout).
 	stdioCancelGrace = 300 * time.Millisecond
-	// stdioExitWait is how long Close waits for the process to exit after
-	// closing its stdin, and then after SIGTERM, before SIGKILL.
-	stdioExitWait = 3 * time.Second
-	stdioTermWait = 2 * time.Second
 	// stdioMaxOrphans bounds the lines kept for the next exchange.
 	stdioMaxOrphans = 64
 	// stdioMaxRetired bounds the ids and tokens of ended exchanges remembered,
@@ -243,17 +239,18 @@ func (t *Stdio) Stderr() string {
 }
 
 // Close shuts the server down as stdio.mdx describes: it closes the
-// server's stdin, waits for the process to exit (stdioExitWait), then sends
-// SIGTERM and, stdioTermWait later, SIGKILL. The error says when the server had
+// server's stdin, waits for the process to exit (Limits.ExitWait), then
+// sends SIGTERM and, two thirds of that later, SIGKILL. The error says when the server had
 // to be terminated. Exchanges in flight end as Dropped.
 func (t *Stdio) Close() error {
+	exitWait, termWait := t.limits.ExitWait, t.limits.ExitWait*2/3
 	t.closeOnce.Do(func() {
 		close(t.closed)
 		t.stdin.Close()
 		if t.cmd == nil {
 			select {
 			case <-t.readerDone:
-			case <-time.After(stdioExitWait):
+			case <-time.After(exitWait):
 				if c, ok := t.stdout.(io.Closer); ok {
 					c.Close()
 				}
@@ -268,15 +265,15 @@ func (t *Stdio) Close() error {
 			case <-time.After(time.Second):
 			}
 		}()
-		if t.WaitExit(stdioExitWait) {
+		if t.WaitExit(exitWait) {
 			return
 		}
-		t.closeErr = fmt.Errorf("stdio target: %s did not exit within %v of the end of its input; terminated", t.argv[0], stdioExitWait)
-		if err := t.cmd.Process.Signal(syscall.SIGTERM); err == nil && t.WaitExit(stdioTermWait) {
+		t.closeErr = fmt.Errorf("stdio target: %s did not exit within %v of the end of its input; terminated", t.argv[0], exitWait)
+		if err := t.cmd.Process.Signal(syscall.SIGTERM); err == nil && t.WaitExit(termWait) {
 			return
 		}
 		t.cmd.Process.Kill()
-		t.WaitExit(stdioTermWait)
+		t.WaitExit(termWait)
 	})
 	return t.closeErr
 }

@@ -98,12 +98,12 @@ func TestRawExchange(t *testing.T) {
 	}
 	body := `{"jsonrpc":"2.0","id":1,"result":{"resultType":"complete","tools":[]}}`
 	lenient := fakeRaw(t, []byte("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "+strconv.Itoa(len(body))+"\r\n\r\n"+body))
-	a, err := hdrRawExchange(context.Background(), lenient, raw, 2*time.Second)
+	a, err := hdrRawExchange(context.Background(), nil, lenient, raw, 2*time.Second)
 	if err != nil || a.status != 200 || !a.served {
 		t.Fatalf("lenient server: %+v, %v; want served with 200", a, err)
 	}
 	start := time.Now()
-	_, err = hdrRawExchange(context.Background(), fakeRaw(t, nil), raw, 300*time.Millisecond)
+	_, err = hdrRawExchange(context.Background(), nil, fakeRaw(t, nil), raw, 300*time.Millisecond)
 	if err == nil || time.Since(start) > 2*time.Second {
 		t.Fatalf("silent server: err %v after %s; want an error at the deadline", err, time.Since(start))
 	}

@@ -125,11 +125,14 @@ type hdrRawAnswer struct {
 	served bool
 }
 
-// hdrRawExchange writes raw to addr over a new TCP connection and reads the
-// response, bounded in size and time.
-func hdrRawExchange(ctx context.Context, addr string, raw []byte, timeout time.Duration) (hdrRawAnswer, error) {
-	d := net.Dialer{Timeout: 5 * time.Second}
-	conn, err := d.DialContext(ctx, "tcp", addr)
+// hdrRawExchange writes raw to addr over a new connection (dialled by the
+// target, else over TCP) and reads the response, bounded in size and
+// time.
+func hdrRawExchange(ctx context.Context, dialer check.Dialer, addr string, raw []byte, timeout time.Duration) (hdrRawAnswer, error) {
+	if dialer == nil {
+		dialer = &net.Dialer{Timeout: 5 * time.Second}
+	}
+	conn, err := dialer.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return hdrRawAnswer{}, fmt.Errorf("dial %s: %w", addr, err)
 	}
@@ -182,8 +185,9 @@ func checkRawHeaderLines(e *check.Env) {
 		probe.InconclusiveAll(e, ids, "the server served no unaltered request")
 		return
 	}
+	dialer, _ := e.Target(0).(check.Dialer)
 	const timeout = 5 * time.Second
-	base, err := hdrRawExchange(e.Ctx, addr, hdrRawRequest(u, b.Fresh(e), "", ""), timeout)
+	base, err := hdrRawExchange(e.Ctx, dialer, addr, hdrRawRequest(u, b.Fresh(e), "", ""), timeout)
 	if err != nil || base.status < 200 || base.status > 299 || !base.served {
 		probe.InconclusiveAll(e, ids, "the unaltered request %s written over a raw connection was not served (HTTP %d, %v)", b.Method, base.status, err)
 		return
@@ -193,7 +197,7 @@ func checkRawHeaderLines(e *check.Env) {
 			return
 		}
 		raw := hdrRawRequest(u, b.Fresh(e), ml.drop, ml.line)
-		a, err := hdrRawExchange(e.Ctx, addr, raw, timeout)
+		a, err := hdrRawExchange(e.Ctx, dialer, addr, raw, timeout)
 		what := fmt.Sprintf("%s with a %s (%q)", b.Method, ml.class, ml.line)
 		switch {
 		case err != nil:
