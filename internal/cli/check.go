@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -84,12 +83,12 @@ func (tf *targetFlags) open(e *env, limits target.Limits) (main check.Target, mo
 			}
 		}, nil
 	}
-	stopRef, u, err := startReference(tf.principals)
+	srv, err := referenceServer(tf.principals)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("start the reference server: %w", err)
 	}
-	t := target.NewHTTP(u, limits)
-	return t, nil, func() { t.Close(); stopRef() }, nil
+	t := target.InProcess(srv.Handler(), limits)
+	return t, nil, func() { t.Close(); srv.Close() }, nil
 }
 
 func runCheck(e *env, args []string) int {
@@ -260,7 +259,7 @@ func writeFile(stdout io.Writer, path string, write func(io.Writer) error) error
 
 // The embedded reference server's principals: their bearer tokens. They
 // are fixed, so that a trace of a default run replays against a new
-// embedded server; the server listens on loopback only, for one run.
+// embedded server; the server runs in process, for one run.
 const (
 	referenceAliceToken = "mcpverify-reference-alice"
 	referenceBobToken   = "mcpverify-reference-bob"
@@ -287,27 +286,17 @@ func withReferenceCredentials(hdr, alt http.Header) (http.Header, http.Header) {
 	return hdr, alt
 }
 
-// startReference serves the reference server on a loopback port and
-// returns its URL and a function that stops it. With principals, it has
-// two, alice and bob (bearer tokens referenceAliceToken and
-// referenceBobToken), and a short requestState lifetime
-// (referenceStateTTL), so that every state check, the cross-principal ones
-// and the expiry among them, runs in the default run of check.
-func startReference(principals bool) (stop func(), url string, err error) {
+// referenceServer is the embedded reference server, served in process
+// (target.InProcess: no socket is opened). With principals, it has two,
+// alice and bob (bearer tokens referenceAliceToken and referenceBobToken),
+// and a short requestState lifetime (referenceStateTTL), so that every
+// state check, the cross-principal ones and the expiry among them, runs in
+// the default run of check.
+func referenceServer(principals bool) (*impl.Server, error) {
 	cfg := impl.Config{}
 	if principals {
 		cfg.Tokens = map[string]string{referenceAliceToken: "alice", referenceBobToken: "bob"}
 		cfg.StateTTL = referenceStateTTL
 	}
-	srv, err := impl.New(cfg)
-	if err != nil {
-		return nil, "", err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, "", err
-	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go hs.Serve(ln)
-	return func() { srv.Close(); hs.Close() }, "http://" + ln.Addr().String() + impl.Endpoint, nil
+	return impl.New(cfg)
 }

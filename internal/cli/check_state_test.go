@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/synctest"
 )
 
 // TestCheckStateFlags: --alt-header, --hints and --state-ttl-max are
@@ -33,26 +34,28 @@ func TestCheckStateFlags(t *testing.T) {
 // server, with two principals and a short state lifetime) decides every
 // state requirement, and passes them all.
 func TestCheckStateDefaultRun(t *testing.T) {
-	hints := filepath.Join(t.TempDir(), "hints.json")
-	if err := os.WriteFile(hints, []byte(`{"singleUse": ["transfer"], "stateMatters": ["transfer"]}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	code, out, errs := run([]string{"check", "--only", "state/", "--seed", "5", "--hints", hints, "--json", "-"}, "")
-	if code != ExitOK {
-		t.Fatalf("exit %d; stderr:\n%s", code, errs)
-	}
-	rep := decodeReport(t, out)
-	n := 0
-	for _, r := range rep.Results {
-		if !strings.HasPrefix(r.ID, "STATE-") {
-			continue
+	synctest.Test(t, func(t *testing.T) {
+		hints := filepath.Join(t.TempDir(), "hints.json")
+		if err := os.WriteFile(hints, []byte(`{"singleUse": ["transfer"], "stateMatters": ["transfer"]}`), 0o644); err != nil {
+			t.Fatal(err)
 		}
-		n++
-		if r.Status != "pass" {
-			t.Errorf("%s: %s (check %s)", r.ID, r.Status, r.Check)
+		code, out, errs := run([]string{"check", "--only", "state/", "--seed", "5", "--hints", hints, "--json", "-"}, "")
+		if code != ExitOK {
+			t.Fatalf("exit %d; stderr:\n%s", code, errs)
 		}
-	}
-	if n < 15 {
-		t.Errorf("%d STATE- results, want every state requirement the checks decide", n)
-	}
+		rep := decodeReport(t, out)
+		n := 0
+		for _, r := range rep.Results {
+			if !strings.HasPrefix(r.ID, "STATE-") {
+				continue
+			}
+			n++
+			if r.Status != "pass" {
+				t.Errorf("%s: %s (check %s)", r.ID, r.Status, r.Check)
+			}
+		}
+		if n < 15 {
+			t.Errorf("%d STATE- results, want every state requirement the checks decide", n)
+		}
+	})
 }

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/synctest"
 
 	"github.com/mcpverify/mcpverify/impl"
 	"github.com/mcpverify/mcpverify/wire"
@@ -53,37 +54,39 @@ func decodeReport(t *testing.T, out string) jsonReport {
 // TestCheckReferenceJSON runs check against the embedded reference server
 // with --json -: stdout is exactly the JSON report, nothing failed, exit 0.
 func TestCheckReferenceJSON(t *testing.T) {
-	junit := filepath.Join(t.TempDir(), "junit.xml")
-	code, out, errs := run([]string{"check", "--seed", "3", "--max-exchanges", "40", "--json", "-", "--junit", junit}, "")
-	if code != ExitOK {
-		t.Fatalf("exit %d; stderr:\n%s", code, errs)
-	}
-	rep := decodeReport(t, out)
-	if rep.SchemaVersion != 1 || rep.Revision != wire.Version || rep.Seed != "3" || rep.ToolVersion == "" {
-		t.Errorf("header: %+v", rep)
-	}
-	if !strings.HasSuffix(rep.Target, impl.Endpoint) || rep.Exchanges == 0 || rep.Failed || len(rep.Results) == 0 {
-		t.Errorf("target %q, %d exchanges, failed %v, %d results", rep.Target, rep.Exchanges, rep.Failed, len(rep.Results))
-	}
-	for _, r := range rep.Results {
-		if r.Status != "pass" && r.Status != "skip" {
-			t.Errorf("%s: %s (check %s)", r.ID, r.Status, r.Check)
+	synctest.Test(t, func(t *testing.T) {
+		junit := filepath.Join(t.TempDir(), "junit.xml")
+		code, out, errs := run([]string{"check", "--seed", "3", "--max-exchanges", "40", "--json", "-", "--junit", junit}, "")
+		if code != ExitOK {
+			t.Fatalf("exit %d; stderr:\n%s", code, errs)
 		}
-	}
-	// The text report went to stderr, the JUnit file was written.
-	if !strings.Contains(errs, "passed") {
-		t.Errorf("no text report on stderr:\n%s", errs)
-	}
-	data, err := os.ReadFile(junit)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var suites struct {
-		Tests int `xml:"tests,attr"`
-	}
-	if err := xml.Unmarshal(data, &suites); err != nil || suites.Tests != len(rep.Results) {
-		t.Errorf("junit: %v, %d tests; want %d", err, suites.Tests, len(rep.Results))
-	}
+		rep := decodeReport(t, out)
+		if rep.SchemaVersion != 1 || rep.Revision != wire.Version || rep.Seed != "3" || rep.ToolVersion == "" {
+			t.Errorf("header: %+v", rep)
+		}
+		if !strings.HasSuffix(rep.Target, impl.Endpoint) || rep.Exchanges == 0 || rep.Failed || len(rep.Results) == 0 {
+			t.Errorf("target %q, %d exchanges, failed %v, %d results", rep.Target, rep.Exchanges, rep.Failed, len(rep.Results))
+		}
+		for _, r := range rep.Results {
+			if r.Status != "pass" && r.Status != "skip" {
+				t.Errorf("%s: %s (check %s)", r.ID, r.Status, r.Check)
+			}
+		}
+		// The text report went to stderr, the JUnit file was written.
+		if !strings.Contains(errs, "passed") {
+			t.Errorf("no text report on stderr:\n%s", errs)
+		}
+		data, err := os.ReadFile(junit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var suites struct {
+			Tests int `xml:"tests,attr"`
+		}
+		if err := xml.Unmarshal(data, &suites); err != nil || suites.Tests != len(rep.Results) {
+			t.Errorf("junit: %v, %d tests; want %d", err, suites.Tests, len(rep.Results))
+		}
+	})
 }
 
 // lenientMeta is a broken server: it fills in the _meta fields a request

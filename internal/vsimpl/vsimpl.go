@@ -6,7 +6,6 @@ package vsimpl
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 
@@ -39,17 +38,16 @@ var clients = []check.Client{
 // ModelVsImpl: the model accepts every answer of the reference server. A
 // state machine draws each next request from the model's Enabled actions
 // (with arguments drawn from the server's own declarations), sends it to
-// the reference server over HTTP on loopback (httptest), and steps the
+// the reference server over HTTP, in process (target.InProcess), and steps the
 // model with the exchange; any violation fails, with the trace so far.
 func ModelVsImpl(t *rapid.T) {
 	srv, err := impl.New(impl.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(srv.Handler())
-	defer ts.Close()
-	tgt := target.NewHTTP(ts.URL+"/mcp", target.Limits{})
+	tgt := target.InProcess(srv.Handler(), target.Limits{})
 	defer tgt.Close()
+	defer srv.Close()
 
 	st := model.NewState(model.Config{})
 	decl := check.NewDeclarations()

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/mcpverify/mcpverify/check"
@@ -61,7 +62,9 @@ func (r *recorder) Send(ctx context.Context, req *check.Request) *wire.Exchange 
 	return r.Target.Send(ctx, req)
 }
 
-func referenceServer(t testing.TB, wrap func(http.Handler) http.Handler) *httptest.Server {
+// referenceServer is the reference server's handler (closed with the
+// test), wrapped by wrap.
+func referenceServer(t testing.TB, wrap func(http.Handler) http.Handler) http.Handler {
 	t.Helper()
 	srv, err := impl.New(impl.Config{})
 	if err != nil {
@@ -72,46 +75,46 @@ func referenceServer(t testing.TB, wrap func(http.Handler) http.Handler) *httpte
 	if wrap != nil {
 		h = wrap(h)
 	}
-	ts := httptest.NewServer(h)
-	t.Cleanup(ts.Close)
-	return ts
+	return h
 }
 
 // TestCampaignDeterministic: one seed against one (deterministic) server
 // sends byte-identical request sequences; another seed sends another.
 func TestCampaignDeterministic(t *testing.T) {
-	ts := referenceServer(t, nil)
-	run := func(seed int64) []string {
-		rec := &recorder{Target: target.NewHTTP(ts.URL+impl.Endpoint, target.Limits{Timeout: 5 * time.Second})}
-		defer rec.Close()
-		rep, _ := campaignOnly(t, rec, check.Options{Seed: seed, MaxExchanges: 120})
-		for _, r := range rep.Results {
-			if r.Status == check.Fail || r.Status == check.Warn {
-				t.Errorf("seed %d: %s %s: %s", seed, r.Status, r.ID, r.Message)
+	synctest.Test(t, func(t *testing.T) {
+		ts := referenceServer(t, nil)
+		run := func(seed int64) []string {
+			rec := &recorder{Target: target.InProcess(ts, target.Limits{Timeout: 5 * time.Second})}
+			defer rec.Close()
+			rep, _ := campaignOnly(t, rec, check.Options{Seed: seed, MaxExchanges: 120})
+			for _, r := range rep.Results {
+				if r.Status == check.Fail || r.Status == check.Warn {
+					t.Errorf("seed %d: %s %s: %s", seed, r.Status, r.ID, r.Message)
+				}
 			}
+			return rec.reqs
 		}
-		return rec.reqs
-	}
-	a, b := run(7), run(7)
-	if len(a) != len(b) {
-		t.Fatalf("same seed: %d and %d requests", len(a), len(b))
-	}
-	methods := map[string]bool{}
-	for i := range a {
-		if a[i] != b[i] {
-			t.Fatalf("same seed: request %d differs:\n%s\n----\n%s", i+1, a[i], b[i])
+		a, b := run(7), run(7)
+		if len(a) != len(b) {
+			t.Fatalf("same seed: %d and %d requests", len(a), len(b))
 		}
-		var m struct{ Method string }
-		_ = json.Unmarshal([]byte(a[i][strings.Index(a[i], "\n\n")+2:strings.LastIndex(a[i], "\nstop-after")]), &m)
-		methods[m.Method] = true
-	}
-	if len(methods) < 5 {
-		t.Errorf("the campaign sent only methods %v", methods)
-	}
-	c := run(8)
-	if strings.Join(a, "") == strings.Join(c, "") {
-		t.Error("seeds 7 and 8 sent the same requests")
-	}
+		methods := map[string]bool{}
+		for i := range a {
+			if a[i] != b[i] {
+				t.Fatalf("same seed: request %d differs:\n%s\n----\n%s", i+1, a[i], b[i])
+			}
+			var m struct{ Method string }
+			_ = json.Unmarshal([]byte(a[i][strings.Index(a[i], "\n\n")+2:strings.LastIndex(a[i], "\nstop-after")]), &m)
+			methods[m.Method] = true
+		}
+		if len(methods) < 5 {
+			t.Errorf("the campaign sent only methods %v", methods)
+		}
+		c := run(8)
+		if strings.Join(a, "") == strings.Join(c, "") {
+			t.Error("seeds 7 and 8 sent the same requests")
+		}
+	})
 }
 
 // plantedDefect answers a tools/call of "wait" with ms > 50 without
@@ -160,52 +163,54 @@ func plantedDefect(next http.Handler) http.Handler {
 // failing argument, and the saved trace replays: it still fails against
 // the defective server and not against the reference server.
 func TestCampaignShrinksPlantedDefect(t *testing.T) {
-	bad := referenceServer(t, plantedDefect)
-	tgt := target.NewHTTP(bad.URL+impl.Endpoint, target.Limits{Timeout: 5 * time.Second})
-	defer tgt.Close()
-	rep, prefix := campaignOnly(t, tgt, check.Options{Seed: 3, MaxExchanges: 1000})
-	r, ok := rep.Result(spec.CoreResultType)
-	if !ok || r.Status != check.Fail {
-		t.Fatalf("planted defect not found: %+v", r)
-	}
-	if r.Check != campaignCheck.Name || r.Trace == nil {
-		t.Fatalf("found by %q, trace %v; want the campaign's shrunk trace", r.Check, r.Trace)
-	}
-	if strings.Contains(r.Message, "not reproduced") || strings.Contains(r.Message, "not confirmed") {
-		t.Errorf("message: %s", r.Message)
-	}
-	n := len(r.Trace.Exchanges)
-	if n <= prefix || n > prefix+3 {
-		t.Fatalf("trace of %d exchanges; want the %d of discovery and 1-3 more", n, prefix)
-	}
-	last := r.Trace.Exchanges[n-1]
-	last.Decode()
-	p, _ := last.Params.(*wire.CallToolRequestParams)
-	if p == nil || p.Name != "wait" {
-		t.Fatalf("last exchange: %s %T; want a tools/call of wait", last.Method(), last.Params)
-	}
-	if ms := string(p.Arguments["ms"]); ms != "51" {
-		t.Errorf("shrunk argument ms = %s; want 51 (the smallest that fails)", ms)
-	}
-	t.Logf("%s", r.Message)
+	synctest.Test(t, func(t *testing.T) {
+		bad := referenceServer(t, plantedDefect)
+		tgt := target.InProcess(bad, target.Limits{Timeout: 5 * time.Second})
+		defer tgt.Close()
+		rep, prefix := campaignOnly(t, tgt, check.Options{Seed: 3, MaxExchanges: 1000})
+		r, ok := rep.Result(spec.CoreResultType)
+		if !ok || r.Status != check.Fail {
+			t.Fatalf("planted defect not found: %+v", r)
+		}
+		if r.Check != campaignCheck.Name || r.Trace == nil {
+			t.Fatalf("found by %q, trace %v; want the campaign's shrunk trace", r.Check, r.Trace)
+		}
+		if strings.Contains(r.Message, "not reproduced") || strings.Contains(r.Message, "not confirmed") {
+			t.Errorf("message: %s", r.Message)
+		}
+		n := len(r.Trace.Exchanges)
+		if n <= prefix || n > prefix+3 {
+			t.Fatalf("trace of %d exchanges; want the %d of discovery and 1-3 more", n, prefix)
+		}
+		last := r.Trace.Exchanges[n-1]
+		last.Decode()
+		p, _ := last.Params.(*wire.CallToolRequestParams)
+		if p == nil || p.Name != "wait" {
+			t.Fatalf("last exchange: %s %T; want a tools/call of wait", last.Method(), last.Params)
+		}
+		if ms := string(p.Arguments["ms"]); ms != "51" {
+			t.Errorf("shrunk argument ms = %s; want 51 (the smallest that fails)", ms)
+		}
+		t.Logf("%s", r.Message)
 
-	res, err := check.Replay(context.Background(), tgt, r.Trace, check.ReplayOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !res.StillFails() || len(res.Reproduced) != 1 || res.Reproduced[0] != spec.CoreResultType {
-		t.Errorf("replay against the defective server: reproduced %v; want %s", res.Reproduced, spec.CoreResultType)
-	}
-	good := referenceServer(t, nil)
-	gt := target.NewHTTP(good.URL+impl.Endpoint, target.Limits{Timeout: 5 * time.Second})
-	defer gt.Close()
-	res, err = check.Replay(context.Background(), gt, r.Trace, check.ReplayOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.StillFails() {
-		t.Errorf("replay against the reference server still fails: %v", res.Violations())
-	}
+		res, err := check.Replay(context.Background(), tgt, r.Trace, check.ReplayOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.StillFails() || len(res.Reproduced) != 1 || res.Reproduced[0] != spec.CoreResultType {
+			t.Errorf("replay against the defective server: reproduced %v; want %s", res.Reproduced, spec.CoreResultType)
+		}
+		good := referenceServer(t, nil)
+		gt := target.InProcess(good, target.Limits{Timeout: 5 * time.Second})
+		defer gt.Close()
+		res, err = check.Replay(context.Background(), gt, r.Trace, check.ReplayOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.StillFails() {
+			t.Errorf("replay against the reference server still fails: %v", res.Violations())
+		}
+	})
 }
 
 func TestShrinkArgs(t *testing.T) {
@@ -272,31 +277,32 @@ func TestNeverAnsweringServer(t *testing.T) {
 		{"tool-calls", noCalls},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			done := make(chan struct{})
-			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if c.serves(r) {
-					proxy(w, r, ref.URL)
-					return
+			synctest.Test(t, func(t *testing.T) {
+				done := make(chan struct{})
+				ts := (http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if c.serves(r) {
+						ref.ServeHTTP(w, r)
+						return
+					}
+					select {
+					case <-r.Context().Done():
+					case <-done:
+					}
+				}))
+				defer close(done)
+				tgt := target.InProcess(ts, target.Limits{})
+				defer tgt.Close()
+				budget := 3 * time.Second
+				start := time.Now()
+				rep, err := check.Run(context.Background(), tgt, check.Options{Seed: 1, Budget: budget})
+				if err != nil {
+					t.Fatal(err)
 				}
-				select {
-				case <-r.Context().Done():
-				case <-done:
+				if d := time.Since(start); d > 2*budget+3*time.Second {
+					t.Errorf("run took %s with a budget of %s", d, budget)
 				}
-			}))
-			defer ts.Close()
-			defer close(done)
-			tgt := target.NewHTTP(ts.URL+impl.Endpoint, target.Limits{})
-			defer tgt.Close()
-			budget := 3 * time.Second
-			start := time.Now()
-			rep, err := check.Run(context.Background(), tgt, check.Options{Seed: 1, Budget: budget})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if d := time.Since(start); d > 2*budget+3*time.Second {
-				t.Errorf("run took %s with a budget of %s", d, budget)
-			}
-			t.Logf("%d exchanges in %s", rep.Exchanges, time.Since(start))
+				t.Logf("%d exchanges in %s", rep.Exchanges, time.Since(start))
+			})
 		})
 	}
 }
@@ -304,30 +310,31 @@ func TestNeverAnsweringServer(t *testing.T) {
 // TestCampaignStopsOnSilence: a server that stops answering after
 // discovery ends the campaign after a few requests in a row time out.
 func TestCampaignStopsOnSilence(t *testing.T) {
-	ref := referenceServer(t, nil)
-	var discovered atomic.Bool
-	done := make(chan struct{})
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !discovered.Load() {
-			proxy(w, r, ref.URL)
-			return
+	synctest.Test(t, func(t *testing.T) {
+		ref := referenceServer(t, nil)
+		var discovered atomic.Bool
+		done := make(chan struct{})
+		ts := (http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !discovered.Load() {
+				ref.ServeHTTP(w, r)
+				return
+			}
+			select {
+			case <-r.Context().Done():
+			case <-done:
+			}
+		}))
+		defer close(done)
+		tgt := &silencer{Target: target.InProcess(ts, target.Limits{Timeout: 200 * time.Millisecond}), discovered: &discovered}
+		defer tgt.Close()
+		rep, prefix := campaignOnly(t, tgt, check.Options{Seed: 1, MaxExchanges: 300})
+		if prefix < 2 {
+			t.Fatalf("discovery: %d exchanges", prefix)
 		}
-		select {
-		case <-r.Context().Done():
-		case <-done:
+		if n := rep.Exchanges - prefix; n != maxSilent {
+			t.Errorf("the campaign sent %d requests to a silent server; want %d", n, maxSilent)
 		}
-	}))
-	defer ts.Close()
-	defer close(done)
-	tgt := &silencer{Target: target.NewHTTP(ts.URL+impl.Endpoint, target.Limits{Timeout: 200 * time.Millisecond}), discovered: &discovered}
-	defer tgt.Close()
-	rep, prefix := campaignOnly(t, tgt, check.Options{Seed: 1, MaxExchanges: 300})
-	if prefix < 2 {
-		t.Fatalf("discovery: %d exchanges", prefix)
-	}
-	if n := rep.Exchanges - prefix; n != maxSilent {
-		t.Errorf("the campaign sent %d requests to a silent server; want %d", n, maxSilent)
-	}
+	})
 }
 
 // silencer tells the server to fall silent once discovery is over (the
@@ -348,20 +355,4 @@ func (s *silencer) Send(ctx context.Context, r *check.Request) *wire.Exchange {
 		s.discovered.Store(true)
 	}
 	return s.Target.Send(ctx, r)
-}
-
-// proxy forwards r to the server at base and copies its answer to w.
-func proxy(w http.ResponseWriter, r *http.Request, base string) {
-	r2, _ := http.NewRequestWithContext(r.Context(), r.Method, base+r.URL.Path, r.Body)
-	r2.Header = r.Header.Clone()
-	resp, err := http.DefaultClient.Do(r2)
-	if err != nil {
-		return
-	}
-	defer resp.Body.Close()
-	for k, v := range resp.Header {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(resp.StatusCode)
-	io.Copy(w, resp.Body)
 }
