@@ -36,6 +36,14 @@ const (
 
 // Content blocks (ContentBlock in schema.json).
 
+// structuredResult is a tool result with structured content v: a summary
+// for people, and, for clients that read only text, v serialized in a
+// text block too (tools.mdx, "Structured Content": SHOULD).
+func structuredResult(summary string, v any) *wire.CallToolResult {
+	b := wire.MustMarshal(v)
+	return &wire.CallToolResult{Content: []wire.ContentBlock{textContent(summary), textContent(string(b))}, StructuredContent: b}
+}
+
 func textContent(s string) *wire.TextContent { return &wire.TextContent{Type: "text", Text: s} }
 func imageContent(b64, mime string) *wire.ImageContent {
 	return &wire.ImageContent{Type: "image", Data: b64, MimeType: mime}

@@ -193,8 +193,7 @@ func runTransfer(x *exchange, args map[string]any, in *inputs) (*wire.CallToolRe
 		Amount     int64  `json:"amount"`
 		TransferID string `json:"transferId"`
 	}{to, amount, id}
-	return &wire.CallToolResult{Content: []wire.ContentBlock{textContent(fmt.Sprintf("transferred %d to %s", amount, to))},
-		StructuredContent: wire.MustMarshal(out)}, nil, nil
+	return structuredResult(fmt.Sprintf("transferred %d to %s", amount, to), out), nil, nil
 }
 
 // cartNotFound is the one answer to every cart_id that names no cart of
@@ -227,8 +226,7 @@ func runCartCreate(x *exchange, _ map[string]any, _ *inputs) (*wire.CallToolResu
 		CartID    string `json:"cart_id"`
 		ExpiresAt string `json:"expiresAt"`
 	}{h, expires.UTC().Format(time.RFC3339)}
-	return &wire.CallToolResult{Content: []wire.ContentBlock{textContent(fmt.Sprintf("Created cart %s; it expires at %s (%s from now).", h, out.ExpiresAt, humanDuration(x.s.cfg.HandleTTL)))},
-		StructuredContent: wire.MustMarshal(out)}, nil, nil
+	return structuredResult(fmt.Sprintf("Created cart %s; it expires at %s (%s from now).", h, out.ExpiresAt, humanDuration(x.s.cfg.HandleTTL)), out), nil, nil
 }
 
 func runCartAdd(x *exchange, args map[string]any, _ *inputs) (*wire.CallToolResult, *ask, *rpcError) {
@@ -268,7 +266,7 @@ func runCartView(x *exchange, args map[string]any, _ *inputs) (*wire.CallToolRes
 	for _, it := range v.Items {
 		text += fmt.Sprintf("; %d of %s", it.Qty, it.SKU)
 	}
-	return &wire.CallToolResult{Content: []wire.ContentBlock{textContent(text + ".")}, StructuredContent: wire.MustMarshal(v)}, nil, nil
+	return structuredResult(text+".", v), nil, nil
 }
 
 func runCartDelete(x *exchange, args map[string]any, _ *inputs) (*wire.CallToolResult, *ask, *rpcError) {

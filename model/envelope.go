@@ -77,58 +77,6 @@ func checkUnprovokedError(c *ctx) {
 	}
 }
 
-// checkRepliesAreMessages: everything the server sends is a JSON-RPC
-// message (on stdio, nothing else may be written to stdout).
-func checkRepliesAreMessages(c *ctx) {
-	if len(c.ex.Replies) > 0 {
-		if c.http {
-			c.judge(spec.CoreMessageJsonrpc)
-		} else {
-			c.judge(spec.StdioStdout)
-		}
-	}
-	if ct := c.ex.ContentType(); c.http && c.ex.BodyErr != nil && c.complete() && (ct == "application/json" || ct == "text/event-stream") {
-		c.reportf(spec.CoreMessageJsonrpc, "a JSON object or an SSE stream of JSON-RPC messages", "an unreadable body: %v", c.ex.BodyErr)
-	}
-	for i, r := range c.ex.Replies {
-		if r.Err == nil {
-			continue
-		}
-		if !c.http {
-			c.reportf(spec.StdioStdout, "only JSON-RPC messages, one per line", "line %d on stdout is not an MCP message: %v: %.80q", i+1, r.Err, r.Raw)
-			continue
-		}
-		if i == len(c.ex.Replies)-1 && c.ex.Outcome == wire.Truncated {
-			continue // cut off by the client's size limit
-		}
-		if duplicateInputKeys(r.Err) {
-			c.reportf(spec.CoreMrtrKeysUnique, "inputRequests keys unique within the request", "message %d repeats a key: %v", i+1, r.Err)
-			continue
-		}
-		c.reportf(spec.CoreMessageJsonrpc, "JSON-RPC 2.0 messages", "message %d is not JSON-RPC: %v: %.80q", i+1, r.Err, r.Raw)
-	}
-}
-
-// checkNoServerRequests: servers initiate no JSON-RPC requests.
-func checkNoServerRequests(c *ctx) {
-	if len(c.ex.Replies) > 0 && c.complete() {
-		if c.http {
-			c.judge(spec.CoreNoServerRequests)
-		} else {
-			c.judge(spec.StdioNoRequests)
-		}
-	}
-	for _, r := range c.ex.Replies {
-		if m, ok := r.Msg.(*wire.JSONRPCRequest); ok {
-			id := spec.CoreNoServerRequests
-			if !c.http {
-				id = spec.StdioNoRequests
-			}
-			c.reportf(id, "input requested through InputRequiredResult, never a server-initiated request", "a %s request from the server", m.Method)
-		}
-	}
-}
-
 // checkResponseID: the final response carries the request's id.
 func checkResponseID(c *ctx) {
 	if c.answered() {
@@ -236,6 +184,10 @@ func checkSchema(c *ctx) {
 		if _, ok := r.Msg.(*wire.JSONRPCResultResponse); ok && i == c.final {
 			id = spec.CoreResultSchema
 		}
+		if precise, what, ok := malformedID(r.Raw); ok {
+			c.reportf(precise, "well-formed JSON-RPC messages", "message %d: %s", i+1, what)
+			continue
+		}
 		c.reportf(id, "a message that validates against schema.json", "%v", r.SchemaErr)
 	}
 	// schema.json's result unions are loose (InputRequiredResult requires
@@ -252,7 +204,7 @@ func checkSchema(c *ctx) {
 // checkErrorCode: codes in the reserved and legacy ranges.
 func checkErrorCode(c *ctx) {
 	code := c.errResp.Error.Code
-	c.judge(spec.CoreErrorCodeLegacy, spec.CoreErrorCodeReserved, spec.CoreErrorCodeLegacyRange)
+	c.judge(spec.CoreErrorCodeLegacy, spec.CoreErrorCodeReserved, spec.CoreErrorCodeLegacyRange, spec.CoreErrorCodeAppRange)
 	switch wire.ClassifyCode(code) {
 	case wire.CodeForbidden:
 		c.reportf(spec.CoreErrorCodeLegacy, "-32602 for a missing resource; no codes of earlier revisions", "error code %d", code)
@@ -260,6 +212,8 @@ func checkErrorCode(c *ctx) {
 		c.reportf(spec.CoreErrorCodeReserved, "only codes the specification defines in -32020..-32099", "error code %d", code)
 	case wire.CodeLegacyRange:
 		c.reportf(spec.CoreErrorCodeLegacyRange, "no codes in -32000..-32019 in new implementations", "error code %d", code)
+	case wire.CodeJSONRPCReserved:
+		c.reportf(spec.CoreErrorCodeAppRange, "codes of the server's own outside the JSON-RPC reserved range -32768..-32000", "error code %d, which neither JSON-RPC nor MCP defines", code)
 	}
 	if c.http {
 		if want := httpStatusOf(code); want != 0 && c.ex.Status != want {

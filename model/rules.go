@@ -51,9 +51,10 @@ var rules = []rule{
 			spec.HttpHeaderBase64, spec.HttpHeaderInvalid, spec.HttpHeaderMismatch, spec.HttpHeaderNameCase, spec.HttpHeaderRequired, spec.HttpMetaStatus, spec.HttpMethodNotFound,
 			spec.HttpParamAbsent, spec.HttpParamMismatch, spec.HttpParamMissing, spec.HttpParamNumeric, spec.HttpVersionHeaderMissing, spec.HttpVersionMismatch, spec.HttpVersionUnsupported}},
 	{page: "basic/index.mdx", name: "replies are messages", phase: judge, check: checkRepliesAreMessages,
-		ids: []spec.ID{spec.CoreMessageJsonrpc, spec.CoreMrtrKeysUnique, spec.StdioStdout}},
-	{page: "basic/index.mdx", name: "no server requests", phase: judge, check: checkNoServerRequests,
-		ids: []spec.ID{spec.CoreNoServerRequests, spec.StdioNoRequests}},
+		ids: []spec.ID{spec.CoreMessageJsonrpc, spec.CoreMrtrKeysUnique, spec.StdioStdout, spec.StdioNewlines, spec.CoreMessageUtf8,
+			spec.CoreErrorShape, spec.CoreErrorCodeInteger, spec.CoreResultField}},
+	{page: "basic/patterns/index.mdx", name: "no server requests", phase: judge, check: checkNoServerRequests,
+		ids: []spec.ID{spec.CoreNoServerRequests, spec.StdioNoRequests, spec.HttpSseNoRequests, spec.CoreMrtrPattern, spec.CoreNotificationNoId}},
 	{page: "basic/index.mdx", name: "response id", phase: judge, when: (*ctx).isRequest, check: checkResponseID,
 		ids: []spec.ID{spec.CoreResponseId}},
 	{page: "basic/index.mdx", name: "one response", phase: judge, when: (*ctx).isRequest, check: checkOneResponse,
@@ -63,10 +64,14 @@ var rules = []rule{
 	{page: "basic/index.mdx", name: "result type", phase: judge, when: hasResult, check: checkResultType,
 		ids: []spec.ID{spec.CoreResultType, spec.CoreResultTypeKnown}},
 	{page: "basic/index.mdx", name: "error codes", phase: judge, when: hasError, check: checkErrorCode,
-		ids: []spec.ID{spec.CoreCapabilityRequired, spec.CoreErrorCodeLegacy, spec.CoreErrorCodeLegacyRange, spec.CoreErrorCodeMeaning, spec.CoreErrorCodeReserved,
+		ids: []spec.ID{spec.CoreCapabilityRequired, spec.CoreErrorCodeLegacy, spec.CoreErrorCodeLegacyRange, spec.CoreErrorCodeMeaning, spec.CoreErrorCodeReserved, spec.CoreErrorCodeAppRange,
 			spec.CoreInitializeVersions, spec.CoreVersionUnsupported, spec.HttpCapabilityStatus, spec.HttpHeaderMismatch, spec.HttpMethodNotFound, spec.HttpVersionUnsupported}},
 	{page: "basic/index.mdx", name: "server info", phase: judge, when: hasResult, check: checkServerInfo,
 		ids: []spec.ID{spec.CoreDiscoverServerinfo, spec.CoreServerinfo}},
+	{page: "basic/index.mdx", name: "_meta keys", phase: judge, check: checkMetaKeys,
+		ids: []spec.ID{spec.CoreMetaKeyFormat, spec.CoreMetaTraceFormat}},
+	{page: "basic/versioning.mdx", name: "extension identifiers", phase: judge, when: methodIs("server/discover"), check: checkExtensionIDs,
+		ids: []spec.ID{spec.CoreExtensionId}},
 
 	// basic/transports/streamable-http.mdx (http.go)
 	{page: "basic/transports/streamable-http.mdx", name: "origin", phase: judge, when: isHTTP, check: checkOrigin,
@@ -99,6 +104,12 @@ var rules = []rule{
 		ids: []spec.ID{spec.CoreOutputSchema}},
 	{page: "server/resources.mdx", name: "resource not found", phase: judge, when: methodIs("resources/read"), check: checkResourceNotFound,
 		ids: []spec.ID{spec.CoreResourceNotEmpty, spec.CoreResourceNotFound}},
+	{page: "server/tools.mdx", name: "tool content", phase: judge, when: methodIs("tools/call"), check: checkToolContent,
+		ids: []spec.ID{spec.CoreToolStructuredText, spec.CoreToolEmbeddedCapability}},
+	{page: "server/prompts.mdx", name: "prompt media", phase: judge, when: methodIs("prompts/get"), check: checkPromptMedia,
+		ids: []spec.ID{spec.CorePromptMediaEncoding}},
+	{page: "server/resources.mdx", name: "resource contents", phase: judge, when: hasResult, check: checkResourceContents,
+		ids: []spec.ID{spec.CoreResourceBlobEncoding, spec.CoreResourceUriRfc3986}},
 
 	// requestState and state handles (state.go)
 	{page: "basic/patterns/mrtr.mdx", name: "request state and handles", phase: judge, when: stateRelevant, check: checkStateAndHandles,
@@ -115,7 +126,7 @@ var rules = []rule{
 
 	// schema.json, last (envelope.go)
 	{page: "schema.json", name: "schema", phase: judge, check: checkSchema,
-		ids: []spec.ID{spec.CoreMessageSchema, spec.CoreResultSchema}},
+		ids: []spec.ID{spec.CoreMessageSchema, spec.CoreResultSchema, spec.CoreMessageUtf8, spec.CoreErrorShape, spec.CoreErrorCodeInteger, spec.CoreResultField}},
 }
 
 // strictRuleIDs makes a rule that judges or reports a requirement outside

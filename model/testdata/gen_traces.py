@@ -186,7 +186,7 @@ def write(kind, name, exs, **fields):
     body = '\n'.join(lines) + '\n' if lines else ''
     for i, ex in enumerate(exs, 1):
         body += ex.render(i)
-    with open(os.path.join(ROOT, kind, name + '.txtar'), 'w') as f:
+    with open(os.path.join(ROOT, kind, name + '.txtar'), 'w', encoding='utf-8', errors='surrogateescape') as f:
         f.write(body)
 
 def ok(name, exs, **f): write('ok', name, exs, **f)
@@ -452,11 +452,59 @@ bad('two-responses', 'CORE-MESSAGE-JSONRPC HTTP-SSE-TERMINATE', [D,
                                  {"jsonrpc": "2.0", "id": 2, "result": res(tools=[], ttlMs=0, cacheScope="public")}])])
 bad('not-json-rpc', 'CORE-MESSAGE-JSONRPC', [D,
     Ex("tools/list", id=2).sse(['{"status":"working"}', {"jsonrpc": "2.0", "id": 2, "result": res(tools=[], ttlMs=0, cacheScope="public")}])])
-bad('server-request', 'CORE-NO-SERVER-REQUESTS', [D, TL,
+bad('server-request', 'CORE-MRTR-PATTERN', [D, TL,
     call("echo", {"text": "x"}, caps={"sampling": {}}).sse([
         {"jsonrpc": "2.0", "id": 100, "method": "sampling/createMessage", "params": {"messages": [], "maxTokens": 5}},
         {"jsonrpc": "2.0", "id": 2, "result": res(content=text("x"))}])],
     note='the 2025-11-25 pattern: a server-initiated request on the response stream')
+bad('server-request-ping-sse', 'HTTP-SSE-NO-REQUESTS', [D, TL,
+    call("echo", {"text": "x"}).sse([
+        {"jsonrpc": "2.0", "id": 100, "method": "ping"},
+        {"jsonrpc": "2.0", "id": 2, "result": res(content=text("x"))}])],
+    note='a request (not for input) on the response stream')
+bad('server-request-json', 'CORE-NO-SERVER-REQUESTS', [D,
+    Ex("tools/list", id=2).json(200, {"jsonrpc": "2.0", "id": "srv-1", "method": "ping"})],
+    note='a request from the server as the body of the response')
+bad('notification-with-id', 'CORE-NOTIFICATION-NO-ID', [D, TL,
+    call("echo", {"text": "x"}, _meta=dict(meta(), **{"io.modelcontextprotocol/logLevel": "info"})).sse([
+        {"jsonrpc": "2.0", "id": 101, "method": "notifications/message", "params": {"level": "info", "data": "x"}},
+        {"jsonrpc": "2.0", "id": 2, "result": res(content=text("x"))}])])
+bad('message-invalid-utf8', 'CORE-MESSAGE-UTF8', [D, TL,
+    call("echo", {"text": "x"}).sse([
+        '{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"\udcff"}}',
+        {"jsonrpc": "2.0", "id": 2, "result": res(content=text("x"))}])],
+    note='a notification with a byte that is not UTF-8 before the response')
+bad('error-without-code', 'CORE-ERROR-SHAPE', [D, TL,
+    call("echo", {"text": "x"}).sse([
+        '{"jsonrpc":"2.0","id":2,"error":{"message":"no code"}}'])])
+bad('error-code-string', 'CORE-ERROR-CODE-INTEGER', [D, TL,
+    call("echo", {"text": "x"}).sse([
+        '{"jsonrpc":"2.0","id":2,"error":{"code":"-32602","message":"Invalid params"}}'])])
+bad('response-without-result', 'CORE-RESULT-FIELD', [D, TL,
+    call("echo", {"text": "x"}).sse([
+        '{"jsonrpc":"2.0","id":2}'])])
+bad('meta-key-invalid', 'CORE-META-KEY-FORMAT', [D, TL,
+    call("echo", {"text": "x"}).result(dict(res(content=text("x")), _meta=dict(RMETA, **{"example.com./trace id": "1"})))],
+    note='an empty prefix label and a name with a space')
+bad('meta-traceparent-invalid', 'CORE-META-TRACE-FORMAT', [D, TL,
+    call("echo", {"text": "x"}).result(dict(res(content=text("x")), _meta=dict(RMETA, traceparent="00-0AF7651916CD43DD8448EB211C80319C-00f067aa0ba902b7-01")))],
+    note='upper-case hex is not W3C Trace Context')
+bad('extension-id-without-prefix', 'CORE-EXTENSION-ID', [discover(caps=dict(CAPS, extensions={"tasks": {}}))],
+    note='an extension identifier needs a prefix (io.modelcontextprotocol/tasks)')
+bad('structured-without-text', 'CORE-TOOL-STRUCTURED-TEXT', [D, TL,
+    call("weather", {"city": "Oslo"}).result(res(content=text("3.5 degrees"), structuredContent={"temp": 3.5}))],
+    note='the text block does not hold the serialized structuredContent')
+bad('embedded-resource-undeclared', 'CORE-TOOL-EMBEDDED-CAPABILITY', [discover(caps={"tools": {}}),
+    Ex("tools/list", id=1).result(res(tools=TOOLS, ttlMs=0, cacheScope="public")),
+    call("echo", {"text": "x"}).result(res(content=[{"type": "resource", "resource": {"uri": "test://a", "text": "A"}}]))],
+    note='a tool result embeds a resource; the server declares no resources capability')
+bad('prompt-image-not-base64', 'CORE-PROMPT-MEDIA-ENCODING', [D,
+    Ex("prompts/get", {"name": "greet"}, id=2).result(res(messages=[{"role": "user", "content": {"type": "image", "data": "not base64!", "mimeType": "image/png"}}]), id=2)])
+bad('resource-blob-not-base64', 'CORE-RESOURCE-BLOB-ENCODING', [D,
+    Ex("resources/read", {"uri": "test://a"}, id=2).result(res(contents=[{"uri": "test://a", "blob": "%%%", "mimeType": "application/octet-stream"}], ttlMs=0, cacheScope="public"), id=2)])
+bad('resource-uri-invalid', 'CORE-RESOURCE-URI-RFC3986', [D,
+    Ex("resources/list", id=2).result(res(resources=[{"uri": "my app://a b", "name": "a"}], ttlMs=0, cacheScope="public"), id=2)],
+    note='a custom scheme with a space, and a space in the path')
 bad('result-type-missing', 'CORE-RESULT-TYPE', [D, TL,
     call("echo", {"text": "x"}).result({"_meta": RMETA, "content": text("x")})])
 bad('result-type-unknown', 'CORE-RESULT-TYPE-KNOWN', [D, TL,
@@ -465,6 +513,8 @@ bad('result-schema', 'CORE-RESULT-SCHEMA', [D, TL,
     call("echo", {"text": "x"}).result(res(content="x"))], note='content must be an array of content blocks')
 bad('error-code-reserved', 'CORE-ERROR-CODE-RESERVED', [D, TL,
     call("echo", {"text": "x"}).error(400, -32050, "custom")])
+bad('error-code-jsonrpc-reserved', 'CORE-ERROR-CODE-APP-RANGE', [D, TL,
+    call("echo", {"text": "x"}).error(400, -32500, "custom")], note='a code of the server\'s own in the JSON-RPC reserved range')
 bad('error-code-legacy-not-found', 'CORE-ERROR-CODE-LEGACY CORE-RESOURCE-NOT-FOUND', [D,
     Ex("resources/read", {"uri": "test://mcpverify-nonexistent-1"}, id=2).error(400, -32002, "Resource not found", id=2)])
 bad('error-code-legacy-range', 'CORE-ERROR-CODE-LEGACY-RANGE', [D, TL,
@@ -496,7 +546,7 @@ bad('capability-undeclared-completions', 'CORE-COMPLETION-CAPABILITY', [discover
     Ex("completion/complete", {"ref": {"type": "ref/prompt", "name": "greet"}, "argument": {"name": "n", "value": "a"}}, id=2)
         .result(res(completion={"values": []}), id=2)])
 bad('output-schema', 'CORE-OUTPUT-SCHEMA', [D, TL,
-    call("weather", {"city": "Oslo"}).result(res(content=text("warm"), structuredContent={"temp": "warm"}))])
+    call("weather", {"city": "Oslo"}).result(res(content=text(j({"temp": "warm"})), structuredContent={"temp": "warm"}))])
 bad('output-schema-missing', 'CORE-OUTPUT-SCHEMA', [D, TL,
     call("weather", {"city": "Oslo"}).result(res(content=text("3.5")))])
 bad('resource-empty-contents', 'CORE-RESOURCE-NOT-EMPTY', [D,
@@ -581,11 +631,19 @@ bad('stdio-after-cancel', 'CORE-CANCEL-SILENCE', [SD,
     StdioEx(sreq("tools/call", {"name": "slow", "arguments": {}}, id=4), [sl({"jsonrpc": "2.0", "id": 4, "result": res(content=text("too late"))})],
             meta_lines=["cancel-at: 100ms", "line-at: 5s", "outcome: cancelled"])],
     transport='stdio')
-bad('stdio-server-request', 'STDIO-NO-REQUESTS', [SD,
+bad('stdio-server-request', 'CORE-MRTR-PATTERN', [SD,
     StdioEx(sreq("tools/call", {"name": "echo", "arguments": {}}, id=4, caps={"roots": {}}), [
         sl({"jsonrpc": "2.0", "id": "srv-1", "method": "roots/list"}),
         sl({"jsonrpc": "2.0", "id": 4, "result": res(content=text("x"))})])],
     transport='stdio')
+bad('stdio-server-request-ping', 'STDIO-NO-REQUESTS', [SD,
+    StdioEx(sreq("tools/call", {"name": "echo", "arguments": {}}, id=4), [
+        sl({"jsonrpc": "2.0", "id": "srv-1", "method": "ping"}),
+        sl({"jsonrpc": "2.0", "id": 4, "result": res(content=text("x"))})])],
+    transport='stdio')
+bad('stdio-split-message', 'STDIO-NEWLINES', [SD,
+    StdioEx(sreq("tools/list", id=1), ['{"jsonrpc": "2.0",', ' "id": 1, "result": ' + j(res(tools=[], ttlMs=0, cacheScope="public")) + '}'])],
+    transport='stdio', note='a pretty-printed message: one message over two lines')
 bad('stdio-progress-after-completion', 'CORE-PROGRESS-AFTER-COMPLETION', [SD,
     StdioEx(sreq("tools/call", {"name": "echo", "arguments": {}}, id=4, progressToken=1), [
         sl({"jsonrpc": "2.0", "id": 4, "result": res(content=text("x"))}),
@@ -683,7 +741,7 @@ HANDLES = ('mint create_basket basket structuredContent/basket_id, use add_item 
 
 def create(id, bid, who=ALICE):
     return call("create_basket", {}, id=id, headers=who).result(
-        res(content=text("Created basket " + bid), structuredContent={"basket_id": bid}), id=id)
+        res(content=text(j({"basket_id": bid})), structuredContent={"basket_id": bid}), id=id)
 
 def add(id, bid, who=ALICE):
     return call("add_item", {"basket_id": bid, "sku": "apple"}, id=id, headers=who)

@@ -1,0 +1,175 @@
+package model
+
+import (
+	"encoding/json"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/mcpverify/mcpverify/spec"
+	"github.com/mcpverify/mcpverify/wire"
+)
+
+// The _meta keys the server emits (basic/index.mdx, "_meta": key name
+// format; "OpenTelemetry trace context") on the results and notifications
+// it sends, and the extension identifiers it advertises
+// (basic/versioning.mdx, "Extension Negotiation").
+
+// metaLabel is one label of a _meta key prefix.
+var metaLabel = regexp.MustCompile(`^[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?$`)
+
+// metaName is the name of a _meta key, unless empty.
+var metaName = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$`)
+
+// metaKeyProblem says what is wrong with a _meta key ("" if nothing).
+// withPrefix requires a prefix (extension identifiers).
+func metaKeyProblem(key string, withPrefix bool) string {
+	prefix, name, hasPrefix := "", key, false
+	if i := strings.LastIndexByte(key, '/'); i >= 0 {
+		prefix, name, hasPrefix = key[:i], key[i+1:], true
+	}
+	if withPrefix && (!hasPrefix || prefix == "") {
+		return "it has no prefix"
+	}
+	if hasPrefix {
+		for _, l := range strings.Split(prefix, ".") {
+			if !metaLabel.MatchString(l) {
+				return "prefix label " + strconvQuote(l) + " does not start with a letter and end with a letter or digit, with only letters, digits and hyphens between"
+			}
+		}
+	}
+	if name != "" && !metaName.MatchString(name) {
+		return "name " + strconvQuote(name) + " does not begin and end with an alphanumeric, with only -, _, . and alphanumerics between"
+	}
+	return ""
+}
+
+func strconvQuote(s string) string { b, _ := json.Marshal(s); return string(b) }
+
+// W3C Trace Context (traceparent, tracestate) and W3C Baggage.
+var (
+	traceparent  = regexp.MustCompile(`^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}(-.*)?$`)
+	tracestateKV = regexp.MustCompile(`^(?:[a-z0-9][_0-9a-z*/-]{0,255}|[a-z0-9][_0-9a-z*/-]{0,240}@[a-z][_0-9a-z*/-]{0,13})=[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]$`)
+	baggageKey   = regexp.MustCompile("^[!#$%&'*+\\-.^_`|~0-9A-Za-z]+$")
+	baggageValue = regexp.MustCompile(`^[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*$`)
+)
+
+// traceValueProblem says what is wrong with the value of a trace context
+// key ("" if nothing).
+func traceValueProblem(key string, raw json.RawMessage) string {
+	var v string
+	if json.Unmarshal(raw, &v) != nil {
+		return "not a string"
+	}
+	switch key {
+	case "traceparent":
+		m := traceparent.FindStringSubmatch(v)
+		switch {
+		case m == nil:
+			return "not version-traceid-parentid-flags in lower-case hex"
+		case m[1] == "ff":
+			return "version ff is invalid"
+		case m[1] == "00" && m[4] != "":
+			return "version 00 has exactly four fields"
+		case strings.Trim(m[2], "0") == "" || strings.Trim(m[3], "0") == "":
+			return "an all-zero trace-id or parent-id is invalid"
+		}
+	case "tracestate":
+		members := strings.Split(v, ",")
+		if len(members) > 32 {
+			return "more than 32 list members"
+		}
+		for _, mem := range members {
+			if mem = strings.Trim(mem, " \t"); mem != "" && !tracestateKV.MatchString(mem) {
+				return "list member " + strconvQuote(mem) + " is not key=value"
+			}
+		}
+	case "baggage":
+		for _, mem := range strings.Split(v, ",") {
+			kv, _, _ := strings.Cut(strings.Trim(mem, " \t"), ";")
+			k, val, ok := strings.Cut(kv, "=")
+			if !ok || !baggageKey.MatchString(strings.TrimSpace(k)) || !baggageValue.MatchString(strings.TrimSpace(val)) {
+				return "list member " + strconvQuote(mem) + " is not key=value with a token key and a baggage value"
+			}
+		}
+	}
+	return ""
+}
+
+// emittedMeta returns the _meta objects of a message the server sent: a
+// result's and a notification's (params._meta).
+func emittedMeta(r wire.Reply) map[string]json.RawMessage {
+	var raw []byte
+	switch m := r.Msg.(type) {
+	case *wire.JSONRPCResultResponse:
+		raw = m.Result
+	case *wire.JSONRPCNotification:
+		raw = m.Params
+	default:
+		return nil
+	}
+	if len(raw) == 0 || !strings.Contains(string(raw), `"_meta"`) {
+		return nil
+	}
+	var v struct {
+		Meta map[string]json.RawMessage `json:"_meta"`
+	}
+	if json.Unmarshal(raw, &v) != nil {
+		return nil
+	}
+	return v.Meta
+}
+
+// checkMetaKeys: the _meta keys of results and notifications have the key
+// name format, and trace context values their W3C formats.
+func checkMetaKeys(c *ctx) {
+	for i, r := range c.ex.Replies {
+		meta := emittedMeta(r)
+		if meta == nil {
+			continue
+		}
+		c.judge(spec.CoreMetaKeyFormat)
+		keys := make([]string, 0, len(meta))
+		for k := range meta {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			switch k {
+			case "traceparent", "tracestate", "baggage":
+				c.judge(spec.CoreMetaTraceFormat)
+				if p := traceValueProblem(k, meta[k]); p != "" {
+					c.reportf(spec.CoreMetaTraceFormat, k+" in the W3C Trace Context / Baggage format", "message %d: _meta %s %.80s: %s", i+1, k, meta[k], p)
+				}
+				continue
+			}
+			if p := metaKeyProblem(k, false); p != "" {
+				c.reportf(spec.CoreMetaKeyFormat, "_meta keys of the key name format", "message %d: _meta key %s: %s", i+1, strconvQuote(k), p)
+			}
+		}
+	}
+}
+
+// checkExtensionIDs: the extension identifiers a server/discover result
+// advertises in capabilities.extensions have the _meta key format, with a
+// prefix.
+func checkExtensionIDs(c *ctx) {
+	if c.result == nil || c.final < 0 {
+		return
+	}
+	d, ok := c.ex.Replies[c.final].Result.(*wire.DiscoverResult)
+	if !ok || len(d.Capabilities.Extensions) == 0 {
+		return
+	}
+	c.judge(spec.CoreExtensionId)
+	ids := make([]string, 0, len(d.Capabilities.Extensions))
+	for id := range d.Capabilities.Extensions {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		if p := metaKeyProblem(id, true); p != "" {
+			c.reportf(spec.CoreExtensionId, "extension identifiers of the _meta key format, with a prefix", "extension %s: %s", strconvQuote(id), p)
+		}
+	}
+}
