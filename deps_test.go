@@ -65,7 +65,7 @@ var rules = []rule{
 	{pkg: "check", mod: []string{"spec", "wire", "trace", "model", "corpus", "check/gen", "check/legacyclient"}, third: []string{jsonLib}, testMod: checkTests, testThird: testing3},
 	{pkg: "check/target", mod: []string{"check", "wire"}, third: []string{jsonLib}, testMod: checkTests, testThird: testing3},
 	{pkg: "check/report", mod: []string{"check", "spec", "wire", "trace"}, testMod: checkTests, testThird: testing3},
-	{pkg: "check/probe", mod: []string{"check", "check/gen", "spec", "wire", "model"}, testMod: checkTests, testThird: testing3},
+	{pkg: "check/probe", mod: []string{"check", "check/gen", "spec", "wire", "model"}, third: []string{schemaLib}, testMod: checkTests, testThird: testing3},
 	{pkg: "check/staterun", mod: []string{"check", "check/gen", "check/probe", "spec", "wire", "model"}, third: []string{jsonLib}, testMod: checkTests, testThird: testing3},
 	{pkg: "check/areas/all", mod: []string{"check/areas/*"}},
 	{pkg: "check/areas/*", mod: areaMay, third: []string{gopterLib, schemaLib, jsonLib}, testMod: checkTests, testThird: testing3},

@@ -1,10 +1,8 @@
 package legacy
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -45,7 +43,7 @@ import (
 func init() {
 	check.Register(&check.Check{
 		Name: "legacy/revision",
-		IDs:  []spec.ID{spec.CoreLegacyOnly, spec.CoreRevisionServed},
+		IDs:  []spec.ID{spec.CoreLegacyOnly, spec.CoreRevisionServed, spec.CoreDiscover},
 		Eras: []check.Era{check.Modern, check.DualEra, check.Legacy, check.OtherRevision, check.UnknownEra},
 		Run:  checkRevision,
 	})
@@ -95,6 +93,11 @@ func checkRevision(e *check.Env) {
 		}
 		e.Pass(spec.CoreLegacyOnly, "%s", msg)
 		e.Pass(spec.CoreRevisionServed, "%s", msg)
+		if si.Discover != nil {
+			e.Pass(spec.CoreDiscover, "server/discover was served: %s", msg)
+		} else {
+			e.Inconclusive(spec.CoreDiscover, "server/discover was answered with a modern error, not served")
+		}
 	case check.Legacy:
 		how := "server/discover was not served"
 		if prefix := e.Prefix(); len(prefix) > 0 && prefix[0].Method() == "server/discover" {
@@ -111,15 +114,43 @@ func checkRevision(e *check.Env) {
 		e.Violation(spec.CoreLegacyOnly, "%s: %s, then initialize was answered with protocolVersion %q and %s; the checks of %s are skipped, and the revision-independent ones ran over the %s session",
 			legacyclient.SkipReason(si.LegacyVersion()), how, si.LegacyVersion(), sid, wire.Version, si.LegacyVersion())
 		e.Skip(spec.CoreRevisionServed, "%s (reported as %s)", legacyclient.SkipReason(si.LegacyVersion()), spec.CoreLegacyOnly)
+		e.Skip(spec.CoreDiscover, "%s", legacyclient.SkipReason(si.LegacyVersion()))
 	case check.OtherRevision:
 		e.Pass(spec.CoreLegacyOnly, "the server answered with a modern result or error, not only the handshake")
 		e.Violation(spec.CoreRevisionServed, "the server is modern but does not serve %s: it supports %v (and does not answer initialize); the checks of %s are skipped",
 			wire.Version, si.Versions, wire.Version)
+		e.Skip(spec.CoreDiscover, "the server does not serve %s (reported as %s)", wire.Version, spec.CoreRevisionServed)
 	default:
 		msg := "the server answered neither server/discover nor initialize recognizably"
 		e.Inconclusive(spec.CoreLegacyOnly, "%s", msg)
 		e.Inconclusive(spec.CoreRevisionServed, "%s", msg)
+		judgeDiscoverMissing(e)
 	}
+}
+
+// judgeDiscoverMissing: a server that answered server/discover with
+// nothing recognizable may still serve this revision's other requests; if
+// it serves tools/list (or prompts/list, resources/list) with a result of
+// this revision, it fails to implement server/discover.
+func judgeDiscoverMissing(e *check.Env) {
+	how := "server/discover was not served"
+	if prefix := e.Prefix(); len(prefix) > 0 && prefix[0].Method() == "server/discover" {
+		how = "server/discover got " + check.Observation{Ex: prefix[0]}.Describe()
+	}
+	for _, m := range []string{"tools/list", "prompts/list", "resources/list"} {
+		o := e.Send(e.Request(m, nil))
+		if !o.Accepted() {
+			continue
+		}
+		var r struct {
+			ResultType string `json:"resultType"`
+		}
+		if check.LegacyResult(o, &r) == nil && r.ResultType != "" {
+			e.Violation(spec.CoreDiscover, "%s, but %s was served as a %s server serves it (resultType %q): servers implement server/discover", how, m, wire.Version, r.ResultType)
+			return
+		}
+	}
+	e.Inconclusive(spec.CoreDiscover, "%s, and no list request was served as a %s result either", how, wire.Version)
 }
 
 // modernOnlyRules are the requirements that bind only servers that serve
@@ -348,7 +379,7 @@ func checkLegacyTools(e *check.Env) {
 				continue
 			}
 			nSchemas++
-			sch, invalid, err := compileSchema(s.doc)
+			sch, invalid, err := probe.CompileSchema(s.doc)
 			switch {
 			case err == nil:
 				*s.dst = sch
@@ -449,61 +480,4 @@ func drawArguments(e *check.Env, schema any, in *jsonschema.Schema) (map[string]
 		}
 	}
 	return nil, false
-}
-
-// compileSchema compiles a published schema. invalid reports a schema that
-// is not valid against its dialect's metaschema; other errors (a remote
-// $ref the checker does not fetch, a dialect it does not know, a pattern
-// in ECMA-262 syntax that Go's regexp cannot read) leave validity
-// undecided.
-func compileSchema(doc wire.Value) (s *jsonschema.Schema, invalid bool, err error) {
-	s, err = spec.CompileSchema(doc)
-	if err == nil {
-		return s, false, nil
-	}
-	var sv *jsonschema.SchemaValidationError
-	if !errors.As(err, &sv) {
-		return nil, false, err
-	}
-	var v any
-	if wire.Unmarshal(doc, &v) == nil && unreadablePattern(v, 0) {
-		return nil, false, fmt.Errorf("a pattern this checker's regexp engine cannot read: %w", err)
-	}
-	return nil, true, err
-}
-
-// unreadablePattern reports a pattern (or patternProperties key) that Go's
-// regexp does not compile: ECMA-262 syntax such as lookahead is valid
-// JSON Schema that the validator would wrongly reject.
-func unreadablePattern(v any, depth int) bool {
-	if depth > wire.MaxDepth {
-		return false
-	}
-	switch v := v.(type) {
-	case map[string]any:
-		if p, ok := v["pattern"].(string); ok {
-			if _, err := regexp.Compile(p); err != nil {
-				return true
-			}
-		}
-		if pp, ok := v["patternProperties"].(map[string]any); ok {
-			for k := range pp {
-				if _, err := regexp.Compile(k); err != nil {
-					return true
-				}
-			}
-		}
-		for _, x := range v {
-			if unreadablePattern(x, depth+1) {
-				return true
-			}
-		}
-	case []any:
-		for _, x := range v {
-			if unreadablePattern(x, depth+1) {
-				return true
-			}
-		}
-	}
-	return false
 }
