@@ -9,11 +9,8 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/textproto"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/mcpverify/mcpverify/impl"
@@ -32,18 +29,14 @@ func init() {
 		Breaks: []spec.ID{spec.HttpVersionMismatch},
 		Only:   []string{"versions/body-differs"},
 		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
-			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if vs := r.Header.Values(wire.HeaderProtocolVersion); len(vs) == 1 {
-					editBody(r, func(msg map[string]any) bool {
-						meta := hdrMeta(msg, false)
-						if _, ok := meta[wire.MetaProtocolVersion]; !ok {
-							return false
-						}
-						meta[wire.MetaProtocolVersion] = vs[0]
-						return true
-					})
+			return bodyEdited(next, func(r *http.Request, msg map[string]any) bool {
+				vs := r.Header.Values(wire.HeaderProtocolVersion)
+				meta := hdrMeta(msg, false)
+				if _, ok := meta[wire.MetaProtocolVersion]; !ok || len(vs) != 1 {
+					return false
 				}
-				next.ServeHTTP(w, r)
+				meta[wire.MetaProtocolVersion] = vs[0]
+				return true
 			})
 		},
 	})
@@ -112,34 +105,62 @@ func init() {
 		},
 	})
 	Register(&Variant{
+		Name:   "obs-fold-continuation-dropped",
+		Defect: "reads only the first line of a folded (obs-fold) header field instead of refusing the request or reading the fold as a space: a folded Mcp-Method is read without its continuation, and served (net/http has unfolded the line into a space before the handler runs, so the first line is the value up to that space)",
+		Breaks: []spec.ID{spec.HttpHeaderLineMalformed},
+		Only:   []string{"headers/raw-malformed"},
+		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if first, _, folded := strings.Cut(r.Header.Get(wire.HeaderMethod), " "); folded {
+					r.Header.Set(wire.HeaderMethod, first)
+				}
+				next.ServeHTTP(w, r)
+			})
+		},
+	})
+	Register(&Variant{
 		Name:   "meta-defaults-filled",
 		Defect: "accepts requests without the required _meta fields: a missing or null _meta, protocolVersion (taken from the header) or clientCapabilities ({}) is filled in before the server reads the request",
 		Breaks: []spec.ID{spec.CoreMetaRequired},
 		Only:   []string{"meta/required-fields"},
 		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
-			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			return bodyEdited(next, func(r *http.Request, msg map[string]any) bool {
+				if _, ok := msg["method"].(string); !ok {
+					return false
+				}
+				meta := hdrMeta(msg, true)
+				if meta == nil {
+					return false
+				}
 				version := r.Header.Get(wire.HeaderProtocolVersion)
 				if version == "" {
 					version = wire.Version
 				}
-				editBody(r, func(msg map[string]any) bool {
-					if _, ok := msg["method"].(string); !ok {
-						return false
-					}
-					meta := hdrMeta(msg, true)
-					if meta == nil {
-						return false
-					}
-					changed := false
-					if meta[wire.MetaProtocolVersion] == nil {
-						meta[wire.MetaProtocolVersion], changed = version, true
-					}
-					if meta[wire.MetaClientCapabilities] == nil {
-						meta[wire.MetaClientCapabilities], changed = map[string]any{}, true
-					}
-					return changed
-				})
-				next.ServeHTTP(w, r)
+				changed := false
+				if meta[wire.MetaProtocolVersion] == nil {
+					meta[wire.MetaProtocolVersion], changed = version, true
+				}
+				if meta[wire.MetaClientCapabilities] == nil {
+					meta[wire.MetaClientCapabilities], changed = map[string]any{}, true
+				}
+				return changed
+			})
+		},
+	})
+	Register(&Variant{
+		Name:   "log-level-unknown-ignored",
+		Defect: "ignores a _meta logLevel it does not recognize (the request is served without logging) instead of refusing it with -32602",
+		Breaks: []spec.ID{spec.CoreLogInvalidLevel},
+		Only:   []string{"meta/log-level"},
+		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+			return bodyEdited(next, func(_ *http.Request, msg map[string]any) bool {
+				meta := hdrMeta(msg, false)
+				level, ok := meta[wire.MetaLogLevel].(string)
+				if !ok || wire.LogLevelRank(level) >= 0 {
+					return false
+				}
+				delete(meta, wire.MetaLogLevel)
+				return true
 			})
 		},
 	})
@@ -150,55 +171,40 @@ func init() {
 		Only:   []string{"meta/required-fields"},
 		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				msg, ok := message(r)
-				if !ok || !hdrMetaMissing(msg) {
-					next.ServeHTTP(w, r)
+				if msg, ok := message(r); ok && hdrMetaMissing(msg) {
+					refusalStatus(next, w, r, wire.CodeInvalidParams, http.StatusOK)
 					return
 				}
-				rec := httptest.NewRecorder()
-				next.ServeHTTP(rec, r)
-				for k, vs := range rec.Header() {
-					w.Header()[k] = vs
-				}
-				status := rec.Code
-				var resp struct {
-					Error *struct {
-						Code int64 `json:"code"`
-					} `json:"error"`
-				}
-				if status == http.StatusBadRequest && json.Unmarshal(rec.Body.Bytes(), &resp) == nil && resp.Error != nil && resp.Error.Code == wire.CodeInvalidParams {
-					status = http.StatusOK
-				}
-				w.WriteHeader(status)
-				_, _ = w.Write(rec.Body.Bytes())
+				next.ServeHTTP(w, r)
 			})
 		},
 	})
 	Register(&Variant{
-		Name:   "mcp-param-mismatch-ignored",
-		Defect: "does not validate Mcp-Param-* against the arguments: a present header of an annotated argument is rewritten to the body's value (missing ones are still refused)",
-		Breaks: []spec.ID{spec.HttpParamMismatch, spec.HttpHeaderInvalid},
-		Only:   []string{"headers/mcp-param"},
+		Name:   "version-header-missing-accepted",
+		Defect: "serves a request without MCP-Protocol-Version as if the header named the body's _meta protocolVersion, though it does not serve clients older than 2025-06-18 (the header is required)",
+		Breaks: []spec.ID{spec.HttpVersionHeaderMissing},
+		Only:   []string{"versions/header-missing"},
 		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
-			pa := &paramAnnotations{next: next}
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				msg, ok := message(r)
-				if ok && msg["method"] == "tools/call" {
-					params, _ := msg["params"].(map[string]any)
-					name, _ := params["name"].(string)
-					args, _ := params["arguments"].(map[string]any)
-					for _, a := range pa.of(r, name) {
-						key := textproto.CanonicalMIMEHeaderKey(wire.HeaderParamPrefix + a.name)
-						v, present := wire.Path(a.path).Lookup(args)
-						if _, sent := r.Header[key]; !sent || !present {
-							continue
-						}
-						if s, ok := hdrParamValue(v); ok {
-							r.Header[key] = []string{s}
+				if len(r.Header.Values(wire.HeaderProtocolVersion)) == 0 {
+					if msg, ok := message(r); ok {
+						if v, ok := hdrMeta(msg, false)[wire.MetaProtocolVersion].(string); ok {
+							r.Header.Set(wire.HeaderProtocolVersion, v)
 						}
 					}
 				}
 				next.ServeHTTP(w, r)
+			})
+		},
+	})
+	Register(&Variant{
+		Name:   "unsupported-version-status-200",
+		Defect: "answers a request for an unsupported protocol version with the right UnsupportedProtocolVersionError (-32022) but HTTP 200 instead of 400",
+		Breaks: []spec.ID{spec.HttpVersionUnsupported},
+		Only:   []string{"versions/unsupported"},
+		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				refusalStatus(next, w, r, wire.CodeUnsupportedProtocolVersion, http.StatusOK)
 			})
 		},
 	})
@@ -208,29 +214,7 @@ func init() {
 		Breaks: []spec.ID{spec.CoreVersionUnsupported},
 		Only:   []string{"versions/unsupported"},
 		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
-			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				rec := httptest.NewRecorder()
-				next.ServeHTTP(rec, r)
-				body := rec.Body.Bytes()
-				var resp map[string]any
-				dec := json.NewDecoder(bytes.NewReader(body))
-				dec.UseNumber()
-				if dec.Decode(&resp) == nil {
-					if e, ok := resp["error"].(map[string]any); ok && fmt.Sprint(e["code"]) == strconv.FormatInt(wire.CodeUnsupportedProtocolVersion, 10) {
-						e["code"] = wire.CodeInvalidParams
-						delete(e, "data")
-						if b, err := json.Marshal(resp); err == nil {
-							body = b
-						}
-					}
-				}
-				for k, vs := range rec.Header() {
-					w.Header()[k] = vs
-				}
-				w.Header().Del("Content-Length")
-				w.WriteHeader(rec.Code)
-				_, _ = w.Write(body)
-			})
+			return errorRecoded(next, wire.CodeUnsupportedProtocolVersion, wire.CodeInvalidParams)
 		},
 	})
 }
@@ -285,6 +269,21 @@ func hdrMetaMissing(msg map[string]any) bool {
 	return false
 }
 
+// refusalStatus serves r through next, answering with status instead of
+// 400 when next refuses the request with the JSON-RPC error code.
+func refusalStatus(next http.Handler, w http.ResponseWriter, r *http.Request, code int64, status int) {
+	rec := recorded(next, r)
+	var resp struct {
+		Error *struct {
+			Code int64 `json:"code"`
+		} `json:"error"`
+	}
+	if rec.Code != http.StatusBadRequest || json.Unmarshal(rec.Body.Bytes(), &resp) != nil || resp.Error == nil || resp.Error.Code != code {
+		status = rec.Code
+	}
+	relay(w, rec, status)
+}
+
 // hdrBodyName returns the body value Mcp-Name mirrors (params.name or
 // params.uri, by the method table).
 func hdrBodyName(r *http.Request) (string, bool) {
@@ -327,95 +326,6 @@ func hdrWriteError(w http.ResponseWriter, status int, id json.RawMessage, code i
 	w.Header()["Content-Type"] = []string{"application/json"}
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
-}
-
-// hdrParamValue renders an argument as its Mcp-Param-* header.
-func hdrParamValue(v any) (string, bool) {
-	switch v := v.(type) {
-	case string:
-		return wire.EncodeHeaderValue(v), true
-	case bool:
-		return strconv.FormatBool(v), true
-	case json.Number:
-		return v.String(), true
-	}
-	return "", false
-}
-
-// paramAnnotations learns the x-mcp-header annotations of the server's
-// tools by asking it for tools/list once (every page).
-type paramAnnotations struct {
-	next  http.Handler
-	once  sync.Once
-	tools map[string][]paramAnnotation
-}
-
-type paramAnnotation struct {
-	name string
-	path []string
-}
-
-func (p *paramAnnotations) of(r *http.Request, tool string) []paramAnnotation {
-	p.once.Do(func() { p.tools = p.learn(r) })
-	return p.tools[tool]
-}
-
-func (p *paramAnnotations) learn(r *http.Request) map[string][]paramAnnotation {
-	out := map[string][]paramAnnotation{}
-	var cursor any
-	for page := 0; page < 20; page++ {
-		params := map[string]any{"_meta": map[string]any{wire.MetaProtocolVersion: wire.Version, wire.MetaClientCapabilities: map[string]any{}}}
-		if cursor != nil {
-			params["cursor"] = cursor
-		}
-		body, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": params})
-		req := httptest.NewRequest(http.MethodPost, impl.Endpoint, bytes.NewReader(body))
-		req.Host = r.Host
-		req.Header = http.Header{
-			"Content-Type":         {"application/json"},
-			"Accept":               {"application/json"},
-			"Mcp-Method":           {"tools/list"},
-			"Mcp-Protocol-Version": {wire.Version},
-		}
-		rec := httptest.NewRecorder()
-		p.next.ServeHTTP(rec, req)
-		var resp struct {
-			Result struct {
-				Tools []struct {
-					Name        string         `json:"name"`
-					InputSchema map[string]any `json:"inputSchema"`
-				} `json:"tools"`
-				NextCursor any `json:"nextCursor"`
-			} `json:"result"`
-		}
-		if json.Unmarshal(rec.Body.Bytes(), &resp) != nil {
-			break
-		}
-		for _, t := range resp.Result.Tools {
-			out[t.Name] = annotationsOf(t.InputSchema, nil)
-		}
-		if resp.Result.NextCursor == nil {
-			break
-		}
-		cursor = resp.Result.NextCursor
-	}
-	return out
-}
-
-// annotationsOf finds the x-mcp-header annotations reachable through
-// properties keys.
-func annotationsOf(schema map[string]any, path []string) []paramAnnotation {
-	var out []paramAnnotation
-	if h, ok := schema["x-mcp-header"].(string); ok && len(path) > 0 {
-		out = append(out, paramAnnotation{name: h, path: append([]string(nil), path...)})
-	}
-	props, _ := schema["properties"].(map[string]any)
-	for k, sub := range props {
-		if m, ok := sub.(map[string]any); ok {
-			out = append(out, annotationsOf(m, append(path, k))...)
-		}
-	}
-	return out
 }
 
 // caseSensitiveNames serves the first request of each connection through

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -66,6 +69,15 @@ func editBody(r *http.Request, edit func(map[string]any) bool) {
 	}
 }
 
+// bodyEdited returns a handler around next that rewrites the JSON body of
+// each request with edit (see editBody) before next reads it.
+func bodyEdited(next http.Handler, edit func(r *http.Request, msg map[string]any) bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		editBody(r, func(msg map[string]any) bool { return edit(r, msg) })
+		next.ServeHTTP(w, r)
+	})
+}
+
 // peekRPC reads the method and id of a POSTed JSON-RPC message, leaving
 // the body for the next handler.
 func peekRPC(r *http.Request) (method string, id json.RawMessage, hasID bool, ok bool) {
@@ -84,6 +96,39 @@ func peekRPC(r *http.Request) (method string, id json.RawMessage, hasID bool, ok
 		id, hasID = *env.ID, true
 	}
 	return *env.Method, id, hasID, true
+}
+
+// recorded serves r through next into a recorder, for a variant that
+// changes the status or headers of a whole answer (a stream is then
+// relayed at its end, not as it goes).
+func recorded(next http.Handler, r *http.Request) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	next.ServeHTTP(rec, r)
+	return rec
+}
+
+// relay writes a recorded answer to w with status, leaving out the
+// headers named in drop.
+func relay(w http.ResponseWriter, rec *httptest.ResponseRecorder, status int, drop ...string) {
+	for k, vs := range rec.Header() {
+		if !slices.Contains(drop, k) {
+			w.Header()[k] = vs
+		}
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(rec.Body.Bytes())
+}
+
+// errorRecoded returns a handler around next whose JSON-RPC errors with
+// code from carry code to instead (without their data).
+func errorRecoded(next http.Handler, from, to int64) http.Handler {
+	return editMessages(next, func(m map[string]any) {
+		e, ok := m["error"].(map[string]any)
+		if c, isNum := e["code"].(json.Number); ok && isNum && c.String() == strconv.FormatInt(from, 10) {
+			e["code"] = to
+			delete(e, "data")
+		}
+	})
 }
 
 // rpcCall is what a rewriting variant knows of the request: its method,
