@@ -2,13 +2,10 @@ package faulty
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"net/http"
-	"regexp"
+	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/mcpverify/mcpverify/impl"
@@ -30,15 +27,30 @@ import (
 //     resource, or other arguments);
 //   - state-unbound-principal: a sealed state issued for a request is
 //     accepted on the same request from any principal;
+//   - state-ticket: the server resumes its own copy of a pending
+//     request's state, and any non-empty requestState of the same caller
+//     and request is taken as the ticket for it: altered states are
+//     accepted, though nothing shows that they matter;
+//   - state-lenient-base64: a sealed state is decoded in any Base64
+//     spelling (either alphabet, padded or not, line breaks) before it is
+//     verified;
 //   - state-no-expiry: states live for a century;
 //   - handles-sequential: carts are named cart_1, cart_2, ...;
 //   - handles-unbound: any authenticated principal can use any cart;
+//   - handles-bearer: a call with no credentials at all that names a
+//     cart is served as the cart's owner (the anonymous caller is also
+//     another principal than the owner: STATE-HANDLE-PRINCIPAL too);
+//   - handles-oracle: a cart of another caller is refused with "access
+//     denied", a cart that does not exist with "cart not found";
+//   - handles-soft-delete: cart_delete says the cart is deleted, but the
+//     handle keeps working;
 //   - single-use-replay: the transfer confirmation can be redeemed again
 //     (the ledger records nothing).
 //
-// They run with two principals (StateAliceToken, StateBobToken) and are
-// not in All, whose self-test sends no credentials: StateVariants lists
-// them for the state checks' own test.
+// The requestState variants are in state_request.go, the handle variants
+// in state_handles.go. They run with two principals (StateAliceToken,
+// StateBobToken) and are not in All, whose self-test sends no
+// credentials: StateVariants lists them for the state checks' own test.
 
 // The bearer tokens of the state variants' two principals.
 const (
@@ -99,6 +111,22 @@ func StateVariants() []*StateVariant {
 			Wrap:   wrapPrefixMAC,
 		}},
 		{Variant: Variant{
+			Name:   "state-ticket",
+			Defect: "the server keeps each pending request's state itself and takes any non-empty requestState of the same caller and request as the ticket to resume it",
+			Breaks: []spec.ID{spec.StateIntegrityAlways},
+			Only:   []string{"state/request-state"},
+			Config: cfg(nil),
+			Wrap:   wrapStateTicket,
+		}},
+		{Variant: Variant{
+			Name:   "state-lenient-base64",
+			Defect: "a sealed requestState is decoded by whichever Base64 decoder takes it (either alphabet, padded or not, line breaks skipped) before it is verified",
+			Breaks: []spec.ID{spec.StateCanonical},
+			Only:   []string{"state/request-state"},
+			Config: cfg(nil),
+			Wrap:   wrapLenientState,
+		}},
+		{Variant: Variant{
 			Name:   "state-unbound-request",
 			Defect: "a requestState issued to the caller is accepted on any request (another tool, prompt or resource, other arguments)",
 			Breaks: []spec.ID{spec.StateBindRequest, spec.StateBindArgs},
@@ -139,6 +167,30 @@ func StateVariants() []*StateVariant {
 			Wrap:   wrapUnboundCarts,
 		}},
 		{Variant: Variant{
+			Name:   "handles-bearer",
+			Defect: "a call that carries no credentials but names a cart is served as the cart's owner: possession of the handle authenticates",
+			Breaks: []spec.ID{spec.StateHandleNotAuth, spec.StateHandlePrincipal},
+			Only:   []string{"state/handles"},
+			Config: cfg(nil),
+			Wrap:   wrapBearerCarts,
+		}},
+		{Variant: Variant{
+			Name:   "handles-oracle",
+			Defect: "a cart of another caller is refused with \"access denied\", one that does not exist with \"cart not found\"",
+			Breaks: []spec.ID{spec.StateHandleOracle},
+			Only:   []string{"state/handles"},
+			Config: cfg(nil),
+			Wrap:   wrapOracleCarts,
+		}},
+		{Variant: Variant{
+			Name:   "handles-soft-delete",
+			Defect: "cart_delete says the cart is deleted but keeps it: the released handle is still served",
+			Breaks: []spec.ID{spec.StateHandleReleased},
+			Only:   []string{"state/handles"},
+			Config: cfg(nil),
+			Wrap:   wrapSoftDeleteCarts,
+		}},
+		{Variant: Variant{
 			Name:   "single-use-replay",
 			Defect: "a transfer confirmation can be redeemed again: the ledger records nothing",
 			Breaks: []spec.ID{spec.StateSingleUse},
@@ -147,6 +199,7 @@ func StateVariants() []*StateVariant {
 			Wrap:   func(next http.Handler, _ *impl.Server) http.Handler { return next },
 		}},
 	}
+	sort.Slice(vs, func(i, j int) bool { return vs[i].Name < vs[j].Name })
 	return vs
 }
 
@@ -226,314 +279,5 @@ func perRequest(next http.Handler, edits func(r *http.Request) (func(*rpcCall) b
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		editReq, edit := edits(r)
 		rewriteMessages(next, editReq, edit).ServeHTTP(w, r)
-	})
-}
-
-// plainState is the unsealed state of state-unsealed.
-type plainState struct {
-	Method    string          `json:"method"`
-	Name      string          `json:"name"`
-	Principal string          `json:"principal"`
-	Args      json.RawMessage `json:"args"`
-	Expiry    int64           `json:"exp"`
-	Asked     []string        `json:"asked"`
-	Data      json.RawMessage `json:"data,omitempty"`
-}
-
-// wrapUnsealed turns every sealed state into plain JSON on the way out, and
-// back (sealed for the request it arrives on, when its fields match that
-// request, its principal and the clock) on the way in.
-func wrapUnsealed(next http.Handler, _ *impl.Server) http.Handler {
-	codec := stateCodec(StateConfig().StateTTL)
-	return perRequest(next, func(r *http.Request) (func(*rpcCall) bool, func(*rpcCall, map[string]any, int) []map[string]any) {
-		principal := principalOf(r)
-		editReq := func(q *rpcCall) bool {
-			s, ok := q.Params["requestState"].(string)
-			b, bound := bindingOf(q, principal)
-			if !ok || !bound {
-				return false
-			}
-			raw, err := base64.RawURLEncoding.Strict().DecodeString(s)
-			if err != nil || base64.RawURLEncoding.EncodeToString(raw) != s {
-				return false
-			}
-			var p plainState
-			if json.Unmarshal(raw, &p) != nil {
-				return false
-			}
-			if p.Method != b.Method || p.Name != b.Params[0] || p.Principal != principal || time.Now().UnixMilli() >= p.Expiry ||
-				(len(b.Params) > 1 && canonicalArgs(p.Args) != b.Params[1]) {
-				return false
-			}
-			sealed, err := codec.Seal(b, impl.StateContents{Asked: p.Asked, Data: p.Data})
-			if err != nil {
-				return false
-			}
-			q.Params["requestState"] = sealed
-			return true
-		}
-		edit := func(q *rpcCall, m map[string]any, _ int) []map[string]any {
-			res, s, ok := stateOfResult(m)
-			b, bound := bindingOf(q, principal)
-			if !ok || !bound {
-				return one(m)
-			}
-			c, exp, err := codec.Open(s, b)
-			if err != nil {
-				return one(m)
-			}
-			p := plainState{Method: b.Method, Name: b.Params[0], Principal: principal, Expiry: exp.UnixMilli(), Asked: c.Asked, Data: c.Data}
-			if a, ok := q.Params["arguments"]; ok {
-				p.Args, _ = json.Marshal(a)
-			} else if q.Method == "resources/read" {
-				p.Args = json.RawMessage(`{}`)
-			}
-			if raw, err := json.Marshal(p); err == nil {
-				res["requestState"] = base64.RawURLEncoding.EncodeToString(raw)
-			}
-			return one(m)
-		}
-		return editReq, edit
-	})
-}
-
-// issued remembers the states a variant saw the server issue (bounded).
-type issued struct {
-	mu    sync.Mutex
-	by    map[string]issuedState
-	order []string
-}
-
-type issuedState struct {
-	state   string
-	binding impl.StateBinding
-}
-
-func (is *issued) add(key string, s issuedState) {
-	is.mu.Lock()
-	defer is.mu.Unlock()
-	if is.by == nil {
-		is.by = map[string]issuedState{}
-	}
-	if _, ok := is.by[key]; !ok {
-		is.order = append(is.order, key)
-	}
-	is.by[key] = s
-	for len(is.order) > 4096 {
-		delete(is.by, is.order[0])
-		is.order = is.order[1:]
-	}
-}
-
-func (is *issued) get(key string) (issuedState, bool) {
-	is.mu.Lock()
-	defer is.mu.Unlock()
-	s, ok := is.by[key]
-	return s, ok
-}
-
-// sealedBytes decodes a sealed state's bytes ("s1." and canonical
-// base64url).
-func sealedBytes(s string) ([]byte, bool) {
-	enc, ok := strings.CutPrefix(s, "s1.")
-	if !ok {
-		return nil, false
-	}
-	b, err := base64.RawURLEncoding.Strict().DecodeString(enc)
-	if err != nil || base64.RawURLEncoding.EncodeToString(b) != enc {
-		return nil, false
-	}
-	return b, true
-}
-
-// prefixTag is how many bytes at the end of a sealed state the broken
-// comparison ignores: the second half of the 16-byte tag.
-const prefixTag = 8
-
-// wrapPrefixMAC accepts a state that matches an issued one in all but its
-// last prefixTag bytes: as if only the first half of the tag were compared.
-func wrapPrefixMAC(next http.Handler, _ *impl.Server) http.Handler {
-	seen := &issued{}
-	key := func(b []byte) string { return fmt.Sprintf("%d:%x", len(b), b[:len(b)-prefixTag]) }
-	return rewriteMessages(next, func(q *rpcCall) bool {
-		s, ok := q.Params["requestState"].(string)
-		if !ok {
-			return false
-		}
-		b, ok := sealedBytes(s)
-		if !ok || len(b) <= prefixTag {
-			return false
-		}
-		if is, ok := seen.get(key(b)); ok && is.state != s {
-			q.Params["requestState"] = is.state
-			return true
-		}
-		return false
-	}, func(q *rpcCall, m map[string]any, _ int) []map[string]any {
-		if _, s, ok := stateOfResult(m); ok {
-			if b, ok := sealedBytes(s); ok && len(b) > prefixTag {
-				seen.add(key(b), issuedState{state: s})
-			}
-		}
-		return one(m)
-	})
-}
-
-// wrapRebind accepts an issued state on another request of the same
-// principal (principal false), or on the same request of another
-// principal (principal true), by sealing its contents again for the
-// request it arrives on.
-func wrapRebind(next http.Handler, principal bool) http.Handler {
-	codec := stateCodec(StateConfig().StateTTL)
-	seen := &issued{}
-	return perRequest(next, func(r *http.Request) (func(*rpcCall) bool, func(*rpcCall, map[string]any, int) []map[string]any) {
-		who := principalOf(r)
-		editReq := func(q *rpcCall) bool {
-			s, ok := q.Params["requestState"].(string)
-			b, bound := bindingOf(q, who)
-			if !ok || !bound {
-				return false
-			}
-			if _, _, err := codec.Open(s, b); err == nil {
-				return false
-			}
-			is, ok := seen.get(s)
-			if !ok {
-				return false
-			}
-			sameRequest := is.binding.Method == b.Method && strings.Join(is.binding.Params, "\x00") == strings.Join(b.Params, "\x00")
-			samePrincipal := is.binding.Principal == b.Principal
-			if principal && !(sameRequest && !samePrincipal) || !principal && !(samePrincipal && !sameRequest) {
-				return false
-			}
-			c, _, err := codec.Open(s, is.binding)
-			if err != nil {
-				return false
-			}
-			sealed, err := codec.Seal(b, c)
-			if err != nil {
-				return false
-			}
-			q.Params["requestState"] = sealed
-			return true
-		}
-		edit := func(q *rpcCall, m map[string]any, _ int) []map[string]any {
-			if _, s, ok := stateOfResult(m); ok {
-				if b, bound := bindingOf(q, who); bound {
-					seen.add(s, issuedState{state: s, binding: b})
-				}
-			}
-			return one(m)
-		}
-		return editReq, edit
-	})
-}
-
-// cartTools are the tools that take a cart_id.
-var cartTools = map[string]bool{"cart_add": true, "cart_view": true, "cart_delete": true}
-
-var cartHandle = regexp.MustCompile(`cart_[A-Za-z0-9_-]{22}`)
-
-// wrapSequentialCarts renames every cart the server mints cart_N (N
-// counting from 1) in what the client sees, and back in what it sends.
-func wrapSequentialCarts(next http.Handler, _ *impl.Server) http.Handler {
-	var mu sync.Mutex
-	toSeq, toReal := map[string]string{}, map[string]string{}
-	n := 0
-	rename := func(v any) any {
-		b, err := json.Marshal(v)
-		if err != nil {
-			return v
-		}
-		mu.Lock()
-		out := cartHandle.ReplaceAllStringFunc(string(b), func(h string) string {
-			if s, ok := toSeq[h]; ok {
-				return s
-			}
-			return h
-		})
-		mu.Unlock()
-		var w any
-		if decodeJSON([]byte(out), &w) != nil {
-			return v
-		}
-		return w
-	}
-	return rewriteMessages(next, func(q *rpcCall) bool {
-		name, _ := q.Params["name"].(string)
-		args, _ := q.Params["arguments"].(map[string]any)
-		h, _ := args["cart_id"].(string)
-		if q.Method != "tools/call" || !cartTools[name] || h == "" {
-			return false
-		}
-		mu.Lock()
-		real, ok := toReal[h]
-		mu.Unlock()
-		if ok {
-			args["cart_id"] = real
-		}
-		return ok
-	}, func(q *rpcCall, m map[string]any, _ int) []map[string]any {
-		r := resultOf(m)
-		if r == nil || q.Method != "tools/call" {
-			return one(m)
-		}
-		if name, _ := q.Params["name"].(string); name == "cart_create" {
-			if sc, ok := r["structuredContent"].(map[string]any); ok {
-				if h, ok := sc["cart_id"].(string); ok {
-					mu.Lock()
-					n++
-					seq := fmt.Sprintf("cart_%d", n)
-					toSeq[h], toReal[seq] = seq, h
-					mu.Unlock()
-				}
-			}
-		}
-		for _, k := range []string{"structuredContent", "content"} {
-			if v, ok := r[k]; ok {
-				r[k] = rename(v)
-			}
-		}
-		return one(m)
-	})
-}
-
-// wrapUnboundCarts serves a call naming a cart as the cart's owner, for
-// any caller with a valid token: the server looks carts up by handle
-// alone.
-func wrapUnboundCarts(next http.Handler, _ *impl.Server) http.Handler {
-	var mu sync.Mutex
-	owner := map[string]string{} // handle → Authorization of its creator
-	return perRequest(next, func(r *http.Request) (func(*rpcCall) bool, func(*rpcCall, map[string]any, int) []map[string]any) {
-		auth := r.Header.Get("Authorization")
-		editReq := func(q *rpcCall) bool {
-			name, _ := q.Params["name"].(string)
-			args, _ := q.Params["arguments"].(map[string]any)
-			h, _ := args["cart_id"].(string)
-			if q.Method != "tools/call" || !cartTools[name] || principalOf(r) == "" {
-				return false
-			}
-			mu.Lock()
-			o, ok := owner[h]
-			mu.Unlock()
-			if ok {
-				r.Header.Set("Authorization", o)
-			}
-			return false
-		}
-		edit := func(q *rpcCall, m map[string]any, _ int) []map[string]any {
-			r := resultOf(m)
-			if name, _ := q.Params["name"].(string); r != nil && q.Method == "tools/call" && name == "cart_create" {
-				if sc, ok := r["structuredContent"].(map[string]any); ok {
-					if h, ok := sc["cart_id"].(string); ok {
-						mu.Lock()
-						owner[h] = auth
-						mu.Unlock()
-					}
-				}
-			}
-			return one(m)
-		}
-		return editReq, edit
 	})
 }
