@@ -200,6 +200,11 @@ func (r *registry) addFixtures(s *Server) error {
 	r.addPrompt(&prompt{def: wire.Prompt{Name: "test_prompt_with_embedded_resource", Title: "Prompt With Embedded Resource", Description: "A prompt that includes an embedded resource",
 		Arguments: []wire.PromptArgument{{Name: "resourceUri", Description: "URI of the resource to embed", Required: ptr(true)}}},
 		run: func(x *exchange, args map[string]string, in *inputs) (*wire.GetPromptResult, *ask, *rpcError) {
+			// The resource is embedded under the URI the client gives: it must
+			// be one (prompts.mdx, PromptMessage: a valid resource URI).
+			if p := wire.URIProblem(args["resourceUri"]); p != "" {
+				return nil, nil, errInvalid(map[string]any{"argument": "resourceUri"}, "Invalid params: resourceUri %q is not a URI: %s", args["resourceUri"], p)
+			}
 			return promptResult(
 				userMessage(embedded(textResource(args["resourceUri"], "text/plain", "Embedded resource content for testing."))),
 				userMessage(textContent("Please process the embedded resource above.")),

@@ -82,6 +82,12 @@ func checkPromptMedia(c *ctx) {
 			data, mt, kind = b.Data, b.MimeType, "image"
 		case *wire.AudioContent:
 			data, mt, kind = b.Data, b.MimeType, "audio"
+		case *wire.EmbeddedResource:
+			c.judge(spec.CorePromptEmbeddedResource)
+			if p := embeddedProblem(b); p != "" {
+				c.reportf(spec.CorePromptEmbeddedResource, "an embedded resource with a valid URI, a MIME type, and text or Base64 blob data", "message %d: %s", i+1, p)
+			}
+			continue
 		default:
 			continue
 		}
@@ -90,6 +96,32 @@ func checkPromptMedia(c *ctx) {
 			c.reportf(spec.CorePromptMediaEncoding, "Base64 data and a valid MIME type", "message %d, %s content: %s", i+1, kind, p)
 		}
 	}
+}
+
+// embeddedProblem says what is wrong with an embedded resource of a prompt
+// message: its URI (a scheme and RFC 3986 syntax), its MIME type (absent
+// or not a MIME type), its blob (not Base64). Whether the MIME type is the
+// appropriate one is not decidable.
+func embeddedProblem(b *wire.EmbeddedResource) string {
+	var uri, mt string
+	switch x := b.Resource.(type) {
+	case *wire.TextResourceContents:
+		uri, mt = x.URI, x.MimeType
+	case *wire.BlobResourceContents:
+		uri, mt = x.URI, x.MimeType
+		if _, err := base64.StdEncoding.DecodeString(x.Blob); err != nil {
+			return "a blob that is not Base64"
+		}
+	default:
+		return "no text or blob contents"
+	}
+	if p := wire.URIProblem(uri); p != "" {
+		return "the URI " + strconvQuote(uri) + ": " + p
+	}
+	if t, _, err := mime.ParseMediaType(mt); err != nil || !strings.Contains(t, "/") {
+		return "the mimeType " + strconvQuote(mt) + ", which is not a MIME type"
+	}
+	return ""
 }
 
 // mediaProblem says what is wrong with Base64 data and its MIME type.
@@ -144,41 +176,7 @@ func judgeURI(c *ctx, uri, where string) {
 		return
 	}
 	c.judge(spec.CoreResourceUriRfc3986)
-	if p := uriProblem(uri); p != "" {
+	if p := wire.URIProblem(uri); p != "" {
 		c.reportf(spec.CoreResourceUriRfc3986, "resource URIs that conform to RFC 3986", "%s: %.120q: %s", where, uri, p)
 	}
 }
-
-// uriProblem checks the generic syntax of RFC 3986 (section 3): a scheme
-// (a letter, then letters, digits, +, - and .), a colon, then only
-// unreserved, reserved and percent-encoded characters.
-func uriProblem(uri string) string {
-	i := strings.IndexByte(uri, ':')
-	if i <= 0 {
-		return "no scheme"
-	}
-	for j := 0; j < i; j++ {
-		b := uri[j]
-		if !(isAlpha(b) || (j > 0 && (isDigit(b) || b == '+' || b == '-' || b == '.'))) {
-			return "the scheme is not a letter followed by letters, digits, +, - or ."
-		}
-	}
-	for j := i + 1; j < len(uri); j++ {
-		b := uri[j]
-		switch {
-		case isAlpha(b) || isDigit(b) || strings.IndexByte("-._~:/?#[]@!$&'()*+,;=", b) >= 0:
-		case b == '%':
-			if j+2 >= len(uri) || !isHex(uri[j+1]) || !isHex(uri[j+2]) {
-				return "a % that does not start a percent-encoded octet"
-			}
-			j += 2
-		default:
-			return "the character " + strconvQuote(string(rune(b))) + ", which RFC 3986 does not allow unencoded"
-		}
-	}
-	return ""
-}
-
-func isAlpha(b byte) bool { return (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') }
-func isDigit(b byte) bool { return b >= '0' && b <= '9' }
-func isHex(b byte) bool   { return isDigit(b) || (b >= 'a' && b <= 'f') || (b >= 'A' && b <= 'F') }

@@ -15,31 +15,15 @@ import (
 // it sends, and the extension identifiers it advertises
 // (basic/versioning.mdx, "Extension Negotiation").
 
-// metaLabel is one label of a _meta key prefix.
-var metaLabel = regexp.MustCompile(`^[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?$`)
-
-// metaName is the name of a _meta key, unless empty.
-var metaName = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$`)
-
-// metaKeyProblem says what is wrong with a _meta key ("" if nothing).
-// withPrefix requires a prefix (extension identifiers).
+// metaKeyProblem says what is wrong with a _meta key ("" if nothing):
+// the key name format of wire.ValidMetaKey; withPrefix requires a prefix
+// (extension identifiers).
 func metaKeyProblem(key string, withPrefix bool) string {
-	prefix, name, hasPrefix := "", key, false
-	if i := strings.LastIndexByte(key, '/'); i >= 0 {
-		prefix, name, hasPrefix = key[:i], key[i+1:], true
-	}
-	if withPrefix && (!hasPrefix || prefix == "") {
+	if prefix, _, ok := strings.Cut(key, "/"); withPrefix && (!ok || prefix == "") {
 		return "it has no prefix"
 	}
-	if hasPrefix {
-		for _, l := range strings.Split(prefix, ".") {
-			if !metaLabel.MatchString(l) {
-				return "prefix label " + strconvQuote(l) + " does not start with a letter and end with a letter or digit, with only letters, digits and hyphens between"
-			}
-		}
-	}
-	if name != "" && !metaName.MatchString(name) {
-		return "name " + strconvQuote(name) + " does not begin and end with an alphanumeric, with only -, _, . and alphanumerics between"
+	if !wire.ValidMetaKey(key) {
+		return "not an optional prefix of dot-separated labels (a letter first, a letter or digit last, hyphens between) and a slash, then a name that begins and ends with an alphanumeric with only -, _, . and alphanumerics between"
 	}
 	return ""
 }
@@ -145,6 +129,11 @@ func checkMetaKeys(c *ctx) {
 			}
 			if p := metaKeyProblem(k, false); p != "" {
 				c.reportf(spec.CoreMetaKeyFormat, "_meta keys of the key name format", "message %d: _meta key %s: %s", i+1, strconvQuote(k), p)
+				continue
+			}
+			if prefix, _, ok := strings.Cut(k, "/"); ok && forwardDNS(prefix) {
+				c.judge(spec.CoreMetaKeyReverseDns)
+				c.reportf(spec.CoreMetaKeyReverseDns, "prefixes in reverse DNS notation (com.example/)", "message %d: _meta key %s has the prefix %s, a domain name in forward order", i+1, strconvQuote(k), prefix)
 			}
 		}
 	}
@@ -172,4 +161,16 @@ func checkExtensionIDs(c *ctx) {
 			c.reportf(spec.CoreExtensionId, "extension identifiers of the _meta key format, with a prefix", "extension %s: %s", strconvQuote(id), p)
 		}
 	}
+}
+
+// topLevelDomains are common top-level domains: a prefix whose last label
+// is one and whose first is not is a domain name in forward order
+// (example.com/ where com.example/ is meant).
+var topLevelDomains = map[string]bool{"com": true, "org": true, "net": true, "io": true, "dev": true, "ai": true, "app": true,
+	"edu": true, "gov": true, "co": true, "uk": true, "de": true, "fr": true, "jp": true, "cn": true, "us": true, "eu": true}
+
+// forwardDNS reports a prefix in forward DNS order.
+func forwardDNS(prefix string) bool {
+	labels := strings.Split(strings.ToLower(prefix), ".")
+	return len(labels) >= 2 && topLevelDomains[labels[len(labels)-1]] && !topLevelDomains[labels[0]]
 }

@@ -69,7 +69,7 @@ var rules = []rule{
 	{page: "basic/index.mdx", name: "server info", phase: judge, when: hasResult, check: checkServerInfo,
 		ids: []spec.ID{spec.CoreDiscoverServerinfo, spec.CoreServerinfo}},
 	{page: "basic/index.mdx", name: "_meta keys", phase: judge, check: checkMetaKeys,
-		ids: []spec.ID{spec.CoreMetaKeyFormat, spec.CoreMetaTraceFormat}},
+		ids: []spec.ID{spec.CoreMetaKeyFormat, spec.CoreMetaTraceFormat, spec.CoreMetaKeyReverseDns}},
 	{page: "basic/versioning.mdx", name: "extension identifiers", phase: judge, when: methodIs("server/discover"), check: checkExtensionIDs,
 		ids: []spec.ID{spec.CoreExtensionId}},
 
@@ -107,7 +107,7 @@ var rules = []rule{
 	{page: "server/tools.mdx", name: "tool content", phase: judge, when: methodIs("tools/call"), check: checkToolContent,
 		ids: []spec.ID{spec.CoreToolStructuredText, spec.CoreToolEmbeddedCapability}},
 	{page: "server/prompts.mdx", name: "prompt media", phase: judge, when: methodIs("prompts/get"), check: checkPromptMedia,
-		ids: []spec.ID{spec.CorePromptMediaEncoding}},
+		ids: []spec.ID{spec.CorePromptMediaEncoding, spec.CorePromptEmbeddedResource}},
 	{page: "server/resources.mdx", name: "resource contents", phase: judge, when: hasResult, check: checkResourceContents,
 		ids: []spec.ID{spec.CoreResourceBlobEncoding, spec.CoreResourceUriRfc3986}},
 

@@ -72,3 +72,21 @@ func TestPathSetLookupDelete(t *testing.T) {
 	))
 	props.TestingRun(t)
 }
+
+func TestURIProblem(t *testing.T) {
+	for uri, ok := range map[string]bool{
+		"test://a/b?c=d#e":       true,
+		"my-app+x.1:thing%20one": true,
+		"urn:isbn:0451450523":    true,
+		"x y":                    false,
+		"1abc:x":                 false,
+		"test://a b":             false,
+		"test://a%2":             false,
+		"test://ä":               false,
+		":nothing":               false,
+	} {
+		if got := URIProblem(uri) == ""; got != ok {
+			t.Errorf("%q: valid %v, want %v (%s)", uri, got, ok, URIProblem(uri))
+		}
+	}
+}

@@ -505,6 +505,12 @@ bad('resource-blob-not-base64', 'CORE-RESOURCE-BLOB-ENCODING', [D,
 bad('resource-uri-invalid', 'CORE-RESOURCE-URI-RFC3986', [D,
     Ex("resources/list", id=2).result(res(resources=[{"uri": "my app://a b", "name": "a"}], ttlMs=0, cacheScope="public"), id=2)],
     note='a custom scheme with a space, and a space in the path')
+bad('meta-key-forward-dns', 'CORE-META-KEY-REVERSE-DNS', [D, TL,
+    call("echo", {"text": "x"}).result(dict(res(content=text("x")), _meta=dict(RMETA, **{"example.com/trace": "1"})))],
+    note='example.com/ where com.example/ is meant')
+bad('prompt-embedded-without-mime', 'CORE-PROMPT-EMBEDDED-RESOURCE', [D,
+    Ex("prompts/get", {"name": "greet"}, id=2).result(res(messages=[{"role": "user", "content": {"type": "resource", "resource": {"uri": "test://doc", "text": "A"}}}]), id=2)],
+    note='an embedded resource without a MIME type')
 bad('result-type-missing', 'CORE-RESULT-TYPE', [D, TL,
     call("echo", {"text": "x"}).result({"_meta": RMETA, "content": text("x")})])
 bad('result-type-unknown', 'CORE-RESULT-TYPE-KNOWN', [D, TL,
