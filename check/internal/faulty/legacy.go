@@ -341,13 +341,7 @@ func (s *legacyServer) serveModern(w http.ResponseWriter, r *http.Request, body 
 	if strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
 		out = declareLegacy(out)
 	}
-	for k, vs := range rec.Header() {
-		if k != "Content-Length" {
-			w.Header()[k] = vs
-		}
-	}
-	w.WriteHeader(rec.Code)
-	_, _ = w.Write(out)
+	writeRecorded(w, rec, out)
 }
 
 // declareLegacy appends LegacyVersions to result.supportedVersions.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 )
 
@@ -84,6 +85,18 @@ func peekRPC(r *http.Request) (method string, id json.RawMessage, hasID bool, ok
 		id, hasID = *env.ID, true
 	}
 	return *env.Method, id, hasID, true
+}
+
+// writeRecorded writes a response recorded from the next handler to w:
+// its header (without Content-Length), its status and body.
+func writeRecorded(w http.ResponseWriter, rec *httptest.ResponseRecorder, body []byte) {
+	for k, vs := range rec.Header() {
+		if k != "Content-Length" {
+			w.Header()[k] = vs
+		}
+	}
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(body)
 }
 
 // rpcCall is what a rewriting variant knows of the request: its method,
