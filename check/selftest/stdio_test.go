@@ -67,6 +67,11 @@ func TestStdioHelperProcess(t *testing.T) {
 		signal.Ignore(syscall.SIGTERM)
 		io.Copy(io.Discard, in)
 		time.Sleep(time.Hour)
+	default:
+		// "faulty:NAME": the process variant NAME (process_test.go).
+		if name, ok := strings.CutPrefix(mode, "faulty:"); ok {
+			serveProcessVariant(name, in, out)
+		}
 	}
 	os.Exit(2)
 }

@@ -15,12 +15,16 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/mcpverify/mcpverify/impl"
+	"github.com/mcpverify/mcpverify/spec"
 )
 
 // Servers of the handshake era, for the checker's era detection: a server
 // that speaks only 2025-11-25 (NewLegacy) and a dual-era one (NewLegacy
-// with Modern set). They are not variants of the reference server: a
-// legacy server breaks no rule of 2026-07-28, it is out of its scope.
+// with Modern set). A legacy server breaks no rule of 2026-07-28, it is
+// out of its scope: it is a variant only for the one finding the checker
+// reports instead (see the init below).
 //
 // The legacy server is a small, correct server of the 2025-11-25
 // Streamable HTTP transport: initialize assigns a session (Mcp-Session-Id)
@@ -31,6 +35,37 @@ import (
 // gets 403; GET gets 405 (no standalone stream); DELETE ends the session.
 // It serves ping, tools/list and tools/call with three tools: echo and add
 // (with outputSchema) and now (without).
+
+// The two servers that do not serve this revision at all are variants for
+// the one finding the checker reports about each (HARDENING, not a rule
+// of the spec): a legacy-only server (NewLegacy in place of the reference
+// server), and a modern server whose server/discover lists only another
+// revision.
+func init() {
+	Register(&Variant{
+		Name:   "legacy-only",
+		Defect: "speaks only 2025-11-25 (initialize handshake and sessions): server/discover is not served",
+		Breaks: []spec.ID{spec.CoreLegacyOnly},
+		Only:   []string{"legacy/revision"},
+		Wrap:   func(http.Handler, *impl.Server) http.Handler { return NewLegacy(LegacyOptions{}) },
+	})
+	Register(&Variant{
+		Name:   "draft-revision-only",
+		Defect: "server/discover lists only a pre-release revision (" + draftVersion + "), not 2026-07-28, as a server built against a draft does",
+		Breaks: []spec.ID{spec.CoreRevisionServed},
+		Only:   []string{"legacy/revision"},
+		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+			return editMessages(next, func(m map[string]any) {
+				if r := resultOf(m); r["supportedVersions"] != nil {
+					r["supportedVersions"] = []any{draftVersion}
+				}
+			})
+		},
+	})
+}
+
+// draftVersion is the revision draft-revision-only serves.
+const draftVersion = "DRAFT-2026-v1"
 
 // LegacyOptions configure NewLegacy.
 type LegacyOptions struct {
@@ -341,13 +376,7 @@ func (s *legacyServer) serveModern(w http.ResponseWriter, r *http.Request, body 
 	if strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
 		out = declareLegacy(out)
 	}
-	for k, vs := range rec.Header() {
-		if k != "Content-Length" {
-			w.Header()[k] = vs
-		}
-	}
-	w.WriteHeader(rec.Code)
-	_, _ = w.Write(out)
+	relayBody(w, rec, rec.Code, out)
 }
 
 // declareLegacy appends LegacyVersions to result.supportedVersions.

@@ -1,7 +1,11 @@
 package faulty
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"sync"
 
 	"github.com/mcpverify/mcpverify/impl"
 	"github.com/mcpverify/mcpverify/spec"
@@ -81,6 +85,72 @@ func init() {
 				}
 				return false
 			}, func(q *rpcCall, m map[string]any, _ int) []map[string]any { return one(m) })
+		},
+	})
+	Register(&Variant{
+		Name:   "unrequested-input-response-rejected",
+		Defect: "a retry whose inputResponses carry a key the server never asked for is rejected with -32602",
+		Breaks: []spec.ID{spec.CoreMrtrIgnoreUnknown},
+		Only:   []string{"mrtr/retry"},
+		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+			var mu sync.Mutex
+			asked := map[string]bool{} // every key of every inputRequests sent
+			return rewriteMessages(next, nil, func(q *rpcCall, m map[string]any, _ int) []map[string]any {
+				mu.Lock()
+				defer mu.Unlock()
+				if reqs, ok := resultOf(m)["inputRequests"].(map[string]any); ok {
+					for k := range reqs {
+						asked[k] = true
+					}
+				}
+				responses, _ := q.Params["inputResponses"].(map[string]any)
+				if m["result"] == nil && m["error"] == nil {
+					return one(m)
+				}
+				for k := range responses {
+					if !asked[k] {
+						return one(map[string]any{"jsonrpc": "2.0", "id": q.ID, "error": map[string]any{
+							"code": -32602, "message": fmt.Sprintf("Invalid params: inputResponses[%q] answers nothing that was asked", k)}})
+					}
+				}
+				return one(m)
+			})
+		},
+	})
+	Register(&Variant{
+		Name:   "invalid-input-response-dropped",
+		Defect: "an inputResponses entry that is not a valid result of the kind asked is dropped as if it had not been sent (the server asks again) instead of rejected",
+		Breaks: []spec.ID{spec.CoreMrtrValidateResponses},
+		Only:   []string{"mrtr/retry"},
+		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				msg, ok := message(r)
+				params, _ := msg["params"].(map[string]any)
+				responses, _ := params["inputResponses"].(map[string]any)
+				if !ok || len(responses) == 0 {
+					next.ServeHTTP(w, r)
+					return
+				}
+				rec := httptest.NewRecorder()
+				next.ServeHTTP(rec, r)
+				// The reference server names the entry it could not read in
+				// error.data.inputResponse.
+				var resp map[string]any
+				if decodeJSON(rec.Body.Bytes(), &resp) == nil {
+					e, _ := resp["error"].(map[string]any)
+					data, _ := e["data"].(map[string]any)
+					key, _ := data["inputResponse"].(string)
+					if _, isObject := responses[key].(map[string]any); isObject && codeOf(e) == -32602 {
+						delete(responses, key)
+						if b, err := json.Marshal(msg); err == nil {
+							setBody(r, b)
+							next.ServeHTTP(w, r)
+							return
+						}
+					}
+				}
+				relay(w, rec, rec.Code)
+			})
 		},
 	})
 }

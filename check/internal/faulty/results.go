@@ -2,6 +2,8 @@ package faulty
 
 import (
 	"encoding/json"
+	"fmt"
+	"maps"
 	"net/http"
 
 	"github.com/mcpverify/mcpverify/impl"
@@ -9,8 +11,9 @@ import (
 )
 
 // Variants that break the rules of results and of the utilities that
-// accompany a request (caching hints, resultType, resources that do not
-// exist, outputSchema, progress, logging, subscriptions/listen), for the
+// accompany a request (caching hints, resultType, result schemas,
+// pagination cursors, resources that do not exist, outputSchema,
+// progress, logging, subscriptions/listen), for the
 // checks results/* and utilities/*. Each rewrites the messages the
 // reference server sends (rewriteMessages), as they are streamed.
 
@@ -65,6 +68,65 @@ func init() {
 			})
 		},
 	})
+	// cursorRejected: the server's -32602 for a list cursor it cannot read.
+	cursorRejected := func(q *rpcCall, m map[string]any) bool {
+		e, _ := m["error"].(map[string]any)
+		return lists[q.Method] && q.Params["cursor"] != nil && e != nil && codeOf(e) == -32602
+	}
+	Register(&Variant{
+		Name:   "invalid-cursor-internal-error",
+		Defect: "a list request with a cursor the server cannot read gets -32603 (Internal error) instead of -32602",
+		Breaks: []spec.ID{spec.CoreCursorInvalid},
+		Only:   []string{"results/pagination"},
+		Config: &impl.Config{PageSize: 2},
+		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+			return rewriteMessages(next, nil, func(q *rpcCall, m map[string]any, _ int) []map[string]any {
+				if cursorRejected(q, m) {
+					e := m["error"].(map[string]any)
+					e["code"], e["message"] = -32603, "Internal error: cannot decode cursor"
+					delete(e, "data")
+				}
+				return one(m)
+			})
+		},
+	})
+	Register(&Variant{
+		Name:   "invalid-cursor-hangs",
+		Defect: "a list request with a cursor the server cannot read is never answered (the request hangs until the client gives up)",
+		Breaks: []spec.ID{spec.CoreCursorGraceful},
+		Only:   []string{"results/pagination"},
+		Config: &impl.Config{PageSize: 2},
+		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+			return perRequest(next, func(r *http.Request) (func(*rpcCall) bool, func(*rpcCall, map[string]any, int) []map[string]any) {
+				return nil, func(q *rpcCall, m map[string]any, _ int) []map[string]any {
+					if cursorRejected(q, m) {
+						<-r.Context().Done()
+						return nil
+					}
+					return one(m)
+				}
+			})
+		},
+	})
+	Register(&Variant{
+		Name:   "prompt-content-bare-string",
+		Defect: "prompts/get messages carry their text as a bare string, not as a content block",
+		Breaks: []spec.ID{spec.CoreResultSchema},
+		Only:   []string{"results/coverage"},
+		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+			return rewriteMessages(next, nil, func(q *rpcCall, m map[string]any, _ int) []map[string]any {
+				if msgs, ok := resultOf(m)["messages"].([]any); ok && q.Method == "prompts/get" {
+					for _, pm := range msgs {
+						pm, _ := pm.(map[string]any)
+						if c, _ := pm["content"].(map[string]any); c["type"] == "text" {
+							pm["content"] = c["text"]
+						}
+					}
+				}
+				return one(m)
+			})
+		},
+	})
 	notFound := func(q *rpcCall, m map[string]any) bool {
 		e, _ := m["error"].(map[string]any)
 		return q.Method == "resources/read" && e != nil && codeOf(e) == -32602
@@ -78,8 +140,7 @@ func init() {
 			return rewriteMessages(next, nil, func(q *rpcCall, m map[string]any, _ int) []map[string]any {
 				if notFound(q, m) {
 					delete(m, "error")
-					m["result"] = map[string]any{"resultType": "complete", "contents": []any{}, "ttlMs": 0, "cacheScope": "public",
-						"_meta": map[string]any{"io.modelcontextprotocol/serverInfo": map[string]any{"name": "faulty", "version": "0"}}}
+					m["result"] = madeResult(map[string]any{"contents": []any{}, "ttlMs": 0, "cacheScope": "public"})
 				}
 				return one(m)
 			})
@@ -149,6 +210,45 @@ func init() {
 		},
 	})
 	Register(&Variant{
+		Name:   "progress-token-stringified",
+		Defect: "progress notifications for an integer progressToken carry it as a string",
+		Breaks: []spec.ID{spec.CoreProgressToken},
+		Only:   []string{"utilities/progress"},
+		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+			return editMessages(next, func(m map[string]any) {
+				if p, ok := m["params"].(map[string]any); ok && m["method"] == "notifications/progress" {
+					if n, ok := p["progressToken"].(json.Number); ok {
+						p["progressToken"] = n.String()
+					}
+				}
+			})
+		},
+	})
+	Register(&Variant{
+		Name:   "progress-after-response",
+		Defect: "a request that reported progress gets one more progress notification (the work marked done) after its response",
+		Breaks: []spec.ID{spec.CoreProgressAfterCompletion, spec.HttpSseTerminate},
+		Only:   []string{"utilities/progress"},
+		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+			return perRequest(next, func(*http.Request) (func(*rpcCall) bool, func(*rpcCall, map[string]any, int) []map[string]any) {
+				var last map[string]any // the params of the request's last progress notification
+				return nil, func(_ *rpcCall, m map[string]any, _ int) []map[string]any {
+					if p, ok := m["params"].(map[string]any); ok && m["method"] == "notifications/progress" {
+						last = p
+						return one(m)
+					}
+					n, ok := last["progress"].(json.Number)
+					v, err := n.Float64()
+					if !ok || err != nil || (m["result"] == nil && m["error"] == nil) {
+						return one(m)
+					}
+					done := map[string]any{"progressToken": last["progressToken"], "progress": v + 1, "total": v + 1}
+					return []map[string]any{m, {"jsonrpc": "2.0", "method": "notifications/progress", "params": done}}
+				}
+			})
+		},
+	})
+	Register(&Variant{
 		Name:   "log-without-level",
 		Defect: "tool calls without io.modelcontextprotocol/logLevel get a log message",
 		Breaks: []spec.ID{spec.CoreLogOptIn},
@@ -168,6 +268,35 @@ func init() {
 		return map[string]any{"jsonrpc": "2.0", "method": "notifications/" + kind + "/list_changed",
 			"params": map[string]any{"_meta": map[string]any{"io.modelcontextprotocol/subscriptionId": id}}}
 	}
+	Register(&Variant{
+		Name:   "listen-answered-without-ack",
+		Defect: "subscriptions/listen is answered at once with an empty result, as resources/subscribe was, and never acknowledged",
+		Breaks: []spec.ID{spec.CoreListenAck},
+		Only:   []string{"utilities/subscriptions"},
+		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+			return rewriteMessages(next, nil, func(q *rpcCall, m map[string]any, _ int) []map[string]any {
+				if q.Method == "subscriptions/listen" && m["method"] == "notifications/subscriptions/acknowledged" {
+					return one(map[string]any{"jsonrpc": "2.0", "id": q.ID, "result": madeResult(nil)})
+				}
+				return one(m)
+			})
+		},
+	})
+	Register(&Variant{
+		Name:   "listen-own-subscription-id",
+		Defect: "the notifications of a subscriptions/listen stream carry a subscriptionId the server made up, not the listen request's id",
+		Breaks: []spec.ID{spec.CoreListenSubscriptionId},
+		Only:   []string{"utilities/subscriptions"},
+		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+			return rewriteMessages(next, nil, func(q *rpcCall, m map[string]any, _ int) []map[string]any {
+				p, _ := m["params"].(map[string]any)
+				if meta, ok := p["_meta"].(map[string]any); ok && q.Method == "subscriptions/listen" && meta["io.modelcontextprotocol/subscriptionId"] != nil {
+					meta["io.modelcontextprotocol/subscriptionId"] = fmt.Sprintf("sub-%v", q.ID)
+				}
+				return one(m)
+			})
+		},
+	})
 	Register(&Variant{
 		Name:   "listen-notification-before-ack",
 		Defect: "a subscriptions/listen stream sends a list_changed notification before the acknowledgement",
@@ -205,6 +334,15 @@ func init() {
 }
 
 func one(m map[string]any) []map[string]any { return []map[string]any{m} }
+
+// madeResult is a complete result the variant makes up, with fields and
+// the serverInfo _meta the reference server gives every result.
+func madeResult(fields map[string]any) map[string]any {
+	r := map[string]any{"resultType": "complete",
+		"_meta": map[string]any{"io.modelcontextprotocol/serverInfo": map[string]any{"name": "faulty", "version": "0"}}}
+	maps.Copy(r, fields)
+	return r
+}
 
 // resultOf returns the result object of a result response, or nil.
 func resultOf(m map[string]any) map[string]any {

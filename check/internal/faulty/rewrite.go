@@ -110,13 +110,19 @@ func recorded(next http.Handler, r *http.Request) *httptest.ResponseRecorder {
 // relay writes a recorded answer to w with status, leaving out the
 // headers named in drop.
 func relay(w http.ResponseWriter, rec *httptest.ResponseRecorder, status int, drop ...string) {
+	relayBody(w, rec, status, rec.Body.Bytes(), drop...)
+}
+
+// relayBody writes a recorded answer's headers (but Content-Length and
+// those named in drop) to w with status and body.
+func relayBody(w http.ResponseWriter, rec *httptest.ResponseRecorder, status int, body []byte, drop ...string) {
 	for k, vs := range rec.Header() {
-		if !slices.Contains(drop, k) {
+		if k != "Content-Length" && !slices.Contains(drop, k) {
 			w.Header()[k] = vs
 		}
 	}
 	w.WriteHeader(status)
-	_, _ = w.Write(rec.Body.Bytes())
+	_, _ = w.Write(body)
 }
 
 // errorRecoded returns a handler around next whose JSON-RPC errors with

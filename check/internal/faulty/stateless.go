@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 
@@ -18,20 +19,55 @@ import (
 // known by the remote address of the request (r.RemoteAddr).
 
 func init() {
+	for _, l := range []struct{ name, method, key string }{
+		{"list-per-connection", "tools/list", "tools"},
+		{"prompts-list-per-connection", "prompts/list", "prompts"},
+		{"resources-list-per-connection", "resources/list", "resources"},
+	} {
+		Register(&Variant{
+			Name:   l.name,
+			Defect: l.method + " leaves out its last item on every second connection",
+			Breaks: []spec.ID{listStableIDs[l.method]},
+			Only:   []string{"stateless/list-stable"},
+			Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+				conns := &connTable{}
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					n := conns.number(r.RemoteAddr)
+					if m, _, _, ok := peekRPC(r); ok && m == l.method && n%2 == 0 {
+						editMessages(next, dropListed(l.key, false)).ServeHTTP(w, r)
+						return
+					}
+					next.ServeHTTP(w, r)
+				})
+			},
+		})
+	}
 	Register(&Variant{
-		Name:   "list-per-connection",
-		Defect: "tools/list leaves out its last tool on every second connection",
-		Breaks: []spec.ID{spec.CoreListStable},
+		Name:   "list-order-alternates",
+		Defect: "tools/list gives the same tools in reverse order on every second request (an unordered store iterated as it comes)",
+		Breaks: []spec.ID{spec.CoreListOrder},
 		Only:   []string{"stateless/list-stable"},
 		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
-			conns := &connTable{}
+			var mu sync.Mutex
+			n := 0
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				n := conns.number(r.RemoteAddr)
-				if m, _, _, ok := peekRPC(r); ok && m == "tools/list" && n%2 == 0 {
-					editMessages(next, dropTool(false)).ServeHTTP(w, r)
+				if m, _, _, ok := peekRPC(r); !ok || m != "tools/list" {
+					next.ServeHTTP(w, r)
 					return
 				}
-				next.ServeHTTP(w, r)
+				mu.Lock()
+				n++
+				reverse := n%2 == 0
+				mu.Unlock()
+				if !reverse {
+					next.ServeHTTP(w, r)
+					return
+				}
+				editMessages(next, func(msg map[string]any) {
+					if tools, ok := resultOf(msg)["tools"].([]any); ok {
+						slices.Reverse(tools)
+					}
+				}).ServeHTTP(w, r)
 			})
 		},
 	})
@@ -52,7 +88,7 @@ func init() {
 				hide := ok && m == "tools/list" && called[r.RemoteAddr]
 				mu.Unlock()
 				if hide {
-					editMessages(next, dropTool(true)).ServeHTTP(w, r)
+					editMessages(next, dropListed("tools", true)).ServeHTTP(w, r)
 					return
 				}
 				next.ServeHTTP(w, r)
@@ -149,18 +185,27 @@ func (t *connTable) number(addr string) int {
 	return n
 }
 
-// dropTool removes the first (or last) tool of a tools/list result.
-func dropTool(first bool) func(map[string]any) {
+// listStableIDs names the requirement that each list's set does not vary
+// per connection.
+var listStableIDs = map[string]spec.ID{
+	"tools/list":     spec.CoreListStable,
+	"prompts/list":   spec.CorePromptsListStable,
+	"resources/list": spec.CoreResourcesListStable,
+}
+
+// dropListed removes the first (or last) item of the list key ("tools",
+// "prompts", "resources") of a list result.
+func dropListed(key string, first bool) func(map[string]any) {
 	return func(msg map[string]any) {
-		res, _ := msg["result"].(map[string]any)
-		tools, _ := res["tools"].([]any)
-		if len(tools) < 2 {
+		res := resultOf(msg)
+		items, _ := res[key].([]any)
+		if len(items) < 2 {
 			return
 		}
 		if first {
-			res["tools"] = tools[1:]
+			res[key] = items[1:]
 		} else {
-			res["tools"] = tools[:len(tools)-1]
+			res[key] = items[:len(items)-1]
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/mcpverify/mcpverify/impl"
 	"github.com/mcpverify/mcpverify/spec"
@@ -63,6 +64,34 @@ func init() {
 			}}
 		},
 	})
+}
+
+// ProcessVariants returns the stdio variants that need a process the
+// checker starts (the check spawns a second copy of the server with the
+// same command), sorted by name. They are not in All, whose stdio
+// self-test serves over in-process pipes, where such a check is skipped:
+// the self-test runs each as a helper process instead.
+func ProcessVariants() []*Variant {
+	return []*Variant{
+		{
+			Name:   "stdio-lingers-after-eof",
+			Defect: "keeps running after its standard input is closed: serving ends, but the process stays until it is sent a signal",
+			Breaks: []spec.ID{spec.StdioExitOnEof},
+			Only:   []string{"stdio/exit-on-eof"},
+			Stdio:  func(srv *impl.Server) StdioServer { return lingering{srv} },
+		},
+	}
+}
+
+// lingering serves like ServeStdio, then never returns (as a server whose
+// background work keeps the process alive).
+type lingering struct{ srv *impl.Server }
+
+func (l lingering) Serve(in StdinReader, out StdoutWriter) error {
+	_ = l.srv.ServeStdio(context.Background(), in, out)
+	for {
+		time.Sleep(time.Hour)
+	}
 }
 
 // stdioFilter runs the reference server's ServeStdio between two line
