@@ -48,7 +48,7 @@ func init() {
 	})
 	check.Register(&check.Check{
 		Name:  "utilities/logging",
-		IDs:   []spec.ID{spec.CoreLogOptIn, spec.CoreLogLevel},
+		IDs:   []spec.ID{spec.CoreLogOptIn},
 		Needs: needsTools,
 		Run:   checkLogging,
 	})
@@ -207,14 +207,14 @@ func logLevels(o check.Observation) []string {
 }
 
 // checkLogging calls each tool (those that suggest logging first) without
-// a logLevel (no log message may come: the model judges CORE-LOG-OPT-IN),
-// with logLevel debug (to see what the tool logs), and, where it logged,
-// with a level above the lowest one seen: no message below that level may
-// come (CORE-LOG-LEVEL: the permission covers the requested level and
-// above).
+// a logLevel (no log message may come: the model judges CORE-LOG-OPT-IN)
+// and with logLevel debug (to see that the tool logs at all, so that its
+// silence without a logLevel means something). Messages below a requested
+// level break nothing: the page permits those at or above it (MAY) and
+// forbids messages only for requests without a logLevel.
 func checkLogging(e *check.Env) {
 	tally := probe.Tally{}
-	loggers, leveled := 0, 0
+	loggers := 0
 	var loggerNames []string
 	for _, name := range probe.ToolsByHint(e, logHint) {
 		if e.Ctx.Err() != nil || e.TimeLeft() < 2*time.Second {
@@ -236,45 +236,16 @@ func checkLogging(e *check.Env) {
 			loggers++
 			loggerNames = append(loggerNames, name)
 		}
-		lowest := len(wire.LoggingLevels)
-		for _, l := range levels {
-			if rk := wire.LogLevelRank(l); rk >= 0 && rk < lowest {
-				lowest = rk
-			}
-		}
-		if lowest >= len(wire.LoggingLevels)-1 {
-			continue // only emergency (or unknown levels): nothing above to ask for
-		}
-		level := wire.LoggingLevels[lowest+1]
-		r = e.Request("tools/call", probe.WithMeta(e.Client, params, map[string]any{wire.MetaLogLevel: level}))
-		r.Timeout = probe.CallTimeout
-		above := tally.Add(e.Send(r))
-		if !above.Answered() {
-			continue
-		}
-		leveled++
-		for _, l := range logLevels(above) {
-			if rk := wire.LogLevelRank(l); rk >= 0 && rk <= lowest {
-				e.Violation(spec.CoreLogLevel, "tools/call %s with logLevel %q: a log message at level %q, below the requested level", name, level, l)
-				break
-			}
-		}
 	}
 	if e.Ctx.Err() != nil {
 		return
 	}
 	if loggers == 0 {
 		e.Skip(spec.CoreLogOptIn, "no tool sent log messages even with logLevel debug: nothing to opt into")
-		e.Skip(spec.CoreLogLevel, "no tool sent log messages even with logLevel debug")
 		return
 	}
 	if tally[spec.CoreLogOptIn] == 0 {
 		e.Pass(spec.CoreLogOptIn, "%d tool(s) (%s) log with a logLevel and sent no log message without one", loggers, strings.Join(loggerNames, ", "))
-	}
-	if leveled > 0 {
-		e.Pass(spec.CoreLogLevel, "%d tool(s) asked for a level above the lowest they log sent nothing below it", leveled)
-	} else {
-		e.Inconclusive(spec.CoreLogLevel, "no tool logged below its highest level: nothing to filter")
 	}
 }
 
