@@ -40,7 +40,7 @@ var (
 	// areaMay is what a check area may import: the core and the layer of
 	// shared packages between the core and the areas; never another
 	// area.
-	areaMay = []string{"spec", "wire", "trace", "model", "check", "check/gen", "check/legacyclient", "check/probe", "check/staterun"}
+	areaMay = []string{"spec", "wire", "trace", "model", "check", "check/gen", "check/hints", "check/legacyclient", "check/probe", "check/staterun"}
 )
 
 // rules is the import lattice of DESIGN.md, "Layout" and "Import rules".
@@ -62,7 +62,8 @@ var rules = []rule{
 
 	{pkg: "check/gen", testThird: testing3},
 	{pkg: "check/legacyclient", mod: []string{"wire"}},
-	{pkg: "check", mod: []string{"spec", "wire", "trace", "model", "corpus", "check/gen", "check/legacyclient"}, third: []string{jsonLib}, testMod: checkTests, testThird: testing3},
+	{pkg: "check/hints", mod: []string{"model"}, third: []string{jsonLib}, testThird: testing3},
+	{pkg: "check", mod: []string{"spec", "wire", "trace", "model", "corpus", "check/gen", "check/legacyclient", "check/hints"}, third: []string{jsonLib}, testMod: checkTests, testThird: testing3},
 	{pkg: "check/target", mod: []string{"check", "wire"}, third: []string{jsonLib}, testMod: checkTests, testThird: testing3},
 	{pkg: "check/report", mod: []string{"check", "spec", "wire", "trace"}, testMod: checkTests, testThird: testing3},
 	{pkg: "check/probe", mod: []string{"check", "check/gen", "spec", "wire", "model"}, third: []string{schemaLib}, testMod: checkTests, testThird: testing3},
@@ -75,7 +76,7 @@ var rules = []rule{
 
 	{pkg: "internal/props", mod: []string{"spec", "wire", "model"}, third: []string{rapidLib}},
 	{pkg: "internal/vsimpl", mod: []string{"check", "check/target", "impl", "model", "trace", "wire"}, third: []string{rapidLib}},
-	{pkg: "internal/cli", mod: []string{"check", "check/areas/all", "check/report", "check/target", "impl", "spec", "trace", "wire", "model", "corpus"}, testMod: []string{"check/internal/faulty"}, testThird: testing3},
+	{pkg: "internal/cli", mod: []string{"check", "check/hints", "check/areas/all", "check/report", "check/target", "impl", "spec", "trace", "wire", "model", "corpus"}, testMod: []string{"check/internal/faulty"}, testThird: testing3},
 	{pkg: "cmd/mcpverify", mod: []string{"internal/cli"}},
 	{pkg: "fuzz", testMod: []string{"spec", "wire", "trace", "model", "corpus", "impl", "check", "check/target", "check/staterun", "internal/props", "internal/vsimpl"}, testThird: testing3},
 	{pkg: "", testMod: []string{"spec"}},

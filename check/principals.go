@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mcpverify/mcpverify/check/hints"
 	"github.com/mcpverify/mcpverify/model"
 	"github.com/mcpverify/mcpverify/wire"
 )
@@ -33,7 +34,7 @@ type AuthFacts struct {
 
 // principals is the run's knowledge of identities.
 type principals struct {
-	hints   *Hints
+	hints   *hints.Hints
 	ttlMax  time.Duration
 	primary http.Header
 	alt     http.Header
@@ -79,7 +80,7 @@ func (p *principals) modelConfig(cfg model.Config) model.Config {
 	}
 	if cfg.StateMatters == nil && p.hints != nil && len(p.hints.StateMatters) > 0 {
 		list := p.hints.StateMatters
-		cfg.StateMatters = func(method, name string) bool { return hintNames(list, method, name) }
+		cfg.StateMatters = func(method, name string) bool { return hints.Names(list, method, name) }
 	}
 	if cfg.StateTTLMax == 0 {
 		cfg.StateTTLMax = p.ttlMax
@@ -88,7 +89,7 @@ func (p *principals) modelConfig(cfg model.Config) model.Config {
 		if cfg.HandleTTLMax == 0 {
 			cfg.HandleTTLMax = time.Duration(p.hints.HandleTTLMax)
 		}
-		cfg.Handles = append(append([]model.HandleTool(nil), cfg.Handles...), p.hints.modelHandles()...)
+		cfg.Handles = append(append([]model.HandleTool(nil), cfg.Handles...), p.hints.ModelHandles()...)
 	}
 	return cfg
 }
@@ -119,7 +120,7 @@ func (p *principals) principalOf(authorization string) string {
 // singleUseWhy says why the request (method, name) is single-use: the
 // hints, or its description; "" when nothing says so.
 func (p *principals) singleUseWhy(method, name string) string {
-	if p.hints != nil && hintNames(p.hints.SingleUse, method, name) {
+	if p.hints != nil && hints.Names(p.hints.SingleUse, method, name) {
 		return "--hints names it single-use"
 	}
 	p.mu.Lock()

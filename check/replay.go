@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcpverify/mcpverify/check/hints"
 	"github.com/mcpverify/mcpverify/model"
 	"github.com/mcpverify/mcpverify/spec"
 	"github.com/mcpverify/mcpverify/trace"
@@ -145,7 +146,7 @@ func Replay(ctx context.Context, target Target, tr *trace.Trace, opts ReplayOpti
 			return nil, fmt.Errorf("replay: the trace was recorded over %s; the target speaks %s", ex.Transport, target.Transport())
 		}
 	}
-	cfg, hints, err := traceConfig(tr, opts.Model)
+	cfg, hs, err := traceConfig(tr, opts.Model)
 	if err != nil {
 		return nil, fmt.Errorf("replay: the trace's configuration: %w", err)
 	}
@@ -167,18 +168,18 @@ func Replay(ctx context.Context, target Target, tr *trace.Trace, opts ReplayOpti
 				return r, nil
 			}
 		}
-		return replayCheck(ctx, target, tr, name, cfg, hints, opts, res)
+		return replayCheck(ctx, target, tr, name, cfg, hs, opts, res)
 	}
 	return replayExchanges(ctx, target, tr, cfg, opts, res)
 }
 
 // replayCheck runs discovery and the named check (discovery alone for
 // Discovery) again and reads the wanted requirements off the report.
-func replayCheck(ctx context.Context, target Target, tr *trace.Trace, name string, cfg model.Config, hints *Hints, opts ReplayOptions, res *ReplayResult) (*ReplayResult, error) {
+func replayCheck(ctx context.Context, target Target, tr *trace.Trace, name string, cfg model.Config, hs *hints.Hints, opts ReplayOptions, res *ReplayResult) (*ReplayResult, error) {
 	res.Mode, res.Check = ReplayCheck, name
 	seed, _ := strconv.ParseInt(tr.Get(fieldSeed), 10, 64)
 	o := Options{
-		Seed: seed, Budget: opts.Budget, Instances: opts.Instances, Model: cfg, Hints: hints, StateTTLMax: cfg.StateTTLMax,
+		Seed: seed, Budget: opts.Budget, Instances: opts.Instances, Model: cfg, Hints: hs, StateTTLMax: cfg.StateTTLMax,
 		AltHeader: opts.AltHeader, Only: []string{name}, Progress: opts.Progress,
 	}
 	o.Client = DefaultClient

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mcpverify/mcpverify/check/hints"
 	"github.com/mcpverify/mcpverify/model"
 	"github.com/mcpverify/mcpverify/spec"
 	"github.com/mcpverify/mcpverify/trace"
@@ -55,7 +56,7 @@ type Options struct {
 	// Hints name what the protocol does not mark: state-handle tools,
 	// single-use requests, requests whose state matters, lifetimes (see
 	// Hints). Nil: the state checks rely on detection alone.
-	Hints *Hints
+	Hints *hints.Hints
 	// StateTTLMax is the longest the deployment lets a requestState live
 	// (the model's Config.StateTTLMax, unless Model sets one): a state
 	// presented later must be refused, and the expiry check waits this

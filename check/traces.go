@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcpverify/mcpverify/check/hints"
 	"github.com/mcpverify/mcpverify/model"
-	"github.com/mcpverify/mcpverify/spec"
 	"github.com/mcpverify/mcpverify/trace"
 	"github.com/mcpverify/mcpverify/wire"
 )
@@ -80,7 +80,7 @@ const maxTraceExchanges = 200
 func (e *Env) traceOf(v *Verdict) *trace.Trace {
 	exs := v.Evidence
 	if v.Model && len(exs) > 1 {
-		exs = minimalEvidence(e.Opts.Model, exs, v.ID)
+		exs = model.Minimal(e.Opts.Model, exs, v.ID)
 	}
 	if len(exs) > maxTraceExchanges {
 		exs = exs[len(exs)-maxTraceExchanges:]
@@ -126,61 +126,6 @@ func (e *Env) traceOf(v *Verdict) *trace.Trace {
 		t.Exchanges[i] = p.redact(ex)
 	}
 	return t
-}
-
-// minimalEvidence keeps, of the exchanges before the last (which the
-// model found violating id), only those the model needs to find it again:
-// it steps a fresh model through candidate subsequences (delta debugging,
-// the model is pure and fast) and returns the smallest it found, in the
-// original order, the violating exchange last.
-func minimalEvidence(cfg model.Config, exs []*wire.Exchange, id spec.ID) []*wire.Exchange {
-	last := exs[len(exs)-1]
-	violates := func(keep []*wire.Exchange) bool {
-		s := model.NewState(cfg)
-		for _, ex := range keep {
-			s, _ = s.Step(ex)
-		}
-		_, vs := s.Step(last)
-		return slices.ContainsFunc(vs, func(v model.Violation) bool { return v.ID == id })
-	}
-	before := exs[:len(exs)-1]
-	if !violates(before) {
-		return exs // not reproducible offline (a clock, a configuration learnt later): keep all
-	}
-	keep := ddmin(before, violates)
-	return append(slices.Clip(keep), last)
-}
-
-// ddmin is Zeller's delta debugging over a sequence: a smallest-found
-// subsequence for which test holds (test(all) holds).
-func ddmin(all []*wire.Exchange, test func([]*wire.Exchange) bool) []*wire.Exchange {
-	if test(nil) {
-		return nil
-	}
-	cur := all
-	n := 2
-	for len(cur) >= 2 {
-		chunk := (len(cur) + n - 1) / n
-		reduced := false
-		for start := 0; start < len(cur); start += chunk {
-			end := min(start+chunk, len(cur))
-			complement := append(slices.Clone(cur[:start]), cur[end:]...)
-			if test(complement) {
-				cur, n, reduced = complement, max(n-1, 2), true
-				break
-			}
-		}
-		if !reduced {
-			if n >= len(cur) {
-				break
-			}
-			n = min(2*n, len(cur))
-		}
-	}
-	if len(cur) == 1 && test(nil) {
-		return nil
-	}
-	return cur
 }
 
 // singleUseList lists the single-use requests the run learnt from the
@@ -303,7 +248,7 @@ func unredact(h http.Header, client, alt http.Header) (http.Header, bool) {
 }
 
 // traceConfig reads the model configuration a trace carries.
-func traceConfig(tr *trace.Trace, base model.Config) (model.Config, *Hints, error) {
+func traceConfig(tr *trace.Trace, base model.Config) (model.Config, *hints.Hints, error) {
 	cfg := base
 	if o := tr.Get(fieldAllowedOrigins); o != "" {
 		cfg.AllowedOrigins = append(slices.Clone(cfg.AllowedOrigins), strings.Fields(o)...)
@@ -320,13 +265,13 @@ func traceConfig(tr *trace.Trace, base model.Config) (model.Config, *Hints, erro
 			*f.dst = d
 		}
 	}
-	var hints *Hints
+	var hs *hints.Hints
 	if s := tr.Get(fieldHints); s != "" {
-		h, err := ParseHints([]byte(s))
+		h, err := hints.Parse([]byte(s))
 		if err != nil {
 			return cfg, nil, err
 		}
-		hints = h
+		hs = h
 	}
-	return cfg, hints, nil
+	return cfg, hs, nil
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mcpverify/mcpverify/check"
+	"github.com/mcpverify/mcpverify/check/hints"
 	"github.com/mcpverify/mcpverify/check/internal/faulty"
 	"github.com/mcpverify/mcpverify/check/target"
 	"github.com/mcpverify/mcpverify/impl"
@@ -223,7 +224,7 @@ func BenchmarkStateCampaignPerTool(b *testing.B) {
 // in the model's judgment too).
 func TestStateHints(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		hints, err := check.ParseHints([]byte(`{
+		hints, err := hints.Parse([]byte(`{
 		  "singleUse": ["test_input_required_result_request_state"],
 		  "handles": [{"kind": "cart", "mint": {"cart_create": "structuredContent.cart_id"},
 		               "use": {"cart_view": "cart_id", "cart_add": "cart_id"}, "delete": {"cart_delete": "cart_id"}}]

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mcpverify/mcpverify/check"
+	"github.com/mcpverify/mcpverify/check/hints"
 	"github.com/mcpverify/mcpverify/check/report"
 	"github.com/mcpverify/mcpverify/check/target"
 	"github.com/mcpverify/mcpverify/impl"
@@ -132,9 +133,9 @@ func runCheck(e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "mcpverify check: --state-ttl-max %v is negative\n", *stateTTLMax)
 		return ExitUsage
 	}
-	var hints *check.Hints
+	var hs *hints.Hints
 	if *hintsFile != "" {
-		if hints, err = check.LoadHints(*hintsFile); err != nil {
+		if hs, err = hints.Load(*hintsFile); err != nil {
 			fmt.Fprintf(e.stderr, "mcpverify check: --hints: %v\n", err)
 			return ExitUsage
 		}
@@ -166,7 +167,7 @@ func runCheck(e *env, args []string) int {
 	opts.Model.AllowedOrigins = origins
 	opts.Client = check.DefaultClient
 	opts.Client.Header = hdr
-	opts.AltHeader, opts.Hints, opts.StateTTLMax = alt, hints, *stateTTLMax
+	opts.AltHeader, opts.Hints, opts.StateTTLMax = alt, hs, *stateTTLMax
 
 	tgt, more, stop, err := tf.open(e, target.Limits{})
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mcpverify/mcpverify/check"
+	"github.com/mcpverify/mcpverify/check/hints"
 	"github.com/mcpverify/mcpverify/check/probe"
 	"github.com/mcpverify/mcpverify/check/staterun"
 	"github.com/mcpverify/mcpverify/model"
@@ -170,14 +171,14 @@ func detectHandles(e *check.Env) *handleSurvey {
 				k.kind = fmt.Sprintf("hinted-%d", i+1)
 			}
 			for _, t := range slices.Sorted(maps.Keys(h.Mint)) {
-				k.mint = handleTool{tool: t, path: check.SplitPath(h.Mint[t]), params: argsOf(t)}
+				k.mint = handleTool{tool: t, path: hints.SplitPath(h.Mint[t]), params: argsOf(t)}
 				break
 			}
 			for _, t := range slices.Sorted(maps.Keys(h.Use)) {
-				k.uses = append(k.uses, handleTool{tool: t, path: check.SplitPath(h.Use[t]), params: argsOf(t)})
+				k.uses = append(k.uses, handleTool{tool: t, path: hints.SplitPath(h.Use[t]), params: argsOf(t)})
 			}
 			for _, t := range slices.Sorted(maps.Keys(h.Delete)) {
-				k.deletes = append(k.deletes, handleTool{tool: t, path: check.SplitPath(h.Delete[t]), params: argsOf(t)})
+				k.deletes = append(k.deletes, handleTool{tool: t, path: hints.SplitPath(h.Delete[t]), params: argsOf(t)})
 			}
 			if e.Decl.Tools[k.mint.tool] == nil {
 				hs.notes = append(hs.notes, fmt.Sprintf("hinted tool %q is not listed", k.mint.tool))

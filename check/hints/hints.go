@@ -1,4 +1,4 @@
-package check
+package hints
 
 import (
 	"encoding/json"
@@ -93,10 +93,10 @@ func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Durat
 // maxHintsBytes bounds a hints file.
 const maxHintsBytes = 1 << 20
 
-// ParseHints decodes and validates a hints file. It fails on unknown
+// Parse decodes and validates a hints file. It fails on unknown
 // members, trailing data, a handle kind without a minting tool or without a
 // tool that takes or releases the handle, and empty names or paths.
-func ParseHints(data []byte) (*Hints, error) {
+func Parse(data []byte) (*Hints, error) {
 	if len(data) > maxHintsBytes {
 		return nil, fmt.Errorf("hints: %d bytes; at most %d", len(data), maxHintsBytes)
 	}
@@ -131,8 +131,8 @@ func ParseHints(data []byte) (*Hints, error) {
 	return &h, nil
 }
 
-// LoadHints reads and parses a hints file.
-func LoadHints(path string) (*Hints, error) {
+// Load reads and parses a hints file.
+func Load(path string) (*Hints, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("hints: %w", err)
@@ -142,7 +142,7 @@ func LoadHints(path string) (*Hints, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hints: %s: %w", path, err)
 	}
-	h, err := ParseHints(data)
+	h, err := Parse(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -176,7 +176,7 @@ func parseRequestName(s string) (method, name string, ok bool) {
 }
 
 // names reports whether list names the request (method, name).
-func hintNames(list []string, method, name string) bool {
+func Names(list []string, method, name string) bool {
 	for _, s := range list {
 		if m, n, ok := parseRequestName(s); ok && m == method && n == name {
 			return true
@@ -185,8 +185,8 @@ func hintNames(list []string, method, name string) bool {
 	return false
 }
 
-// modelHandles returns the hinted handle tools in the model's terms.
-func (h *Hints) modelHandles() []model.HandleTool {
+// ModelHandles returns the hinted handle tools in the model's terms.
+func (h *Hints) ModelHandles() []model.HandleTool {
 	if h == nil {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package check
+package hints
 
 import (
 	"testing"
@@ -16,14 +16,14 @@ func TestParseHints(t *testing.T) {
 	  "stateTTLMax": "10m",
 	  "handleTTLMax": "30m"
 	}`
-	h, err := ParseHints([]byte(ok))
+	h, err := Parse([]byte(ok))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if time.Duration(h.StateTTLMax) != 10*time.Minute || !hintNames(h.SingleUse, "prompts/get", "approve") || hintNames(h.SingleUse, "tools/call", "approve") {
+	if time.Duration(h.StateTTLMax) != 10*time.Minute || !Names(h.SingleUse, "prompts/get", "approve") || Names(h.SingleUse, "tools/call", "approve") {
 		t.Errorf("parsed: %+v", h)
 	}
-	if mh := h.modelHandles(); len(mh) != 4 || mh[0].Tool != "cart_create" || len(mh[0].Path) != 2 {
+	if mh := h.ModelHandles(); len(mh) != 4 || mh[0].Tool != "cart_create" || len(mh[0].Path) != 2 {
 		t.Errorf("model handles: %+v", mh)
 	}
 	for _, bad := range []string{
@@ -36,7 +36,7 @@ func TestParseHints(t *testing.T) {
 		`{"stateTTLMax": "-1s"}`,
 		`{} {}`,
 	} {
-		if _, err := ParseHints([]byte(bad)); err == nil {
+		if _, err := Parse([]byte(bad)); err == nil {
 			t.Errorf("%s: no error", bad)
 		}
 	}
