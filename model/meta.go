@@ -1,11 +1,13 @@
 package model
 
 import (
+	"bytes"
 	"encoding/json"
 	"regexp"
 	"sort"
 	"strings"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/mcpverify/mcpverify/spec"
 	"github.com/mcpverify/mcpverify/wire"
 )
@@ -80,61 +82,70 @@ func traceValueProblem(key string, raw json.RawMessage) string {
 	return ""
 }
 
-// emittedMeta returns the _meta objects of a message the server sent: a
-// result's and a notification's (params._meta).
-func emittedMeta(r wire.Reply) map[string]json.RawMessage {
-	var raw []byte
-	switch m := r.Msg.(type) {
-	case *wire.JSONRPCResultResponse:
-		raw = m.Result
-	case *wire.JSONRPCNotification:
-		raw = m.Params
-	default:
-		return nil
-	}
-	if len(raw) == 0 || !strings.Contains(string(raw), `"_meta"`) {
+// notificationMeta returns the _meta of a notification's params, read
+// from the raw message only when it has one.
+func notificationMeta(r wire.Reply) map[string]json.RawMessage {
+	m, ok := r.Msg.(*wire.JSONRPCNotification)
+	if !ok || !bytes.Contains(m.Params, []byte(`"_meta"`)) {
 		return nil
 	}
 	var v struct {
 		Meta map[string]json.RawMessage `json:"_meta"`
 	}
-	if json.Unmarshal(raw, &v) != nil {
+	if json.Unmarshal(m.Params, &v) != nil {
 		return nil
 	}
 	return v.Meta
 }
 
-// checkMetaKeys: the _meta keys of results and notifications have the key
-// name format, and trace context values their W3C formats.
+// checkMetaKeys: the _meta keys of the result and of notifications have
+// the key name format, and trace context values their W3C formats. The
+// members of the result's _meta that wire types (serverInfo) are well
+// named by construction: only the others are read.
 func checkMetaKeys(c *ctx) {
+	if c.rf.known && c.rf.meta != nil {
+		c.judge(spec.CoreMetaKeyFormat)
+		judgeMetaKeys(c, c.final, c.rf.meta.Extra)
+	}
 	for i, r := range c.ex.Replies {
-		meta := emittedMeta(r)
-		if meta == nil {
+		if meta := notificationMeta(r); meta != nil {
+			c.judge(spec.CoreMetaKeyFormat)
+			raw := make(map[string]jsontext.Value, len(meta))
+			for k, v := range meta {
+				raw[k] = jsontext.Value(v)
+			}
+			judgeMetaKeys(c, i, raw)
+		}
+	}
+}
+
+// judgeMetaKeys judges the keys (and trace context values) of message i's
+// _meta.
+func judgeMetaKeys(c *ctx, i int, meta map[string]jsontext.Value) {
+	if len(meta) == 0 {
+		return
+	}
+	keys := make([]string, 0, len(meta))
+	for k := range meta {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		switch k {
+		case "traceparent", "tracestate", "baggage":
+			c.judge(spec.CoreMetaTraceFormat)
+			if p := traceValueProblem(k, json.RawMessage(meta[k])); p != "" {
+				c.reportf(spec.CoreMetaTraceFormat, k+" in the W3C Trace Context / Baggage format", "message %d: _meta %s %.80s: %s", i+1, k, meta[k], p)
+			}
 			continue
 		}
-		c.judge(spec.CoreMetaKeyFormat)
-		keys := make([]string, 0, len(meta))
-		for k := range meta {
-			keys = append(keys, k)
+		if p := metaKeyProblem(k, false); p != "" {
+			c.reportf(spec.CoreMetaKeyFormat, "_meta keys of the key name format", "message %d: _meta key %s: %s", i+1, strconvQuote(k), p)
+			continue
 		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			switch k {
-			case "traceparent", "tracestate", "baggage":
-				c.judge(spec.CoreMetaTraceFormat)
-				if p := traceValueProblem(k, meta[k]); p != "" {
-					c.reportf(spec.CoreMetaTraceFormat, k+" in the W3C Trace Context / Baggage format", "message %d: _meta %s %.80s: %s", i+1, k, meta[k], p)
-				}
-				continue
-			}
-			if p := metaKeyProblem(k, false); p != "" {
-				c.reportf(spec.CoreMetaKeyFormat, "_meta keys of the key name format", "message %d: _meta key %s: %s", i+1, strconvQuote(k), p)
-				continue
-			}
-			if prefix, _, ok := strings.Cut(k, "/"); ok && forwardDNS(prefix) {
-				c.judge(spec.CoreMetaKeyReverseDns)
-				c.reportf(spec.CoreMetaKeyReverseDns, "prefixes in reverse DNS notation (com.example/)", "message %d: _meta key %s has the prefix %s, a domain name in forward order", i+1, strconvQuote(k), prefix)
-			}
+		if prefix, _, ok := strings.Cut(k, "/"); ok && forwardDNS(prefix) {
+			c.judge(spec.CoreMetaKeyReverseDns)
+			c.reportf(spec.CoreMetaKeyReverseDns, "prefixes in reverse DNS notation (com.example/)", "message %d: _meta key %s has the prefix %s, a domain name in forward order", i+1, strconvQuote(k), prefix)
 		}
 	}
 }
