@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/go-json-experiment/json/jsontext"
 	"github.com/mcpverify/mcpverify/spec"
 	"github.com/mcpverify/mcpverify/wire"
 )
@@ -110,9 +109,9 @@ func checkMetaKeys(c *ctx) {
 	for i, r := range c.ex.Replies {
 		if meta := notificationMeta(r); meta != nil {
 			c.judge(spec.CoreMetaKeyFormat)
-			raw := make(map[string]jsontext.Value, len(meta))
+			raw := make(wire.Object, len(meta))
 			for k, v := range meta {
-				raw[k] = jsontext.Value(v)
+				raw[k] = wire.Value(v)
 			}
 			judgeMetaKeys(c, i, raw)
 		}
@@ -121,7 +120,7 @@ func checkMetaKeys(c *ctx) {
 
 // judgeMetaKeys judges the keys (and trace context values) of message i's
 // _meta.
-func judgeMetaKeys(c *ctx, i int, meta map[string]jsontext.Value) {
+func judgeMetaKeys(c *ctx, i int, meta wire.Object) {
 	if len(meta) == 0 {
 		return
 	}
