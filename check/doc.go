@@ -41,7 +41,11 @@
 // the reason-bound unaltered request), then sends each mutation and judges it with
 // Expect or its own rule; it records a Pass only when the outcome happened
 // for the right reason, Inconclusive when it cannot tell, Skip when the
-// requirement does not apply. Every exchange sent through the Env is also
+// requirement does not apply. Most checks need not write that sequence:
+// probe.Family gives a verdict per mutation (Run: family.Run), probe.Sweep
+// one verdict per requirement from a list of probes (the first breaking
+// answer decides), probe.HeaderIgnored decides a header the server must
+// ignore. Every exchange sent through the Env is also
 // judged by the model, and the check's exchanges are the evidence of its
 // violations. A requirement a check decides gets its pass only from a
 // check, never from the model's passive judgment.

@@ -21,6 +21,9 @@ type Variant struct {
 	What string
 	// Request is the copy as sent (with a fresh id).
 	Request *check.Request
+	// Arg is what the judge needs to know of the variant beyond its
+	// request (e.g. the id it carries), if anything.
+	Arg any
 	// defect is what a header variant breaks (HeaderVariants).
 	defect Defect
 }

@@ -53,7 +53,7 @@ func init() {
 		Name:       "headers/case-insensitive-names",
 		IDs:        []spec.ID{spec.HttpHeaderNameCase},
 		Transports: httpOnly,
-		Run:        checkHeaderNameCase,
+		Run:        headerNameCase.Run,
 	})
 }
 
@@ -62,23 +62,27 @@ var (
 	hdrParamIDs   = probe.HeaderIDs{probe.DefectMissing: spec.HttpParamMissing, probe.DefectMismatch: spec.HttpParamMismatch, probe.DefectInvalid: spec.HttpHeaderInvalid}
 )
 
+// servedWithName returns the served list request and, if the server
+// has one, a served request with Mcp-Name.
+func servedWithName(e *check.Env) []*probe.Served {
+	var out []*probe.Served
+	if s, ok := probe.ServedList(e); ok {
+		out = append(out, s)
+	}
+	if nbs := hdrNameServed(e, 1); len(nbs) > 0 {
+		out = append(out, nbs[0].b)
+	}
+	return out
+}
+
 // mcpMethodHeader mutates Mcp-Method on a served list request and on a
 // served request with Mcp-Name: missing (HTTP-HEADER-REQUIRED), every
 // mismatch class including every other method of the method table and the
 // Base64 form, which Mcp-Method does not allow (HTTP-HEADER-MISMATCH), and
 // non-ASCII bytes (HTTP-HEADER-INVALID).
 var mcpMethodHeader = probe.Family{
-	IDs: probe.IDsOf(methodNameIDs),
-	Serve: func(e *check.Env) []*probe.Served {
-		var out []*probe.Served
-		if s, ok := probe.ServedList(e); ok {
-			out = append(out, s)
-		}
-		if nbs := hdrNameServed(e, 1); len(nbs) > 0 {
-			out = append(out, nbs[0].b)
-		}
-		return out
-	},
+	IDs:   probe.IDsOf(methodNameIDs),
+	Serve: servedWithName,
 	Variants: func(e *check.Env, s *probe.Served) []probe.Variant {
 		return probe.HeaderVariants(e, s, wire.HeaderMethod, probe.MismatchMutations(probe.MirrorPlain, s.Method, probe.Others(probe.RequestMethods(), s.Method, 20)), methodNameIDs)
 	},
@@ -489,30 +493,22 @@ func hdrRecase(r *check.Request, f func(string) string) {
 	r.Header = h
 }
 
-// checkHeaderNameCase sends served requests (a list, one with Mcp-Name,
+// headerNameCase sends served requests (a list, one with Mcp-Name,
 // and a call with Mcp-Param-* headers, whichever the server has) with
 // every MCP header name respelt in lower, upper and alternating case: all
 // must be served (HTTP-HEADER-NAME-CASE).
-func checkHeaderNameCase(e *check.Env) {
-	var bases []*probe.Served
-	if b, ok := probe.ServedList(e); ok {
-		bases = append(bases, b)
-	}
-	if nbs := hdrNameServed(e, 1); len(nbs) > 0 {
-		bases = append(bases, nbs[0].b)
-	}
-	if b, _, ok := hdrParamServed(e, ""); ok {
-		bases = append(bases, b)
-	}
-	if len(bases) == 0 {
-		e.Inconclusive(spec.HttpHeaderNameCase, "the server served no unaltered request")
-		return
-	}
-	for _, b := range bases {
+var headerNameCase = probe.Family{
+	IDs: []spec.ID{spec.HttpHeaderNameCase},
+	Serve: func(e *check.Env) []*probe.Served {
+		bases := servedWithName(e)
+		if b, _, ok := hdrParamServed(e, ""); ok {
+			bases = append(bases, b)
+		}
+		return bases
+	},
+	Variants: func(e *check.Env, b *probe.Served) []probe.Variant {
+		var out []probe.Variant
 		for _, nc := range hdrNameCases {
-			if e.Ctx.Err() != nil {
-				return
-			}
 			r := b.Fresh(e)
 			hdrRecase(r, nc.f)
 			var names []string
@@ -522,10 +518,13 @@ func checkHeaderNameCase(e *check.Env) {
 				}
 			}
 			sort.Strings(names)
-			o := e.Send(r)
-			probe.ExpectServed(e, b, o, spec.HttpHeaderNameCase, fmt.Sprintf("%s with header names %s (%s)", b.Method, strings.Join(names, ", "), nc.class))
+			out = append(out, probe.Variant{What: fmt.Sprintf("%s with header names %s (%s)", b.Method, strings.Join(names, ", "), nc.class), Request: r})
 		}
-	}
+		return out
+	},
+	Judge: func(e *check.Env, b *probe.Served, v probe.Variant, o check.Observation) {
+		probe.ExpectServed(e, b, o, spec.HttpHeaderNameCase, v.What)
+	},
 }
 
 // hdrNameParam is the params member a method mirrors into Mcp-Name.

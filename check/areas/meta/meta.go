@@ -29,7 +29,7 @@ func init() {
 	check.Register(&check.Check{
 		Name: "meta/log-level",
 		IDs:  []spec.ID{spec.CoreLogInvalidLevel},
-		Run:  checkMetaLogLevel,
+		Run:  metaLogLevel.Run,
 	})
 }
 
@@ -193,28 +193,29 @@ func invalidLogLevels() []string {
 	return out
 }
 
-// checkMetaLogLevel: a request whose io.modelcontextprotocol/logLevel is
+// metaLogLevel: a request whose io.modelcontextprotocol/logLevel is
 // not a log level SHOULD be rejected with -32602. The unaltered request is the
 // same request with a valid level (a server that refuses logLevel
 // altogether proves nothing by refusing an invalid one).
-func checkMetaLogLevel(e *check.Env) {
-	method := "server/discover"
-	if b, ok := probe.ServedList(e); ok {
-		method = b.Method
-	}
-	withLevel := func(level string) map[string]any {
-		return map[string]any{"_meta": e.Client.Meta(map[string]any{wire.MetaLogLevel: level})}
-	}
-	b, ok := probe.ServedRequest(e, method, withLevel("error"))
-	if !ok {
-		e.Inconclusive(spec.CoreLogInvalidLevel, "the server did not serve %s with the valid logLevel \"error\"", method)
-		return
-	}
-	for _, l := range invalidLogLevels() {
-		if e.Ctx.Err() != nil {
-			return
+var metaLogLevel = probe.Family{
+	IDs: []spec.ID{spec.CoreLogInvalidLevel},
+	Serve: probe.ServedOne(func(e *check.Env) (*probe.Served, bool) {
+		method := "server/discover"
+		if b, ok := probe.ServedList(e); ok {
+			method = b.Method
 		}
-		o := e.Send(e.Request(b.Method, withLevel(l)))
-		e.Expect(o, spec.CoreLogInvalidLevel, fmt.Sprintf("%s with logLevel %q", b.Method, l))
-	}
+		return probe.ServedRequest(e, method, withLogLevel(e, "error"))
+	}),
+	Variants: func(e *check.Env, b *probe.Served) []probe.Variant {
+		var out []probe.Variant
+		for _, l := range invalidLogLevels() {
+			out = append(out, probe.Variant{What: fmt.Sprintf("%s with logLevel %q", b.Method, l), Request: e.Request(b.Method, withLogLevel(e, l))})
+		}
+		return out
+	},
+}
+
+// withLogLevel returns params whose _meta carries the log level.
+func withLogLevel(e *check.Env, level string) map[string]any {
+	return map[string]any{"_meta": e.Client.Meta(map[string]any{wire.MetaLogLevel: level})}
 }

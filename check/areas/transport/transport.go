@@ -33,24 +33,24 @@ func init() {
 		IDs:        []spec.ID{spec.HttpGetDelete405},
 		Transports: []wire.Transport{wire.HTTP},
 		Eras:       []check.Era{check.Modern},
-		Run:        checkGetDelete405,
+		Run:        getDelete405.Run,
 	})
 	check.Register(&check.Check{
 		Name:       "transport/notification",
 		IDs:        []spec.ID{spec.HttpNotification202},
 		Transports: []wire.Transport{wire.HTTP},
-		Run:        checkNotificationStatus,
+		Run:        notificationStatus.Run,
 	})
 	check.Register(&check.Check{
 		Name:       "transport/content-type",
 		IDs:        []spec.ID{spec.HttpContentType},
 		Transports: []wire.Transport{wire.HTTP},
-		Run:        checkResponseContentType,
+		Run:        responseContentType.Run,
 	})
 	check.Register(&check.Check{
 		Name: "transport/response-ids",
 		IDs:  []spec.ID{spec.CoreResponseId},
-		Run:  checkResponseIDs,
+		Run:  responseIDs.Run,
 	})
 	check.Register(&check.Check{
 		Name: "transport/malformed",
@@ -235,39 +235,31 @@ func sample(s []string, n int) []string {
 
 // transport/get-delete
 
-// checkGetDelete405: a server that serves only this revision answers GET
+// getDelete405: a server that serves only this revision answers GET
 // (the removed standalone stream, also with Last-Event-ID) and DELETE (the
 // removed session end, with an Mcp-Session-Id) with 405. The model judges
 // the status.
-func checkGetDelete405(e *check.Env) {
-	b, ok := probe.ServedList(e)
-	if !ok {
-		e.Inconclusive(spec.HttpGetDelete405, "the server did not serve the unaltered request")
-		return
-	}
-	probes := []struct {
-		what string
-		req  *check.Request
-	}{
-		{"GET with Accept: text/event-stream", bodiless(b.Req, http.MethodGet, map[string]string{"Accept": "text/event-stream"})},
-		{"GET with Last-Event-ID", bodiless(b.Req, http.MethodGet, map[string]string{"Accept": "text/event-stream", "Last-Event-ID": "1"})},
-		{"DELETE with Mcp-Session-Id", bodiless(b.Req, http.MethodDelete, map[string]string{"Mcp-Session-Id": probe.RandUUIDLike(e)})},
-	}
-	for _, p := range probes {
-		o := e.Send(p.req)
-		if _, bad := o.Violated(spec.HttpGetDelete405); bad {
-			return
+var getDelete405 = probe.Sweep{
+	ID: spec.HttpGetDelete405,
+	Probes: func(e *check.Env, b *probe.Served) []probe.Variant {
+		return []probe.Variant{
+			{What: "GET with Accept: text/event-stream", Request: bodiless(b.Req, http.MethodGet, map[string]string{"Accept": "text/event-stream"})},
+			{What: "GET with Last-Event-ID", Request: bodiless(b.Req, http.MethodGet, map[string]string{"Accept": "text/event-stream", "Last-Event-ID": "1"})},
+			{What: "DELETE with Mcp-Session-Id", Request: bodiless(b.Req, http.MethodDelete, map[string]string{"Mcp-Session-Id": probe.RandUUIDLike(e)})},
 		}
+	},
+	Judge: func(_ *check.Env, _ *probe.Served, _ probe.Variant, o check.Observation) probe.Outcome {
 		switch {
 		case !o.Answered():
-			e.Inconclusive(spec.HttpGetDelete405, "%s: %s", p.what, o.Describe())
-			return
+			return probe.Unanswered(o)
 		case o.Ex.Status != 405:
-			e.Violation(spec.HttpGetDelete405, "%s: HTTP %d; a server that serves only %s answers 405", p.what, o.Ex.Status, wire.Version)
-			return
+			return probe.Breaks("HTTP %d; a server that serves only %s answers 405", o.Ex.Status, wire.Version)
 		}
-	}
-	e.Pass(spec.HttpGetDelete405, "GET (with and without Last-Event-ID) and DELETE (with an Mcp-Session-Id) were answered with 405")
+		return probe.Conforms
+	},
+	Passed: func(*probe.Served, int) string {
+		return "GET (with and without Last-Event-ID) and DELETE (with an Mcp-Session-Id) were answered with 405"
+	},
 }
 
 // bodiless returns a request with r's headers (but not its content type)
@@ -284,96 +276,78 @@ func bodiless(r *check.Request, method string, extra map[string]string) *check.R
 
 // transport/notification
 
-// checkNotificationStatus sends notifications (one this revision defines
+// notificationStatus sends notifications (one this revision defines
 // but does not use over HTTP, notifications/cancelled; an unknown one; on a
 // server that serves only this revision, removed ones): each must get 202
 // with no body, or an HTTP error status; never a JSON-RPC response with a
 // success status.
-func checkNotificationStatus(e *check.Env) {
-	if _, ok := probe.ServedList(e); !ok {
-		e.Inconclusive(spec.HttpNotification202, "the server did not serve the unaltered request")
-		return
-	}
-	notes := []struct {
-		method string
-		params map[string]any
-	}{
-		{"notifications/cancelled", map[string]any{"requestId": e.RandHex(4), "reason": "mcpverify"}},
-		{"notifications/mcpverify_" + probe.RandLetters(e, 6), map[string]any{}},
-	}
-	if e.Server.ModernOnly() {
-		notes = append(notes, struct {
-			method string
-			params map[string]any
-		}{"notifications/initialized", map[string]any{}})
-	}
-	accepted, refused := 0, 0
-	for _, n := range notes {
-		o := e.Send(e.Notification(n.method, n.params))
-		if _, bad := o.Violated(spec.HttpNotification202); bad {
-			return
+var notificationStatus = probe.Sweep{
+	ID: spec.HttpNotification202,
+	Probes: func(e *check.Env, _ *probe.Served) []probe.Variant {
+		note := func(method string, params map[string]any) probe.Variant {
+			return probe.Variant{What: "the notification " + method, Request: e.Notification(method, params)}
 		}
-		ex := o.Ex
-		switch {
+		out := []probe.Variant{
+			note("notifications/cancelled", map[string]any{"requestId": e.RandHex(4), "reason": "mcpverify"}),
+			note("notifications/mcpverify_"+probe.RandLetters(e, 6), map[string]any{}),
+		}
+		if e.Server.ModernOnly() {
+			out = append(out, note("notifications/initialized", map[string]any{}))
+		}
+		return out
+	},
+	Judge: func(_ *check.Env, _ *probe.Served, _ probe.Variant, o check.Observation) probe.Outcome {
+		switch ex := o.Ex; {
 		case !o.Answered():
-			e.Inconclusive(spec.HttpNotification202, "the notification %s: %s", n.method, o.Describe())
-			return
-		case ex.Status == 202 && len(bytes.TrimSpace(ex.RespBody)) == 0:
-			accepted++
-		case ex.Status >= 400:
-			refused++
+			return probe.Unanswered(o)
+		case ex.Status == 202 && len(bytes.TrimSpace(ex.RespBody)) == 0, ex.Status >= 400:
+			return probe.Conforms
 		default:
-			e.Violation(spec.HttpNotification202, "the notification %s was answered with HTTP %d and a %d-byte body; the spec requires 202 with no body, or an error status", n.method, ex.Status, len(ex.RespBody))
-			return
+			return probe.Breaks("answered with HTTP %d and a %d-byte body; the spec requires 202 with no body, or an error status", ex.Status, len(ex.RespBody))
 		}
-	}
-	e.Pass(spec.HttpNotification202, "%d notifications: %d accepted with 202 and no body, %d refused with an error status", len(notes), accepted, refused)
+	},
+	Passed: func(_ *probe.Served, n int) string {
+		return fmt.Sprintf("%d notifications were accepted with 202 and no body, or refused with an error status", n)
+	},
 }
 
 // transport/content-type
 
-// checkResponseContentType sends the unaltered request with conforming variations
+// responseContentType sends the unaltered request with conforming variations
 // of Accept and Content-Type (the two types in the other order, with
 // q-values, "*/*" added; a charset parameter on the request's type): every
 // answer must be application/json or text/event-stream (the model judges
 // each).
-func checkResponseContentType(e *check.Env) {
-	b, ok := probe.ServedList(e)
-	if !ok {
-		e.Inconclusive(spec.HttpContentType, "the server did not serve the unaltered request")
-		return
-	}
-	variants := []struct{ header, value string }{
-		{"Accept", "text/event-stream, application/json"},
-		{"Accept", "application/json;q=0.9, text/event-stream;q=1"},
-		{"Accept", "application/json, text/event-stream, */*;q=0.1"},
-		{"Content-Type", "application/json; charset=utf-8"},
-	}
-	seen := map[string]bool{b.Obs.Ex.ContentType(): true}
-	for _, v := range variants {
-		o := e.Send(probe.WithHeaderValue(b.Fresh(e), v.header, v.value))
-		if _, bad := o.Violated(spec.HttpContentType); bad {
-			return
+var responseContentType = probe.Sweep{
+	ID: spec.HttpContentType,
+	Probes: func(e *check.Env, b *probe.Served) []probe.Variant {
+		var out []probe.Variant
+		for _, v := range []struct{ header, value string }{
+			{"Accept", "text/event-stream, application/json"},
+			{"Accept", "application/json;q=0.9, text/event-stream;q=1"},
+			{"Accept", "application/json, text/event-stream, */*;q=0.1"},
+			{"Content-Type", "application/json; charset=utf-8"},
+		} {
+			out = append(out, probe.Variant{What: v.header + ": " + v.value, Request: probe.WithHeaderValue(b.Fresh(e), v.header, v.value)})
 		}
+		return out
+	},
+	Judge: func(_ *check.Env, _ *probe.Served, _ probe.Variant, o check.Observation) probe.Outcome {
 		if !o.Answered() {
-			e.Inconclusive(spec.HttpContentType, "%s: %s: %s", v.header, v.value, o.Describe())
-			return
+			return probe.Unanswered(o)
 		}
 		ct := o.Ex.ContentType()
-		if ct != "application/json" && ct != "text/event-stream" {
-			if o.Ex.Status >= 400 && len(bytes.TrimSpace(o.Ex.RespBody)) == 0 {
-				continue // an error status without a body is no answer in JSON-RPC terms
-			}
-			e.Violation(spec.HttpContentType, "%s: %s was answered with HTTP %d and Content-Type %q", v.header, v.value, o.Ex.Status, ct)
-			return
+		switch {
+		case ct == "application/json" || ct == "text/event-stream":
+			return probe.Conforms
+		case o.Ex.Status >= 400 && len(bytes.TrimSpace(o.Ex.RespBody)) == 0:
+			return probe.NotJudged // an error status without a body is no answer in JSON-RPC terms
 		}
-		seen[ct] = true
-	}
-	var cts []string
-	for ct := range seen {
-		cts = append(cts, ct)
-	}
-	e.Pass(spec.HttpContentType, "the unaltered request and %d variations of Accept and Content-Type were answered with %s", len(variants), strings.Join(probe.Sorted(cts), " or "))
+		return probe.Breaks("answered with HTTP %d and Content-Type %q", o.Ex.Status, ct)
+	},
+	Passed: func(b *probe.Served, n int) string {
+		return fmt.Sprintf("%s and %d variations of its Accept and Content-Type were answered with application/json or text/event-stream", b.Method, n)
+	},
 }
 
 // transport/response-ids
@@ -396,47 +370,39 @@ func oddIDs() []wire.RequestID {
 	}
 }
 
-// checkResponseIDs sends the unaltered request (a result) and an unknown method (an
+// responseIDs sends the unaltered request (a result) and an unknown method (an
 // error) with each odd id: every response must carry the request's id,
 // exactly (the model judges each).
-func checkResponseIDs(e *check.Env) {
-	b, ok := probe.ServedList(e)
-	if !ok {
-		e.Inconclusive(spec.CoreResponseId, "the server did not serve the unaltered request")
-		return
-	}
-	unknown := "mcpverify/" + probe.RandLetters(e, 8)
-	n := 0
-	for _, id := range oddIDs() {
-		for _, method := range []string{b.Method, unknown} {
-			if e.Ctx.Err() != nil {
-				return
+var responseIDs = probe.Sweep{
+	ID: spec.CoreResponseId,
+	Probes: func(e *check.Env, b *probe.Served) []probe.Variant {
+		unknown := "mcpverify/" + probe.RandLetters(e, 8)
+		var out []probe.Variant
+		for _, id := range oddIDs() {
+			for _, method := range []string{b.Method, unknown} {
+				params := map[string]any{}
+				if method == b.Method {
+					params = probe.CloneParams(b.Params)
+				}
+				out = append(out, probe.Variant{What: fmt.Sprintf("%s with id %s", method, idText(id)), Request: e.Client.Request(id, method, params, nil), Arg: id})
 			}
-			params := map[string]any{}
-			if method == b.Method {
-				params = probe.CloneParams(b.Params)
-			}
-			o := e.Send(e.Client.Request(id, method, params, nil))
-			if _, bad := o.Violated(spec.CoreResponseId); bad {
-				return
-			}
-			got, ok := finalID(o)
-			switch {
-			case !ok:
-				continue // no JSON-RPC response: nothing to judge
-			case got.IsZero() || !got.Equal(id):
-				e.Violation(spec.CoreResponseId, "a request with id %s was answered with id %s", idText(id), idText(got))
-				return
-			}
-			n++
 		}
-	}
-	if n == 0 {
-		e.Inconclusive(spec.CoreResponseId, "no probe got a JSON-RPC response")
-		return
-	}
-	e.Pass(spec.CoreResponseId, "%d responses (results and errors) carried their request's id exactly, for integer ids up to %d and string ids that are empty, numeric, Unicode, escaped or %d bytes long",
-		n, int64(math.MaxInt64), 256)
+		return out
+	},
+	Judge: func(_ *check.Env, _ *probe.Served, v probe.Variant, o check.Observation) probe.Outcome {
+		got, ok := finalID(o)
+		switch {
+		case !ok:
+			return probe.NotJudged // no JSON-RPC response: nothing to judge
+		case got.IsZero() || !got.Equal(v.Arg.(wire.RequestID)):
+			return probe.Breaks("answered with id %s", idText(got))
+		}
+		return probe.Conforms
+	},
+	Passed: func(_ *probe.Served, n int) string {
+		return fmt.Sprintf("%d responses (results and errors) carried their request's id exactly, for integer ids up to %d and string ids that are empty, numeric, Unicode, escaped or %d bytes long",
+			n, int64(math.MaxInt64), 256)
+	},
 }
 
 // finalID returns the id of the exchange's response.
@@ -623,30 +589,8 @@ func checkLastEventIDIgnored(e *check.Env) {
 		e.Inconclusive(spec.HttpLastEventId, "the server did not serve the unaltered request")
 		return
 	}
-	ref := probe.AnswerSignature(b.Obs)
 	vals := []string{"0", "1", e.RandHex(8) + "_" + "0", "stream-1/event-42"}
-	for _, v := range vals {
-		o := e.Send(probe.WithHeaderValue(b.Fresh(e), "Last-Event-ID", v))
-		if probe.AnswerSignature(o) == ref {
-			continue
-		}
-		if !o.Answered() {
-			e.Inconclusive(spec.HttpLastEventId, "%s with Last-Event-ID %q: %s", b.Method, v, o.Describe())
-			return
-		}
-		o0 := e.Send(b.Fresh(e))
-		o1 := e.Send(probe.WithHeaderValue(b.Fresh(e), "Last-Event-ID", v))
-		k0, k1 := probe.AnswerSignature(o0), probe.AnswerSignature(o1)
-		switch {
-		case k0 == k1:
-			continue
-		case k0 == ref && k1 == probe.AnswerSignature(o):
-			e.Violation(spec.HttpLastEventId, "%s with Last-Event-ID %q was answered %s, twice; without it, %s: the header was not ignored", b.Method, v, o1.Describe(), o0.Describe())
-			return
-		default:
-			e.Inconclusive(spec.HttpLastEventId, "%s with and without Last-Event-ID %q answered differently, but not consistently", b.Method, v)
-			return
-		}
+	if probe.HeaderIgnored(e, spec.HttpLastEventId, b, "Last-Event-ID", vals, nil) {
+		e.Pass(spec.HttpLastEventId, "%s with Last-Event-ID %s was answered as without it", b.Method, strings.Join(probe.Quoted(vals), ", "))
 	}
-	e.Pass(spec.HttpLastEventId, "%s with Last-Event-ID %s was answered as without it", b.Method, strings.Join(probe.Quoted(vals), ", "))
 }
