@@ -116,10 +116,10 @@ func embeddedProblem(b *wire.EmbeddedResource) string {
 		return "no text or blob contents"
 	}
 	if p := wire.URIProblem(uri); p != "" {
-		return "the URI " + strconvQuote(uri) + ": " + p
+		return "the URI " + jsonQuote(uri) + ": " + p
 	}
 	if t, _, err := mime.ParseMediaType(mt); err != nil || !strings.Contains(t, "/") {
-		return "the mimeType " + strconvQuote(mt) + ", which is not a MIME type"
+		return "the mimeType " + jsonQuote(mt) + ", which is not a MIME type"
 	}
 	return ""
 }
@@ -130,7 +130,7 @@ func mediaProblem(data, mimeType string) string {
 		return "data that is not Base64: " + err.Error()
 	}
 	if t, _, err := mime.ParseMediaType(mimeType); err != nil || !strings.Contains(t, "/") {
-		return "mimeType " + strconvQuote(mimeType) + " that is not a MIME type"
+		return "mimeType " + jsonQuote(mimeType) + " that is not a MIME type"
 	}
 	return ""
 }

@@ -3,8 +3,9 @@ package model
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/mcpverify/mcpverify/spec"
@@ -29,7 +30,8 @@ func metaKeyProblem(key string, withPrefix bool) string {
 	return ""
 }
 
-func strconvQuote(s string) string { b, _ := json.Marshal(s); return string(b) }
+// jsonQuote quotes s as a JSON string, as it appears on the wire.
+func jsonQuote(s string) string { b, _ := json.Marshal(s); return string(b) }
 
 // W3C Trace Context (traceparent, tracestate) and W3C Baggage.
 var (
@@ -66,7 +68,7 @@ func traceValueProblem(key string, raw json.RawMessage) string {
 		}
 		for _, mem := range members {
 			if mem = strings.Trim(mem, " \t"); mem != "" && !tracestateKV.MatchString(mem) {
-				return "list member " + strconvQuote(mem) + " is not key=value"
+				return "list member " + jsonQuote(mem) + " is not key=value"
 			}
 		}
 	case "baggage":
@@ -74,7 +76,7 @@ func traceValueProblem(key string, raw json.RawMessage) string {
 			kv, _, _ := strings.Cut(strings.Trim(mem, " \t"), ";")
 			k, val, ok := strings.Cut(kv, "=")
 			if !ok || !baggageKey.MatchString(strings.TrimSpace(k)) || !baggageValue.MatchString(strings.TrimSpace(val)) {
-				return "list member " + strconvQuote(mem) + " is not key=value with a token key and a baggage value"
+				return "list member " + jsonQuote(mem) + " is not key=value with a token key and a baggage value"
 			}
 		}
 	}
@@ -124,12 +126,7 @@ func judgeMetaKeys(c *ctx, i int, meta wire.Object) {
 	if len(meta) == 0 {
 		return
 	}
-	keys := make([]string, 0, len(meta))
-	for k := range meta {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(meta)) {
 		switch k {
 		case "traceparent", "tracestate", "baggage":
 			c.judge(spec.CoreMetaTraceFormat)
@@ -139,12 +136,12 @@ func judgeMetaKeys(c *ctx, i int, meta wire.Object) {
 			continue
 		}
 		if p := metaKeyProblem(k, false); p != "" {
-			c.reportf(spec.CoreMetaKeyFormat, "_meta keys of the key name format", "message %d: _meta key %s: %s", i+1, strconvQuote(k), p)
+			c.reportf(spec.CoreMetaKeyFormat, "_meta keys of the key name format", "message %d: _meta key %s: %s", i+1, jsonQuote(k), p)
 			continue
 		}
 		if prefix, _, ok := strings.Cut(k, "/"); ok && forwardDNS(prefix) {
 			c.judge(spec.CoreMetaKeyReverseDns)
-			c.reportf(spec.CoreMetaKeyReverseDns, "prefixes in reverse DNS notation (com.example/)", "message %d: _meta key %s has the prefix %s, a domain name in forward order", i+1, strconvQuote(k), prefix)
+			c.reportf(spec.CoreMetaKeyReverseDns, "prefixes in reverse DNS notation (com.example/)", "message %d: _meta key %s has the prefix %s, a domain name in forward order", i+1, jsonQuote(k), prefix)
 		}
 	}
 }
@@ -161,14 +158,9 @@ func checkExtensionIDs(c *ctx) {
 		return
 	}
 	c.judge(spec.CoreExtensionId)
-	ids := make([]string, 0, len(d.Capabilities.Extensions))
-	for id := range d.Capabilities.Extensions {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
+	for _, id := range slices.Sorted(maps.Keys(d.Capabilities.Extensions)) {
 		if p := metaKeyProblem(id, true); p != "" {
-			c.reportf(spec.CoreExtensionId, "extension identifiers of the _meta key format, with a prefix", "extension %s: %s", strconvQuote(id), p)
+			c.reportf(spec.CoreExtensionId, "extension identifiers of the _meta key format, with a prefix", "extension %s: %s", jsonQuote(id), p)
 		}
 	}
 }

@@ -129,10 +129,10 @@ func SchemaProps(schema any) (map[string]any, bool) {
 	return p, ok
 }
 
-// someResourceURI returns a declared resource URI (learnt by
-// declaredResourceURIs) or a template expansion, or "".
+// someResourceURI returns a declared resource URI (one ResourceURIs
+// read earlier in the run) or a template expansion, or "".
 func someResourceURI(e *check.Env) string {
-	if uris := cachedResourceURIs(e); len(uris) > 0 {
+	if uris := declaredURIs(e).get(); len(uris) > 0 {
 		return uris[0]
 	}
 	for t := range e.Decl.Templates {
@@ -161,17 +161,23 @@ func PromptParams(e *check.Env, p *wire.Prompt) map[string]any {
 	return params
 }
 
-// resourceURICache remembers the URIs resources/list declared, per run
-// (keyed by the run's declarations), for arguments that name a resource.
-var resourceURICache = struct {
-	sync.Mutex
-	m map[*check.Declarations][]string
-}{m: map[*check.Declarations][]string{}}
+// learntURIs is what ResourceURIs last read in a run, for arguments that
+// name a resource (in the run's store).
+type learntURIs struct {
+	mu   sync.Mutex
+	uris []string
+}
 
-func cachedResourceURIs(e *check.Env) []string {
-	resourceURICache.Lock()
-	defer resourceURICache.Unlock()
-	return resourceURICache.m[e.Decl]
+type learntURIsKey struct{}
+
+func declaredURIs(e *check.Env) *learntURIs {
+	return check.Shared(e, learntURIsKey{}, func() *learntURIs { return &learntURIs{} })
+}
+
+func (l *learntURIs) get() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.uris
 }
 
 // ResourceURIs reads every page of resources/list and returns the
@@ -192,12 +198,20 @@ func ResourceURIs(e *check.Env) []string {
 			}
 		}
 	}
-	resourceURICache.Lock()
-	if len(resourceURICache.m) > 64 {
-		resourceURICache.m = map[*check.Declarations][]string{}
+	l := declaredURIs(e)
+	l.mu.Lock()
+	l.uris = uris
+	l.mu.Unlock()
+	return uris
+}
+
+// ReadableURIs returns URIs to read: the declared resources, then an
+// expansion of each resource template, by template.
+func ReadableURIs(e *check.Env) []string {
+	uris := ResourceURIs(e)
+	for _, tm := range slices.Sorted(maps.Keys(e.Decl.Templates)) {
+		uris = append(uris, gen.ExpandTemplate(e.Rand(), tm))
 	}
-	resourceURICache.m[e.Decl] = uris
-	resourceURICache.Unlock()
 	return uris
 }
 

@@ -13,17 +13,29 @@ import (
 	"github.com/mcpverify/mcpverify/impl"
 )
 
-// runAgainst runs the checker against an HTTP handler, in process (see
-// target.InProcess: call it in a synctest bubble).
-func runAgainst(t *testing.T, h http.Handler, only []string) *check.Report {
+// runWith runs the checker with opts against h, and against more as
+// further instances of the deployment, in process (see target.InProcess:
+// call it in a synctest bubble).
+func runWith(t testing.TB, opts check.Options, h http.Handler, more ...http.Handler) *check.Report {
 	t.Helper()
 	tgt := target.InProcess(h, target.Limits{Timeout: 5 * time.Second})
 	defer tgt.Close()
-	rep, err := check.Run(context.Background(), tgt, check.Options{Seed: 1, Budget: 40 * time.Second, MaxExchanges: 60, Only: only})
+	for _, m := range more {
+		mt := target.InProcess(m, target.Limits{Timeout: 5 * time.Second})
+		defer mt.Close()
+		opts.Instances = append(opts.Instances, mt)
+	}
+	rep, err := check.Run(context.Background(), tgt, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return rep
+}
+
+// runAgainst runs the checks named by only (prefixes) against h.
+func runAgainst(t *testing.T, h http.Handler, only []string) *check.Report {
+	t.Helper()
+	return runWith(t, check.Options{Seed: 1, Budget: 40 * time.Second, MaxExchanges: 60, Only: only}, h)
 }
 
 // TestReferencePasses: nothing fails or warns against the reference server,

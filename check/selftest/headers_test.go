@@ -48,13 +48,7 @@ func headerCheckIDs(t *testing.T) map[spec.ID]bool {
 
 func runHeaderChecks(t *testing.T, h http.Handler) *check.Report {
 	t.Helper()
-	tgt := target.InProcess(h, target.Limits{Timeout: 5 * time.Second})
-	defer tgt.Close()
-	rep, err := check.Run(context.Background(), tgt, check.Options{Seed: 1, Budget: 60 * time.Second, Only: headerCheckNames})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rep
+	return runWith(t, check.Options{Seed: 1, Budget: 60 * time.Second, Only: headerCheckNames}, h)
 }
 
 // TestHeaderChecksReference: against the reference server every

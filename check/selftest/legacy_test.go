@@ -1,35 +1,20 @@
 package selftest_test
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"testing/synctest"
-	"time"
 
 	"github.com/mcpverify/mcpverify/check"
 	"github.com/mcpverify/mcpverify/check/internal/faulty"
 	"github.com/mcpverify/mcpverify/check/legacyclient"
-	"github.com/mcpverify/mcpverify/check/target"
 	"github.com/mcpverify/mcpverify/impl"
 	"github.com/mcpverify/mcpverify/spec"
 	"github.com/mcpverify/mcpverify/wire"
 )
-
-// runEra runs the checker against h on loopback.
-func runEra(t *testing.T, h http.Handler, only []string) *check.Report {
-	t.Helper()
-	tgt := target.InProcess(h, target.Limits{Timeout: 5 * time.Second})
-	defer tgt.Close()
-	rep, err := check.Run(context.Background(), tgt, check.Options{Seed: 1, Budget: 40 * time.Second, MaxExchanges: 60, Only: only})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rep
-}
 
 // legacyResults are the requirements the legacy-session checks decide on
 // the legacy fixture.
@@ -41,7 +26,7 @@ var legacyResults = []spec.ID{spec.HttpOrigin, spec.HttpHost, spec.CoreOutputSch
 // 2025-11-25 session, marked with that revision.
 func TestLegacyServer(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		rep := runEra(t, faulty.NewLegacy(faulty.LegacyOptions{}), nil)
+		rep := runAgainst(t, faulty.NewLegacy(faulty.LegacyOptions{}), nil)
 		if rep.Era != check.Legacy {
 			t.Fatalf("era %s; want legacy", rep.Era)
 		}
@@ -83,7 +68,7 @@ func TestLegacyServer(t *testing.T) {
 // 2025-11-25 session.
 func TestLegacyServerDefects(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		rep := runEra(t, faulty.NewLegacy(faulty.LegacyOptions{AnyOrigin: true, BadOutput: true}), []string{"legacy/"})
+		rep := runAgainst(t, faulty.NewLegacy(faulty.LegacyOptions{AnyOrigin: true, BadOutput: true}), []string{"legacy/"})
 		for _, id := range []spec.ID{spec.HttpOrigin, spec.CoreOutputSchema} {
 			r, ok := rep.Result(id)
 			if !ok || r.Status != check.Fail || r.Revision != "2025-11-25" {
@@ -117,13 +102,13 @@ func TestDualEraServer(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer srv.Close()
-		rep := runEra(t, faulty.NewLegacy(faulty.LegacyOptions{Modern: srv.Handler(), DeclareLegacy: true}), nil)
+		rep := runAgainst(t, faulty.NewLegacy(faulty.LegacyOptions{Modern: srv.Handler(), DeclareLegacy: true}), nil)
 		if rep.Era != check.DualEra {
 			t.Fatalf("era %s; want dual-era", rep.Era)
 		}
 		// What the checker says of the reference server alone is not this
 		// test's business: compare with it.
-		ref := runEra(t, srv.Handler(), nil)
+		ref := runAgainst(t, srv.Handler(), nil)
 		for _, r := range rep.Results {
 			switch r.Status {
 			case check.Fail, check.Warn, check.Inconclusive:
@@ -168,7 +153,7 @@ func TestDualEraByInitialize(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer srv.Close()
-		rep := runEra(t, faulty.NewLegacy(faulty.LegacyOptions{Modern: srv.Handler()}), []string{"legacy/"})
+		rep := runAgainst(t, faulty.NewLegacy(faulty.LegacyOptions{Modern: srv.Handler()}), []string{"legacy/"})
 		if rep.Era != check.DualEra {
 			t.Fatalf("era %s; want dual-era", rep.Era)
 		}
@@ -192,7 +177,7 @@ func TestReferenceIsModern(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer srv.Close()
-		rep := runEra(t, srv.Handler(), []string{"legacy/"})
+		rep := runAgainst(t, srv.Handler(), []string{"legacy/"})
 		if rep.Era != check.Modern {
 			t.Fatalf("era %s; want modern", rep.Era)
 		}
@@ -223,7 +208,7 @@ func TestDiscoverListsOnlyLegacy(t *testing.T) {
 			w.WriteHeader(http.StatusBadRequest)
 			_, _ = w.Write([]byte(`{"jsonrpc":"2.0","id":` + string(m.ID) + `,"error":{"code":-32022,"message":"unsupported","data":{"supported":["2025-11-25","2025-06-18"],"requested":"2026-07-28"}}}`))
 		})
-		rep := runEra(t, faulty.NewLegacy(faulty.LegacyOptions{Modern: modern}), []string{"legacy/"})
+		rep := runAgainst(t, faulty.NewLegacy(faulty.LegacyOptions{Modern: modern}), []string{"legacy/"})
 		if rep.Era != check.Legacy {
 			t.Fatalf("era %s; want legacy", rep.Era)
 		}
@@ -250,7 +235,7 @@ func TestOtherRevision(t *testing.T) {
 			w.WriteHeader(http.StatusBadRequest)
 			_, _ = w.Write([]byte(`{"jsonrpc":"2.0","id":` + id + `,"error":{"code":-32022,"message":"unsupported","data":{"supported":["2099-01-01"],"requested":"2026-07-28"}}}`))
 		})
-		rep := runEra(t, h, nil)
+		rep := runAgainst(t, h, nil)
 		if rep.Era != check.OtherRevision {
 			t.Fatalf("era %s; want %s", rep.Era, check.OtherRevision)
 		}

@@ -1,7 +1,6 @@
 package selftest_test
 
 import (
-	"context"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -13,7 +12,6 @@ import (
 	"github.com/mcpverify/mcpverify/check"
 	"github.com/mcpverify/mcpverify/check/hints"
 	"github.com/mcpverify/mcpverify/check/internal/faulty"
-	"github.com/mcpverify/mcpverify/check/target"
 	"github.com/mcpverify/mcpverify/impl"
 	"github.com/mcpverify/mcpverify/spec"
 )
@@ -26,23 +24,6 @@ func stateOptions(ttlMax time.Duration, only []string) check.Options {
 	o.Client.Header = http.Header{"Authorization": {"Bearer " + faulty.StateAliceToken}}
 	o.AltHeader = http.Header{"Authorization": {"Bearer " + faulty.StateBobToken}}
 	return o
-}
-
-// runState runs the checker against h (and more instances).
-func runState(t testing.TB, opts check.Options, h http.Handler, more ...http.Handler) *check.Report {
-	t.Helper()
-	tgt := target.InProcess(h, target.Limits{Timeout: 5 * time.Second})
-	defer tgt.Close()
-	for _, m := range more {
-		mt := target.InProcess(m, target.Limits{Timeout: 5 * time.Second})
-		defer mt.Close()
-		opts.Instances = append(opts.Instances, mt)
-	}
-	rep, err := check.Run(context.Background(), tgt, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rep
 }
 
 // stateResults returns the STATE- results of a report.
@@ -86,7 +67,7 @@ func TestStateReferencePasses(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer srv.Close()
-		rep := runState(t, stateOptions(faulty.StateTTLMax, []string{"state/"}), srv.Handler())
+		rep := runWith(t, stateOptions(faulty.StateTTLMax, []string{"state/"}), srv.Handler())
 		requireStatePasses(t, rep)
 		for _, id := range []spec.ID{spec.StateIntegrity, spec.StateIntegrityAlways, spec.StateCanonical, spec.StateUntrusted,
 			spec.StateBindRequest, spec.StateBindArgs, spec.StateBindPrincipal, spec.StateBindExpiry, spec.StateSingleUse,
@@ -115,7 +96,7 @@ func TestStateTwoInstances(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer b.Close()
-		rep := runState(t, stateOptions(faulty.StateTTLMax, []string{"state/"}), a.Handler(), b.Handler())
+		rep := runWith(t, stateOptions(faulty.StateTTLMax, []string{"state/"}), a.Handler(), b.Handler())
 		requireStatePasses(t, rep)
 		for _, id := range []spec.ID{spec.StateIntegrity, spec.StateBindRequest, spec.StateBindPrincipal, spec.StateSingleUse} {
 			if r, ok := rep.Result(id); !ok || r.Status != check.Pass {
@@ -140,7 +121,7 @@ func TestStateTwoInstancesUnsharedLedger(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer b.Close()
-		rep := runState(t, stateOptions(0, []string{"state/single-use"}), a.Handler(), b.Handler())
+		rep := runWith(t, stateOptions(0, []string{"state/single-use"}), a.Handler(), b.Handler())
 		if r, ok := rep.Result(spec.StateSingleUse); !ok || r.Status != check.Fail {
 			t.Errorf("STATE-SINGLE-USE: want fail, got %+v", r)
 		}
@@ -158,7 +139,7 @@ func TestStateFaultyVariants(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer srv.Close()
-				rep := runState(t, stateOptions(v.StateTTLMax, v.Only), h)
+				rep := runWith(t, stateOptions(v.StateTTLMax, v.Only), h)
 				breaks := map[spec.ID]bool{}
 				for _, id := range v.Breaks {
 					breaks[id] = true
@@ -201,7 +182,7 @@ func BenchmarkStateCampaignPerTool(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
-		rep := runState(b, stateOptions(0, []string{"state/request-state"}), srv.Handler())
+		rep := runWith(b, stateOptions(0, []string{"state/request-state"}), srv.Handler())
 		wall += time.Since(start)
 		r, _ := rep.Result(spec.StateIntegrity)
 		m := probedTargets.FindStringSubmatch(r.Message)
@@ -239,7 +220,7 @@ func TestStateHints(t *testing.T) {
 		defer srv.Close()
 		opts := stateOptions(0, []string{"state/single-use"})
 		opts.Hints = hints
-		rep := runState(t, opts, srv.Handler())
+		rep := runWith(t, opts, srv.Handler())
 		r, _ := rep.Result(spec.StateSingleUse)
 		if r.Status != check.Fail || !strings.Contains(r.Message, "test_input_required_result_request_state") || !strings.Contains(r.Message, "--hints") {
 			t.Errorf("STATE-SINGLE-USE: %s %s", r.Status, r.Message)
@@ -258,7 +239,7 @@ func TestStateHints(t *testing.T) {
 		defer vsrv.Close()
 		opts = stateOptions(0, []string{"state/handles"})
 		opts.Hints = hints
-		rep = runState(t, opts, h)
+		rep = runWith(t, opts, h)
 		r, _ = rep.Result(spec.StateHandlePrincipal)
 		if r.Status != check.Warn || r.Count < 2 {
 			t.Errorf("STATE-HANDLE-PRINCIPAL: %s (%d) %s", r.Status, r.Count, r.Message)

@@ -59,17 +59,7 @@ func TestStatelessTransportOriginReference(t *testing.T) {
 // with the others as further instances of the deployment.
 func runInstances(t *testing.T, only []string, servers ...http.Handler) *check.Report {
 	t.Helper()
-	var targets []check.Target
-	for _, h := range servers {
-		tg := target.InProcess(h, target.Limits{Timeout: 5 * time.Second})
-		defer tg.Close()
-		targets = append(targets, tg)
-	}
-	rep, err := check.Run(context.Background(), targets[0], check.Options{Seed: 1, Budget: 30 * time.Second, Only: only, Instances: targets[1:]})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rep
+	return runWith(t, check.Options{Seed: 1, Budget: 30 * time.Second, Only: only}, servers[0], servers[1:]...)
 }
 
 func newReference(t *testing.T, wrap func(http.Handler) http.Handler) http.Handler {

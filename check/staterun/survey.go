@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/mcpverify/mcpverify/check"
-	"github.com/mcpverify/mcpverify/check/gen"
 	"github.com/mcpverify/mcpverify/check/probe"
 	"github.com/mcpverify/mcpverify/spec"
 	"github.com/mcpverify/mcpverify/wire"
@@ -328,14 +327,7 @@ func (sr *Shared) runSurvey(e *check.Env) *Survey {
 	for _, n := range slices.Sorted(maps.Keys(e.Decl.Prompts)) {
 		cands = append(cands, probe.PromptRequest(e, n))
 	}
-	var uris []string
-	if e.Server.Capabilities.Resources != nil {
-		uris = probe.ResourceURIs(e)
-	}
-	for _, tm := range slices.Sorted(maps.Keys(e.Decl.Templates)) {
-		uris = append(uris, gen.ExpandTemplate(e.Rand(), tm))
-	}
-	for _, u := range uris {
+	for _, u := range probe.ReadableURIs(e) {
 		cands = append(cands, probe.ResourceRequest(u))
 	}
 	for _, t := range cands {

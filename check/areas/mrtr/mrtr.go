@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/mcpverify/mcpverify/check"
-	"github.com/mcpverify/mcpverify/check/gen"
 	"github.com/mcpverify/mcpverify/check/probe"
 	"github.com/mcpverify/mcpverify/spec"
 	"github.com/mcpverify/mcpverify/wire"
@@ -110,14 +109,7 @@ func mrtrSurvey(e *check.Env, c check.Client, tally probe.Tally, reserve time.Du
 		t := probe.PromptRequest(e, name)
 		out = append(out, surveyed{t, tally.Add(e.Send(t.Request(e, c, nil)))})
 	}
-	var uris []string
-	if e.Server.Capabilities.Resources != nil {
-		uris = probe.ResourceURIs(e)
-	}
-	for _, tm := range slices.Sorted(maps.Keys(e.Decl.Templates)) {
-		uris = append(uris, gen.ExpandTemplate(e.Rand(), tm))
-	}
-	for _, u := range uris {
+	for _, u := range probe.ReadableURIs(e) {
 		if enough() {
 			return out
 		}

@@ -66,9 +66,7 @@ func init() {
 		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if m, id, hasID, ok := peekRPC(r); ok && hasID && (m == "tools/list" || m == "prompts/list" || m == "resources/list") {
-					w.Header()["Content-Type"] = []string{"application/json"}
-					w.WriteHeader(http.StatusInternalServerError)
-					_, _ = w.Write([]byte(`{"jsonrpc":"2.0","id":` + string(id) + `,"error":{"code":-32603,"message":"Internal error: the catalog is unavailable"}}`))
+					writeRPCError(w, http.StatusInternalServerError, id, wire.CodeInternalError, "Internal error: the catalog is unavailable")
 					return
 				}
 				next.ServeHTTP(w, r)
@@ -140,9 +138,7 @@ func init() {
 			})
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if m, id, hasID, ok := peekRPC(r); ok && hasID && m == "completion/complete" {
-					w.Header()["Content-Type"] = []string{"application/json"}
-					w.WriteHeader(http.StatusInternalServerError)
-					_, _ = w.Write([]byte(`{"jsonrpc":"2.0","id":` + string(id) + `,"error":{"code":-32603,"message":"Internal error: no completion provider"}}`))
+					writeRPCError(w, http.StatusInternalServerError, id, wire.CodeInternalError, "Internal error: no completion provider")
 					return
 				}
 				undeclared.ServeHTTP(w, r)
@@ -171,9 +167,7 @@ func init() {
 		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if m, id, hasID, ok := peekRPC(r); ok && hasID && m == "server/discover" {
-					w.Header()["Content-Type"] = []string{"application/json"}
-					w.WriteHeader(http.StatusNotFound)
-					_, _ = w.Write([]byte(`{"jsonrpc":"2.0","id":` + string(id) + `,"error":{"code":-32601,"message":"Method not found"}}`))
+					writeRPCError(w, http.StatusNotFound, id, wire.CodeMethodNotFound, "Method not found")
 					return
 				}
 				next.ServeHTTP(w, r)

@@ -85,7 +85,7 @@ func init() {
 					if wire.IsSentinel(v) {
 						if name, ok := hdrBodyName(r); ok && name != v {
 							msg, _ := message(r)
-							hdrWriteError(w, http.StatusBadRequest, hdrID(msg), wire.CodeHeaderMismatch,
+							writeRPCError(w, http.StatusBadRequest, hdrID(msg), wire.CodeHeaderMismatch,
 								fmt.Sprintf("Header mismatch: Mcp-Name header value %q does not match body value %q", v, name))
 							return
 						}
@@ -301,31 +301,17 @@ func hdrBodyName(r *http.Request) (string, bool) {
 	return name, ok
 }
 
-// hdrID returns the request's id, raw (nil when absent).
+// hdrID returns the request's id, raw (null when absent or unreadable).
 func hdrID(msg map[string]any) json.RawMessage {
 	id, ok := msg["id"]
 	if !ok {
-		return nil
+		return json.RawMessage("null")
 	}
 	b, err := json.Marshal(id)
 	if err != nil {
-		return nil
+		return json.RawMessage("null")
 	}
 	return b
-}
-
-// hdrWriteError writes a JSON-RPC error response.
-func hdrWriteError(w http.ResponseWriter, status int, id json.RawMessage, code int64, msg string) {
-	resp := map[string]any{"jsonrpc": "2.0", "error": map[string]any{"code": code, "message": msg}}
-	if len(id) > 0 {
-		resp["id"] = id
-	} else {
-		resp["id"] = nil
-	}
-	b, _ := json.Marshal(resp)
-	w.Header()["Content-Type"] = []string{"application/json"}
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
 }
 
 // caseSensitiveNames serves the first request of each connection through
@@ -395,7 +381,7 @@ func (c *caseSensitiveNames) serveOne(conn net.Conn, bw *bufio.Writer, r *http.R
 	for _, n := range names {
 		if !canonicalMCPName(n) {
 			msg, _ := message(r)
-			hdrWriteError(rw, http.StatusBadRequest, hdrID(msg), wire.CodeHeaderMismatch,
+			writeRPCError(rw, http.StatusBadRequest, hdrID(msg), wire.CodeHeaderMismatch,
 				fmt.Sprintf("Header mismatch: the required header is missing (got %q, which is not its name)", n))
 			refused = true
 			break

@@ -290,7 +290,7 @@ var legacyTools = []map[string]any{
 }
 
 // call serves a request of the session: a result, or a JSON-RPC error.
-func (s *legacyServer) call(m rpcMessage) (any, int, string) {
+func (s *legacyServer) call(m rpcMessage) (any, int64, string) {
 	switch m.Method {
 	case "ping":
 		return map[string]any{}, 0, ""
@@ -309,8 +309,8 @@ func (s *legacyServer) call(m rpcMessage) (any, int, string) {
 	return nil, -32601, "Method not found: " + m.Method
 }
 
-func (s *legacyServer) tool(name string, args map[string]any) (any, int, string) {
-	toolError := func(msg string) (any, int, string) {
+func (s *legacyServer) tool(name string, args map[string]any) (any, int64, string) {
+	toolError := func(msg string) (any, int64, string) {
 		return map[string]any{"content": []any{map[string]any{"type": "text", "text": msg}}, "isError": true}, 0, ""
 	}
 	switch name {
@@ -336,27 +336,6 @@ func (s *legacyServer) tool(name string, args map[string]any) (any, int, string)
 		return map[string]any{"content": []any{map[string]any{"type": "text", "text": "hello"}}}, 0, ""
 	}
 	return nil, -32602, "Unknown tool: " + name
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
-}
-
-// writeRPCError writes a JSON-RPC error response (without id when id is
-// nil).
-func writeRPCError(w http.ResponseWriter, status int, id json.RawMessage, code int, msg string) {
-	resp := map[string]any{"jsonrpc": "2.0", "error": map[string]any{"code": code, "message": msg}}
-	if len(id) > 0 {
-		resp["id"] = id
-	}
-	writeJSON(w, status, resp)
 }
 
 // serveModern hands a modern request to Modern; with DeclareLegacy the
@@ -436,7 +415,7 @@ func ServeLegacyStdio(in io.Reader, out io.Writer, o LegacyStdioOptions) error {
 	for sc.Scan() {
 		var m rpcMessage
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil || m.JSONRPC != "2.0" {
-			if err := write(map[string]any{"jsonrpc": "2.0", "id": nil, "error": map[string]any{"code": -32700, "message": "Parse error"}}); err != nil {
+			if err := write(rpcError(nil, -32700, "Parse error")); err != nil {
 				return err
 			}
 			continue
@@ -485,6 +464,7 @@ func ServeLegacyStdio(in io.Reader, out io.Writer, o LegacyStdioOptions) error {
 	return sc.Err()
 }
 
-func rpcError(id json.RawMessage, code int, msg string) map[string]any {
+// rpcError is a JSON-RPC error response (id null when nil).
+func rpcError(id json.RawMessage, code int64, msg string) map[string]any {
 	return map[string]any{"jsonrpc": "2.0", "id": id, "error": map[string]any{"code": code, "message": msg}}
 }

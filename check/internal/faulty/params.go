@@ -254,7 +254,7 @@ func paramHeadersRefused(next http.Handler, refuse func(a paramArg) string) http
 		msg, args := pa.args(r)
 		for _, a := range args {
 			if why := refuse(a); why != "" {
-				hdrWriteError(w, http.StatusBadRequest, hdrID(msg), wire.CodeHeaderMismatch, "Header mismatch: "+why)
+				writeRPCError(w, http.StatusBadRequest, hdrID(msg), wire.CodeHeaderMismatch, "Header mismatch: "+why)
 				return
 			}
 		}

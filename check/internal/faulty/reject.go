@@ -5,6 +5,7 @@ import (
 
 	"github.com/mcpverify/mcpverify/impl"
 	"github.com/mcpverify/mcpverify/spec"
+	"github.com/mcpverify/mcpverify/wire"
 )
 
 // RejectEverything is the name of the variant that refuses every request:
@@ -20,13 +21,11 @@ func init() {
 		Only:   []string{"meta/"},
 		Wrap: func(_ http.Handler, _ *impl.Server) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				idPart := ""
-				if _, id, hasID, ok := peekRPC(r); ok && hasID {
-					idPart = `"id":` + string(id) + `,`
+				_, id, hasID, ok := peekRPC(r)
+				if !ok || !hasID {
+					id = nil
 				}
-				w.Header()["Content-Type"] = []string{"application/json"}
-				w.WriteHeader(http.StatusBadRequest)
-				_, _ = w.Write([]byte(`{"jsonrpc":"2.0",` + idPart + `"error":{"code":-32020,"message":"Header mismatch: request rejected"}}`))
+				writeRPCError(w, http.StatusBadRequest, id, wire.CodeHeaderMismatch, "Header mismatch: request rejected")
 			})
 		},
 	})

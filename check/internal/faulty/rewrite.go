@@ -333,3 +333,25 @@ func (rw *rewriteWriter) finish() {
 		rw.w.Write([]byte("\n\n"))
 	}
 }
+
+// writeJSON writes v as a JSON body with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// writeRPCError writes a JSON-RPC error response; without id when id is
+// nil (hdrID gives null for a request whose id is unknown).
+func writeRPCError(w http.ResponseWriter, status int, id json.RawMessage, code int64, msg string) {
+	resp := rpcError(id, code, msg)
+	if len(id) == 0 {
+		delete(resp, "id")
+	}
+	writeJSON(w, status, resp)
+}

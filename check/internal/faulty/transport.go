@@ -59,9 +59,7 @@ func init() {
 		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if _, _, hasID, ok := peekRPC(r); ok && !hasID {
-					w.Header()["Content-Type"] = []string{"application/json"}
-					w.WriteHeader(http.StatusOK)
-					_, _ = w.Write([]byte(`{"jsonrpc":"2.0","error":{"code":-32601,"message":"Method not found"}}`))
+					writeRPCError(w, http.StatusOK, nil, wire.CodeMethodNotFound, "Method not found")
 					return
 				}
 				next.ServeHTTP(w, r)
@@ -136,7 +134,7 @@ func init() {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if v := r.Header.Get("Last-Event-ID"); v != "" && r.Method == http.MethodPost {
 					msg, _ := message(r)
-					hdrWriteError(w, http.StatusBadRequest, hdrID(msg), wire.CodeInvalidRequest, "Invalid Request: no stream to resume from event "+strconv.Quote(v))
+					writeRPCError(w, http.StatusBadRequest, hdrID(msg), wire.CodeInvalidRequest, "Invalid Request: no stream to resume from event "+strconv.Quote(v))
 					return
 				}
 				next.ServeHTTP(w, r)
