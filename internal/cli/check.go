@@ -89,6 +89,7 @@ func (tf *targetFlags) open(e *env, limits target.Limits) (main check.Target, mo
 		return nil, nil, nil, fmt.Errorf("start the reference server: %w", err)
 	}
 	t := target.InProcess(srv.Handler(), limits)
+	fmt.Fprintf(e.stderr, "no --url or --command: the embedded reference server, served in process as %s (no port is opened)\n", t.Describe())
 	return t, nil, func() { t.Close(); srv.Close() }, nil
 }
 
