@@ -1,6 +1,7 @@
 package check
 
 import (
+	"context"
 	"slices"
 	"time"
 
@@ -312,27 +313,34 @@ const maxPages = 50
 // before.
 func (e *Env) ListPages(method string) []Observation {
 	var out []Observation
+	FollowCursors(e.Ctx, maxPages, func(params map[string]any) (*string, bool) {
+		o := e.Send(e.Request(method, params))
+		e.Decl.Learn(o.Ex)
+		out = append(out, o)
+		return model.NextCursor(o.Result()), o.Accepted()
+	})
+	return out
+}
+
+// FollowCursors reads the pages of a list: fetch gets each page's params
+// (with the cursor the page before returned) and returns the page's
+// nextCursor, or false to stop. It stops after max pages, at a cursor
+// seen before (a server that pages in a cycle), and when ctx ends.
+func FollowCursors(ctx context.Context, max int, fetch func(params map[string]any) (next *string, ok bool)) {
 	var cursor *string
 	seen := map[string]bool{}
-	for page := 0; page < maxPages && e.Ctx.Err() == nil; page++ {
+	for page := 0; page < max && ctx.Err() == nil; page++ {
 		params := map[string]any{}
 		if cursor != nil {
 			params["cursor"] = *cursor
 		}
-		o := e.Send(e.Request(method, params))
-		e.Decl.Learn(o.Ex)
-		out = append(out, o)
-		if !o.Accepted() {
-			break
-		}
-		next := model.NextCursor(o.Result())
-		if next == nil || seen[*next] {
-			break
+		next, ok := fetch(params)
+		if !ok || next == nil || seen[*next] {
+			return
 		}
 		seen[*next] = true
 		cursor = next
 	}
-	return out
 }
 
 // Lists returns the list methods of the capabilities the server declares

@@ -113,9 +113,7 @@ func (e *Env) SendTo(i int, r *Request) Observation {
 	i %= len(e.targets)
 	ex := e.targets[i].Send(e.Ctx, r)
 	ex.Instance = i
-	e.evidence = append(e.evidence, ex)
-	vs := e.j.step(ex, e.evidence, e.checkName())
-	return Observation{Ex: ex, Violations: vs}
+	return e.Record(ex)
 }
 
 func (e *Env) checkName() string {
@@ -159,7 +157,7 @@ func (o Observation) Result() any {
 // Accepted reports a complete exchange answered with a result (and, on
 // HTTP, a 2xx status): the server served the request.
 func (o Observation) Accepted() bool {
-	if o.Ex.Outcome != wire.Complete && o.Ex.Outcome != wire.Cancelled {
+	if !o.Ex.Outcome.Finished() {
 		return false
 	}
 	if o.Ex.Transport == wire.HTTP && (o.Ex.Status < 200 || o.Ex.Status > 299) {
@@ -192,7 +190,7 @@ func (o Observation) Answered() bool { return o.Ex.Outcome == wire.Complete }
 // \"...\"", "HTTP 200, result", "timed out".
 func (o Observation) Describe() string {
 	ex := o.Ex
-	if ex.Outcome != wire.Complete && ex.Outcome != wire.Cancelled {
+	if !ex.Outcome.Finished() {
 		return ex.Outcome.String()
 	}
 	s := ""
@@ -292,10 +290,7 @@ func (j *judge) step(ex *wire.Exchange, evidence []*wire.Exchange, check string)
 	var vs []model.Violation
 	var ids []spec.ID
 	j.state, vs, ids = j.state.Judge(ex)
-	j.total++
-	if ex.Outcome == wire.Complete || ex.Outcome == wire.Cancelled {
-		j.answered++
-	}
+	j.countLocked(ex)
 	for _, id := range ids {
 		j.judged[id]++
 	}

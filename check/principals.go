@@ -173,18 +173,10 @@ func WithHeaders(c Client, names []string, set http.Header) Client {
 		h = http.Header{}
 	}
 	for _, n := range names {
-		for k := range h {
-			if strings.EqualFold(k, n) {
-				delete(h, k)
-			}
-		}
+		wire.DelHeader(h, n)
 	}
 	for k, vs := range set {
-		for hk := range h {
-			if strings.EqualFold(hk, k) {
-				delete(h, hk)
-			}
-		}
+		wire.DelHeader(h, k)
 		h[k] = append([]string(nil), vs...)
 	}
 	c.Header = h

@@ -151,13 +151,13 @@ func Replay(ctx context.Context, target Target, tr *trace.Trace, opts ReplayOpti
 		return nil, fmt.Errorf("replay: the trace's configuration: %w", err)
 	}
 	res := &ReplayResult{Want: wantIDs(tr.Get(fieldWant)), Why: map[spec.ID]string{}}
-	name := tr.Get(fieldCheck)
-	if name != "" && name != campaignName && name != Discovery {
-		if !slices.ContainsFunc(registry, func(c *Check) bool { return c.Name == name }) {
+	switch name := tr.Get(fieldCheck); name {
+	case "", campaignName:
+		return replayExchanges(ctx, target, tr, cfg, opts, res)
+	default:
+		if name != Discovery && !slices.ContainsFunc(registry, func(c *Check) bool { return c.Name == name }) {
 			return nil, fmt.Errorf("replay: the trace names check %q, which this build does not have", name)
 		}
-	}
-	if name == Discovery || (name != "" && name != campaignName) {
 		if tr.Get(fieldFoundBy) == "model" && len(tr.Exchanges) > 0 {
 			// The model's finding: its trace holds the fewest exchanges
 			// with which the model finds it. Sent again as recorded they
@@ -170,7 +170,6 @@ func Replay(ctx context.Context, target Target, tr *trace.Trace, opts ReplayOpti
 		}
 		return replayCheck(ctx, target, tr, name, cfg, hs, opts, res)
 	}
-	return replayExchanges(ctx, target, tr, cfg, opts, res)
 }
 
 // replayCheck runs discovery and the named check (discovery alone for
@@ -181,9 +180,8 @@ func replayCheck(ctx context.Context, target Target, tr *trace.Trace, name strin
 	o := Options{
 		Seed: seed, Budget: opts.Budget, Instances: opts.Instances, Model: cfg, Hints: hs, StateTTLMax: cfg.StateTTLMax,
 		AltHeader: opts.AltHeader, Only: []string{name}, Progress: opts.Progress,
+		Client: Client{Header: opts.Header}, // the default client (withDefaults), with the replay's headers
 	}
-	o.Client = DefaultClient
-	o.Client.Header = opts.Header
 	// The check the trace names and nothing more: a name is also a prefix
 	// of longer names ("state/handles" of "state/handles-x").
 	o.exact = true
@@ -226,6 +224,10 @@ func replayCheck(ctx context.Context, target Target, tr *trace.Trace, name strin
 
 // needsCredentials reports a trace whose requests carry redacted
 // credentials that opts does not give.
+// TraceHasCredentials reports whether the trace's requests carried
+// credentials (redacted in it, named by its credentials field).
+func TraceHasCredentials(tr *trace.Trace) bool { return tr.Get(fieldCredentials) != "" }
+
 func needsCredentials(tr *trace.Trace, opts ReplayOptions) bool {
 	for _, ex := range tr.Exchanges {
 		if _, ok := unredact(ex.Header, opts.Header, opts.AltHeader); !ok {
@@ -283,7 +285,7 @@ func replayExchanges(ctx context.Context, target Target, tr *trace.Trace, cfg mo
 		missing = missing || !ok
 		ex := targets[i].Send(ctx, req)
 		ex.Instance = i
-		if ex.Outcome == wire.Complete || ex.Outcome == wire.Cancelled {
+		if ex.Outcome.Finished() {
 			res.Answered = true
 		} else {
 			unanswered++

@@ -393,28 +393,25 @@ func aggregate(e *Env, verdicts []Verdict) *Report {
 			continue
 		}
 		r := Result{ID: id, Level: req.Level, Requirement: req.Text, Revision: wire.Version}
+		var d *Verdict // the deciding verdict
 		switch {
 		case a.violated != nil:
+			d = a.violated
 			r.Status = statusOf(req.Level, e.Opts.Strict)
-			r.Message, r.Check, r.Count = a.violated.Message, a.violated.Check, a.nViolated
+			r.Count = a.nViolated
 			r.Trace = e.traceOf(a.violated)
 		case a.pass != nil:
-			r.Status, r.Message, r.Check, r.Count = Pass, a.pass.Message, a.pass.Check, a.nPass
+			d, r.Status, r.Count = a.pass, Pass, a.nPass
 		case a.inconclusive != nil:
-			r.Status, r.Message, r.Check = Inconclusive, a.inconclusive.Message, a.inconclusive.Check
+			d, r.Status = a.inconclusive, Inconclusive
 		case a.skip != nil:
-			r.Status, r.Message, r.Check = Skip, a.skip.Message, a.skip.Check
+			d, r.Status = a.skip, Skip
 		default:
 			continue
 		}
-		// The deciding verdict's revision (a legacy session's), if not this one.
-		for _, d := range []*Verdict{a.violated, a.pass, a.inconclusive, a.skip} {
-			if d != nil {
-				if d.Revision != "" {
-					r.Revision = d.Revision
-				}
-				break
-			}
+		r.Message, r.Check = d.Message, d.Check
+		if d.Revision != "" { // a legacy session's
+			r.Revision = d.Revision
 		}
 		rep.Results = append(rep.Results, r)
 	}

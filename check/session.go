@@ -115,10 +115,16 @@ func (j *judge) tally(exs ...*wire.Exchange) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	for _, ex := range exs {
-		j.total++
-		if ex.Outcome == wire.Complete || ex.Outcome == wire.Cancelled {
-			j.answered++
-		}
+		j.countLocked(ex)
+	}
+}
+
+// countLocked counts an exchange sent (and answered, if it finished);
+// j.mu is held.
+func (j *judge) countLocked(ex *wire.Exchange) {
+	j.total++
+	if ex.Outcome.Finished() {
+		j.answered++
 	}
 }
 
@@ -139,25 +145,17 @@ func learnLegacyTools(e *Env, s *legacyclient.Session) {
 	if !legacyclient.HasTools(s.Capabilities) {
 		return
 	}
-	var cursor *string
-	for page := 0; page < maxPages && e.Ctx.Err() == nil; page++ {
-		params := map[string]any{}
-		if cursor != nil {
-			params["cursor"] = *cursor
-		}
+	FollowCursors(e.Ctx, maxPages, func(params map[string]any) (*string, bool) {
 		o := e.SendLegacy(e.legacyMessage(e.NextID(), "tools/list", params, s.Header()))
 		tools, next, err := legacyclient.ToolsPage(o.Ex)
 		if err != nil {
-			return
+			return nil, false
 		}
 		for _, t := range tools {
 			td := &ToolDecl{Tool: wire.Tool{Name: t.Name, InputSchema: t.InputSchema, OutputSchema: t.OutputSchema}}
 			_ = wire.Unmarshal(t.InputSchema, &td.Schema)
 			e.Decl.Tools[t.Name] = td
 		}
-		if next == nil || (cursor != nil && *next == *cursor) {
-			return
-		}
-		cursor = next
-	}
+		return next, true
+	})
 }

@@ -45,6 +45,11 @@ const (
 	NoResponse
 )
 
+// Finished reports an exchange whose response side ended as the protocol
+// means it to: complete, or cancelled by the client after the replies
+// recorded (not timed out, refused or broken).
+func (o Outcome) Finished() bool { return o == Complete || o == Cancelled }
+
 var outcomeNames = [...]string{"complete", "cancelled", "timed-out", "truncated", "dropped", "no-response"}
 
 func (o Outcome) String() string {

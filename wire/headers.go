@@ -174,3 +174,12 @@ func HeaderValue(h map[string][]string, name string) (string, bool) {
 	}
 	return vs[0], true
 }
+
+// DelHeader deletes every spelling of header name from h.
+func DelHeader(h map[string][]string, name string) {
+	for k := range h {
+		if strings.EqualFold(k, name) {
+			delete(h, k)
+		}
+	}
+}

@@ -47,7 +47,7 @@ func WithMeta(c check.Client, params map[string]any, extra map[string]any) map[s
 // JSON-RPC error), "no-response" (a complete exchange without a response),
 // or the outcome of an exchange that did not complete.
 func ResultKind(o check.Observation) string {
-	if o.Ex.Outcome != wire.Complete && o.Ex.Outcome != wire.Cancelled {
+	if !o.Ex.Outcome.Finished() {
 		return o.Ex.Outcome.String()
 	}
 	if _, ok := o.ErrorCode(); ok {

@@ -2,7 +2,6 @@ package probe
 
 import (
 	"sort"
-	"strings"
 
 	"github.com/mcpverify/mcpverify/check"
 	"github.com/mcpverify/mcpverify/check/gen"
@@ -122,11 +121,7 @@ func cloneValue(v any) any {
 // SetHeader replaces every spelling of header name in r with one value
 // (or removes it when value is nil).
 func SetHeader(r *check.Request, name string, value *string) {
-	for k := range r.Header {
-		if strings.EqualFold(k, name) {
-			delete(r.Header, k)
-		}
-	}
+	wire.DelHeader(r.Header, name)
 	if value != nil {
 		r.Header[name] = []string{*value}
 	}
@@ -137,8 +132,7 @@ func Str(s string) *string { return &s }
 
 // WithBody replaces the body of r (the headers stay as they are).
 func WithBody(r *check.Request, body []byte) *check.Request {
-	c := *r
-	c.Header = r.Header.Clone()
+	c := r.Clone()
 	c.Body = body
-	return &c
+	return c
 }

@@ -3,3 +3,16 @@
 // the traces of failures; and reads the known-failures file (--baseline).
 // It imports the checker's core, never a check.
 package report
+
+import "runtime/debug"
+
+// ToolVersion is the version of mcpverify: the main module's version from
+// the build information ("v1.2.3" for an installed release, a pseudo-
+// version for a build from a checkout), or "(devel)". It is the one source
+// of the version that `mcpverify version` and the reports print.
+func ToolVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}

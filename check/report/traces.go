@@ -4,22 +4,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 
 	"github.com/mcpverify/mcpverify/check"
 	"github.com/mcpverify/mcpverify/trace"
 )
-
-// ToolVersion is the version of mcpverify: the main module's version from
-// the build information ("v1.2.3" for an installed release, a pseudo-
-// version for a build from a checkout), or "(devel)". It is the one source
-// of the version that `mcpverify version` and the reports print.
-func ToolVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
-	}
-	return "(devel)"
-}
 
 // SaveTraces writes the trace of each result that has one (failures and
 // warnings) to dir/ID.txtar, creating dir, and records the path in the

@@ -28,8 +28,7 @@ type targetFlags struct {
 	command string
 	headers stringList
 	// principals makes the embedded reference server require the bearer
-	// tokens of two principals (check sets it; replay does not, since a
-	// trace carries its own headers).
+	// tokens of two principals (see embeddedCredentials).
 	principals bool
 }
 
@@ -141,12 +140,9 @@ func runCheck(e *env, args []string) int {
 			return ExitUsage
 		}
 	}
-	if len(tf.urls) == 0 && tf.command == "" {
-		// The embedded reference server requires bearer tokens: the
-		// client presents one principal's, the state checks the other's.
-		hdr, alt = withReferenceCredentials(hdr, alt)
-		tf.principals = true
-	}
+	// The embedded reference server requires bearer tokens: the client
+	// presents one principal's, the state checks the other's.
+	hdr, alt = tf.embeddedCredentials(true, hdr, alt)
 	stdoutUsers := 0
 	for _, f := range []string{*jsonOut, *junitOut, *htmlOut} {
 		if f == "-" {
@@ -270,6 +266,18 @@ const (
 // referenceStateTTL is the embedded server's requestState lifetime: short,
 // so that the default run can present a state after it expired.
 const referenceStateTTL = 5 * time.Second
+
+// embeddedCredentials: when the target is the embedded reference server
+// (no --url or --command) and want is set, the server requires the bearer
+// tokens of two principals, which are added to hdr and alt
+// (withReferenceCredentials).
+func (tf *targetFlags) embeddedCredentials(want bool, hdr, alt http.Header) (http.Header, http.Header) {
+	if !want || len(tf.urls) > 0 || tf.command != "" {
+		return hdr, alt
+	}
+	tf.principals = true
+	return withReferenceCredentials(hdr, alt)
+}
 
 // withReferenceCredentials adds the embedded server's credentials: alice's
 // token to the client's headers and bob's as the second principal, unless

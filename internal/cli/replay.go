@@ -61,13 +61,10 @@ func runReplay(e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "mcpverify replay: %s: %v\n", path, err)
 		return ExitCannotRun
 	}
-	if len(tf.urls) == 0 && tf.command == "" && tr.Get("credentials") != "" {
-		// The embedded reference server, as check runs it: its
-		// principals' credentials fill the trace's redacted ones. A trace
-		// that names no credentials gets one that requires none.
-		hdr, alt = withReferenceCredentials(hdr, alt)
-		tf.principals = true
-	}
+	// The embedded reference server, as check runs it: its principals'
+	// credentials fill the trace's redacted ones. A trace that names no
+	// credentials gets one that requires none.
+	hdr, alt = tf.embeddedCredentials(check.TraceHasCredentials(tr), hdr, alt)
 	tgt, more, stop, err := tf.open(e, target.Limits{})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "mcpverify replay: %v\n", err)

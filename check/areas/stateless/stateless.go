@@ -161,38 +161,33 @@ type listReading struct {
 // readWholeList reads every page of a list (bounded) through send.
 func readWholeList(e *check.Env, send connSender, method string) listReading {
 	var lo listReading
-	var cursor *string
-	for page := 0; page < maxReadPages; page++ {
-		if e.Ctx.Err() != nil {
-			lo.why = "the check ran out of time"
-			return lo
-		}
-		params := map[string]any{}
-		if cursor != nil {
-			params["cursor"] = *cursor
-		}
+	pages, ended := 0, false
+	check.FollowCursors(e.Ctx, maxReadPages, func(params map[string]any) (*string, bool) {
 		o := send(e.Request(method, params))
-		if page == 0 {
+		if pages++; pages == 1 {
 			lo.conn = o.Ex.Conn
 		}
 		if !o.Accepted() {
 			lo.why = fmt.Sprintf("%s was not served (%s)", method, o.Describe())
-			return lo
+			return nil, false
 		}
 		names, ok := model.ListedNames(o.Result())
 		if !ok {
 			lo.why = fmt.Sprintf("%s answered with something other than its list", method)
-			return lo
+			return nil, false
 		}
 		lo.names = append(lo.names, names...)
 		next := model.NextCursor(o.Result())
-		if next == nil || (cursor != nil && *next == *cursor) {
-			lo.ok = true
-			return lo
-		}
-		cursor = next
+		ended = next == nil || pages == maxReadPages
+		return next, true
+	})
+	switch {
+	case lo.why != "":
+	case !ended && e.Ctx.Err() != nil:
+		lo.why = "the check ran out of time"
+	default:
+		lo.ok = true // the whole list, or its first maxReadPages pages
 	}
-	lo.ok = true // the first maxReadPages pages
 	return lo
 }
 
