@@ -153,7 +153,7 @@ func Replay(ctx context.Context, target Target, tr *trace.Trace, opts ReplayOpti
 	res := &ReplayResult{Want: wantIDs(tr.Get(fieldWant)), Why: map[spec.ID]string{}}
 	switch name := tr.Get(fieldCheck); name {
 	case "", campaignName:
-		return replayExchanges(ctx, target, tr, cfg, opts, res)
+		return replayExchanges(ctx, target, tr, cfg, hs, opts, res)
 	default:
 		if name != Discovery && !slices.ContainsFunc(registry, func(c *Check) bool { return c.Name == name }) {
 			return nil, fmt.Errorf("replay: the trace names check %q, which this build does not have", name)
@@ -164,7 +164,7 @@ func Replay(ctx context.Context, target Target, tr *trace.Trace, opts ReplayOpti
 			// show it, unless they depend on what the server minted then;
 			// the check's re-run decides the rest.
 			first := &ReplayResult{Want: res.Want, Why: map[spec.ID]string{}}
-			if r, err := replayExchanges(ctx, target, tr, cfg, opts, first); err == nil && len(r.Reproduced) == len(r.Want) && len(r.Want) > 0 {
+			if r, err := replayExchanges(ctx, target, tr, cfg, hs, opts, first); err == nil && len(r.Reproduced) == len(r.Want) && len(r.Want) > 0 {
 				return r, nil
 			}
 		}
@@ -242,22 +242,27 @@ func (r *ReplayResult) undecided(id spec.ID, why string) {
 	r.Why[id] = why
 }
 
+// replayModelConfig is the model's configuration for judging a trace's
+// exchanges again, as the run that recorded them had it: the principals
+// of the replay's credentials (known to authenticate when the trace says
+// so), the trace's single-use requests, and its hints.
+func replayModelConfig(tr *trace.Trace, cfg model.Config, hs *hints.Hints, opts ReplayOptions) model.Config {
+	p := newPrincipals(&Options{Client: Client{Header: opts.Header}, AltHeader: opts.AltHeader, Hints: hs})
+	p.auth = &AuthFacts{Authenticates: tr.Get(fieldAuthenticates) == "yes", AltValid: true}
+	for _, s := range strings.Split(tr.Get(fieldSingleUse), "; ") {
+		if method, name, ok := strings.Cut(s, " "); ok {
+			p.singleUse[method+"\x00"+name] = "the trace names it single-use"
+		}
+	}
+	return p.modelConfig(cfg)
+}
+
 // replayExchanges sends the recorded requests again and judges the new
 // answers with a fresh model.
-func replayExchanges(ctx context.Context, target Target, tr *trace.Trace, cfg model.Config, opts ReplayOptions, res *ReplayResult) (*ReplayResult, error) {
+func replayExchanges(ctx context.Context, target Target, tr *trace.Trace, cfg model.Config, hs *hints.Hints, opts ReplayOptions, res *ReplayResult) (*ReplayResult, error) {
 	res.Mode = ReplayExchanges
 	targets := append([]Target{target}, opts.Instances...)
-	p := &principals{primary: opts.Header, alt: opts.AltHeader, auth: &AuthFacts{Authenticates: tr.Get(fieldAuthenticates) == "yes", AltValid: true}}
-	p.primaryAuth, _ = wire.HeaderValue(opts.Header, "Authorization")
-	p.altAuth, _ = wire.HeaderValue(opts.AltHeader, "Authorization")
-	if cfg.Principal == nil {
-		cfg.Principal = p.principalOf
-	}
-	if cfg.SingleUse == nil {
-		single := strings.Split(tr.Get(fieldSingleUse), "; ")
-		cfg.SingleUse = func(method, name string) bool { return slices.Contains(single, method+" "+name) }
-	}
-	state := model.NewState(cfg)
+	state := model.NewState(replayModelConfig(tr, cfg, hs, opts))
 	conns := make([]map[int]bool, len(targets))
 	broken := map[spec.ID]bool{}
 	missing := false
