@@ -9,11 +9,15 @@ import (
 // Declarations are what the server under test has declared about itself,
 // learnt from its answers: the tools with their input schemas and
 // x-mcp-header annotations, the prompts with their arguments, and the
-// resource templates. Requests are generated from them.
+// resources and resource templates. Requests are generated from them.
 type Declarations struct {
 	Tools     map[string]*ToolDecl
 	Prompts   map[string]*wire.Prompt
 	Templates map[string]*wire.ResourceTemplate
+	// Resources are the URIs of the listed resources, in the order first
+	// listed.
+	Resources []string
+	resources map[string]bool
 }
 
 // ToolDecl is one listed tool.
@@ -25,7 +29,7 @@ type ToolDecl struct {
 
 // NewDeclarations returns empty declarations.
 func NewDeclarations() *Declarations {
-	return &Declarations{Tools: map[string]*ToolDecl{}, Prompts: map[string]*wire.Prompt{}, Templates: map[string]*wire.ResourceTemplate{}}
+	return &Declarations{Tools: map[string]*ToolDecl{}, Prompts: map[string]*wire.Prompt{}, Templates: map[string]*wire.ResourceTemplate{}, resources: map[string]bool{}}
 }
 
 // Learn records what a list result in ex declares.
@@ -43,6 +47,13 @@ func (d *Declarations) Learn(ex *wire.Exchange) {
 			for i := range res.Prompts {
 				p := res.Prompts[i]
 				d.Prompts[p.Name] = &p
+			}
+		case *wire.ListResourcesResult:
+			for _, r := range res.Resources {
+				if !d.resources[r.URI] {
+					d.resources[r.URI] = true
+					d.Resources = append(d.Resources, r.URI)
+				}
 			}
 		case *wire.ListResourceTemplatesResult:
 			for i := range res.ResourceTemplates {

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/mcpverify/mcpverify/check"
@@ -108,8 +107,8 @@ func ToolCallParams(e *check.Env, name string) map[string]any {
 			args = m
 		}
 		if props, ok := SchemaProps(td.Schema); ok {
-			for k, v := range props {
-				s, _ := v.(map[string]any)
+			for _, k := range slices.Sorted(maps.Keys(props)) {
+				s, _ := props[k].(map[string]any)
 				if uriLike.MatchString(k) && s["type"] == "string" && s["enum"] == nil && s["const"] == nil {
 					if u := someResourceURI(e); u != "" {
 						args[k] = u
@@ -129,14 +128,14 @@ func SchemaProps(schema any) (map[string]any, bool) {
 	return p, ok
 }
 
-// someResourceURI returns a declared resource URI (one ResourceURIs
-// read earlier in the run) or a template expansion, or "".
+// someResourceURI returns the first declared resource URI, else an
+// expansion of the first template, or "".
 func someResourceURI(e *check.Env) string {
-	if uris := declaredURIs(e).get(); len(uris) > 0 {
-		return uris[0]
+	if len(e.Decl.Resources) > 0 {
+		return e.Decl.Resources[0]
 	}
-	for t := range e.Decl.Templates {
-		return gen.ExpandTemplate(e.Rand(), t)
+	if ts := slices.Sorted(maps.Keys(e.Decl.Templates)); len(ts) > 0 {
+		return gen.ExpandTemplate(e.Rand(), ts[0])
 	}
 	return ""
 }
@@ -161,48 +160,13 @@ func PromptParams(e *check.Env, p *wire.Prompt) map[string]any {
 	return params
 }
 
-// learntURIs is what ResourceURIs last read in a run, for arguments that
-// name a resource (in the run's store).
-type learntURIs struct {
-	mu   sync.Mutex
-	uris []string
-}
-
-type learntURIsKey struct{}
-
-func declaredURIs(e *check.Env) *learntURIs {
-	return check.Shared(e, learntURIsKey{}, func() *learntURIs { return &learntURIs{} })
-}
-
-func (l *learntURIs) get() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.uris
-}
-
-// ResourceURIs reads every page of resources/list and returns the
-// URIs declared (in order, without duplicates).
+// ResourceURIs returns the URIs of the resources the server declares
+// (every page of resources/list, read at discovery), in order.
 func ResourceURIs(e *check.Env) []string {
 	if e.Server.Capabilities.Resources == nil {
 		return nil
 	}
-	var uris []string
-	seen := map[string]bool{}
-	for _, o := range ListPages(e, "resources/list", nil) {
-		if r, ok := o.Result().(*wire.ListResourcesResult); ok {
-			for _, res := range r.Resources {
-				if !seen[res.URI] {
-					seen[res.URI] = true
-					uris = append(uris, res.URI)
-				}
-			}
-		}
-	}
-	l := declaredURIs(e)
-	l.mu.Lock()
-	l.uris = uris
-	l.mu.Unlock()
-	return uris
+	return slices.Clone(e.Decl.Resources)
 }
 
 // ReadableURIs returns URIs to read: the declared resources, then an
@@ -228,6 +192,15 @@ func ToolsByHint(e *check.Env, hint *regexp.Regexp) []string {
 func matchesTool(e *check.Env, name string, re *regexp.Regexp) bool {
 	td := e.Decl.Tools[name]
 	return re.MatchString(name) || (td != nil && re.MatchString(td.Tool.Description))
+}
+
+// ListSome joins up to n items with sep, and says how many more there
+// are ("a; b; and 3 more").
+func ListSome(items []string, n int, sep string) string {
+	if len(items) <= n {
+		return strings.Join(items, sep)
+	}
+	return fmt.Sprintf("%s%sand %d more", strings.Join(items[:n], sep), sep, len(items)-n)
 }
 
 func Sorted(s []string) []string {

@@ -68,13 +68,22 @@ func (f Family) Run(e *check.Env) {
 		judge = f.expect
 	}
 	for _, s := range served {
-		for _, v := range f.Variants(e, s) {
-			if e.Ctx.Err() != nil {
-				return
-			}
-			judge(e, s, v, e.Send(v.Request))
+		if !Vary(e, s, f.Variants(e, s), judge) {
+			return
 		}
 	}
+}
+
+// Vary sends each variant of the served request s and judges its answer;
+// it stops, returning false, when the check's time is up.
+func Vary(e *check.Env, s *Served, vs []Variant, judge func(e *check.Env, s *Served, v Variant, o check.Observation)) bool {
+	for _, v := range vs {
+		if e.Ctx.Err() != nil {
+			return false
+		}
+		judge(e, s, v, e.Send(v.Request))
+	}
+	return true
 }
 
 // expect is the default verdict: the variant must be refused for the

@@ -265,13 +265,7 @@ func DescribeValues(vs []string) string {
 // (HeaderVariants) and expects each to be refused in the form the model
 // accepts, against the requirement its defect breaks.
 func HeaderMutations(e *check.Env, s *Served, name string, mus []HeaderMutation, ids HeaderIDs) {
-	judge := ExpectDefect(ids)
-	for _, v := range HeaderVariants(e, s, name, mus, ids) {
-		if e.Ctx.Err() != nil {
-			return
-		}
-		judge(e, s, v, e.Send(v.Request))
-	}
+	Vary(e, s, HeaderVariants(e, s, name, mus, ids), ExpectDefect(ids))
 }
 
 // ExpectServed judges an acceptance probe: a copy of the served unaltered request
@@ -296,6 +290,13 @@ func ExpectServed(e *check.Env, b *Served, o check.Observation, id spec.ID, what
 		} else {
 			e.Inconclusive(id, "%s: refused (%s), and the unaltered request is no longer served (%s)", what, o.Describe(), again.Describe())
 		}
+	}
+}
+
+// SkipAll marks every id skipped with one reason.
+func SkipAll(e *check.Env, ids []spec.ID, format string, args ...any) {
+	for _, id := range ids {
+		e.Skip(id, format, args...)
 	}
 }
 

@@ -77,12 +77,26 @@ func ToolsByRequired(e *check.Env, keep func(*check.ToolDecl) bool) []string {
 	return names
 }
 
+// RequiredCount is the number of required properties of an object schema.
 func RequiredCount(schema any) int {
 	m, _ := schema.(map[string]any)
 	r, _ := m["required"].([]any)
 	return len(r)
 }
 
+// RequiredArgs is the number of required arguments of a prompt.
+func RequiredArgs(p *wire.Prompt) int {
+	n := 0
+	for _, a := range p.Arguments {
+		if a.Required != nil && *a.Required {
+			n++
+		}
+	}
+	return n
+}
+
+// ServedRequest sends method with params and returns it as served if the
+// server accepted it.
 func ServedRequest(e *check.Env, method string, params map[string]any) (*Served, bool) {
 	req := e.Request(method, CloneParams(params))
 	o := e.Send(req)

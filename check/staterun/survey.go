@@ -26,12 +26,11 @@ import (
 
 // Identities and what the run knows.
 
-// Shared is what the state checks of one run share: the requests that
-// issue state (the survey) and the turn of the instances.
+// Shared is what the state checks of one run share besides the survey
+// (SurveyOf): the turn of the instances.
 type Shared struct {
-	mu     sync.Mutex
-	survey *Survey
-	turn   int
+	mu   sync.Mutex
+	turn int
 }
 
 // stateRunKey keys the run's stateRun (check.Shared).
@@ -291,19 +290,12 @@ func ParseLifetime(desc string) (time.Duration, string) {
 	return time.Duration(n * float64(unit)), fmt.Sprintf("its description says %q", m[0])
 }
 
+// surveyKey keys the run's survey (check.Shared).
+type surveyKey struct{}
+
 // SurveyOf runs the survey once per run.
 func (sr *Shared) SurveyOf(e *check.Env) *Survey {
-	sr.mu.Lock()
-	sv := sr.survey
-	sr.mu.Unlock()
-	if sv != nil {
-		return sv
-	}
-	sv = sr.runSurvey(e)
-	sr.mu.Lock()
-	sr.survey = sv
-	sr.mu.Unlock()
-	return sv
+	return check.Shared(e, surveyKey{}, func() *Survey { return sr.runSurvey(e) })
 }
 
 // surveyReserve is the time of its check the survey leaves to the probes.

@@ -265,7 +265,7 @@ func detectHandles(e *check.Env) *handleSurvey {
 		margs := argsOf(m)
 		o := flowless(m, margs)
 		calls++
-		if !served(o) {
+		if !staterun.Completes(o) {
 			continue
 		}
 		paths := structuredHandles(o)
@@ -292,7 +292,7 @@ func detectHandles(e *check.Env) *handleSurvey {
 				}
 				for _, v := range vals[:min(len(vals), 3)] {
 					args := withHandle(argsOf(u.tool), []string{u.prop}, v.arg)
-					ok := served(flowless(u.tool, args))
+					ok := staterun.Completes(flowless(u.tool, args))
 					calls++
 					if !ok {
 						continue

@@ -122,9 +122,6 @@ func (f *handleFlow) call(c check.Client, tool string, args map[string]any) chec
 	return o
 }
 
-// served: a complete tool result without isError.
-func served(o check.Observation) bool { return staterun.RetryOutcome(o).Kind == staterun.OutComplete }
-
 // withHandle returns a copy of args with the handle v at path.
 func withHandle(args map[string]any, path []string, v any) map[string]any {
 	out := probe.CloneParams(args)
@@ -179,9 +176,7 @@ func checkHandles(e *check.Env) {
 	hs := surveyHandles(e)
 	ids := []spec.ID{spec.StateHandleRandom, spec.StateHandleEntropy, spec.StateHandlePrincipal, spec.StateHandleNotAuth, spec.StateHandleOracle, spec.StateHandleReleased}
 	if len(hs.kinds) == 0 {
-		for _, id := range ids {
-			e.Skip(id, "no state handle found: %s; name them with --hints", strings.Join(hs.notes, "; "))
-		}
+		probe.SkipAll(e, ids, "no state handle found: %s; name them with --hints", strings.Join(hs.notes, "; "))
 		return
 	}
 	f := newHandleFlow(e, hs.kinds)
@@ -233,7 +228,7 @@ func checkHandleKind(e *check.Env, f *handleFlow, k *handleKind) {
 	var minted []*wire.Exchange // the exchange that minted each of sample
 	for i := 0; i < handleSamples+2 && e.Ctx.Err() == nil; i++ {
 		o := f.call(owner, k.mint.tool, k.mint.params)
-		if !served(o) {
+		if !staterun.Completes(o) {
 			continue
 		}
 		if vs := handlesAt(o, k.mint.path); len(vs) > 0 {
@@ -247,9 +242,7 @@ func checkHandleKind(e *check.Env, f *handleFlow, k *handleKind) {
 	}
 	judgeRandomness(e, label, texts, minted)
 	if len(sample) < 2 {
-		for _, id := range []spec.ID{spec.StateHandlePrincipal, spec.StateHandleNotAuth, spec.StateHandleOracle, spec.StateHandleReleased} {
-			e.Inconclusive(id, "%s: fewer than two handles could be minted", label)
-		}
+		probe.InconclusiveAll(e, []spec.ID{spec.StateHandlePrincipal, spec.StateHandleNotAuth, spec.StateHandleOracle, spec.StateHandleReleased}, "%s: fewer than two handles could be minted", label)
 		return
 	}
 	use := k.uses[0]
@@ -261,10 +254,8 @@ func checkHandleKind(e *check.Env, f *handleFlow, k *handleKind) {
 	}
 	h0 := sample[0]
 	ownerUse := f.call(owner, use.tool, withHandle(use.params, use.path, h0.arg))
-	if !served(ownerUse) {
-		for _, id := range []spec.ID{spec.StateHandlePrincipal, spec.StateHandleNotAuth, spec.StateHandleOracle, spec.StateHandleReleased} {
-			e.Inconclusive(id, "%s: the owner's own %s with its handle was not served (%s)", label, use.tool, ownerUse.Describe())
-		}
+	if !staterun.Completes(ownerUse) {
+		probe.InconclusiveAll(e, []spec.ID{spec.StateHandlePrincipal, spec.StateHandleNotAuth, spec.StateHandleOracle, spec.StateHandleReleased}, "%s: the owner's own %s with its handle was not served (%s)", label, use.tool, ownerUse.Describe())
 		return
 	}
 	// Another principal, and the oracle.
@@ -310,7 +301,7 @@ func checkHandleKind(e *check.Env, f *handleFlow, k *handleKind) {
 		before := f.call(owner, use.tool, withHandle(use.params, use.path, h1.arg))
 		d := f.call(owner, del.tool, withHandle(del.params, del.path, h1.arg))
 		switch {
-		case !served(before) || !served(d):
+		case !staterun.Completes(before) || !staterun.Completes(d):
 			e.Inconclusive(spec.StateHandleReleased, "%s: the owner's use (%s) or release (%s) of a handle was not served", label, before.Describe(), d.Describe())
 		default:
 			after := f.call(owner, use.tool, withHandle(use.params, use.path, h1.arg))
@@ -343,7 +334,7 @@ func judgeHandlePrincipal(e *check.Env, f *handleFlow, k *handleKind, label stri
 	// The second principal is served with a handle of its own.
 	mo := f.call(alt, k.mint.tool, k.mint.params)
 	var own []handleValue
-	if served(mo) {
+	if staterun.Completes(mo) {
 		own = handlesAt(mo, k.mint.path)
 	}
 	if len(own) == 0 {
@@ -356,7 +347,7 @@ func judgeHandlePrincipal(e *check.Env, f *handleFlow, k *handleKind, label stri
 	var foreignTool handleTool
 	for _, u := range k.uses {
 		ou := f.call(alt, u.tool, withHandle(u.params, u.path, own[0].arg))
-		if !served(ou) {
+		if !staterun.Completes(ou) {
 			continue // the tool does not serve the second principal's own handle either
 		}
 		o := f.call(alt, u.tool, withHandle(u.params, u.path, h0.arg))

@@ -2,6 +2,8 @@ package headers
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -44,13 +46,13 @@ func hdrAnnotations(schema any) []xAnnotation {
 			if h, ok := v["x-mcp-header"]; ok {
 				out = append(out, xAnnotation{value: h, where: where, path: append([]string(nil), path...), reachable: reachable, schema: v})
 			}
-			for _, k := range hdrKeys(v) {
+			for _, k := range slices.Sorted(maps.Keys(v)) {
 				switch k {
 				case "const", "enum", "default", "examples", "x-mcp-header":
 					continue
 				case "properties":
 					if props, ok := v[k].(map[string]any); ok {
-						for _, p := range hdrKeys(props) {
+						for _, p := range slices.Sorted(maps.Keys(props)) {
 							walk(props[p], append(append([]string(nil), path...), p), reachable, where+"/properties/"+hdrEscapePointer(p))
 						}
 						continue
@@ -222,7 +224,7 @@ func checkXMcpHeaderAnnotations(e *check.Env) {
 		path []string
 	}
 	var probes []unbounded
-	for _, tool := range hdrKeys(e.Decl.Tools) {
+	for _, tool := range slices.Sorted(maps.Keys(e.Decl.Tools)) {
 		anns := hdrAnnotations(e.Decl.Tools[tool].Schema)
 		seen := map[string]string{}
 		for _, a := range anns {

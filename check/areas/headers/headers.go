@@ -2,6 +2,8 @@ package headers
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -129,13 +131,13 @@ func hdrNameServedOf(e *check.Env, max int) ([]hdrNamed, int) {
 		}
 		if ok {
 			name, _ := b.Params["name"].(string)
-			out = append(out, hdrNamed{b, probe.Others(hdrKeys(e.Decl.Tools), name, 2)})
+			out = append(out, hdrNamed{b, probe.Others(slices.Sorted(maps.Keys(e.Decl.Tools)), name, 2)})
 		}
 	}
 	if e.Server.Capabilities.Prompts != nil && len(out) < max && e.Ctx.Err() == nil {
 		if b, ok := hdrPromptServed(e); ok {
 			name, _ := b.Params["name"].(string)
-			out = append(out, hdrNamed{b, probe.Others(hdrKeys(e.Decl.Prompts), name, 2)})
+			out = append(out, hdrNamed{b, probe.Others(slices.Sorted(maps.Keys(e.Decl.Prompts)), name, 2)})
 		}
 	}
 	if e.Server.Capabilities.Resources != nil && len(out) < max && e.Ctx.Err() == nil {
@@ -149,31 +151,14 @@ func hdrNameServedOf(e *check.Env, max int) ([]hdrNamed, int) {
 	return out, names
 }
 
-// hdrKeys returns the keys of m, sorted.
-func hdrKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // hdrPromptServed finds a prompts/get the server serves: prompts with the
 // fewest required arguments first, each required argument given a plain
 // value.
 func hdrPromptServed(e *check.Env) (*probe.Served, bool) {
-	names := hdrKeys(e.Decl.Prompts)
-	required := func(p *wire.Prompt) int {
-		n := 0
-		for _, a := range p.Arguments {
-			if a.Required != nil && *a.Required {
-				n++
-			}
-		}
-		return n
-	}
-	sort.SliceStable(names, func(i, j int) bool { return required(e.Decl.Prompts[names[i]]) < required(e.Decl.Prompts[names[j]]) })
+	names := slices.Sorted(maps.Keys(e.Decl.Prompts))
+	sort.SliceStable(names, func(i, j int) bool {
+		return probe.RequiredArgs(e.Decl.Prompts[names[i]]) < probe.RequiredArgs(e.Decl.Prompts[names[j]])
+	})
 	for i, n := range names {
 		if i >= 4 || e.Ctx.Err() != nil {
 			break
@@ -199,16 +184,7 @@ func hdrPromptServed(e *check.Env) (*probe.Served, bool) {
 // resource, else a URI expanded from a template. It returns the URIs it
 // knows (for other-name mutations).
 func hdrResourceServed(e *check.Env) (*probe.Served, []string, bool) {
-	var uris []string
-	o := e.Send(e.Request("resources/list", map[string]any{}))
-	if r, ok := o.Result().(*wire.ListResourcesResult); ok {
-		for _, res := range r.Resources {
-			uris = append(uris, res.URI)
-		}
-	}
-	for _, t := range hdrKeys(e.Decl.Templates) {
-		uris = append(uris, gen.ExpandTemplate(e.Rand(), t))
-	}
+	uris := probe.ReadableURIs(e)
 	for i, u := range uris {
 		if i >= 4 || e.Ctx.Err() != nil {
 			break
@@ -230,9 +206,7 @@ func checkMcpNameHeader(e *check.Env) {
 	nbs, names := hdrNameServedOf(e, 3)
 	if len(nbs) == 0 {
 		if e.Server.Discover != nil && names == 0 {
-			for _, id := range ids {
-				e.Skip(id, "the server lists no tool, prompt or resource to name")
-			}
+			probe.SkipAll(e, ids, "the server lists no tool, prompt or resource to name")
 			return
 		}
 		probe.InconclusiveAll(e, ids, "the server served no tools/call, prompts/get or resources/read built from its declarations")
@@ -241,14 +215,16 @@ func checkMcpNameHeader(e *check.Env) {
 	for _, nb := range nbs {
 		real, _ := nb.b.Params[hdrNameParam(nb.b.Method)].(string)
 		probe.HeaderMutations(e, nb.b, wire.HeaderName, probe.MismatchMutations(probe.MirrorText, real, nb.others), methodNameIDs)
+		var accept []probe.Variant
 		for _, mu := range probe.AcceptMutations(probe.MirrorText, real) {
-			if e.Ctx.Err() != nil {
-				return
-			}
 			r := nb.b.Fresh(e)
 			probe.SetValues(r, wire.HeaderName, mu.Values)
-			o := e.Send(r)
-			probe.ExpectServed(e, nb.b, o, spec.HttpHeaderBase64, fmt.Sprintf("%s with %s %s (the Base64 form of %q)", nb.b.Method, wire.HeaderName, probe.DescribeValues(mu.Values), real))
+			accept = append(accept, probe.Variant{What: fmt.Sprintf("%s with %s %s (the Base64 form of %q)", nb.b.Method, wire.HeaderName, probe.DescribeValues(mu.Values), real), Request: r})
+		}
+		if !probe.Vary(e, nb.b, accept, func(e *check.Env, s *probe.Served, v probe.Variant, o check.Observation) {
+			probe.ExpectServed(e, s, o, spec.HttpHeaderBase64, v.What)
+		}) {
+			return
 		}
 	}
 }
@@ -272,7 +248,7 @@ func needsParamTool(e *check.Env) string {
 // Mcp-Param-* header is sent). If only is set, only that tool is tried.
 func hdrParamServed(e *check.Env, only string) (*probe.Served, *check.ToolDecl, bool) {
 	var names []string
-	for _, n := range hdrKeys(e.Decl.Tools) {
+	for _, n := range slices.Sorted(maps.Keys(e.Decl.Tools)) {
 		if len(e.Decl.Tools[n].Headers) > 0 && (only == "" || n == only) {
 			names = append(names, n)
 		}

@@ -385,15 +385,11 @@ func checkMrtrRetry(e *check.Env) {
 	}
 	ids := []spec.ID{spec.CoreMrtrAskAgain, spec.CoreMrtrIgnoreUnknown, spec.CoreMrtrProtocolError, spec.CoreMrtrValidateResponses}
 	if asking == 0 {
-		for _, id := range ids {
-			e.Skip(id, "no request asked for client input (no InputRequiredResult with inputRequests among %d surveyed)", len(survey))
-		}
+		probe.SkipAll(e, ids, "no request asked for client input (no InputRequiredResult with inputRequests among %d surveyed)", len(survey))
 		return
 	}
 	if len(bases) == 0 {
-		for _, id := range ids {
-			e.Inconclusive(id, "no retry carrying the requested input was served (the unaltered request): %s", strings.Join(broken, "; "))
-		}
+		probe.InconclusiveAll(e, ids, "no retry carrying the requested input was served (the unaltered request): %s", strings.Join(broken, "; "))
 		return
 	}
 	// Probe up to three requests: several keys and a requestState first.

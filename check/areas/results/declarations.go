@@ -2,6 +2,7 @@ package results
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -28,12 +29,13 @@ var nameIDs = []spec.ID{spec.CoreToolNameLength, spec.CoreToolNameChars, spec.Co
 // schemaIDs are the tool schema requirements.
 var schemaIDs = []spec.ID{spec.CoreToolInputSchema, spec.CoreSchemaValid, spec.CoreSchemaUse202012}
 
+// toolIDs are the requirements of the listed tools.
+var toolIDs = slices.Concat(nameIDs, schemaIDs)
+
 func init() {
-	ids := []spec.ID{spec.CoreToolsList, spec.CorePromptsList, spec.CoreResourcesList}
-	ids = append(append(ids, nameIDs...), schemaIDs...)
 	check.Register(&check.Check{
 		Name: "results/declarations",
-		IDs:  ids,
+		IDs:  slices.Concat([]spec.ID{spec.CoreToolsList, spec.CorePromptsList, spec.CoreResourcesList}, toolIDs),
 		Run:  checkDeclarations,
 	})
 }
@@ -45,11 +47,11 @@ func checkDeclarations(e *check.Env) {
 	var tools []wire.Tool
 	for _, m := range []string{"tools/list", "prompts/list", "resources/list"} {
 		id := listIDs[m]
-		if !slicesContains(e.Server.Lists(), m) {
+		if !slices.Contains(e.Server.Lists(), m) {
 			e.Skip(id, "the server does not declare the %s capability", strings.TrimSuffix(m, "/list"))
 			continue
 		}
-		pages := probe.ListPages(e, m, nil)
+		pages := e.ListPages(m)
 		if e.Ctx.Err() != nil {
 			return
 		}
@@ -71,29 +73,15 @@ func checkDeclarations(e *check.Env) {
 			}
 		}
 	}
-	if !slicesContains(e.Server.Lists(), "tools/list") {
-		for _, id := range append(append([]spec.ID(nil), nameIDs...), schemaIDs...) {
-			e.Skip(id, "the server does not declare the tools capability")
-		}
-		return
+	switch {
+	case !slices.Contains(e.Server.Lists(), "tools/list"):
+		probe.SkipAll(e, toolIDs, "the server does not declare the tools capability")
+	case len(tools) == 0:
+		probe.SkipAll(e, toolIDs, "the server lists no tool")
+	default:
+		judgeToolNames(e, tools)
+		judgeToolSchemas(e, tools)
 	}
-	if len(tools) == 0 {
-		for _, id := range append(append([]spec.ID(nil), nameIDs...), schemaIDs...) {
-			e.Skip(id, "the server lists no tool")
-		}
-		return
-	}
-	judgeToolNames(e, tools)
-	judgeToolSchemas(e, tools)
-}
-
-func slicesContains(s []string, x string) bool {
-	for _, v := range s {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 // allowedNameByte reports the characters tool names should be made of.
@@ -142,7 +130,7 @@ func judgeToolNames(e *check.Env, tools []wire.Tool) {
 			e.Pass(id, "the %d tool name(s) listed meet it", len(tools))
 			continue
 		}
-		e.Violation(id, "%d of %d tool name(s): %s", len(bad[id]), len(tools), strings.Join(firstN(bad[id], 5), ", "))
+		e.Violation(id, "%d of %d tool name(s): %s", len(bad[id]), len(tools), probe.ListSome(bad[id], 5, ", "))
 	}
 }
 
@@ -181,29 +169,21 @@ func judgeToolSchemas(e *check.Env, tools []wire.Tool) {
 		}
 	}
 	if len(notObject) > 0 {
-		e.Violation(spec.CoreToolInputSchema, "%d tool(s) whose inputSchema is not a JSON object: %s", len(notObject), strings.Join(firstN(notObject, 5), "; "))
+		e.Violation(spec.CoreToolInputSchema, "%d tool(s) whose inputSchema is not a JSON object: %s", len(notObject), probe.ListSome(notObject, 5, "; "))
 	} else {
 		e.Pass(spec.CoreToolInputSchema, "the inputSchema of every one of %d tool(s) is a JSON object", len(tools))
 	}
 	switch {
 	case len(invalid) > 0:
-		e.Violation(spec.CoreSchemaValid, "%d of %d schema(s) are not valid JSON Schema under their dialect: %s", len(invalid), n, strings.Join(firstN(invalid, 3), "; "))
+		e.Violation(spec.CoreSchemaValid, "%d of %d schema(s) are not valid JSON Schema under their dialect: %s", len(invalid), n, probe.ListSome(invalid, 3, "; "))
 	case len(undecided) > 0:
-		e.Inconclusive(spec.CoreSchemaValid, "could not decide %d schema(s): %s", len(undecided), strings.Join(firstN(undecided, 3), "; "))
+		e.Inconclusive(spec.CoreSchemaValid, "could not decide %d schema(s): %s", len(undecided), probe.ListSome(undecided, 3, "; "))
 	case n > 0:
 		e.Pass(spec.CoreSchemaValid, "the %d input and output schema(s) of %d tool(s) are valid", n, len(tools))
 	}
 	if len(otherDialect) > 0 {
-		e.Violation(spec.CoreSchemaUse202012, "%d schema(s) name another dialect than 2020-12: %s", len(otherDialect), strings.Join(firstN(otherDialect, 3), "; "))
+		e.Violation(spec.CoreSchemaUse202012, "%d schema(s) name another dialect than 2020-12: %s", len(otherDialect), probe.ListSome(otherDialect, 3, "; "))
 	} else if n > 0 {
 		e.Pass(spec.CoreSchemaUse202012, "none of %d schema(s) names a dialect other than 2020-12", n)
 	}
-}
-
-// firstN returns up to n items and a count of the rest.
-func firstN(items []string, n int) []string {
-	if len(items) <= n {
-		return items
-	}
-	return append(items[:n:n], fmt.Sprintf("and %d more", len(items)-n))
 }

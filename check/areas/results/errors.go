@@ -61,17 +61,18 @@ func expectCode(e *check.Env, o check.Observation, id spec.ID, want int64, what 
 // without one of its required arguments, get -32602.
 func checkPromptErrors(e *check.Env) {
 	names := slices.Sorted(maps.Keys(e.Decl.Prompts))
+	// The first prompt served, or the first served with a required
+	// argument.
 	var served *wire.Prompt
+	var servedParams map[string]any
 	for _, n := range names {
 		if e.Ctx.Err() != nil {
 			return
 		}
-		p := e.Decl.Prompts[n]
-		if o := e.Send(probe.PromptRequest(e, n).Request(e, e.Client, nil)); o.Accepted() {
-			if served == nil || requiredArgs(p) > requiredArgs(served) {
-				served = p
-			}
-			if requiredArgs(p) > 0 {
+		p, t := e.Decl.Prompts[n], probe.PromptRequest(e, n)
+		if o := e.Send(t.Request(e, e.Client, nil)); o.Accepted() && (served == nil || probe.RequiredArgs(p) > 0) {
+			served, servedParams = p, t.Params
+			if probe.RequiredArgs(p) > 0 {
 				break
 			}
 		}
@@ -83,11 +84,11 @@ func checkPromptErrors(e *check.Env) {
 	unknown := "mcpverify-nonexistent-prompt-" + e.RandHex(4)
 	o := e.Send(e.Request("prompts/get", map[string]any{"name": unknown}))
 	expectCode(e, o, spec.CorePromptErrorName, wire.CodeInvalidParams, fmt.Sprintf("prompts/get of the unknown prompt %q (prompts/get %q was served)", unknown, served.Name))
-	if requiredArgs(served) == 0 {
+	if probe.RequiredArgs(served) == 0 {
 		e.Skip(spec.CorePromptErrorArgs, "no prompt the server served has a required argument")
 		return
 	}
-	params := probe.PromptParams(e, served)
+	params := probe.CloneParams(servedParams)
 	args, _ := params["arguments"].(map[string]any)
 	for _, a := range served.Arguments {
 		if a.Required != nil && *a.Required {
@@ -99,25 +100,13 @@ func checkPromptErrors(e *check.Env) {
 	}
 }
 
-func requiredArgs(p *wire.Prompt) int {
-	n := 0
-	for _, a := range p.Arguments {
-		if a.Required != nil && *a.Required {
-			n++
-		}
-	}
-	return n
-}
-
 // checkCompletionErrors: on a server that declares completions, a
 // completion of an unknown prompt, and one without its argument, get
 // -32602; on one that does not, completion/complete gets -32601.
 func checkCompletionErrors(e *check.Env) {
 	ids := []spec.ID{spec.CoreCompletionErrorName, spec.CoreCompletionErrorArgs}
 	if e.Server.Capabilities.Completions == nil {
-		for _, id := range ids {
-			e.Skip(id, "the server does not declare the completions capability")
-		}
+		probe.SkipAll(e, ids, "the server does not declare the completions capability")
 		if _, ok := probe.ServedList(e); !ok {
 			e.Inconclusive(spec.CoreCompletionErrorMethod, "the server served no unaltered request")
 			return

@@ -201,14 +201,6 @@ func mutationByKey(ms []staterun.Mutation, key string) (staterun.Mutation, bool)
 	return staterun.Mutation{}, false
 }
 
-// listSome joins up to n items and says how many more there were.
-func listSome(items []string, n int) string {
-	if len(items) <= n {
-		return strings.Join(items, "; ")
-	}
-	return fmt.Sprintf("%s; and %d more", strings.Join(items[:n], "; "), len(items)-n)
-}
-
 // firstEvidence keeps the exchanges of the first probe of a kind.
 func firstEvidence(dst *[]*wire.Exchange, ev []*wire.Exchange) {
 	if *dst == nil {
@@ -234,10 +226,10 @@ func integrityVerdicts(e *check.Env, tallies []*mutationTally, reached, total in
 		switch {
 		case len(mt.noAnswer) > 0:
 			violU++
-			e.ViolationShown(mt.evNone, spec.StateUntrusted, "%s: an altered requestState got no answer (%s); the server must handle requestState as attacker-controlled input, refusing what fails verification", st.Label(), listSome(mt.noAnswer, 3))
+			e.ViolationShown(mt.evNone, spec.StateUntrusted, "%s: an altered requestState got no answer (%s); the server must handle requestState as attacker-controlled input, refusing what fails verification", st.Label(), probe.ListSome(mt.noAnswer, 3, "; "))
 		case len(mt.acceptedOther) > 0:
 			violU++
-			e.ViolationShown(mt.evOther, spec.StateUntrusted, "%s: the server acted on an altered requestState: %s; the unaltered state completed with a stable result", st.Label(), listSome(mt.acceptedOther, 3))
+			e.ViolationShown(mt.evOther, spec.StateUntrusted, "%s: the server acted on an altered requestState: %s; the unaltered state completed with a stable result", st.Label(), probe.ListSome(mt.acceptedOther, 3, "; "))
 		default:
 			passU = append(passU, fmt.Sprintf("%s (%d altered states answered)", st.Label(), mt.answered))
 		}
@@ -250,27 +242,27 @@ func integrityVerdicts(e *check.Env, tallies []*mutationTally, reached, total in
 		} else {
 			var evidence []string
 			if len(mt.refusedContent) > 0 {
-				evidence = append(evidence, fmt.Sprintf("(a) the server verifies the state: it refused %d other content mutation(s), e.g. %s", len(mt.refusedContent), listSome(mt.refusedContent, 1)))
+				evidence = append(evidence, fmt.Sprintf("(a) the server verifies the state: it refused %d other content mutation(s), e.g. %s", len(mt.refusedContent), probe.ListSome(mt.refusedContent, 1, "; ")))
 			}
 			if len(mt.acceptedOther) > 0 {
-				evidence = append(evidence, fmt.Sprintf("(b) an altered state changed the result: %s", listSome(mt.acceptedOther, 1)))
+				evidence = append(evidence, fmt.Sprintf("(b) an altered state changed the result: %s", probe.ListSome(mt.acceptedOther, 1, "; ")))
 			}
 			if len(st.Readable) > 0 {
-				evidence = append(evidence, fmt.Sprintf("(c) the state is readable and names %s", listSome(st.Readable, 3)))
+				evidence = append(evidence, fmt.Sprintf("(c) the state is readable and names %s", probe.ListSome(st.Readable, 3, "; ")))
 			}
 			switch {
 			case len(evidence) > 0:
 				violI++
 				decidedByMust = append(decidedByMust, st.Label())
 				e.ViolationShown(mt.evAccepted, spec.StateIntegrity, "%s completed on %d altered requestState(s) the server never issued: %s. Evidence that the state matters: %s. A state that influences authorization, resource access or business logic must be integrity-protected and refused when it fails verification",
-					st.Label(), len(accepted), listSome(accepted, 3), strings.Join(evidence, "; "))
+					st.Label(), len(accepted), probe.ListSome(accepted, 3, "; "), strings.Join(evidence, "; "))
 			case st.Absent:
 				// The request completes without any state: accepting an
 				// altered one shows nothing.
 			default:
 				violA++
 				e.ViolationShown(mt.evAccepted, spec.StateIntegrityAlways, "%s completed on %d altered requestState(s): %s. The state is not integrity-protected; a failure (STATE-INTEGRITY) if it influences authorization, resource access or business logic, which the checker could not show (no mutation refused, the result unchanged, the state not readable)",
-					st.Label(), len(accepted), listSome(accepted, 3))
+					st.Label(), len(accepted), probe.ListSome(accepted, 3, "; "))
 			}
 		}
 		// STATE-CANONICAL: only where the server verifies the content.
@@ -279,7 +271,7 @@ func integrityVerdicts(e *check.Env, tallies []*mutationTally, reached, total in
 			case len(mt.acceptedSpell) > 0:
 				violC++
 				e.ViolationShown(mt.evSpell, spec.StateCanonical, "%s verifies its requestState (%d content mutations refused) but completed on another spelling of the same bytes: %s; a state with several spellings defeats single-use ledgers and replay caches keyed by its text",
-					st.Label(), len(mt.refusedContent), listSome(mt.acceptedSpell, 3))
+					st.Label(), len(mt.refusedContent), probe.ListSome(mt.acceptedSpell, 3, "; "))
 			case len(mt.refusedSpell) > 0:
 				passC = append(passC, fmt.Sprintf("%s (%d)", st.Label(), len(mt.refusedSpell)))
 			}
@@ -361,17 +353,17 @@ func (b *bindTally) add(oc staterun.Outcome, what string, ev []*wire.Exchange) {
 func (b *bindTally) verdict(e *check.Env, id spec.ID, what, skipWhy string) {
 	switch {
 	case len(b.accepted) > 0:
-		e.ViolationShown(b.evAccepted, id, "%s: %s; the state should be refused", what, listSome(b.accepted, 3))
+		e.ViolationShown(b.evAccepted, id, "%s: %s; the state should be refused", what, probe.ListSome(b.accepted, 3, "; "))
 		if b.errors > 0 {
 			e.ViolationShown(append(append([]*wire.Exchange(nil), b.evError...), b.evAccepted...), spec.StateIntegrity, "the server binds requestState (it refused %d state(s) of this kind with an error, e.g. %s) but let others through: %s; a verifier that lets some mismatched states through is flawed",
-				b.errors, listSome(b.refusedWhat, 1), listSome(b.accepted, 2))
+				b.errors, probe.ListSome(b.refusedWhat, 1, "; "), probe.ListSome(b.accepted, 2, "; "))
 		}
 	case b.refused > 0:
-		e.Pass(id, "%s: all %d refused (%s), though the same retries with their own states completed", what, b.refused, listSome(b.refusedWhat, 3))
+		e.Pass(id, "%s: all %d refused (%s), though the same retries with their own states completed", what, b.refused, probe.ListSome(b.refusedWhat, 3, "; "))
 	case skipWhy != "":
 		e.Skip(id, "%s", skipWhy)
 	default:
-		e.Inconclusive(id, "%s: no probe could be completed (%s)", what, listSome(b.notes, 3))
+		e.Inconclusive(id, "%s: no probe could be completed (%s)", what, probe.ListSome(b.notes, 3, "; "))
 	}
 }
 
@@ -648,9 +640,9 @@ func checkStateExpiry(e *check.Env) {
 	}
 	switch {
 	case len(accepted) > 0:
-		e.ViolationShown(e.Since(mark), spec.StateBindExpiry, "%s; a requestState should carry a short expiry and be refused after it", listSome(accepted, 3))
+		e.ViolationShown(e.Since(mark), spec.StateBindExpiry, "%s; a requestState should carry a short expiry and be refused after it", probe.ListSome(accepted, 3, "; "))
 	case len(refused) > 0:
-		e.Pass(spec.StateBindExpiry, "%s; the same retries with fresh states completed", listSome(refused, 3))
+		e.Pass(spec.StateBindExpiry, "%s; the same retries with fresh states completed", probe.ListSome(refused, 3, "; "))
 	default:
 		e.Inconclusive(spec.StateBindExpiry, "no expired state was answered")
 	}
@@ -719,11 +711,11 @@ func checkStateSingleUse(e *check.Env) {
 	}
 	switch {
 	case len(accepted) > 0:
-		e.ViolationShown(evAccepted, spec.StateSingleUse, "%s; state that must be consumed at most once must be enforced server-side", listSome(accepted, 3))
+		e.ViolationShown(evAccepted, spec.StateSingleUse, "%s; state that must be consumed at most once must be enforced server-side", probe.ListSome(accepted, 3, "; "))
 	case len(refused) > 0:
-		e.Pass(spec.StateSingleUse, "a used single-use requestState was refused when presented again (%d presentations: %s)", len(refused), listSome(refused, 2))
+		e.Pass(spec.StateSingleUse, "a used single-use requestState was refused when presented again (%d presentations: %s)", len(refused), probe.ListSome(refused, 2, "; "))
 	default:
-		e.Inconclusive(spec.StateSingleUse, "no replay could be judged: %s (single use claimed: %s)", listSome(notes, 3), strings.Join(whys, "; "))
+		e.Inconclusive(spec.StateSingleUse, "no replay could be judged: %s (single use claimed: %s)", probe.ListSome(notes, 3, "; "), strings.Join(whys, "; "))
 	}
 }
 

@@ -230,9 +230,7 @@ func checkStdioCancellation(e *check.Env) {
 	base.Timeout = want + 5*time.Second
 	ob := e.Send(base)
 	if !ob.Accepted() {
-		for _, id := range []spec.ID{spec.CoreCancelSilence, spec.CoreCancelNoResponse} {
-			e.Inconclusive(id, "the unaltered request %s (not cancelled) was not served: %s", what, ob.Describe())
-		}
+		probe.InconclusiveAll(e, []spec.ID{spec.CoreCancelSilence, spec.CoreCancelNoResponse}, "the unaltered request %s (not cancelled) was not served: %s", what, ob.Describe())
 		return
 	}
 	took := time.Duration(0)
@@ -240,9 +238,7 @@ func checkStdioCancellation(e *check.Env) {
 		took = ob.Ex.LineAt[n-1]
 	}
 	if took < want/2 {
-		for _, id := range []spec.ID{spec.CoreCancelSilence, spec.CoreCancelNoResponse} {
-			e.Inconclusive(id, "the unaltered request %s answered after %v: too fast to be cancelled while it works", what, took)
-		}
+		probe.InconclusiveAll(e, []spec.ID{spec.CoreCancelSilence, spec.CoreCancelNoResponse}, "the unaltered request %s answered after %v: too fast to be cancelled while it works", what, took)
 		return
 	}
 
@@ -265,9 +261,7 @@ func checkStdioCancellation(e *check.Env) {
 	e.Record(cex)
 
 	if ex.CancelAt == 0 || cex.Outcome != wire.NoResponse {
-		for _, id := range []spec.ID{spec.CoreCancelSilence, spec.CoreCancelNoResponse} {
-			e.Inconclusive(id, "the cancellation of %s could not be sent while the request was in flight (%s)", what, o.Describe())
-		}
+		probe.InconclusiveAll(e, []spec.ID{spec.CoreCancelSilence, spec.CoreCancelNoResponse}, "the cancellation of %s could not be sent while the request was in flight (%s)", what, o.Describe())
 		return
 	}
 	limit := ex.CancelAt + grace

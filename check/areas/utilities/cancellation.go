@@ -33,19 +33,13 @@ func checkCancellations(e *check.Env) {
 		probe.InconclusiveAll(e, []spec.ID{spec.CoreCancelRace, spec.CoreCancelInvalidIgnored}, "the server served no unaltered request")
 		return
 	}
-	late := func() (string, map[string]any) {
-		r := s.Fresh(e)
-		done := e.Send(r)
-		id := wire.RequestID{}
-		if m, err := wire.DecodeMessage(r.Body); err == nil {
-			if q, ok := m.(*wire.JSONRPCRequest); ok {
-				id = q.ID
-			}
-		}
-		what := fmt.Sprintf("notifications/cancelled for %s %s, which was answered (%s)", s.Method, id, done.Describe())
-		return what, map[string]any{"requestId": id, "reason": "mcpverify: a late cancellation"}
+	// A late cancellation: of the unaltered request, answered already.
+	var id wire.RequestID
+	if q := s.Obs.Ex.Request(); q != nil {
+		id = q.ID
 	}
-	what, params := late()
+	what := fmt.Sprintf("notifications/cancelled for %s %s, which was answered (%s)", s.Method, id, s.Obs.Describe())
+	params := map[string]any{"requestId": id, "reason": "mcpverify: a late cancellation"}
 	judgeCancel(e, s, spec.CoreCancelRace, what, params)
 	for _, c := range []struct {
 		what   string

@@ -163,9 +163,7 @@ func checkProgress(e *check.Env) {
 		}
 	}
 	if withProgress == 0 {
-		for _, id := range []spec.ID{spec.CoreProgressIncreasing, spec.CoreProgressToken, spec.CoreProgressAfterCompletion} {
-			e.Skip(id, "no tool sent progress notifications for a request with a progressToken (progress is optional)")
-		}
+		probe.SkipAll(e, []spec.ID{spec.CoreProgressIncreasing, spec.CoreProgressToken, spec.CoreProgressAfterCompletion}, "no tool sent progress notifications for a request with a progressToken (progress is optional)")
 		return
 	}
 	if tally[spec.CoreProgressToken] == 0 {
@@ -430,9 +428,7 @@ func checkSubscriptions(e *check.Env) {
 					firstFail = o.Describe()
 				}
 				if code, ok := o.ErrorCode(); ok && code == wire.CodeMethodNotFound && acked == 0 {
-					for _, id := range []spec.ID{spec.CoreListenAck, spec.CoreListenAckFirst, spec.CoreListenSubscriptionId, spec.CoreListenFilter} {
-						e.Skip(id, "the server does not serve subscriptions/listen (%s)", o.Describe())
-					}
+					probe.SkipAll(e, []spec.ID{spec.CoreListenAck, spec.CoreListenAckFirst, spec.CoreListenSubscriptionId, spec.CoreListenFilter}, "the server does not serve subscriptions/listen (%s)", o.Describe())
 					return
 				}
 			default:
