@@ -118,10 +118,17 @@ func embeddedProblem(b *wire.EmbeddedResource) string {
 	if p := wire.URIProblem(uri); p != "" {
 		return "the URI " + jsonQuote(uri) + ": " + p
 	}
-	if t, _, err := mime.ParseMediaType(mt); err != nil || !strings.Contains(t, "/") {
+	if !isMIMEType(mt) {
 		return "the mimeType " + jsonQuote(mt) + ", which is not a MIME type"
 	}
 	return ""
+}
+
+// isMIMEType reports whether mt is a media type (type/subtype, with
+// parameters or not).
+func isMIMEType(mt string) bool {
+	t, _, err := mime.ParseMediaType(mt)
+	return err == nil && strings.Contains(t, "/")
 }
 
 // mediaProblem says what is wrong with Base64 data and its MIME type.
@@ -129,7 +136,7 @@ func mediaProblem(data, mimeType string) string {
 	if _, err := base64.StdEncoding.DecodeString(data); err != nil {
 		return "data that is not Base64: " + err.Error()
 	}
-	if t, _, err := mime.ParseMediaType(mimeType); err != nil || !strings.Contains(t, "/") {
+	if !isMIMEType(mimeType) {
 		return "mimeType " + jsonQuote(mimeType) + " that is not a MIME type"
 	}
 	return ""

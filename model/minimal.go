@@ -56,8 +56,5 @@ func ddmin(all []*wire.Exchange, test func([]*wire.Exchange) bool) []*wire.Excha
 			n = min(2*n, len(cur))
 		}
 	}
-	if len(cur) == 1 && test(nil) {
-		return nil
-	}
 	return cur
 }

@@ -48,11 +48,7 @@ func invalidParamsAsResult(method string, result map[string]any) func(next http.
 			if q.Method != method || e == nil || codeOf(e) != wire.CodeInvalidParams {
 				return one(m)
 			}
-			r := map[string]any{"resultType": "complete", "_meta": map[string]any{wire.MetaServerInfo: map[string]any{"name": "faulty", "version": "0"}}}
-			for k, v := range result {
-				r[k] = v
-			}
-			return one(map[string]any{"jsonrpc": "2.0", "id": m["id"], "result": r})
+			return one(map[string]any{"jsonrpc": "2.0", "id": m["id"], "result": madeResult(result)})
 		})
 	}
 }
@@ -64,12 +60,8 @@ func init() {
 		Breaks: []spec.ID{spec.CoreToolsList, spec.CorePromptsList, spec.CoreResourcesList},
 		Only:   []string{"results/declarations"},
 		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
-			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if m, id, hasID, ok := peekRPC(r); ok && hasID && (m == "tools/list" || m == "prompts/list" || m == "resources/list") {
-					writeRPCError(w, http.StatusInternalServerError, id, wire.CodeInternalError, "Internal error: the catalog is unavailable")
-					return
-				}
-				next.ServeHTTP(w, r)
+			return refusing(next, http.StatusInternalServerError, wire.CodeInternalError, "Internal error: the catalog is unavailable", func(m string, hasID bool) bool {
+				return hasID && (m == "tools/list" || m == "prompts/list" || m == "resources/list")
 			})
 		},
 	})
@@ -136,12 +128,8 @@ func init() {
 				}
 				return one(m)
 			})
-			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if m, id, hasID, ok := peekRPC(r); ok && hasID && m == "completion/complete" {
-					writeRPCError(w, http.StatusInternalServerError, id, wire.CodeInternalError, "Internal error: no completion provider")
-					return
-				}
-				undeclared.ServeHTTP(w, r)
+			return refusing(undeclared, http.StatusInternalServerError, wire.CodeInternalError, "Internal error: no completion provider", func(m string, hasID bool) bool {
+				return hasID && m == "completion/complete"
 			})
 		},
 	})
@@ -165,12 +153,8 @@ func init() {
 		Breaks: []spec.ID{spec.CoreDiscover},
 		Only:   []string{"legacy/revision"},
 		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
-			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if m, id, hasID, ok := peekRPC(r); ok && hasID && m == "server/discover" {
-					writeRPCError(w, http.StatusNotFound, id, wire.CodeMethodNotFound, "Method not found")
-					return
-				}
-				next.ServeHTTP(w, r)
+			return refusing(next, http.StatusNotFound, wire.CodeMethodNotFound, "Method not found", func(m string, hasID bool) bool {
+				return hasID && m == "server/discover"
 			})
 		},
 	})

@@ -66,7 +66,8 @@ func init() {
 		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if _, present := r.Header[wire.HeaderName]; present {
-					if name, ok := hdrBodyName(r); ok {
+					msg, _ := message(r)
+					if name, ok := hdrBodyName(msg); ok {
 						r.Header[wire.HeaderName] = []string{wire.EncodeHeaderValue(name)}
 					}
 				}
@@ -83,8 +84,8 @@ func init() {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				for _, v := range r.Header.Values(wire.HeaderName) {
 					if wire.IsSentinel(v) {
-						if name, ok := hdrBodyName(r); ok && name != v {
-							msg, _ := message(r)
+						msg, _ := message(r)
+						if name, ok := hdrBodyName(msg); ok && name != v {
 							writeRPCError(w, http.StatusBadRequest, hdrID(msg), wire.CodeHeaderMismatch,
 								fmt.Sprintf("Header mismatch: Mcp-Name header value %q does not match body value %q", v, name))
 							return
@@ -286,11 +287,7 @@ func refusalStatus(next http.Handler, w http.ResponseWriter, r *http.Request, co
 
 // hdrBodyName returns the body value Mcp-Name mirrors (params.name or
 // params.uri, by the method table).
-func hdrBodyName(r *http.Request) (string, bool) {
-	msg, ok := message(r)
-	if !ok {
-		return "", false
-	}
+func hdrBodyName(msg map[string]any) (string, bool) {
 	m, _ := msg["method"].(string)
 	info, ok := wire.LookupMethod(m)
 	if !ok || info.NameParam == "" {

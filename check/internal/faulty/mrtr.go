@@ -9,6 +9,7 @@ import (
 
 	"github.com/mcpverify/mcpverify/impl"
 	"github.com/mcpverify/mcpverify/spec"
+	"github.com/mcpverify/mcpverify/wire"
 )
 
 // Variants that break the rules of multi round-trip requests and client
@@ -24,21 +25,19 @@ func init() {
 		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
 			// The server behind sees the capability declared; the client
 			// (and the model) see the request as sent.
-			return rewriteMessages(next, func(q *rpcCall) bool {
-				if !inputMethods[q.Method] {
+			return bodyEdited(next, func(_ *http.Request, msg map[string]any) bool {
+				if method, _ := msg["method"].(string); !inputMethods[method] {
 					return false
 				}
-				meta := q.meta()
-				if meta == nil {
-					return false
-				}
-				caps, _ := meta["io.modelcontextprotocol/clientCapabilities"].(map[string]any)
+				params, _ := msg["params"].(map[string]any)
+				meta, _ := params["_meta"].(map[string]any)
+				caps, _ := meta[wire.MetaClientCapabilities].(map[string]any)
 				if caps == nil || caps["elicitation"] != nil {
 					return false
 				}
 				caps["elicitation"] = map[string]any{}
 				return true
-			}, func(q *rpcCall, m map[string]any, _ int) []map[string]any { return one(m) })
+			})
 		},
 	})
 	Register(&Variant{
@@ -78,13 +77,14 @@ func init() {
 		Breaks: []spec.ID{spec.CoreMrtrProtocolError},
 		Only:   []string{"mrtr/retry"},
 		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
-			return rewriteMessages(next, func(q *rpcCall) bool {
-				if _, isObject := q.Params["inputResponses"].(map[string]any); q.Params["inputResponses"] != nil && !isObject {
-					delete(q.Params, "inputResponses")
+			return bodyEdited(next, func(_ *http.Request, msg map[string]any) bool {
+				params, _ := msg["params"].(map[string]any)
+				if _, isObject := params["inputResponses"].(map[string]any); params["inputResponses"] != nil && !isObject {
+					delete(params, "inputResponses")
 					return true
 				}
 				return false
-			}, func(q *rpcCall, m map[string]any, _ int) []map[string]any { return one(m) })
+			})
 		},
 	})
 	Register(&Variant{

@@ -21,10 +21,7 @@ func init() {
 		Only:   []string{"meta/"},
 		Wrap: func(_ http.Handler, _ *impl.Server) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				_, id, hasID, ok := peekRPC(r)
-				if !ok || !hasID {
-					id = nil
-				}
+				_, id, _, _ := peekRPC(r) // nil when the request has no id
 				writeRPCError(w, http.StatusBadRequest, id, wire.CodeHeaderMismatch, "Header mismatch: request rejected")
 			})
 		},

@@ -346,6 +346,19 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(b)
 }
 
+// refusing returns a handler around next that answers the messages refuse
+// picks (by method and whether they have an id) with a JSON-RPC error of
+// code, with status, and passes the others to next.
+func refusing(next http.Handler, status int, code int64, msg string, refuse func(method string, hasID bool) bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if m, id, hasID, ok := peekRPC(r); ok && refuse(m, hasID) {
+			writeRPCError(w, status, id, code, msg)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // writeRPCError writes a JSON-RPC error response; without id when id is
 // nil (hdrID gives null for a request whose id is unknown).
 func writeRPCError(w http.ResponseWriter, status int, id json.RawMessage, code int64, msg string) {

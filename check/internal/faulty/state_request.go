@@ -38,8 +38,8 @@ func wrapUnsealed(next http.Handler, _ *impl.Server) http.Handler {
 			if !ok || !bound {
 				return false
 			}
-			raw, err := base64.RawURLEncoding.Strict().DecodeString(s)
-			if err != nil || base64.RawURLEncoding.EncodeToString(raw) != s {
+			raw, ok := canonicalBase64URL(s)
+			if !ok {
 				return false
 			}
 			var p plainState
@@ -124,8 +124,14 @@ func sealedBytes(s string) ([]byte, bool) {
 	if !ok {
 		return nil, false
 	}
-	b, err := base64.RawURLEncoding.Strict().DecodeString(enc)
-	if err != nil || base64.RawURLEncoding.EncodeToString(b) != enc {
+	return canonicalBase64URL(enc)
+}
+
+// canonicalBase64URL decodes s if it is unpadded base64url in its one
+// canonical spelling.
+func canonicalBase64URL(s string) ([]byte, bool) {
+	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
+	if err != nil || base64.RawURLEncoding.EncodeToString(b) != s {
 		return nil, false
 	}
 	return b, true
@@ -252,26 +258,23 @@ var lenientEncodings = []*base64.Encoding{base64.RawURLEncoding, base64.URLEncod
 // the bytes: the server sees every spelling of a state it issued as that
 // state.
 func wrapLenientState(next http.Handler, _ *impl.Server) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		editBody(r, func(msg map[string]any) bool {
-			params, _ := msg["params"].(map[string]any)
-			s, _ := params["requestState"].(string)
-			enc, ok := strings.CutPrefix(s, "s1.")
-			if !ok {
-				return false
-			}
-			for _, e := range lenientEncodings {
-				if b, err := e.DecodeString(enc); err == nil {
-					canonical := "s1." + base64.RawURLEncoding.EncodeToString(b)
-					if canonical == s {
-						return false
-					}
-					params["requestState"] = canonical
-					return true
-				}
-			}
+	return bodyEdited(next, func(_ *http.Request, msg map[string]any) bool {
+		params, _ := msg["params"].(map[string]any)
+		s, _ := params["requestState"].(string)
+		enc, ok := strings.CutPrefix(s, "s1.")
+		if !ok {
 			return false
-		})
-		next.ServeHTTP(w, r)
+		}
+		for _, e := range lenientEncodings {
+			if b, err := e.DecodeString(enc); err == nil {
+				canonical := "s1." + base64.RawURLEncoding.EncodeToString(b)
+				if canonical == s {
+					return false
+				}
+				params["requestState"] = canonical
+				return true
+			}
+		}
+		return false
 	})
 }

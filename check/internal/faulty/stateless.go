@@ -1,8 +1,6 @@
 package faulty
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -121,25 +119,12 @@ func init() {
 		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
 			var mu sync.Mutex
 			first := map[string]string{}
-			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				body, ok := readBody(r)
-				if !ok {
-					next.ServeHTTP(w, r)
-					return
-				}
-				var msg map[string]any
-				dec := json.NewDecoder(bytes.NewReader(body))
-				dec.UseNumber()
-				if dec.Decode(&msg) != nil {
-					next.ServeHTTP(w, r)
-					return
-				}
+			return bodyEdited(next, func(r *http.Request, msg map[string]any) bool {
 				params, _ := msg["params"].(map[string]any)
 				meta, _ := params["_meta"].(map[string]any)
 				v, isStr := meta[wire.MetaProtocolVersion].(string)
 				if !isStr {
-					next.ServeHTTP(w, r)
-					return
+					return false
 				}
 				mu.Lock()
 				remembered, seen := first[r.RemoteAddr]
@@ -147,18 +132,16 @@ func init() {
 					first[r.RemoteAddr] = v
 				}
 				mu.Unlock()
-				if seen && remembered != v {
-					meta[wire.MetaProtocolVersion] = remembered
-					if b, err := json.Marshal(msg); err == nil {
-						setBody(r, b)
-						for k := range r.Header {
-							if strings.EqualFold(k, wire.HeaderProtocolVersion) {
-								r.Header[k] = []string{remembered}
-							}
-						}
+				if !seen || remembered == v {
+					return false
+				}
+				meta[wire.MetaProtocolVersion] = remembered
+				for k := range r.Header {
+					if strings.EqualFold(k, wire.HeaderProtocolVersion) {
+						r.Header[k] = []string{remembered}
 					}
 				}
-				next.ServeHTTP(w, r)
+				return true
 			})
 		},
 	})

@@ -25,9 +25,7 @@ func init() {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				m, id, hasID, ok := peekRPC(r)
 				if _, known := wire.LookupMethod(m); ok && hasID && !known {
-					w.Header()["Content-Type"] = []string{"application/json"}
-					w.WriteHeader(http.StatusOK)
-					_, _ = w.Write([]byte(`{"jsonrpc":"2.0","id":` + string(id) + `,"result":{"resultType":"complete","_meta":{"io.modelcontextprotocol/serverInfo":{"name":"faulty","version":"0"}}}}`))
+					writeJSON(w, http.StatusOK, map[string]any{"jsonrpc": "2.0", "id": id, "result": madeResult(nil)})
 					return
 				}
 				next.ServeHTTP(w, r)
@@ -57,13 +55,7 @@ func init() {
 		Breaks: []spec.ID{spec.HttpNotification202},
 		Only:   []string{"transport/notification"},
 		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
-			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if _, _, hasID, ok := peekRPC(r); ok && !hasID {
-					writeRPCError(w, http.StatusOK, nil, wire.CodeMethodNotFound, "Method not found")
-					return
-				}
-				next.ServeHTTP(w, r)
-			})
+			return refusing(next, http.StatusOK, wire.CodeMethodNotFound, "Method not found", func(_ string, hasID bool) bool { return !hasID })
 		},
 	})
 	Register(&Variant{
