@@ -83,6 +83,9 @@ func initCtx(c *ctx, s State, ex *wire.Exchange) {
 	}
 	c.params = ex.Params
 	c.meta = metaOf(ex.Params)
+	if c.req != nil && ex.Params == nil && ex.ParamsErr != nil && !metaErr(ex.ParamsErr) {
+		c.meta, _ = rawMeta(c.req.Params)
+	}
 	if c.note == nil {
 		for i := range ex.Replies {
 			switch m := ex.Replies[i].Msg.(type) {

@@ -111,8 +111,25 @@ func checkResponseID(c *ctx) {
 		return
 	}
 	if !id.Equal(c.req.ID) {
+		if large, n := largeID(c.req.ID); large {
+			// Beyond ±(2^53−1) an id is outside interoperability (RFC 8259
+			// §6): a rounded or wrapped id is a hardening finding.
+			c.judge(spec.CoreResponseIdLarge)
+			what := "rounded"
+			if m, ok := id.Int(); ok && (m < 0) != (n < 0) {
+				what = "with its sign flipped"
+			}
+			c.reportf(spec.CoreResponseIdLarge, "id "+c.req.ID.String()+" exactly", "id %s (%s)", id, what)
+			return
+		}
 		c.reportf(spec.CoreResponseId, "id "+c.req.ID.String(), "id %s", id)
 	}
+}
+
+// largeID reports an integer id beyond ±(2^53−1), and its value.
+func largeID(id wire.RequestID) (bool, int64) {
+	n, ok := id.Int()
+	return ok && (n > wire.MaxSafeInteger || n < -wire.MaxSafeInteger), n
 }
 
 // checkOneResponse: one request, one response.

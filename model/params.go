@@ -26,6 +26,21 @@ func metaOf(p any) *wire.RequestMetaObject {
 	return nil
 }
 
+// rawMeta decodes only the _meta of raw params: the request's _meta when
+// its typed params could not be decoded for another member (an
+// inputResponses that is a string), so that rules reading _meta still
+// see what the client declared. ok is false when raw is not an object
+// with a readable _meta.
+func rawMeta(raw wire.Value) (*wire.RequestMetaObject, bool) {
+	var p struct {
+		Meta *wire.RequestMetaObject `json:"_meta"`
+	}
+	if len(raw) > 0 && wire.Unmarshal(raw, &p) != nil {
+		return nil, false
+	}
+	return p.Meta, true
+}
+
 // nameParam returns the value mirrored into Mcp-Name: params.name of
 // tools/call and prompts/get, params.uri of resources/read.
 func nameParam(p any) (string, bool) {

@@ -160,13 +160,11 @@ func (rv *requestView) metaFields(c *ctx) {
 		if rv.skip || c.req == nil {
 			return
 		}
-		var p struct {
-			Meta *wire.RequestMetaObject `json:"_meta"`
-		}
-		if len(c.req.Params) > 0 && wire.Unmarshal(c.req.Params, &p) != nil {
+		m, ok := rawMeta(c.req.Params)
+		if !ok {
 			return
 		}
-		c.meta = p.Meta
+		c.meta = m
 	}
 	f := c.facts()
 	metaDefect := defect{id: spec.CoreMetaRequired, statusID: spec.HttpMetaStatus, codes: codesInvalidParams, status: 400}

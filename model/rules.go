@@ -56,7 +56,7 @@ var rules = []rule{
 	{page: "basic/patterns/index.mdx", name: "no server requests", phase: judge, check: checkNoServerRequests,
 		ids: []spec.ID{spec.CoreNoServerRequests, spec.StdioNoRequests, spec.HttpSseNoRequests, spec.CoreMrtrPattern, spec.CoreNotificationNoId}},
 	{page: "basic/index.mdx", name: "response id", phase: judge, when: (*ctx).isRequest, check: checkResponseID,
-		ids: []spec.ID{spec.CoreResponseId}},
+		ids: []spec.ID{spec.CoreResponseId, spec.CoreResponseIdLarge}},
 	{page: "basic/index.mdx", name: "one response", phase: judge, when: (*ctx).isRequest, check: checkOneResponse,
 		ids: []spec.ID{spec.CoreMessageJsonrpc}},
 	{page: "basic/index.mdx", name: "notification unanswered", phase: judge, when: (*ctx).isNotification, check: checkNotificationUnanswered,

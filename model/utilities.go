@@ -43,16 +43,25 @@ func checkRequestNotifications(c *ctx) {
 		after := c.final >= 0 && i > c.final
 		switch n.Method {
 		case "notifications/progress":
+			want := "no progress notifications (the request has no progressToken)"
+			if token != nil {
+				want = "progressToken " + token.String()
+			}
 			p, ok := r.Params.(*wire.ProgressNotificationParams)
 			if !ok {
-				continue // schema rules report malformed params
+				// The schema rules report malformed params; a token that is
+				// not the request's (null among them) is reported here too.
+				if raw, has := rawProgressToken(n.Params); has {
+					var t wire.ProgressToken
+					if token == nil || wire.Unmarshal(raw, &t) != nil || !t.Equal(*token) {
+						c.judge(spec.CoreProgressToken)
+						c.reportf(spec.CoreProgressToken, want, "progress for token %s", raw)
+					}
+				}
+				continue
 			}
 			c.judge(spec.CoreProgressToken, spec.CoreProgressAfterCompletion, spec.CoreProgressIncreasing)
 			if token == nil || !p.ProgressToken.Equal(*token) {
-				want := "no progress notifications (the request has no progressToken)"
-				if token != nil {
-					want = "progressToken " + token.String()
-				}
 				c.reportf(spec.CoreProgressToken, want, "progress for token %s", p.ProgressToken)
 				continue
 			}
@@ -181,4 +190,16 @@ func checkCancelSilence(c *ctx) {
 			return
 		}
 	}
+}
+
+// rawProgressToken returns the progressToken member of a notification's
+// raw params, whatever its type.
+func rawProgressToken(params wire.Value) (wire.Value, bool) {
+	var p struct {
+		Token wire.Value `json:"progressToken"`
+	}
+	if wire.Unmarshal(params, &p) != nil || p.Token == nil {
+		return nil, false
+	}
+	return p.Token, true
 }

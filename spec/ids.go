@@ -140,6 +140,8 @@ const (
 	CoreListenSubscriptionId ID = "CORE-LISTEN-SUBSCRIPTION-ID"
 	// MUST: When the server tears down a subscriptions/listen stream, it sends notifications/cancelled whose requestId is that listen request's id. (basic/patterns/cancellation.mdx)
 	CoreListenTeardownCancelled ID = "CORE-LISTEN-TEARDOWN-CANCELLED"
+	// HARDENING: A request that sets a log level gets no notifications/message below that level. Beyond the letter: the page permits messages at or above the requested level (MAY) and forbids them only for requests without a level; a client that asks for errors only and gets debug output gets what it did not ask for, which may reveal more than the client meant to show its user or model. (server/utilities/logging.mdx)
+	CoreLogBelowLevel ID = "CORE-LOG-BELOW-LEVEL"
 	// MUST: A server that emits log notifications declares the logging capability. (server/utilities/logging.mdx)
 	CoreLogCapability ID = "CORE-LOG-CAPABILITY"
 	// SHOULD: Log messages include relevant context in the data field and use consistent logger names. (server/utilities/logging.mdx)
@@ -314,6 +316,8 @@ const (
 	CoreRespectCapabilities ID = "CORE-RESPECT-CAPABILITIES"
 	// MUST: A response carries the id of the request it answers; an error response may omit it only when the request's id could not be read. (basic/index.mdx)
 	CoreResponseId ID = "CORE-RESPONSE-ID"
+	// HARDENING: An integer request id beyond ±(2^53−1) comes back exactly, not rounded to a nearby float64 or wrapped to another int64. Beyond the letter: the id MUST be the request's, but RFC 8259 §6 puts such integers outside interoperability and JSON parsers that read numbers as IEEE 754 doubles (JavaScript, many SDKs) round them; a client that sends them gets its responses mismatched. (basic/index.mdx)
+	CoreResponseIdLarge ID = "CORE-RESPONSE-ID-LARGE"
 	// MAY: A result may follow any JSON object structure (within its method's definition). (basic/index.mdx)
 	CoreResultAnyShape ID = "CORE-RESULT-ANY-SHAPE"
 	// MUST: A successful response includes a result member. (basic/index.mdx)

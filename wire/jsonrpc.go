@@ -34,6 +34,9 @@ func (id RequestID) IsZero() bool { return !id.set }
 // IsInt reports whether the id is an integer.
 func (id RequestID) IsInt() bool { return id.isNum }
 
+// Int returns an integer id's value.
+func (id RequestID) Int() (int64, bool) { return id.num, id.isNum && id.set }
+
 // String renders the id as it appears in JSON (strings quoted).
 func (id RequestID) String() string {
 	switch {

@@ -74,6 +74,9 @@ type Target struct {
 	// Readable lists fields of the state that name a principal, a tool,
 	// an amount or a path (evidence (c)).
 	Readable []string
+	// Supplied lists the values the client itself supplied in the flow
+	// (arguments, input responses): what an echo carries back (Echo).
+	Supplied []string
 	// Lifetime stated by the request's description ("expires after 10
 	// minutes"), and the words.
 	Lifetime    time.Duration
@@ -190,10 +193,13 @@ type Outcome struct {
 	Kind OutKind
 	Sig  string
 	Desc string
+	// Fault: the answer shows that the server failed on the request
+	// rather than refused it (Fault).
+	Fault string
 }
 
 func RetryOutcome(o check.Observation) Outcome {
-	out := Outcome{Desc: o.Describe()}
+	out := Outcome{Desc: o.Describe(), Fault: Fault(o)}
 	switch {
 	case !o.Answered():
 		out.Kind = OutNone
@@ -367,7 +373,8 @@ func (sr *Shared) surveyOne(e *check.Env, all check.Client, t probe.Retryable, s
 		sv.notFinal = append(sv.notFinal, t.Label)
 		return nil
 	}
-	st := &Target{Req: t, Method: t.Method, rounds: len(ch.irrs), Sig: RetryOutcome(ch.Final).Sig, State: s, FinalAnswers: ans}
+	st := &Target{Req: t, Method: t.Method, rounds: len(ch.irrs), Sig: RetryOutcome(ch.Final).Sig, State: s, FinalAnswers: ans,
+		Supplied: supplied(t.Params, ch.answers)}
 	switch t.Method {
 	case "resources/read":
 		st.Name, _ = t.Params["uri"].(string)

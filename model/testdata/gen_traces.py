@@ -445,6 +445,12 @@ bad('response-id-wrong', 'CORE-RESPONSE-ID', [D,
     Ex("tools/list", id=2).result(res(tools=[], ttlMs=0, cacheScope="public"), id=3)])
 bad('response-id-type', 'CORE-RESPONSE-ID', [D,
     Ex("tools/list", id=2).result(res(tools=[], ttlMs=0, cacheScope="public"), id="2")], note='the string "2" is not the integer 2')
+bad('response-id-large-rounded', 'CORE-RESPONSE-ID-LARGE', [D,
+    Ex("tools/list", id=9007199254740993).result(res(tools=[], ttlMs=0, cacheScope="public"), id=9007199254740992)],
+    note='2^53+1 read as a double comes back as 2^53: outside interoperability (RFC 8259 section 6), a hardening finding, not CORE-RESPONSE-ID')
+bad('response-id-large-wrapped', 'CORE-RESPONSE-ID-LARGE', [D,
+    Ex("tools/list", id=9223372036854775807).result(res(tools=[], ttlMs=0, cacheScope="public"), id=-9223372036854775808)],
+    note='the largest int64 wrapped to the smallest')
 bad('error-without-id', 'CORE-RESPONSE-ID', [D,
     Ex("tools/list", id=2, meta_=False).error(400, -32602, "missing _meta", id=None)])
 bad('two-responses', 'CORE-MESSAGE-JSONRPC HTTP-SSE-TERMINATE', [D,
@@ -580,6 +586,10 @@ bad('notification-schema', 'CORE-MESSAGE-SCHEMA', [D, TL,
     call("echo", {"text": "x"}, _meta=PM0).sse([
         {"jsonrpc": "2.0", "method": "notifications/progress", "params": {"progressToken": "p"}},
         {"jsonrpc": "2.0", "id": 2, "result": res(content=text("x"))}])], note='progress without its required progress value')
+bad('progress-null-token', 'CORE-MESSAGE-SCHEMA CORE-PROGRESS-TOKEN', [D, TL,
+    call("echo", {"text": "x"}).sse([
+        {"jsonrpc": "2.0", "method": "notifications/progress", "params": {"progressToken": None, "progress": 1}},
+        {"jsonrpc": "2.0", "id": 2, "result": res(content=text("x"))}])], note='progress for a null token on a request that gave none: a schema failure, and a token no request provided')
 bad('log-without-level', 'CORE-LOG-OPT-IN', [D, TL,
     call("echo", {"text": "x"}).sse([
         {"jsonrpc": "2.0", "method": "notifications/message", "params": {"level": "info", "data": "hello"}},
@@ -841,4 +851,8 @@ fixed('invalid-utf8-served', [D,
 fixed('parse-error-null-id', [D,
     Ex("tools/list", body='{"jsonrpc":"2.0","id":2,').json(400, '{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error"}}')],
     note='JSON-RPC 2.0 writes "id": null when the id cannot be read; schema.json omits it; once reported as CORE-MESSAGE-SCHEMA')
+fixed('mrtr-capability-malformed-responses', [D, TL,
+    call("confirm", {}, caps={"elicitation": {}, "sampling": {}, "roots": {}}, inputResponses="oops", requestState="c2VhbGVk").result({"resultType": "input_required", "_meta": RMETA, "inputRequests": {
+        "ok": {"method": "elicitation/create", "params": {"mode": "form", "message": "Sure?", "requestedSchema": {"type": "object", "properties": {}}}}}})],
+    note='inputResponses is a string, so the typed params do not decode; the elicitation asked for is declared in _meta; once reported as CORE-MRTR-CAPABILITY')
 print('ok')

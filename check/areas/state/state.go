@@ -44,9 +44,14 @@ import (
 //     is readable (JSON, Base64 JSON, a JWT) and names a principal, a tool,
 //     an amount or a path. An accepted mutation without evidence is
 //     STATE-INTEGRITY-ALWAYS (hardening), unless the request completes
-//     without any state. Other spellings of the same bytes accepted by a
-//     server that verifies: STATE-CANONICAL. No answer to an altered state,
-//     or a result that changed with it: STATE-UNTRUSTED.
+//     without any state. A changed result that only carries back data the
+//     client itself supplied earlier in the flow (staterun.Echo: a name it
+//     typed, now the altered bytes) is no evidence: an echo, reported at
+//     the hardening level when nothing else was accepted. Other spellings
+//     of the same bytes accepted by a server that verifies:
+//     STATE-CANONICAL. STATE-UNTRUSTED has evidence of its own: the server
+//     failed on an altered state instead of refusing or completing (no
+//     answer, a 5xx, a crash, a leaked stack trace: staterun.Fault).
 //   - state/binding: a fresh state presented on another request (another
 //     tool, another prompt, a tool's state on a prompt and back:
 //     STATE-BIND-REQUEST), with other arguments (STATE-BIND-ARGS), by the
@@ -110,13 +115,18 @@ type mutationTally struct {
 	refusedContent []string
 	acceptedSame   []string
 	acceptedOther  []string
-	refusedSpell   []string
-	acceptedSpell  []string
-	noAnswer       []string
-	answered       int
-	unminted       int
+	// acceptedEcho: completed with a result that only carries back data
+	// the client supplied (staterun.Echo).
+	acceptedEcho  []string
+	refusedSpell  []string
+	acceptedSpell []string
+	noAnswer      []string
+	// faults: altered states the server failed on (staterun.Fault).
+	faults   []string
+	answered int
+	unminted int
 	// The exchanges of the first probe of each kind, for traces.
-	evAccepted, evOther, evNone, evSpell []*wire.Exchange
+	evAccepted, evOther, evNone, evSpell, evEcho, evFault []*wire.Exchange
 }
 
 func (m *mutationTally) acceptedContent() []string {
@@ -168,6 +178,10 @@ func checkStateIntegrity(e *check.Env) {
 				continue
 			}
 			mt.answered++
+			if oc.Fault != "" {
+				mt.faults = append(mt.faults, m.What+": "+oc.Fault)
+				firstEvidence(&mt.evFault, ev)
+			}
 			switch {
 			case !m.Content && oc.Kind == staterun.OutComplete:
 				mt.acceptedSpell = append(mt.acceptedSpell, what)
@@ -175,6 +189,11 @@ func checkStateIntegrity(e *check.Env) {
 			case !m.Content:
 				mt.refusedSpell = append(mt.refusedSpell, what)
 			case oc.Kind == staterun.OutComplete && st.Stable && oc.Sig != st.Sig:
+				if c, x, ok := staterun.Echo(fresh, m.Value, st.Sig, oc.Sig, st.Supplied); ok {
+					mt.acceptedEcho = append(mt.acceptedEcho, fmt.Sprintf("%s; the result changed only where it carries back %q, which the client supplied earlier in the flow, now %q", what, c, staterun.TruncateText(x, 40)))
+					firstEvidence(&mt.evEcho, ev)
+					break
+				}
 				mt.acceptedOther = append(mt.acceptedOther, what+", another result than the unaltered state's")
 				firstEvidence(&mt.evOther, ev)
 				firstEvidence(&mt.evAccepted, ev)
@@ -222,30 +241,38 @@ func integrityVerdicts(e *check.Env, tallies []*mutationTally, reached, total in
 		if mt.answered == 0 && len(mt.noAnswer) == 0 {
 			continue
 		}
-		// STATE-UNTRUSTED.
+		// STATE-UNTRUSTED: from evidence of its own, that the server
+		// failed on an altered state instead of refusing or completing.
 		switch {
 		case len(mt.noAnswer) > 0:
 			violU++
 			e.ViolationShown(mt.evNone, spec.StateUntrusted, "%s: an altered requestState got no answer (%s); the server must handle requestState as attacker-controlled input, refusing what fails verification", st.Label(), probe.ListSome(mt.noAnswer, 3, "; "))
-		case len(mt.acceptedOther) > 0:
+		case len(mt.faults) > 0:
 			violU++
-			e.ViolationShown(mt.evOther, spec.StateUntrusted, "%s: the server acted on an altered requestState: %s; the unaltered state completed with a stable result", st.Label(), probe.ListSome(mt.acceptedOther, 3, "; "))
+			e.ViolationShown(mt.evFault, spec.StateUntrusted, "%s: the server failed on an altered requestState instead of refusing it: %s; the server must handle requestState as attacker-controlled input", st.Label(), probe.ListSome(mt.faults, 3, "; "))
 		default:
 			passU = append(passU, fmt.Sprintf("%s (%d altered states answered)", st.Label(), mt.answered))
 		}
 		// STATE-INTEGRITY and STATE-INTEGRITY-ALWAYS.
-		if len(accepted) == 0 {
+		switch {
+		case len(accepted) == 0 && len(mt.acceptedEcho) == 0:
 			if len(mt.refusedContent) > 0 {
 				passI = append(passI, fmt.Sprintf("%s (%d)", st.Label(), len(mt.refusedContent)))
 				passA = append(passA, st.Label())
 			}
-		} else {
+		case len(accepted) == 0:
+			if !st.Absent {
+				violA++
+				e.ViolationShown(mt.evEcho, spec.StateIntegrityAlways, "%s completed on %d altered requestState(s), each changing the result only where it carries back data the client itself supplied: %s. An echo of the client's own data shows no influence on authorization, resource access or business logic (where STATE-INTEGRITY binds); the state is still not integrity-protected",
+					st.Label(), len(mt.acceptedEcho), probe.ListSome(mt.acceptedEcho, 2, "; "))
+			}
+		default:
 			var evidence []string
 			if len(mt.refusedContent) > 0 {
 				evidence = append(evidence, fmt.Sprintf("(a) the server verifies the state: it refused %d other content mutation(s), e.g. %s", len(mt.refusedContent), probe.ListSome(mt.refusedContent, 1, "; ")))
 			}
 			if len(mt.acceptedOther) > 0 {
-				evidence = append(evidence, fmt.Sprintf("(b) an altered state changed the result: %s", probe.ListSome(mt.acceptedOther, 1, "; ")))
+				evidence = append(evidence, fmt.Sprintf("(b) an altered state changed the result, not only where it carries back the client's own data: %s", probe.ListSome(mt.acceptedOther, 1, "; ")))
 			}
 			if len(st.Readable) > 0 {
 				evidence = append(evidence, fmt.Sprintf("(c) the state is readable and names %s", probe.ListSome(st.Readable, 3, "; ")))
@@ -266,7 +293,7 @@ func integrityVerdicts(e *check.Env, tallies []*mutationTally, reached, total in
 			}
 		}
 		// STATE-CANONICAL: only where the server verifies the content.
-		if len(accepted) == 0 && len(mt.refusedContent) > 0 {
+		if len(accepted) == 0 && len(mt.acceptedEcho) == 0 && len(mt.refusedContent) > 0 {
 			switch {
 			case len(mt.acceptedSpell) > 0:
 				violC++
@@ -309,7 +336,7 @@ func integrityVerdicts(e *check.Env, tallies []*mutationTally, reached, total in
 	}
 	if violU == 0 {
 		if len(passU) > 0 {
-			e.Pass(spec.StateUntrusted, "every altered requestState was answered, and none changed a result: %s", strings.Join(passU, ", "))
+			e.Pass(spec.StateUntrusted, "every altered requestState was answered, refused or completed, without a server error or a leaked internal error: %s", strings.Join(passU, ", "))
 		} else {
 			e.Inconclusive(spec.StateUntrusted, "no altered requestState was answered (%s)", of)
 		}

@@ -53,6 +53,11 @@ func init() {
 		Run:  responseIDs.Run,
 	})
 	check.Register(&check.Check{
+		Name: "transport/large-ids",
+		IDs:  []spec.ID{spec.CoreResponseIdLarge},
+		Run:  largeResponseIDs.Run,
+	})
+	check.Register(&check.Check{
 		Name: "transport/malformed",
 		IDs:  []spec.ID{spec.CoreParseError, spec.CoreInvalidRequest},
 		Run:  checkMalformedMessages,
@@ -352,16 +357,16 @@ var responseContentType = probe.Sweep{
 
 // transport/response-ids
 
-// oddIDs are request ids of every kind a server must echo exactly:
-// integers at the edges (0, negative, beyond float64's exact range, the
-// largest int64) and strings (empty, digits, Unicode, quotes and
-// backslashes, long).
+// oddIDs are request ids of every kind a server must echo exactly: integers
+// at the edges within ±(2^53−1) (0, negative, the largest a double holds
+// exactly) and strings (empty, digits, Unicode, quotes and backslashes,
+// long).
 func oddIDs() []wire.RequestID {
 	return []wire.RequestID{
 		wire.IntID(0),
 		wire.IntID(-1),
-		wire.IntID(1<<53 + 1),
-		wire.IntID(math.MaxInt64),
+		wire.IntID(wire.MaxSafeInteger),
+		wire.IntID(-wire.MaxSafeInteger),
 		wire.StringID(""),
 		wire.StringID("1"),
 		wire.StringID("ünïcødé ✓ 🙂 日本"),
@@ -370,40 +375,53 @@ func oddIDs() []wire.RequestID {
 	}
 }
 
-// responseIDs sends the unaltered request (a result) and an unknown method (an
-// error) with each odd id: every response must carry the request's id,
-// exactly (the model judges each).
-var responseIDs = probe.Sweep{
-	ID: spec.CoreResponseId,
-	Probes: func(e *check.Env, b *probe.Served) []probe.Variant {
-		unknown := "mcpverify/" + probe.RandLetters(e, 8)
-		var out []probe.Variant
-		for _, id := range oddIDs() {
-			for _, method := range []string{b.Method, unknown} {
-				params := map[string]any{}
-				if method == b.Method {
-					params = probe.CloneParams(b.Params)
-				}
-				out = append(out, probe.Variant{What: fmt.Sprintf("%s with id %s", method, idText(id)), Request: e.Client.Request(id, method, params, nil), Arg: id})
-			}
-		}
-		return out
-	},
-	Judge: func(_ *check.Env, _ *probe.Served, v probe.Variant, o check.Observation) probe.Outcome {
-		got, ok := finalID(o)
-		switch {
-		case !ok:
-			return probe.NotJudged // no JSON-RPC response: nothing to judge
-		case got.IsZero() || !got.Equal(v.Arg.(wire.RequestID)):
-			return probe.Breaks("answered with id %s", idText(got))
-		}
-		return probe.Conforms
-	},
-	Passed: func(_ *probe.Served, n int) string {
-		return fmt.Sprintf("%d responses (results and errors) carried their request's id exactly, for integer ids up to %d and string ids that are empty, numeric, Unicode, escaped or %d bytes long",
-			n, int64(math.MaxInt64), 256)
-	},
+// largeIDs are integer ids beyond ±(2^53−1): outside interoperability
+// (RFC 8259 §6), a hardening finding when they do not come back exactly.
+func largeIDs() []wire.RequestID {
+	return []wire.RequestID{wire.IntID(1<<53 + 1), wire.IntID(-(1<<53 + 1)), wire.IntID(math.MaxInt64)}
 }
+
+// idSweep sends the unaltered request (a result) and an unknown method (an
+// error) with each of ids: every response must carry the request's id,
+// exactly (the model judges each, under id).
+func idSweep(id spec.ID, ids func() []wire.RequestID, passed string) probe.Sweep {
+	return probe.Sweep{
+		ID: id,
+		Probes: func(e *check.Env, b *probe.Served) []probe.Variant {
+			unknown := "mcpverify/" + probe.RandLetters(e, 8)
+			var out []probe.Variant
+			for _, id := range ids() {
+				for _, method := range []string{b.Method, unknown} {
+					params := map[string]any{}
+					if method == b.Method {
+						params = probe.CloneParams(b.Params)
+					}
+					out = append(out, probe.Variant{What: fmt.Sprintf("%s with id %s", method, idText(id)), Request: e.Client.Request(id, method, params, nil), Arg: id})
+				}
+			}
+			return out
+		},
+		Judge: func(_ *check.Env, _ *probe.Served, v probe.Variant, o check.Observation) probe.Outcome {
+			got, ok := finalID(o)
+			switch {
+			case !ok:
+				return probe.NotJudged // no JSON-RPC response: nothing to judge
+			case got.IsZero() || !got.Equal(v.Arg.(wire.RequestID)):
+				return probe.Breaks("answered with id %s", idText(got))
+			}
+			return probe.Conforms
+		},
+		Passed: func(_ *probe.Served, n int) string {
+			return fmt.Sprintf("%d responses (results and errors) carried their request's id exactly, for %s", n, passed)
+		},
+	}
+}
+
+var (
+	responseIDs = idSweep(spec.CoreResponseId, oddIDs,
+		fmt.Sprintf("integer ids up to ±%d and string ids that are empty, numeric, Unicode, escaped or %d bytes long", wire.MaxSafeInteger, 256))
+	largeResponseIDs = idSweep(spec.CoreResponseIdLarge, largeIDs, fmt.Sprintf("integer ids beyond ±%d up to %d", wire.MaxSafeInteger, int64(math.MaxInt64)))
+)
 
 // finalID returns the id of the exchange's response.
 func finalID(o check.Observation) (wire.RequestID, bool) {

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -48,7 +49,7 @@ func init() {
 	})
 	check.Register(&check.Check{
 		Name:  "utilities/logging",
-		IDs:   []spec.ID{spec.CoreLogOptIn},
+		IDs:   []spec.ID{spec.CoreLogOptIn, spec.CoreLogBelowLevel},
 		Needs: needsTools,
 		Run:   checkLogging,
 	})
@@ -207,13 +208,18 @@ func logLevels(o check.Observation) []string {
 // checkLogging calls each tool (those that suggest logging first) without
 // a logLevel (no log message may come: the model judges CORE-LOG-OPT-IN)
 // and with logLevel debug (to see that the tool logs at all, so that its
-// silence without a logLevel means something). Messages below a requested
-// level break nothing: the page permits those at or above it (MAY) and
-// forbids messages only for requests without a logLevel.
+// silence without a logLevel means something). A tool that logs is called
+// once more with the highest level, emergency: messages below it break no
+// rule of the page (it permits those at or above the level and forbids
+// messages only for requests without one), so they are the hardening
+// finding CORE-LOG-BELOW-LEVEL.
 func checkLogging(e *check.Env) {
 	tally := probe.Tally{}
 	loggers := 0
-	var loggerNames []string
+	var loggerNames, below []string
+	var evBelow []*wire.Exchange
+	filtered := 0
+	top := wire.LoggingLevels[len(wire.LoggingLevels)-1]
 	for _, name := range probe.ToolsByHint(e, logHint) {
 		if e.Ctx.Err() != nil || e.TimeLeft() < 2*time.Second {
 			break
@@ -223,16 +229,36 @@ func checkLogging(e *check.Env) {
 		if !without.Accepted() {
 			continue
 		}
-		r := e.Request("tools/call", probe.WithMeta(e.Client, params, map[string]any{wire.MetaLogLevel: "debug"}))
-		r.Timeout = probe.CallTimeout
-		debug := tally.Add(e.Send(r))
-		levels := logLevels(debug)
-		if len(levels) == 0 {
+		withLevel := func(level string) check.Observation {
+			r := e.Request("tools/call", probe.WithMeta(e.Client, params, map[string]any{wire.MetaLogLevel: level}))
+			r.Timeout = probe.CallTimeout
+			return tally.Add(e.Send(r))
+		}
+		if len(logLevels(withLevel("debug"))) == 0 {
 			continue
 		}
 		if len(logLevels(without)) == 0 {
 			loggers++
 			loggerNames = append(loggerNames, name)
+		}
+		mark := e.Mark()
+		high := withLevel(top)
+		if !high.Accepted() {
+			continue
+		}
+		var lower []string
+		for _, l := range logLevels(high) {
+			if wire.LogLevelRank(l) < wire.LogLevelRank(top) {
+				lower = append(lower, strconv.Quote(l))
+			}
+		}
+		if len(lower) > 0 {
+			below = append(below, fmt.Sprintf("tool %s sent %s", name, strings.Join(lower, ", ")))
+			if evBelow == nil {
+				evBelow = e.Since(mark)
+			}
+		} else {
+			filtered++
 		}
 	}
 	if e.Ctx.Err() != nil {
@@ -240,10 +266,19 @@ func checkLogging(e *check.Env) {
 	}
 	if loggers == 0 {
 		e.Skip(spec.CoreLogOptIn, "no tool sent log messages even with logLevel debug: nothing to opt into")
+		e.Skip(spec.CoreLogBelowLevel, "no tool sent log messages even with logLevel debug: nothing to filter")
 		return
 	}
 	if tally[spec.CoreLogOptIn] == 0 {
 		e.Pass(spec.CoreLogOptIn, "%d tool(s) (%s) log with a logLevel and sent no log message without one", loggers, strings.Join(loggerNames, ", "))
+	}
+	switch {
+	case len(below) > 0:
+		e.ViolationShown(evBelow, spec.CoreLogBelowLevel, "with logLevel %q, log messages below it came: %s", top, probe.ListSome(below, 3, "; "))
+	case filtered > 0:
+		e.Pass(spec.CoreLogBelowLevel, "%d tool(s) that log at debug sent nothing below %q when asked for %q", filtered, top, top)
+	default:
+		e.Inconclusive(spec.CoreLogBelowLevel, "no tool that logs served the call with logLevel %q", top)
 	}
 }
 

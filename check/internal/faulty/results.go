@@ -264,6 +264,23 @@ func init() {
 			})
 		},
 	})
+	Register(&Variant{
+		Name:   "log-level-ignored",
+		Defect: "a logLevel only switches logging on: every message is sent, whatever level was asked for",
+		Breaks: []spec.ID{spec.CoreLogBelowLevel},
+		Only:   []string{"utilities/logging"},
+		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+			return bodyEdited(next, func(_ *http.Request, msg map[string]any) bool {
+				params, _ := msg["params"].(map[string]any)
+				meta, _ := params["_meta"].(map[string]any)
+				if _, ok := meta["io.modelcontextprotocol/logLevel"]; !ok || meta["io.modelcontextprotocol/logLevel"] == "debug" {
+					return false
+				}
+				meta["io.modelcontextprotocol/logLevel"] = "debug"
+				return true
+			})
+		},
+	})
 	listChanged := func(kind string, id any) map[string]any {
 		return map[string]any{"jsonrpc": "2.0", "method": "notifications/" + kind + "/list_changed",
 			"params": map[string]any{"_meta": map[string]any{"io.modelcontextprotocol/subscriptionId": id}}}

@@ -97,10 +97,26 @@ func StateVariants() []*StateVariant {
 		{Variant: Variant{
 			Name:   "state-unsealed",
 			Defect: "requestState is plain Base64url JSON, checked field by field and trusted without a MAC",
-			Breaks: []spec.ID{spec.StateIntegrity, spec.StateUntrusted},
+			Breaks: []spec.ID{spec.StateIntegrity},
 			Only:   []string{"state/request-state"},
 			Config: cfg(nil),
 			Wrap:   wrapUnsealed,
+		}},
+		{Variant: Variant{
+			Name:   "state-echo",
+			Defect: "a multi-round tool keeps its round and the client's name in a plain-text requestState it trusts (the name comes back in the result)",
+			Breaks: []spec.ID{spec.StateIntegrityAlways},
+			Only:   []string{"state/request-state"},
+			Config: cfg(nil),
+			Wrap:   wrapStateEcho,
+		}},
+		{Variant: Variant{
+			Name:   "state-crash",
+			Defect: "a requestState that does not open makes the server panic; the recovery answers HTTP 500 with the stack trace",
+			Breaks: []spec.ID{spec.StateUntrusted},
+			Only:   []string{"state/request-state"},
+			Config: cfg(nil),
+			Wrap:   wrapStateCrash,
 		}},
 		{Variant: Variant{
 			Name:   "state-prefix-mac",

@@ -278,3 +278,71 @@ func wrapLenientState(next http.Handler, _ *impl.Server) http.Handler {
 		return false
 	})
 }
+
+// wrapStateCrash fails on a requestState it cannot open instead of
+// refusing it: an unchecked decode that panics, answered by the
+// framework's recovery with HTTP 500 and the stack trace.
+func wrapStateCrash(next http.Handler, _ *impl.Server) http.Handler {
+	codec := stateCodec(StateConfig().StateTTL)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		msg, ok := message(r)
+		params, _ := msg["params"].(map[string]any)
+		s, _ := params["requestState"].(string)
+		if ok && s != "" {
+			q := &rpcCall{Method: fmt.Sprint(msg["method"]), Params: params}
+			if b, bound := bindingOf(q, principalOf(r)); bound {
+				if _, _, err := codec.Open(s, b); err != nil {
+					w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+					w.WriteHeader(http.StatusInternalServerError)
+					fmt.Fprintf(w, "panic: runtime error: slice bounds out of range [:%d] with capacity %d\n\ngoroutine 41 [running]:\nmain.openState({0xc000128000, 0x%x})\n\t/srv/state.go:88 +0x1d4\n", len(s)+1, len(s), len(s))
+					return
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// wrapStateEcho serves test_input_required_result_multi_round itself, as
+// a server that keeps its rounds in a plain-text requestState
+// ("round=1", then "round=2;name=NAME") and trusts it: what it trusts is
+// only the name the client typed in round 1, echoed in the result. The
+// other requests are the reference server's.
+func wrapStateEcho(next http.Handler, _ *impl.Server) http.Handler {
+	form := func(msg, field string) map[string]any {
+		return map[string]any{"method": "elicitation/create", "params": map[string]any{"mode": "form", "message": msg,
+			"requestedSchema": map[string]any{"type": "object", "properties": map[string]any{field: map[string]any{"type": "string"}}, "required": []any{field}}}}
+	}
+	accepted := func(params map[string]any, key, field string) string {
+		resp, _ := params["inputResponses"].(map[string]any)
+		r, _ := resp[key].(map[string]any)
+		content, _ := r["content"].(map[string]any)
+		if s, ok := content[field].(string); ok && r["action"] == "accept" && s != "" {
+			return s
+		}
+		return "unknown"
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		msg, ok := message(r)
+		params, _ := msg["params"].(map[string]any)
+		if !ok || msg["method"] != "tools/call" || params["name"] != "test_input_required_result_multi_round" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		state, _ := params["requestState"].(string)
+		var res map[string]any
+		switch {
+		case state == "":
+			res = madeResult(map[string]any{"resultType": "input_required", "requestState": "round=1",
+				"inputRequests": map[string]any{"step1": form("Step 1: What is your name?", "name")}})
+		case state == "round=1":
+			res = madeResult(map[string]any{"resultType": "input_required", "requestState": "round=2;name=" + accepted(params, "step1", "name"),
+				"inputRequests": map[string]any{"step2": form("Step 2: What is your favorite color?", "color")}})
+		default:
+			name := strings.TrimPrefix(state, "round=2;name=")
+			res = madeResult(map[string]any{"content": []any{map[string]any{"type": "text",
+				"text": fmt.Sprintf("Multi-round complete: %s likes %s", name, accepted(params, "step2", "color"))}}})
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"jsonrpc": "2.0", "id": msg["id"], "result": res})
+	})
+}

@@ -85,14 +85,27 @@ func init() {
 	Register(&Variant{
 		Name:   "response-id-as-float",
 		Defect: "reads request ids as IEEE 754 doubles (as JavaScript does): an integer id beyond 2^53 comes back rounded, not as sent",
-		Breaks: []spec.ID{spec.CoreResponseId},
-		Only:   []string{"transport/response-ids"},
+		Breaks: []spec.ID{spec.CoreResponseIdLarge},
+		Only:   []string{"transport/large-ids"},
 		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
 			return editMessages(next, func(m map[string]any) {
 				if id, ok := m["id"].(json.Number); ok {
 					if f, err := id.Float64(); err == nil {
 						m["id"] = json.Number(strconv.FormatFloat(f, 'f', -1, 64))
 					}
+				}
+			})
+		},
+	})
+	Register(&Variant{
+		Name:   "response-id-stringified",
+		Defect: "keys pending requests by the text of their id and answers with that text: an integer id comes back as a string",
+		Breaks: []spec.ID{spec.CoreResponseId},
+		Only:   []string{"transport/response-ids"},
+		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+			return editMessages(next, func(m map[string]any) {
+				if id, ok := m["id"].(json.Number); ok {
+					m["id"] = id.String()
 				}
 			})
 		},
