@@ -105,6 +105,10 @@ type Verdict struct {
 	// Model is set when the model found the violation (Check is then the
 	// check that was running).
 	Model bool
+	// Tries and Reproduced: the violating request was sent Tries times in
+	// all and the model found the violation in Reproduced of them
+	// (confirmFindings); 0 when it was not sent again.
+	Tries, Reproduced int
 	// Revision is the protocol revision the verdict was obtained on, when
 	// it is not this one (a legacy session: see package legacyclient); "" means
 	// wire.Version.

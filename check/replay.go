@@ -42,6 +42,9 @@ type ReplayOptions struct {
 	Budget time.Duration
 	// Progress, if set, receives a line per phase of a check re-run.
 	Progress io.Writer
+	// Tries bounds the replays of a trace whose wanted requirement did not
+	// occur again (a race may pass once); 0 means ConfirmTries.
+	Tries int
 }
 
 // ReplayedExchange is one exchange of a replay: the recorded one, the new
@@ -89,6 +92,13 @@ type ReplayResult struct {
 	Why        map[spec.ID]string
 	// Answered reports that the server answered at least one request.
 	Answered bool
+	// Tries is how many times the trace was replayed: once when every
+	// wanted requirement was broken again or undecided, else up to
+	// ReplayOptions.Tries, so that a replay that happens to pass is not
+	// taken for a fix. Hits counts, per wanted requirement, the tries
+	// that broke it again.
+	Tries int
+	Hits  map[spec.ID]int
 }
 
 // Violations returns every violation the model found in the new
@@ -137,7 +147,47 @@ func (r *ReplayResult) Fixed() bool {
 // not give. The error is for a replay that could not start: an empty
 // trace, a transport the target does not speak, a check this build does
 // not have, a context that ended (the result then holds what was done).
+//
+// A wanted requirement that did not occur again is replayed again, up to
+// opts.Tries in all: it is gone only when no try broke it, and reproduced
+// (Hits of Tries) when one did.
 func Replay(ctx context.Context, target Target, tr *trace.Trace, opts ReplayOptions) (*ReplayResult, error) {
+	res, err := replayOnce(ctx, target, tr, opts)
+	if res == nil {
+		return res, err
+	}
+	res.Tries, res.Hits = 1, map[spec.ID]int{}
+	for _, id := range res.Reproduced {
+		res.Hits[id]++
+	}
+	tries := opts.Tries
+	if tries <= 0 {
+		tries = ConfirmTries
+	}
+	for err == nil && len(res.Gone) > 0 && res.Tries < tries && ctx.Err() == nil {
+		again, err2 := replayOnce(ctx, target, tr, opts)
+		if again == nil || err2 != nil {
+			break
+		}
+		res.Tries++
+		for _, id := range again.Reproduced {
+			res.Hits[id]++
+		}
+	}
+	var gone []spec.ID
+	for _, id := range res.Gone {
+		if res.Hits[id] > 0 {
+			res.Reproduced = append(res.Reproduced, id)
+		} else {
+			gone = append(gone, id)
+		}
+	}
+	res.Gone = gone
+	return res, err
+}
+
+// replayOnce replays the trace once (see Replay).
+func replayOnce(ctx context.Context, target Target, tr *trace.Trace, opts ReplayOptions) (*ReplayResult, error) {
 	if tr == nil || (len(tr.Exchanges) == 0 && tr.Get(fieldCheck) == "") {
 		return nil, errors.New("replay: the trace has no exchanges")
 	}

@@ -95,13 +95,17 @@ type Result struct {
 	Revision string
 	// TraceFile is where Trace was saved (SaveTraces), if it was.
 	TraceFile string
-	// Baselined is the reason an unaltered request gives for this requirement
-	// (KnownFailures.Apply), "" when the baseline does not list it. A
-	// unaltered requestd failure does not fail the run.
+	// Baselined is the reason the known-failures file (--baseline) gives
+	// for this requirement (KnownFailures.Apply), "" when it does not list
+	// it. A known failure does not fail the run.
 	Baselined string
-	// Stale is set when the unaltered request lists this requirement and it now
-	// passes: the unaltered request entry can go.
+	// Stale is set when the known-failures file lists this requirement
+	// and it now passes: the entry can go.
 	Stale bool
+	// Tries and Reproduced: a model finding's violating request was sent
+	// Tries times and broke the requirement in Reproduced of them (a
+	// Reproduced below Tries is a race); 0 when it was not sent again.
+	Tries, Reproduced int
 }
 
 // Report is the outcome of a run.
@@ -135,8 +139,8 @@ func (r *Report) Result(id spec.ID) (Result, bool) {
 	return Result{}, false
 }
 
-// Failed reports whether any result is a failure that no unaltered request
-// excuses.
+// Failed reports whether any result is a failure that the known-failures
+// file does not excuse.
 func (r *Report) Failed() bool {
 	for _, res := range r.Results {
 		if res.Status == Fail && res.Baselined == "" {
@@ -285,6 +289,9 @@ func runCheck(parent *Env, c *Check) (vs []Verdict) {
 		e.OnRevision(e.Server.LegacyVersion())
 	}
 	c.Run(&e)
+	if ctx.Err() == nil {
+		e.confirmFindings()
+	}
 	if ctx.Err() != nil {
 		for _, id := range c.IDs {
 			e.Inconclusive(id, "check %s ran out of time", c.Name)
@@ -400,6 +407,7 @@ func aggregate(e *Env, verdicts []Verdict) *Report {
 			r.Status = statusOf(req.Level, e.Opts.Strict)
 			r.Count = a.nViolated
 			r.Trace = e.traceOf(a.violated)
+			r.Tries, r.Reproduced = a.violated.Tries, a.violated.Reproduced
 		case a.pass != nil:
 			d, r.Status, r.Count = a.pass, Pass, a.nPass
 		case a.inconclusive != nil:

@@ -64,6 +64,8 @@ type jsonResult struct {
 	TraceFile   string `json:"traceFile,omitempty"`
 	Baselined   string `json:"baselined,omitempty"`
 	Stale       bool   `json:"stale,omitempty"`
+	Tries       int    `json:"tries,omitempty"`
+	Reproduced  int    `json:"reproduced,omitempty"`
 }
 
 // WriteJSON writes the report in the JSON schema of
@@ -101,6 +103,7 @@ func WriteJSON(w io.Writer, r *check.Report) error {
 			Source: req.Source, Section: req.Section,
 			Status: string(res.Status), Message: res.Message, Check: res.Check, Count: res.Count,
 			Revision: res.Revision, TraceFile: res.TraceFile, Baselined: res.Baselined, Stale: res.Stale,
+			Tries: res.Tries, Reproduced: res.Reproduced,
 		}
 		if jr.Level == "" {
 			jr.Level = string(req.Level)

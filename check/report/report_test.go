@@ -41,6 +41,7 @@ func sampleReport() *check.Report {
 	fail.Trace = tr(spec.CoreMetaRequired)
 	warn := res(spec.CoreDiscoverServerinfo, check.Warn, "got no serverInfo; want it", "model", 1)
 	warn.Trace = tr(spec.CoreDiscoverServerinfo)
+	warn.Tries, warn.Reproduced = 5, 2
 	known := res(spec.HttpMetaStatus, check.Fail, "got HTTP 200; want 400", "meta/required-fields", 2)
 	known.Trace = tr(spec.HttpMetaStatus)
 	r.Results = []check.Result{
@@ -206,6 +207,8 @@ type docResult struct {
 	TraceFile   string `json:"traceFile"`
 	Baselined   string `json:"baselined"`
 	Stale       bool   `json:"stale"`
+	Tries       int    `json:"tries"`
+	Reproduced  int    `json:"reproduced"`
 }
 
 func decodeStrict(data []byte, v any) error {
@@ -267,7 +270,7 @@ func TestJSONReportSchema(t *testing.T) {
 		if g.ID != string(w.ID) || g.Area != w.ID.Area() || g.Level != string(w.Level) || g.Requirement != req.Text ||
 			g.Source != req.Source || g.Section != req.Section || g.Status != string(w.Status) || g.Message != w.Message ||
 			g.Check != w.Check || g.Count != w.Count || g.Revision != wire.Version || g.TraceFile != w.TraceFile ||
-			g.Baselined != w.Baselined || g.Stale != w.Stale {
+			g.Baselined != w.Baselined || g.Stale != w.Stale || g.Tries != w.Tries || g.Reproduced != w.Reproduced {
 			t.Errorf("result %d: got %+v, want %+v", i, g, w)
 		}
 		if (w.Trace != nil) != (g.Trace != "") {
@@ -461,7 +464,7 @@ func TestTextReport(t *testing.T) {
 		"Failures (1):", "FAIL CORE-META-REQUIRED (MUST)", "found: got \\x1b[31maccepted\\x1b[0m", "\\u202e",
 		"check: meta/required-fields, 3 exchange(s)", `spec: basic/index.mdx, "_meta / Per-request protocol fields"`,
 		"trace: " + filepath.Join("traces", "CORE-META-REQUIRED.txtar"),
-		"Warnings (1):", "WARN CORE-DISCOVER-SERVERINFO (SHOULD)",
+		"Warnings (1):", "WARN CORE-DISCOVER-SERVERINFO (SHOULD), 2 of 5 tries",
 		"Known failures, baselined (1):", "known: the gateway answers 200",
 		"Stale baseline entries", "HTTP-ORIGIN: fixed in 2.1",
 		"-v lists every result", "seed 4611686018427400249", "modern", "2 failed (1 known)",

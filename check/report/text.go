@@ -168,6 +168,9 @@ func (t *textWriter) entry(res check.Result, o TextOptions) {
 	if res.Stale {
 		head += " stale baseline entry"
 	}
+	if res.Tries > 1 && (res.Status == check.Fail || res.Status == check.Warn) {
+		head += fmt.Sprintf(", %d of %d tries", res.Reproduced, res.Tries)
+	}
 	t.line(head)
 	text := res.Requirement
 	if text == "" {

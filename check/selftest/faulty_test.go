@@ -94,3 +94,19 @@ func TestFaultyVariants(t *testing.T) {
 		})
 	}
 }
+
+// variantHandler returns the registered variant name and its handler; the
+// variant's server is closed when the test ends.
+func variantHandler(t *testing.T, name string) (*faulty.Variant, http.Handler) {
+	t.Helper()
+	v, err := faulty.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, srv, err := v.Handler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return v, h
+}

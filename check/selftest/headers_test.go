@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/mcpverify/mcpverify/check"
-	"github.com/mcpverify/mcpverify/check/internal/faulty"
 	"github.com/mcpverify/mcpverify/check/target"
 	"github.com/mcpverify/mcpverify/impl"
 	"github.com/mcpverify/mcpverify/spec"
@@ -139,15 +138,7 @@ func TestHeaderVariantsPrecise(t *testing.T) {
 	for _, name := range headerVariants {
 		t.Run(name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				v, err := faulty.Lookup(name)
-				if err != nil {
-					t.Fatal(err)
-				}
-				h, srv, err := v.Handler()
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer srv.Close()
+				v, h := variantHandler(t, name)
 				tgt := target.InProcess(h, target.Limits{Timeout: 5 * time.Second})
 				defer tgt.Close()
 				rep, err := check.Run(context.Background(), tgt, check.Options{Seed: 1, Budget: 30 * time.Second, Only: v.Only})

@@ -16,15 +16,7 @@ import (
 // guards every registered check.
 func TestRejectEverythingNeverPasses(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		v, err := faulty.Lookup(faulty.RejectEverything)
-		if err != nil {
-			t.Fatal(err)
-		}
-		h, srv, err := v.Handler()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer srv.Close()
+		_, h := variantHandler(t, faulty.RejectEverything)
 		rep := runAgainst(t, h, nil)
 		decided := map[spec.ID][]string{}
 		for _, c := range check.Checks() {

@@ -129,9 +129,16 @@ func writeReplay(w io.Writer, tgt, path string, res *check.ReplayResult) {
 				msg = " (" + r.Message + ")"
 			}
 		}
+		if res.Tries > 1 {
+			msg += fmt.Sprintf(" (in %d of %d tries: it depends on a race)", res.Hits[id], res.Tries)
+		}
 		fmt.Fprintf(w, "%s: still fails%s\n", id, msg)
 	}
 	for _, id := range res.Gone {
+		if res.Tries > 1 {
+			fmt.Fprintf(w, "%s: no longer occurs (in none of %d tries)\n", id, res.Tries)
+			continue
+		}
 		fmt.Fprintf(w, "%s: no longer occurs\n", id)
 	}
 	for _, id := range res.Undecided {

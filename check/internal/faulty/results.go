@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"sync/atomic"
 
 	"github.com/mcpverify/mcpverify/impl"
 	"github.com/mcpverify/mcpverify/spec"
@@ -285,17 +286,36 @@ func init() {
 		return map[string]any{"jsonrpc": "2.0", "method": "notifications/" + kind + "/list_changed",
 			"params": map[string]any{"_meta": map[string]any{"io.modelcontextprotocol/subscriptionId": id}}}
 	}
+	// listenWithoutAck answers subscriptions/listen at once with an empty
+	// result in place of its acknowledgement.
+	listenWithoutAck := func(next http.Handler) http.Handler {
+		return rewriteMessages(next, nil, func(q *rpcCall, m map[string]any, _ int) []map[string]any {
+			if q.Method == "subscriptions/listen" && m["method"] == "notifications/subscriptions/acknowledged" {
+				return one(map[string]any{"jsonrpc": "2.0", "id": q.ID, "result": madeResult(nil)})
+			}
+			return one(m)
+		})
+	}
 	Register(&Variant{
 		Name:   "listen-answered-without-ack",
 		Defect: "subscriptions/listen is answered at once with an empty result, as resources/subscribe was, and never acknowledged",
 		Breaks: []spec.ID{spec.CoreListenAck},
 		Only:   []string{"utilities/subscriptions"},
+		Wrap:   func(next http.Handler, _ *impl.Server) http.Handler { return listenWithoutAck(next) },
+	})
+	Register(&Variant{
+		Name:   "listen-ack-racy",
+		Defect: "one subscriptions/listen in three is answered at once with an empty result, without acknowledgement (a race between the handler and the stream set-up)",
+		Breaks: []spec.ID{spec.CoreListenAck},
+		Only:   []string{"utilities/subscriptions"},
 		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
-			return rewriteMessages(next, nil, func(q *rpcCall, m map[string]any, _ int) []map[string]any {
-				if q.Method == "subscriptions/listen" && m["method"] == "notifications/subscriptions/acknowledged" {
-					return one(map[string]any{"jsonrpc": "2.0", "id": q.ID, "result": madeResult(nil)})
+			var listens atomic.Int64
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if m, _, _, ok := peekRPC(r); !ok || m != "subscriptions/listen" || listens.Add(1)%3 != 1 {
+					next.ServeHTTP(w, r)
+					return
 				}
-				return one(m)
+				listenWithoutAck(next).ServeHTTP(w, r)
 			})
 		},
 	})
