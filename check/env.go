@@ -241,6 +241,18 @@ func (e *Env) verdict(id spec.ID, k verdictKind, msg string) {
 	e.verdicts = append(e.verdicts, v)
 }
 
+// Cause names the cause of the running check's last violation of id (the
+// report groups the findings of one cause): "the requestState of tool x
+// is not verified".
+func (e *Env) Cause(id spec.ID, cause string) {
+	for i := len(e.verdicts) - 1; i >= 0; i-- {
+		if v := &e.verdicts[i]; v.ID == id && v.kind == verdictViolated {
+			v.Cause = cause
+			return
+		}
+	}
+}
+
 // Expect judges a negative probe whose unaltered request was accepted: the server
 // must not have served the defective request, and the model must not have
 // found id broken (the model knows which rejection the spec names). A

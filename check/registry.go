@@ -109,6 +109,9 @@ type Verdict struct {
 	// all and the model found the violation in Reproduced of them
 	// (confirmFindings); 0 when it was not sent again.
 	Tries, Reproduced int
+	// Cause names what the violation shares with others (Env.Cause); ""
+	// when the check named none.
+	Cause string
 	// Revision is the protocol revision the verdict was obtained on, when
 	// it is not this one (a legacy session: see package legacyclient); "" means
 	// wire.Version.

@@ -106,6 +106,10 @@ type Result struct {
 	// Tries times and broke the requirement in Reproduced of them (a
 	// Reproduced below Tries is a race); 0 when it was not sent again.
 	Tries, Reproduced int
+	// Cause names the cause this failure or warning shares with others of
+	// the report (the same unverified requestState; the same HTTP error
+	// answer without a JSON-RPC error); "" when it shares none.
+	Cause string
 }
 
 // Report is the outcome of a run.
@@ -408,6 +412,7 @@ func aggregate(e *Env, verdicts []Verdict) *Report {
 			r.Count = a.nViolated
 			r.Trace = e.traceOf(a.violated)
 			r.Tries, r.Reproduced = a.violated.Tries, a.violated.Reproduced
+			r.Cause = causeOf(a.violated)
 		case a.pass != nil:
 			d, r.Status, r.Count = a.pass, Pass, a.nPass
 		case a.inconclusive != nil:
@@ -424,6 +429,7 @@ func aggregate(e *Env, verdicts []Verdict) *Report {
 		rep.Results = append(rep.Results, r)
 	}
 	sort.Slice(rep.Results, func(a, b int) bool { return rep.Results[a].ID < rep.Results[b].ID })
+	sharedCauses(rep.Results)
 	return rep
 }
 

@@ -93,7 +93,8 @@ func analyze(c *ctx) requestView {
 	if ex.SentErr != nil {
 		switch {
 		case !wire.ValidJSONLax(ex.Body):
-			rv.defects = append(rv.defects, defect{id: spec.CoreParseError, statusID: spec.CoreParseError, codes: codesParseError, bodyOptional: true, what: "a body that is not JSON"})
+			rv.defects = append(rv.defects, defect{id: spec.CoreParseError, statusID: spec.CoreParseError, codes: codesParseError, bodyOptional: true,
+				whatf: func() string { return wire.DescribeNotJSON(ex.Body) }})
 		case isAmbiguousJSON(ex.Body):
 			// Too deep for the model, or duplicate member names: a server
 			// may take either value; nothing to judge.

@@ -1,8 +1,10 @@
 package wire
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -128,4 +130,24 @@ func ValidJSONLax(data []byte) bool {
 // in some object.
 func HasDuplicateNames(data []byte) bool {
 	return ValidJSON(data) && !jsontext.Value(data).IsValid()
+}
+
+// DescribeNotJSON says how data fails to be one JSON value, for messages:
+// a value followed by more bytes (which), a value cut short, or the
+// syntax error.
+func DescribeNotJSON(data []byte) string {
+	dec := jsontext.NewDecoder(bytes.NewReader(data), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+	_, err := dec.ReadValue()
+	switch {
+	case err == nil:
+		rest := bytes.TrimSpace(data[dec.InputOffset():])
+		tail := rest
+		if len(tail) > 24 {
+			tail = append(tail[:24:24], "…"...)
+		}
+		return fmt.Sprintf("a JSON value followed by %d more byte(s) (%q)", len(rest), tail)
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return fmt.Sprintf("a JSON value cut short after %d byte(s)", len(data))
+	}
+	return "a body that is not JSON (" + err.Error() + ")"
 }

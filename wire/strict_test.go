@@ -416,3 +416,16 @@ func TestErrorData(t *testing.T) {
 		t.Error("supported as a string decoded; want an error")
 	}
 }
+
+func TestDescribeNotJSON(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"a":1}x`:        `a JSON value followed by 1 more byte(s) ("x")`,
+		`{"a":1} {"a":1}`: `a JSON value followed by 7 more byte(s) ("{\"a\":1}")`,
+		`{"a":`:           `a JSON value cut short after 5 byte(s)`,
+		`{a}`:             `a body that is not JSON (`,
+	} {
+		if got := DescribeNotJSON([]byte(body)); !strings.HasPrefix(got, want) {
+			t.Errorf("%s: %q, want %q", body, got, want)
+		}
+	}
+}

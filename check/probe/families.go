@@ -134,6 +134,9 @@ func HostileOrigins(e *check.Env, u *url.URL) []HostileOrigin {
 	ext := strings.Repeat("a", 16) + RandLetters(e, 16)
 	var cs []HostileOrigin
 	add := func(o, why string) { cs = append(cs, HostileOrigin{o, why}) }
+	// The most convincing first: a message leads with the first that broke.
+	add("https://evil.test", "a foreign origin")
+	add(scheme+"://"+withPort("evil.test", port), "a foreign host on the same port")
 	add("null", "the opaque origin null (sandboxed frames, file: pages, cross-origin redirects)")
 	add(scheme+"://"+withPort(host, alt), "another port on the same host (another web server there)")
 	if port != "" {
@@ -143,8 +146,6 @@ func HostileOrigins(e *check.Env, u *url.URL) []HostileOrigin {
 	add(other+"://"+bracket(host), "the other scheme on its default port")
 	add("file://", "a file: page")
 	add("chrome-extension://"+ext, "a browser extension")
-	add("https://evil.test", "a foreign origin")
-	add(scheme+"://"+withPort("evil.test", port), "a foreign host on the same port")
 	add(scheme+"://"+withPort("0.0.0.0", port), "0.0.0.0, which browsers route to the local host")
 	add(scheme+"://"+withPort("2001:db8::1", port), "a foreign IPv6 address")
 	add(scheme+"://"+withPort("::ffff:c000:201", port), "a foreign IPv4-mapped IPv6 address")

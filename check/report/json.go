@@ -66,6 +66,7 @@ type jsonResult struct {
 	Stale       bool   `json:"stale,omitempty"`
 	Tries       int    `json:"tries,omitempty"`
 	Reproduced  int    `json:"reproduced,omitempty"`
+	Cause       string `json:"cause,omitempty"`
 }
 
 // WriteJSON writes the report in the JSON schema of
@@ -103,7 +104,7 @@ func WriteJSON(w io.Writer, r *check.Report) error {
 			Source: req.Source, Section: req.Section,
 			Status: string(res.Status), Message: res.Message, Check: res.Check, Count: res.Count,
 			Revision: res.Revision, TraceFile: res.TraceFile, Baselined: res.Baselined, Stale: res.Stale,
-			Tries: res.Tries, Reproduced: res.Reproduced,
+			Tries: res.Tries, Reproduced: res.Reproduced, Cause: res.Cause,
 		}
 		if jr.Level == "" {
 			jr.Level = string(req.Level)

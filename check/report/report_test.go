@@ -44,6 +44,7 @@ func sampleReport() *check.Report {
 	warn.Tries, warn.Reproduced = 5, 2
 	known := res(spec.HttpMetaStatus, check.Fail, "got HTTP 200; want 400", "meta/required-fields", 2)
 	known.Trace = tr(spec.HttpMetaStatus)
+	fail.Cause, known.Cause = "the server serves requests without _meta", "the server serves requests without _meta"
 	r.Results = []check.Result{
 		fail, warn, known,
 		res(spec.HttpOrigin, check.Pass, "tools/list with a foreign Origin: HTTP 403", "origin/foreign", 4),
@@ -209,6 +210,7 @@ type docResult struct {
 	Stale       bool   `json:"stale"`
 	Tries       int    `json:"tries"`
 	Reproduced  int    `json:"reproduced"`
+	Cause       string `json:"cause"`
 }
 
 func decodeStrict(data []byte, v any) error {
@@ -270,7 +272,7 @@ func TestJSONReportSchema(t *testing.T) {
 		if g.ID != string(w.ID) || g.Area != w.ID.Area() || g.Level != string(w.Level) || g.Requirement != req.Text ||
 			g.Source != req.Source || g.Section != req.Section || g.Status != string(w.Status) || g.Message != w.Message ||
 			g.Check != w.Check || g.Count != w.Count || g.Revision != wire.Version || g.TraceFile != w.TraceFile ||
-			g.Baselined != w.Baselined || g.Stale != w.Stale || g.Tries != w.Tries || g.Reproduced != w.Reproduced {
+			g.Baselined != w.Baselined || g.Stale != w.Stale || g.Tries != w.Tries || g.Reproduced != w.Reproduced || g.Cause != w.Cause {
 			t.Errorf("result %d: got %+v, want %+v", i, g, w)
 		}
 		if (w.Trace != nil) != (g.Trace != "") {
@@ -468,6 +470,8 @@ func TestTextReport(t *testing.T) {
 		"Known failures, baselined (1):", "known: the gateway answers 200",
 		"Stale baseline entries", "HTTP-ORIGIN: fixed in 2.1",
 		"-v lists every result", "seed 4611686018427400249", "modern", "2 failed (1 known)",
+		"cause: the server serves requests without _meta; one cause with HTTP-META-STATUS",
+		"Inconclusive (1):", "STDIO-STDERR (MAY): the server did not serve the baseline request",
 	} {
 		if !strings.Contains(flat, want) {
 			t.Errorf("text report lacks %q:\n%s", want, out)

@@ -52,8 +52,13 @@ func WriteText(w io.Writer, r *check.Report, o TextOptions) {
 	if r == nil {
 		return
 	}
-	tw := &textWriter{w: w}
+	tw := &textWriter{w: w, causes: map[string][]spec.ID{}}
 	c := countResults(r.Results)
+	for _, res := range r.Results {
+		if res.Cause != "" {
+			tw.causes[res.Cause] = append(tw.causes[res.Cause], res.ID)
+		}
+	}
 
 	tw.linef("mcpverify %s: %s (MCP %s)", ToolVersion(), clean(r.Target), r.Revision)
 	tw.line("")
@@ -78,9 +83,25 @@ func WriteText(w io.Writer, r *check.Report, o TextOptions) {
 	if o.Verbose {
 		sort.SliceStable(rest, func(i, j int) bool { return statusRank(rest[i].Status) < statusRank(rest[j].Status) })
 		tw.section("Other results", rest, o)
-	} else if n := c.status[check.Inconclusive] + c.status[check.Skip]; n > 0 {
-		tw.line("")
-		tw.wrap("", fmt.Sprintf("%d inconclusive and %d skipped requirement(s) are not listed; -v lists every result.", c.status[check.Inconclusive], c.status[check.Skip]))
+	} else {
+		// What could not be judged is said, one line each with its reason.
+		var unsure []check.Result
+		for _, res := range rest {
+			if res.Status == check.Inconclusive {
+				unsure = append(unsure, res)
+			}
+		}
+		if len(unsure) > 0 {
+			tw.line("")
+			tw.linef("Inconclusive (%d):", len(unsure))
+			for _, res := range unsure {
+				tw.wrap("      ", fmt.Sprintf("  %s (%s): %s", res.ID, res.Level, clean(res.Message)))
+			}
+		}
+		if n := c.status[check.Skip]; n > 0 {
+			tw.line("")
+			tw.wrap("", fmt.Sprintf("%d skipped requirement(s) are not listed; -v lists every result.", n))
+		}
 	}
 
 	stale := o.Stale
@@ -113,7 +134,11 @@ func WriteText(w io.Writer, r *check.Report, o TextOptions) {
 }
 
 // textWriter writes lines and wrapped paragraphs.
-type textWriter struct{ w io.Writer }
+type textWriter struct {
+	w io.Writer
+	// causes lists the findings of each shared cause (Result.Cause).
+	causes map[string][]spec.ID
+}
 
 func (t *textWriter) line(s string) { io.WriteString(t.w, s+"\n") }
 
@@ -190,6 +215,15 @@ func (t *textWriter) entry(res check.Result, o TextOptions) {
 		label = "unsure"
 	}
 	t.field(label, clean(res.Message))
+	if res.Cause != "" {
+		var with []string
+		for _, id := range t.causes[res.Cause] {
+			if id != res.ID {
+				with = append(with, string(id))
+			}
+		}
+		t.field("cause", clean(res.Cause)+"; one cause with "+strings.Join(with, ", "))
+	}
 	chk := clean(res.Check)
 	if res.Count > 0 && (res.Status == check.Fail || res.Status == check.Warn) {
 		chk += fmt.Sprintf(", %d exchange(s) or probe(s)", res.Count)

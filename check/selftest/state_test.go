@@ -246,3 +246,31 @@ func TestStateHints(t *testing.T) {
 		}
 	})
 }
+
+// TestStateOneCause: a request whose state is not verified breaks several
+// requirements (the mutations, another request's state accepted); the
+// report names one cause for them.
+func TestStateOneCause(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var v *faulty.StateVariant
+		for _, sv := range faulty.StateVariants() {
+			if sv.Name == "state-echo" {
+				v = sv
+			}
+		}
+		h, srv, err := v.Handler()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
+		rep := runWith(t, stateOptions(0, []string{"state/request-state", "state/binding"}), h)
+		always, _ := rep.Result(spec.StateIntegrityAlways)
+		bind, _ := rep.Result(spec.StateBindRequest)
+		if always.Status != check.Warn || bind.Status != check.Warn {
+			t.Fatalf("want both warned: %s %s; %s %s", always.Status, always.Message, bind.Status, bind.Message)
+		}
+		if always.Cause == "" || always.Cause != bind.Cause || !strings.Contains(always.Cause, "test_input_required_result_multi_round") {
+			t.Errorf("causes %q and %q: want one, naming the multi-round tool", always.Cause, bind.Cause)
+		}
+	})
+}

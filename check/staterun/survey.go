@@ -77,6 +77,9 @@ type Target struct {
 	// Supplied lists the values the client itself supplied in the flow
 	// (arguments, input responses): what an echo carries back (Echo).
 	Supplied []string
+	// Unverified: a fresh state with its first character changed completed
+	// the request.
+	Unverified bool
 	// Lifetime stated by the request's description ("expires after 10
 	// minutes"), and the words.
 	Lifetime    time.Duration
@@ -95,6 +98,22 @@ type Survey struct {
 	// notFinal lists requests whose state was not on the completing round.
 	notFinal []string
 	surveyed int
+}
+
+// Cause is the cause that the state findings about unverified states
+// share (check.Env.Cause), naming every request whose state is not
+// verified; "" when every state was.
+func (sv *Survey) Cause() string {
+	var names []string
+	for _, st := range sv.Targets {
+		if st.Unverified {
+			names = append(names, st.Label())
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return "the server does not verify requestState: a state with a character changed completes the request (" + strings.Join(names, ", ") + ")"
 }
 
 // Chain is one run of the retry protocol: each round's
@@ -397,6 +416,13 @@ func (sr *Shared) surveyOne(e *check.Env, all check.Client, t probe.Retryable, s
 		if oc := RetryOutcome(o); oc.Kind == OutComplete && (!st.Stable || oc.Sig == st.Sig) {
 			st.Absent = true
 		}
+	}
+	// With a character of a fresh state changed: a state the server does
+	// not verify is the cause that several findings share (Survey.Cause).
+	if fresh, ans, ok := sr.FreshState(e, all, st); ok && !st.Absent {
+		b := []byte(fresh)
+		b[0] = NextInClass(b[0])
+		st.Unverified = Completes(sr.RetryWith(e, all, t, string(b), ans))
 	}
 	tools := map[string]bool{}
 	for n := range e.Decl.Tools {

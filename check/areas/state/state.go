@@ -208,7 +208,15 @@ func checkStateIntegrity(e *check.Env) {
 	if e.Ctx.Err() != nil {
 		return
 	}
-	integrityVerdicts(e, tallies, reached, len(sv.Targets))
+	integrityVerdicts(e, tallies, reached, len(sv.Targets), sv.Cause())
+}
+
+// causeIf names cause as the cause of the running check's last violation
+// of id when st's state is not verified.
+func causeIf(e *check.Env, st *staterun.Target, id spec.ID, cause string) {
+	if st.Unverified {
+		e.Cause(id, cause)
+	}
 }
 
 func mutationByKey(ms []staterun.Mutation, key string) (staterun.Mutation, bool) {
@@ -230,7 +238,7 @@ func firstEvidence(dst *[]*wire.Exchange, ev []*wire.Exchange) {
 // integrityVerdicts decides STATE-INTEGRITY (from evidence),
 // STATE-INTEGRITY-ALWAYS, STATE-CANONICAL and STATE-UNTRUSTED from the
 // tallies.
-func integrityVerdicts(e *check.Env, tallies []*mutationTally, reached, total int) {
+func integrityVerdicts(e *check.Env, tallies []*mutationTally, reached, total int, cause string) {
 	of := fmt.Sprintf("%d of %d request(s) that issue requestState", reached, total)
 	var passI, passA, passC, passU []string
 	violI, violA, violC, violU := 0, 0, 0, 0
@@ -265,6 +273,7 @@ func integrityVerdicts(e *check.Env, tallies []*mutationTally, reached, total in
 				violA++
 				e.ViolationShown(mt.evEcho, spec.StateIntegrityAlways, "%s completed on %d altered requestState(s), each changing the result only where it carries back data the client itself supplied: %s. An echo of the client's own data shows no influence on authorization, resource access or business logic (where STATE-INTEGRITY binds); the state is still not integrity-protected",
 					st.Label(), len(mt.acceptedEcho), probe.ListSome(mt.acceptedEcho, 2, "; "))
+				causeIf(e, st, spec.StateIntegrityAlways, cause)
 			}
 		default:
 			var evidence []string
@@ -283,6 +292,7 @@ func integrityVerdicts(e *check.Env, tallies []*mutationTally, reached, total in
 				decidedByMust = append(decidedByMust, st.Label())
 				e.ViolationShown(mt.evAccepted, spec.StateIntegrity, "%s completed on %d altered requestState(s) the server never issued: %s. Evidence that the state matters: %s. A state that influences authorization, resource access or business logic must be integrity-protected and refused when it fails verification",
 					st.Label(), len(accepted), probe.ListSome(accepted, 3, "; "), strings.Join(evidence, "; "))
+				causeIf(e, st, spec.StateIntegrity, cause)
 			case st.Absent:
 				// The request completes without any state: accepting an
 				// altered one shows nothing.
@@ -290,6 +300,7 @@ func integrityVerdicts(e *check.Env, tallies []*mutationTally, reached, total in
 				violA++
 				e.ViolationShown(mt.evAccepted, spec.StateIntegrityAlways, "%s completed on %d altered requestState(s): %s. The state is not integrity-protected; a failure (STATE-INTEGRITY) if it influences authorization, resource access or business logic, which the checker could not show (no mutation refused, the result unchanged, the state not readable)",
 					st.Label(), len(accepted), probe.ListSome(accepted, 3, "; "))
+				causeIf(e, st, spec.StateIntegrityAlways, cause)
 			}
 		}
 		// STATE-CANONICAL: only where the server verifies the content.
@@ -355,14 +366,19 @@ type bindTally struct {
 	// The exchanges of the first accepted probe and of the first refused
 	// with an error, for traces.
 	evAccepted, evError []*wire.Exchange
+	// unverified: a request that accepted a state does not verify its own
+	// (staterun.Target.Unverified); cause is then the findings' cause.
+	unverified bool
+	cause      string
 }
 
-// add counts the outcome of a probe whose exchanges are ev.
-func (b *bindTally) add(oc staterun.Outcome, what string, ev []*wire.Exchange) {
+// add counts the outcome of a probe of recipient whose exchanges are ev.
+func (b *bindTally) add(oc staterun.Outcome, what string, ev []*wire.Exchange, recipient *staterun.Target) {
 	switch {
 	case oc.Kind == staterun.OutComplete:
 		b.accepted = append(b.accepted, what+": "+oc.Desc)
 		firstEvidence(&b.evAccepted, ev)
+		b.unverified = b.unverified || recipient.Unverified
 	case oc.Kind.Refused():
 		b.refused++
 		b.refusedWhat = append(b.refusedWhat, what)
@@ -381,6 +397,9 @@ func (b *bindTally) verdict(e *check.Env, id spec.ID, what, skipWhy string) {
 	switch {
 	case len(b.accepted) > 0:
 		e.ViolationShown(b.evAccepted, id, "%s: %s; the state should be refused", what, probe.ListSome(b.accepted, 3, "; "))
+		if b.unverified {
+			e.Cause(id, b.cause)
+		}
 		if b.errors > 0 {
 			e.ViolationShown(append(append([]*wire.Exchange(nil), b.evError...), b.evAccepted...), spec.StateIntegrity, "the server binds requestState (it refused %d state(s) of this kind with an error, e.g. %s) but let others through: %s; a verifier that lets some mismatched states through is flawed",
 				b.errors, probe.ListSome(b.refusedWhat, 1, "; "), probe.ListSome(b.accepted, 2, "; "))
@@ -406,7 +425,7 @@ func checkStateBinding(e *check.Env) {
 	targets := sv.Targets
 
 	// Another request: donors of the same method first, then of another.
-	req := &bindTally{}
+	req := &bindTally{cause: sv.Cause()}
 	reqSkip := ""
 	if len(targets) < 2 {
 		reqSkip = fmt.Sprintf("only one request issues requestState (%s): there is no other request to present it on", targets[0].Label())
@@ -435,12 +454,12 @@ func checkStateBinding(e *check.Env) {
 			if oc.Kind == staterun.OutComplete && b.Stable && oc.Sig != b.Sig {
 				what += " (another result than its own state gives)"
 			}
-			req.add(oc, what, e.Since(mark))
+			req.add(oc, what, e.Since(mark), b)
 		}
 	}
 
 	// Other arguments.
-	args := &bindTally{}
+	args := &bindTally{cause: sv.Cause()}
 	argsSkip := "no request that issues requestState takes arguments"
 	for _, st := range targets {
 		if e.Ctx.Err() != nil || e.TimeLeft() < 3*time.Second {
@@ -464,11 +483,11 @@ func checkStateBinding(e *check.Env) {
 			continue
 		}
 		oc := staterun.RetryOutcome(sr.RetryWith(e, all, t2, s, ans))
-		args.add(oc, fmt.Sprintf("%s with arguments %s and a requestState issued for %s", st.Label(), compactJSON(other), compactJSON(st.Req.Params)), e.Since(mark))
+		args.add(oc, fmt.Sprintf("%s with arguments %s and a requestState issued for %s", st.Label(), compactJSON(other), compactJSON(st.Req.Params)), e.Since(mark), st)
 	}
 
 	// Another principal.
-	prin := &bindTally{}
+	prin := &bindTally{cause: sv.Cause()}
 	prinWhy, prinSkip := e.PrincipalsUsable()
 	if prinWhy == "" {
 		alt := e.AsAlt(all)
@@ -487,7 +506,7 @@ func checkStateBinding(e *check.Env) {
 				continue
 			}
 			oc := staterun.RetryOutcome(sr.RetryWith(e, alt, st.Req, s, ans))
-			prin.add(oc, fmt.Sprintf("%s by the second principal with a requestState issued to the first", st.Label()), e.Since(mark))
+			prin.add(oc, fmt.Sprintf("%s by the second principal with a requestState issued to the first", st.Label()), e.Since(mark), st)
 		}
 	}
 	if e.Ctx.Err() != nil {

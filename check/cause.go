@@ -1,0 +1,59 @@
+package check
+
+import (
+	"bytes"
+	"fmt"
+	"mime"
+
+	"github.com/mcpverify/mcpverify/wire"
+)
+
+// Findings of one cause. One design choice of a server can break several
+// requirements: a version problem answered with a text/plain 400 breaks
+// both the rule for unsupported versions and the one for mismatched
+// headers. The report groups such findings (Result.Cause) so that a
+// server author sees one cause, not several unrelated failures.
+
+// causeOf returns the cause a verdict names, or, for the model's finding,
+// the answer that broke it when that answer is an HTTP error without a
+// JSON-RPC error (the same answer to several defects is one cause).
+func causeOf(v *Verdict) string {
+	if v.Cause != "" || !v.Model || len(v.Evidence) == 0 {
+		return v.Cause
+	}
+	ex := v.Evidence[len(v.Evidence)-1]
+	if ex.Transport != wire.HTTP || ex.Status < 400 || !ex.Outcome.Finished() {
+		return ""
+	}
+	ex.Decode()
+	for _, r := range ex.Replies {
+		if _, ok := r.Msg.(*wire.JSONRPCErrorResponse); ok {
+			return ""
+		}
+	}
+	ct, _, _ := mime.ParseMediaType(ex.RespHeader.Get("Content-Type"))
+	body := bytes.TrimSpace(ex.RespBody)
+	if len(body) > 60 {
+		body = append(body[:60:60], "…"...)
+	}
+	if ct == "" {
+		ct = "no Content-Type"
+	}
+	return fmt.Sprintf("the server answers with HTTP %d (%s) %q and no JSON-RPC error", ex.Status, ct, body)
+}
+
+// sharedCauses keeps the causes that two or more failures or warnings
+// share, and clears the others: a cause of one finding groups nothing.
+func sharedCauses(rs []Result) {
+	n := map[string]int{}
+	for _, r := range rs {
+		if r.Cause != "" {
+			n[r.Cause]++
+		}
+	}
+	for i := range rs {
+		if n[rs[i].Cause] < 2 {
+			rs[i].Cause = ""
+		}
+	}
+}
