@@ -122,6 +122,49 @@ func TestHandlesWithoutNames(t *testing.T) {
 	})
 }
 
+// TestHandlesFoundByFlow: cart tools that call the handle "cart" and
+// describe it as nothing in particular are found by the flow alone, with
+// or without the name rule; the correct server passes, and the variant
+// that lets any principal use any cart is caught (STATE-HANDLE-PRINCIPAL).
+func TestHandlesFoundByFlow(t *testing.T) {
+	var unbound *faulty.StateVariant
+	for _, v := range faulty.StateVariants() {
+		if v.Name == "handles-unbound-plain-names" {
+			unbound = v
+		}
+	}
+	if unbound == nil {
+		t.Fatal("no variant handles-unbound-plain-names")
+	}
+	for _, names := range []bool{true, false} {
+		synctest.Test(t, func(t *testing.T) {
+			if !names {
+				withoutNames(t)
+			}
+			srv := referenceServer(t)
+			defer srv.Close()
+			rep := runHandles(t, faulty.PlainCartNames(srv.Handler()))
+			requirePasses(t, rep)
+			if by := detectedBy(rep); !slices.Equal(by, []string{"flow"}) {
+				t.Errorf("names %v: the correct server's handles detected by %v, want [flow]", names, by)
+			}
+
+			h, vsrv, err := unbound.Handler()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer vsrv.Close()
+			rep = runHandles(t, h)
+			if r, _ := rep.Result(spec.StateHandlePrincipal); r.Status != check.Warn {
+				t.Errorf("names %v: STATE-HANDLE-PRINCIPAL: want warn, got %s: %s", names, r.Status, r.Message)
+			}
+			if by := detectedBy(rep); !slices.Equal(by, []string{"flow"}) {
+				t.Errorf("names %v: the variant's handles detected by %v, want [flow]", names, by)
+			}
+		})
+	}
+}
+
 // TestDetectionBounds: with cart_create marked destructiveHint: true,
 // detection never calls it (it cannot mint while exploring), finds no
 // handle, skips the requirements saying so, and stays within its bound
