@@ -17,9 +17,9 @@ import (
 // Hints tell the state checks what the protocol does not mark: which tools
 // mint, take and release state handles, which requests' requestState is
 // single-use or matters, and the lifetimes the deployment promises. The
-// checks detect most of this themselves (handle-like names in schemas and
-// results, descriptions that say "used once"); hints add to detection,
-// never remove from it.
+// checks detect most of this themselves (values that flow from tool
+// results into other tools' arguments, descriptions that say "used
+// once"); hints add to detection, never remove from it.
 //
 // The file is JSON (`--hints FILE`):
 //

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -15,22 +14,13 @@ import (
 	"github.com/mcpverify/mcpverify/check/probe"
 	"github.com/mcpverify/mcpverify/check/staterun"
 	"github.com/mcpverify/mcpverify/model"
-	"github.com/mcpverify/mcpverify/wire"
 )
-
-// handleName matches property names of handles.
-var handleName = regexp.MustCompile(`(?i)(^id$|_id$|[a-z0-9]Id$|ID$|handle|token|session)`)
-
-// createLike matches names of tools that create something.
-var createLike = regexp.MustCompile(`(?i)(create|new|open|start|begin|init|make|mint|register|login|session|checkout|reserve|allocate)`)
-
-// deleteLike matches names of tools that release something.
-var deleteLike = regexp.MustCompile(`(?i)(delete|remove|destroy|close|release|drop|discard|revoke|dispose|terminate|end_|_end$)`)
 
 // handleTool is a tool's role for one kind of handle.
 type handleTool struct {
 	tool   string
 	path   []string // in the result (mint), or in the arguments
+	word   int      // a mint with no path: the index of the handle among the id-like words of its text
 	params map[string]any
 }
 
@@ -66,82 +56,6 @@ func (k *handleKind) modelTools() []model.HandleTool {
 	return out
 }
 
-// handlesAt returns the handle at path in a result (structured), or, with
-// no path, the id-like words of its text.
-func handlesAt(o check.Observation, path []string) []handleValue {
-	var raw wire.Value
-	for _, r := range o.Ex.Replies {
-		if m, ok := r.Msg.(*wire.JSONRPCResultResponse); ok {
-			raw = m.Result
-		}
-	}
-	var v any
-	d := json.NewDecoder(strings.NewReader(string(raw)))
-	d.UseNumber()
-	if d.Decode(&v) != nil {
-		return nil
-	}
-	if len(path) > 0 {
-		var ok bool
-		if v, ok = wire.Path(path).Lookup(v); !ok {
-			return nil
-		}
-		switch x := v.(type) {
-		case string:
-			if x != "" {
-				return []handleValue{{x, x}}
-			}
-		case json.Number:
-			return []handleValue{{x.String(), x}}
-		}
-		return nil
-	}
-	var out []handleValue
-	if r, ok := o.Result().(*wire.CallToolResult); ok {
-		for _, b := range r.Content {
-			if t, ok := b.(*wire.TextContent); ok {
-				for _, w := range idWord.FindAllString(t.Text, 8) {
-					out = append(out, handleValue{w, w})
-				}
-			}
-		}
-	}
-	return out
-}
-
-// idWord matches id-like words in a text: letters and digits with an
-// underscore, dash or digit in them, 6 to 128 characters.
-var idWord = regexp.MustCompile(`\b[A-Za-z0-9][A-Za-z0-9_\-]*[_\-0-9][A-Za-z0-9_\-]*\b`)
-
-// structuredHandles returns the members of structuredContent named like
-// handles (two levels deep), with their paths from the result.
-func structuredHandles(o check.Observation) [][]string {
-	r, ok := o.Result().(*wire.CallToolResult)
-	if !ok || len(r.StructuredContent) == 0 {
-		return nil
-	}
-	var m map[string]any
-	if json.Unmarshal(r.StructuredContent, &m) != nil {
-		return nil
-	}
-	var out [][]string
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		switch x := m[k].(type) {
-		case string, float64:
-			if handleName.MatchString(k) {
-				out = append(out, []string{"structuredContent", k})
-			}
-		case map[string]any:
-			for _, k2 := range slices.Sorted(maps.Keys(x)) {
-				if _, isObj := x[k2].(map[string]any); !isObj && handleName.MatchString(k2) {
-					out = append(out, []string{"structuredContent", k, k2})
-				}
-			}
-		}
-	}
-	return out
-}
-
 // handleSurveyKey keys the run's handle survey (check.Shared).
 type handleSurveyKey struct{}
 
@@ -150,179 +64,357 @@ func surveyHandles(e *check.Env) *handleSurvey {
 	return check.Shared(e, handleSurveyKey{}, func() *handleSurvey { return detectHandles(e) })
 }
 
-func detectHandles(e *check.Env) *handleSurvey {
-	hs := &handleSurvey{}
-	c := e.Client
-	flowless := func(tool string, args map[string]any) check.Observation {
-		r := e.RequestAs(c, "tools/call", probe.WithMeta(c, map[string]any{"name": tool, "arguments": args}, nil))
-		r.Timeout = probe.CallTimeout
-		return e.SendTo(0, r)
+// Bounds of detection: what it may cost beyond the calls of the checks
+// of the kinds it finds.
+const (
+	// detectCalls bounds the tool calls of detection: the calls that
+	// show what tools return and the acceptance tests together.
+	detectCalls = 48
+	// detectMinters bounds the tools called to see what they return.
+	detectMinters = 12
+	// detectValues bounds the values of one result tried as handles.
+	detectValues = 4
+	// slotTries bounds the values tried in one argument.
+	slotTries = 4
+	// detectReserve is the time of the check that detection leaves to
+	// the checks of the kinds it finds; detection also stops once it has
+	// used half the time the check had left when it began.
+	detectReserve = 6 * time.Second
+)
+
+// detector finds kinds of handles by data flow, within the bounds.
+type detector struct {
+	e       *check.Env
+	calls   int
+	minters int
+	until   time.Time
+	kinds   []*handleKind // found so far, hinted ones included
+}
+
+// more reports whether detection may send another call.
+func (d *detector) more() bool {
+	e := d.e
+	return d.calls < detectCalls && e.Ctx.Err() == nil && e.TimeLeft() >= detectReserve && time.Now().Before(d.until)
+}
+
+// call calls tool with args as the client, on instance 0.
+func (d *detector) call(tool string, args map[string]any) check.Observation {
+	e, c := d.e, d.e.Client
+	d.calls++
+	r := e.RequestAs(c, "tools/call", probe.WithMeta(c, map[string]any{"name": tool, "arguments": args}, nil))
+	r.Timeout = probe.CallTimeout
+	return e.SendTo(0, r)
+}
+
+// argsOf draws arguments for tool from its inputSchema.
+func (d *detector) argsOf(tool string) map[string]any {
+	a, _ := probe.ToolCallParams(d.e, tool)["arguments"].(map[string]any)
+	return a
+}
+
+// fakeOf returns a value of v's shape that was never minted, as the JSON
+// value to pass (a number stays a number).
+func fakeOf(e *check.Env, v handleValue) (string, any) {
+	fake := sameShape(e, v.text)
+	if _, isNum := v.arg.(json.Number); isNum {
+		return fake, json.Number(fake)
 	}
-	argsOf := func(tool string) map[string]any {
-		a, _ := probe.ToolCallParams(e, tool)["arguments"].(map[string]any)
-		return a
+	return fake, fake
+}
+
+// accepts runs the acceptance test of v in slot s: the call with v is
+// served, and the same call with a value of v's shape that was never
+// minted is refused (the tool looks the value up). It returns the
+// arguments of the served call. A slot that serves the made-up value is
+// open: it is not tried again.
+func (d *detector) accepts(s *slot, v handleValue) (map[string]any, bool) {
+	s.tries++
+	args := withHandle(d.argsOf(s.tool), []string{s.prop}, v.arg)
+	if !staterun.Completes(d.call(s.tool, args)) {
+		return nil, false
 	}
-	// Hints first.
-	hinted := map[string]bool{}
-	if e.Opts.Hints != nil {
-		for i, h := range e.Opts.Hints.Handles {
-			k := &handleKind{kind: h.Kind, source: "--hints"}
-			if k.kind == "" {
-				k.kind = fmt.Sprintf("hinted-%d", i+1)
+	_, fake := fakeOf(d.e, v)
+	switch oc := staterun.RetryOutcome(d.call(s.tool, withHandle(args, []string{s.prop}, fake))); {
+	case oc.Kind.Refused():
+		return args, true
+	case oc.Kind == staterun.OutComplete:
+		s.open = true
+	}
+	return nil, false
+}
+
+// fresh confirms a pair that only the flow shows: the minting tool called
+// again returns another value at the same place (a value returned alike
+// twice names something that exists, it was not minted for the call),
+// and s serves that one too.
+func (d *detector) fresh(k *handleKind, v handleValue, s *slot) bool {
+	v2, ok := k.mint.handleIn(d.call(k.mint.tool, k.mint.params))
+	if !ok || v2.text == v.text || !d.more() {
+		return false
+	}
+	return staterun.Completes(d.call(s.tool, withHandle(d.argsOf(s.tool), []string{s.prop}, v2.arg)))
+}
+
+// taken reports whether tool takes or releases a kind found.
+func (d *detector) taken(tool string) bool {
+	for _, k := range d.kinds {
+		for _, t := range append(slices.Clip(k.uses), k.deletes...) {
+			if t.tool == tool {
+				return true
 			}
-			for _, t := range slices.Sorted(maps.Keys(h.Mint)) {
-				k.mint = handleTool{tool: t, path: hints.SplitPath(h.Mint[t]), params: argsOf(t)}
-				break
-			}
-			for _, t := range slices.Sorted(maps.Keys(h.Use)) {
-				k.uses = append(k.uses, handleTool{tool: t, path: hints.SplitPath(h.Use[t]), params: argsOf(t)})
-			}
-			for _, t := range slices.Sorted(maps.Keys(h.Delete)) {
-				k.deletes = append(k.deletes, handleTool{tool: t, path: hints.SplitPath(h.Delete[t]), params: argsOf(t)})
-			}
-			if e.Decl.Tools[k.mint.tool] == nil {
-				hs.notes = append(hs.notes, fmt.Sprintf("hinted tool %q is not listed", k.mint.tool))
-				continue
-			}
-			for t := range h.Mint {
-				hinted[t] = true
-			}
-			hs.kinds = append(hs.kinds, k)
 		}
 	}
-	// Candidate users: a handle-like top-level property.
-	type user struct {
-		tool, prop string
-		required   bool
-		nRequired  int
+	return false
+}
+
+// mintOrder returns the tools that may mint handles, those names,
+// descriptions and declarations suggest first: every tool but those
+// marked destructive or named like a release (never called to explore),
+// the hinted minters, and the tools that require an argument named or
+// described as a handle (they take handles). A tool some argument's
+// description names comes first; then tools named like a creation, whose
+// outputSchema declares a member named like a handle or like another
+// tool's argument, that share a first word with a tool that requires an
+// argument, that declare an outputSchema at all; read-only tools last.
+func mintOrder(e *check.Env, slots []*slot, hinted map[string]bool) []string {
+	takes, namedBy := map[string]bool{}, map[string]bool{}
+	for _, s := range slots {
+		if s.required && s.hinted() {
+			takes[s.tool] = true
+		}
+		for _, f := range s.from {
+			namedBy[f] = true
+		}
 	}
-	var users []user
+	score := map[string]int{}
+	var out []string
 	for _, name := range slices.Sorted(maps.Keys(e.Decl.Tools)) {
 		td := e.Decl.Tools[name]
-		props, _ := probe.SchemaProps(td.Schema)
-		req := map[string]bool{}
-		if m, ok := td.Schema.(map[string]any); ok {
-			if r, ok := m["required"].([]any); ok {
-				for _, x := range r {
-					if s, ok := x.(string); ok {
-						req[s] = true
-					}
+		if destructive(td) || deleteLike.MatchString(name) || hinted[name] || takes[name] {
+			continue
+		}
+		n := 0
+		if namedBy[name] {
+			n += 8
+		}
+		if createLike.MatchString(name) {
+			n += 4
+		}
+		outs := outputNames(td.Tool.OutputSchema)
+	members:
+		for _, p := range outs {
+			if handleName.MatchString(p) {
+				n += 4
+				break
+			}
+			for _, s := range slots {
+				if s.tool != name && baseName(s.prop) == baseName(p) {
+					n += 4
+					break members
 				}
 			}
 		}
-		for _, p := range slices.Sorted(maps.Keys(props)) {
-			ps, _ := props[p].(map[string]any)
-			if t, _ := ps["type"].(string); t != "" && t != "string" && t != "integer" {
-				continue
-			}
-			if handleName.MatchString(p) {
-				users = append(users, user{name, p, req[p], len(req)})
+		for _, s := range slots {
+			if s.tool != name && s.required && stem(s.tool) == stem(name) {
+				n += 2
+				break
 			}
 		}
+		if len(outs) > 0 {
+			n++
+		}
+		if readOnly(td) {
+			n--
+		}
+		score[name] = n
+		out = append(out, name)
 	}
-	if len(users) == 0 {
+	sort.SliceStable(out, func(i, j int) bool { return score[out[i]] > score[out[j]] })
+	return out
+}
+
+func detectHandles(e *check.Env) *handleSurvey {
+	hs := &handleSurvey{}
+	d := &detector{e: e, until: time.Now().Add(e.TimeLeft() / 2)}
+	hinted := hintedKinds(d, hs)
+	d.kinds = hs.kinds
+	slots := slotsOf(e)
+	if len(slots) == 0 {
 		if len(hs.kinds) == 0 {
-			hs.notes = append(hs.notes, "no tool takes an argument named like a handle (id, *_id, handle, token, session)")
+			hs.notes = append(hs.notes, "no tool takes a string argument")
 		}
 		return hs
 	}
-	// Users that release the handle last: a release ends the handle the
-	// others are tried with.
-	sort.SliceStable(users, func(i, j int) bool {
-		return !deleteLike.MatchString(users[i].tool) && deleteLike.MatchString(users[j].tool)
-	})
-	isUser := map[string]bool{}
-	for _, u := range users {
-		if u.required {
-			isUser[u.tool] = true
-		}
-	}
-	// Candidate minters.
-	var minters []string
-	for _, name := range slices.Sorted(maps.Keys(e.Decl.Tools)) {
-		if isUser[name] || hinted[name] {
-			continue
-		}
-		td := e.Decl.Tools[name]
-		declares := false
-		var out map[string]any
-		if json.Unmarshal(td.Tool.OutputSchema, &out) == nil {
-			if props, ok := out["properties"].(map[string]any); ok {
-				for p := range props {
-					declares = declares || handleName.MatchString(p)
-				}
-			}
-		}
-		if declares || createLike.MatchString(name) {
-			minters = append(minters, name)
-		}
-	}
-	calls := 0
+	minters := mintOrder(e, slots, hinted)
 	for _, m := range minters {
-		if len(hs.kinds) >= 2 || calls > 40 || e.Ctx.Err() != nil || e.TimeLeft() < 6*time.Second {
+		if len(d.kinds) >= 2 || d.minters >= detectMinters || !d.more() {
 			break
 		}
-		margs := argsOf(m)
-		o := flowless(m, margs)
-		calls++
-		if !staterun.Completes(o) {
+		if d.taken(m) {
 			continue
 		}
-		paths := structuredHandles(o)
-		if len(paths) == 0 {
-			paths = [][]string{nil}
-		}
-		for _, p := range paths {
-			vals := handlesAt(o, p)
-			if len(vals) == 0 {
-				continue
-			}
-			k := &handleKind{kind: m, mint: handleTool{tool: m, path: p, params: margs}}
-			where := "its text"
-			if p != nil {
-				where = strings.Join(p, ".")
-			}
-			k.source = fmt.Sprintf("detected: %s mints a handle at %s", m, where)
-			for _, u := range users {
-				if u.tool == m || calls > 40 {
-					continue
-				}
-				if p != nil && !strings.EqualFold(p[len(p)-1], u.prop) && !(len(users) == 1) {
-					continue
-				}
-				for _, v := range vals[:min(len(vals), 3)] {
-					args := withHandle(argsOf(u.tool), []string{u.prop}, v.arg)
-					ok := staterun.Completes(flowless(u.tool, args))
-					calls++
-					if !ok {
-						continue
-					}
-					fake := withHandle(args, []string{u.prop}, sameShape(e, v.text))
-					calls++
-					if oc := staterun.RetryOutcome(flowless(u.tool, fake)); !oc.Kind.Refused() {
-						continue
-					}
-					ht := handleTool{tool: u.tool, path: []string{u.prop}, params: args}
-					if deleteLike.MatchString(u.tool) && u.nRequired <= 1 {
-						k.deletes = append(k.deletes, ht)
-					} else {
-						k.uses = append(k.uses, ht)
-					}
-					if p == nil {
-						k.mint.path = nil
-						k.source = fmt.Sprintf("detected: %s mints %q in its text", m, v.text)
-					}
-					break
-				}
-			}
-			if len(k.uses) > 0 {
-				hs.kinds = append(hs.kinds, k)
-				break
-			}
+		if k := d.tryMinter(m, slots); k != nil {
+			d.kinds = append(d.kinds, k)
 		}
 	}
+	hs.kinds = d.kinds
 	if len(hs.kinds) == 0 {
-		hs.notes = append(hs.notes, fmt.Sprintf("no tool's result was taken by a tool with a handle-like argument (%d candidate minters, %d candidate users)", len(minters), len(users)))
+		hs.notes = append(hs.notes, fmt.Sprintf("no value a tool returned was taken by another tool and a made-up one of the same shape refused (%d tools called, %d candidate arguments, %d calls)", d.minters, len(slots), d.calls))
 	}
 	return hs
+}
+
+// hintedKinds adds the kinds --hints names to hs and returns their
+// minting tools.
+func hintedKinds(d *detector, hs *handleSurvey) map[string]bool {
+	e := d.e
+	hinted := map[string]bool{}
+	if e.Opts.Hints == nil {
+		return hinted
+	}
+	for i, h := range e.Opts.Hints.Handles {
+		k := &handleKind{kind: h.Kind, source: "--hints"}
+		if k.kind == "" {
+			k.kind = fmt.Sprintf("hinted-%d", i+1)
+		}
+		for _, t := range slices.Sorted(maps.Keys(h.Mint)) {
+			k.mint = handleTool{tool: t, path: hints.SplitPath(h.Mint[t]), params: d.argsOf(t)}
+			break
+		}
+		for _, t := range slices.Sorted(maps.Keys(h.Use)) {
+			k.uses = append(k.uses, handleTool{tool: t, path: hints.SplitPath(h.Use[t]), params: d.argsOf(t)})
+		}
+		for _, t := range slices.Sorted(maps.Keys(h.Delete)) {
+			k.deletes = append(k.deletes, handleTool{tool: t, path: hints.SplitPath(h.Delete[t]), params: d.argsOf(t)})
+		}
+		if e.Decl.Tools[k.mint.tool] == nil {
+			hs.notes = append(hs.notes, fmt.Sprintf("hinted tool %q is not listed", k.mint.tool))
+			continue
+		}
+		for t := range h.Mint {
+			hinted[t] = true
+		}
+		hs.kinds = append(hs.kinds, k)
+	}
+	return hinted
+}
+
+// tryMinter calls tool m once and tries the values its result carries as
+// handles: each in the arguments of other tools, the likeliest pairs
+// first. The first value some tool takes is the kind's handle; then the
+// other arguments related to it are tried, and the releases last.
+func (d *detector) tryMinter(m string, slots []*slot) *handleKind {
+	margs := d.argsOf(m)
+	d.minters++
+	o := d.call(m, margs)
+	if !staterun.Completes(o) {
+		return nil
+	}
+	type trial struct {
+		c     candidate
+		users []*slot
+		best  int
+	}
+	var trials []trial
+	sent, _ := json.Marshal(margs)
+	for _, c := range resultValues(o) {
+		if strings.Contains(string(sent), c.val.text) {
+			continue // an echo of the arguments: the client chose it
+		}
+		t := trial{c: c, best: -1}
+		for _, s := range slots {
+			if s.tool != m && !s.release && s.fits(c.val) {
+				t.users = append(t.users, s)
+				t.best = max(t.best, pairScore(m, c, s))
+			}
+		}
+		sort.SliceStable(t.users, func(i, j int) bool { return pairScore(m, c, t.users[i]) > pairScore(m, c, t.users[j]) })
+		if len(t.users) > 0 {
+			trials = append(trials, t)
+		}
+	}
+	sort.SliceStable(trials, func(i, j int) bool { return trials[i].best > trials[j].best })
+	for _, t := range trials[:min(len(trials), detectValues)] {
+		for _, s := range t.users {
+			if !d.more() {
+				return nil
+			}
+			if s.open || s.tries >= slotTries {
+				continue
+			}
+			args, ok := d.accepts(s, t.c.val)
+			if !ok {
+				continue
+			}
+			k := &handleKind{kind: m, mint: handleTool{tool: m, path: t.c.path, word: t.c.word, params: margs}}
+			if !vouched(m, t.c, s) && !d.fresh(k, t.c.val, s) {
+				break // not minted, or not taken again: the next value
+			}
+			k.uses = append(k.uses, handleTool{tool: s.tool, path: []string{s.prop}, params: args})
+			k.source = fmt.Sprintf("detected by %s: minted at %s, taken by %s as %s", evidence(m, t.c, s), t.c.where(), s.tool, s.prop)
+			d.related(k, t.c, s, t.users, slots)
+			return k
+		}
+	}
+	return nil
+}
+
+// related tries, once first took the value c of kind k, the other
+// arguments that may take it (users, in order), then the releases.
+func (d *detector) related(k *handleKind, c candidate, first *slot, users, slots []*slot) {
+	m := k.mint.tool
+	took := []*slot{first}
+	has := func(tool string) bool {
+		for _, s := range took {
+			if s.tool == tool {
+				return true
+			}
+		}
+		return false
+	}
+	for _, s := range users {
+		if !d.more() {
+			return
+		}
+		if has(s.tool) || s.open || !related(m, c, s, took) {
+			continue
+		}
+		if args, ok := d.accepts(s, c.val); ok {
+			k.uses = append(k.uses, handleTool{tool: s.tool, path: []string{s.prop}, params: args})
+			took = append(took, s)
+		}
+	}
+	// A release ends the handle the others were tried with: releases last,
+	// and only those related to the handle.
+	for _, s := range slots {
+		if !d.more() {
+			return
+		}
+		if !s.release || s.tool == m || has(s.tool) || s.open || !s.fits(c.val) || !related(m, c, s, took) {
+			continue
+		}
+		args, ok := d.accepts(s, c.val)
+		if !ok {
+			continue
+		}
+		ht := handleTool{tool: s.tool, path: []string{s.prop}, params: args}
+		if deleteLike.MatchString(s.tool) && s.nRequired <= 1 {
+			k.deletes = append(k.deletes, ht)
+			return
+		}
+		k.uses = append(k.uses, ht)
+		took = append(took, s)
+	}
+}
+
+// evidence says what, besides the acceptance test, shows a pair: a
+// name, a description, or nothing but the flow.
+func evidence(m string, c candidate, s *slot) string {
+	switch {
+	case s.named || c.named:
+		return "name"
+	case s.described || slices.Contains(s.from, m):
+		return "description"
+	}
+	return "flow"
 }

@@ -20,19 +20,42 @@ import (
 // The protocol has no handle concept, so handles are found:
 //
 //   - from --hints (tools that mint a handle at a result path, tools that
-//     take or release it at an argument path);
-//   - by detection: tools whose input schema has a property named like a
-//     handle (id, *_id, *Id, handle, token, session) are the candidate
-//     users; tools that declare such a property in their outputSchema, or
-//     whose names say they create something, are called, and every
-//     handle-like value of their results (structuredContent members named
-//     like a handle; id-like words of the text when there is no
-//     structured handle) is passed to each candidate user. A pair is
-//     confirmed when the call with the minted value is served and the same
-//     call with a value of the same shape that was never minted is
-//     refused: the tool looks the handle up. A confirmed user whose name
-//     says it deletes and whose only required argument is the handle
-//     releases it.
+//     take or release it at an argument path), which detection adds to
+//     and never overrides;
+//   - by data flow: tools are called to see what they return, and each
+//     value of a result that could be a handle (an opaque string in
+//     structuredContent, through objects and the first elements of
+//     arrays down to four levels, or any member named like a handle; an
+//     id-like word of the text) is passed to other tools as a string
+//     argument. A pair is confirmed by an acceptance test: the call with
+//     the minted value is served, and the same call with a value of the
+//     same shape that was never minted is refused: the tool looks the
+//     value up. Names and descriptions only order the trials. Tools come
+//     first that an argument's description names ("the cart id returned
+//     by cart_create"), that are named like a creation, that declare in
+//     their outputSchema a member named like a handle or like another
+//     tool's argument, that share a first word with a tool that requires
+//     an argument; values go first to arguments of the same base name as
+//     their member (cart_id, cartId and cart), named like a handle (id,
+//     *_id, *Id, handle, token, session) or described as one (handle,
+//     identifier, id, token, "returned by"). A pair that nothing but the
+//     flow shows is confirmed twice: the minting tool called again
+//     returns another value (a value returned alike twice names
+//     something that exists; it was not minted), which the user serves
+//     too. Once a value is taken, the other arguments related to it (by
+//     name, description or base name) are tried, then the releases: a
+//     confirmed user whose name says it deletes and whose only required
+//     argument is the handle releases it.
+//
+// Tools marked destructiveHint: true and tools named like a release are
+// never called to see what they return: they are called only with a value
+// another tool was shown to take. Nor are tools that require an argument
+// named or described as a handle (they take handles). Detection costs at most 48 tool
+// calls (detectCalls; at most 12 tools called to see what they return,
+// 4 values of a result and 4 values per argument tried), stops at two
+// kinds, and uses at most half the time the check had left when it
+// began, leaving the check at least 6 s. A tool argument that served a
+// made-up value is not tried again.
 //
 // For each kind of handle (its flows on one instance: a deployment need
 // not share handles between instances):
@@ -140,13 +163,10 @@ type handleValue struct {
 }
 
 // sameShape returns a value of v's shape (the same length and character
-// classes, the same prefix up to its last separator) that was surely never
-// minted.
+// classes, the same prefix up to the last separator of its first half)
+// that was surely never minted.
 func sameShape(e *check.Env, v string) string {
-	keep := strings.LastIndexAny(v, "_-:.") + 1
-	if keep >= len(v) || keep > len(v)/2 {
-		keep = 0
-	}
+	keep := strings.LastIndexAny(v[:len(v)/2], "_-:.") + 1
 	b := []byte(v)
 	for i := keep; i < len(b); i++ {
 		c := b[i]
@@ -231,8 +251,8 @@ func checkHandleKind(e *check.Env, f *handleFlow, k *handleKind) {
 		if !staterun.Completes(o) {
 			continue
 		}
-		if vs := handlesAt(o, k.mint.path); len(vs) > 0 {
-			sample = append(sample, vs[0])
+		if v, ok := k.mint.handleIn(o); ok {
+			sample = append(sample, v)
 			minted = append(minted, o.Ex)
 		}
 	}
@@ -333,11 +353,8 @@ func judgeHandlePrincipal(e *check.Env, f *handleFlow, k *handleKind, label stri
 	alt := e.AsAlt(e.Client)
 	// The second principal is served with a handle of its own.
 	mo := f.call(alt, k.mint.tool, k.mint.params)
-	var own []handleValue
-	if staterun.Completes(mo) {
-		own = handlesAt(mo, k.mint.path)
-	}
-	if len(own) == 0 {
+	own, ok := k.mint.handleIn(mo)
+	if !staterun.Completes(mo) || !ok {
 		e.Inconclusive(spec.StateHandlePrincipal, "%s: the second principal could not mint a handle of its own (%s)", label, mo.Describe())
 		e.Inconclusive(spec.StateHandleOracle, "%s: the second principal could not mint a handle of its own", label)
 		return
@@ -346,7 +363,7 @@ func judgeHandlePrincipal(e *check.Env, f *handleFlow, k *handleKind, label stri
 	var foreign check.Observation
 	var foreignTool handleTool
 	for _, u := range k.uses {
-		ou := f.call(alt, u.tool, withHandle(u.params, u.path, own[0].arg))
+		ou := f.call(alt, u.tool, withHandle(u.params, u.path, own.arg))
 		if !staterun.Completes(ou) {
 			continue // the tool does not serve the second principal's own handle either
 		}
@@ -374,11 +391,7 @@ func judgeHandlePrincipal(e *check.Env, f *handleFlow, k *handleKind, label stri
 		return
 	}
 	e.Pass(spec.StateHandlePrincipal, "%s: the second principal's calls with the first principal's handle were refused (%s), though the same calls with its own handle were served", label, strings.Join(refusedOn, ", "))
-	fake := sameShape(e, h0.text)
-	var fakeArg any = fake
-	if _, isNum := h0.arg.(json.Number); isNum {
-		fakeArg = json.Number(fake)
-	}
+	fake, fakeArg := fakeOf(e, h0)
 	none := f.call(alt, foreignTool.tool, withHandle(foreignTool.params, foreignTool.path, fakeArg))
 	a, b := refusalShape(foreign, h0.text), refusalShape(none, fake)
 	switch {

@@ -64,10 +64,11 @@ func TestAnalyzeHandles(t *testing.T) {
 	}
 }
 
-// TestSameShape: a value of the same shape, never the original.
+// TestSameShape: a value of the same shape, never the original; the type
+// prefix is kept though a separator follows in the random part.
 func TestSameShape(t *testing.T) {
 	e := check.NewEnv(context.Background(), check.Options{Seed: 1})
-	for _, v := range []string{"cart_PKPgIQ3RgOKiULTucOdDMA", "12345", "bsk_a1b2c3", "x"} {
+	for _, v := range []string{"cart_PKPgIQ3RgOKiULTucOdDMA", "cart_HJ06ibd8K-IowhN6oOWUGw", "12345", "bsk_a1b2c3", "x"} {
 		s := sameShape(e, v)
 		if s == v || len(s) != len(v) {
 			t.Errorf("%q → %q", v, s)

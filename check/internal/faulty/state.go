@@ -37,6 +37,10 @@ import (
 //   - state-no-expiry: states live for a century;
 //   - handles-sequential: carts are named cart_1, cart_2, ...;
 //   - handles-unbound: any authenticated principal can use any cart;
+//   - handles-unbound-plain-names: handles-unbound, with the handle
+//     called "cart" (the argument and the result member) and described
+//     as nothing in particular: only the flow of the value from
+//     cart_create into the other cart tools shows it is a handle;
 //   - handles-bearer: a call with no credentials at all that names a
 //     cart is served as the cart's owner (the anonymous caller is also
 //     another principal than the owner: STATE-HANDLE-PRINCIPAL too);
@@ -181,6 +185,16 @@ func StateVariants() []*StateVariant {
 			Only:   []string{"state/handles"},
 			Config: cfg(nil),
 			Wrap:   wrapUnboundCarts,
+		}},
+		{Variant: Variant{
+			Name:   "handles-unbound-plain-names",
+			Defect: "any authenticated principal can use any cart; the cart tools call the handle \"cart\" (argument and result member), and nothing describes it as a handle",
+			Breaks: []spec.ID{spec.StateHandlePrincipal},
+			Only:   []string{"state/handles"},
+			Config: cfg(nil),
+			Wrap: func(next http.Handler, srv *impl.Server) http.Handler {
+				return PlainCartNames(wrapUnboundCarts(next, srv))
+			},
 		}},
 		{Variant: Variant{
 			Name:   "handles-bearer",

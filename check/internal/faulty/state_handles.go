@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strings"
 	"sync"
 
 	"github.com/mcpverify/mcpverify/impl"
@@ -202,5 +203,78 @@ func wrapSoftDeleteCarts(next http.Handler, _ *impl.Server) http.Handler {
 			return one(m)
 		}
 		return editReq, edit
+	})
+}
+
+// plainCart is the name the plain-names variants give the cart handle,
+// as an argument and as a result member: an ordinary word.
+const plainCart = "cart"
+
+// PlainCartNames presents the cart tools with an ordinary name for
+// the handle: the argument and the result member are "cart", not
+// "cart_id", and no description calls the argument a handle or names the
+// tool that mints it. Only the flow of the value from cart_create's
+// result into the other tools' arguments shows it is a handle. It is the
+// handles-unbound-plain-names variant without its defect, for the handle
+// check's own tests.
+func PlainCartNames(next http.Handler) http.Handler {
+	renameIn := func(m map[string]any, desc any) {
+		if v, ok := m["cart_id"]; ok {
+			delete(m, "cart_id")
+			if desc != nil {
+				v = map[string]any{"type": "string", "description": desc}
+			}
+			m[plainCart] = v
+		}
+	}
+	schema := func(t map[string]any, key string, desc any) {
+		s, _ := t[key].(map[string]any)
+		props, _ := s["properties"].(map[string]any)
+		renameIn(props, desc)
+		if req, ok := s["required"].([]any); ok {
+			for i, r := range req {
+				if r == "cart_id" {
+					req[i] = plainCart
+				}
+			}
+		}
+	}
+	return rewriteMessages(next, func(q *rpcCall) bool {
+		name, _ := q.Params["name"].(string)
+		args, _ := q.Params["arguments"].(map[string]any)
+		v, ok := args[plainCart]
+		if q.Method != "tools/call" || !cartTools[name] || !ok {
+			return false
+		}
+		delete(args, plainCart)
+		args["cart_id"] = v
+		return true
+	}, func(q *rpcCall, m map[string]any, _ int) []map[string]any {
+		r := resultOf(m)
+		switch {
+		case r == nil:
+		case q.Method == "tools/list":
+			tools, _ := r["tools"].([]any)
+			for _, t := range tools {
+				t, _ := t.(map[string]any)
+				if d, ok := t["description"].(string); ok {
+					t["description"] = strings.ReplaceAll(d, "cart_id", plainCart)
+				}
+				schema(t, "inputSchema", "The cart")
+				schema(t, "outputSchema", nil)
+			}
+		case q.Method == "tools/call":
+			sc, _ := r["structuredContent"].(map[string]any)
+			renameIn(sc, nil)
+			content, _ := r["content"].([]any)
+			for _, c := range content {
+				if c, _ := c.(map[string]any); c["type"] == "text" {
+					if s, ok := c["text"].(string); ok {
+						c["text"] = strings.ReplaceAll(s, "cart_id", plainCart)
+					}
+				}
+			}
+		}
+		return one(m)
 	})
 }
