@@ -50,15 +50,15 @@ const probeTimeout = 5 * time.Second
 // (the model would judge them by rules the server does not claim), nor
 // are those of a legacy session. Every exchange kept in the discovery
 // evidence starts the traces of the run.
-func discover(e *Env) ServerInfo {
+func discover(e *Env) (si ServerInfo) {
 	d := &discovery{e: e}
 	probe := e.Request("server/discover", nil)
 	if e.Transport() == wire.Stdio {
 		probe.Timeout = probeTimeout
 	}
 	o := d.send(probe)
+	defer func() { si.DiscoverProbe = o.Ex }()
 	dr, versions, served := DiscoverAnswer(o)
-	var si ServerInfo
 	switch {
 	case served && (len(versions) == 0 || slices.Contains(versions, wire.Version)):
 		// (A result without readable versions is a modern server's

@@ -41,6 +41,9 @@ type ServerInfo struct {
 	// Legacy is the handshake-era session opened during discovery with a
 	// server that speaks only that era (nil otherwise); see package legacyclient.
 	Legacy *legacyclient.Session
+	// DiscoverProbe is the exchange of discovery's first server/discover
+	// (a valid request of this revision).
+	DiscoverProbe *wire.Exchange
 }
 
 // ModernOnly reports whether the server serves only modern revisions: the
@@ -288,6 +291,8 @@ type judge struct {
 	total    int
 	// answered counts the exchanges the server answered.
 	answered int
+	// health classifies every exchange for Report.Incomplete.
+	health health
 }
 
 func newJudge(cfg model.Config, target string) *judge {

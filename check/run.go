@@ -129,6 +129,16 @@ type Report struct {
 	Results   []Result
 	// Stderr is what a stdio server wrote to its stderr (bounded).
 	Stderr string
+	// Incomplete says why the run, once started, could not judge what it
+	// set out to judge (the server stopped answering, crashed, answered
+	// garbage or over the limits, served no request, the budget ran out
+	// before checks ran, the server does not implement this revision);
+	// "" when it could. Inconclusive results that only mean there was
+	// nothing to test do not make a run incomplete.
+	Incomplete string
+	// Interrupted: the caller's context ended the run (Ctrl-C); the report
+	// holds what was judged until then.
+	Interrupted bool
 	// answered: the server answered at least one request.
 	answered bool
 }
@@ -205,6 +215,7 @@ func NewEnv(ctx context.Context, opts Options, targets ...Target) *Env {
 func Run(ctx context.Context, target Target, opts Options) (*Report, error) {
 	opts = opts.withDefaults()
 	start := time.Now()
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, opts.Budget)
 	defer cancel()
 	e := NewEnv(ctx, opts, append([]Target{target}, opts.Instances...)...)
@@ -218,17 +229,35 @@ func Run(ctx context.Context, target Target, opts Options) (*Report, error) {
 		e.Server.Era, e.Server.Versions, len(e.Decl.Tools), len(e.Decl.Prompts), len(e.Decl.Templates))
 
 	var verdicts []Verdict
+	notRun, nSelected := 0, 0
 	for _, c := range Checks() {
-		if ctx.Err() != nil {
-			break
-		}
 		if !selected(c, opts.Only, opts.exact) {
+			continue
+		}
+		nSelected++
+		if ctx.Err() != nil {
+			// The budget ran out (or the run was interrupted) before this
+			// check ran: its requirements are not judged, for that reason.
+			notRun++
+			why := fmt.Sprintf("the budget (%s) ran out before check %s ran", opts.Budget, c.Name)
+			if parent.Err() != nil {
+				why = "the run was interrupted before check " + c.Name + " ran"
+			}
+			for _, id := range c.IDs {
+				verdicts = append(verdicts, Verdict{ID: id, Check: c.Name, kind: verdictInconclusive, Message: why})
+			}
 			continue
 		}
 		verdicts = append(verdicts, runCheck(e, c)...)
 	}
 
 	rep := aggregate(e, verdicts)
+	rep.Interrupted = parent.Err() != nil
+	if !rep.Interrupted {
+		e.j.mu.Lock()
+		rep.Incomplete = e.j.health.incomplete(e.Server.Era, e.Server.LegacyVersion(), notRun, nSelected, opts.Budget, exitedEarly(target))
+		e.j.mu.Unlock()
+	}
 	rep.Target, rep.Revision, rep.Seed, rep.Era = target.Describe(), wire.Version, opts.Seed, e.Server.Era
 	rep.Discovery = len(e.j.prefix)
 	rep.Duration = time.Since(start)

@@ -126,6 +126,7 @@ func (j *judge) countLocked(ex *wire.Exchange) {
 	if ex.Outcome.Finished() {
 		j.answered++
 	}
+	j.health.count(ex)
 }
 
 // LegacyResult decodes the result of a legacy answer into v.

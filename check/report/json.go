@@ -25,15 +25,17 @@ type jsonReport struct {
 	Revision      string `json:"revision"`
 	// Seed is a decimal string: seeds use all 64 bits, more than a JSON
 	// number read as a double keeps.
-	Seed       int64        `json:"seed,string"`
-	Era        string       `json:"era"`
-	Exchanges  int          `json:"exchanges"`
-	Judgments  int          `json:"judgments"`
-	DurationMs int64        `json:"durationMs"`
-	Stderr     string       `json:"stderr,omitempty"`
-	Failed     bool         `json:"failed"`
-	Counts     jsonCounts   `json:"counts"`
-	Results    []jsonResult `json:"results"`
+	Seed        int64        `json:"seed,string"`
+	Era         string       `json:"era"`
+	Exchanges   int          `json:"exchanges"`
+	Judgments   int          `json:"judgments"`
+	DurationMs  int64        `json:"durationMs"`
+	Stderr      string       `json:"stderr,omitempty"`
+	Failed      bool         `json:"failed"`
+	Incomplete  string       `json:"incomplete,omitempty"`
+	Interrupted bool         `json:"interrupted,omitempty"`
+	Counts      jsonCounts   `json:"counts"`
+	Results     []jsonResult `json:"results"`
 }
 
 // jsonCounts (docs/report-schema.md, "Counts").
@@ -91,6 +93,8 @@ func WriteJSON(w io.Writer, r *check.Report) error {
 		DurationMs:    r.Duration.Milliseconds(),
 		Stderr:        r.Stderr,
 		Failed:        r.Failed(),
+		Incomplete:    r.Incomplete,
+		Interrupted:   r.Interrupted,
 		Counts: jsonCounts{
 			Pass: c.status[check.Pass], Fail: c.status[check.Fail], Warn: c.status[check.Warn], Skip: c.status[check.Skip],
 			Inconclusive: c.status[check.Inconclusive], Baselined: c.known, Stale: c.stale,

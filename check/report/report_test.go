@@ -36,6 +36,7 @@ func sampleReport() *check.Report {
 	r := &check.Report{
 		Target: "http://127.0.0.1:1/mcp", Revision: wire.Version, Seed: 1<<62 + 12345, Era: check.Modern,
 		Exchanges: 12, Judgments: 99, Duration: 1500 * time.Millisecond, Stderr: "a line of stderr\n",
+		Incomplete: "the server stopped answering: 6 of 9 requests got no answer (timed-out)", Interrupted: true,
 	}
 	fail := res(spec.CoreMetaRequired, check.Fail, "got \x1b[31maccepted\x1b[0m <200>; want a rejection with -32602 & HTTP 400 \u202e", "meta/required-fields", 3)
 	fail.Trace = tr(spec.CoreMetaRequired)
@@ -178,6 +179,8 @@ type docReport struct {
 	DurationMs    int64       `json:"durationMs"`
 	Stderr        string      `json:"stderr"`
 	Failed        bool        `json:"failed"`
+	Incomplete    string      `json:"incomplete"`
+	Interrupted   bool        `json:"interrupted"`
 	Counts        docCounts   `json:"counts"`
 	Results       []docResult `json:"results"`
 }
@@ -471,6 +474,7 @@ func TestTextReport(t *testing.T) {
 		"Stale baseline entries", "HTTP-ORIGIN: fixed in 2.1",
 		"-v lists every result", "seed 4611686018427400249", "modern", "2 failed (1 known)",
 		"cause: the server serves requests without _meta; one cause with HTTP-META-STATUS",
+		"INCOMPLETE: the server stopped answering: 6 of 9 requests got no answer (timed-out).", "INTERRUPTED: the run was stopped",
 		"Inconclusive (1):", "STDIO-STDERR (MAY): the server did not serve the baseline request",
 	} {
 		if !strings.Contains(flat, want) {

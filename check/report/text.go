@@ -61,6 +61,12 @@ func WriteText(w io.Writer, r *check.Report, o TextOptions) {
 	}
 
 	tw.linef("mcpverify %s: %s (MCP %s)", ToolVersion(), clean(r.Target), r.Revision)
+	if r.Interrupted {
+		tw.wrap("  ", "INTERRUPTED: the run was stopped; what follows is what was judged until then.")
+	}
+	if r.Incomplete != "" {
+		tw.wrap("  ", "INCOMPLETE: "+clean(r.Incomplete)+".")
+	}
 	tw.line("")
 	writeAreaTable(tw, r.Results)
 

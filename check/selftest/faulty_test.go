@@ -49,6 +49,9 @@ func TestReferencePasses(t *testing.T) {
 		}
 		defer srv.Close()
 		rep := runAgainst(t, srv.Handler(), nil)
+		if rep.Incomplete != "" || rep.Interrupted {
+			t.Errorf("the run against the reference server is incomplete: %s", rep.Incomplete)
+		}
 		for _, r := range rep.Results {
 			switch r.Status {
 			case check.Fail, check.Warn:

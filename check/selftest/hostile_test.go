@@ -164,6 +164,13 @@ func runHostile(t *testing.T, h *faulty.HostileServer, ref http.Handler, inProce
 		h.What, rep.Exchanges, elapsed.Round(time.Millisecond), (int64(peak.Load())-int64(before.HeapAlloc))>>20,
 		(int64(after.HeapAlloc)-int64(before.HeapAlloc))>>20, len(rep.Results))
 	runtime.KeepAlive(rep)
+	// The run started but could not judge what it set out to: it says so,
+	// with the cause (exit status 4).
+	if rep.Incomplete == "" && rep.Exchanges > 0 {
+		t.Errorf("%s: the run is not marked incomplete (%d exchanges)", h.What, rep.Exchanges)
+	} else {
+		t.Logf("%s: incomplete: %s", h.What, rep.Incomplete)
+	}
 
 	for _, r := range rep.Results {
 		if testing.Verbose() && r.Status == check.Pass && r.Check != "model" {

@@ -306,6 +306,29 @@ func (t *Stdio) WaitExit(d time.Duration) bool {
 	}
 }
 
+// ExitStatus reports whether the server process exited before Close was
+// called (on its own: a crash, or an exit after its first answer), and its
+// exit status.
+func (t *Stdio) ExitStatus() (string, bool) {
+	if t.exited == nil {
+		return "", false
+	}
+	select {
+	case <-t.closed:
+		return "", false
+	default:
+	}
+	select {
+	case <-t.exited:
+	default:
+		return "", false
+	}
+	if t.waitErr == nil {
+		return "exit status 0", true
+	}
+	return t.waitErr.Error(), true
+}
+
 // exitedNow reports whether the process has already exited.
 func (t *Stdio) ExitedNow() bool {
 	if t.exited == nil {

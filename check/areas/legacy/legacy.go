@@ -85,6 +85,7 @@ func checkRevision(e *check.Env) {
 			msg := "the server answered server/discover as a modern server (a modern error, or a result without readable supportedVersions), so its versions are unknown"
 			e.Inconclusive(spec.CoreLegacyOnly, "%s", msg)
 			e.Inconclusive(spec.CoreRevisionServed, "%s", msg)
+			judgeDiscover(e, "")
 			return
 		}
 		msg := fmt.Sprintf("the server lists %v", si.Versions)
@@ -93,11 +94,7 @@ func checkRevision(e *check.Env) {
 		}
 		e.Pass(spec.CoreLegacyOnly, "%s", msg)
 		e.Pass(spec.CoreRevisionServed, "%s", msg)
-		if si.Discover != nil {
-			e.Pass(spec.CoreDiscover, "server/discover was served: %s", msg)
-		} else {
-			e.Inconclusive(spec.CoreDiscover, "server/discover was answered with a modern error, not served")
-		}
+		judgeDiscover(e, msg)
 	case check.Legacy:
 		how := "server/discover was not served"
 		if prefix := e.Prefix(); len(prefix) > 0 && prefix[0].Method() == "server/discover" {
@@ -128,14 +125,33 @@ func checkRevision(e *check.Env) {
 	}
 }
 
+// judgeDiscover passes CORE-DISCOVER when discovery's server/discover was
+// served (msg says what it showed), and otherwise judges the error it got
+// (judgeDiscoverMissing).
+func judgeDiscover(e *check.Env, msg string) {
+	o := check.Observation{Ex: e.Server.DiscoverProbe}
+	if o.Ex == nil || !o.Accepted() {
+		judgeDiscoverMissing(e)
+		return
+	}
+	if msg == "" {
+		msg = o.Describe()
+	}
+	e.Pass(spec.CoreDiscover, "server/discover was served: %s", msg)
+}
+
 // judgeDiscoverMissing: a server that answered server/discover with
 // nothing recognizable may still serve this revision's other requests; if
 // it serves tools/list (or prompts/list, resources/list) with a result of
 // this revision, it fails to implement server/discover.
 func judgeDiscoverMissing(e *check.Env) {
 	how := "server/discover was not served"
-	if prefix := e.Prefix(); len(prefix) > 0 && prefix[0].Method() == "server/discover" {
-		how = "server/discover got " + check.Observation{Ex: prefix[0]}.Describe()
+	if ex := e.Server.DiscoverProbe; ex != nil {
+		how = "server/discover got " + check.Observation{Ex: ex}.Describe()
+		if ex.Transport == wire.HTTP && (ex.Status == 401 || ex.Status == 403) {
+			e.Inconclusive(spec.CoreDiscover, "%s: the server asks for credentials (--header)", how)
+			return
+		}
 	}
 	for _, m := range []string{"tools/list", "prompts/list", "resources/list"} {
 		o := e.Send(e.Request(m, nil))

@@ -160,6 +160,20 @@ func init() {
 	})
 }
 
+func init() {
+	Register(&Variant{
+		Name:   "discover-header-mismatch",
+		Defect: "server/discover is refused with HTTP 400 and HeaderMismatch (-32020) though its headers match; every other request of 2026-07-28 is served",
+		Breaks: []spec.ID{spec.CoreDiscover},
+		Only:   []string{"legacy/revision"},
+		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+			return refusing(next, http.StatusBadRequest, wire.CodeHeaderMismatch, "Header mismatch", func(m string, hasID bool) bool {
+				return hasID && m == "server/discover"
+			})
+		},
+	})
+}
+
 // disruptAfterCancel refuses the request after a notifications/cancelled:
 // one for a request already answered (late), or one for an id never
 // answered or without a usable requestId (not late).
