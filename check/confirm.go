@@ -13,8 +13,8 @@ import (
 // not others); one exchange cannot tell a race from a steady defect. The
 // violating request of each model finding is therefore sent again, up to
 // ConfirmTries in all, when sending it again changes nothing on the
-// server, and the result says in how many tries the model found it
-// ("fail, 2 of 5 tries"). A later run, or a replay, that happens to pass
+// server, and the result says in how many of the answered tries the model
+// found it ("fail, 2 of 5 tries"). A later run, or a replay, that happens to pass
 // is then not mistaken for a fix.
 
 // ConfirmTries is how many times in all (the first included) the violating
@@ -58,10 +58,15 @@ func (e *Env) confirmFindings() {
 		if err != nil || !Repeatable(wire.MessageMethod(m)) {
 			continue
 		}
+		// n counts the tries that were answered: one the server did not
+		// answer shows nothing either way.
 		k, n := 1, 1
-		for n < ConfirmTries && e.Ctx.Err() == nil && e.TimeLeft() > 2*time.Second {
+		for sent := 1; sent < ConfirmTries && e.Ctx.Err() == nil && e.TimeLeft() > 2*time.Second; sent++ {
 			r, _ := replayRequest(rec, ReplayOptions{})
 			o := e.SendTo(rec.Instance, r)
+			if !o.Ex.Outcome.Finished() {
+				continue
+			}
 			n++
 			if _, again := o.Violated(v.ID); again {
 				k++

@@ -57,9 +57,9 @@ func (h *health) count(ex *wire.Exchange) {
 	case ex.BodyErr != nil:
 		h.garbage++
 		first(&h.firstGarbage, "a body that is neither JSON nor an event stream ("+ex.BodyErr.Error()+")")
-	case len(ex.Replies) == 0 && (ex.Transport != wire.HTTP || ex.Status < 300):
+	case !hasResponse(ex) && (ex.Transport != wire.HTTP || ex.Status < 300):
 		h.garbage++
-		first(&h.firstGarbage, "an answer with no JSON-RPC message")
+		first(&h.firstGarbage, "an answer with no JSON-RPC response")
 	default:
 		first(&h.firstRefusal, o.Describe())
 	}
@@ -139,4 +139,15 @@ func stderrTail(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// hasResponse reports a JSON-RPC response among the exchange's replies.
+func hasResponse(ex *wire.Exchange) bool {
+	for _, r := range ex.Replies {
+		switch r.Msg.(type) {
+		case *wire.JSONRPCResultResponse, *wire.JSONRPCErrorResponse:
+			return true
+		}
+	}
+	return false
 }

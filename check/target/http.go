@@ -180,6 +180,9 @@ func (t *HTTP) Send(ctx context.Context, r *check.Request) *wire.Exchange {
 	ex.Status, ex.RespHeader = resp.StatusCode, resp.Header
 	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	limited := &capReader{r: resp.Body, max: t.limits.MaxResponseBytes}
+	if n := resp.ContentLength; n > 0 {
+		limited.grow(min(n, t.limits.MaxResponseBytes)) // one buffer of the announced size, not a doubling series
+	}
 	if ct == "text/event-stream" {
 		n := 0
 		stop := r.StopAfter
@@ -190,7 +193,7 @@ func (t *HTTP) Send(ctx context.Context, r *check.Request) *wire.Exchange {
 			}
 			return nil
 		})
-		ex.RespBody = limited.buf.Bytes()
+		ex.RespBody = limited.buf
 		switch {
 		case errors.Is(err, errStop) && n >= t.limits.MaxMessages:
 			ex.Outcome = wire.Truncated
@@ -203,7 +206,7 @@ func (t *HTTP) Send(ctx context.Context, r *check.Request) *wire.Exchange {
 		return ex
 	}
 	_, err = io.Copy(io.Discard, limited)
-	ex.RespBody = limited.buf.Bytes()
+	ex.RespBody = limited.buf
 	if err != nil {
 		ex.Outcome = readOutcome(ctx, limited, err)
 	}
@@ -223,9 +226,21 @@ const retainedTruncated = 256 << 10
 // response that did not end, in a copy (the read buffer may be twice
 // MaxResponseBytes); an SSE body is cut after its last complete event
 // within that prefix.
+//
+// A complete body is kept whole when it is JSON (in a copy of its own size:
+// the read buffer may be larger); a large complete body that is not JSON
+// (a server that answers megabytes of garbage on every request) is kept
+// as a prefix like a truncated one: it is evidence of the same defect.
 func trimTruncated(ex *wire.Exchange, sse bool) {
 	switch ex.Outcome {
 	case wire.Truncated, wire.TimedOut, wire.Dropped:
+	case wire.Complete:
+		if len(ex.RespBody) <= retainedTruncated || sse || wire.ValidJSONLax(ex.RespBody) {
+			if cap(ex.RespBody)-len(ex.RespBody) > retainedTruncated {
+				ex.RespBody = bytes.Clone(ex.RespBody)
+			}
+			return
+		}
 	default:
 		return
 	}
@@ -251,22 +266,35 @@ func trimTruncated(ex *wire.Exchange, sse bool) {
 type capReader struct {
 	r    io.Reader
 	max  int64
-	buf  bytes.Buffer
+	buf  []byte
 	over bool
 }
 
 var errTooLarge = errors.New("response over the size limit")
 
+// grow makes room for n bytes in all: the buffer doubles, but never past
+// the limit (a body cut at the limit costs the limit, not twice it).
+func (c *capReader) grow(n int64) {
+	if n <= int64(cap(c.buf)) {
+		return
+	}
+	n = min(max(n, 2*int64(cap(c.buf)), 4096), c.max)
+	b := make([]byte, len(c.buf), n)
+	copy(b, c.buf)
+	c.buf = b
+}
+
 func (c *capReader) Read(p []byte) (int, error) {
-	if int64(c.buf.Len()) >= c.max {
+	if int64(len(c.buf)) >= c.max {
 		c.over = true
 		return 0, errTooLarge
 	}
-	if rem := c.max - int64(c.buf.Len()); int64(len(p)) > rem {
+	if rem := c.max - int64(len(c.buf)); int64(len(p)) > rem {
 		p = p[:rem]
 	}
 	n, err := c.r.Read(p)
-	c.buf.Write(p[:n])
+	c.grow(int64(len(c.buf) + n))
+	c.buf = append(c.buf, p[:n]...)
 	return n, err
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -39,6 +40,9 @@ func (h *HostileServer) Handler(ref http.Handler, stop <-chan struct{}) http.Han
 		h.serve(w, r, stop)
 	})
 }
+
+// nested is three million arrays, opened and closed (made on first use).
+var nested = sync.OnceValue(func() []byte { return []byte(strings.Repeat("[", 3<<20) + strings.Repeat("]", 3<<20)) })
 
 var discoveryMethods = map[string]bool{
 	"server/discover": true, "tools/list": true, "prompts/list": true, "resources/list": true, "resources/templates/list": true,
@@ -103,6 +107,15 @@ func Hostile() []*HostileServer {
 				}
 				return chunk
 			})
+		}},
+		{Name: "deeply-nested", What: "answers with a JSON body of 6 MiB nested three million arrays deep", serve: func(w http.ResponseWriter, r *http.Request, stop <-chan struct{}) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusOK)
+			w.Write(nested())
+		}},
+		{Name: "refuses-everything", What: "answers every request with HTTP 400 and -32602 (invalid params)", serve: func(w http.ResponseWriter, r *http.Request, stop <-chan struct{}) {
+			msg, _ := message(r)
+			writeRPCError(w, http.StatusBadRequest, hdrID(msg), -32602, "Invalid params")
 		}},
 		{Name: "slow-drip", What: "answers one byte every 50 ms, forever", serve: func(w http.ResponseWriter, r *http.Request, stop <-chan struct{}) {
 			w.Header().Set("Content-Type", "application/json")
