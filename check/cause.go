@@ -15,20 +15,24 @@ import (
 // server author sees one cause, not several unrelated failures.
 
 // causeOf returns the cause a verdict names, or, for the model's finding,
-// the answer that broke it when that answer is an HTTP error without a
-// JSON-RPC error (the same answer to several defects is one cause).
+// the answer that broke it: an HTTP error without a JSON-RPC error is
+// described (the same answer to several defects is one cause), any other
+// answer is named by its request (several findings in one answer).
 func causeOf(v *Verdict) string {
 	if v.Cause != "" || !v.Model || len(v.Evidence) == 0 {
 		return v.Cause
 	}
 	ex := v.Evidence[len(v.Evidence)-1]
-	if ex.Transport != wire.HTTP || ex.Status < 400 || !ex.Outcome.Finished() {
-		return ""
-	}
 	ex.Decode()
+	// Several findings in one answer (a notification that breaks the
+	// schema and names a token no request gave) are one cause.
+	same := fmt.Sprintf("one answer: the server's answer to %s (request id %s)", ex.Method(), wire.MessageID(ex.Sent))
+	if ex.Transport != wire.HTTP || ex.Status < 400 || !ex.Outcome.Finished() {
+		return same
+	}
 	for _, r := range ex.Replies {
 		if _, ok := r.Msg.(*wire.JSONRPCErrorResponse); ok {
-			return ""
+			return same
 		}
 	}
 	ct, _, _ := mime.ParseMediaType(ex.RespHeader.Get("Content-Type"))

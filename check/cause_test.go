@@ -8,9 +8,9 @@ import (
 	"github.com/mcpverify/mcpverify/wire"
 )
 
-// TestCauses: two model findings answered by the same HTTP error without
-// a JSON-RPC error share a cause; a finding answered with a JSON-RPC
-// error, or alone, has none; a cause a check names is kept when shared.
+// TestCauses: two model findings in one answer share a cause, and so do
+// two answered by the same HTTP error without a JSON-RPC error; a finding
+// alone has none; a cause a check names is kept when shared.
 func TestCauses(t *testing.T) {
 	plain := func() *wire.Exchange {
 		return &wire.Exchange{Transport: wire.HTTP, Outcome: wire.Complete, Status: 400,
@@ -18,7 +18,11 @@ func TestCauses(t *testing.T) {
 	}
 	rpcErr := &wire.Exchange{Transport: wire.HTTP, Outcome: wire.Complete, Status: 400,
 		RespHeader: http.Header{"Content-Type": {"application/json"}}, RespBody: []byte(`{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"bad"}}`)}
+	note := &wire.Exchange{Transport: wire.HTTP, Outcome: wire.Complete, Status: 200, Body: []byte(`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{}}`),
+		RespHeader: http.Header{"Content-Type": {"application/json"}}, RespBody: []byte(`{"jsonrpc":"2.0","id":7,"result":{}}`)}
 	vs := []*Verdict{
+		{ID: spec.CoreMessageSchema, Model: true, Evidence: []*wire.Exchange{note}},
+		{ID: spec.CoreProgressToken, Model: true, Evidence: []*wire.Exchange{note}},
 		{ID: spec.CoreVersionUnsupported, Model: true, Evidence: []*wire.Exchange{plain()}},
 		{ID: spec.HttpVersionMismatch, Model: true, Evidence: []*wire.Exchange{plain()}},
 		{ID: spec.CoreMetaRequired, Model: true, Evidence: []*wire.Exchange{rpcErr}},
@@ -32,6 +36,8 @@ func TestCauses(t *testing.T) {
 	}
 	sharedCauses(rs)
 	want := []string{
+		"one answer: the server's answer to tools/call (request id 7)",
+		"one answer: the server's answer to tools/call (request id 7)",
 		`the server answers with HTTP 400 (text/plain) "Bad Request: Unsupported protocol version" and no JSON-RPC error`,
 		`the server answers with HTTP 400 (text/plain) "Bad Request: Unsupported protocol version" and no JSON-RPC error`,
 		"",
