@@ -276,6 +276,12 @@ type judge struct {
 	total    int
 	// answered counts the exchanges the server answered.
 	answered int
+	// first is the first exchange counted.
+	first *wire.Exchange
+	// done and checks are the run's checks done and selected, for
+	// onProgress (Options.OnProgress).
+	done, checks int
+	onProgress   func(done, total, exchanges int)
 }
 
 func newJudge(cfg model.Config, target string) *judge {
