@@ -55,7 +55,7 @@ func WriteText(w io.Writer, r *check.Report, o TextOptions) {
 	tw := &textWriter{w: w}
 	c := countResults(r.Results)
 
-	tw.linef("mcpverify %s: %s (MCP %s)", ToolVersion(), clean(r.Target), r.Revision)
+	tw.linef("mcpverify %s: %s (MCP %s)", ToolVersion(), Clean(r.Target), r.Revision)
 	tw.line("")
 	writeAreaTable(tw, r.Results)
 
@@ -99,7 +99,7 @@ func WriteText(w io.Writer, r *check.Report, o TextOptions) {
 			if res, ok := r.Result(spec.ID(id)); ok && res.Baselined != "" {
 				why = ": " + res.Baselined
 			}
-			tw.wrap("      ", "  "+clean(id)+why)
+			tw.wrap("      ", "  "+Clean(id)+why)
 		}
 	}
 
@@ -109,7 +109,7 @@ func WriteText(w io.Writer, r *check.Report, o TextOptions) {
 		era = "era unknown"
 	}
 	tw.wrap("  ", fmt.Sprintf("%s (%s): %d exchanges, %d judgments in %s, seed %d: %s",
-		clean(r.Target), era, r.Exchanges, r.Judgments, r.Duration.Round(time.Millisecond), r.Seed, c.summary()))
+		Clean(r.Target), era, r.Exchanges, r.Judgments, r.Duration.Round(time.Millisecond), r.Seed, c.summary()))
 }
 
 // textWriter writes lines and wrapped paragraphs.
@@ -173,9 +173,9 @@ func (t *textWriter) entry(res check.Result, o TextOptions) {
 	if text == "" {
 		text = req.Text
 	}
-	t.wrap("  ", "  "+clean(text))
+	t.wrap("  ", "  "+Clean(text))
 	if res.Baselined != "" {
-		t.field("known", clean(res.Baselined))
+		t.field("known", Clean(res.Baselined))
 	}
 	label := "found"
 	switch res.Status {
@@ -186,8 +186,8 @@ func (t *textWriter) entry(res check.Result, o TextOptions) {
 	case check.Inconclusive:
 		label = "unsure"
 	}
-	t.field(label, clean(res.Message))
-	chk := clean(res.Check)
+	t.field(label, Clean(res.Message))
+	chk := Clean(res.Check)
 	if res.Count > 0 && (res.Status == check.Fail || res.Status == check.Warn) {
 		chk += fmt.Sprintf(", %d exchange(s) or probe(s)", res.Count)
 	}
@@ -197,7 +197,7 @@ func (t *textWriter) entry(res check.Result, o TextOptions) {
 			t.field("spec", fmt.Sprintf("%s, %q", req.Source, req.Section))
 		}
 		if p := tracePath(res, o.TraceDir); p != "" {
-			t.field("trace", clean(p))
+			t.field("trace", Clean(p))
 		}
 	}
 }
@@ -310,10 +310,10 @@ func writeAreaTable(t *textWriter, rs []check.Result) {
 	row("total", countResults(rs))
 }
 
-// clean escapes what a terminal would interpret: control characters,
+// Clean escapes what a terminal would interpret: control characters,
 // Unicode format characters (bidirectional overrides, zero-width) and
 // invalid UTF-8, each written as a Go escape.
-func clean(s string) string {
+func Clean(s string) string {
 	ok := true
 	for _, r := range s {
 		if r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
