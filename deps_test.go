@@ -33,6 +33,12 @@ var (
 	cmpLib    = "github.com/google/go-cmp"
 	testing3  = []string{rapidLib, gopterLib, cmpLib}
 
+	// The command line splits --command into words as a shell does, draws
+	// its progress line only on a terminal, and is tested with scripts.
+	shellwordsLib = "github.com/mattn/go-shellwords"
+	termLib       = "golang.org/x/term"
+	testscriptLib = "github.com/rogpeppe/go-internal/testscript"
+
 	// What the tests of the checker may start: the reference server, its
 	// broken variants, and targets to reach them.
 	checkTests = []string{"impl", "check/internal/faulty", "check/target"}
@@ -76,7 +82,7 @@ var rules = []rule{
 
 	{pkg: "internal/props", mod: []string{"spec", "wire", "model"}, third: []string{rapidLib}},
 	{pkg: "internal/vsimpl", mod: []string{"check", "check/target", "impl", "model", "trace", "wire"}, third: []string{rapidLib}},
-	{pkg: "internal/cli", mod: []string{"check", "check/hints", "check/areas/all", "check/report", "check/target", "impl", "spec", "trace", "wire", "model", "corpus"}, testThird: testing3},
+	{pkg: "internal/cli", mod: []string{"check", "check/hints", "check/areas/all", "check/report", "check/target", "impl", "spec", "trace", "wire", "model", "corpus"}, third: []string{shellwordsLib, termLib}, testMod: []string{"check/internal/faulty"}, testThird: append([]string{testscriptLib}, testing3...)},
 	{pkg: "cmd/mcpverify", mod: []string{"internal/cli"}},
 	{pkg: "fuzz", testMod: []string{"spec", "wire", "trace", "model", "corpus", "impl", "check", "check/target", "check/staterun", "internal/props", "internal/vsimpl"}, testThird: testing3},
 	{pkg: "", testMod: []string{"spec"}},

@@ -293,6 +293,12 @@ type judge struct {
 	answered int
 	// health classifies every exchange for Report.Incomplete.
 	health health
+	// first is the first exchange counted.
+	first *wire.Exchange
+	// done and checks are the run's checks done and selected, for
+	// onProgress (Options.OnProgress).
+	done, checks int
+	onProgress   func(done, total, exchanges int)
 }
 
 func newJudge(cfg model.Config, target string) *judge {

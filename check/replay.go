@@ -234,7 +234,7 @@ func replayCheck(ctx context.Context, target Target, tr *trace.Trace, name strin
 	}
 	// The check the trace names and nothing more: a name is also a prefix
 	// of longer names ("state/handles" of "state/handles-x").
-	o.exact = true
+	o.Exact = true
 	rep, err := Run(ctx, target, o)
 	if err != nil {
 		return res, err

@@ -42,10 +42,19 @@ type Options struct {
 	// Only, if set, runs only the checks whose name has one of these
 	// prefixes ("headers/", "origin/...").
 	Only []string
+	// Exact makes Only name checks exactly rather than by prefix: a name
+	// is also a prefix of longer names ("state/handles" of
+	// "state/handles-x"). Replay sets it, and so does a caller that has
+	// resolved its selection into check names.
+	Exact bool
 	// Progress, if set, receives a line per phase.
 	Progress io.Writer
-	// exact makes Only name checks exactly rather than by prefix (Replay).
-	exact bool
+	// OnProgress, if set, is called as the run advances: as it starts,
+	// after each exchange and after each check, with the checks done of
+	// the checks selected and the exchanges so far. It is called with the
+	// run's judge locked, possibly from several goroutines: it must return
+	// quickly and must not call into the run.
+	OnProgress func(done, total, exchanges int)
 
 	// AltHeader holds the credentials of a second principal (e.g. its
 	// Authorization header), distinct from the principal of Client's
@@ -139,6 +148,19 @@ type Report struct {
 	// Interrupted: the caller's context ended the run (Ctrl-C); the report
 	// holds what was judged until then.
 	Interrupted bool
+	// CheckTimes is how long each check that ran took, by name
+	// (Discovery for discovery).
+	CheckTimes map[string]time.Duration
+	// First is the first exchange the run counted (the server/discover
+	// probe, unless discovery set it aside), as sent and received; nil
+	// when none was. With TargetErr it tells
+	// why nothing could be judged: a refused connection, an HTTP status,
+	// a timeout.
+	First *wire.Exchange
+	// TargetErr is the first failure the target saw at the transport, for
+	// targets that keep one (a FirstError method): a refused connection,
+	// no response in time, a server process that exited on its own.
+	TargetErr error
 	// answered: the server answered at least one request.
 	answered bool
 }
@@ -198,10 +220,12 @@ func NewEnv(ctx context.Context, opts Options, targets ...Target) *Env {
 	if len(targets) > 0 {
 		describe = targets[0].Describe()
 	}
+	j := newJudge(opts.Model, describe)
+	j.onProgress = opts.OnProgress
 	return &Env{
 		Ctx: ctx, Client: opts.Client, Decl: NewDeclarations(), Opts: &opts,
 		targets: targets,
-		j:       newJudge(opts.Model, describe),
+		j:       j,
 		shared:  shared,
 		rng:     rand.New(rand.NewSource(opts.Seed)),
 		ids:     new(atomic.Int64),
@@ -221,7 +245,16 @@ func Run(ctx context.Context, target Target, opts Options) (*Report, error) {
 	e := NewEnv(ctx, opts, append([]Target{target}, opts.Instances...)...)
 	progress(opts.Progress, "checking %s (seed %d, budget %s)", target.Describe(), opts.Seed, opts.Budget)
 
+	var selection []*Check
+	for _, c := range Checks() {
+		if selected(c, opts.Only, opts.Exact) {
+			selection = append(selection, c)
+		}
+	}
+	times := map[string]time.Duration{}
+	e.j.advance(0, len(selection))
 	e.Server = discover(e)
+	times[Discovery] = time.Since(start)
 	e.shared.principals.learnClaims(e.Decl)
 	e.j.prefix = append([]*wire.Exchange(nil), e.evidence...)
 	e.evidence = nil
@@ -229,12 +262,8 @@ func Run(ctx context.Context, target Target, opts Options) (*Report, error) {
 		e.Server.Era, e.Server.Versions, len(e.Decl.Tools), len(e.Decl.Prompts), len(e.Decl.Templates))
 
 	var verdicts []Verdict
-	notRun, nSelected := 0, 0
-	for _, c := range Checks() {
-		if !selected(c, opts.Only, opts.exact) {
-			continue
-		}
-		nSelected++
+	notRun := 0
+	for i, c := range selection {
 		if ctx.Err() != nil {
 			// The budget ran out (or the run was interrupted) before this
 			// check ran: its requirements are not judged, for that reason.
@@ -248,19 +277,26 @@ func Run(ctx context.Context, target Target, opts Options) (*Report, error) {
 			}
 			continue
 		}
+		began := time.Now()
 		verdicts = append(verdicts, runCheck(e, c)...)
+		times[c.Name] = time.Since(began)
+		e.j.advance(i+1, len(selection))
 	}
 
 	rep := aggregate(e, verdicts)
+	rep.CheckTimes = times
 	rep.Interrupted = parent.Err() != nil
 	if !rep.Interrupted {
 		e.j.mu.Lock()
-		rep.Incomplete = e.j.health.incomplete(e.Server.Era, e.Server.LegacyVersion(), notRun, nSelected, opts.Budget, exitedEarly(target))
+		rep.Incomplete = e.j.health.incomplete(e.Server.Era, e.Server.LegacyVersion(), notRun, len(selection), opts.Budget, exitedEarly(target))
 		e.j.mu.Unlock()
 	}
 	rep.Target, rep.Revision, rep.Seed, rep.Era = target.Describe(), wire.Version, opts.Seed, e.Server.Era
 	rep.Discovery = len(e.j.prefix)
 	rep.Duration = time.Since(start)
+	if fe, ok := target.(interface{ FirstError() error }); ok {
+		rep.TargetErr = fe.FirstError()
+	}
 	if st, ok := target.(interface{ Stderr() string }); ok {
 		rep.Stderr = st.Stderr() // a stdio server's
 	}
@@ -418,7 +454,7 @@ func aggregate(e *Env, verdicts []Verdict) *Report {
 		}
 		a.nPass += n
 	}
-	rep := &Report{Exchanges: j.total, answered: j.answered > 0}
+	rep := &Report{Exchanges: j.total, First: j.first, answered: j.answered > 0}
 	for _, n := range j.judged {
 		rep.Judgments += n
 	}

@@ -127,6 +127,23 @@ func (j *judge) countLocked(ex *wire.Exchange) {
 		j.answered++
 	}
 	j.health.count(ex)
+	if j.first == nil {
+		j.first = ex
+	}
+	if j.onProgress != nil {
+		j.onProgress(j.done, j.checks, j.total)
+	}
+}
+
+// advance records that done of the run's checks checks are done, and
+// says so to Options.OnProgress.
+func (j *judge) advance(done, checks int) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.done, j.checks = done, checks
+	if j.onProgress != nil {
+		j.onProgress(j.done, j.checks, j.total)
+	}
 }
 
 // LegacyResult decodes the result of a legacy answer into v.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mcpverify/mcpverify/check"
 	"github.com/mcpverify/mcpverify/spec"
@@ -43,6 +44,7 @@ type junitProperty struct {
 type junitCase struct {
 	Name      string        `xml:"name,attr"`
 	Classname string        `xml:"classname,attr"`
+	Time      string        `xml:"time,attr"`
 	Failure   *junitMessage `xml:"failure"`
 	Skipped   *junitMessage `xml:"skipped"`
 	SystemOut *junitText    `xml:"system-out"`
@@ -64,8 +66,10 @@ type junitMessage struct {
 const junitTraceMax = 64 << 10
 
 // WriteJUnit writes the report as JUnit XML: one testsuite per area, one
-// testcase per requirement judged (name: the ID, classname: the check that
-// decided it). A failure is a <failure> (type: the level); a baselined
+// testcase per requirement judged (name: the ID; classname: its area, the
+// ID's prefix, the same from run to run whichever check decided it; time:
+// the seconds the deciding check ran, 0 when that is not known, as for
+// the model's passive judgment). A failure is a <failure> (type: the level); a baselined
 // failure, a warning, an inconclusive and a skipped requirement are
 // <skipped> with a message that starts with what it is ("known failure",
 // "warning", "inconclusive", "not applicable"); a pass is a plain
@@ -78,7 +82,7 @@ func WriteJUnit(w io.Writer, r *check.Report) error {
 		{"target", r.Target}, {"revision", r.Revision}, {"seed", strconv.FormatInt(r.Seed, 10)},
 		{"era", string(r.Era)}, {"exchanges", strconv.Itoa(r.Exchanges)}, {"toolVersion", ToolVersion()},
 	}
-	out := junitSuites{Name: "mcpverify", Time: fmt.Sprintf("%.3f", r.Duration.Seconds())}
+	out := junitSuites{Name: "mcpverify", Time: seconds(r.Duration)}
 	index := map[string]int{}
 	var suites []junitSuite
 	for _, area := range areaOrder(r.Results) {
@@ -87,10 +91,7 @@ func WriteJUnit(w io.Writer, r *check.Report) error {
 	}
 	for _, res := range r.Results {
 		s := &suites[index[res.ID.Area()]]
-		tc := junitCase{Name: string(res.ID), Classname: res.Check}
-		if tc.Classname == "" {
-			tc.Classname = "mcpverify"
-		}
+		tc := junitCase{Name: string(res.ID), Classname: res.ID.Area(), Time: seconds(r.CheckTimes[res.Check])}
 		details := junitDetails(res)
 		switch {
 		case res.Status == check.Fail && res.Baselined == "":
@@ -142,6 +143,9 @@ func WriteJUnit(w io.Writer, r *check.Report) error {
 	}
 	return nil
 }
+
+// seconds is a JUnit time attribute: seconds, to the millisecond.
+func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
 
 // xmlText replaces what XML 1.0 cannot carry (invalid UTF-8, control
 // characters other than tab, newline and carriage return, U+FFFE and

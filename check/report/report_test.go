@@ -37,6 +37,7 @@ func sampleReport() *check.Report {
 		Target: "http://127.0.0.1:1/mcp", Revision: wire.Version, Seed: 1<<62 + 12345, Era: check.Modern,
 		Exchanges: 12, Judgments: 99, Duration: 1500 * time.Millisecond, Stderr: "a line of stderr\n",
 		Incomplete: "the server stopped answering: 6 of 9 requests got no answer (timed-out)", Interrupted: true,
+		CheckTimes: map[string]time.Duration{"meta/required-fields": 1234 * time.Millisecond, "origin/foreign": 20 * time.Millisecond},
 	}
 	fail := res(spec.CoreMetaRequired, check.Fail, "got \x1b[31maccepted\x1b[0m <200>; want a rejection with -32602 & HTTP 400 \u202e", "meta/required-fields", 3)
 	fail.Trace = tr(spec.CoreMetaRequired)
@@ -369,6 +370,7 @@ type junitDoc struct {
 		Cases []struct {
 			Name      string `xml:"name,attr"`
 			Classname string `xml:"classname,attr"`
+			Time      string `xml:"time,attr"`
 			Failure   *struct {
 				Message string `xml:"message,attr"`
 				Type    string `xml:"type,attr"`
@@ -420,9 +422,18 @@ func TestJUnitReport(t *testing.T) {
 			if !strings.HasPrefix(c.Name, s.Name+"-") {
 				t.Errorf("testcase %s in suite %s", c.Name, s.Name)
 			}
+			// The classname is the area, whichever check decided; the
+			// time is the deciding check's, 0 when it is not known.
 			res, _ := r.Result(spec.ID(c.Name))
-			if c.Classname != res.Check {
-				t.Errorf("%s: classname %q, want %q", c.Name, c.Classname, res.Check)
+			if c.Classname != s.Name {
+				t.Errorf("%s: classname %q, want its area %q", c.Name, c.Classname, s.Name)
+			}
+			wantTime := map[string]string{"meta/required-fields": "1.234", "origin/foreign": "0.020"}[res.Check]
+			if wantTime == "" {
+				wantTime = "0.000"
+			}
+			if c.Time != wantTime {
+				t.Errorf("%s (check %s): time %q, want %q", c.Name, res.Check, c.Time, wantTime)
 			}
 			switch {
 			case c.Failure != nil:
@@ -544,10 +555,10 @@ func TestSaveTraces(t *testing.T) {
 }
 
 func TestWrapAndClean(t *testing.T) {
-	if got := clean("a\x1bb\u200bc\xffd\n"); got != `a\x1bb\u200bc\xffd\n` {
+	if got := Clean("a\x1bb\u200bc\xffd\n"); got != `a\x1bb\u200bc\xffd\n` {
 		t.Errorf("clean: %q", got)
 	}
-	if got := clean("plain – ünïcode"); got != "plain – ünïcode" {
+	if got := Clean("plain – ünïcode"); got != "plain – ünïcode" {
 		t.Errorf("clean changed printable text: %q", got)
 	}
 	lines := wrapText("  one two three four five six", "    ", 14)

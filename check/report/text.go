@@ -60,12 +60,12 @@ func WriteText(w io.Writer, r *check.Report, o TextOptions) {
 		}
 	}
 
-	tw.linef("mcpverify %s: %s (MCP %s)", ToolVersion(), clean(r.Target), r.Revision)
+	tw.linef("mcpverify %s: %s (MCP %s)", ToolVersion(), Clean(r.Target), r.Revision)
 	if r.Interrupted {
 		tw.wrap("  ", "INTERRUPTED: the run was stopped; what follows is what was judged until then.")
 	}
 	if r.Incomplete != "" {
-		tw.wrap("  ", "INCOMPLETE: "+clean(r.Incomplete)+".")
+		tw.wrap("  ", "INCOMPLETE: "+Clean(r.Incomplete)+".")
 	}
 	tw.line("")
 	writeAreaTable(tw, r.Results)
@@ -101,7 +101,7 @@ func WriteText(w io.Writer, r *check.Report, o TextOptions) {
 			tw.line("")
 			tw.linef("Inconclusive (%d):", len(unsure))
 			for _, res := range unsure {
-				tw.wrap("      ", fmt.Sprintf("  %s (%s): %s", res.ID, res.Level, clean(res.Message)))
+				tw.wrap("      ", fmt.Sprintf("  %s (%s): %s", res.ID, res.Level, Clean(res.Message)))
 			}
 		}
 		if n := c.status[check.Skip]; n > 0 {
@@ -126,7 +126,7 @@ func WriteText(w io.Writer, r *check.Report, o TextOptions) {
 			if res, ok := r.Result(spec.ID(id)); ok && res.Baselined != "" {
 				why = ": " + res.Baselined
 			}
-			tw.wrap("      ", "  "+clean(id)+why)
+			tw.wrap("      ", "  "+Clean(id)+why)
 		}
 	}
 
@@ -136,7 +136,7 @@ func WriteText(w io.Writer, r *check.Report, o TextOptions) {
 		era = "era unknown"
 	}
 	tw.wrap("  ", fmt.Sprintf("%s (%s): %d exchanges, %d judgments in %s, seed %d: %s",
-		clean(r.Target), era, r.Exchanges, r.Judgments, r.Duration.Round(time.Millisecond), r.Seed, c.summary()))
+		Clean(r.Target), era, r.Exchanges, r.Judgments, r.Duration.Round(time.Millisecond), r.Seed, c.summary()))
 }
 
 // textWriter writes lines and wrapped paragraphs.
@@ -207,9 +207,9 @@ func (t *textWriter) entry(res check.Result, o TextOptions) {
 	if text == "" {
 		text = req.Text
 	}
-	t.wrap("  ", "  "+clean(text))
+	t.wrap("  ", "  "+Clean(text))
 	if res.Baselined != "" {
-		t.field("known", clean(res.Baselined))
+		t.field("known", Clean(res.Baselined))
 	}
 	label := "found"
 	switch res.Status {
@@ -220,7 +220,7 @@ func (t *textWriter) entry(res check.Result, o TextOptions) {
 	case check.Inconclusive:
 		label = "unsure"
 	}
-	t.field(label, clean(res.Message))
+	t.field(label, Clean(res.Message))
 	if res.Cause != "" {
 		var with []string
 		for _, id := range t.causes[res.Cause] {
@@ -228,9 +228,9 @@ func (t *textWriter) entry(res check.Result, o TextOptions) {
 				with = append(with, string(id))
 			}
 		}
-		t.field("cause", clean(res.Cause)+"; one cause with "+strings.Join(with, ", "))
+		t.field("cause", Clean(res.Cause)+"; one cause with "+strings.Join(with, ", "))
 	}
-	chk := clean(res.Check)
+	chk := Clean(res.Check)
 	if res.Count > 0 && (res.Status == check.Fail || res.Status == check.Warn) {
 		chk += fmt.Sprintf(", %d exchange(s) or probe(s)", res.Count)
 	}
@@ -240,7 +240,7 @@ func (t *textWriter) entry(res check.Result, o TextOptions) {
 			t.field("spec", fmt.Sprintf("%s, %q", req.Source, req.Section))
 		}
 		if p := tracePath(res, o.TraceDir); p != "" {
-			t.field("trace", clean(p))
+			t.field("trace", Clean(p))
 		}
 	}
 }
@@ -353,10 +353,10 @@ func writeAreaTable(t *textWriter, rs []check.Result) {
 	row("total", countResults(rs))
 }
 
-// clean escapes what a terminal would interpret: control characters,
+// Clean escapes what a terminal would interpret: control characters,
 // Unicode format characters (bidirectional overrides, zero-width) and
 // invalid UTF-8, each written as a Go escape.
-func clean(s string) string {
+func Clean(s string) string {
 	ok := true
 	for _, r := range s {
 		if r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {

@@ -29,6 +29,8 @@ type HTTP struct {
 
 	mu    sync.Mutex
 	conns map[net.Conn]int
+	// firstErr is the first request that got no response (FirstError).
+	firstErr firstError
 	// lanes are the clients of OnConnection (lane >= 1) and
 	// OnFreshConnection (freshLane), made on first use.
 	lanes map[int]*http.Client
@@ -146,6 +148,7 @@ func (t *HTTP) Send(ctx context.Context, r *check.Request) *wire.Exchange {
 	if timeout <= 0 {
 		timeout = t.limits.Timeout
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var body io.Reader
@@ -154,6 +157,7 @@ func (t *HTTP) Send(ctx context.Context, r *check.Request) *wire.Exchange {
 	}
 	req, err := http.NewRequestWithContext(ctx, method, t.url, body)
 	if err != nil {
+		t.firstErr.note(err)
 		ex.Outcome = wire.Dropped
 		return ex
 	}
@@ -174,6 +178,10 @@ func (t *HTTP) Send(ctx context.Context, r *check.Request) *wire.Exchange {
 	resp, err := t.clientFor(ctx).Do(req)
 	if err != nil {
 		ex.Outcome = outcomeOf(ctx, err)
+		if ex.Outcome == wire.TimedOut {
+			err = timeoutError(parent, timeout)
+		}
+		t.firstErr.note(err)
 		return ex
 	}
 	defer resp.Body.Close()

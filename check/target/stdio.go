@@ -89,6 +89,9 @@ type Stdio struct {
 
 	readerDone chan struct{} // closed when stdout has ended and every line is routed
 
+	// firstErr is the first exchange that ended without an answer.
+	firstErr firstError
+
 	mu           sync.Mutex
 	inflight     []*stdioPending // in send order
 	byID         map[string][]*stdioPending
@@ -98,8 +101,10 @@ type Stdio struct {
 	orphans      []stdioLine
 	orphanBytes  int64
 	writeErr     error
-	late         int // lines for ended exchanges, dropped
-	lost         int // lines dropped for want of room or of an exchange
+	// exitedEarly is set when the process exited before Close (FirstError).
+	exitedEarly *ExitError
+	late        int // lines for ended exchanges, dropped
+	lost        int // lines dropped for want of room or of an exchange
 }
 
 const (
@@ -186,6 +191,13 @@ func NewStdio(argv []string, limits Limits, stderr io.Writer) (*Stdio, error) {
 	}()
 	go func() {
 		t.waitErr = cmd.Wait()
+		select {
+		case <-t.closed:
+		default:
+			t.mu.Lock()
+			t.exitedEarly = &ExitError{Command: t.argv, Status: cmd.ProcessState.String(), After: time.Since(t.start)}
+			t.mu.Unlock()
+		}
 		close(t.exited)
 		// A process that exited but left its stdout open (a child of its
 		// own holds it) is gone all the same.
@@ -230,10 +242,18 @@ func (t *Stdio) Transport() wire.Transport { return wire.Stdio }
 func (t *Stdio) Describe() string { return t.name }
 
 // Stderr returns what the server wrote to its stderr: the last stdioStderrTail
-// bytes ("" for a target over given streams).
+// bytes ("" for a target over given streams). Once the process has exited,
+// it waits for the rest of its stderr (at most stdioExitNotice: a child of
+// the server may hold it open).
 func (t *Stdio) Stderr() string {
 	if t.stderr == nil {
 		return ""
+	}
+	if t.ExitedNow() {
+		select {
+		case <-t.stderrDone:
+		case <-time.After(stdioExitNotice):
+		}
 	}
 	return t.stderr.String()
 }
@@ -473,6 +493,7 @@ func (t *Stdio) Send(ctx context.Context, r *check.Request) *wire.Exchange {
 
 	if r.Notification || info.notification {
 		if err := t.write(ctx, line, deadline); err != nil {
+			t.firstErr.note(err)
 			ex.Outcome = writeOutcome(err)
 			return ex
 		}
@@ -486,16 +507,24 @@ func (t *Stdio) Send(ctx context.Context, r *check.Request) *wire.Exchange {
 	p := &stdioPending{idKey: info.idKey, idRaw: info.idRaw, tokKey: info.tokKey, wantsLogs: info.wantsLogs,
 		sent: now, stopAfter: r.StopAfter, signal: make(chan struct{}, 1)}
 	if !t.register(p) {
+		t.firstErr.note(ErrStdoutEnded)
 		ex.Outcome = wire.Dropped
 		return ex
 	}
 	if err := t.write(ctx, line, deadline); err != nil {
+		t.firstErr.note(err)
 		t.finish(p, ex)
 		ex.Outcome = writeOutcome(err)
 		return ex
 	}
 	ex.Outcome = t.wait(ctx, p, deadline)
 	t.finish(p, ex)
+	switch {
+	case ex.Outcome == wire.TimedOut && len(ex.Lines) == 0:
+		t.firstErr.note(timeoutError(ctx, timeout))
+	case ex.Outcome == wire.Dropped:
+		t.firstErr.note(ErrStdoutEnded)
+	}
 	return ex
 }
 

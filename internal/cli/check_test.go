@@ -214,8 +214,8 @@ func TestCheckUsageAndCannotRun(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now
 	code, out, errs := run([]string{"check", "--url", "http://" + addr + "/mcp", "--only", "meta/", "--json", "-"}, "")
-	if code != ExitCannotRun {
-		t.Errorf("unreachable server: exit %d, want %d; stderr:\n%s", code, ExitCannotRun, errs)
+	if code != ExitCannotRun || !strings.Contains(errs, "connection refused") {
+		t.Errorf("unreachable server: exit %d, want %d and the cause; stderr:\n%s", code, ExitCannotRun, errs)
 	}
 	if rep := decodeReport(t, out); rep.Failed {
 		t.Errorf("unreachable server: report says failed")

@@ -29,26 +29,30 @@ func runReplay(e *env, args []string) int {
 	var tf targetFlags
 	tf.register(fs)
 	var origins, altHeaders stringList
-	fs.Var(&origins, "allowed-origin", "an `ORIGIN` the server is meant to accept besides its own (added to the trace's); repeatable")
-	fs.Var(&altHeaders, "alt-header", "a `Name: value` header with the second principal's credentials, in place of the trace's redacted ones; repeatable")
+	fs.Var(&origins, "allowed-origin", "an `ORIGIN` (scheme://host[:port]) the server is meant to accept besides its own (added to the trace's); repeatable")
+	fs.Var(&altHeaders, "alt-header", "a `\"Name: value\"` header with the second principal's credentials, in place of the trace's redacted ones; repeatable")
 	budget := fs.Duration("budget", 60*time.Second, "wall-time bound of a check re-run")
-	if code := parse(fs, args); code >= 0 {
+	if code := fs.parse(args); code >= 0 {
 		return code
 	}
 	if fs.NArg() != 1 {
-		fmt.Fprintln(e.stderr, "mcpverify replay: want one trace file")
-		fs.Usage()
-		return ExitUsage
+		return fs.usageError("want one trace file")
 	}
-	hdr, err := tf.header()
-	if err != nil {
-		fmt.Fprintf(e.stderr, "mcpverify replay: %v\n", err)
-		return ExitUsage
+	if err := tf.validate(fs); err != nil {
+		return fs.usageError("%v", err)
 	}
+	hdr, _ := tf.header() // validated
 	alt, err := parseHeaders("--alt-header", altHeaders)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "mcpverify replay: %v\n", err)
-		return ExitUsage
+		return fs.usageError("%v", err)
+	}
+	if *budget <= 0 {
+		return fs.usageError("--budget %v: want a positive duration", *budget)
+	}
+	for _, o := range origins {
+		if err := checkOrigin(o); err != nil {
+			return fs.usageError("%v", err)
+		}
 	}
 	path := fs.Arg(0)
 	data, err := os.ReadFile(path)
@@ -86,7 +90,7 @@ func runReplay(e *env, args []string) int {
 	case res.StillFails():
 		return ExitViolations
 	case !res.Answered:
-		fmt.Fprintf(e.stderr, "mcpverify replay: could not replay: %s answered no request (is the server up, and the URL its MCP endpoint?)\n", tgt.Describe())
+		writeWhy(e.stderr, "mcpverify replay: could not replay: "+tgt.Describe()+" answered no request", replayObserved(tgt, res))
 		return ExitCannotRun
 	case len(res.Undecided) > 0:
 		return ExitIncomplete
@@ -171,4 +175,24 @@ func label(ex *wire.Exchange) string {
 		s = ex.HTTPMethod + " " + s
 	}
 	return strings.TrimSpace(s)
+}
+
+// replayObserved is what a replay observed of the target, as a report
+// (whyNothingJudged reads it): the re-run's report, or the first exchange
+// sent again and what the target kept.
+func replayObserved(tgt check.Target, res *check.ReplayResult) *check.Report {
+	if res.Report != nil {
+		return res.Report
+	}
+	rep := &check.Report{Target: tgt.Describe()}
+	if len(res.Exchanges) > 0 {
+		rep.First = res.Exchanges[0].Ex
+	}
+	if fe, ok := tgt.(interface{ FirstError() error }); ok {
+		rep.TargetErr = fe.FirstError()
+	}
+	if s, ok := tgt.(interface{ Stderr() string }); ok {
+		rep.Stderr = s.Stderr()
+	}
+	return rep
 }

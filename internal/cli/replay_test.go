@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -82,11 +83,21 @@ func TestReplayCommand(t *testing.T) {
 		{[]string{"replay", "--header", "nocolon", path}, ExitUsage},
 		{[]string{"replay", "-h"}, ExitOK},
 		{[]string{"replay", filepath.Join(t.TempDir(), "missing.txtar")}, ExitCannotRun},
-		{[]string{"replay", "--url", "http://127.0.0.1:1/mcp", "--command", "x", path}, ExitCannotRun},
+		{[]string{"replay", "--url", "http://127.0.0.1:1/mcp", "--command", "x", path}, ExitUsage},
 	} {
 		if code, _, _ := run(c.args, ""); code != c.want {
 			t.Errorf("%v: exit %d; want %d", c.args, code, c.want)
 		}
+	}
+	// A server that is not there: the cause is said.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := "http://" + ln.Addr().String() + "/mcp"
+	ln.Close()
+	if code, _, errs := run([]string{"replay", "--url", gone, path}, ""); code != ExitCannotRun || !strings.Contains(errs, "answered no request: connection refused") {
+		t.Errorf("against no server: exit %d; want %d and the cause:\n%s", code, ExitCannotRun, errs)
 	}
 	bad := filepath.Join(t.TempDir(), "bad.txtar")
 	os.WriteFile(bad, []byte("transport: carrier-pigeon\n"), 0o644)

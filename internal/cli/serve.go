@@ -41,12 +41,11 @@ func runServe(e *env, args []string) int {
 	maxBody := fs.Int64("max-body", impl.DefaultMaxBodyBytes, "largest request body or stdio line, in `bytes`")
 	pageSize := fs.Int("page-size", impl.DefaultPageSize, "items per page of the list methods")
 	verbose := fs.Bool("v", false, "log the server's diagnostics to stderr")
-	if code := parse(fs, args); code >= 0 {
+	if code := fs.parse(args); code >= 0 {
 		return code
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "mcpverify serve: unexpected argument %q\n", fs.Arg(0))
-		return ExitUsage
+		return fs.usageError("unexpected argument %q", fs.Arg(0))
 	}
 	if *stdio && *httpAddr != "" {
 		fmt.Fprintln(e.stderr, "mcpverify serve: --http and --stdio are exclusive")

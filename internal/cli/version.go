@@ -13,12 +13,11 @@ func init() {
 
 func runVersion(e *env, args []string) int {
 	fs := newFlagSet(e, "version", "")
-	if code := parse(fs, args); code >= 0 {
+	if code := fs.parse(args); code >= 0 {
 		return code
 	}
 	if fs.NArg() > 0 {
-		fs.Usage()
-		return ExitUsage
+		return fs.usageError("unexpected argument %q", fs.Arg(0))
 	}
 	fmt.Fprintf(e.stdout, "mcpverify %s (MCP protocol revision %s)\n", report.ToolVersion(), wire.Version)
 	return ExitOK
