@@ -32,7 +32,11 @@
 //	3  violations: a failure no baseline excuses (check), still fails
 //	   (replay)
 //	4  incomplete: the run started but could not judge what it set out to
-//	   judge
+//	   judge (the server stopped answering, exited, answered garbage or
+//	   over the limits, served no request, does not implement 2026-07-28,
+//	   or the budget ran out before checks ran); the cause is printed
+//	130 interrupted: SIGINT or SIGTERM stopped the run; the report of what
+//	   was judged until then is written
 //
 // This is a thin main: the CLI lives in internal/cli.
 package main

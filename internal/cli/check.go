@@ -93,7 +93,7 @@ func runCheck(e *env, args []string) int {
 	opts.Client.Header = hdr
 	opts.AltHeader, opts.Hints, opts.StateTTLMax = alt, hs, *stateTTLMax
 
-	tgt, more, stop, err := tf.open(e, target.Limits{})
+	tgt, more, stop, err := tf.open(e, limitsFor(*budget))
 	if err != nil {
 		fmt.Fprintf(e.stderr, "mcpverify check: %v\n", err)
 		return ExitCannotRun
@@ -137,12 +137,19 @@ func runCheck(e *env, args []string) int {
 	return code
 }
 
-// exitCode is the exit status of a finished run: 3 when a failure that no
-// baseline excuses remains (with a note when the server answered discovery
-// unrecognizably: the failures may only say it is no MCP server); 1 when the run could not check the server (no
-// exchange, or no requirement came out pass, fail or warn: the server did
-// not answer, or not recognizably); else 0. It says why on stderr.
+// exitCode is the exit status of a finished run: 130 when it was
+// interrupted (the partial report is written); 3 when a failure that no
+// baseline excuses remains (with a note when the server answered
+// discovery unrecognizably: the failures may only say it is no MCP
+// server); 1 when the run could not check the server (no exchange, or no
+// requirement came out pass, fail or warn: the server did not answer, or
+// not recognizably); 4 when the run started but could not judge what it
+// set out to (Report.Incomplete); else 0. It says why on stderr.
 func exitCode(e *env, rep *check.Report) int {
+	if rep.Interrupted {
+		fmt.Fprintf(e.stderr, "mcpverify check: interrupted: the report holds what was judged until then\n")
+		return ExitInterrupted
+	}
 	if rep.Failed() {
 		if rep.Era == check.UnknownEra {
 			// The failures may say no more than that it is not an MCP
@@ -159,6 +166,10 @@ func exitCode(e *env, rep *check.Report) int {
 		writeWhy(e.stderr, fmt.Sprintf("mcpverify check: could not check %s: no requirement could be judged in %d exchanges", rep.Target, rep.Exchanges), rep)
 		return ExitCannotRun
 	}
+	if rep.Incomplete != "" {
+		fmt.Fprintf(e.stderr, "mcpverify check: incomplete: %s\n", report.Clean(rep.Incomplete))
+		return ExitIncomplete
+	}
 	return ExitOK
 }
 
@@ -170,4 +181,16 @@ func checkOrigin(s string) error {
 		return fmt.Errorf("--allowed-origin %q: want scheme://host[:port], as a browser sends Origin", s)
 	}
 	return nil
+}
+
+// limitsFor returns the transport limits of a run with the given budget:
+// the defaults, but a stdio server that does not exit when its input
+// closes is waited for at most a quarter of the budget before it is
+// terminated, so that the run ends within twice its budget.
+func limitsFor(budget time.Duration) target.Limits {
+	l := target.Limits{}
+	if w := budget / 4; w < 3*time.Second {
+		l.ExitWait = max(w, 100*time.Millisecond)
+	}
+	return l
 }

@@ -19,6 +19,9 @@ const (
 	ExitUsage      = 2
 	ExitViolations = 3
 	ExitIncomplete = 4
+	// ExitInterrupted: the run was stopped (SIGINT, SIGTERM); the partial
+	// report was written, marked interrupted.
+	ExitInterrupted = 130
 )
 
 // env is what a command runs with.

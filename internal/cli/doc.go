@@ -10,7 +10,8 @@
 //	2  usage
 //	3  violations found
 //	4  incomplete: the run started but could not judge what it set out to
-//	   judge
+//	   judge (check.Report.Incomplete, printed)
+//	130 interrupted (SIGINT, SIGTERM): the partial report is written
 //
 // Main never calls os.Exit and writes only to the writers it is given; it
 // draws a progress line only when stderr is a terminal (an *os.File).
