@@ -123,7 +123,10 @@ type Result struct {
 
 // Report is the outcome of a run.
 type Report struct {
-	Target    string
+	Target string
+	// Instances describes the further instances of the deployment
+	// (Options.Instances: several --url), requests spread across them.
+	Instances []string
 	Revision  string
 	Seed      int64
 	Era       Era
@@ -292,6 +295,9 @@ func Run(ctx context.Context, target Target, opts Options) (*Report, error) {
 		e.j.mu.Unlock()
 	}
 	rep.Target, rep.Revision, rep.Seed, rep.Era = target.Describe(), wire.Version, opts.Seed, e.Server.Era
+	for _, t := range opts.Instances {
+		rep.Instances = append(rep.Instances, t.Describe())
+	}
 	rep.Discovery = len(e.j.prefix)
 	rep.Duration = time.Since(start)
 	if fe, ok := target.(interface{ FirstError() error }); ok {

@@ -18,11 +18,12 @@ const JSONSchemaVersion = 1
 
 // jsonReport is the JSON report (docs/report-schema.md, "Report").
 type jsonReport struct {
-	SchemaVersion int    `json:"schemaVersion"`
-	Tool          string `json:"tool"`
-	ToolVersion   string `json:"toolVersion"`
-	Target        string `json:"target"`
-	Revision      string `json:"revision"`
+	SchemaVersion int      `json:"schemaVersion"`
+	Tool          string   `json:"tool"`
+	ToolVersion   string   `json:"toolVersion"`
+	Target        string   `json:"target"`
+	Instances     []string `json:"instances,omitempty"`
+	Revision      string   `json:"revision"`
 	// Seed is a decimal string: seeds use all 64 bits, more than a JSON
 	// number read as a double keeps.
 	Seed        int64        `json:"seed,string"`
@@ -85,6 +86,7 @@ func WriteJSON(w io.Writer, r *check.Report) error {
 		Tool:          "mcpverify",
 		ToolVersion:   ToolVersion(),
 		Target:        r.Target,
+		Instances:     r.Instances,
 		Revision:      r.Revision,
 		Seed:          r.Seed,
 		Era:           string(r.Era),

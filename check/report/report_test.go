@@ -34,7 +34,7 @@ func sampleReport() *check.Report {
 			Exchanges: []*wire.Exchange{{Transport: wire.HTTP}}}
 	}
 	r := &check.Report{
-		Target: "http://127.0.0.1:1/mcp", Revision: wire.Version, Seed: 1<<62 + 12345, Era: check.Modern,
+		Target: "http://127.0.0.1:1/mcp", Instances: []string{"http://127.0.0.1:2/mcp"}, Revision: wire.Version, Seed: 1<<62 + 12345, Era: check.Modern,
 		Exchanges: 12, Judgments: 99, Duration: 1500 * time.Millisecond, Stderr: "a line of stderr\n",
 		Incomplete: "the server stopped answering: 6 of 9 requests got no answer (timed-out)", Interrupted: true,
 		CheckTimes: map[string]time.Duration{"meta/required-fields": 1234 * time.Millisecond, "origin/foreign": 20 * time.Millisecond},
@@ -172,6 +172,7 @@ type docReport struct {
 	Tool          string      `json:"tool"`
 	ToolVersion   string      `json:"toolVersion"`
 	Target        string      `json:"target"`
+	Instances     []string    `json:"instances"`
 	Revision      string      `json:"revision"`
 	Seed          string      `json:"seed"`
 	Era           string      `json:"era"`
@@ -485,6 +486,7 @@ func TestTextReport(t *testing.T) {
 		"Stale baseline entries", "HTTP-ORIGIN: fixed in 2.1",
 		"-v lists every result", "seed 4611686018427400249", "modern", "2 failed (1 known)",
 		"cause: the server serves requests without _meta; one cause with HTTP-META-STATUS",
+		"and http://127.0.0.1:2/mcp: 2 instances of one deployment",
 		"INCOMPLETE: the server stopped answering: 6 of 9 requests got no answer (timed-out).", "INTERRUPTED: the run was stopped",
 		"Inconclusive (1):", "STDIO-STDERR (MAY): the server did not serve the baseline request",
 	} {

@@ -61,6 +61,9 @@ func WriteText(w io.Writer, r *check.Report, o TextOptions) {
 	}
 
 	tw.linef("mcpverify %s: %s (MCP %s)", ToolVersion(), Clean(r.Target), r.Revision)
+	if len(r.Instances) > 0 {
+		tw.wrap("  ", fmt.Sprintf("and %s: %d instances of one deployment, requests spread across them", Clean(strings.Join(r.Instances, ", ")), len(r.Instances)+1))
+	}
 	if r.Interrupted {
 		tw.wrap("  ", "INTERRUPTED: the run was stopped; what follows is what was judged until then.")
 	}
