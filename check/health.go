@@ -89,10 +89,17 @@ func (h *health) incomplete(era Era, legacyVersion string, notRun, selected int,
 	total := h.due
 	share := func(n int) bool { return n >= unhealthyMin && float64(n) >= unhealthyShare*float64(total) }
 	switch {
-	case share(h.unanswered):
-		why = append(why, fmt.Sprintf("the server stopped answering: %d of %d requests got no answer (%s)", h.unanswered, total, h.firstUnanswered))
-	case share(h.garbage):
-		why = append(why, fmt.Sprintf("the server answered %d of %d requests with garbage or over the limits (%s)", h.garbage, total, h.firstGarbage))
+	case share(h.unanswered + h.garbage):
+		// Either kind, or both: a stream cut at the limit one time and
+		// timed out the next is one server that cannot be judged.
+		var kinds []string
+		if h.unanswered > 0 {
+			kinds = append(kinds, fmt.Sprintf("the server stopped answering: %d of %d requests got no answer (%s)", h.unanswered, total, h.firstUnanswered))
+		}
+		if h.garbage > 0 {
+			kinds = append(kinds, fmt.Sprintf("the server answered %d of %d requests with garbage or over the limits (%s)", h.garbage, total, h.firstGarbage))
+		}
+		why = append(why, kinds...)
 	case h.served == 0 && h.firstRefusal != "":
 		why = append(why, fmt.Sprintf("the server served no request: every answer was a refusal (%s)", h.firstRefusal))
 	}
