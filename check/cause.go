@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"mime"
+	"strings"
 
+	"github.com/mcpverify/mcpverify/spec"
 	"github.com/mcpverify/mcpverify/wire"
 )
 
@@ -26,7 +28,7 @@ func causeOf(v *Verdict) string {
 	ex.Decode()
 	// Several findings in one answer (a notification that breaks the
 	// schema and names a token no request gave) are one cause.
-	same := fmt.Sprintf("one answer: the server's answer to %s (request id %s)", ex.Method(), wire.MessageID(ex.Sent))
+	same := fmt.Sprintf(oneAnswer+"the server's answer to %s (request id %s)", ex.Method(), wire.MessageID(ex.Sent))
 	if ex.Transport != wire.HTTP || ex.Status < 400 || !ex.Outcome.Finished() {
 		return same
 	}
@@ -46,17 +48,27 @@ func causeOf(v *Verdict) string {
 	return fmt.Sprintf("the server answers with HTTP %d (%s) %q and no JSON-RPC error", ex.Status, ct, body)
 }
 
+// oneAnswer prefixes the cause of findings in one answer.
+const oneAnswer = "one answer: "
+
 // sharedCauses keeps the causes that two or more failures or warnings
 // share, and clears the others: a cause of one finding groups nothing.
+// Findings in one answer share a cause only when one of them is a schema
+// failure (CORE-MESSAGE-SCHEMA, CORE-RESULT-SCHEMA): the generic symptom
+// of the precise rule the others name (a null progressToken fails the
+// schema and names no token a request gave); two precise rules broken in
+// one answer are two defects.
 func sharedCauses(rs []Result) {
-	n := map[string]int{}
+	n, schema := map[string]int{}, map[string]bool{}
 	for _, r := range rs {
 		if r.Cause != "" {
 			n[r.Cause]++
+			schema[r.Cause] = schema[r.Cause] || r.ID == spec.CoreMessageSchema || r.ID == spec.CoreResultSchema
 		}
 	}
 	for i := range rs {
-		if n[rs[i].Cause] < 2 {
+		c := rs[i].Cause
+		if n[c] < 2 || strings.HasPrefix(c, oneAnswer) && !schema[c] {
 			rs[i].Cause = ""
 		}
 	}

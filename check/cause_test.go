@@ -8,9 +8,10 @@ import (
 	"github.com/mcpverify/mcpverify/wire"
 )
 
-// TestCauses: two model findings in one answer share a cause, and so do
-// two answered by the same HTTP error without a JSON-RPC error; a finding
-// alone has none; a cause a check names is kept when shared.
+// TestCauses: a schema failure and the precise rule in one answer share
+// a cause (two precise rules in one answer do not), and so do two findings
+// answered by the same HTTP error without a JSON-RPC error; a finding alone
+// has none; a cause a check names is kept when shared.
 func TestCauses(t *testing.T) {
 	plain := func() *wire.Exchange {
 		return &wire.Exchange{Transport: wire.HTTP, Outcome: wire.Complete, Status: 400,
@@ -23,6 +24,8 @@ func TestCauses(t *testing.T) {
 	vs := []*Verdict{
 		{ID: spec.CoreMessageSchema, Model: true, Evidence: []*wire.Exchange{note}},
 		{ID: spec.CoreProgressToken, Model: true, Evidence: []*wire.Exchange{note}},
+		{ID: spec.CoreLogOptIn, Model: true, Evidence: []*wire.Exchange{rpcErr}},
+		{ID: spec.HttpSseNoBuffering, Model: true, Evidence: []*wire.Exchange{rpcErr}},
 		{ID: spec.CoreVersionUnsupported, Model: true, Evidence: []*wire.Exchange{plain()}},
 		{ID: spec.HttpVersionMismatch, Model: true, Evidence: []*wire.Exchange{plain()}},
 		{ID: spec.CoreMetaRequired, Model: true, Evidence: []*wire.Exchange{rpcErr}},
@@ -38,6 +41,7 @@ func TestCauses(t *testing.T) {
 	want := []string{
 		"one answer: the server's answer to tools/call (request id 7)",
 		"one answer: the server's answer to tools/call (request id 7)",
+		"", "", // two precise rules in one answer: two defects
 		`the server answers with HTTP 400 (text/plain) "Bad Request: Unsupported protocol version" and no JSON-RPC error`,
 		`the server answers with HTTP 400 (text/plain) "Bad Request: Unsupported protocol version" and no JSON-RPC error`,
 		"",

@@ -104,7 +104,10 @@ func analyze(c *ctx) requestView {
 			// params; JSON-RPC allows arrays, MCP does not.
 			rv.defects = append(rv.defects, defect{id: spec.CoreInvalidRequest, statusID: spec.CoreInvalidRequest, codes: codesInvalidRequestOrParams, bodyOptional: true, what: "a request whose params are not an object"})
 		default:
-			rv.defects = append(rv.defects, defect{id: spec.CoreInvalidRequest, statusID: spec.CoreInvalidRequest, codes: codesInvalidRequest, bodyOptional: true, what: "JSON that is not a valid JSON-RPC request"})
+			rv.defects = append(rv.defects, defect{id: spec.CoreInvalidRequest, statusID: spec.CoreInvalidRequest, codes: codesInvalidRequest, bodyOptional: true,
+				whatf: func() string {
+					return "JSON that is not a valid JSON-RPC request (" + strings.TrimPrefix(ex.SentErr.Error(), "not a json-rpc message: ") + ")"
+				}})
 		}
 		return rv
 	}
