@@ -43,9 +43,11 @@ func checkRequestNotifications(c *ctx) {
 		after := c.final >= 0 && i > c.final
 		switch n.Method {
 		case "notifications/progress":
-			want := "no progress notifications (the request has no progressToken)"
-			if token != nil {
-				want = "progressToken " + token.String()
+			want := func() string {
+				if token == nil {
+					return "no progress notifications (the request has no progressToken)"
+				}
+				return "progressToken " + token.String()
 			}
 			p, ok := r.Params.(*wire.ProgressNotificationParams)
 			if !ok {
@@ -55,14 +57,14 @@ func checkRequestNotifications(c *ctx) {
 					var t wire.ProgressToken
 					if token == nil || wire.Unmarshal(raw, &t) != nil || !t.Equal(*token) {
 						c.judge(spec.CoreProgressToken)
-						c.reportf(spec.CoreProgressToken, want, "progress for token %s", raw)
+						c.reportf(spec.CoreProgressToken, want(), "progress for token %s", raw)
 					}
 				}
 				continue
 			}
 			c.judge(spec.CoreProgressToken, spec.CoreProgressAfterCompletion, spec.CoreProgressIncreasing)
 			if token == nil || !p.ProgressToken.Equal(*token) {
-				c.reportf(spec.CoreProgressToken, want, "progress for token %s", p.ProgressToken)
+				c.reportf(spec.CoreProgressToken, want(), "progress for token %s", p.ProgressToken)
 				continue
 			}
 			if after {
