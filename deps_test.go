@@ -39,6 +39,10 @@ var (
 	termLib       = "golang.org/x/term"
 	testscriptLib = "github.com/rogpeppe/go-internal/testscript"
 
+	// The reference server keeps what its instances share in Redis; the
+	// tests of that store start a real redis-server (internal/redistest).
+	redisLib = "github.com/redis/go-redis/v9"
+
 	// What the tests of the checker may start: the reference server, its
 	// broken variants, and targets to reach them.
 	checkTests = []string{"impl", "check/internal/faulty", "check/target"}
@@ -63,7 +67,7 @@ var rules = []rule{
 	{pkg: "wire", third: []string{jsonLib}, testMod: []string{"spec"}, testThird: testing3},
 	{pkg: "trace", mod: []string{"wire"}, third: []string{txtarLib}, testThird: testing3},
 	{pkg: "model", mod: []string{"spec", "wire"}, third: []string{schemaLib}, testMod: []string{"trace", "corpus", "internal/props"}, testThird: testing3},
-	{pkg: "impl", mod: []string{"wire"}, third: []string{"golang.org/x/crypto", jsonLib, schemaLib}, testThird: testing3},
+	{pkg: "impl", mod: []string{"wire"}, third: []string{"golang.org/x/crypto", jsonLib, schemaLib, redisLib}, testMod: []string{"internal/redistest"}, testThird: testing3},
 	{pkg: "corpus", testMod: []string{"trace", "wire"}},
 
 	{pkg: "check/gen", testThird: testing3},
@@ -80,9 +84,10 @@ var rules = []rule{
 	// The self-test runs every area against every variant: tests only.
 	{pkg: "check/selftest", testMod: []string{"check/...", "impl", "spec", "wire", "trace", "model", "corpus"}, testThird: testing3},
 
+	{pkg: "internal/redistest"},
 	{pkg: "internal/props", mod: []string{"spec", "wire", "model"}, third: []string{rapidLib}},
 	{pkg: "internal/vsimpl", mod: []string{"check", "check/target", "impl", "model", "trace", "wire"}, third: []string{rapidLib}},
-	{pkg: "internal/cli", mod: []string{"check", "check/hints", "check/areas/all", "check/report", "check/target", "impl", "spec", "trace", "wire", "model", "corpus"}, third: []string{shellwordsLib, termLib}, testMod: []string{"check/internal/faulty"}, testThird: append([]string{testscriptLib}, testing3...)},
+	{pkg: "internal/cli", mod: []string{"check", "check/hints", "check/areas/all", "check/report", "check/target", "impl", "spec", "trace", "wire", "model", "corpus"}, third: []string{shellwordsLib, termLib}, testMod: []string{"check/internal/faulty", "internal/redistest"}, testThird: append([]string{testscriptLib}, testing3...)},
 	{pkg: "cmd/mcpverify", mod: []string{"internal/cli"}},
 	{pkg: "fuzz", testMod: []string{"spec", "wire", "trace", "model", "corpus", "impl", "check", "check/target", "check/staterun", "internal/props", "internal/vsimpl"}, testThird: testing3},
 	{pkg: "", testMod: []string{"spec"}},

@@ -121,7 +121,7 @@ func TestCartLimits(t *testing.T) {
 	for range 3 {
 		createCart(t, h, tokAlice)
 	}
-	if n := h.s.carts.count(); n > 4 {
+	if _, n := h.s.store.(*MemoryStore).counts(); n > 4 {
 		t.Errorf("%d carts held; expired ones were not dropped", n)
 	}
 	// A cart holds a bounded number of products.

@@ -29,14 +29,18 @@
 //     salient params and expiry, the one accepted spelling of its text,
 //     key derivation and rotation, and cursor MACs: state.go (the codec is
 //     exported as StateCodec for the fuzz targets);
+//   - what the instances of a deployment share, and the quotas on it: the
+//     Store interface (store.go), kept in memory for one process
+//     (MemoryStore, store_memory.go) or in Redis for a deployment
+//     (RedisStore, store_redis.go), every record counted against its
+//     principal and against a total no principal alone reaches;
 //   - single use of a requestState where a handler needs it (a nonce
-//     redeemed in a Ledger shared by the instances, failing closed): the
-//     Ledger and MemoryLedger in ledger.go, used by the transfer fixture in
-//     fixtures_state.go;
+//     redeemed in the Store, atomically across instances, failing closed):
+//     the transfer fixture in fixtures_state.go;
 //   - state handles: 128 random bits, opaque, keyed by (principal, handle),
 //     one indistinguishable "cart not found" for foreign, unknown, expired
 //     and deleted handles, bounded lifetime and count: carts.go, with the
-//     cart_* tools in fixtures_state.go;
+//     cart_* tools in fixtures_state.go, the carts in the Store;
 //   - which error travels with which HTTP status: errors.go;
 //   - MRTR: which input kinds may be asked for (client capabilities), how
 //     inputResponses are validated, what happens to missing, extra and

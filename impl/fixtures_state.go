@@ -16,11 +16,12 @@ import (
 //   - transfer: a confirmation that must be used at most once. The first
 //     call asks the user to confirm (an elicitation form with a boolean
 //     confirm) and seals a random nonce into requestState; the retry that
-//     answers redeems the nonce in the Ledger (ledger.go) before it
+//     answers redeems the nonce in the Store (store.go) before it
 //     transfers anything, so presenting the same state again, on this
-//     instance or any instance sharing the ledger, is rejected.
+//     instance or any instance sharing the store, is rejected.
 //   - cart_create, cart_add, cart_view, cart_delete: a shopping cart kept
-//     under a server-minted handle bound to its principal (carts.go).
+//     under a server-minted handle bound to its principal (carts.go), kept
+//     in the Store.
 //
 // Both are per principal, and neither changes what any list returns: the
 // tools are the same for everyone, always.
@@ -168,16 +169,11 @@ func runTransfer(x *exchange, args map[string]any, in *inputs) (*wire.CallToolRe
 	}
 	// Any answer uses the confirmation up, accepted or not.
 	ttl := time.UnixMilli(in.state.Expiry).Sub(x.s.now()) + ledgerSkew
-	first, err := x.s.ledger.Redeem(x.ctx, "transfer/"+st.Nonce, ttl)
-	switch {
-	case err != nil && x.ctx.Err() != nil:
-		return nil, nil, errGone
-	case errors.Is(err, ErrLedgerFull):
-		return toolError("Nothing was transferred: the server cannot record more confirmations right now; try again later."), nil, nil
-	case err != nil:
-		x.s.log.Error("transfer: ledger", "err", err)
-		return nil, nil, errInternal("the confirmation could not be recorded; nothing was transferred")
-	case !first:
+	first, err := x.s.store.Redeem(x.ctx, x.principal, "transfer/"+st.Nonce, ttl, x.s.cfg.confirmationQuota())
+	if err != nil {
+		return storeFailed(x, "transfer", err)
+	}
+	if !first {
 		return nil, nil, errInvalid(map[string]any{"reason": "used"},
 			"Invalid params: this confirmation was already used; nothing was transferred. Call transfer again without requestState and inputResponses to ask for a new confirmation")
 	}
@@ -196,6 +192,35 @@ func runTransfer(x *exchange, args map[string]any, in *inputs) (*wire.CallToolRe
 	return structuredResult(fmt.Sprintf("transferred %d to %s", amount, to), out), nil, nil
 }
 
+// storeFailed answers a tool call whose Store call failed: a refused
+// quota is a tool error that names the limit reached; a cancelled request
+// is gone; anything else (the store is down, timed out, or holds what does
+// not decode) is an internal error: never a success.
+func storeFailed(x *exchange, tool string, err error) (*wire.CallToolResult, *ask, *rpcError) {
+	var qe *QuotaError
+	switch {
+	case errors.As(err, &qe):
+		return toolError(quotaMessage(x, qe)), nil, nil
+	case x.ctx.Err() != nil:
+		return nil, nil, errGone
+	}
+	x.s.log.Error(tool+": store", "err", err)
+	return nil, nil, errInternal("%s: the server's store failed; nothing was changed", tool)
+}
+
+// quotaMessage says which limit refused a record, and what to do.
+func quotaMessage(x *exchange, qe *QuotaError) string {
+	switch {
+	case qe.Records == recordsCarts && qe.PerPrincipal:
+		return fmt.Sprintf("No cart was created: you already have %d carts, the most one caller may hold (the limit of %s); delete one with cart_delete or wait for one to expire.", qe.Max, qe.Limit())
+	case qe.Records == recordsCarts:
+		return fmt.Sprintf("No cart was created: the server holds %d carts, the most it keeps for all callers together (the limit of %s); try again later.", qe.Max, qe.Limit())
+	case qe.PerPrincipal:
+		return fmt.Sprintf("Nothing was transferred: you have used %d confirmations in the last %s, the most one caller may (the limit of %s); the confirmation is still unused until it expires: try again later.", qe.Max, humanDuration(x.s.cfg.StateTTL+ledgerSkew), qe.Limit())
+	}
+	return fmt.Sprintf("Nothing was transferred: the server holds %d recent confirmations, the most it keeps for all callers together (the limit of %s); the confirmation is still unused until it expires: try again later.", qe.Max, qe.Limit())
+}
+
 // cartNotFound is the one answer to every cart_id that names no cart of
 // the caller: never existed, malformed, expired, deleted, or another
 // principal's. Its text is the same for all of them.
@@ -203,64 +228,77 @@ func cartNotFound(x *exchange) *wire.CallToolResult {
 	return toolError(fmt.Sprintf("cart not found: no cart with this cart_id exists for you (carts expire %s after creation, and deleted carts are gone); create a new one with cart_create", humanDuration(x.s.cfg.HandleTTL)))
 }
 
-func cartArg(args map[string]any) string {
-	h, _ := args["cart_id"].(string)
-	return h
-}
-
 type cartView struct {
 	CartID    string     `json:"cart_id"`
 	ExpiresAt string     `json:"expiresAt"`
-	Items     []cartItem `json:"items"`
+	Items     []CartItem `json:"items"`
 }
 
 func runCartCreate(x *exchange, _ map[string]any, _ *inputs) (*wire.CallToolResult, *ask, *rpcError) {
-	h, expires, err := x.s.carts.create(x.principal)
-	switch {
-	case errors.Is(err, errCartLimit):
-		return toolError(fmt.Sprintf("You already have %d carts, the most one caller may hold; delete one with cart_delete or wait for one to expire.", x.s.cfg.MaxHandles)), nil, nil
-	case err != nil:
+	h, err := mintCartHandle()
+	if err != nil {
 		return nil, nil, errInternal("%v", err)
+	}
+	c, err := x.s.store.CreateCart(x.ctx, x.principal, h, x.s.cfg.HandleTTL, x.s.cfg.cartQuota())
+	if err != nil {
+		return storeFailed(x, "cart_create", err)
 	}
 	out := struct {
 		CartID    string `json:"cart_id"`
 		ExpiresAt string `json:"expiresAt"`
-	}{h, expires.UTC().Format(time.RFC3339)}
+	}{h, c.Expires.UTC().Format(time.RFC3339)}
 	return structuredResult(fmt.Sprintf("Created cart %s; it expires at %s (%s from now).", h, out.ExpiresAt, humanDuration(x.s.cfg.HandleTTL)), out), nil, nil
 }
 
+// cartFailed answers a cart tool whose Store call failed: the one "cart
+// not found" answer, or as storeFailed.
+func cartFailed(x *exchange, tool string, err error) (*wire.CallToolResult, *ask, *rpcError) {
+	if errors.Is(err, ErrCartNotFound) {
+		return cartNotFound(x), nil, nil
+	}
+	return storeFailed(x, tool, err)
+}
+
+// cartHandle returns the cart_id argument, or ErrCartNotFound when it has
+// not the form of a handle (it cannot name a cart: the store is not
+// asked).
+func cartHandle(args map[string]any) (string, error) {
+	h, _ := args["cart_id"].(string)
+	if !wellFormedCartHandle(h) {
+		return "", ErrCartNotFound
+	}
+	return h, nil
+}
+
 func runCartAdd(x *exchange, args map[string]any, _ *inputs) (*wire.CallToolResult, *ask, *rpcError) {
-	h := cartArg(args)
 	sku, _ := args["sku"].(string)
 	qty := intArg(args, "qty")
-	var total int64
-	err := x.s.carts.with(x.principal, h, func(c *cart) error {
-		if err := c.add(sku, qty); err != nil {
-			return err
-		}
-		total = c.qty[sku]
-		return nil
-	})
-	switch {
-	case errors.Is(err, errCartNotFound):
-		return cartNotFound(x), nil, nil
-	case errors.Is(err, errCartFull):
-		return toolError(fmt.Sprintf("The cart cannot take this: at most %d different products, and at most %d of each.", maxCartItems, maxCartQty)), nil, nil
-	case err != nil:
-		return nil, nil, errInternal("%v", err)
+	h, err := cartHandle(args)
+	var c Cart
+	if err == nil {
+		c, err = x.s.store.UpdateCart(x.ctx, x.principal, h, func(c *Cart) error { return c.add(sku, qty) })
 	}
-	return textResult(fmt.Sprintf("Added %d of %s; the cart now holds %d of it.", qty, sku, total)), nil, nil
+	if errors.Is(err, errCartFull) {
+		return toolError(fmt.Sprintf("The cart cannot take this: at most %d different products, and at most %d of each.", maxCartItems, maxCartQty)), nil, nil
+	}
+	if err != nil {
+		return cartFailed(x, "cart_add", err)
+	}
+	return textResult(fmt.Sprintf("Added %d of %s; the cart now holds %d of it.", qty, sku, c.qty(sku))), nil, nil
 }
 
 func runCartView(x *exchange, args map[string]any, _ *inputs) (*wire.CallToolResult, *ask, *rpcError) {
-	h := cartArg(args)
-	var v cartView
-	err := x.s.carts.with(x.principal, h, func(c *cart) error {
-		v = cartView{CartID: h, ExpiresAt: c.expires.UTC().Format(time.RFC3339), Items: c.items()}
-		return nil
-	})
+	h, err := cartHandle(args)
+	var c Cart
+	if err == nil {
+		c, err = x.s.store.Cart(x.ctx, x.principal, h)
+	}
 	if err != nil {
-		return cartNotFound(x), nil, nil
+		return cartFailed(x, "cart_view", err)
+	}
+	v := cartView{CartID: h, ExpiresAt: c.Expires.UTC().Format(time.RFC3339), Items: c.Items}
+	if v.Items == nil {
+		v.Items = []CartItem{}
 	}
 	text := fmt.Sprintf("Cart %s holds %d product(s)", h, len(v.Items))
 	for _, it := range v.Items {
@@ -270,9 +308,12 @@ func runCartView(x *exchange, args map[string]any, _ *inputs) (*wire.CallToolRes
 }
 
 func runCartDelete(x *exchange, args map[string]any, _ *inputs) (*wire.CallToolResult, *ask, *rpcError) {
-	h := cartArg(args)
-	if err := x.s.carts.remove(x.principal, h); err != nil {
-		return cartNotFound(x), nil, nil
+	h, err := cartHandle(args)
+	if err == nil {
+		err = x.s.store.DeleteCart(x.ctx, x.principal, h)
+	}
+	if err != nil {
+		return cartFailed(x, "cart_delete", err)
 	}
 	return textResult("Deleted the cart " + h + "."), nil, nil
 }

@@ -30,6 +30,19 @@ const (
 	DefaultHandleTTL = 30 * time.Minute
 	// DefaultMaxHandles bounds the live carts of one principal.
 	DefaultMaxHandles = 1000
+	// DefaultMaxHandlesTotal bounds the live carts of all principals
+	// together (each at most 100 products: a few GiB at the very worst,
+	// kilobytes each as carts are used).
+	DefaultMaxHandlesTotal = 1 << 16
+	// DefaultMaxConfirmationsPerPrincipal bounds the redeemed transfer
+	// confirmations recorded for one principal. A record is kept for the
+	// state lifetime plus a minute (11 minutes by default), so this allows
+	// one caller about 15 confirmed transfers a second, sustained.
+	DefaultMaxConfirmationsPerPrincipal = 10_000
+	// DefaultMaxConfirmationsTotal bounds the redeemed confirmations
+	// recorded for all principals together (some 100 bytes each in
+	// memory).
+	DefaultMaxConfirmationsTotal = 1 << 20
 	// MinStateKeyBytes is the minimum length of a key in Config.StateKeys.
 	MinStateKeyBytes = 32
 )
@@ -99,12 +112,29 @@ type Config struct {
 	// MaxHandles bounds the live carts of one principal. Default
 	// DefaultMaxHandles.
 	MaxHandles int
-	// Ledger records the single-use confirmations of the transfer tool
-	// that were redeemed. Instances that share state keys must share a
-	// Ledger too (e.g. one backed by Redis SET NX PX), or a confirmation
-	// redeemed on one instance can be redeemed again on another. Default:
-	// a new in-memory ledger, good for this Server only.
-	Ledger Ledger
+	// MaxHandlesTotal bounds the live carts of all principals together;
+	// it must exceed MaxHandles, so that no principal alone reaches it.
+	// Default DefaultMaxHandlesTotal (at least 2*MaxHandles).
+	MaxHandlesTotal int
+	// MaxConfirmationsPerPrincipal bounds the redeemed single-use
+	// confirmations recorded for one principal (each kept for StateTTL
+	// plus a minute); past it, that principal's transfers are refused
+	// until records expire, and no other principal's. Default
+	// DefaultMaxConfirmationsPerPrincipal.
+	MaxConfirmationsPerPrincipal int
+	// MaxConfirmationsTotal bounds the records of all principals
+	// together; it must exceed MaxConfirmationsPerPrincipal. Default
+	// DefaultMaxConfirmationsTotal (at least twice the per-principal
+	// limit).
+	MaxConfirmationsTotal int
+	// Store keeps what the instances of a deployment share: the redeemed
+	// single-use confirmations of the transfer tool and the carts.
+	// Instances that share state keys must share a Store too (a
+	// RedisStore), or a confirmation redeemed on one instance can be
+	// redeemed again on another, and a cart made on one is unknown to the
+	// others. Default: a new MemoryStore on Now, good for this Server
+	// only. New does not take ownership: the caller closes it.
+	Store Store
 
 	// PageSize is the number of items on a page of tools/list,
 	// prompts/list, resources/list and resources/templates/list. Default
@@ -135,8 +165,7 @@ type Server struct {
 	keys    *keyring
 	states  *stateCodec
 	auth    *authenticator // nil: no authentication
-	ledger  Ledger
-	carts   *cartStore
+	store   Store
 	reg     *registry
 	hub     *hub
 	methods map[string]*methodSpec
@@ -167,7 +196,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Version == "" {
 		cfg.Version = "0.1.0"
 	}
-	if cfg.MaxBodyBytes < 0 || cfg.MaxDepth < 0 || cfg.PageSize < 0 || cfg.StateTTL < 0 || cfg.KeepAlive < 0 || cfg.HandleTTL < 0 || cfg.MaxHandles < 0 {
+	if cfg.MaxBodyBytes < 0 || cfg.MaxDepth < 0 || cfg.PageSize < 0 || cfg.StateTTL < 0 || cfg.KeepAlive < 0 || cfg.HandleTTL < 0 ||
+		cfg.MaxHandles < 0 || cfg.MaxHandlesTotal < 0 || cfg.MaxConfirmationsPerPrincipal < 0 || cfg.MaxConfirmationsTotal < 0 {
 		return nil, errors.New("impl: negative limit in Config")
 	}
 	if cfg.MaxBodyBytes == 0 {
@@ -188,17 +218,17 @@ func New(cfg Config) (*Server, error) {
 	if cfg.HandleTTL == 0 {
 		cfg.HandleTTL = DefaultHandleTTL
 	}
-	if cfg.MaxHandles == 0 {
-		cfg.MaxHandles = DefaultMaxHandles
-	}
-	if cfg.Ledger == nil {
-		cfg.Ledger = NewMemoryLedger()
+	if err := cfg.quotas(); err != nil {
+		return nil, err
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Store == nil {
+		cfg.Store = newMemoryStore(cfg.Now)
 	}
 	keys := cfg.StateKeys
 	if len(keys) == 0 {
@@ -226,8 +256,7 @@ func New(cfg Config) (*Server, error) {
 		keys:       ring,
 		states:     &stateCodec{keys: ring, ttl: cfg.StateTTL, now: cfg.Now, rand: rand.Reader},
 		auth:       auth,
-		ledger:     cfg.Ledger,
-		carts:      newCartStore(cfg.HandleTTL, cfg.MaxHandles, cfg.Now),
+		store:      cfg.Store,
 		hub:        newHub(),
 		closed:     make(chan struct{}),
 	}
@@ -238,6 +267,39 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.methods = s.methodTable()
 	return s, nil
+}
+
+// quotas fills in the defaults of the per-principal and total limits and
+// checks that no principal alone can reach a total.
+func (cfg *Config) quotas() error {
+	for _, q := range []struct {
+		perName, totalName string
+		per, total         *int
+		defPer, defTotal   int
+	}{
+		{"MaxHandles", "MaxHandlesTotal", &cfg.MaxHandles, &cfg.MaxHandlesTotal, DefaultMaxHandles, DefaultMaxHandlesTotal},
+		{"MaxConfirmationsPerPrincipal", "MaxConfirmationsTotal", &cfg.MaxConfirmationsPerPrincipal, &cfg.MaxConfirmationsTotal, DefaultMaxConfirmationsPerPrincipal, DefaultMaxConfirmationsTotal},
+	} {
+		if *q.per == 0 {
+			*q.per = q.defPer
+		}
+		if *q.total == 0 {
+			*q.total = max(q.defTotal, 2**q.per)
+		}
+		if *q.total <= *q.per {
+			return fmt.Errorf("impl: %s (%d) must exceed %s (%d), so that no principal alone reaches it", q.totalName, *q.total, q.perName, *q.per)
+		}
+	}
+	return nil
+}
+
+// cartQuota and confirmationQuota are the Store quotas of cfg.
+func (cfg *Config) cartQuota() Quota {
+	return Quota{PerPrincipal: cfg.MaxHandles, Total: cfg.MaxHandlesTotal}
+}
+
+func (cfg *Config) confirmationQuota() Quota {
+	return Quota{PerPrincipal: cfg.MaxConfirmationsPerPrincipal, Total: cfg.MaxConfirmationsTotal}
 }
 
 // Close ends every open subscriptions/listen stream gracefully (the

@@ -172,13 +172,13 @@ func TestTransferConcurrentReplay(t *testing.T) {
 	}
 }
 
-// TestTransferAcrossInstances: instances that share keys and a ledger
-// reject a confirmation used on another; with a ledger each, the second
+// TestTransferAcrossInstances: instances that share keys and a store
+// reject a confirmation used on another; with a store each, the second
 // instance cannot know, which is why a deployment shares it.
 func TestTransferAcrossInstances(t *testing.T) {
-	ledger := NewMemoryLedger()
-	a := newHarness(t, Config{StateKeys: [][]byte{testKey}, Ledger: ledger})
-	b := newHarness(t, Config{StateKeys: [][]byte{testKey}, Ledger: ledger})
+	store := NewMemoryStore()
+	a := newHarness(t, Config{StateKeys: [][]byte{testKey}, Store: store})
+	b := newHarness(t, Config{StateKeys: [][]byte{testKey}, Store: store})
 	st := startTransfer(t, a, "", transferArgs)
 	if r := retryTransfer(b, "", st, transferArgs, confirmed(true)); !completedTransfer(r) {
 		t.Fatalf("finished on b: %s", r.body)
@@ -191,60 +191,49 @@ func TestTransferAcrossInstances(t *testing.T) {
 	}
 	own := newHarness(t, Config{StateKeys: [][]byte{testKey}})
 	if r := retryTransfer(own, "", st, transferArgs, confirmed(true)); !completedTransfer(r) {
-		t.Errorf("an instance with its own ledger: %s", r.body)
+		t.Errorf("an instance with its own store: %s", r.body)
 	}
 }
 
-// failingLedger is a ledger that is down.
-type failingLedger struct{}
+// failingStore is a store that is down.
+type failingStore struct{}
 
-func (failingLedger) Redeem(context.Context, string, time.Duration) (bool, error) {
-	return false, errors.New("ledger down")
+var errStoreDown = errors.New("store down")
+
+func (failingStore) Redeem(context.Context, string, string, time.Duration, Quota) (bool, error) {
+	return false, errStoreDown
 }
 
-func TestTransferLedgerDownFailsClosed(t *testing.T) {
-	h := newHarness(t, Config{Ledger: failingLedger{}})
+func (failingStore) CreateCart(context.Context, string, string, time.Duration, Quota) (Cart, error) {
+	return Cart{}, errStoreDown
+}
+
+func (failingStore) Cart(context.Context, string, string) (Cart, error) { return Cart{}, errStoreDown }
+
+func (failingStore) UpdateCart(context.Context, string, string, func(*Cart) error) (Cart, error) {
+	return Cart{}, errStoreDown
+}
+
+func (failingStore) DeleteCart(context.Context, string, string) error { return errStoreDown }
+
+// TestStoreDownFailsClosed: when the store fails, a transfer is not made
+// and no cart tool answers as if it had worked or as if the cart were
+// gone: each is an internal error.
+func TestStoreDownFailsClosed(t *testing.T) {
+	h := newHarness(t, Config{Store: failingStore{}})
 	st := startTransfer(t, h, "", transferArgs)
 	if r := retryTransfer(h, "", st, transferArgs, confirmed(true)); completedTransfer(r) || r.errCode() != wire.CodeInternalError {
-		t.Errorf("ledger down: %s", r.body)
+		t.Errorf("transfer with the store down: %s", r.body)
 	}
-}
-
-func TestMemoryLedger(t *testing.T) {
-	ctx := context.Background()
-	l := NewMemoryLedger()
-	clk := newTestClock()
-	l.now = clk.Now
-	if ok, err := l.Redeem(ctx, "k", time.Minute); !ok || err != nil {
-		t.Fatalf("first: %v %v", ok, err)
-	}
-	if ok, _ := l.Redeem(ctx, "k", time.Minute); ok {
-		t.Error("second redemption succeeded")
-	}
-	clk.Advance(time.Minute)
-	if ok, _ := l.Redeem(ctx, "k", time.Minute); !ok {
-		t.Error("after its record expired, the key cannot be redeemed")
-	}
-	// Bounded: full of live records, it refuses; expired ones are pruned.
-	l.max = 2000
-	for i := range 1999 {
-		if ok, err := l.Redeem(ctx, "n"+string(rune(i)), time.Hour); !ok || err != nil {
-			t.Fatalf("%d: %v %v", i, ok, err)
+	handle, _ := mintCartHandle()
+	for tool, args := range map[string]map[string]any{
+		"cart_create": nil,
+		"cart_view":   {"cart_id": handle},
+		"cart_add":    {"cart_id": handle, "sku": "apple", "qty": 1},
+		"cart_delete": {"cart_id": handle},
+	} {
+		if r := callAs(h, "", tool, args, nil); r.errCode() != wire.CodeInternalError {
+			t.Errorf("%s with the store down: %s", tool, r.body)
 		}
-	}
-	if _, err := l.Redeem(ctx, "over", time.Hour); !errors.Is(err, ErrLedgerFull) {
-		t.Errorf("full ledger: %v", err)
-	}
-	clk.Advance(2 * time.Hour)
-	if ok, err := l.Redeem(ctx, "after", time.Hour); !ok || err != nil {
-		t.Errorf("after expiry: %v %v", ok, err)
-	}
-	if n := l.Len(); n > 2 {
-		t.Errorf("%d records after pruning", n)
-	}
-	cctx, cancel := context.WithCancel(ctx)
-	cancel()
-	if _, err := l.Redeem(cctx, "x", time.Hour); err == nil {
-		t.Error("cancelled context")
 	}
 }

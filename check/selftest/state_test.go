@@ -80,12 +80,11 @@ func TestStateReferencePasses(t *testing.T) {
 }
 
 // TestStateTwoInstances: two reference servers sharing state keys and a
-// ledger, behind two ports; the campaign spreads each chain across them.
+// store, behind two ports; the campaign spreads each chain across them.
 func TestStateTwoInstances(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		ledger := impl.NewMemoryLedger()
 		cfg := faulty.StateConfig()
-		cfg.Ledger = ledger
+		cfg.Store = impl.NewMemoryStore()
 		a, err := impl.New(cfg)
 		if err != nil {
 			t.Fatal(err)
@@ -106,9 +105,9 @@ func TestStateTwoInstances(t *testing.T) {
 	})
 }
 
-// TestStateTwoInstancesUnsharedLedger: instances that share keys but not
-// the ledger let a single-use confirmation be redeemed once per instance.
-func TestStateTwoInstancesUnsharedLedger(t *testing.T) {
+// TestStateTwoInstancesUnsharedStore: instances that share keys but not
+// the store let a single-use confirmation be redeemed once per instance.
+func TestStateTwoInstancesUnsharedStore(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		cfg := faulty.StateConfig()
 		a, err := impl.New(cfg)

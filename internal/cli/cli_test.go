@@ -43,6 +43,11 @@ func TestServeRefusals(t *testing.T) {
 		{"serve", "--stdio", "--http", "127.0.0.1:0"},
 		{"serve", "--stdio", "--state-key", "abcd"},
 		{"serve", "--stdio", "--state-key", "zz"},
+		{"serve", "--stdio", "--store", "127.0.0.1:6379"},
+		{"serve", "--stdio", "--store", "http://127.0.0.1:6379/0"},
+		{"serve", "--stdio", "--max-carts", "10", "--max-carts-total", "10"},
+		{"serve", "--stdio", "--max-confirmations", "0"},
+		{"serve", "--stdio", "--max-confirmations-total", "5"},
 	}
 	for _, args := range cases {
 		if code, _, errs := run(args, ""); code != ExitUsage || errs == "" {

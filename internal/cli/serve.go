@@ -36,6 +36,11 @@ func runServe(e *env, args []string) int {
 	principal := fs.String("principal", "", "with --stdio, the principal `NAME` of every request (stdio takes credentials from its environment; default anonymous)")
 	stateTTL := fs.Duration("state-ttl", impl.DefaultStateTTL, "lifetime of a requestState")
 	handleTTL := fs.Duration("handle-ttl", impl.DefaultHandleTTL, "lifetime of a cart (a state handle) from its creation")
+	store := fs.String("store", "", "keep the redeemed single-use confirmations and the carts in the Redis at `URL` (redis://[:PASSWORD@]HOST:PORT/DB, rediss:// for TLS); every instance given the same --state-key must be given the same --store (default: this process's memory; or MCPVERIFY_STORE, which keeps a password off the command line)")
+	maxConfirmations := fs.Int("max-confirmations", impl.DefaultMaxConfirmationsPerPrincipal, "redeemed confirmations recorded per principal (each kept for --state-ttl plus a minute); past it, that principal's transfers are refused")
+	maxConfirmationsTotal := fs.Int("max-confirmations-total", impl.DefaultMaxConfirmationsTotal, "redeemed confirmations recorded for all principals together; must exceed --max-confirmations")
+	maxCarts := fs.Int("max-carts", impl.DefaultMaxHandles, "live carts per principal")
+	maxCartsTotal := fs.Int("max-carts-total", impl.DefaultMaxHandlesTotal, "live carts of all principals together; must exceed --max-carts")
 	fs.Var(&origins, "allowed-origin", "an `ORIGIN` (scheme://host[:port]) whose browser requests are served; repeatable (default: loopback origins on the server's port)")
 	fs.Var(&hosts, "allowed-host", "a `HOST`[:port] accepted in the Host header; repeatable (default: localhost, 127.0.0.1, [::1])")
 	maxBody := fs.Int64("max-body", impl.DefaultMaxBodyBytes, "largest request body or stdio line, in `bytes`")
@@ -66,7 +71,23 @@ func runServe(e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "mcpverify serve: --state-ttl and --handle-ttl must be positive")
 		return ExitUsage
 	}
-	cfg := impl.Config{MaxBodyBytes: *maxBody, PageSize: *pageSize, StdioPrincipal: *principal, StateTTL: *stateTTL, HandleTTL: *handleTTL}
+	if *maxConfirmations <= 0 || *maxConfirmationsTotal <= 0 || *maxCarts <= 0 || *maxCartsTotal <= 0 {
+		fmt.Fprintln(e.stderr, "mcpverify serve: --max-confirmations, --max-confirmations-total, --max-carts and --max-carts-total must be positive")
+		return ExitUsage
+	}
+	if *maxConfirmationsTotal <= *maxConfirmations || *maxCartsTotal <= *maxCarts {
+		fmt.Fprintln(e.stderr, "mcpverify serve: --max-confirmations-total must exceed --max-confirmations, and --max-carts-total --max-carts, so that no principal alone reaches a total")
+		return ExitUsage
+	}
+	if *store == "" {
+		*store = os.Getenv("MCPVERIFY_STORE")
+	}
+	if *store != "" && !strings.HasPrefix(*store, "redis://") && !strings.HasPrefix(*store, "rediss://") && !strings.HasPrefix(*store, "unix://") {
+		fmt.Fprintln(e.stderr, "mcpverify serve: --store wants a Redis URL: redis://HOST:PORT/DB (or rediss://, unix://)")
+		return ExitUsage
+	}
+	cfg := impl.Config{MaxBodyBytes: *maxBody, PageSize: *pageSize, StdioPrincipal: *principal, StateTTL: *stateTTL, HandleTTL: *handleTTL,
+		MaxConfirmationsPerPrincipal: *maxConfirmations, MaxConfirmationsTotal: *maxConfirmationsTotal, MaxHandles: *maxCarts, MaxHandlesTotal: *maxCartsTotal}
 	for _, t := range tokens {
 		name, secret, ok := strings.Cut(t, "=")
 		if !ok || name == "" || secret == "" {
@@ -101,6 +122,15 @@ func runServe(e *env, args []string) int {
 		level = slog.LevelDebug
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	if *store != "" {
+		rs, err := impl.OpenRedisStore(e.ctx, *store, impl.RedisOptions{})
+		if err != nil {
+			fmt.Fprintf(e.stderr, "mcpverify serve: --store: %v\n", err)
+			return ExitCannotRun
+		}
+		defer rs.Close()
+		cfg.Store = rs
+	}
 	srv, err := impl.New(cfg)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "mcpverify serve: %v\n", err)
@@ -138,6 +168,9 @@ func runServe(e *env, args []string) int {
 		IdleTimeout:       2 * time.Minute,
 	}
 	fmt.Fprintf(e.stderr, "mcpverify: serving MCP %s on http://%s%s\n", "2026-07-28", ln.Addr(), impl.Endpoint)
+	if *store != "" {
+		fmt.Fprintln(e.stderr, "mcpverify: single-use confirmations and carts are kept in the Redis store (--store)")
+	}
 	if cfg.Tokens != nil {
 		names := map[string]bool{}
 		for _, n := range cfg.Tokens {

@@ -225,7 +225,7 @@ func StateVariants() []*StateVariant {
 			Defect: "a transfer confirmation can be redeemed again: the ledger records nothing",
 			Breaks: []spec.ID{spec.StateSingleUse},
 			Only:   []string{"state/single-use"},
-			Config: cfg(func(c *impl.Config) { c.Ledger = forgetfulLedger{} }),
+			Config: cfg(func(c *impl.Config) { c.Store = forgetfulStore{impl.NewMemoryStore()} }),
 			Wrap:   func(next http.Handler, _ *impl.Server) http.Handler { return next },
 		}},
 	}
@@ -233,10 +233,12 @@ func StateVariants() []*StateVariant {
 	return vs
 }
 
-// forgetfulLedger redeems every key every time.
-type forgetfulLedger struct{}
+// forgetfulStore keeps carts but redeems every key every time.
+type forgetfulStore struct{ impl.Store }
 
-func (forgetfulLedger) Redeem(context.Context, string, time.Duration) (bool, error) { return true, nil }
+func (forgetfulStore) Redeem(context.Context, string, string, time.Duration, impl.Quota) (bool, error) {
+	return true, nil
+}
 
 // stateCodec is the codec of StateConfig's servers.
 func stateCodec(ttl time.Duration) *impl.StateCodec {

@@ -1,0 +1,258 @@
+package impl
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+)
+
+// MemoryStore is a Store in this process's memory: for one process, or
+// for the Servers of one test given the same *MemoryStore. Expired records
+// are dropped when a quota is reached and whenever the records held have
+// doubled since the last sweep, so what it holds is bounded by the quotas
+// of the calls it serves. Safe for concurrent use.
+type MemoryStore struct {
+	now func() time.Time
+
+	ledgerMu sync.Mutex
+	ledger   records[struct{}]
+	// owner maps a redeemed key to the principal whose record it is: a
+	// key is redeemed once, by whichever principal.
+	owner map[string]string
+
+	cartsMu sync.Mutex
+	carts   records[Cart]
+}
+
+// NewMemoryStore returns an empty in-memory store on the system clock.
+func NewMemoryStore() *MemoryStore { return newMemoryStore(time.Now) }
+
+func newMemoryStore(now func() time.Time) *MemoryStore {
+	m := &MemoryStore{now: now, owner: map[string]string{}}
+	m.ledger.init(recordsConfirmations, func(_, key string) { delete(m.owner, key) })
+	m.carts.init(recordsCarts, nil)
+	return m
+}
+
+// Redeem implements Store.
+func (m *MemoryStore) Redeem(ctx context.Context, principal, key string, ttl time.Duration, q Quota) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	m.ledgerMu.Lock()
+	defer m.ledgerMu.Unlock()
+	now := m.now()
+	if p, ok := m.owner[key]; ok && m.ledger.live(p, key, now) != nil {
+		return false, nil
+	}
+	if err := m.ledger.put(principal, key, struct{}{}, now.Add(max(ttl, 0)), now, q); err != nil {
+		return false, err
+	}
+	m.owner[key] = principal
+	return true, nil
+}
+
+// CreateCart implements Store.
+func (m *MemoryStore) CreateCart(ctx context.Context, principal, handle string, ttl time.Duration, q Quota) (Cart, error) {
+	if err := ctx.Err(); err != nil {
+		return Cart{}, err
+	}
+	m.cartsMu.Lock()
+	defer m.cartsMu.Unlock()
+	now := m.now()
+	if m.carts.live(principal, handle, now) != nil {
+		return Cart{}, errRepeatedHandle
+	}
+	c := Cart{Expires: now.Add(ttl)}
+	if err := m.carts.put(principal, handle, c, c.Expires, now, q); err != nil {
+		return Cart{}, err
+	}
+	return c, nil
+}
+
+// errRepeatedHandle refuses a handle that its principal already holds.
+var errRepeatedHandle = errors.New("impl: the random source repeated a cart handle")
+
+// Cart implements Store.
+func (m *MemoryStore) Cart(ctx context.Context, principal, handle string) (Cart, error) {
+	return m.UpdateCart(ctx, principal, handle, nil)
+}
+
+// UpdateCart implements Store; a nil edit only reads.
+func (m *MemoryStore) UpdateCart(ctx context.Context, principal, handle string, edit func(*Cart) error) (Cart, error) {
+	if err := ctx.Err(); err != nil {
+		return Cart{}, err
+	}
+	m.cartsMu.Lock()
+	defer m.cartsMu.Unlock()
+	r := m.carts.live(principal, handle, m.now())
+	if r == nil {
+		return Cart{}, ErrCartNotFound
+	}
+	if edit == nil {
+		return r.v.clone(), nil
+	}
+	c := r.v.clone()
+	if err := edit(&c); err != nil {
+		return Cart{}, err
+	}
+	c.Expires = r.v.Expires
+	r.v = c
+	return c.clone(), nil
+}
+
+// DeleteCart implements Store.
+func (m *MemoryStore) DeleteCart(ctx context.Context, principal, handle string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.cartsMu.Lock()
+	defer m.cartsMu.Unlock()
+	if m.carts.live(principal, handle, m.now()) == nil {
+		return ErrCartNotFound
+	}
+	m.carts.remove(principal, handle)
+	return nil
+}
+
+// counts returns the redemptions and the carts held, expired or not (for
+// tests).
+func (m *MemoryStore) counts() (redemptions, carts int) {
+	m.ledgerMu.Lock()
+	redemptions = m.ledger.total
+	m.ledgerMu.Unlock()
+	m.cartsMu.Lock()
+	defer m.cartsMu.Unlock()
+	return redemptions, m.carts.total
+}
+
+// records holds records that expire, per principal, counted against a
+// Quota. The caller holds a lock.
+type records[V any] struct {
+	kind string // what QuotaError counts
+	// dropped, when set, is told of every record removed.
+	dropped func(principal, key string)
+
+	by    map[string]*bucket[V] // principal → its records
+	total int
+	// soonest is the earliest expiry of any record held: no record has
+	// expired before it, so no sweep is needed.
+	soonest   time.Time
+	nextSweep int
+}
+
+// bucket is one principal's records.
+type bucket[V any] struct {
+	recs    map[string]*record[V]
+	soonest time.Time
+}
+
+type record[V any] struct {
+	until time.Time
+	v     V
+}
+
+func (rs *records[V]) init(kind string, dropped func(principal, key string)) {
+	rs.kind, rs.dropped, rs.by, rs.nextSweep = kind, dropped, map[string]*bucket[V]{}, 1024
+}
+
+// live returns principal's unexpired record key, dropping it if expired.
+func (rs *records[V]) live(principal, key string, now time.Time) *record[V] {
+	b := rs.by[principal]
+	if b == nil {
+		return nil
+	}
+	r := b.recs[key]
+	if r == nil {
+		return nil
+	}
+	if !now.Before(r.until) {
+		rs.remove(principal, key)
+		return nil
+	}
+	return r
+}
+
+// put stores principal's record key until until, unless q refuses it;
+// the caller has checked that key is not live. Expired records are swept
+// first when a limit is reached (and only if one has expired), and
+// whenever the records held have doubled since the last sweep.
+func (rs *records[V]) put(principal, key string, v V, until, now time.Time, q Quota) error {
+	rs.remove(principal, key) // an expired record of key, if any
+	if b := rs.by[principal]; b != nil && len(b.recs) >= q.PerPrincipal {
+		rs.sweep(principal, b, now)
+		if len(b.recs) >= q.PerPrincipal {
+			return &QuotaError{Records: rs.kind, PerPrincipal: true, Max: q.PerPrincipal}
+		}
+	}
+	if rs.total >= q.Total || rs.total >= rs.nextSweep {
+		rs.sweepAll(now)
+		rs.nextSweep = max(2*rs.total, 1024)
+		if rs.total >= q.Total {
+			return &QuotaError{Records: rs.kind, Max: q.Total}
+		}
+	}
+	b := rs.by[principal]
+	if b == nil {
+		b = &bucket[V]{recs: map[string]*record[V]{}}
+		rs.by[principal] = b
+	}
+	b.recs[key] = &record[V]{until: until, v: v}
+	rs.total++
+	if len(b.recs) == 1 || until.Before(b.soonest) {
+		b.soonest = until
+	}
+	if rs.total == 1 || until.Before(rs.soonest) {
+		rs.soonest = until
+	}
+	return nil
+}
+
+// remove drops principal's record key.
+func (rs *records[V]) remove(principal, key string) {
+	b := rs.by[principal]
+	if b == nil || b.recs[key] == nil {
+		return
+	}
+	delete(b.recs, key)
+	rs.total--
+	if len(b.recs) == 0 {
+		delete(rs.by, principal)
+	}
+	if rs.dropped != nil {
+		rs.dropped(principal, key)
+	}
+}
+
+// sweep drops principal's expired records, if any has expired.
+func (rs *records[V]) sweep(principal string, b *bucket[V], now time.Time) {
+	if now.Before(b.soonest) {
+		return
+	}
+	var soonest time.Time
+	for k, r := range b.recs {
+		switch {
+		case !now.Before(r.until):
+			rs.remove(principal, k)
+		case soonest.IsZero() || r.until.Before(soonest):
+			soonest = r.until
+		}
+	}
+	b.soonest = soonest
+}
+
+// sweepAll drops every expired record, if any has expired.
+func (rs *records[V]) sweepAll(now time.Time) {
+	if now.Before(rs.soonest) {
+		return
+	}
+	var soonest time.Time
+	for p, b := range rs.by {
+		rs.sweep(p, b, now)
+		if len(b.recs) > 0 && (soonest.IsZero() || b.soonest.Before(soonest)) {
+			soonest = b.soonest
+		}
+	}
+	rs.soonest = soonest
+}

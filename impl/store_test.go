@@ -1,0 +1,331 @@
+package impl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mcpverify/mcpverify/internal/redistest"
+)
+
+// Both Store implementations are held to one contract: every case of
+// storeContract runs against a MemoryStore and against a RedisStore on a
+// real redis-server (internal/redistest: skipped without one, unless
+// MCPVERIFY_REQUIRE_REDIS is set, as make test and CI set it).
+
+// storeOpener opens a fresh, empty store for a test.
+type storeOpener func(t *testing.T) Store
+
+// forEachStore runs f once per implementation: "memory" and "redis".
+func forEachStore(t *testing.T, f func(t *testing.T, open storeOpener)) {
+	t.Run("memory", func(t *testing.T) {
+		f(t, func(*testing.T) Store { return NewMemoryStore() })
+	})
+	t.Run("redis", func(t *testing.T) {
+		srv := redistest.Start(t)
+		f(t, func(t *testing.T) Store { return openRedisStore(t, srv, newRedisPrefix()) })
+	})
+}
+
+var redisPrefixes atomic.Int64
+
+// newRedisPrefix returns a key prefix of its own for one test's store,
+// so that the tests sharing a redis-server share no key.
+func newRedisPrefix() string { return fmt.Sprintf("test%d:", redisPrefixes.Add(1)) }
+
+// openRedisStore opens a client of its own (as another instance would)
+// on the store under prefix in srv, closed when t ends.
+func openRedisStore(t testing.TB, srv *redistest.Server, prefix string) *RedisStore {
+	t.Helper()
+	s, err := OpenRedisStore(context.Background(), srv.URL(0), RedisOptions{Prefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// shortTTL is the lifetime of the records that a case waits out;
+// outlived is long enough after it (real time: Redis expires records by
+// its own clock).
+const (
+	shortTTL = 100 * time.Millisecond
+	outlived = 3 * shortTTL
+)
+
+var roomy = Quota{PerPrincipal: 1000, Total: 10_000}
+
+func wantQuota(t *testing.T, err error, records string, perPrincipal bool, maxRecords int) {
+	t.Helper()
+	var qe *QuotaError
+	if !errors.As(err, &qe) || qe.Records != records || qe.PerPrincipal != perPrincipal || qe.Max != maxRecords {
+		t.Fatalf("got %v, want the limit of %d %s (per principal: %v)", err, maxRecords, records, perPrincipal)
+	}
+}
+
+func mustRedeem(t *testing.T, s Store, principal, key string, ttl time.Duration, q Quota, want bool) {
+	t.Helper()
+	got, err := s.Redeem(context.Background(), principal, key, ttl, q)
+	if err != nil || got != want {
+		t.Fatalf("Redeem(%s, %s) = %v, %v; want %v", principal, key, got, err, want)
+	}
+}
+
+func mustCreateCart(t *testing.T, s Store, principal, handle string, ttl time.Duration, q Quota) Cart {
+	t.Helper()
+	c, err := s.CreateCart(context.Background(), principal, handle, ttl, q)
+	if err != nil {
+		t.Fatalf("CreateCart(%s, %s): %v", principal, handle, err)
+	}
+	return c
+}
+
+func addItem(sku string, qty int64) func(*Cart) error {
+	return func(c *Cart) error { return c.add(sku, qty) }
+}
+
+func wantCartGone(t *testing.T, s Store, principal, handle string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := s.Cart(ctx, principal, handle); !errors.Is(err, ErrCartNotFound) {
+		t.Errorf("Cart: %v, want ErrCartNotFound", err)
+	}
+	if _, err := s.UpdateCart(ctx, principal, handle, addItem("x", 1)); !errors.Is(err, ErrCartNotFound) {
+		t.Errorf("UpdateCart: %v, want ErrCartNotFound", err)
+	}
+	if err := s.DeleteCart(ctx, principal, handle); !errors.Is(err, ErrCartNotFound) {
+		t.Errorf("DeleteCart: %v, want ErrCartNotFound", err)
+	}
+}
+
+// storeContract is what every Store must do.
+var storeContract = []struct {
+	name string
+	run  func(t *testing.T, s Store)
+}{
+	{"a key is redeemed once, by any principal", func(t *testing.T, s Store) {
+		mustRedeem(t, s, "alice", "k", time.Minute, roomy, true)
+		mustRedeem(t, s, "alice", "k", time.Minute, roomy, false)
+		mustRedeem(t, s, "bob", "k", time.Minute, roomy, false)
+		mustRedeem(t, s, "alice", "k2", time.Minute, roomy, true)
+	}},
+	{"concurrent redemptions of one key: one succeeds", func(t *testing.T, s Store) {
+		const n = 64
+		var wins, fails atomic.Int64
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				ok, err := s.Redeem(context.Background(), fmt.Sprint("p", i%3), "race", time.Minute, roomy)
+				switch {
+				case err != nil:
+					fails.Add(1)
+				case ok:
+					wins.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if wins.Load() != 1 || fails.Load() != 0 {
+			t.Errorf("%d redemptions succeeded and %d failed; want 1 and 0", wins.Load(), fails.Load())
+		}
+	}},
+	{"a redemption expires", func(t *testing.T, s Store) {
+		mustRedeem(t, s, "alice", "k", shortTTL, roomy, true)
+		time.Sleep(outlived)
+		mustRedeem(t, s, "alice", "k", time.Minute, roomy, true)
+		mustRedeem(t, s, "alice", "k", time.Minute, roomy, false)
+	}},
+	{"redemptions: a principal at its quota does not block others", func(t *testing.T, s Store) {
+		q := Quota{PerPrincipal: 3, Total: 10}
+		for i := range 3 {
+			mustRedeem(t, s, "alice", fmt.Sprint("a", i), time.Minute, q, true)
+		}
+		_, err := s.Redeem(context.Background(), "alice", "a3", time.Minute, q)
+		wantQuota(t, err, recordsConfirmations, true, 3)
+		mustRedeem(t, s, "bob", "b0", time.Minute, q, true)
+		// The refused redemption recorded nothing.
+		mustRedeem(t, s, "bob", "a3", time.Minute, q, true)
+	}},
+	{"redemptions: the total bounds all principals together", func(t *testing.T, s Store) {
+		q := Quota{PerPrincipal: 3, Total: 5}
+		for i := range 5 {
+			mustRedeem(t, s, fmt.Sprint("p", i%2), fmt.Sprint("k", i), time.Minute, q, true)
+		}
+		_, err := s.Redeem(context.Background(), "carol", "c", time.Minute, q)
+		wantQuota(t, err, recordsConfirmations, false, 5)
+	}},
+	{"redemptions: expired records free the quota", func(t *testing.T, s Store) {
+		q := Quota{PerPrincipal: 2, Total: 3}
+		mustRedeem(t, s, "alice", "a0", shortTTL, q, true)
+		mustRedeem(t, s, "alice", "a1", shortTTL, q, true)
+		mustRedeem(t, s, "bob", "b0", shortTTL, q, true)
+		_, err := s.Redeem(context.Background(), "alice", "a2", time.Minute, q)
+		wantQuota(t, err, recordsConfirmations, true, 2)
+		time.Sleep(outlived)
+		mustRedeem(t, s, "alice", "a2", time.Minute, q, true)
+		mustRedeem(t, s, "alice", "a3", time.Minute, q, true)
+		mustRedeem(t, s, "carol", "c0", time.Minute, q, true)
+	}},
+	{"a cancelled redemption records nothing", func(t *testing.T, s Store) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if _, err := s.Redeem(ctx, "alice", "k", time.Minute, roomy); err == nil {
+			t.Fatal("a cancelled redemption succeeded")
+		}
+		mustRedeem(t, s, "alice", "k", time.Minute, roomy, true)
+	}},
+	{"a cart is made, edited, read and deleted", func(t *testing.T, s Store) {
+		ctx := context.Background()
+		before := time.Now()
+		c := mustCreateCart(t, s, "alice", "h1", time.Hour, roomy)
+		if len(c.Items) != 0 || c.Expires.Before(before.Add(time.Hour-time.Second)) || c.Expires.After(time.Now().Add(time.Hour+time.Second)) {
+			t.Fatalf("new cart: %+v", c)
+		}
+		for _, add := range []CartItem{{"apple", 2}, {"pear", 1}, {"apple", 3}} {
+			if _, err := s.UpdateCart(ctx, "alice", "h1", addItem(add.SKU, add.Qty)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := s.Cart(ctx, "alice", "h1")
+		if err != nil || len(got.Items) != 2 || got.Items[0] != (CartItem{"apple", 5}) || got.Items[1] != (CartItem{"pear", 1}) {
+			t.Fatalf("Cart: %+v, %v", got, err)
+		}
+		if !got.Expires.Equal(c.Expires) {
+			t.Errorf("the expiry moved: %v, then %v", c.Expires, got.Expires)
+		}
+		if err := s.DeleteCart(ctx, "alice", "h1"); err != nil {
+			t.Fatal(err)
+		}
+		wantCartGone(t, s, "alice", "h1")
+	}},
+	{"a cart is its principal's only", func(t *testing.T, s Store) {
+		ctx := context.Background()
+		mustCreateCart(t, s, "alice", "h1", time.Hour, roomy)
+		if _, err := s.UpdateCart(ctx, "alice", "h1", addItem("apple", 1)); err != nil {
+			t.Fatal(err)
+		}
+		wantCartGone(t, s, "bob", "h1")
+		wantCartGone(t, s, "", "h1")
+		if c, err := s.Cart(ctx, "alice", "h1"); err != nil || len(c.Items) != 1 || c.Items[0].Qty != 1 {
+			t.Errorf("alice's cart after bob's attempts: %+v, %v", c, err)
+		}
+		// The same handle under another principal is another cart.
+		mustCreateCart(t, s, "bob", "h1", time.Hour, roomy)
+		if c, err := s.Cart(ctx, "bob", "h1"); err != nil || len(c.Items) != 0 {
+			t.Errorf("bob's cart: %+v, %v", c, err)
+		}
+	}},
+	{"a handle is not made twice", func(t *testing.T, s Store) {
+		mustCreateCart(t, s, "alice", "h1", time.Hour, roomy)
+		if _, err := s.CreateCart(context.Background(), "alice", "h1", time.Hour, roomy); err == nil {
+			t.Error("a second cart under one handle")
+		}
+	}},
+	{"a cart expires", func(t *testing.T, s Store) {
+		mustCreateCart(t, s, "alice", "h1", shortTTL, roomy)
+		time.Sleep(outlived)
+		wantCartGone(t, s, "alice", "h1")
+	}},
+	{"carts: per principal and total quotas; deletion frees", func(t *testing.T, s Store) {
+		q := Quota{PerPrincipal: 2, Total: 3}
+		mustCreateCart(t, s, "alice", "a0", time.Hour, q)
+		mustCreateCart(t, s, "alice", "a1", time.Hour, q)
+		_, err := s.CreateCart(context.Background(), "alice", "a2", time.Hour, q)
+		wantQuota(t, err, recordsCarts, true, 2)
+		mustCreateCart(t, s, "bob", "b0", time.Hour, q)
+		_, err = s.CreateCart(context.Background(), "carol", "c0", time.Hour, q)
+		wantQuota(t, err, recordsCarts, false, 3)
+		if err := s.DeleteCart(context.Background(), "alice", "a0"); err != nil {
+			t.Fatal(err)
+		}
+		mustCreateCart(t, s, "carol", "c0", time.Hour, q)
+		// The refused carts were not made.
+		wantCartGone(t, s, "alice", "a2")
+	}},
+	{"carts: expired carts free the quota", func(t *testing.T, s Store) {
+		q := Quota{PerPrincipal: 1, Total: 2}
+		mustCreateCart(t, s, "alice", "a0", shortTTL, q)
+		_, err := s.CreateCart(context.Background(), "alice", "a1", time.Hour, q)
+		wantQuota(t, err, recordsCarts, true, 1)
+		time.Sleep(outlived)
+		mustCreateCart(t, s, "alice", "a1", time.Hour, q)
+	}},
+	{"a failed edit changes nothing", func(t *testing.T, s Store) {
+		ctx := context.Background()
+		mustCreateCart(t, s, "alice", "h1", time.Hour, roomy)
+		if _, err := s.UpdateCart(ctx, "alice", "h1", addItem("apple", 1)); err != nil {
+			t.Fatal(err)
+		}
+		boom := errors.New("boom")
+		_, err := s.UpdateCart(ctx, "alice", "h1", func(c *Cart) error {
+			c.Items[0].Qty = 99
+			c.Items = append(c.Items, CartItem{"pear", 1})
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Errorf("UpdateCart: %v, want the edit's error", err)
+		}
+		if c, err := s.Cart(ctx, "alice", "h1"); err != nil || len(c.Items) != 1 || c.Items[0].Qty != 1 {
+			t.Errorf("after a failed edit: %+v, %v", c, err)
+		}
+	}},
+	{"concurrent edits lose nothing", func(t *testing.T, s Store) {
+		ctx := context.Background()
+		mustCreateCart(t, s, "alice", "h1", time.Hour, roomy)
+		const n = 8
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		for i := range n {
+			wg.Go(func() {
+				_, errs[i] = s.UpdateCart(ctx, "alice", "h1", addItem("apple", 1))
+			})
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			t.Fatal(err)
+		}
+		if c, err := s.Cart(ctx, "alice", "h1"); err != nil || c.qty("apple") != n {
+			t.Errorf("after %d concurrent adds of 1: %+v, %v", n, c, err)
+		}
+	}},
+}
+
+func TestStoreContract(t *testing.T) {
+	forEachStore(t, func(t *testing.T, open storeOpener) {
+		for _, c := range storeContract {
+			t.Run(c.name, func(t *testing.T) {
+				t.Parallel()
+				c.run(t, open(t))
+			})
+		}
+	})
+}
+
+// TestMemoryStoreSweeps: expired records do not accumulate: a store that
+// keeps taking records of a short life holds about those alive.
+func TestMemoryStoreSweeps(t *testing.T) {
+	clk := newTestClock()
+	m := newMemoryStore(clk.Now)
+	ctx := context.Background()
+	q := Quota{PerPrincipal: 100, Total: 1000}
+	for i := range 10_000 {
+		p := fmt.Sprint("p", i%50)
+		if _, err := m.Redeem(ctx, p, fmt.Sprint("k", i), time.Second, q); err != nil {
+			t.Fatalf("%d: %v", i, err)
+		}
+		if _, err := m.CreateCart(ctx, p, fmt.Sprint("h", i), time.Second, q); err != nil {
+			t.Fatalf("%d: %v", i, err)
+		}
+		clk.Advance(100 * time.Millisecond)
+	}
+	if r, c := m.counts(); r > 2048 || c > 2048 {
+		t.Errorf("%d redemptions and %d carts held; expired ones were not dropped", r, c)
+	}
+	if n := len(m.owner); n > 2048 {
+		t.Errorf("%d keys owned", n)
+	}
+}
