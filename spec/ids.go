@@ -172,6 +172,8 @@ const (
 	CoreLogRedact ID = "CORE-LOG-REDACT"
 	// MUST NOT: notifications/message travels only on the stream of the request that set the level, never on a listen stream. (server/utilities/logging.mdx)
 	CoreLogStream ID = "CORE-LOG-STREAM"
+	// HARDENING: A request whose params hold member names that differ only by case (name and Name, arguments and Arguments, _meta and _META) is refused. Beyond the letter: JSON member names are case-sensitive and an unknown member may be ignored; but decoders that match names case-insensitively (Go's encoding/json) take the last of them, so that a check reading one member and a dispatcher reading the other act on different requests (the Mcp-Name header validated against name, the tool of Name called). (basic/index.mdx)
+	CoreMemberCase ID = "CORE-MEMBER-CASE"
 	// MUST: Every message the server sends follows JSON-RPC 2.0 (jsonrpc "2.0"; a response has exactly one of result or error). (basic/index.mdx)
 	CoreMessageJsonrpc ID = "CORE-MESSAGE-JSONRPC"
 	// MUST: Each notification and error response the server sends validates against its definition in schema.json (e.g. ProgressNotification, HeaderMismatchError). (basic/index.mdx)
@@ -450,16 +452,22 @@ const (
 	HttpNotification202 ID = "HTTP-NOTIFICATION-202"
 	// MAY: The body of the error status for a refused notification may be a JSON-RPC error response without an id. (basic/transports/streamable-http.mdx)
 	HttpNotificationErrorBody ID = "HTTP-NOTIFICATION-ERROR-BODY"
+	// HARDENING: A notification POST whose Mcp-Method header names another method than its body, or that lacks MCP-Protocol-Version, is not accepted (an HTTP error status, e.g. 400). Beyond the letter: header requirements for notification POSTs are not defined by this revision; but a component that routes or rate-limits on the headers and a server that acts on the body disagree about such a message just as about a request. (basic/transports/streamable-http.mdx)
+	HttpNotificationHeaders ID = "HTTP-NOTIFICATION-HEADERS"
 	// MUST: The server validates Origin on every incoming request; a request whose Origin header is present and invalid gets HTTP 403 Forbidden. (basic/transports/streamable-http.mdx)
 	HttpOrigin ID = "HTTP-ORIGIN"
 	// MAY: The body of the 403 for an invalid Origin may be a JSON-RPC error response without an id. (basic/transports/streamable-http.mdx)
 	HttpOriginErrorBody ID = "HTTP-ORIGIN-ERROR-BODY"
+	// HARDENING: A local server accepts as same-origin only the address it is reached under and the origins configured for it: another loopback address or spelling on the same port (127.0.0.2, [::ffff:127.0.0.1]) gets 403. Beyond the letter: which origins are valid is the server's to say, and a page on another loopback address is on the same machine; but an allow-list of 'any loopback' grows with every local service and every parser that reads the address another way. (basic/transports/streamable-http.mdx)
+	HttpOriginExact ID = "HTTP-ORIGIN-EXACT"
 	// MUST NOT: No Mcp-Param-* header is expected when the argument is null or absent. (basic/transports/streamable-http.mdx)
 	HttpParamAbsent ID = "HTTP-PARAM-ABSENT"
 	// MUST: An Mcp-Param-* header whose (decoded) value differs from the body gets 400 and -32020. (basic/transports/streamable-http.mdx)
 	HttpParamMismatch ID = "HTTP-PARAM-MISMATCH"
 	// MUST: A tools/call that omits a designated Mcp-Param-{Name} header while the value is present in the arguments is rejected (400 Bad Request, -32020). (basic/transports/streamable-http.mdx)
 	HttpParamMissing ID = "HTTP-PARAM-MISSING"
+	// HARDENING: Two Mcp-Param headers whose names differ only by '-' and '_' (Mcp-Param-Dry-Run and Mcp-Param-Dry_Run) with different values make the request fail header validation (400, HeaderMismatch). Beyond the letter: the names are different fields to HTTP; but proxies and CGI-style gateways fold '-' and '_' together or drop names with '_', so the value a router saw and the value the server validated can differ. (basic/transports/streamable-http.mdx)
+	HttpParamNameVariant ID = "HTTP-PARAM-NAME-VARIANT"
 	// SHOULD: Integer header values are compared with the body numerically. (basic/transports/streamable-http.mdx)
 	HttpParamNumeric ID = "HTTP-PARAM-NUMERIC"
 	// SHOULD: A server that serves only this revision ignores Mcp-Session-Id and never mints or echoes one. (basic/transports/streamable-http.mdx)
