@@ -400,6 +400,8 @@ const (
 	CoreVersionUnsupported ID = "CORE-VERSION-UNSUPPORTED"
 	// MUST: A server serving file:// resources sanitizes file paths so that no URI reaches outside the served directories (no directory traversal). (server/resources.mdx)
 	FilesResourceTraversal ID = "FILES-RESOURCE-TRAVERSAL"
+	// HARDENING: A server that requires credentials refuses a request without valid ones (401) on its headers, before it has received the body: a POST without credentials that declares a large body and sends a few bytes of it gets its 401 at once. Beyond the letter: tokens MUST be validated before the request is processed; a server that reads the whole body first lets any unauthenticated peer hold a body's worth of memory and a connection for as long as it drips bytes. (basic/authorization/security-considerations.mdx)
+	HttpAuthBeforeBody ID = "HTTP-AUTH-BEFORE-BODY"
 	// SHOULD: The server implements proper authentication for all connections. (basic/transports/streamable-http.mdx)
 	HttpAuthentication ID = "HTTP-AUTHENTICATION"
 	// SHOULD: A server on an HTTP-based transport conforms to the MCP Authorization specification. (basic/index.mdx)

@@ -1,9 +1,13 @@
 package transport
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/mcpverify/mcpverify/check"
 	"github.com/mcpverify/mcpverify/check/probe"
@@ -21,6 +25,12 @@ func init() {
 		IDs:        []spec.ID{spec.HttpNotificationHeaders},
 		Transports: []wire.Transport{wire.HTTP},
 		Run:        checkNotificationHeaders,
+	})
+	check.Register(&check.Check{
+		Name:       "transport/auth-before-body",
+		IDs:        []spec.ID{spec.HttpAuthBeforeBody},
+		Transports: []wire.Transport{wire.HTTP},
+		Run:        checkAuthBeforeBody,
 	})
 	check.Register(&check.Check{
 		Name: "transport/member-case",
@@ -165,4 +175,72 @@ func caseDecoy(orig any) any {
 		return map[string]any{}
 	}
 	return nil
+}
+
+// transport/auth-before-body
+
+// authProbeBody is the body a request without credentials declares: big
+// enough that a server reading it whole before authenticating holds it,
+// well under common body limits.
+const authProbeBody = 1 << 20
+
+// authProbeWait is how long the check waits for the 401 after the first
+// bytes of the body.
+const authProbeWait = 2 * time.Second
+
+// checkAuthBeforeBody: on a server that refuses a request without the
+// client's credentials (401 or 403), a POST without them that declares a
+// 1 MiB body and sends only its first bytes should be refused at once, on
+// its headers. No answer within authProbeWait means the server waits for
+// the body before it authenticates (HTTP-AUTH-BEFORE-BODY, hardening).
+func checkAuthBeforeBody(e *check.Env) {
+	id := spec.HttpAuthBeforeBody
+	u, ok := probe.RawURL(e)
+	if !ok {
+		e.Skip(id, "a body declared and not sent is written only to a plain http:// target")
+		return
+	}
+	if len(e.Client.Header) == 0 {
+		e.Skip(id, "the client sends no credentials (--header): no refusal of a request without them to time")
+		return
+	}
+	b, ok := probe.ServedList(e)
+	if !ok {
+		e.Inconclusive(id, "the server did not serve the unaltered request")
+		return
+	}
+	bare := b.Fresh(e)
+	for k := range e.Client.Header {
+		probe.SetHeader(bare, k, nil)
+	}
+	o := e.Send(bare)
+	if !o.Answered() || (o.Ex.Status != 401 && o.Ex.Status != 403) {
+		e.Skip(id, "%s without the client's credentials was %s, not refused with 401 or 403: the server does not require them", b.Method, o.Describe())
+		return
+	}
+	// The same request without credentials, its body padded to
+	// authProbeBody, of which only the headers and 64 bytes are written.
+	pad := bytes.Repeat([]byte(" "), authProbeBody-len(bare.Body))
+	bare.Body = append(append([]byte(nil), bare.Body...), pad...)
+	raw := probe.RawRequest(u, bare, "", "")
+	head := bytes.Index(raw, []byte("\r\n\r\n")) + 4
+	raw = raw[:head+64]
+	a, err := probe.RawExchange(e.Ctx, dialerOf(e), probe.RawAddr(u), raw, authProbeWait)
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		e.Violation(id, "a POST without credentials declaring a %d-byte body, of which 64 bytes were sent, got no answer within %s, though the same request was refused with HTTP %d when whole: the server reads the body before it authenticates, so an unauthenticated peer holds its memory and connection", authProbeBody, authProbeWait, o.Ex.Status)
+	case err != nil:
+		e.Inconclusive(id, "the partial request without credentials: %v", err)
+	case a.Status == 401 || a.Status == 403:
+		e.Pass(id, "a POST without credentials declaring a %d-byte body was refused with HTTP %d after 64 bytes of it", authProbeBody, a.Status)
+	default:
+		e.Inconclusive(id, "the partial request without credentials got HTTP %d, neither a refusal of the credentials nor a wait for the body", a.Status)
+	}
+}
+
+// dialerOf is the first target's dialer, nil when it has none (RawExchange
+// then dials TCP).
+func dialerOf(e *check.Env) check.Dialer {
+	d, _ := e.Target(0).(check.Dialer)
+	return d
 }

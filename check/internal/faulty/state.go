@@ -115,6 +115,19 @@ func StateVariants() []*StateVariant {
 			Wrap:   wrapStateEcho,
 		}},
 		{Variant: Variant{
+			Name:   "auth-after-body",
+			Defect: "the whole body is read before the bearer token is checked: a request without credentials is refused only once its body has arrived",
+			Breaks: []spec.ID{spec.HttpAuthBeforeBody},
+			Only:   []string{"transport/auth-before-body"},
+			Config: cfg(nil),
+			Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					readBody(r) // reads it whole and puts it back
+					next.ServeHTTP(w, r)
+				})
+			},
+		}},
+		{Variant: Variant{
 			Name:   "state-crash",
 			Defect: "a requestState that does not open makes the server panic; the recovery answers HTTP 500 with the stack trace",
 			Breaks: []spec.ID{spec.StateUntrusted},
