@@ -136,6 +136,8 @@ const (
 	CoreListenFilter ID = "CORE-LISTEN-FILTER"
 	// SHOULD: When the server ends a subscription on its own initiative (e.g. shutdown), it first answers the subscriptions/listen request with a complete result (carrying _meta subscriptionId), then closes the stream. (basic/patterns/subscriptions.mdx)
 	CoreListenGracefulClose ID = "CORE-LISTEN-GRACEFUL-CLOSE"
+	// HARDENING: One principal holding many subscriptions/listen streams does not keep another principal from opening one: limits on streams (and on the URIs they name) are per principal, under a global cap that no single principal can exhaust. Beyond the letter: the page lets a client hold several streams and sets no limit; an unbounded or only global limit lets one caller hold the server's memory or lock everyone else out. (basic/patterns/subscriptions.mdx)
+	CoreListenShare ID = "CORE-LISTEN-SHARE"
 	// MUST: Every notification delivered on a subscriptions/listen stream carries _meta io.modelcontextprotocol/subscriptionId, whose value is the listen request's JSON-RPC id (subscriptions.mdx). (basic/index.mdx)
 	CoreListenSubscriptionId ID = "CORE-LISTEN-SUBSCRIPTION-ID"
 	// MUST: When the server tears down a subscriptions/listen stream, it sends notifications/cancelled whose requestId is that listen request's id. (basic/patterns/cancellation.mdx)
