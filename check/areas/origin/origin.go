@@ -266,6 +266,12 @@ func checkOriginExact(e *check.Env) {
 		e.Inconclusive(spec.HttpOriginExact, "the server did not serve the unaltered request (with the own Origin %s, nor without an Origin)", probe.OwnOrigin(u))
 		return
 	}
+	// A server that serves a foreign Origin fails HTTP-ORIGIN: its
+	// aliases are the same cause, not a finding of their own.
+	if o := e.Send(probe.WithHeaderValue(mk(), "Origin", "https://evil.test")); o.Accepted() {
+		e.Skip(spec.HttpOriginExact, "the server serves the foreign Origin https://evil.test (%s): it checks no Origin, which HTTP-ORIGIN reports", o.Describe())
+		return
+	}
 	var served []string
 	var ev []*wire.Exchange
 	for _, a := range aliases {
