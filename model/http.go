@@ -39,7 +39,17 @@ func originInvalid(c *ctx) (string, bool) {
 		return o, true
 	}
 	host, _ := c.hdr.host, c.hdr.hasHost
-	return o, !strings.EqualFold(u.Host, host)
+	if strings.EqualFold(u.Host, host) {
+		return o, false
+	}
+	// Another loopback spelling of a loopback Host on the same port
+	// (localhost for 127.0.0.1) may name the same server: which of those
+	// a server accepts is its choice (the HTTP-ORIGIN-EXACT check).
+	if hu, err := url.Parse(u.Scheme + "://" + host); err == nil && wire.IsLoopbackHost(u.Hostname()) && wire.IsLoopbackHost(hu.Hostname()) &&
+		wire.EffectivePort(u) == wire.EffectivePort(hu) {
+		return o, false
+	}
+	return o, true
 }
 
 // checkOrigin: a present, invalid Origin gets 403, whatever else the

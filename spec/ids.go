@@ -136,6 +136,8 @@ const (
 	CoreListenFilter ID = "CORE-LISTEN-FILTER"
 	// SHOULD: When the server ends a subscription on its own initiative (e.g. shutdown), it first answers the subscriptions/listen request with a complete result (carrying _meta subscriptionId), then closes the stream. (basic/patterns/subscriptions.mdx)
 	CoreListenGracefulClose ID = "CORE-LISTEN-GRACEFUL-CLOSE"
+	// HARDENING: One principal holding many subscriptions/listen streams does not keep another principal from opening one: limits on streams (and on the URIs they name) are per principal, under a global cap that no single principal can exhaust. Beyond the letter: the page lets a client hold several streams and sets no limit; an unbounded or only global limit lets one caller hold the server's memory or lock everyone else out. (basic/patterns/subscriptions.mdx)
+	CoreListenShare ID = "CORE-LISTEN-SHARE"
 	// MUST: Every notification delivered on a subscriptions/listen stream carries _meta io.modelcontextprotocol/subscriptionId, whose value is the listen request's JSON-RPC id (subscriptions.mdx). (basic/index.mdx)
 	CoreListenSubscriptionId ID = "CORE-LISTEN-SUBSCRIPTION-ID"
 	// MUST: When the server tears down a subscriptions/listen stream, it sends notifications/cancelled whose requestId is that listen request's id. (basic/patterns/cancellation.mdx)
@@ -172,6 +174,8 @@ const (
 	CoreLogRedact ID = "CORE-LOG-REDACT"
 	// MUST NOT: notifications/message travels only on the stream of the request that set the level, never on a listen stream. (server/utilities/logging.mdx)
 	CoreLogStream ID = "CORE-LOG-STREAM"
+	// HARDENING: A request whose params hold member names that differ only by case (name and Name, arguments and Arguments, _meta and _META) is refused. Beyond the letter: JSON member names are case-sensitive and an unknown member may be ignored; but decoders that match names case-insensitively (Go's encoding/json) take the last of them, so that a check reading one member and a dispatcher reading the other act on different requests (the Mcp-Name header validated against name, the tool of Name called). (basic/index.mdx)
+	CoreMemberCase ID = "CORE-MEMBER-CASE"
 	// MUST: Every message the server sends follows JSON-RPC 2.0 (jsonrpc "2.0"; a response has exactly one of result or error). (basic/index.mdx)
 	CoreMessageJsonrpc ID = "CORE-MESSAGE-JSONRPC"
 	// MUST: Each notification and error response the server sends validates against its definition in schema.json (e.g. ProgressNotification, HeaderMismatchError). (basic/index.mdx)
@@ -398,6 +402,8 @@ const (
 	CoreVersionUnsupported ID = "CORE-VERSION-UNSUPPORTED"
 	// MUST: A server serving file:// resources sanitizes file paths so that no URI reaches outside the served directories (no directory traversal). (server/resources.mdx)
 	FilesResourceTraversal ID = "FILES-RESOURCE-TRAVERSAL"
+	// HARDENING: A server that requires credentials refuses a request without valid ones (401) on its headers, before it has received the body: a POST without credentials that declares a large body and sends a few bytes of it gets its 401 at once. Beyond the letter: tokens MUST be validated before the request is processed; a server that reads the whole body first lets any unauthenticated peer hold a body's worth of memory and a connection for as long as it drips bytes. (basic/authorization/security-considerations.mdx)
+	HttpAuthBeforeBody ID = "HTTP-AUTH-BEFORE-BODY"
 	// SHOULD: The server implements proper authentication for all connections. (basic/transports/streamable-http.mdx)
 	HttpAuthentication ID = "HTTP-AUTHENTICATION"
 	// SHOULD: A server on an HTTP-based transport conforms to the MCP Authorization specification. (basic/index.mdx)
@@ -450,16 +456,22 @@ const (
 	HttpNotification202 ID = "HTTP-NOTIFICATION-202"
 	// MAY: The body of the error status for a refused notification may be a JSON-RPC error response without an id. (basic/transports/streamable-http.mdx)
 	HttpNotificationErrorBody ID = "HTTP-NOTIFICATION-ERROR-BODY"
+	// HARDENING: A notification POST whose Mcp-Method header names another method than its body, or that lacks MCP-Protocol-Version, is not accepted (an HTTP error status, e.g. 400). Beyond the letter: header requirements for notification POSTs are not defined by this revision; but a component that routes or rate-limits on the headers and a server that acts on the body disagree about such a message just as about a request. (basic/transports/streamable-http.mdx)
+	HttpNotificationHeaders ID = "HTTP-NOTIFICATION-HEADERS"
 	// MUST: The server validates Origin on every incoming request; a request whose Origin header is present and invalid gets HTTP 403 Forbidden. (basic/transports/streamable-http.mdx)
 	HttpOrigin ID = "HTTP-ORIGIN"
 	// MAY: The body of the 403 for an invalid Origin may be a JSON-RPC error response without an id. (basic/transports/streamable-http.mdx)
 	HttpOriginErrorBody ID = "HTTP-ORIGIN-ERROR-BODY"
+	// HARDENING: A local server accepts as same-origin only the address it is reached under and the origins configured for it: another loopback address or spelling on the same port (127.0.0.2, [::ffff:127.0.0.1]) gets 403. Beyond the letter: which origins are valid is the server's to say, and a page on another loopback address is on the same machine; but an allow-list of 'any loopback' grows with every local service and every parser that reads the address another way. (basic/transports/streamable-http.mdx)
+	HttpOriginExact ID = "HTTP-ORIGIN-EXACT"
 	// MUST NOT: No Mcp-Param-* header is expected when the argument is null or absent. (basic/transports/streamable-http.mdx)
 	HttpParamAbsent ID = "HTTP-PARAM-ABSENT"
 	// MUST: An Mcp-Param-* header whose (decoded) value differs from the body gets 400 and -32020. (basic/transports/streamable-http.mdx)
 	HttpParamMismatch ID = "HTTP-PARAM-MISMATCH"
 	// MUST: A tools/call that omits a designated Mcp-Param-{Name} header while the value is present in the arguments is rejected (400 Bad Request, -32020). (basic/transports/streamable-http.mdx)
 	HttpParamMissing ID = "HTTP-PARAM-MISSING"
+	// HARDENING: Two Mcp-Param headers whose names differ only by '-' and '_' (Mcp-Param-Dry-Run and Mcp-Param-Dry_Run) with different values make the request fail header validation (400, HeaderMismatch). Beyond the letter: the names are different fields to HTTP; but proxies and CGI-style gateways fold '-' and '_' together or drop names with '_', so the value a router saw and the value the server validated can differ. (basic/transports/streamable-http.mdx)
+	HttpParamNameVariant ID = "HTTP-PARAM-NAME-VARIANT"
 	// SHOULD: Integer header values are compared with the body numerically. (basic/transports/streamable-http.mdx)
 	HttpParamNumeric ID = "HTTP-PARAM-NUMERIC"
 	// SHOULD: A server that serves only this revision ignores Mcp-Session-Id and never mints or echoes one. (basic/transports/streamable-http.mdx)

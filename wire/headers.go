@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -182,4 +184,32 @@ func DelHeader(h map[string][]string, name string) {
 			delete(h, k)
 		}
 	}
+}
+
+// IsLoopbackHost reports a host name (a URL's Hostname, brackets allowed)
+// that names the local machine: localhost, or a loopback address (127/8,
+// ::1, IPv4-mapped loopback). A zone identifier (::1%lo) is none: browsers
+// never send one, so it names no page's origin.
+func IsLoopbackHost(h string) bool {
+	h = strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(h, "["), "]"))
+	if strings.ContainsRune(h, '%') {
+		return false
+	}
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// EffectivePort is a URL's port, or its scheme's default (443 for https,
+// 80 otherwise).
+func EffectivePort(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if u.Scheme == "https" {
+		return "443"
+	}
+	return "80"
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/mcpverify/mcpverify/check"
+	"github.com/mcpverify/mcpverify/wire"
 )
 
 // TargetURL returns the URL of instance i (an HTTP target describes itself
@@ -29,31 +30,6 @@ func TargetURL(e *check.Env, i int) (*url.URL, error) {
 // page served from the target's URL.
 func OwnOrigin(u *url.URL) string { return u.Scheme + "://" + u.Host }
 
-// urlEffectivePort is the URL's port, or its scheme's default.
-func urlEffectivePort(u *url.URL) string {
-	if p := u.Port(); p != "" {
-		return p
-	}
-	if u.Scheme == "https" {
-		return "443"
-	}
-	return "80"
-}
-
-// isLoopbackHostName reports localhost, *.localhost excluded, and loopback
-// addresses (127/8, ::1, IPv4-mapped loopback).
-func isLoopbackHostName(h string) bool {
-	h = strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(h, "["), "]"))
-	if i := strings.IndexByte(h, '%'); i >= 0 {
-		h = h[:i]
-	}
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
-}
-
 // NeedsLoopbackTarget: the Host family applies to local servers; a remote
 // server legitimately serves its public Host names.
 func NeedsLoopbackTarget(e *check.Env) string {
@@ -61,7 +37,7 @@ func NeedsLoopbackTarget(e *check.Env) string {
 	if err != nil {
 		return err.Error()
 	}
-	if !isLoopbackHostName(u.Hostname()) {
+	if !wire.IsLoopbackHost(u.Hostname()) {
 		return fmt.Sprintf("the target %s is not on a loopback host: a remote server legitimately serves the Host names it is published under", u.Host)
 	}
 	return ""
@@ -82,7 +58,11 @@ func ModelOriginInvalid(origin, host string, allowed []string) bool {
 	if err != nil || u.Host == "" {
 		return true
 	}
-	return !strings.EqualFold(u.Host, host)
+	if strings.EqualFold(u.Host, host) {
+		return false
+	}
+	hu, err := url.Parse(u.Scheme + "://" + host)
+	return err != nil || !SameServerLoopbackAlias(origin, hu)
 }
 
 // SameServerLoopbackAlias reports an Origin that names the target by another
@@ -94,7 +74,7 @@ func SameServerLoopbackAlias(origin string, target *url.URL) bool {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.User != nil {
 		return false
 	}
-	return isLoopbackHostName(target.Hostname()) && isLoopbackHostName(u.Hostname()) && urlEffectivePort(u) == urlEffectivePort(target)
+	return wire.IsLoopbackHost(target.Hostname()) && wire.IsLoopbackHost(u.Hostname()) && wire.EffectivePort(u) == wire.EffectivePort(target)
 }
 
 // HostileOrigin is one hostile Origin and what makes it hostile.
@@ -126,7 +106,7 @@ func HostileOrigins(e *check.Env, u *url.URL) []HostileOrigin {
 		}
 		return net.JoinHostPort(h, p)
 	}
-	ep, _ := strconv.Atoi(urlEffectivePort(u))
+	ep, _ := strconv.Atoi(wire.EffectivePort(u))
 	alt := strconv.Itoa(ep + 1)
 	if ep >= 65535 {
 		alt = strconv.Itoa(ep - 1)
@@ -149,9 +129,10 @@ func HostileOrigins(e *check.Env, u *url.URL) []HostileOrigin {
 	add(scheme+"://"+withPort("0.0.0.0", port), "0.0.0.0, which browsers route to the local host")
 	add(scheme+"://"+withPort("2001:db8::1", port), "a foreign IPv6 address")
 	add(scheme+"://"+withPort("::ffff:c000:201", port), "a foreign IPv4-mapped IPv6 address")
+	add(scheme+"://[::1%25lo]:"+wire.EffectivePort(u), "the IPv6 loopback with a zone identifier, which no browser sends (a parser edge case)")
 	add(scheme+"://"+withPort(host, port)+"@evil.test", "userinfo that spells the own origin before a foreign host")
 	add(scheme+"://evil.test@"+withPort(host, port), "userinfo naming a foreign host before the own host")
-	if !isLoopbackHostName(host) {
+	if !wire.IsLoopbackHost(host) {
 		add(scheme+"://"+withPort("localhost", port), "localhost, for a remote server")
 		add(scheme+"://"+withPort("127.0.0.1", port), "127.0.0.1, for a remote server")
 		add(scheme+"://"+withPort("::1", port), "[::1], for a remote server")

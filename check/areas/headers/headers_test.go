@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mcpverify/mcpverify/check"
+	"github.com/mcpverify/mcpverify/check/probe"
 	"github.com/mcpverify/mcpverify/wire"
 )
 
@@ -92,18 +93,18 @@ func TestRawExchange(t *testing.T) {
 			fold = ml
 		}
 	}
-	raw := hdrRawRequest(u, r, fold.drop, fold.line)
+	raw := probe.RawRequest(u, r, fold.drop, fold.line)
 	if !strings.Contains(string(raw), "Mcp-Method: tools/list\r\n folded\r\n") || strings.Count(string(raw), "Mcp-Method") != 1 {
 		t.Fatalf("raw request without its obs-fold line:\n%s", raw)
 	}
 	body := `{"jsonrpc":"2.0","id":1,"result":{"resultType":"complete","tools":[]}}`
 	lenient := fakeRaw(t, []byte("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "+strconv.Itoa(len(body))+"\r\n\r\n"+body))
-	a, err := hdrRawExchange(context.Background(), nil, lenient, raw, 2*time.Second)
-	if err != nil || a.status != 200 || !a.served {
+	a, err := probe.RawExchange(context.Background(), nil, lenient, raw, 2*time.Second)
+	if err != nil || a.Status != 200 || !a.Served {
 		t.Fatalf("lenient server: %+v, %v; want served with 200", a, err)
 	}
 	start := time.Now()
-	_, err = hdrRawExchange(context.Background(), nil, fakeRaw(t, nil), raw, 300*time.Millisecond)
+	_, err = probe.RawExchange(context.Background(), nil, fakeRaw(t, nil), raw, 300*time.Millisecond)
 	if err == nil || time.Since(start) > 2*time.Second {
 		t.Fatalf("silent server: err %v after %s; want an error at the deadline", err, time.Since(start))
 	}

@@ -2,6 +2,7 @@ package origin
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -37,6 +38,13 @@ func init() {
 		Transports: []wire.Transport{wire.HTTP},
 		Needs:      probe.NeedsLoopbackTarget,
 		Run:        checkHostFamily,
+	})
+	check.Register(&check.Check{
+		Name:       "origin/exact",
+		IDs:        []spec.ID{spec.HttpOriginExact},
+		Transports: []wire.Transport{wire.HTTP},
+		Needs:      probe.NeedsLoopbackTarget,
+		Run:        checkOriginExact,
 	})
 	check.Register(&check.Check{
 		Name:       "origin/cors",
@@ -214,4 +222,78 @@ func checkCORSPreflight(e *check.Env) {
 		answers = append(answers, a)
 	}
 	e.Pass(spec.HttpCors, "no preflight was answered with a wildcard (%s)", strings.Join(answers, "; "))
+}
+
+// origin/exact
+
+// loopbackAliases are Origins that name the target's port on another
+// loopback address or spelling than the one it is reached under: another
+// address of 127/8, and the IPv4-mapped IPv6 form of an IPv4 target. A
+// page there is on the same machine, so accepting one breaks no rule
+// (the model does not judge them); an allow-list of any loopback is the
+// hardening finding.
+func loopbackAliases(u *url.URL) []string {
+	ip := net.ParseIP(u.Hostname()).To4()
+	if ip == nil || !ip.IsLoopback() {
+		return nil
+	}
+	port := wire.EffectivePort(u)
+	other := net.IPv4(127, 0, 0, 2)
+	if ip.Equal(other) {
+		other = net.IPv4(127, 0, 0, 3)
+	}
+	return []string{
+		u.Scheme + "://" + net.JoinHostPort(other.String(), port),
+		u.Scheme + "://" + net.JoinHostPort("::ffff:"+ip.String(), port),
+	}
+}
+
+// checkOriginExact sends the unaltered request with each loopback alias
+// of the target's own origin: a 403 for each passes, a served one warns.
+func checkOriginExact(e *check.Env) {
+	u, err := probe.TargetURL(e, 0)
+	if err != nil {
+		e.Inconclusive(spec.HttpOriginExact, "%v", err)
+		return
+	}
+	aliases := loopbackAliases(u)
+	if len(aliases) == 0 {
+		e.Skip(spec.HttpOriginExact, "the target %s is not on an IPv4 loopback address: no other loopback spelling to try", u.Host)
+		return
+	}
+	mk, base, ok := originProbeServed(e, 0, u)
+	if !ok {
+		e.Inconclusive(spec.HttpOriginExact, "the server did not serve the unaltered request (with the own Origin %s, nor without an Origin)", probe.OwnOrigin(u))
+		return
+	}
+	// A server that serves a foreign Origin fails HTTP-ORIGIN: its
+	// aliases are the same cause, not a finding of their own.
+	if o := e.Send(probe.WithHeaderValue(mk(), "Origin", "https://evil.test")); o.Accepted() {
+		e.Skip(spec.HttpOriginExact, "the server serves the foreign Origin https://evil.test (%s): it checks no Origin, which HTTP-ORIGIN reports", o.Describe())
+		return
+	}
+	var served []string
+	var ev []*wire.Exchange
+	for _, a := range aliases {
+		mark := e.Mark()
+		o := e.Send(probe.WithHeaderValue(mk(), "Origin", a))
+		switch {
+		case !o.Answered():
+			e.Inconclusive(spec.HttpOriginExact, "Origin %q: %s", a, o.Describe())
+			return
+		case o.Accepted():
+			served = append(served, fmt.Sprintf("Origin %q: %s", a, o.Describe()))
+			if ev == nil {
+				ev = e.Since(mark)
+			}
+		case o.Ex.Status != 403:
+			e.Inconclusive(spec.HttpOriginExact, "Origin %q: %s (neither served nor refused with 403)", a, o.Describe())
+			return
+		}
+	}
+	if len(served) > 0 {
+		e.ViolationShown(ev, spec.HttpOriginExact, "another loopback address on the server's port was accepted as its origin: %s; the server is reached as %s", strings.Join(served, "; "), probe.OwnOrigin(u))
+		return
+	}
+	e.Pass(spec.HttpOriginExact, "%s were answered with 403, while the same request with %s was served", strings.Join(probe.Quoted(aliases), " and "), base)
 }

@@ -3,10 +3,12 @@ package faulty
 import (
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/mcpverify/mcpverify/impl"
 	"github.com/mcpverify/mcpverify/spec"
+	"github.com/mcpverify/mcpverify/wire"
 )
 
 // Variants of the DNS-rebinding defences (basic/transports/streamable-http.mdx,
@@ -22,6 +24,37 @@ func init() {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if loopbackHostHeader(r.Host) {
 					r.Header.Del("Origin")
+				}
+				next.ServeHTTP(w, r)
+			})
+		},
+	})
+	Register(&Variant{
+		Name:   "origin-zone-panics",
+		Defect: "an Origin with an IPv6 zone identifier makes origin normalisation dereference nil; the recovered panic is answered 500, not 403",
+		Breaks: []spec.ID{spec.HttpOrigin},
+		Only:   []string{"origin/origin"},
+		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if strings.Contains(r.Header.Get("Origin"), "%") {
+					http.Error(w, "internal server error", http.StatusInternalServerError)
+					return
+				}
+				next.ServeHTTP(w, r)
+			})
+		},
+	})
+	Register(&Variant{
+		Name:   "origin-any-loopback",
+		Defect: "any loopback address on the server's port counts as its own origin (127.0.0.2, [::ffff:127.0.0.1])",
+		Breaks: []spec.ID{spec.HttpOriginExact},
+		Only:   []string{"origin/exact"},
+		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if u, err := url.Parse(r.Header.Get("Origin")); err == nil && wire.IsLoopbackHost(u.Hostname()) && loopbackHostHeader(r.Host) {
+					if _, port, err := net.SplitHostPort(r.Host); err == nil && port == wire.EffectivePort(u) {
+						r.Header.Set("Origin", u.Scheme+"://"+r.Host)
+					}
 				}
 				next.ServeHTTP(w, r)
 			})

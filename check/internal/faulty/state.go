@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/mcpverify/mcpverify/impl"
@@ -113,6 +114,27 @@ func StateVariants() []*StateVariant {
 			Only:   []string{"state/request-state"},
 			Config: cfg(nil),
 			Wrap:   wrapStateEcho,
+		}},
+		{Variant: Variant{
+			Name:   "auth-after-body",
+			Defect: "the whole body is read before the bearer token is checked: a request without credentials is refused only once its body has arrived",
+			Breaks: []spec.ID{spec.HttpAuthBeforeBody},
+			Only:   []string{"transport/auth-before-body"},
+			Config: cfg(nil),
+			Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					readBody(r) // reads it whole and puts it back
+					next.ServeHTTP(w, r)
+				})
+			},
+		}},
+		{Variant: Variant{
+			Name:   "listen-global-cap",
+			Defect: "at most four subscriptions/listen streams are open at once, whoever holds them: one principal's streams lock every other out",
+			Breaks: []spec.ID{spec.CoreListenShare},
+			Only:   []string{"utilities/listen-share"},
+			Config: cfg(nil),
+			Wrap:   wrapListenGlobalCap,
 		}},
 		{Variant: Variant{
 			Name:   "state-crash",
@@ -311,5 +333,24 @@ func perRequest(next http.Handler, edits func(r *http.Request) (func(*rpcCall) b
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		editReq, edit := edits(r)
 		rewriteMessages(next, editReq, edit).ServeHTTP(w, r)
+	})
+}
+
+// wrapListenGlobalCap refuses a subscriptions/listen while four are open.
+func wrapListenGlobalCap(next http.Handler, _ *impl.Server) http.Handler {
+	var open atomic.Int64
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m, id, hasID, ok := peekRPC(r)
+		if !ok || !hasID || m != "subscriptions/listen" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if open.Add(1) > 4 {
+			open.Add(-1)
+			writeRPCError(w, http.StatusTooManyRequests, id, -32603, "too many listen streams are open")
+			return
+		}
+		defer open.Add(-1)
+		next.ServeHTTP(w, r)
 	})
 }
