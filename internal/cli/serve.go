@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -132,11 +131,7 @@ func runServe(e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "mcpverify serve: %v\n", err)
 		return ExitCannotRun
 	}
-	hs := &http.Server{
-		Handler:           srv.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-	}
+	hs := srv.HTTPServer()
 	fmt.Fprintf(e.stderr, "mcpverify: serving MCP %s on http://%s%s\n", "2026-07-28", ln.Addr(), impl.Endpoint)
 	if cfg.Tokens != nil {
 		names := map[string]bool{}
@@ -149,7 +144,7 @@ func runServe(e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "mcpverify: note: only loopback Host headers are accepted; add --allowed-host for remote clients")
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() { errc <- hs.Serve(srv.Listener(ln)) }()
 	select {
 	case err := <-errc:
 		fmt.Fprintf(e.stderr, "mcpverify serve: %v\n", err)
