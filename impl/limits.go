@@ -73,7 +73,7 @@ func (cfg *Config) setLimits() error {
 	def(&cfg.MaxConns, DefaultMaxConns)
 	def(&cfg.MaxHeaderBytes, DefaultMaxHeaderBytes)
 	def(&cfg.MaxListens, DefaultMaxListens)
-	def(&cfg.MaxListensPerPrincipal, min(DefaultMaxListensPerCaller, max(cfg.MaxListens-1, 1)))
+	def(&cfg.MaxListensPerPrincipal, min(DefaultMaxListensPerPrincipal, max(cfg.MaxListens-1, 1)))
 	def(&cfg.MaxListenURIs, DefaultMaxListenURIs)
 	if cfg.HeaderTimeout == 0 {
 		cfg.HeaderTimeout = DefaultHeaderTimeout

@@ -35,15 +35,15 @@ const (
 
 	// Defaults of the limits that bound what callers can make the server
 	// hold (limits.go).
-	DefaultMaxConns             = 512
-	DefaultMaxHeaderBytes       = 64 << 10
-	DefaultHeaderTimeout        = 10 * time.Second
-	DefaultBodyTimeout          = 30 * time.Second
-	DefaultMaxBodyBytesInFlight = 32 << 20
-	DefaultMaxMembers           = 10000
-	DefaultMaxListens           = 256
-	DefaultMaxListensPerCaller  = 16
-	DefaultMaxListenURIs        = 256
+	DefaultMaxConns               = 512
+	DefaultMaxHeaderBytes         = 64 << 10
+	DefaultHeaderTimeout          = 10 * time.Second
+	DefaultBodyTimeout            = 30 * time.Second
+	DefaultMaxBodyBytesInFlight   = 32 << 20
+	DefaultMaxMembers             = 10000
+	DefaultMaxListens             = 256
+	DefaultMaxListensPerPrincipal = 16
+	DefaultMaxListenURIs          = 256
 )
 
 // Config configures a Server. The zero value is a working configuration.
@@ -118,7 +118,7 @@ type Config struct {
 	// principal holds them all. MaxListenURIs bounds the resource URIs one
 	// listen names (their total length is bounded too, to
 	// MaxListenURIs*256 bytes). Defaults DefaultMaxListens,
-	// DefaultMaxListensPerCaller, DefaultMaxListenURIs.
+	// DefaultMaxListensPerPrincipal, DefaultMaxListenURIs.
 	MaxListens, MaxListensPerPrincipal, MaxListenURIs int
 
 	// StateKeys are the keys of requestState sealing and cursor MACs, each
