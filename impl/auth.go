@@ -23,10 +23,11 @@ import (
 //     Bearer (RFC 6750; error="invalid_token" when a token was presented)
 //     and a JSON-RPC error that keeps the request's id when it can be
 //     read. The Host and Origin checks come first (a DNS-rebinding page
-//     gets 403 whatever it sends); then the Content-Type is checked and
-//     the body read within its limit (so that the error can carry the
-//     request's id), and the token checked before the body is parsed or
-//     anything served.
+//     gets 403 whatever it sends); then the token is checked, on the
+//     headers alone, before anything of the body is read or held: the 401
+//     comes at once, its error without an id (the body that holds it is
+//     never read), and the connection closes rather than read what is
+//     left of the body.
 //   - HTTP without Tokens: every request is the anonymous principal "".
 //   - stdio: Config.StdioPrincipal; a stdio server takes credentials from
 //     its environment, not from messages (basic/authorization).
@@ -87,9 +88,9 @@ func (a *authenticator) authenticate(h http.Header) (string, authFailure) {
 }
 
 // unauthorized answers a request that was not authenticated: 401, the
-// Bearer challenge, and a JSON-RPC error with the request's id when it can
-// be read from body.
-func unauthorized(w http.ResponseWriter, body []byte, why authFailure) {
+// Bearer challenge, and a JSON-RPC error without id (the body, which holds
+// the id, is not read for a caller without credentials).
+func unauthorized(w http.ResponseWriter, why authFailure) {
 	challenge := `Bearer realm="mcp"`
 	msg := "Unauthorized: this server requires an Authorization: Bearer token"
 	if why == authInvalid {
@@ -101,11 +102,7 @@ func unauthorized(w http.ResponseWriter, body []byte, why authFailure) {
 	if len(hdr["Access-Control-Allow-Origin"]) > 0 {
 		hdr["Access-Control-Expose-Headers"] = []string{"WWW-Authenticate"}
 	}
-	id := wire.RequestID{}
-	if body != nil {
-		id = recoverID(body)
-	}
-	writeJSON(w, http.StatusUnauthorized, encodeError(id, &rpcError{code: wire.CodeInvalidRequest, msg: msg, status: http.StatusUnauthorized}))
+	writeJSON(w, http.StatusUnauthorized, encodeError(wire.RequestID{}, &rpcError{code: wire.CodeInvalidRequest, msg: msg, status: http.StatusUnauthorized}))
 }
 
 // isToken68 reports whether s is a token68 (RFC 7235): the syntax of a

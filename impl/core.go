@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"strconv"
 	"strings"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -19,10 +18,23 @@ import (
 
 // readMessage decodes one message with the strict policy of package wire.
 // On failure it returns the error to answer with, and the request's id when
-// it could still be read (an error response keeps the request id).
-func (s *Server) readMessage(body []byte) (wire.Message, *rpcError, wire.RequestID) {
-	if d := wire.Depth(body); d > s.cfg.MaxDepth {
-		return nil, errInvalidRequest("nesting depth " + strconv.Itoa(d) + " exceeds the limit of " + strconv.Itoa(s.cfg.MaxDepth)), wire.RequestID{}
+// it could still be read (an error response keeps the request id). shape
+// is the body's, when the transport measured it as it arrived; nil
+// measures it here. A message nested or populated beyond the limits
+// (MaxDepth, MaxMembers) is refused before anything is decoded.
+func (s *Server) readMessage(body []byte, shape *wire.Shape) (wire.Message, *rpcError, wire.RequestID) {
+	if shape == nil {
+		shape = new(wire.Shape)
+		shape.Scan(body)
+	}
+	if err := s.checkShape(shape); err != nil {
+		id := wire.RequestID{}
+		if err.code == wire.CodeInvalidParams {
+			// Many members, within the byte limit: the id can be read
+			// without decoding them.
+			id = recoverID(body)
+		}
+		return nil, err, id
 	}
 	// Syntax first, so that malformed JSON (including invalid UTF-8) is a
 	// parse error and well-formed JSON that is not a valid message is an
@@ -156,6 +168,9 @@ func (s *Server) prepare1(ctx context.Context, req *wire.JSONRPCRequest, tc tran
 	raw := req.Params
 	if len(raw) == 0 {
 		raw = wire.Value("{}")
+	}
+	if err := wire.CheckNameFolds(raw); err != nil {
+		return nil, errBadParams("params: %v", err)
 	}
 	if err := wire.Unmarshal(raw, p); err != nil {
 		return nil, errBadParams("%v", cleanDecodeError(err))

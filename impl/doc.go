@@ -17,12 +17,19 @@
 //
 //   - per-request _meta validation, version negotiation, unknown and removed
 //     methods: core.go;
-//   - Origin and Host validation (DNS rebinding), CORS, body and nesting
-//     limits, the mirrored Mcp-* headers and their Base64 encoding, status
-//     codes, SSE framing and cancellation by disconnect: http.go, headers.go;
+//   - Origin and Host validation (DNS rebinding: only the server's own
+//     origin and configured ones, a strict parser): origin.go;
+//   - CORS, the mirrored Mcp-* headers and their Base64 encoding, header
+//     checks of notifications, status codes, SSE framing and cancellation
+//     by disconnect: http.go, headers.go;
+//   - what a caller can make the server hold: connections, header and body
+//     size and time, nesting and member counts read as the body arrives,
+//     bodies in flight (globally and per principal), decoding slots for
+//     large bodies, listen streams per principal and in all: limits.go
+//     (listen streams in subscriptions.go);
 //   - who the caller is: bearer tokens to principals, 401 with
-//     WWW-Authenticate: Bearer (after Host and Origin, before parsing), the
-//     fixed principal of stdio: auth.go;
+//     WWW-Authenticate: Bearer (after Host and Origin, before anything of
+//     the body is read), the fixed principal of stdio: auth.go;
 //   - newline framing, bounded lines, atomic writes and
 //     notifications/cancelled: stdio.go;
 //   - requestState sealing, its binding to principal, method, digest of the

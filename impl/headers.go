@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -20,6 +21,16 @@ import (
 // Mcp-Name and Mcp-Param-* values may use the Base64 sentinel form; they
 // are decoded before the comparison.
 
+// checkStandardHeaders checks what every POST carries, request or
+// notification: Mcp-Method, present once and equal to the body's method,
+// and Mcp-Param-* names that cannot be read as one another.
+func checkStandardHeaders(h http.Header, method string) *rpcError {
+	if err := checkMethodHeader(h, method); err != nil {
+		return err
+	}
+	return checkParamHeaderNames(h)
+}
+
 // checkMethodHeader checks Mcp-Method against the body's method.
 func checkMethodHeader(h http.Header, method string) *rpcError {
 	v, err := single(h, "Mcp-Method", wire.HeaderMethod)
@@ -34,6 +45,62 @@ func checkMethodHeader(h http.Header, method string) *rpcError {
 	}
 	if v != method {
 		return errHeaderMismatch("%s header value %q does not match the body's method %q", wire.HeaderMethod, v, method)
+	}
+	return nil
+}
+
+// checkParamHeaderNames refuses two Mcp-Param-* headers whose names differ
+// only by '-' and '_' (Mcp-Param-Dry-Run and Mcp-Param-Dry_Run): many
+// proxies and CGI-style gateways map '_' to '-' or drop such names, so an
+// intermediary may act on one while the server reads the other, the
+// disagreement Server Validation exists to prevent. They are refused
+// whatever their values, as a header that appears twice is.
+func checkParamHeaderNames(h http.Header) *rpcError {
+	var names []string
+	for k := range h {
+		if len(k) > len(wire.HeaderParamPrefix) && strings.EqualFold(k[:len(wire.HeaderParamPrefix)], wire.HeaderParamPrefix) {
+			names = append(names, k)
+		}
+	}
+	if len(names) < 2 {
+		return nil
+	}
+	slices.Sort(names)
+	seen := make(map[string]string, len(names))
+	for _, k := range names {
+		n := strings.ReplaceAll(strings.ToLower(k), "_", "-")
+		if prev, dup := seen[n]; dup {
+			return errHeaderMismatch("the headers %s and %s differ only by '-' and '_'; an intermediary may read one as the other", prev, k)
+		}
+		seen[n] = k
+	}
+	return nil
+}
+
+// checkNotification checks the headers of a notification POST: the
+// standard headers of every POST, and MCP-Protocol-Version naming a
+// version this server serves, equal to the notification's _meta version
+// when it carries one. An error makes the notification one the server
+// cannot accept.
+func checkNotification(h http.Header, n *wire.JSONRPCNotification) *rpcError {
+	if err := checkStandardHeaders(h, n.Method); err != nil {
+		return err
+	}
+	var p metaParams
+	if len(n.Params) > 0 {
+		if err := wire.Unmarshal(n.Params, &p); err != nil {
+			return errBadParams("%v", cleanDecodeError(err))
+		}
+	}
+	if p.Meta != nil && p.Meta.ProtocolVersion != nil {
+		return httpChecks{h: h}.protocolVersion(*p.Meta.ProtocolVersion)
+	}
+	v, err := versionHeader(h)
+	if err != nil {
+		return err
+	}
+	if !supportsVersion(v) {
+		return errUnsupportedVersion(v)
 	}
 	return nil
 }
@@ -58,20 +125,30 @@ type httpChecks struct {
 }
 
 func (c httpChecks) protocolVersion(bodyVersion string) *rpcError {
-	vals := c.h["Mcp-Protocol-Version"]
-	switch {
-	case len(vals) == 0:
-		// A server that does not serve clients older than 2025-06-18 MUST
-		// reject a request without the header.
-		return errHeaderMismatch("the %s header is required (this server does not serve clients older than protocol version 2025-06-18)", wire.HeaderProtocolVersion)
-	case len(vals) > 1:
-		return errHeaderMismatch("the %s header appears %d times", wire.HeaderProtocolVersion, len(vals))
-	case wire.CheckPlainHeaderValue(vals[0]) != nil:
-		return errHeaderMismatch("the %s header has invalid characters", wire.HeaderProtocolVersion)
-	case vals[0] != bodyVersion:
-		return errHeaderMismatch("%s header value %q does not match _meta[%q] %q", wire.HeaderProtocolVersion, vals[0], wire.MetaProtocolVersion, bodyVersion)
+	v, err := versionHeader(c.h)
+	if err != nil {
+		return err
+	}
+	if v != bodyVersion {
+		return errHeaderMismatch("%s header value %q does not match _meta[%q] %q", wire.HeaderProtocolVersion, v, wire.MetaProtocolVersion, bodyVersion)
 	}
 	return nil
+}
+
+// versionHeader returns the one MCP-Protocol-Version value. A server that
+// does not serve clients older than 2025-06-18 MUST reject a request
+// without the header.
+func versionHeader(h http.Header) (string, *rpcError) {
+	vals := h["Mcp-Protocol-Version"]
+	switch {
+	case len(vals) == 0:
+		return "", errHeaderMismatch("the %s header is required (this server does not serve clients older than protocol version 2025-06-18)", wire.HeaderProtocolVersion)
+	case len(vals) > 1:
+		return "", errHeaderMismatch("the %s header appears %d times", wire.HeaderProtocolVersion, len(vals))
+	case wire.CheckPlainHeaderValue(vals[0]) != nil:
+		return "", errHeaderMismatch("the %s header has invalid characters", wire.HeaderProtocolVersion)
+	}
+	return vals[0], nil
 }
 
 func (c httpChecks) names(x *exchange) *rpcError {

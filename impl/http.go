@@ -1,14 +1,11 @@
 package impl
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"mime"
-	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,28 +20,38 @@ import (
 //
 //  1. the path is the MCP endpoint, /mcp (else 404);
 //  2. the Host header names this server (else 403): a hardening against DNS
-//     rebinding beyond the spec's Origin rule;
-//  3. an Origin header, when present, is allowed (else 403 with a JSON-RPC
-//     error without id), and then echoed in Access-Control-Allow-Origin,
-//     never a wildcard;
+//     rebinding beyond the spec's Origin rule (origin.go);
+//  3. an Origin header, when present, is the server's own or configured
+//     (else 403 with a JSON-RPC error without id; origin.go), and then
+//     echoed in Access-Control-Allow-Origin, never a wildcard;
 //  4. POST (OPTIONS answers CORS preflight; anything else is 405);
-//  5. Content-Type is application/json (else 415);
-//  6. the body fits MaxBodyBytes (else 413);
-//  7. with Config.Tokens, the request carries a bearer token that names a
-//     principal (else 401 with WWW-Authenticate: Bearer; auth.go);
-//  8. the body nests at most MaxDepth deep (else -32600), is JSON (else
-//     -32700) and a JSON-RPC message (else -32600, with the id when it can
-//     be read);
-//  9. a notification is accepted with 202 and no body; a response is
-//     refused (clients send none);
-//  10. Mcp-Method is present and equals the body's method (else -32020);
-//  11. the core's envelope checks (core.go), with this transport's copies
+//  5. with Config.Tokens, the request carries a bearer token that names a
+//     principal (else 401 with WWW-Authenticate: Bearer, at once: the body
+//     is not read, so the error has no id, and the connection closes;
+//     auth.go);
+//  6. Content-Type is application/json (else 415);
+//  7. the body is read within the limits (limits.go): its size (413), the
+//     time to receive it (408), its nesting (-32600) and member count
+//     (-32602) as it arrives, and its weight among the bodies in flight
+//     (429 over the principal's share, 503 over the server's);
+//  8. the body is JSON (else -32700) and a JSON-RPC message (else -32600,
+//     with the id when it can be read); a response is refused (clients send
+//     none);
+//  9. the mirrored standard headers (headers.go): MCP-Protocol-Version and
+//     Mcp-Method are present, once, and Mcp-Method equals the body's
+//     method; no two Mcp-Param-* names differ only by '-' and '_' (else
+//     400 with -32020). This holds for notifications too: every POST
+//     carries the standard headers (Server Validation); a notification
+//     that passes, and whose MCP-Protocol-Version names a version this
+//     server serves and matches its _meta's when it has one, is accepted
+//     with 202 and no body; one that does not gets the HTTP error status
+//     and JSON-RPC error (without id) a request would get;
+//  10. the core's envelope checks (core.go), with this transport's copies
 //     checked in between: MCP-Protocol-Version against the body's _meta
-//     (missing: -32020, this server does not serve clients older than
-//     2025-06-18), Mcp-Name against params.name or params.uri, and each
+//     (-32020), Mcp-Name against params.name or params.uri, and each
 //     Mcp-Param-* of the called tool's x-mcp-header parameters against the
-//     arguments (headers.go);
-//  12. the method runs, as the request's principal. Its answer is
+//     arguments (headers.go); the body's weight is then given back;
+//  11. the method runs, as the request's principal. Its answer is
 //     application/json, unless it sends a notification first (progress or
 //     log messages, which it only does for a request that asked with a
 //     progressToken or a logLevel, and the listen stream): then the
@@ -64,14 +71,13 @@ var (
 )
 
 // Handler returns the Streamable HTTP handler of the MCP endpoint, /mcp.
+// Serve it with HTTPServer and Listener (limits.go) for the limits on
+// connections and headers that net/http enforces before the handler runs.
 func (s *Server) Handler() http.Handler {
-	h := &httpHandler{s: s}
-	if s.cfg.AllowedOrigins != nil {
-		h.origins = map[string]bool{}
-		for _, o := range s.cfg.AllowedOrigins {
-			if n, ok := normalizeOrigin(o); ok {
-				h.origins[n] = true
-			}
+	h := &httpHandler{s: s, origins: map[string]bool{}}
+	for _, o := range s.cfg.AllowedOrigins {
+		if n, ok := normalizeOrigin(o); ok {
+			h.origins[n] = true
 		}
 	}
 	if s.cfg.AllowedHosts != nil {
@@ -85,7 +91,7 @@ func (s *Server) Handler() http.Handler {
 
 type httpHandler struct {
 	s       *Server
-	origins map[string]bool // nil: loopback origins on the local port
+	origins map[string]bool // the configured origins, normalised
 	hosts   []hostRule      // nil: loopback names
 }
 
@@ -93,8 +99,6 @@ type hostRule struct {
 	host string
 	port string // "" matches any port
 }
-
-var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s := h.s
@@ -108,15 +112,18 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	if r.URL.Path != Endpoint {
+		abandonBody(w, r)
 		http.NotFound(w, r)
 		return
 	}
 	if !h.hostAllowed(r.Host) {
+		abandonBody(w, r)
 		writeJSON(w, http.StatusForbidden, encodeError(wire.RequestID{}, &rpcError{code: wire.CodeInvalidRequest, msg: fmt.Sprintf("Invalid Request: Host %q is not served here", r.Host)}))
 		return
 	}
 	if vals := r.Header["Origin"]; len(vals) > 0 {
 		if len(vals) > 1 || !h.originAllowed(vals[0], r) {
+			abandonBody(w, r)
 			writeJSON(w, http.StatusForbidden, encodeError(wire.RequestID{}, &rpcError{code: wire.CodeInvalidRequest, msg: "Invalid Request: Origin not allowed"}))
 			return
 		}
@@ -127,51 +134,49 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodPost:
 	case http.MethodOptions:
+		abandonBody(w, r)
 		h.preflight(w, r)
 		return
 	default:
 		// streamable-http.mdx: GET (the removed stream) and DELETE (the
 		// removed session end) are 405.
+		abandonBody(w, r)
 		w.Header()["Allow"] = []string{"POST, OPTIONS"}
 		http.Error(w, "method not allowed: POST JSON-RPC messages to this endpoint", http.StatusMethodNotAllowed)
 		return
 	}
-	if ct := r.Header["Content-Type"]; len(ct) != 1 || !isJSONMediaType(ct[0]) {
-		writeJSON(w, http.StatusUnsupportedMediaType, encodeError(wire.RequestID{}, errInvalidRequest("Content-Type must be application/json")))
-		return
-	}
-
-	limit := s.cfg.MaxBodyBytes
-	if r.ContentLength > limit {
-		writeJSON(w, http.StatusRequestEntityTooLarge, encodeError(wire.RequestID{}, errInvalidRequest(fmt.Sprintf("the body is %d bytes; the limit is %d", r.ContentLength, limit))))
-		return
-	}
-	buf := bodyPool.Get().(*bytes.Buffer)
-	buf.Reset()
-	defer func() {
-		if buf.Cap() <= 64<<10 {
-			bodyPool.Put(buf)
-		}
-	}()
-	if _, err := buf.ReadFrom(io.LimitReader(r.Body, limit+1)); err != nil {
-		writeJSON(w, http.StatusBadRequest, encodeError(wire.RequestID{}, errInvalidRequest("could not read the body")))
-		return
-	}
-	if int64(buf.Len()) > limit {
-		writeJSON(w, http.StatusRequestEntityTooLarge, encodeError(wire.RequestID{}, errInvalidRequest(fmt.Sprintf("the body exceeds the limit of %d bytes", limit))))
-		return
-	}
-
 	principal := ""
 	if s.auth != nil {
 		var why authFailure
 		if principal, why = s.auth.authenticate(r.Header); why != authOK {
-			unauthorized(w, buf.Bytes(), why)
+			// Nothing of the body is read for a caller without credentials.
+			abandonBody(w, r)
+			unauthorized(w, why)
 			return
 		}
 	}
+	if ct := r.Header["Content-Type"]; len(ct) != 1 || !isJSONMediaType(ct[0]) {
+		abandonBody(w, r)
+		writeJSON(w, http.StatusUnsupportedMediaType, encodeError(wire.RequestID{}, errInvalidRequest("Content-Type must be application/json")))
+		return
+	}
 
-	msg, rerr, id := s.readMessage(buf.Bytes())
+	b, rerr := s.readBody(w, r, principal)
+	defer b.release()
+	if rerr == nil {
+		rerr = s.awaitSlot(r.Context(), b)
+	}
+	if rerr != nil {
+		if !b.complete {
+			abandonBody(w, r)
+		}
+		if rerr.status == http.StatusServiceUnavailable || rerr.status == http.StatusTooManyRequests {
+			w.Header()["Retry-After"] = []string{"1"}
+		}
+		writeJSON(w, rerr.httpStatus(), encodeError(wire.RequestID{}, rerr))
+		return
+	}
+	msg, rerr, id := s.readMessage(b.buf, &b.shape)
 	if rerr != nil {
 		writeJSON(w, rerr.httpStatus(), encodeError(id, rerr))
 		return
@@ -181,9 +186,14 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case *wire.JSONRPCRequest:
 		req = m
 	case *wire.JSONRPCNotification:
-		// streamable-http.mdx: an accepted notification is 202 with no body.
-		// This revision defines no client notification over HTTP
-		// (cancellation is closing the stream), so there is nothing to do.
+		// streamable-http.mdx: an accepted notification is 202 with no body;
+		// one that cannot be accepted gets an HTTP error status. This
+		// revision defines no client notification over HTTP (cancellation
+		// is closing the stream), so there is nothing more to do.
+		if err := checkNotification(r.Header, m); err != nil {
+			writeJSON(w, err.httpStatus(), encodeError(wire.RequestID{}, err))
+			return
+		}
 		w.WriteHeader(http.StatusAccepted)
 		return
 	default:
@@ -191,7 +201,7 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if err := forMethod(req.Method, checkMethodHeader(r.Header, req.Method)); err != nil {
+	if err := forMethod(req.Method, checkStandardHeaders(r.Header, req.Method)); err != nil {
 		writeJSON(w, err.httpStatus(), encodeError(req.ID, err))
 		return
 	}
@@ -200,6 +210,10 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, rerr.httpStatus(), encodeError(req.ID, rerr))
 		return
 	}
+	// The body and the raw params are decoded: let them go, for a listen
+	// stream keeps this frame for as long as it lives.
+	b.release()
+	b.buf, req.Params = nil, nil
 	x.principal = principal
 	if acceptsSSE(r.Header) {
 		x.out = sk
@@ -261,92 +275,6 @@ func corsHeaderAllowed(n string) bool {
 		return true
 	}
 	return strings.HasPrefix(n, "mcp-param-") && wire.IsToken(n)
-}
-
-// hostAllowed checks the Host header.
-func (h *httpHandler) hostAllowed(hostport string) bool {
-	if hostport == "" {
-		return false
-	}
-	host, port := splitHost(hostport)
-	host = strings.ToLower(host)
-	if h.hosts == nil {
-		return isLoopbackName(host)
-	}
-	for _, rule := range h.hosts {
-		if rule.host == host && (rule.port == "" || rule.port == port) {
-			return true
-		}
-	}
-	return false
-}
-
-// originAllowed checks an Origin header: the configured origins, or by
-// default the loopback origins on the port the request arrived at (another
-// local web server, on another port, is another origin).
-func (h *httpHandler) originAllowed(origin string, r *http.Request) bool {
-	n, ok := normalizeOrigin(origin)
-	if !ok {
-		return false
-	}
-	if h.origins != nil {
-		return h.origins[n]
-	}
-	u, _ := url.Parse(n)
-	if !isLoopbackName(strings.ToLower(u.Hostname())) {
-		return false
-	}
-	addr, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
-	tcp, _ := addr.(*net.TCPAddr)
-	return tcp != nil && u.Port() == strconv.Itoa(tcp.Port)
-}
-
-// normalizeOrigin puts an origin in the form scheme://host:port, lower
-// case, with the port explicit; ok is false for anything that is not an
-// http(s) origin ("null", paths, userinfo...).
-func normalizeOrigin(o string) (string, bool) {
-	u, err := url.Parse(o)
-	if err != nil || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
-		return "", false
-	}
-	scheme := strings.ToLower(u.Scheme)
-	port := u.Port()
-	switch scheme {
-	case "http":
-		if port == "" {
-			port = "80"
-		}
-	case "https":
-		if port == "" {
-			port = "443"
-		}
-	default:
-		return "", false
-	}
-	host := strings.ToLower(u.Hostname())
-	if host == "" {
-		return "", false
-	}
-	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
-	}
-	return scheme + "://" + host + ":" + port, true
-}
-
-// splitHost splits "host", "host:port", "[v6]" or "[v6]:port".
-func splitHost(hp string) (host, port string) {
-	if h, p, err := net.SplitHostPort(hp); err == nil {
-		return h, p
-	}
-	return strings.TrimSuffix(strings.TrimPrefix(hp, "["), "]"), ""
-}
-
-func isLoopbackName(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func isJSONMediaType(v string) bool {

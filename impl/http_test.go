@@ -2,6 +2,7 @@ package impl
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -148,13 +149,48 @@ func TestHTTPMethodNotAllowed(t *testing.T) {
 	}
 }
 
+// TestHTTPNotification: a notification POST carries the standard headers
+// of every POST (Server Validation); one that passes is accepted with 202
+// and no body, one that does not gets 400 and an id-less error.
 func TestHTTPNotification(t *testing.T) {
 	h := newHarness(t, Config{})
-	r := h.do(rpc{Raw: []byte(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1}}`)})
-	if r.status != http.StatusAccepted || len(r.body) != 0 {
-		t.Errorf("notification: status %d body %q; want 202 and no body", r.status, r.body)
+	const cancelled = `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1}}`
+	withMeta := `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1,"_meta":{"io.modelcontextprotocol/protocolVersion":"` + wire.Version + `"}}}`
+	cases := []struct {
+		name   string
+		body   string
+		hdr    map[string]string
+		status int
+		code   int64
+	}{
+		{"conforming", cancelled, nil, 202, 0},
+		{"an unknown notification", `{"jsonrpc":"2.0","method":"notifications/mcpverify_x"}`, map[string]string{"Mcp-Method": "notifications/mcpverify_x"}, 202, 0},
+		{"with _meta", withMeta, nil, 202, 0},
+		{"Mcp-Method of a request", cancelled, map[string]string{"Mcp-Method": "tools/call"}, 400, wire.CodeHeaderMismatch},
+		{"Mcp-Method missing", cancelled, map[string]string{"Mcp-Method": ""}, 400, wire.CodeHeaderMismatch},
+		{"version missing", cancelled, map[string]string{"Mcp-Protocol-Version": ""}, 400, wire.CodeHeaderMismatch},
+		{"version missing, Mcp-Method of a request", cancelled, map[string]string{"Mcp-Protocol-Version": "", "Mcp-Method": "tools/call"}, 400, wire.CodeHeaderMismatch},
+		{"version unsupported", cancelled, map[string]string{"Mcp-Protocol-Version": "2025-11-25"}, 400, wire.CodeUnsupportedProtocolVersion},
+		{"version not _meta's", withMeta, map[string]string{"Mcp-Protocol-Version": "2025-11-25"}, 400, wire.CodeHeaderMismatch},
+		{"Mcp-Param names that differ by _", cancelled, map[string]string{"Mcp-Param-Dry-Run": "true", "Mcp-Param-Dry_Run": "false"}, 400, wire.CodeHeaderMismatch},
 	}
-	r = h.do(rpc{Raw: []byte(`{"jsonrpc":"2.0","id":3,"result":{"resultType":"complete"}}`)})
+	for _, c := range cases {
+		hdr := map[string]string{"Mcp-Method": "notifications/cancelled"}
+		for k, v := range c.hdr {
+			hdr[k] = v
+		}
+		r := h.do(rpc{Raw: []byte(c.body), Headers: hdr})
+		if r.status != c.status || r.errCode() != c.code {
+			t.Errorf("%s: status %d body %q; want %d and code %d", c.name, r.status, r.body, c.status, c.code)
+		}
+		if c.status == 202 && len(r.body) != 0 {
+			t.Errorf("%s: 202 with a body %q", c.name, r.body)
+		}
+		if c.status != 202 && r.msg["id"] != nil {
+			t.Errorf("%s: the error has an id: %s", c.name, r.body)
+		}
+	}
+	r := h.do(rpc{Raw: []byte(`{"jsonrpc":"2.0","id":3,"result":{"resultType":"complete"}}`)})
 	if r.status != 400 || r.errCode() != wire.CodeInvalidRequest {
 		t.Errorf("a response from the client: %d %s", r.status, r.body)
 	}
@@ -224,18 +260,31 @@ func TestHTTPBadInput(t *testing.T) {
 
 func TestHTTPOriginAndHost(t *testing.T) {
 	h := newHarness(t, Config{})
-	port := h.ts.Listener.Addr().String()[strings.LastIndex(h.ts.Listener.Addr().String(), ":")+1:]
+	addr := h.ts.Listener.Addr().String() // 127.0.0.1:PORT
+	port := addr[strings.LastIndex(addr, ":")+1:]
 	cases := []struct {
 		origin, host string
 		status       int
 	}{
 		{"", "", 200},
-		{"http://localhost:" + port, "", 200},
+		{"http://" + addr, "", 200},
+		{"HTTP://" + addr, "", 200},
 		{"http://127.0.0.1:" + port, "", 200},
-		{"http://[::1]:" + port, "", 200},
-		{"https://localhost:" + port, "", 200},
+		// Only the address the server listens on is its own origin.
+		{"http://localhost:" + port, "", 403},
+		{"http://[::1]:" + port, "", 403},
+		{"https://127.0.0.1:" + port, "", 403},
+		{"http://127.0.0.2:" + port, "", 403},
+		{"http://[::ffff:127.0.0.1]:" + port, "", 403},
+		{"http://[::1%25lo]:" + port, "", 403}, // a zone identifier
+		{"http://[::1%lo]:" + port, "", 403},
+		{"http://127.0.0.1:0" + port, "", 403},
+		{"http://127.1:" + port, "", 403},
+		{"http://127.0.0.1:" + port + "/", "", 403},
+		{"http://user@127.0.0.1:" + port, "", 403},
+		{"http://127.0.0.1:" + port + ".", "", 403},
 		{"http://evil.example.com", "", 403},
-		{"http://localhost:1", "", 403}, // another local origin
+		{"http://127.0.0.1:1", "", 403}, // another local origin
 		{"null", "", 403},
 		{"http://localhost:" + port + "/path", "", 403},
 		{"", "evil.example.com", 403},
@@ -266,23 +315,36 @@ func TestHTTPOriginAndHost(t *testing.T) {
 			}
 		}
 	}
-	// Configured origins and hosts replace the loopback defaults.
-	c := newHarness(t, Config{AllowedOrigins: []string{"https://app.example.com"}, AllowedHosts: []string{"127.0.0.1"}})
-	if r := c.do(rpc{Method: "server/discover", Headers: map[string]string{"Origin": "https://app.example.com"}}); r.status != 200 {
-		t.Errorf("configured origin: %d", r.status)
-	}
-	if r := c.do(rpc{Method: "server/discover", Headers: map[string]string{"Origin": "http://localhost:" + port}}); r.status != 403 {
-		t.Errorf("loopback origin with configured origins: %d", r.status)
+	// Configured origins are served besides the own one; configured hosts
+	// replace the loopback defaults.
+	c := newHarness(t, Config{AllowedOrigins: []string{"https://app.example.com", "http://localhost:" + port}, AllowedHosts: []string{"127.0.0.1"}})
+	caddr := c.ts.Listener.Addr().String()
+	for origin, want := range map[string]int{
+		"https://app.example.com":     200,
+		"https://APP.example.com:443": 200,
+		"http://localhost:" + port:    200,
+		"http://" + caddr:             200,
+		"http://app.example.com":      403,
+		"http://[::1]:" + port:        403,
+	} {
+		if r := c.do(rpc{Method: "server/discover", Headers: map[string]string{"Origin": origin}}); r.status != want {
+			t.Errorf("configured origins, Origin %q: %d, want %d", origin, r.status, want)
+		}
 	}
 	if r := c.do(rpc{Method: "server/discover", Headers: map[string]string{"Host": "localhost"}}); r.status != 403 {
 		t.Errorf("unconfigured host: %d", r.status)
+	}
+	// A configured value that is no origin is refused.
+	for _, bad := range []string{"app.example.com", "https://app.example.com/", "http://[::1%25lo]:80", "null"} {
+		if _, err := New(Config{AllowedOrigins: []string{bad}}); err == nil {
+			t.Errorf("AllowedOrigins %q: accepted", bad)
+		}
 	}
 }
 
 func TestHTTPPreflight(t *testing.T) {
 	h := newHarness(t, Config{})
-	addr := h.ts.Listener.Addr().String()
-	origin := "http://localhost:" + addr[strings.LastIndex(addr, ":")+1:]
+	origin := "http://" + h.ts.Listener.Addr().String()
 	pre := func(origin, headers string) *http.Response {
 		req, _ := http.NewRequest("OPTIONS", h.url, nil)
 		req.Header.Set("Origin", origin)
@@ -425,3 +487,71 @@ func TestHTTPParamHeaders(t *testing.T) {
 
 // The other transports' checks do not apply on stdio: the same calls
 // without headers succeed there (tested in stdio_test.go).
+
+// TestStrictNamesInParams: the envelope's policy on member names holds in
+// params and arguments too: a member whose name differs from a defined
+// one only in case, two names that fold together, and duplicates are
+// refused with -32602 (a case-insensitive parser would read them
+// otherwise); Mcp-Param-* names that differ only by '-' and '_' are a
+// header conflict (-32020).
+func TestStrictNamesInParams(t *testing.T) {
+	h := newHarness(t, Config{})
+	m := `"_meta":{"io.modelcontextprotocol/protocolVersion":"` + wire.Version + `","io.modelcontextprotocol/clientCapabilities":{}}`
+	call := func(params string) string {
+		return `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{` + m + `,` + params + `}}`
+	}
+	cases := []struct {
+		name, body string
+		code       int64
+	}{
+		{"conforming", call(`"name":"test_simple_text","arguments":{}`), 0},
+		{"Name beside name", call(`"name":"test_simple_text","Name":"test_image_content"`), wire.CodeInvalidParams},
+		{"Arguments", call(`"name":"test_simple_text","Arguments":{}`), wire.CodeInvalidParams},
+		{"_META", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"_META":{},` + m + `,"name":"test_simple_text"}}`, wire.CodeInvalidParams},
+		{"RequestState", call(`"name":"test_simple_text","RequestState":"x"`), wire.CodeInvalidParams},
+		{"arguments Name beside name", call(`"name":"test_simple_text","arguments":{"Name":"a","name":"b"}`), wire.CodeInvalidParams},
+		{"nested arguments", call(`"name":"test_simple_text","arguments":{"a":{"b":[{"k":1,"K":2}]}}`), wire.CodeInvalidParams},
+		{"prompt arguments", `{"jsonrpc":"2.0","id":1,"method":"prompts/get","params":{` + m + `,"name":"test_prompt_with_arguments","arguments":{"arg1":"a","ARG1":"b","arg2":"c"}}}`, wire.CodeInvalidParams},
+		{"listen filter", `{"jsonrpc":"2.0","id":1,"method":"subscriptions/listen","params":{` + m + `,"notifications":{"toolsListChanged":true,"ToolsListChanged":false}}}`, wire.CodeInvalidParams},
+		{"_meta key case", call(`"name":"test_simple_text","_meta2":{"progressToken":1,"ProgressToken":2}`), wire.CodeInvalidParams},
+		{"case-distinct names are fine", call(`"name":"test_simple_text","arguments":{"a":1,"ab":2,"b":{"a":1}}`), 0},
+	}
+	for _, c := range cases {
+		var p struct {
+			Method string
+			Params struct{ Name string }
+		}
+		json.Unmarshal([]byte(c.body), &p)
+		hdr := map[string]string{"Mcp-Method": p.Method}
+		if p.Params.Name != "" {
+			hdr["Mcp-Name"] = p.Params.Name
+		}
+		r := h.do(rpc{Raw: []byte(c.body), Headers: hdr})
+		if r.errCode() != c.code || (c.code != 0 && r.status != 400) {
+			t.Errorf("%s: HTTP %d %s; want code %d", c.name, r.status, r.body, c.code)
+		}
+		if c.code != 0 && r.msg["id"] != 1.0 {
+			t.Errorf("%s: the error does not keep the id: %s", c.name, r.body)
+		}
+	}
+	// The same through the core (stdio reads params the same way).
+	s := newTestServer(t, Config{})
+	if out := s.handleForTest([]byte(cases[1].body)); !bytes.Contains(out, []byte(`"code":-32602`)) {
+		t.Errorf("through the core: %s", out)
+	}
+	// Mcp-Param-* names that differ only by '-' and '_'.
+	route := func(hdr map[string]string) *resp {
+		return h.do(rpc{Method: "tools/call", Params: map[string]any{"name": "route_query", "arguments": map[string]any{"region": "us-west1", "query": "q", "dryRun": true}}, Headers: hdr})
+	}
+	if r := route(map[string]string{"Mcp-Param-Region": "us-west1", "Mcp-Param-Dry-Run": "true"}); r.errCode() != 0 {
+		t.Errorf("conforming headers: %s", r.body)
+	}
+	for _, other := range []string{"Mcp-Param-Dry_Run", "mcp-param-dry_run", "Mcp-Param-Dry_run"} {
+		for _, val := range []string{"false", "true"} {
+			r := route(map[string]string{"Mcp-Param-Region": "us-west1", "Mcp-Param-Dry-Run": "true", other: val})
+			if r.status != 400 || r.errCode() != wire.CodeHeaderMismatch || !strings.Contains(string(r.body), "differ only by") {
+				t.Errorf("Mcp-Param-Dry-Run beside %s: %s: HTTP %d %s", other, val, r.status, r.body)
+			}
+		}
+	}
+}

@@ -10,8 +10,13 @@ import (
 
 // The params of each client request, decoded strictly by wire.Unmarshal in
 // one pass (types checked there), then checked for the members the method
-// requires by validate. Members a method does not take are ignored: the
-// schema leaves params open.
+// requires by validate. Members a method does not take are ignored (the
+// schema leaves params open), but kept in Extra, so that the strict policy
+// refuses one whose name differs from a member's only in case ("Name",
+// "Arguments", "_META"): a case-insensitive parser would read it as that
+// member. Before decoding, prepare refuses any object of the params, at
+// any depth (arguments included), with two names equal under case folding
+// (wire.CheckNameFolds); duplicate names are refused with the message.
 
 // reqParams is the params of one request.
 type reqParams interface {
@@ -24,7 +29,8 @@ type reqParams interface {
 // metaParams are the params of a request that takes only _meta
 // (server/discover), and the params read of an unknown method.
 type metaParams struct {
-	Meta *wire.RequestMetaObject `json:"_meta"`
+	Meta  *wire.RequestMetaObject `json:"_meta"`
+	Extra wire.Object             `json:",embed"`
 }
 
 func (p *metaParams) getMeta() *wire.RequestMetaObject { return p.Meta }
@@ -33,6 +39,7 @@ func (p *metaParams) validate() *rpcError              { return nil }
 // listParams are the params of a paginated list request.
 type listParams struct {
 	Meta   *wire.RequestMetaObject `json:"_meta"`
+	Extra  wire.Object             `json:",embed"`
 	Cursor *string                 `json:"cursor"`
 }
 
@@ -72,6 +79,7 @@ func decodeInputResponses(raw wire.Value) (map[string]wire.Value, *rpcError) {
 // callToolParams are the params of tools/call.
 type callToolParams struct {
 	Meta           *wire.RequestMetaObject `json:"_meta"`
+	Extra          wire.Object             `json:",embed"`
 	Name           *string                 `json:"name"`
 	Arguments      wire.Value              `json:"arguments"`
 	InputResponses wire.Value              `json:"inputResponses"`
@@ -129,6 +137,7 @@ func (p *callToolParams) requestState() *string                 { return p.Reque
 // getPromptParams are the params of prompts/get.
 type getPromptParams struct {
 	Meta           *wire.RequestMetaObject `json:"_meta"`
+	Extra          wire.Object             `json:",embed"`
 	Name           *string                 `json:"name"`
 	Arguments      map[string]string       `json:"arguments"`
 	InputResponses wire.Value              `json:"inputResponses"`
@@ -154,6 +163,7 @@ func (p *getPromptParams) requestState() *string                 { return p.Requ
 // readResourceParams are the params of resources/read.
 type readResourceParams struct {
 	Meta           *wire.RequestMetaObject `json:"_meta"`
+	Extra          wire.Object             `json:",embed"`
 	URI            *string                 `json:"uri"`
 	InputResponses wire.Value              `json:"inputResponses"`
 	RequestState   *string                 `json:"requestState"`
@@ -178,22 +188,26 @@ func (p *readResourceParams) requestState() *string                 { return p.R
 // completeParams are the params of completion/complete.
 type completeParams struct {
 	Meta     *wire.RequestMetaObject `json:"_meta"`
+	Extra    wire.Object             `json:",embed"`
 	Ref      *completeRef            `json:"ref"`
 	Argument *completeArgument       `json:"argument"`
 	Context  *struct {
 		Arguments map[string]string `json:"arguments"`
+		Extra     wire.Object       `json:",embed"`
 	} `json:"context"`
 }
 
 type completeRef struct {
-	Type string `json:"type"`
-	Name string `json:"name"`
-	URI  string `json:"uri"`
+	Type  string      `json:"type"`
+	Name  string      `json:"name"`
+	URI   string      `json:"uri"`
+	Extra wire.Object `json:",embed"`
 }
 
 type completeArgument struct {
-	Name  *string `json:"name"`
-	Value *string `json:"value"`
+	Name  *string     `json:"name"`
+	Value *string     `json:"value"`
+	Extra wire.Object `json:",embed"`
 }
 
 func (p *completeParams) getMeta() *wire.RequestMetaObject { return p.Meta }
@@ -223,6 +237,7 @@ func (p *completeParams) validate() *rpcError {
 // listenParams are the params of subscriptions/listen.
 type listenParams struct {
 	Meta          *wire.RequestMetaObject  `json:"_meta"`
+	Extra         wire.Object              `json:",embed"`
 	Notifications *wire.SubscriptionFilter `json:"notifications"`
 }
 

@@ -45,6 +45,18 @@ const (
 	DefaultMaxConfirmationsTotal = 1 << 20
 	// MinStateKeyBytes is the minimum length of a key in Config.StateKeys.
 	MinStateKeyBytes = 32
+
+	// Defaults of the limits that bound what callers can make the server
+	// hold (limits.go).
+	DefaultMaxConns               = 512
+	DefaultMaxHeaderBytes         = 64 << 10
+	DefaultHeaderTimeout          = 10 * time.Second
+	DefaultBodyTimeout            = 30 * time.Second
+	DefaultMaxBodyBytesInFlight   = 32 << 20
+	DefaultMaxMembers             = 10000
+	DefaultMaxListens             = 256
+	DefaultMaxListensPerPrincipal = 16
+	DefaultMaxListenURIs          = 256
 )
 
 // Config configures a Server. The zero value is a working configuration.
@@ -55,11 +67,13 @@ type Config struct {
 	// Instructions is the instructions member of the DiscoverResult.
 	Instructions string
 
-	// AllowedOrigins are the exact origins ("scheme://host[:port]") whose
-	// browser requests are served. Nil means the loopback origins
-	// (localhost, 127.0.0.1, [::1], over http and https) on the port the
-	// request arrived at. A request whose Origin is present and not allowed
-	// gets 403.
+	// AllowedOrigins are origins ("scheme://host[:port]", http or https)
+	// whose browser requests are served besides the server's own: the
+	// address a request's connection arrived at (http://127.0.0.1:8080 for
+	// a server listening there). No other origin counts as own, not even
+	// another spelling of loopback (http://localhost:8080 must be listed to
+	// be served). A request whose Origin is present and not allowed gets
+	// 403 (origin.go). New refuses a value that is not an origin.
 	AllowedOrigins []string
 	// AllowedHosts are the Host header values served ("host" or
 	// "host:port", compared case-insensitively; a bare host matches any
@@ -68,12 +82,57 @@ type Config struct {
 	// spec's Origin rule.
 	AllowedHosts []string
 
-	// MaxBodyBytes bounds an HTTP request body and a stdio line. Default
-	// DefaultMaxBodyBytes (4 MiB).
+	// MaxBodyBytes bounds an HTTP request body (413) and a stdio line.
+	// Default DefaultMaxBodyBytes (4 MiB).
 	MaxBodyBytes int64
 	// MaxDepth bounds the nesting of arrays and objects in a message.
 	// Default and upper bound: wire.MaxDepth.
 	MaxDepth int
+	// MaxMembers bounds the object members and array elements of one
+	// message, counted together at every depth, as the message arrives and
+	// before anything is decoded (-32602 with HTTP 400). Default
+	// DefaultMaxMembers.
+	MaxMembers int
+
+	// The limits of Streamable HTTP (limits.go). What one connection, one
+	// body or one caller can make the server hold is bounded, and so is
+	// the sum; see the README's memory budget.
+	//
+	// MaxConns bounds the open connections of the listener returned by
+	// Listener: further connections wait in the kernel's backlog. Default
+	// DefaultMaxConns.
+	MaxConns int
+	// MaxHeaderBytes bounds the request line and headers (431 beyond).
+	// Default DefaultMaxHeaderBytes.
+	MaxHeaderBytes int
+	// HeaderTimeout bounds the time to receive the request line and
+	// headers, and how long a connection may stay idle between requests.
+	// Default DefaultHeaderTimeout.
+	HeaderTimeout time.Duration
+	// BodyTimeout bounds the time to receive a body, from the moment the
+	// handler starts reading it: a body not complete by then is answered
+	// 408 and its connection closed. Responses are not bounded: a listen
+	// stream lives as long as its client keeps it. Default
+	// DefaultBodyTimeout.
+	BodyTimeout time.Duration
+	// MaxBodyBytesInFlight bounds the request bodies being read and
+	// decoded at once, weighed by their size (declared, or read so far)
+	// and, for a body dense in members, by what decoding them costs. With
+	// Tokens, one principal may hold at most a quarter of it (and at least
+	// one body of MaxBodyBytes). Over it, a request is refused at once (503,
+	// or 429 over the principal's share). Default
+	// DefaultMaxBodyBytesInFlight; at least MaxBodyBytes.
+	MaxBodyBytesInFlight int64
+
+	// MaxListens bounds the open subscriptions/listen streams of the
+	// server, and MaxListensPerPrincipal those of one principal (with
+	// Tokens; without, every caller is the anonymous principal and only
+	// MaxListens applies); it must be less than MaxListens, so that no one
+	// principal holds them all. MaxListenURIs bounds the resource URIs one
+	// listen names (their total length is bounded too, to
+	// MaxListenURIs*256 bytes). Defaults DefaultMaxListens,
+	// DefaultMaxListensPerPrincipal, DefaultMaxListenURIs.
+	MaxListens, MaxListensPerPrincipal, MaxListenURIs int
 
 	// StateKeys are the keys of requestState sealing and cursor MACs, each
 	// at least MinStateKeyBytes long. The first seals; all open, so keys can
@@ -90,8 +149,8 @@ type Config struct {
 	// request must carry "Authorization: Bearer TOKEN" with a token listed
 	// here, and is served as the principal it maps to; a request without
 	// one, or with another, gets 401 with WWW-Authenticate: Bearer (after
-	// the Host, Origin, Content-Type and body-size checks, before the body
-	// is parsed or anything served). Several tokens may
+	// the Host and Origin checks, before anything of the body is read or
+	// anything served). Several tokens may
 	// name one principal (token rotation). Nil: no authentication, and
 	// every request is the anonymous principal "". This is a stand-in for
 	// the OAuth resource server of the authorization spec (no Protected
@@ -169,6 +228,10 @@ type Server struct {
 	reg     *registry
 	hub     *hub
 	methods map[string]*methodSpec
+	// bodies and listens are the quotas of limits.go; slots the decoding
+	// slots of heavy bodies.
+	bodies, listens *quota
+	slots           chan struct{}
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -200,6 +263,14 @@ func New(cfg Config) (*Server, error) {
 		cfg.MaxHandles < 0 || cfg.MaxHandlesTotal < 0 || cfg.MaxConfirmationsPerPrincipal < 0 || cfg.MaxConfirmationsTotal < 0 {
 		return nil, errors.New("impl: negative limit in Config")
 	}
+	if err := cfg.setLimits(); err != nil {
+		return nil, err
+	}
+	for _, o := range cfg.AllowedOrigins {
+		if _, ok := normalizeOrigin(o); !ok {
+			return nil, fmt.Errorf("impl: Config.AllowedOrigins: %q is not an origin (scheme://host[:port], http or https, no path)", o)
+		}
+	}
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
@@ -218,7 +289,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.HandleTTL == 0 {
 		cfg.HandleTTL = DefaultHandleTTL
 	}
-	if err := cfg.quotas(); err != nil {
+	if err := cfg.storeQuotas(); err != nil {
 		return nil, err
 	}
 	if cfg.Logger == nil {
@@ -260,6 +331,8 @@ func New(cfg Config) (*Server, error) {
 		hub:        newHub(),
 		closed:     make(chan struct{}),
 	}
+	s.bodies, s.listens = cfg.quotas()
+	s.slots = newDecodeSlots()
 	s.meta = &wire.ResultMetaObject{ServerInfo: &s.serverInfo}
 	s.reg, err = newRegistry(s)
 	if err != nil {
@@ -269,9 +342,9 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// quotas fills in the defaults of the per-principal and total limits and
-// checks that no principal alone can reach a total.
-func (cfg *Config) quotas() error {
+// storeQuotas fills in the defaults of the per-principal and total limits
+// of the Store and checks that no principal alone can reach a total.
+func (cfg *Config) storeQuotas() error {
 	for _, q := range []struct {
 		perName, totalName string
 		per, total         *int

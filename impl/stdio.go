@@ -188,7 +188,7 @@ func (c *stdioConn) finish(r *stdioReq, msg []byte) {
 // inline.
 func (c *stdioConn) handle(ctx context.Context, line []byte, sem chan struct{}) {
 	release := func() { <-sem }
-	msg, rerr, id := c.s.readMessage(line)
+	msg, rerr, id := c.s.readMessage(line, nil)
 	if rerr != nil {
 		release()
 		c.write(nil, encodeError(id, rerr))

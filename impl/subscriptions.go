@@ -30,6 +30,14 @@ import (
 //
 // Subscriptions live in one Server: a change announced on one instance
 // reaches the streams open on that instance.
+//
+// A stream holds memory for as long as its client keeps it, so streams are
+// bounded (limits.go): a listen names at most Config.MaxListenURIs
+// resource URIs of at most listenURIBytes bytes each on average (else
+// -32602, before anything is built from them); a principal holds at most
+// MaxListensPerPrincipal streams (429) and the server at most MaxListens
+// (503), so that no one principal can take them all. The refusal is a
+// JSON-RPC error whose message names the limit.
 
 // Topics of the hub.
 const (
@@ -148,6 +156,25 @@ func subscriptionNotification(id wire.RequestID, topic, uri string) ([]byte, err
 	return wire.Marshal(n)
 }
 
+// listenURIBytes is the average length of URI a listen may name: the URIs
+// of one listen total at most MaxListenURIs times this many bytes.
+const listenURIBytes = 256
+
+// checkListenURIs bounds the resource URIs of one listen.
+func (s *Server) checkListenURIs(uris []string) *rpcError {
+	if len(uris) > s.cfg.MaxListenURIs {
+		return errBadParams("notifications.resourceSubscriptions names %d URIs; the limit is %d per listen (Config.MaxListenURIs)", len(uris), s.cfg.MaxListenURIs)
+	}
+	n, limit := 0, s.cfg.MaxListenURIs*listenURIBytes
+	for _, u := range uris {
+		n += len(u)
+	}
+	if n > limit {
+		return errBadParams("notifications.resourceSubscriptions holds %d bytes of URIs; the limit is %d per listen (Config.MaxListenURIs times %d)", n, limit, listenURIBytes)
+	}
+	return nil
+}
+
 // keepAliver is a sink that can send a transport-level keep-alive.
 type keepAliver interface {
 	keepAlive() error
@@ -158,6 +185,13 @@ func serveListen(x *exchange) ([]byte, *rpcError) {
 	if x.out == nil {
 		return nil, &rpcError{code: wire.CodeInvalidRequest, msg: "Invalid Request: subscriptions/listen answers with an event stream; send Accept: text/event-stream", status: 406}
 	}
+	if err := x.s.checkListenURIs(p.Notifications.ResourceSubscriptions); err != nil {
+		return nil, err
+	}
+	if err := x.s.listens.take(x.principal, 1); err != nil {
+		return nil, err
+	}
+	defer x.s.listens.give(x.principal, 1)
 	// Honor what this server supports: every list-changed type, and updates
 	// of the resources it has. Types not asked for (absent or false) are
 	// not acknowledged.

@@ -28,6 +28,9 @@ func openStream(t *testing.T, h *harness, r rpc) *stream {
 	req, _ := http.NewRequestWithContext(ctx, "POST", h.url, bytes.NewReader(r.body()))
 	req.Header = http.Header{"Content-Type": {"application/json"}, "Accept": {"application/json, text/event-stream"},
 		"Mcp-Protocol-Version": {wire.Version}, "Mcp-Method": {r.Method}}
+	for k, v := range r.Headers {
+		req.Header[k] = []string{v}
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		cancel()
@@ -42,6 +45,7 @@ func openStream(t *testing.T, h *harness, r rpc) *stream {
 		defer close(s.done)
 		defer res.Body.Close()
 		sc := bufio.NewScanner(res.Body)
+		sc.Buffer(nil, 8<<20)
 		for sc.Scan() {
 			line := sc.Text()
 			switch {

@@ -18,7 +18,7 @@ import (
 // handleForTest serves one message through the core without a transport
 // (no notifications) and returns the response.
 func (s *Server) handleForTest(body []byte) []byte {
-	msg, rerr, id := s.readMessage(body)
+	msg, rerr, id := s.readMessage(body, nil)
 	if rerr != nil {
 		return encodeError(id, rerr)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 
 	"github.com/mcpverify/mcpverify/wire"
 )
@@ -190,9 +191,40 @@ func (t *tool) validateArgs(args map[string]any) string {
 	}
 	var verr *jsonschema.ValidationError
 	if errors.As(err, &verr) {
+		if n, first := countViolations(verr); n > maxListedViolations {
+			// A message that listed them all would cost what the
+			// arguments did, and be as long.
+			return fmt.Sprintf("Invalid arguments for tool %s: %d violations of its input schema; the first: %s", t.def.Name, n, first)
+		}
 		return fmt.Sprintf("Invalid arguments for tool %s: %v", t.def.Name, verr)
 	}
 	return fmt.Sprintf("Invalid arguments for tool %s: %v", t.def.Name, err)
+}
+
+// maxListedViolations is the most schema violations a message lists one by
+// one.
+const maxListedViolations = 16
+
+// countViolations counts the violations under a validation error (each
+// property an additionalProperties refuses counts as one) and describes
+// the first, without formatting the others.
+func countViolations(e *jsonschema.ValidationError) (int, string) {
+	if len(e.Causes) == 0 {
+		at := "/" + strings.Join(e.InstanceLocation, "/")
+		if ap, ok := e.ErrorKind.(*kind.AdditionalProperties); ok {
+			return len(ap.Properties), fmt.Sprintf("at %q: additional property %.64q not allowed", at, ap.Properties[0])
+		}
+		return 1, fmt.Sprintf("at %q: %.200s", at, e.Error())
+	}
+	n, first := 0, ""
+	for i, c := range e.Causes {
+		k, f := countViolations(c)
+		if i == 0 {
+			first = f
+		}
+		n += k
+	}
+	return n, first
 }
 
 // checkOutput checks structuredContent against the output schema: a

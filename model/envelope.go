@@ -103,8 +103,10 @@ func checkResponseID(c *ctx) {
 	if id.IsZero() {
 		// An HTTP refusal made before the body is read may carry an
 		// id-less error: 403 for an invalid Origin (the spec says so) or
-		// a foreign Host, 413 for a body over the limit.
-		if c.http && (c.ex.Status == 403 || c.ex.Status == 413) {
+		// a foreign Host, 401 for a caller without credentials (for whom
+		// nothing of the body need be read), 413 for a body over the
+		// limit.
+		if c.http && (c.ex.Status == 401 || c.ex.Status == 403 || c.ex.Status == 413) {
 			return
 		}
 		c.reportf(spec.CoreResponseId, "id "+c.req.ID.String()+" (the request's id was readable)", "an error response without an id")

@@ -236,3 +236,46 @@ func minFold(r rune) rune {
 	}
 	return m
 }
+
+// CheckNameFolds applies the strict policy's rule on member names to JSON
+// text whose objects no type describes (tool arguments, free-form
+// members): no object, at any depth, may hold two members whose names are
+// equal under case folding ("name" and "Name"), which a case-insensitive
+// decoder would read as one member and this one as two. The error wraps
+// ErrNameCase and locates the member. Text that is not valid JSON gives
+// no error here: it fails where it is decoded.
+func CheckNameFolds(data []byte) error {
+	dec := jsontext.NewDecoder(bytes.NewReader(data), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+	// folds[d] holds the folded names of the object open at depth d.
+	var folds []map[string]string
+	for {
+		tok, err := dec.ReadToken()
+		if err != nil {
+			return nil
+		}
+		d := dec.StackDepth()
+		for len(folds) <= d {
+			folds = append(folds, nil)
+		}
+		switch tok.Kind() {
+		case '{':
+			clear(folds[d])
+			continue
+		case '"':
+		default:
+			continue
+		}
+		if kind, n := dec.StackIndex(d); kind != '{' || n%2 == 0 {
+			continue // a string value, not a member name
+		}
+		name := tok.String()
+		key := foldName(name)
+		if folds[d] == nil {
+			folds[d] = map[string]string{}
+		}
+		if prev, seen := folds[d][key]; seen {
+			return fmt.Errorf("%w: %q and %q at %q", ErrNameCase, prev, name, dec.StackPointer().Parent())
+		}
+		folds[d][key] = name
+	}
+}

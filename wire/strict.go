@@ -77,33 +77,67 @@ func MustMarshal(v any) []byte {
 // scanning bytes without decoding. Brackets inside strings do not count.
 // It does not validate; malformed input gets some depth and fails later.
 func Depth(data []byte) int {
-	depth, max := 0, 0
-	inStr, esc := false, false
-	for _, c := range data {
-		if inStr {
+	var sh Shape
+	sh.Scan(data)
+	return sh.Depth
+}
+
+// Shape measures JSON text without decoding it: the deepest nesting of
+// arrays and objects, and how many object members and array elements it
+// holds in all, at every depth. The text may be fed in pieces, as it
+// arrives, so that a reader can stop at the first piece that crosses a
+// limit instead of building what the text describes. The counts are exact
+// for valid JSON; other text gets some counts and fails later. The zero
+// Shape is ready for the first piece.
+type Shape struct {
+	// Depth is the deepest nesting seen so far.
+	Depth int
+	// Members counts the object members and array elements seen so far.
+	Members int
+
+	depth  int
+	inStr  bool
+	esc    bool
+	opened bool // after '{' or '[': the next value, if any, is a member
+}
+
+// Scan feeds the next piece of the text.
+func (s *Shape) Scan(p []byte) {
+	for _, c := range p {
+		if s.inStr {
 			switch {
-			case esc:
-				esc = false
+			case s.esc:
+				s.esc = false
 			case c == '\\':
-				esc = true
+				s.esc = true
 			case c == '"':
-				inStr = false
+				s.inStr = false
 			}
 			continue
 		}
+		if s.opened {
+			switch c {
+			case ' ', '\t', '\n', '\r':
+				continue
+			case '}', ']':
+			default:
+				s.Members++
+			}
+			s.opened = false
+		}
 		switch c {
 		case '"':
-			inStr = true
+			s.inStr = true
 		case '{', '[':
-			depth++
-			if depth > max {
-				max = depth
-			}
+			s.depth++
+			s.Depth = max(s.Depth, s.depth)
+			s.opened = true
 		case '}', ']':
-			depth--
+			s.depth--
+		case ',':
+			s.Members++
 		}
 	}
-	return max
 }
 
 // Value is a raw JSON value, kept as received.

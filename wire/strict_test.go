@@ -429,3 +429,52 @@ func TestDescribeNotJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestShape: the counts are exact for valid JSON, and the same whatever
+// pieces the text arrives in.
+func TestShape(t *testing.T) {
+	cases := []struct {
+		text           string
+		depth, members int
+	}{
+		{`1`, 0, 0},
+		{`{}`, 1, 0},
+		{`[ ]`, 1, 0},
+		{`{"a":1}`, 1, 1},
+		{`{"a":[1,2,3],"b":{}}`, 2, 5},
+		{`[[],[[]],{"x":{"y":[0]}}]`, 4, 7},
+		{`{"a,b":"[{\"}","c":"\\"}`, 1, 2},
+		{` [ 1 , { "k" : null } ] `, 2, 3},
+	}
+	for _, c := range cases {
+		for split := 0; split <= len(c.text); split++ {
+			var sh Shape
+			sh.Scan([]byte(c.text[:split]))
+			sh.Scan([]byte(c.text[split:]))
+			if sh.Depth != c.depth || sh.Members != c.members {
+				t.Errorf("%s split at %d: depth %d members %d, want %d %d", c.text, split, sh.Depth, sh.Members, c.depth, c.members)
+			}
+		}
+		if d := Depth([]byte(c.text)); d != c.depth {
+			t.Errorf("Depth(%s) = %d, want %d", c.text, d, c.depth)
+		}
+	}
+}
+
+func TestCheckNameFolds(t *testing.T) {
+	for text, bad := range map[string]bool{
+		`{"name":1,"arguments":{"a":1,"b":{"c":[{"d":1,"e":2}]}}}`: false,
+		`{"a":"A","A2":{"x":"X"}}`:                                 false,
+		`[{"k":1},{"K":1}]`:                                        false,
+		`{"name":1,"Name":2}`:                                      true,
+		`{"arguments":{"Name":1,"x":{},"name":2}}`:                 true,
+		`{"a":{"b":[{"ok":1,"OK":2}]}}`:                            true,
+		`{"k":1,"\u212a":2}`:                                       true, // the Kelvin sign folds to k
+		`{"a":1,"a":2}`:                                            true,
+	} {
+		err := CheckNameFolds([]byte(text))
+		if (err != nil) != bad || (bad && !errors.Is(err, ErrNameCase)) {
+			t.Errorf("%s: %v", text, err)
+		}
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -162,11 +161,7 @@ func runServe(e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "mcpverify serve: %v\n", err)
 		return ExitCannotRun
 	}
-	hs := &http.Server{
-		Handler:           srv.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-	}
+	hs := srv.HTTPServer()
 	fmt.Fprintf(e.stderr, "mcpverify: serving MCP %s on http://%s%s\n", "2026-07-28", ln.Addr(), impl.Endpoint)
 	if *store != "" {
 		fmt.Fprintln(e.stderr, "mcpverify: single-use confirmations and carts are kept in the Redis store (--store)")
@@ -182,7 +177,7 @@ func runServe(e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "mcpverify: note: only loopback Host headers are accepted; add --allowed-host for remote clients")
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() { errc <- hs.Serve(srv.Listener(ln)) }()
 	select {
 	case err := <-errc:
 		fmt.Fprintf(e.stderr, "mcpverify serve: %v\n", err)
