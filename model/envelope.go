@@ -46,6 +46,9 @@ func checkUnprovokedError(c *ctx) {
 			c.report(spec.CoreErrorCodeMeaning, "HeaderMismatch (-32020) on stdio, which has no headers", "-32020 only for header/body mismatches")
 			return
 		}
+		if paramNameVariants(c.ex.Header) {
+			return // an ambiguous pair of Mcp-Param names: the server may refuse it
+		}
 		id := spec.CoreErrorCodeMeaning
 		switch {
 		case usesBase64(c.ex.Header):

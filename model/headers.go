@@ -42,6 +42,24 @@ func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
+// paramNameVariants reports two Mcp-Param-* headers whose names differ
+// only by '-' and '_' (and case): a server may refuse such a request as
+// ambiguous (the hardening check HTTP-PARAM-NAME-VARIANT judges it).
+func paramNameVariants(h map[string][]string) bool {
+	seen := map[string]string{}
+	for k := range h {
+		if !hasPrefixFold(k, wire.HeaderParamPrefix) {
+			continue
+		}
+		n := strings.ReplaceAll(strings.ToLower(k), "_", "-")
+		if o, dup := seen[n]; dup && !strings.EqualFold(o, k) {
+			return true
+		}
+		seen[n] = k
+	}
+	return false
+}
+
 // paramHeaderNotExpected: the call omits (or nulls) an annotated argument,
 // so its Mcp-Param-* header is not expected.
 func paramHeaderNotExpected(c *ctx) bool {

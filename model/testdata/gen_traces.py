@@ -855,4 +855,7 @@ fixed('mrtr-capability-malformed-responses', [D, TL,
     call("confirm", {}, caps={"elicitation": {}, "sampling": {}, "roots": {}}, inputResponses="oops", requestState="c2VhbGVk").result({"resultType": "input_required", "_meta": RMETA, "inputRequests": {
         "ok": {"method": "elicitation/create", "params": {"mode": "form", "message": "Sure?", "requestedSchema": {"type": "object", "properties": {}}}}}})],
     note='inputResponses is a string, so the typed params do not decode; the elicitation asked for is declared in _meta; once reported as CORE-MRTR-CAPABILITY')
+fixed('param-name-variant-refused', [D, TL,
+    call("echo", {"text": "x"}, headers={"Mcp-Param-Dry-Run": "true", "Mcp-Param-Dry_Run": "false"}).error(400, -32020, "the headers Mcp-Param-Dry-Run and Mcp-Param-Dry_Run differ only by '-' and '_'")],
+    note="two Mcp-Param names that differ only by '-' and '_' may be refused as ambiguous; once reported as HTTP-HEADER-NAME-CASE")
 print('ok')
