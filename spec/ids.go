@@ -142,6 +142,8 @@ const (
 	CoreListenSubscriptionId ID = "CORE-LISTEN-SUBSCRIPTION-ID"
 	// MUST: When the server tears down a subscriptions/listen stream, it sends notifications/cancelled whose requestId is that listen request's id. (basic/patterns/cancellation.mdx)
 	CoreListenTeardownCancelled ID = "CORE-LISTEN-TEARDOWN-CANCELLED"
+	// HARDENING: A subscriptions/listen that names more resource URIs than the server bounds (a few thousand) is refused, before the server builds its filter. Beyond the letter: the page sets no limit on resourceSubscriptions; a server that keeps every URI of every stream lets one request of a few megabytes hold tens of megabytes for as long as the stream is open. (basic/patterns/subscriptions.mdx)
+	CoreListenUriLimit ID = "CORE-LISTEN-URI-LIMIT"
 	// HARDENING: A request that sets a log level gets no notifications/message below that level. Beyond the letter: the page permits messages at or above the requested level (MAY) and forbids them only for requests without a level; a client that asks for errors only and gets debug output gets what it did not ask for, which may reveal more than the client meant to show its user or model. (server/utilities/logging.mdx)
 	CoreLogBelowLevel ID = "CORE-LOG-BELOW-LEVEL"
 	// MUST: A server that emits log notifications declares the logging capability. (server/utilities/logging.mdx)

@@ -11,6 +11,11 @@ import (
 
 func init() {
 	check.Register(&check.Check{
+		Name: "utilities/listen-uris",
+		IDs:  []spec.ID{spec.CoreListenUriLimit},
+		Run:  checkListenURIs,
+	})
+	check.Register(&check.Check{
 		Name:  "utilities/listen-share",
 		IDs:   []spec.ID{spec.CoreListenShare},
 		Needs: needsTwoPrincipals,
@@ -87,4 +92,54 @@ func checkListenShare(e *check.Env) {
 	default:
 		e.Violation(id, "%s, the second principal's stream was refused (%s): one principal's streams lock the other out", held1, o.Describe())
 	}
+}
+
+// manyURIs is how many resource URIs the bounded listen names: well
+// above what a server needs to hold for one client, a few hundred
+// kilobytes on the wire.
+const manyURIs = 4096
+
+// listenURIs are n distinct resource URIs: a declared resource's URI with
+// a query, or of the checker's own scheme when none is declared.
+func listenURIs(e *check.Env, n int) []string {
+	base := "mcpverify://listen-uris/"
+	if us := e.Decl.Resources; len(us) > 0 {
+		base = us[0] + "?mcpverify="
+	}
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s%d", base, i)
+	}
+	return out
+}
+
+// checkListenURIs sends a listen naming one resource URI (it must be
+// acknowledged), then one naming manyURIs: that one should be refused. An
+// acknowledgement is a hardening warning: the URIs of a stream are held
+// for as long as it is open.
+func checkListenURIs(e *check.Env) {
+	id := spec.CoreListenUriLimit
+	one := listenURIs(e, 1)
+	if o := e.Send(listenRequest(e, filterSpec{uris: one}, 1, listenTimeout)); !acknowledged(o) {
+		e.Skip(id, "a subscriptions/listen naming one resource URI (%s) was not acknowledged (%s): nothing to bound", one[0], o.Describe())
+		return
+	}
+	mark := e.Mark()
+	o := e.Send(listenRequest(e, filterSpec{uris: listenURIs(e, manyURIs)}, 1, listenTimeout))
+	switch {
+	case acknowledged(o):
+		e.ViolationShown(e.Since(mark), id, "a subscriptions/listen naming %d resource URIs was acknowledged, as the one naming a single URI was: no bound on the URIs one stream holds within %d", manyURIs, manyURIs)
+	case o.Rejected() || errorAnswer(o):
+		e.Pass(id, "a subscriptions/listen naming %d resource URIs was refused (%s), while one naming a single URI was acknowledged", manyURIs, o.Describe())
+	default:
+		e.Inconclusive(id, "a subscriptions/listen naming %d resource URIs: %s", manyURIs, o.Describe())
+	}
+}
+
+// errorAnswer reports a JSON-RPC error among the answer's messages (a
+// stream cut after its first message is not complete, but refused all
+// the same).
+func errorAnswer(o check.Observation) bool {
+	_, isErr := o.ErrorCode()
+	return isErr
 }

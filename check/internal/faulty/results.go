@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http"
 	"sync/atomic"
+	"time"
 
 	"github.com/mcpverify/mcpverify/impl"
 	"github.com/mcpverify/mcpverify/spec"
@@ -302,6 +303,36 @@ func init() {
 		Breaks: []spec.ID{spec.CoreListenAck},
 		Only:   []string{"utilities/subscriptions"},
 		Wrap:   func(next http.Handler, _ *impl.Server) http.Handler { return listenWithoutAck(next) },
+	})
+	Register(&Variant{
+		Name:   "listen-uris-unbounded",
+		Defect: "a subscriptions/listen may name any number of resource URIs (the bound set to a million)",
+		Breaks: []spec.ID{spec.CoreListenUriLimit},
+		Only:   []string{"utilities/listen-uris"},
+		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				msg, ok := message(r)
+				params, _ := msg["params"].(map[string]any)
+				n, _ := params["notifications"].(map[string]any)
+				uris, _ := n["resourceSubscriptions"].([]any)
+				if !ok || msg["method"] != "subscriptions/listen" || len(uris) <= impl.DefaultMaxListenURIs {
+					next.ServeHTTP(w, r)
+					return
+				}
+				// Acknowledged as the server would, whatever the count.
+				ack := map[string]any{"jsonrpc": "2.0", "method": "notifications/subscriptions/acknowledged",
+					"params": map[string]any{"_meta": map[string]any{"io.modelcontextprotocol/subscriptionId": msg["id"]}, "notifications": n}}
+				b, _ := json.Marshal(ack)
+				w.Header().Set("Content-Type", "text/event-stream")
+				w.WriteHeader(http.StatusOK)
+				fmt.Fprintf(w, "data: %s\n\n", b)
+				http.NewResponseController(w).Flush()
+				select {
+				case <-r.Context().Done():
+				case <-time.After(2 * time.Second):
+				}
+			})
+		},
 	})
 	Register(&Variant{
 		Name:   "listen-ack-racy",
