@@ -69,6 +69,8 @@ func TestMetadata(t *testing.T) {
 	}
 	want := map[string]any{
 		"issuer":                                s.Issuer(),
+		"authorization_endpoint":                s.Issuer() + authmock.AuthorizePath,
+		"code_challenge_methods_supported":      []any{"S256"},
 		"jwks_uri":                              s.Issuer() + authmock.JWKSPath,
 		"token_endpoint":                        s.Issuer() + authmock.TokenPath,
 		"response_types_supported":              []any{"code"},
@@ -80,6 +82,9 @@ func TestMetadata(t *testing.T) {
 	wantb, _ := json.Marshal(want)
 	if string(got) != string(wantb) {
 		t.Fatalf("metadata\n got %s\nwant %s", got, wantb)
+	}
+	if resp, _ := get(t, s.Issuer()+authmock.AuthorizePath+"?response_type=code&client_id=x"); resp.StatusCode != 400 {
+		t.Errorf("authorize: %s", resp.Status)
 	}
 	// RFC 8414: the issuer has no query or fragment.
 	if u, err := url.Parse(s.Issuer()); err != nil || u.RawQuery != "" || u.Fragment != "" || u.Path != "" {

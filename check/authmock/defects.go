@@ -82,7 +82,7 @@ var defects = []defectInfo{
 		apply: setAud(func(u url.URL) (any, error) { return otherHost(u), nil })},
 	AudOtherPort: {name: "aud-other-port", desc: "aud is the resource on another port of the same host",
 		apply: setAud(func(u url.URL) (any, error) { return otherPort(u), nil })},
-	AudOtherScheme: {name: "aud-other-scheme", desc: "aud is the resource under the other scheme (http for https, https for http), same host and port",
+	AudOtherScheme: {name: "aud-other-scheme", desc: "aud is the resource under the other scheme (http for https, https for http), host and port as written",
 		apply: setAud(func(u url.URL) (any, error) { return otherScheme(u), nil })},
 	AudPathPrefix: {name: "aud-path-prefix", desc: "aud is a proper prefix of the resource: its path without the last segment",
 		apply: setAud(func(u url.URL) (any, error) {

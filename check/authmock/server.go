@@ -18,6 +18,9 @@ const (
 	MetadataPath = "/.well-known/oauth-authorization-server"
 	JWKSPath     = "/jwks.json"
 	TokenPath    = "/token"
+	// AuthorizePath is the authorization endpoint, which refuses every
+	// request: the mock offers no interactive flow.
+	AuthorizePath = "/authorize"
 	// MintPath is the minting endpoint, served only with Options.MintEndpoint.
 	MintPath = "/mint"
 )
@@ -106,6 +109,7 @@ func New(opts Options) (*Server, error) {
 	mux.HandleFunc("GET "+MetadataPath, s.serveMetadata)
 	mux.HandleFunc("GET "+JWKSPath, s.serveJWKS)
 	mux.HandleFunc("POST "+TokenPath, s.serveToken)
+	mux.HandleFunc(AuthorizePath, serveAuthorize)
 	if s.mint {
 		mux.HandleFunc("GET "+MintPath, s.serveMint)
 	}
@@ -140,24 +144,28 @@ func (s *Server) Close() error {
 // Metadata is the RFC 8414 authorization server metadata document.
 type Metadata struct {
 	Issuer                            string   `json:"issuer"`
+	AuthorizationEndpoint             string   `json:"authorization_endpoint"`
 	JWKSURI                           string   `json:"jwks_uri"`
 	TokenEndpoint                     string   `json:"token_endpoint"`
 	ResponseTypesSupported            []string `json:"response_types_supported"`
 	GrantTypesSupported               []string `json:"grant_types_supported"`
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
 	ScopesSupported                   []string `json:"scopes_supported,omitempty"`
+	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`
 }
 
 // Metadata returns the document served at MetadataPath.
 func (s *Server) Metadata() Metadata {
 	return Metadata{
 		Issuer:                            s.issuer,
+		AuthorizationEndpoint:             s.issuer + AuthorizePath,
 		JWKSURI:                           s.issuer + JWKSPath,
 		TokenEndpoint:                     s.issuer + TokenPath,
 		ResponseTypesSupported:            []string{"code"},
 		GrantTypesSupported:               []string{"client_credentials"},
 		TokenEndpointAuthMethodsSupported: []string{"none"},
 		ScopesSupported:                   []string{DefaultScope},
+		CodeChallengeMethodsSupported:     []string{"S256"},
 	}
 }
 
@@ -206,6 +214,13 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": int(s.ttl / time.Second), "scope": scope})
 	}
+}
+
+// serveAuthorize refuses every authorization request (RFC 6749 4.1.2.1
+// would redirect the error to a registered redirect_uri; the mock has no
+// registered client with one, so it answers directly).
+func serveAuthorize(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusBadRequest, tokenError("access_denied", "the mock authorization server offers no interactive authorization: use the client_credentials grant"))
 }
 
 func tokenError(code, desc string) map[string]string {
