@@ -262,3 +262,23 @@ func jsonEq(a, b any) bool {
 }
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+func TestMintConcurrent(t *testing.T) {
+	s := newServer(t, authmock.Options{})
+	set := fetchJWKS(t, s)
+	toks := make(chan string, 16)
+	for i := range 16 {
+		go func() {
+			tok, err := s.Mint(authmock.Claims{Subject: authmock.Alice, Resource: "https://h/mcp", Alg: []authmock.Alg{authmock.RS256, authmock.ES256}[i%2]}, authmock.None)
+			if err != nil {
+				t.Error(err)
+			}
+			toks <- tok
+		}()
+	}
+	for range 16 {
+		if tok := <-toks; tok != "" {
+			verified(t, set, tok)
+		}
+	}
+}

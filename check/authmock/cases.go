@@ -73,6 +73,14 @@ func (s *Server) Cases(resource string) []Case {
 	alice := Claims{Subject: Alice, Resource: resource}
 	aliceEC := Claims{Subject: Alice, Resource: resource, Alg: ES256}
 	bob := Claims{Subject: Bob, Resource: resource}
+	aliceAndBob := func() (string, string, error) {
+		a, err := s.Mint(alice, None)
+		if err != nil {
+			return "", "", err
+		}
+		b, err := s.Mint(bob, None)
+		return a, b, err
+	}
 	cs := []Case{
 		{Name: "correct-alice-rs256", Description: "a correct RS256 token for alice", Expect: ExpectServed, Principal: Alice, Apply: bearer("Bearer", alice, None)},
 		{Name: "correct-alice-es256", Description: "a correct ES256 token for alice", Expect: ExpectServed, Principal: Alice, Apply: bearer("Bearer", aliceEC, None)},
@@ -98,15 +106,20 @@ func (s *Server) Cases(resource string) []Case {
 			Apply: func(r *http.Request) error { r.Header.Del("Authorization"); return nil }},
 		Case{Name: "two-tokens", Description: "two correct Bearer tokens in one Authorization header, comma-separated", Expect: Expect4xx, Principal: Alice,
 			Apply: func(r *http.Request) error {
-				a, err := s.Mint(alice, None)
-				if err != nil {
-					return err
-				}
-				b, err := s.Mint(bob, None)
+				a, b, err := aliceAndBob()
 				if err != nil {
 					return err
 				}
 				r.Header.Set("Authorization", "Bearer "+a+", Bearer "+b)
+				return nil
+			}},
+		Case{Name: "two-authorization-headers", Description: "two Authorization header fields, each with a correct Bearer token (alice's, then bob's)", Expect: Expect4xx, Principal: Alice,
+			Apply: func(r *http.Request) error {
+				a, b, err := aliceAndBob()
+				if err != nil {
+					return err
+				}
+				r.Header["Authorization"] = []string{"Bearer " + a, "Bearer " + b}
 				return nil
 			}},
 		Case{Name: "empty-bearer", Description: "an Authorization header \"Bearer \" with no token", Expect: Expect4xx,

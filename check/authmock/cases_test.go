@@ -172,6 +172,10 @@ func TestCasesHeaders(t *testing.T) {
 			if (r.URL.Query().Get("access_token") != "") != (c.Name == "token-in-query") {
 				t.Errorf("%s: query %q", c.Name, r.URL.RawQuery)
 			}
+		case "two-authorization-headers":
+			if hs := r.Header.Values("Authorization"); len(hs) != 2 || !strings.HasPrefix(hs[0], "Bearer ey") || !strings.HasPrefix(hs[1], "Bearer ey") {
+				t.Errorf("%s: Authorization %q", c.Name, hs)
+			}
 		case "empty-bearer":
 			if h != "Bearer " {
 				t.Errorf("%s: Authorization %q", c.Name, h)
