@@ -46,6 +46,10 @@ var (
 	// tests of that store start a real redis-server (internal/redistest).
 	redisLib = "github.com/redis/go-redis/v9"
 
+	// The mock authorization server signs tokens and publishes its keys
+	// as a JWKS.
+	joseLib = "github.com/go-jose/go-jose/v4"
+
 	// What the tests of the checker may start: the reference server, its
 	// broken variants, and targets to reach them.
 	checkTests = []string{"impl", "check/internal/faulty", "check/target"}
@@ -81,6 +85,9 @@ var rules = []rule{
 	{pkg: "check/report", mod: []string{"check", "spec", "wire", "trace"}, testMod: checkTests, testThird: testing3},
 	{pkg: "check/probe", mod: []string{"check", "check/gen", "spec", "wire", "model"}, third: []string{schemaLib}, testMod: checkTests, testThird: testing3},
 	{pkg: "check/staterun", mod: []string{"check", "check/gen", "check/probe", "spec", "wire", "model"}, third: []string{jsonLib}, testMod: checkTests, testThird: testing3},
+	// The mock authorization server imports no area (areas and the
+	// command line may import it).
+	{pkg: "check/authmock", third: []string{joseLib, netutilLib}, testThird: testing3},
 	{pkg: "check/areas/all", mod: []string{"check/areas/*"}},
 	{pkg: "check/areas/*", mod: areaMay, third: []string{gopterLib, schemaLib, jsonLib}, testMod: checkTests, testThird: testing3},
 	{pkg: "check/internal/faulty", mod: []string{"spec", "wire", "impl"}},
@@ -90,7 +97,7 @@ var rules = []rule{
 	{pkg: "internal/redistest"},
 	{pkg: "internal/props", mod: []string{"spec", "wire", "model"}, third: []string{rapidLib}},
 	{pkg: "internal/vsimpl", mod: []string{"check", "check/target", "impl", "model", "trace", "wire"}, third: []string{rapidLib}},
-	{pkg: "internal/cli", mod: []string{"check", "check/hints", "check/areas/all", "check/report", "check/target", "impl", "spec", "trace", "wire", "model", "corpus"}, third: []string{shellwordsLib, termLib}, testMod: []string{"check/internal/faulty", "internal/redistest"}, testThird: append([]string{testscriptLib}, testing3...)},
+	{pkg: "internal/cli", mod: []string{"check", "check/authmock", "check/hints", "check/areas/all", "check/report", "check/target", "impl", "spec", "trace", "wire", "model", "corpus"}, third: []string{shellwordsLib, termLib}, testMod: []string{"check/internal/faulty", "internal/redistest"}, testThird: append([]string{testscriptLib}, testing3...)},
 	{pkg: "cmd/mcpverify", mod: []string{"internal/cli"}},
 	{pkg: "fuzz", testMod: []string{"spec", "wire", "trace", "model", "corpus", "impl", "check", "check/target", "check/staterun", "internal/props", "internal/vsimpl"}, testThird: testing3},
 	{pkg: "", testMod: []string{"spec"}},
