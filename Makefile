@@ -49,7 +49,7 @@ bench-load: build
 	CACHE=$(CACHE) BIN=$(BIN) GO=$(GO) ./scripts/bench-load.sh
 
 fuzz:
-	@for pkg in ./fuzz/ ./wire/ ./impl/; do \
+	@for pkg in ./fuzz/ ./wire/ ./impl/ ./check/authmock/; do \
 	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; \

@@ -26,7 +26,7 @@ func newServer(t *testing.T, opts authmock.Options) *authmock.Server {
 	return s
 }
 
-func get(t *testing.T, u string) (*http.Response, []byte) {
+func get(t testing.TB, u string) (*http.Response, []byte) {
 	t.Helper()
 	c := &http.Client{Timeout: 5 * time.Second}
 	resp, err := c.Get(u)
@@ -41,7 +41,7 @@ func get(t *testing.T, u string) (*http.Response, []byte) {
 	return resp, b
 }
 
-func fetchJWKS(t *testing.T, s *authmock.Server) jose.JSONWebKeySet {
+func fetchJWKS(t testing.TB, s *authmock.Server) jose.JSONWebKeySet {
 	t.Helper()
 	resp, b := get(t, s.Metadata().JWKSURI)
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/jwk-set+json" {
