@@ -376,7 +376,7 @@ func containsAudience(aud jwt.Audience, resource string) bool {
 }
 
 // audienceEqual compares an audience with the resource URI: the scheme and
-// host compare case-insensitively, everything else byte for byte (no
+// host compare ASCII case-insensitively, everything else byte for byte (no
 // default port, trailing slash or path prefix makes two URIs equal).
 func audienceEqual(a, b string) bool {
 	return canonicalAudience(a) == canonicalAudience(b)
@@ -398,5 +398,18 @@ func canonicalAudience(s string) string {
 	if i := strings.LastIndexByte(auth, '@'); i >= 0 {
 		user, auth = auth[:i+1], auth[i+1:]
 	}
-	return strings.ToLower(scheme) + "://" + user + strings.ToLower(auth) + rest[end:]
+	return asciiLower(scheme) + "://" + user + asciiLower(auth) + rest[end:]
+}
+
+// asciiLower lowercases the ASCII letters of s and nothing else: the case
+// of a URI's scheme and host is that of ASCII letters (RFC 3986, section
+// 6.2.2.1; an internationalised host is compared in its A-label form).
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + ('a' - 'A')
+		}
+	}
+	return string(b)
 }
