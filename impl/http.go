@@ -65,7 +65,8 @@ import (
 // In issuer mode, once the request is read, a tools/call whose token lacks
 // a scope the tool needs gets 403 with error="insufficient_scope" and the
 // request's id (resource.go). Protected Resource Metadata is served at its
-// well-known paths to GET, after the Host check and without credentials.
+// well-known paths to GET, after the Host and Origin checks and without
+// credentials.
 
 // Endpoint is the path of the MCP endpoint served by Handler.
 const Endpoint = "/mcp"

@@ -34,6 +34,8 @@ type testIssuer struct {
 	fetches atomic.Int64 // JWKS requests
 	// jwks, when set, answers the key set requests instead.
 	jwks http.HandlerFunc
+	// metadata, when set, is the metadata document served.
+	metadata map[string]any
 }
 
 var (
@@ -65,7 +67,14 @@ func newTestIssuer(t testing.TB, jwks http.HandlerFunc) *testIssuer {
 	t.Cleanup(iss.ts.Close)
 	iss.url = iss.ts.URL + "/tenant"
 	mux.HandleFunc("/.well-known/oauth-authorization-server/tenant", func(w http.ResponseWriter, r *http.Request) {
+		if iss.metadata != nil {
+			json.NewEncoder(w).Encode(iss.metadata)
+			return
+		}
 		json.NewEncoder(w).Encode(map[string]any{"issuer": iss.url, "jwks_uri": iss.ts.URL + "/jwks", "token_endpoint": iss.ts.URL + "/token"})
+	})
+	mux.HandleFunc("/moved", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/jwks", http.StatusFound)
 	})
 	mux.HandleFunc("/jwks", func(w http.ResponseWriter, r *http.Request) {
 		iss.fetches.Add(1)
@@ -96,10 +105,19 @@ func (iss *testIssuer) claims(now time.Time) claims {
 	}
 }
 
-// mint signs c with alg (RS256 or ES256) under kid.
+// mint signs c with alg (RS256 or ES256) under kid, typ at+jwt.
 func (iss *testIssuer) mint(alg jose.SignatureAlgorithm, kid string, key any, c claims) string {
+	return iss.mintAs(alg, kid, "at+jwt", key, c)
+}
+
+// mintTyped signs c with the issuer's RSA key under typ.
+func (iss *testIssuer) mintTyped(alg jose.SignatureAlgorithm, typ string, c claims) string {
+	return iss.mintAs(alg, "rsa1", typ, iss.rsa, c)
+}
+
+func (iss *testIssuer) mintAs(alg jose.SignatureAlgorithm, kid, typ string, key any, c claims) string {
 	iss.t.Helper()
-	opts := (&jose.SignerOptions{}).WithType("at+jwt")
+	opts := (&jose.SignerOptions{}).WithType(jose.ContentType(typ))
 	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: jose.JSONWebKey{Key: key, KeyID: kid}}, opts)
 	if err != nil {
 		iss.t.Fatal(err)

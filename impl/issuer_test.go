@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -53,6 +54,9 @@ func TestIssuerTokens(t *testing.T) {
 		"aud upper scheme, host": iss.rs256(with(claims{"aud": "HTTPS://MCP.Example.COM/mcp"})),
 		"exp within skew":        iss.rs256(with(claims{"exp": now.Add(-30 * time.Second).Unix()})),
 		"nbf within skew":        iss.rs256(with(claims{"nbf": now.Add(30 * time.Second).Unix()})),
+		"no kid":                 iss.mint(jose.ES256, "", iss.ec, with(nil)),
+		"typ JWT":                iss.mintTyped(jose.RS256, "JWT", with(nil)),
+		"typ application/at+jwt": iss.mintTyped(jose.RS256, "application/at+jwt", with(nil)),
 	}
 	for name, tok := range accepted {
 		if r := callWith(h, "Bearer "+tok); r.status != 200 || r.errCode() != 0 {
@@ -86,7 +90,8 @@ func TestIssuerTokens(t *testing.T) {
 		"alg none":              handMade(map[string]any{"alg": "none", "kid": "rsa1"}, with(nil), func([]byte) []byte { return nil }),
 		"HS256, public key DER": handMade(map[string]any{"alg": "HS256", "kid": "rsa1"}, with(nil), hs256(pubDER)),
 		"HS256, public key PEM": handMade(map[string]any{"alg": "HS256", "kid": "rsa1"}, with(nil), hs256(pubPEM)),
-		"typ other":             handMade(map[string]any{"alg": "HS256", "typ": "id+jwt"}, with(nil), hs256(pubDER)),
+		"typ other":             iss.mintTyped(jose.RS256, "id+jwt", with(nil)),
+		"no kid, stranger key":  iss.mint(jose.RS256, "", strangerKey, with(nil)),
 		"oversized":             iss.rs256(with(claims{"pad": strings.Repeat("x", maxTokenBytes)})),
 		"not a JWT":             "abc.def.ghi",
 	}
@@ -253,6 +258,25 @@ func TestJWKSRefetchBound(t *testing.T) {
 	if _, why := v.authenticate(context.Background(), hdr("ec1")); why != authOK {
 		t.Errorf("known kid after the storm: %s", why)
 	}
+	// Concurrent callers, just past the interval: one fetch among them.
+	clock.Advance(DefaultJWKSRefetchInterval)
+	before := iss.fetches.Load()
+	toks := make([]http.Header, 400)
+	for i := range toks {
+		toks[i] = hdr(fmt.Sprintf("kid-%x", rand.Uint64()))
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Go(func() {
+			for i := g; i < len(toks); i += 8 {
+				v.authenticate(context.Background(), toks[i])
+			}
+		})
+	}
+	wg.Wait()
+	if n := iss.fetches.Load() - before; n != 1 {
+		t.Errorf("concurrent unknown kids: %d fetches, want 1", n)
+	}
 }
 
 // TestIssuerUnreachable: a key set that never answers, or is huge, makes
@@ -290,6 +314,31 @@ func TestIssuerUnreachable(t *testing.T) {
 	tok := iss.rs256(iss.claims(time.Now()))
 	if r := callWith(h, "Bearer "+tok); r.status != http.StatusServiceUnavailable {
 		t.Errorf("no issuer: HTTP %d %s", r.status, r.body)
+	}
+}
+
+// TestIssuerMetadataChecked: metadata naming another issuer, or a jwks_uri
+// in plain http off loopback, is not followed (503).
+func TestIssuerMetadataChecked(t *testing.T) {
+	for name, md := range map[string]func(iss *testIssuer) map[string]any{
+		"other issuer": func(iss *testIssuer) map[string]any {
+			return map[string]any{"issuer": iss.url + "/x", "jwks_uri": iss.ts.URL + "/jwks"}
+		},
+		"remote http": func(iss *testIssuer) map[string]any {
+			return map[string]any{"issuer": iss.url, "jwks_uri": "http://as.example.com/jwks"}
+		},
+		"no jwks_uri": func(iss *testIssuer) map[string]any { return map[string]any{"issuer": iss.url} },
+		"redirected jwks": func(iss *testIssuer) map[string]any {
+			return map[string]any{"issuer": iss.url, "jwks_uri": iss.ts.URL + "/moved"}
+		},
+	} {
+		iss := newTestIssuer(t, nil)
+		iss.metadata = md(iss)
+		clock := newTestClock()
+		h := issuerHarness(t, iss, clock, nil)
+		if r := callWith(h, "Bearer "+iss.rs256(iss.claims(clock.Now()))); r.status != http.StatusServiceUnavailable || iss.fetches.Load() != 0 {
+			t.Errorf("%s: HTTP %d, %d key set fetches: %s", name, r.status, iss.fetches.Load(), r.body)
+		}
 	}
 }
 
