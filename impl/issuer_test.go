@@ -356,6 +356,14 @@ func TestIssuerConfig(t *testing.T) {
 			t.Errorf("%s: New accepted %+v", name, cfg)
 		}
 	}
+	// Issuer mode tells principals apart: the per-principal shares apply.
+	s, err := New(Config{Issuer: "https://as.example.com", Resource: testResource})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.listens.share >= s.listens.total || s.bodies.share >= s.bodies.total {
+		t.Errorf("issuer mode: shares %d/%d, %d/%d", s.listens.share, s.listens.total, s.bodies.share, s.bodies.total)
+	}
 	for _, c := range []struct{ issuer, want string }{
 		{"https://as.example.com", "https://as.example.com/.well-known/oauth-authorization-server"},
 		{"https://as.example.com/", "https://as.example.com/.well-known/oauth-authorization-server"},
