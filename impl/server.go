@@ -119,16 +119,16 @@ type Config struct {
 	// MaxBodyBytesInFlight bounds the request bodies being read and
 	// decoded at once, weighed by their size (declared, or read so far)
 	// and, for a body dense in members, by what decoding them costs. With
-	// Tokens or Issuer, one principal may hold at most a quarter of it (and at least
-	// one body of MaxBodyBytes). Over it, a request is refused at once (503,
-	// or 429 over the principal's share). Default
+	// Tokens or Issuer, one principal may hold at most a quarter of it (and
+	// at least one body of MaxBodyBytes). Over it, a request is refused at
+	// once (503, or 429 over the principal's share). Default
 	// DefaultMaxBodyBytesInFlight; at least MaxBodyBytes.
 	MaxBodyBytesInFlight int64
 
 	// MaxListens bounds the open subscriptions/listen streams of the
 	// server, and MaxListensPerPrincipal those of one principal (with
-	// Tokens or Issuer; without, every caller is the anonymous principal and only
-	// MaxListens applies); it must be less than MaxListens, so that no one
+	// Tokens or Issuer; without, every caller is the anonymous principal
+	// and only MaxListens applies); it must be less than MaxListens, so that no one
 	// principal holds them all. MaxListenURIs bounds the resource URIs one
 	// listen names (their total length is bounded too, to
 	// MaxListenURIs*256 bytes). Defaults DefaultMaxListens,
