@@ -33,6 +33,9 @@ var (
 	cmpLib    = "github.com/google/go-cmp"
 	testing3  = []string{rapidLib, gopterLib, cmpLib}
 
+	// The reference server verifies JWT access tokens in issuer mode.
+	jwtLib = "github.com/go-jose/go-jose/v4"
+
 	// The reference server caps its listener's connections.
 	netutilLib = "golang.org/x/net/netutil"
 
@@ -74,7 +77,7 @@ var rules = []rule{
 	{pkg: "wire", third: []string{jsonLib}, testMod: []string{"spec"}, testThird: testing3},
 	{pkg: "trace", mod: []string{"wire"}, third: []string{txtarLib}, testThird: testing3},
 	{pkg: "model", mod: []string{"spec", "wire"}, third: []string{schemaLib}, testMod: []string{"trace", "corpus", "internal/props"}, testThird: testing3},
-	{pkg: "impl", mod: []string{"wire"}, third: []string{"golang.org/x/crypto", jsonLib, schemaLib, redisLib, netutilLib}, testMod: []string{"internal/redistest"}, testThird: testing3},
+	{pkg: "impl", mod: []string{"wire"}, third: []string{"golang.org/x/crypto", jsonLib, schemaLib, redisLib, netutilLib, jwtLib}, testMod: []string{"internal/redistest"}, testThird: testing3},
 	{pkg: "corpus", testMod: []string{"trace", "wire"}},
 
 	{pkg: "check/gen", testThird: testing3},

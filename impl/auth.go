@@ -1,6 +1,7 @@
 package impl
 
 import (
+	"context"
 	"crypto/sha256"
 	"errors"
 	"net/http"
@@ -28,7 +29,15 @@ import (
 //     comes at once, its error without an id (the body that holds it is
 //     never read), and the connection closes rather than read what is
 //     left of the body.
-//   - HTTP without Tokens: every request is the anonymous principal "".
+//   - HTTP with Config.Issuer: a token not in Tokens is verified as a JWT
+//     access token of the issuer (issuer.go); its principal is
+//     iss + " " + sub. The challenges then name the Protected Resource
+//     Metadata and the server's scopes (resource.go), and a malformed
+//     Authorization header (two of them, two tokens, an empty token) is
+//     400 invalid_request (RFC 6750 section 3.1); without Issuer it is an
+//     invalid token (401), as it always was.
+//   - HTTP without Tokens or Issuer: every request is the anonymous
+//     principal "".
 //   - stdio: Config.StdioPrincipal; a stdio server takes credentials from
 //     its environment, not from messages (basic/authorization).
 //
@@ -36,9 +45,16 @@ import (
 // depends on the digest of the presented token, not on how many of its
 // leading bytes match a real token.
 
-// authenticator maps bearer tokens to principals.
+// authenticator maps bearer tokens to principals: the static tokens of
+// Config.Tokens first, then, with Config.Issuer, JWT access tokens of the
+// issuer (issuer.go).
 type authenticator struct {
 	byDigest map[[sha256.Size]byte]string
+	// jwt is nil without Config.Issuer.
+	jwt *verifier
+	// metadataURL is the Protected Resource Metadata URL named in
+	// challenges (issuer mode).
+	metadataURL string
 }
 
 func newAuthenticator(tokens map[string]string) (*authenticator, error) {
@@ -62,47 +78,85 @@ const (
 	authOK      authFailure = ""
 	authMissing authFailure = "missing"
 	authInvalid authFailure = "invalid"
+	// authMalformed is an Authorization header that is no single bearer
+	// token: 400 invalid_request in issuer mode (RFC 6750 section 3.1),
+	// an invalid token otherwise.
+	authMalformed authFailure = "malformed"
+	// authUnavailable is a token that cannot be checked now: the issuer's
+	// keys cannot be fetched (503).
+	authUnavailable authFailure = "unavailable"
 )
 
-// authenticate returns the principal of a request's Authorization header.
-func (a *authenticator) authenticate(h http.Header) (string, authFailure) {
-	vals := h.Values("Authorization")
-	if len(vals) == 0 {
-		return "", authMissing
+// authenticate returns the grant of a request's Authorization header.
+func (a *authenticator) authenticate(ctx context.Context, h http.Header) (grant, authFailure) {
+	tok, why := bearerToken(h.Values("Authorization"))
+	if why == authMalformed && a.jwt == nil {
+		why = authInvalid
 	}
-	if len(vals) > 1 {
-		return "", authInvalid
+	if why != authOK {
+		return grant{}, why
 	}
-	scheme, tok, _ := strings.Cut(strings.TrimSpace(vals[0]), " ")
-	if !strings.EqualFold(scheme, "Bearer") {
-		// Another scheme is no bearer credential: a challenge without an
-		// error code (RFC 6750, section 3.1).
-		return "", authMissing
+	if name, found := a.byDigest[sha256.Sum256([]byte(tok))]; found {
+		return grant{principal: name}, authOK
 	}
-	tok = strings.TrimLeft(tok, " ")
-	name, found := a.byDigest[sha256.Sum256([]byte(tok))]
-	if !found {
-		return "", authInvalid
+	if a.jwt == nil {
+		return grant{}, authInvalid
 	}
-	return name, authOK
+	g, err := a.jwt.verify(ctx, tok)
+	switch {
+	case err == nil:
+		return g, authOK
+	case errors.Is(err, errIssuerUnavailable):
+		return grant{}, authUnavailable
+	}
+	return grant{}, authInvalid
 }
 
-// unauthorized answers a request that was not authenticated: 401, the
-// Bearer challenge, and a JSON-RPC error without id (the body, which holds
-// the id, is not read for a caller without credentials).
-func unauthorized(w http.ResponseWriter, why authFailure) {
-	challenge := `Bearer realm="mcp"`
+// unauthorized answers a request that was not authenticated: 401 (400 for
+// a malformed Authorization header in issuer mode, 503 when the issuer
+// cannot be reached), the Bearer challenge, and a JSON-RPC error without
+// id (the body, which holds the id, is not read for a caller without
+// credentials).
+func (a *authenticator) unauthorized(w http.ResponseWriter, why authFailure) {
+	status := http.StatusUnauthorized
 	msg := "Unauthorized: this server requires an Authorization: Bearer token"
-	if why == authInvalid {
-		challenge += `, error="invalid_token", error_description="the bearer token is not valid"`
-		msg = "Unauthorized: the bearer token is not valid"
+	var params []string
+	if a.jwt == nil {
+		params = []string{"realm", "mcp"}
+	} else {
+		params = []string{"resource_metadata", a.metadataURL, "scope", strings.Join(scopesSupported, " ")}
 	}
+	switch why {
+	case authInvalid:
+		params = append(params, "error", "invalid_token", "error_description", "the bearer token is not valid")
+		msg = "Unauthorized: the bearer token is not valid"
+	case authMalformed:
+		status = http.StatusBadRequest
+		params = append(params, "error", "invalid_request", "error_description", "the Authorization header is not one bearer token")
+		msg = "Bad Request: the Authorization header is not one bearer token"
+	case authUnavailable:
+		status = http.StatusServiceUnavailable
+		msg = "Service Unavailable: the token cannot be checked now"
+		w.Header()["Retry-After"] = []string{"30"}
+	}
+	a.refuseID(w, status, challenge(params...), wire.RequestID{}, msg)
+}
+
+// forbidden answers a request whose token lacks scopes it needs: 403 with
+// error="insufficient_scope" naming them all.
+func (a *authenticator) forbidden(w http.ResponseWriter, id wire.RequestID, need []string) {
+	ch := challenge("error", "insufficient_scope", "scope", strings.Join(need, " "), "resource_metadata", a.metadataURL,
+		"error_description", "this operation needs the scope "+strings.Join(need, " "))
+	a.refuseID(w, http.StatusForbidden, ch, id, "Forbidden: the token lacks the scope "+strings.Join(need, " "))
+}
+
+func (a *authenticator) refuseID(w http.ResponseWriter, status int, ch string, id wire.RequestID, msg string) {
 	hdr := w.Header()
-	hdr["Www-Authenticate"] = []string{challenge}
+	hdr["Www-Authenticate"] = []string{ch}
 	if len(hdr["Access-Control-Allow-Origin"]) > 0 {
 		hdr["Access-Control-Expose-Headers"] = []string{"WWW-Authenticate"}
 	}
-	writeJSON(w, http.StatusUnauthorized, encodeError(wire.RequestID{}, &rpcError{code: wire.CodeInvalidRequest, msg: msg, status: http.StatusUnauthorized}))
+	writeJSON(w, status, encodeError(id, &rpcError{code: wire.CodeInvalidRequest, msg: msg, status: status}))
 }
 
 // isToken68 reports whether s is a token68 (RFC 7235): the syntax of a

@@ -94,19 +94,8 @@ func TestAuthChallenge(t *testing.T) {
 		}
 	}
 	// Two Authorization headers: refused.
-	req, _ := http.NewRequest("POST", h.url, bytes.NewReader(rpc{Method: "tools/list"}.body()))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Mcp-Method", "tools/list")
-	req.Header.Set("MCP-Protocol-Version", wire.Version)
-	req.Header["Authorization"] = []string{"Bearer " + tokAlice, "Bearer " + tokBob}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.Copy(io.Discard, res.Body)
-	res.Body.Close()
-	if res.StatusCode != http.StatusUnauthorized {
-		t.Errorf("two Authorization headers: HTTP %d", res.StatusCode)
+	if st := twoAuthorizations(t, h, "Bearer "+tokAlice, "Bearer "+tokBob); st != http.StatusUnauthorized {
+		t.Errorf("two Authorization headers: HTTP %d", st)
 	}
 	// An unreadable body: 401 with an id-less error.
 	r := h.do(rpc{Raw: []byte(`{"jsonrpc":`), Method: "tools/list"})
@@ -199,4 +188,22 @@ func newHarnessFor(t *testing.T, s *Server) *harness {
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
 	return &harness{t: t, s: s, ts: ts, url: ts.URL + Endpoint}
+}
+
+// twoAuthorizations sends tools/list with two Authorization headers and
+// returns the HTTP status.
+func twoAuthorizations(t *testing.T, h *harness, a, b string) int {
+	t.Helper()
+	req, _ := http.NewRequest("POST", h.url, bytes.NewReader(rpc{Method: "tools/list"}.body()))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Mcp-Method", "tools/list")
+	req.Header.Set("MCP-Protocol-Version", wire.Version)
+	req.Header["Authorization"] = []string{a, b}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res.StatusCode
 }

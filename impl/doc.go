@@ -9,9 +9,16 @@
 // AES-256-GCM under keys that every instance shares (Config.StateKeys), so
 // any request may land on any instance. Pagination cursors are MACed under
 // the same keys. Every request has a principal: the name its bearer token
-// maps to (Config.Tokens), Config.StdioPrincipal on stdio, or the
-// anonymous "" when the server has no authentication; requestState and
-// state handles are bound to it.
+// maps to (Config.Tokens), iss + " " + sub of a JWT access token of
+// Config.Issuer, Config.StdioPrincipal on stdio, or the anonymous "" when
+// the server has no authentication; requestState and state handles are
+// bound to it.
+//
+// The server makes no calls on a caller's behalf to any other service, so
+// a client's token never travels further than this server: it is never
+// passed upstream (security best practices, "Token Passthrough"). The only
+// requests the server makes are for its issuer's metadata and keys, and
+// they carry no credentials.
 //
 // The security decisions, and where they are made:
 //
@@ -30,6 +37,11 @@
 //   - who the caller is: bearer tokens to principals, 401 with
 //     WWW-Authenticate: Bearer (after Host and Origin, before anything of
 //     the body is read), the fixed principal of stdio: auth.go;
+//   - the OAuth resource server (issuer mode): the issuer's metadata and
+//     key set, fetched within bounds and refetched at most every 30 s,
+//     JWT access token validation (algorithm allow-list, iss, aud, exp,
+//     nbf): issuer.go; Protected Resource Metadata, the challenges and the
+//     scopes each tool needs (403 insufficient_scope): resource.go;
 //   - newline framing, bounded lines, atomic writes and
 //     notifications/cancelled: stdio.go;
 //   - requestState sealing, its binding to principal, method, digest of the

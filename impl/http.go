@@ -25,10 +25,10 @@ import (
 //     (else 403 with a JSON-RPC error without id; origin.go), and then
 //     echoed in Access-Control-Allow-Origin, never a wildcard;
 //  4. POST (OPTIONS answers CORS preflight; anything else is 405);
-//  5. with Config.Tokens, the request carries a bearer token that names a
-//     principal (else 401 with WWW-Authenticate: Bearer, at once: the body
-//     is not read, so the error has no id, and the connection closes;
-//     auth.go);
+//  5. with Config.Tokens or Config.Issuer, the request carries a bearer
+//     token that names a principal (else 401 with WWW-Authenticate: Bearer,
+//     at once: the body is not read, so the error has no id, and the
+//     connection closes; auth.go, issuer.go);
 //  6. Content-Type is application/json (else 415);
 //  7. the body is read within the limits (limits.go): its size (413), the
 //     time to receive it (408), its nesting (-32600) and member count
@@ -61,6 +61,12 @@ import (
 // Closing the connection cancels the request: its context ends, the method
 // stops, and nothing more is written. Mcp-Session-Id and Last-Event-ID are
 // ignored; no session is ever minted.
+//
+// In issuer mode, once the request is read, a tools/call whose token lacks
+// a scope the tool needs gets 403 with error="insufficient_scope" and the
+// request's id (resource.go). Protected Resource Metadata is served at its
+// well-known paths to GET, after the Host and Origin checks and without
+// credentials.
 
 // Endpoint is the path of the MCP endpoint served by Handler.
 const Endpoint = "/mcp"
@@ -111,7 +117,8 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}()
-	if r.URL.Path != Endpoint {
+	prm := s.prm[r.URL.Path]
+	if r.URL.Path != Endpoint && prm == nil {
 		abandonBody(w, r)
 		http.NotFound(w, r)
 		return
@@ -131,6 +138,10 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		hdr["Access-Control-Allow-Origin"] = []string{vals[0]}
 		hdr["Vary"] = []string{"Origin"}
 	}
+	if prm != nil {
+		s.servePRM(w, r, prm)
+		return
+	}
 	switch r.Method {
 	case http.MethodPost:
 	case http.MethodOptions:
@@ -145,16 +156,17 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed: POST JSON-RPC messages to this endpoint", http.StatusMethodNotAllowed)
 		return
 	}
-	principal := ""
+	var g grant
 	if s.auth != nil {
 		var why authFailure
-		if principal, why = s.auth.authenticate(r.Header); why != authOK {
+		if g, why = s.auth.authenticate(r.Context(), r.Header); why != authOK {
 			// Nothing of the body is read for a caller without credentials.
 			abandonBody(w, r)
-			unauthorized(w, why)
+			s.auth.unauthorized(w, why)
 			return
 		}
 	}
+	principal := g.principal
 	if ct := r.Header["Content-Type"]; len(ct) != 1 || !isJSONMediaType(ct[0]) {
 		abandonBody(w, r)
 		writeJSON(w, http.StatusUnsupportedMediaType, encodeError(wire.RequestID{}, errInvalidRequest("Content-Type must be application/json")))
@@ -208,6 +220,10 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x, rerr := s.prepare(r.Context(), req, httpChecks{h: r.Header, s: s})
 	if rerr != nil {
 		writeJSON(w, rerr.httpStatus(), encodeError(req.ID, rerr))
+		return
+	}
+	if need := requiredScopes(x); s.auth != nil && g.missingScopes(need) {
+		s.auth.forbidden(w, req.ID, need)
 		return
 	}
 	// The body and the raw params are decoded: let them go, for a listen

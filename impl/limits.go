@@ -95,11 +95,11 @@ func (cfg *Config) setLimits() error {
 
 // quotas builds the quotas of a configuration whose limits are set. The
 // per-principal shares apply when the server tells principals apart
-// (Tokens); without, every caller is the anonymous principal, and only the
+// (Tokens or Issuer); without, every caller is the anonymous principal, and only the
 // server's limit applies.
 func (cfg *Config) quotas() (bodies, listens *quota) {
 	bodyShare, listenShare := cfg.MaxBodyBytesInFlight, int64(cfg.MaxListens)
-	if cfg.Tokens != nil {
+	if cfg.Tokens != nil || cfg.Issuer != "" {
 		bodyShare = max(cfg.MaxBodyBytesInFlight/4, cfg.MaxBodyBytes)
 		listenShare = int64(cfg.MaxListensPerPrincipal)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"runtime/debug"
 	"sort"
 	"sync"
@@ -118,16 +119,16 @@ type Config struct {
 	// MaxBodyBytesInFlight bounds the request bodies being read and
 	// decoded at once, weighed by their size (declared, or read so far)
 	// and, for a body dense in members, by what decoding them costs. With
-	// Tokens, one principal may hold at most a quarter of it (and at least
-	// one body of MaxBodyBytes). Over it, a request is refused at once (503,
-	// or 429 over the principal's share). Default
+	// Tokens or Issuer, one principal may hold at most a quarter of it (and
+	// at least one body of MaxBodyBytes). Over it, a request is refused at
+	// once (503, or 429 over the principal's share). Default
 	// DefaultMaxBodyBytesInFlight; at least MaxBodyBytes.
 	MaxBodyBytesInFlight int64
 
 	// MaxListens bounds the open subscriptions/listen streams of the
 	// server, and MaxListensPerPrincipal those of one principal (with
-	// Tokens; without, every caller is the anonymous principal and only
-	// MaxListens applies); it must be less than MaxListens, so that no one
+	// Tokens or Issuer; without, every caller is the anonymous principal
+	// and only MaxListens applies); it must be less than MaxListens, so that no one
 	// principal holds them all. MaxListenURIs bounds the resource URIs one
 	// listen names (their total length is bounded too, to
 	// MaxListenURIs*256 bytes). Defaults DefaultMaxListens,
@@ -152,12 +153,25 @@ type Config struct {
 	// the Host and Origin checks, before anything of the body is read or
 	// anything served). Several tokens may
 	// name one principal (token rotation). Nil: no authentication, and
-	// every request is the anonymous principal "". This is a stand-in for
-	// the OAuth resource server of the authorization spec (no Protected
-	// Resource Metadata is served): it gives the server callers to bind
-	// requestState and state handles to. An empty, non-nil map lets no one
-	// in.
+	// every request is the anonymous principal "" (unless Issuer is set).
+	// Static tokens carry every scope; they are checked before Issuer's
+	// tokens. An empty, non-nil map lets no one in.
 	Tokens map[string]string
+	// Issuer is the issuer URL of the OAuth authorization server whose JWT
+	// access tokens the server accepts (issuer.go): https, or http on a
+	// loopback address. A bearer token not in Tokens is verified as a
+	// token of this issuer, its principal iss + " " + sub. With Issuer the
+	// server serves Protected Resource Metadata (resource.go) and its 401
+	// challenges name it. Tokens and Issuer may be combined. "": no
+	// issuer.
+	Issuer string
+	// Resource is the canonical URI of this MCP server, the audience its
+	// tokens must name (e.g. "https://mcp.example.com/mcp"). Required with
+	// Issuer: it is never derived from a request's Host.
+	Resource string
+	// IssuerFetchTimeout bounds one fetch of the issuer's metadata or key
+	// set. Default DefaultIssuerFetchTimeout.
+	IssuerFetchTimeout time.Duration
 	// StdioPrincipal is the principal of every request served by
 	// ServeStdio: a stdio server takes its credentials from its
 	// environment, not from requests (basic/authorization). Default ""
@@ -221,9 +235,12 @@ type Server struct {
 	// meta is the _meta of every result: the server's identity.
 	meta *wire.ResultMetaObject
 
-	keys    *keyring
-	states  *stateCodec
-	auth    *authenticator // nil: no authentication
+	keys   *keyring
+	states *stateCodec
+	auth   *authenticator // nil: no authentication
+	// prm are the Protected Resource Metadata documents by path (issuer
+	// mode).
+	prm     map[string][]byte
 	store   Store
 	reg     *registry
 	hub     *hub
@@ -313,11 +330,9 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	var auth *authenticator
-	if cfg.Tokens != nil {
-		if auth, err = newAuthenticator(cfg.Tokens); err != nil {
-			return nil, err
-		}
+	auth, err := cfg.authenticator()
+	if err != nil {
+		return nil, err
 	}
 	s := &Server{
 		cfg:        cfg,
@@ -331,6 +346,9 @@ func New(cfg Config) (*Server, error) {
 		hub:        newHub(),
 		closed:     make(chan struct{}),
 	}
+	if auth != nil && auth.jwt != nil {
+		s.prm = prmDocuments(cfg.Resource, cfg.Issuer)
+	}
 	s.bodies, s.listens = cfg.quotas()
 	s.slots = newDecodeSlots()
 	s.meta = &wire.ResultMetaObject{ServerInfo: &s.serverInfo}
@@ -340,6 +358,34 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.methods = s.methodTable()
 	return s, nil
+}
+
+// authenticator builds the authenticator of Tokens and Issuer; nil when
+// neither is set.
+func (cfg *Config) authenticator() (*authenticator, error) {
+	if cfg.Tokens == nil && cfg.Issuer == "" {
+		if cfg.Resource != "" {
+			return nil, errors.New("impl: Config.Resource is set without Config.Issuer")
+		}
+		return nil, nil
+	}
+	auth, err := newAuthenticator(cfg.Tokens)
+	if err != nil || cfg.Issuer == "" {
+		return auth, err
+	}
+	if u, perr := url.Parse(cfg.Resource); perr != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Fragment != "" || u.RawQuery != "" {
+		return nil, fmt.Errorf("impl: Config.Resource %q is not an absolute http(s) URI without query or fragment (required with Config.Issuer)", cfg.Resource)
+	}
+	if cfg.IssuerFetchTimeout <= 0 {
+		cfg.IssuerFetchTimeout = DefaultIssuerFetchTimeout
+	}
+	keys, err := newIssuerKeys(cfg.Issuer, cfg.IssuerFetchTimeout, cfg.Now)
+	if err != nil {
+		return nil, err
+	}
+	auth.jwt = &verifier{keys: keys, resource: cfg.Resource, now: cfg.Now}
+	auth.metadataURL = resourceMetadataURL(cfg.Resource)
+	return auth, nil
 }
 
 // storeQuotas fills in the defaults of the per-principal and total limits

@@ -75,6 +75,12 @@ func meta(over map[string]any) map[string]any {
 		wire.MetaClientInfo:         map[string]any{"name": "impl-test", "version": "1"},
 		wire.MetaClientCapabilities: map[string]any{"elicitation": map[string]any{}, "sampling": map[string]any{}, "roots": map[string]any{}},
 	}
+	return overridden(m, over)
+}
+
+// overridden sets the keys of over in m (a nil value deletes a key) and
+// returns m.
+func overridden[M ~map[string]any](m M, over M) M {
 	for k, v := range over {
 		if v == nil {
 			delete(m, k)

@@ -48,6 +48,10 @@ func TestServeRefusals(t *testing.T) {
 		{"serve", "--stdio", "--max-carts", "10", "--max-carts-total", "10"},
 		{"serve", "--stdio", "--max-confirmations", "0"},
 		{"serve", "--stdio", "--max-confirmations-total", "5"},
+		{"serve", "--stdio", "--issuer", "https://as.example.com"},
+		{"serve", "--http", "127.0.0.1:0", "--resource", "http://127.0.0.1:1/mcp"},
+		{"serve", "--http", "127.0.0.1:0", "--issuer", "http://as.example.com"},
+		{"serve", "--http", "127.0.0.1:0", "--issuer", "https://as.example.com", "--resource", "/mcp"},
 	}
 	for _, args := range cases {
 		if code, _, errs := run(args, ""); code != ExitUsage || errs == "" {

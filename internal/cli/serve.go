@@ -31,6 +31,8 @@ func runServe(e *env, args []string) int {
 	allowRemote := fs.Bool("allow-remote", false, "allow --http on an address that is not loopback")
 	var stateKeys, origins, hosts, tokens stringList
 	fs.Var(&stateKeys, "state-key", "a requestState/cursor key, `HEX` of at least 32 bytes; repeat to rotate: the first seals, all open (default: a random key)")
+	issuer := fs.String("issuer", "", "accept JWT access tokens of the OAuth authorization server `URL` (https, or http on loopback) and serve Protected Resource Metadata naming it; combines with --token (static tokens are checked first)")
+	resource := fs.String("resource", "", "with --issuer, the canonical `URI` of this server, the audience its tokens must name (default http://ADDR/mcp of the listening address)")
 	fs.Var(&tokens, "token", "require bearer tokens over HTTP: `NAME=SECRET` makes \"Authorization: Bearer SECRET\" the principal NAME; repeatable (several secrets may name one principal); requests without a listed token get 401 (default: no authentication, every request is anonymous). Secrets on a command line are visible to other local users: prefer MCPVERIFY_TOKENS (NAME=SECRET,...)")
 	principal := fs.String("principal", "", "with --stdio, the principal `NAME` of every request (stdio takes credentials from its environment; default anonymous)")
 	stateTTL := fs.Duration("state-ttl", impl.DefaultStateTTL, "lifetime of a requestState")
@@ -66,6 +68,14 @@ func runServe(e *env, args []string) int {
 	if env := os.Getenv("MCPVERIFY_TOKENS"); env != "" && !*stdio {
 		tokens = append(strings.Split(env, ","), tokens...)
 	}
+	if (*issuer != "" || *resource != "") && *stdio {
+		fmt.Fprintln(e.stderr, "mcpverify serve: --issuer and --resource apply to --http")
+		return ExitUsage
+	}
+	if *resource != "" && *issuer == "" {
+		fmt.Fprintln(e.stderr, "mcpverify serve: --resource needs --issuer")
+		return ExitUsage
+	}
 	if *stateTTL <= 0 || *handleTTL <= 0 {
 		fmt.Fprintln(e.stderr, "mcpverify serve: --state-ttl and --handle-ttl must be positive")
 		return ExitUsage
@@ -85,7 +95,7 @@ func runServe(e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "mcpverify serve: --store wants a Redis URL: redis://HOST:PORT/DB (or rediss://, unix://)")
 		return ExitUsage
 	}
-	cfg := impl.Config{MaxBodyBytes: *maxBody, PageSize: *pageSize, StdioPrincipal: *principal, StateTTL: *stateTTL, HandleTTL: *handleTTL,
+	cfg := impl.Config{MaxBodyBytes: *maxBody, PageSize: *pageSize, StdioPrincipal: *principal, Issuer: *issuer, Resource: *resource, StateTTL: *stateTTL, HandleTTL: *handleTTL,
 		MaxConfirmationsPerPrincipal: *maxConfirmations, MaxConfirmationsTotal: *maxConfirmationsTotal, MaxHandles: *maxCarts, MaxHandlesTotal: *maxCartsTotal}
 	for _, t := range tokens {
 		name, secret, ok := strings.Cut(t, "=")
@@ -130,6 +140,35 @@ func runServe(e *env, args []string) int {
 		defer rs.Close()
 		cfg.Store = rs
 	}
+	var (
+		ln   net.Listener
+		host string
+		err  error
+	)
+	if !*stdio {
+		addr := *httpAddr
+		if addr == "" {
+			addr = "127.0.0.1:0"
+		}
+		host, _, err = net.SplitHostPort(addr)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "mcpverify serve: --http %q: want host:port\n", addr)
+			return ExitUsage
+		}
+		if !isLoopbackHost(host) && !*allowRemote {
+			fmt.Fprintf(e.stderr, "mcpverify serve: refusing to listen on %q, which is not a loopback address (a local MCP server should bind only to localhost); pass --allow-remote to do it anyway\n", addr)
+			return ExitUsage
+		}
+		ln, err = net.Listen("tcp", addr)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "mcpverify serve: %v\n", err)
+			return ExitCannotRun
+		}
+		defer ln.Close()
+		if cfg.Issuer != "" && cfg.Resource == "" {
+			cfg.Resource = "http://" + ln.Addr().String() + impl.Endpoint
+		}
+	}
 	srv, err := impl.New(cfg)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "mcpverify serve: %v\n", err)
@@ -143,24 +182,6 @@ func runServe(e *env, args []string) int {
 		}
 		return ExitOK
 	}
-	addr := *httpAddr
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "mcpverify serve: --http %q: want host:port\n", addr)
-		return ExitUsage
-	}
-	if !isLoopbackHost(host) && !*allowRemote {
-		fmt.Fprintf(e.stderr, "mcpverify serve: refusing to listen on %q, which is not a loopback address (a local MCP server should bind only to localhost); pass --allow-remote to do it anyway\n", addr)
-		return ExitUsage
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "mcpverify serve: %v\n", err)
-		return ExitCannotRun
-	}
 	hs := srv.HTTPServer()
 	fmt.Fprintf(e.stderr, "mcpverify: serving MCP %s on http://%s%s\n", "2026-07-28", ln.Addr(), impl.Endpoint)
 	if *store != "" {
@@ -172,6 +193,9 @@ func runServe(e *env, args []string) int {
 			names[n] = true
 		}
 		fmt.Fprintf(e.stderr, "mcpverify: bearer tokens required (%d token(s), %d principal(s))\n", len(cfg.Tokens), len(names))
+	}
+	if cfg.Issuer != "" {
+		fmt.Fprintf(e.stderr, "mcpverify: access tokens of %s accepted for the resource %s\n", cfg.Issuer, cfg.Resource)
 	}
 	if !isLoopbackHost(host) && len(hosts) == 0 {
 		fmt.Fprintln(e.stderr, "mcpverify: note: only loopback Host headers are accepted; add --allowed-host for remote clients")
