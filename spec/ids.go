@@ -4,6 +4,44 @@ package spec
 
 // Requirement IDs of the catalog.
 const (
+	// HARDENING: The metadata names no authorization server over plain http: on a non-loopback host. (basic/authorization/authorization-server-discovery.mdx)
+	AuthAsHttp ID = "AUTH-AS-HTTP"
+	// MUST: A token whose audience does not name this server (RFC 8707 section 2: a sibling server of the same issuer, another host, port, scheme or path, no aud) is refused with 401. (basic/authorization/index.mdx)
+	AuthAudience ID = "AUTH-AUDIENCE"
+	// SHOULD: An audience that differs from the canonical server URI only in the case of its scheme and host is accepted. (basic/authorization/index.mdx)
+	AuthAudienceCase ID = "AUTH-AUDIENCE-CASE"
+	// SHOULD: The 401 challenge carries a scope parameter, and all the scopes needed in one challenge. (basic/authorization/index.mdx)
+	AuthChallengeScope ID = "AUTH-CHALLENGE-SCOPE"
+	// MUST: Authorization errors get the statuses of the table: 401 for a missing or invalid token, 403 for insufficient scope, 400 for a malformed authorization request. (basic/authorization/index.mdx)
+	AuthErrorStatus ID = "AUTH-ERROR-STATUS"
+	// HARDENING: A token issued (iat) far in the future is refused. Beyond the letter: OAuth 2.1 section 5.2 leaves the checks to the resource server; a far-future iat marks a forged or mis-clocked token. (basic/authorization/index.mdx)
+	AuthIatFuture ID = "AUTH-IAT-FUTURE"
+	// MUST: An invalid or expired token (bad signature, unknown key, alg none, another issuer, expired, not yet valid) receives HTTP 401. (basic/authorization/index.mdx)
+	AuthInvalid401 ID = "AUTH-INVALID-401"
+	// HARDENING: A token whose iss differs from the issuer by a trailing slash is refused: issuers compare exactly. (basic/authorization/index.mdx)
+	AuthIssSlash ID = "AUTH-ISS-SLASH"
+	// SHOULD NOT: offline_access appears neither in the WWW-Authenticate scope nor in the metadata's scopes_supported. (basic/authorization/index.mdx)
+	AuthNoOfflineAccess ID = "AUTH-NO-OFFLINE-ACCESS"
+	// MUST NOT: The server accepts no token that is not valid for its own resources, and transits none. (basic/authorization/index.mdx)
+	AuthNoOtherTokens ID = "AUTH-NO-OTHER-TOKENS"
+	// MUST NOT: The server does not pass the token it received on to another service (upstream calls use its own credentials). (security_best_practices.mdx)
+	AuthNoPassthrough ID = "AUTH-NO-PASSTHROUGH"
+	// MUST: The server implements OAuth 2.0 Protected Resource Metadata (RFC 9728): a metadata document with at least one entry in authorization_servers. (basic/authorization/authorization-server-discovery.mdx)
+	AuthPrm ID = "AUTH-PRM"
+	// MUST: The metadata is discoverable by one of: resource_metadata in the WWW-Authenticate challenge of a 401, the path-suffixed well-known URI, or the root well-known URI. Lacking one of them is no failure. (basic/authorization/authorization-server-discovery.mdx)
+	AuthPrmDiscovery ID = "AUTH-PRM-DISCOVERY"
+	// MUST: The metadata's resource is identical to the resource identifier the metadata URL was built from (RFC 9728 section 3.3). (basic/authorization/authorization-server-discovery.mdx)
+	AuthPrmResource ID = "AUTH-PRM-RESOURCE"
+	// SHOULD: A request whose token has insufficient scope gets 403 with WWW-Authenticate: Bearer error="insufficient_scope", scope naming the scopes needed, and resource_metadata. (basic/authorization/index.mdx)
+	AuthScope403 ID = "AUTH-SCOPE-403"
+	// MUST: A token lacking a scope the server itself challenged for is not served for the operation that needs it. (basic/authorization/index.mdx)
+	AuthScopeRefused ID = "AUTH-SCOPE-REFUSED"
+	// HARDENING: A token in the URI query string is not accepted. Beyond the letter: clients MUST NOT put it there; a server that accepts it invites tokens into logs. (basic/authorization/index.mdx)
+	AuthTokenQuery ID = "AUTH-TOKEN-QUERY"
+	// HARDENING: A JWT whose typ is not at+jwt (RFC 9068) is refused. Beyond the letter: the spec does not require RFC 9068 tokens; the typ keeps an ID token from being replayed as an access token. (basic/authorization/index.mdx)
+	AuthTyp ID = "AUTH-TYP"
+	// MUST: A server that implements authorization verifies every inbound request: one without a token is not served while one with an invalid token is refused. (security_best_practices.mdx)
+	AuthVerifyAll ID = "AUTH-VERIFY-ALL"
 	// MAY: Client and server may negotiate their own custom authentication and authorization strategies. (basic/index.mdx)
 	CoreAuthCustom ID = "CORE-AUTH-CUSTOM"
 	// MUST: The server applies appropriate per-primitive access controls. (server/utilities/caching.mdx)
