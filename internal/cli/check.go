@@ -35,6 +35,8 @@ func runCheck(e *env, args []string) int {
 	fs.Var(&origins, "allowed-origin", "an `ORIGIN` (scheme://host[:port]) the server is meant to accept besides its own; repeatable")
 	fs.Var(&altHeaders, "alt-header", "a `\"Name: value\"` header carrying the credentials of a second principal (not the one of --header), for the cross-principal state checks; repeatable")
 	hintsFile := fs.String("hints", "", "a JSON `FILE` naming state-handle tools, single-use requests, requests whose state matters and lifetimes (see the README)")
+	authMock := fs.String("auth-mock", "", "serve the mock authorization server on the loopback `ADDR` (host:port; the issuer is http://ADDR) and present its tokens: alice's as --header, bob's as --alt-header, for the first --url, with the scopes its metadata lists (the server must trust that issuer)")
+	authMockKeys := fs.String("auth-mock-keys", "", "the mock's signing keys, a JWKS `FILE` (made with new keys when missing, as mcpverify mock-as --keys does): for servers that fetch the issuer's keys once, at start")
 	stateTTLMax := fs.Duration("state-ttl-max", 0, "the longest a requestState should stay valid; a state presented later must be refused (the expiry check waits this long if the budget allows)")
 	if code := fs.parse(args); code >= 0 {
 		return code
@@ -78,6 +80,16 @@ func runCheck(e *env, args []string) int {
 			return fs.usageError("--hints: %v", err)
 		}
 	}
+	if *authMock != "" {
+		if len(tf.urls) == 0 {
+			return fs.usageError("--auth-mock needs --url: authorization is for servers on Streamable HTTP (a stdio server takes credentials from its environment)")
+		}
+		if err := checkMockAddr("--auth-mock", *authMock); err != nil {
+			return fs.usageError("%v", err)
+		}
+	} else if *authMockKeys != "" {
+		return fs.usageError("--auth-mock-keys needs --auth-mock")
+	}
 	var known *report.KnownFailures
 	if *baseline != "" {
 		if known, err = report.LoadBaseline(*baseline); err != nil {
@@ -87,6 +99,21 @@ func runCheck(e *env, args []string) int {
 	// The embedded reference server requires bearer tokens: the client
 	// presents one principal's, the state checks the other's.
 	hdr, alt = tf.embeddedCredentials(true, hdr, alt)
+	if *authMock != "" {
+		m, err := startMock(e, *authMock, *authMockKeys, false)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "mcpverify check: --auth-mock: %v\n", err)
+			return ExitCannotRun
+		}
+		defer m.Close()
+		a, b, err := mockCredentials(e.ctx, m, tf.urls[0])
+		if err != nil {
+			fmt.Fprintf(e.stderr, "mcpverify check: --auth-mock: %v\n", err)
+			return ExitCannotRun
+		}
+		hdr, alt = withCredentials(hdr, alt, a, b)
+		fmt.Fprintf(e.stderr, "mcpverify: tokens of the mock authorization server %s for %s (alice as the client, bob as the second principal)\n", m.Issuer(), tf.urls[0])
+	}
 	opts := check.Options{Seed: *seed, Budget: *budget, MaxExchanges: *maxEx, Strict: *strict, Progress: e.stderr, Only: names, Exact: true}
 	opts.Model.AllowedOrigins = origins
 	opts.Client = check.DefaultClient

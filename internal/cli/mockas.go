@@ -1,10 +1,7 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
-	"net"
-	"os"
 
 	"github.com/mcpverify/mcpverify/check/authmock"
 )
@@ -34,36 +31,15 @@ func runMockAS(e *env, args []string) int {
 		}
 		return ExitOK
 	}
-	if host, _, err := net.SplitHostPort(*addr); err != nil || !isLoopbackHost(host) {
-		return fs.usageError("--http %q: want a loopback host:port (the mock mints tokens for anyone who asks)", *addr)
+	if err := checkMockAddr("--http", *addr); err != nil {
+		return fs.usageError("%v", err)
 	}
-	opts := authmock.Options{Addr: *addr, MintEndpoint: true}
-	create := false
-	if *keysFile != "" {
-		_, err := os.Stat(*keysFile)
-		switch {
-		case errors.Is(err, os.ErrNotExist):
-			create = true
-		case err != nil:
-			fmt.Fprintf(e.stderr, "mcpverify mock-as: --keys: %v\n", err)
-			return ExitCannotRun
-		default:
-			opts.KeysFile = *keysFile
-		}
-	}
-	s, err := authmock.New(opts)
+	s, err := startMock(e, *addr, *keysFile, true)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "mcpverify mock-as: %v\n", err)
 		return ExitCannotRun
 	}
 	defer s.Close()
-	if create {
-		if err := s.SaveKeys(*keysFile); err != nil {
-			fmt.Fprintf(e.stderr, "mcpverify mock-as: --keys: %v\n", err)
-			return ExitCannotRun
-		}
-		fmt.Fprintf(e.stderr, "mcpverify: new signing keys written to %s\n", *keysFile)
-	}
 	fmt.Fprintln(e.stdout, s.Issuer())
 	fmt.Fprintf(e.stderr, "mcpverify: mock authorization server, issuer %s (metadata at %s%s)\n", s.Issuer(), s.Issuer(), authmock.MetadataPath)
 	fmt.Fprintf(e.stderr, "mcpverify: tokens: GET %s%s?sub=alice&aud=RESOURCE[&defect=NAME][&alg=ES256] (defects: mcpverify mock-as --list-defects)\n", s.Issuer(), authmock.MintPath)

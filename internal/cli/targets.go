@@ -187,20 +187,13 @@ func (tf *targetFlags) embeddedCredentials(want bool, hdr, alt http.Header) (htt
 
 // withReferenceCredentials adds the embedded server's credentials: alice's
 // token to the client's headers and bob's as the second principal, unless
-// the flags give an Authorization header already.
+// the flags give them (withCredentials).
 func withReferenceCredentials(hdr, alt http.Header) (http.Header, http.Header) {
-	if _, ok := wire.HeaderValue(hdr, "Authorization"); !ok {
-		hdr = hdr.Clone()
-		if hdr == nil {
-			hdr = http.Header{}
-		}
-		hdr["Authorization"] = []string{"Bearer " + referenceAliceToken}
-	}
-	if len(alt) == 0 {
-		alt = http.Header{"Authorization": {"Bearer " + referenceBobToken}}
-	}
-	return hdr, alt
+	return withCredentials(hdr, alt, bearer(referenceAliceToken), bearer(referenceBobToken))
 }
+
+// bearer is an Authorization header with token.
+func bearer(token string) http.Header { return http.Header{"Authorization": {"Bearer " + token}} }
 
 // referenceServer is the embedded reference server, served in process
 // (target.InProcess: no socket is opened). With principals, it has two,
