@@ -1,0 +1,193 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mcpverify/mcpverify/check"
+	"github.com/mcpverify/mcpverify/check/probe"
+	"github.com/mcpverify/mcpverify/spec"
+	"github.com/mcpverify/mcpverify/wire"
+)
+
+var metadataIDs = []spec.ID{spec.AuthPrm, spec.AuthPrmDiscovery, spec.AuthPrmResource, spec.AuthChallengeScope, spec.AuthNoOfflineAccess}
+
+func init() {
+	check.Register(&check.Check{
+		Name:       "auth/metadata",
+		IDs:        metadataIDs,
+		Transports: []wire.Transport{wire.HTTP},
+		// A server that requires credentials the checker was not given
+		// answers discovery with 401: its era is unknown.
+		Eras: []check.Era{check.Modern, check.DualEra, check.UnknownEra},
+		Run:  checkMetadata,
+	})
+}
+
+// challengeParam reads a quoted parameter of a WWW-Authenticate challenge.
+func challengeParam(challenge, name string) (string, bool) {
+	m := regexp.MustCompile(`(?i)(?:^|[\s,])` + regexp.QuoteMeta(name) + `="([^"]*)"`).FindStringSubmatch(challenge)
+	if m == nil {
+		return "", false
+	}
+	return m[1], true
+}
+
+// prmDoc is what the checks read of a Protected Resource Metadata document.
+type prmDoc struct {
+	Resource             string   `json:"resource"`
+	AuthorizationServers []string `json:"authorization_servers"`
+	ScopesSupported      []string `json:"scopes_supported"`
+}
+
+// fetchPRM GETs a metadata document, bounded in time and size (nil, and
+// why, when none is served there).
+func fetchPRM(ctx context.Context, e *check.Env, u string) (*prmDoc, string) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err.Error()
+	}
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if d, ok := e.Target(0).(check.Dialer); ok {
+		c.Transport = &http.Transport{DialContext: d.DialContext}
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, err.Error()
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Sprintf("HTTP %d", resp.StatusCode)
+	}
+	var d prmDoc
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&d); err != nil {
+		return nil, "not a JSON document: " + err.Error()
+	}
+	return &d, ""
+}
+
+// wellKnown returns the path-suffixed and the root well-known URIs of the
+// target (RFC 9728 section 3.1), each with the resource identifier it was
+// built from.
+func wellKnown(u *url.URL) [][2]string {
+	origin := u.Scheme + "://" + u.Host
+	path := strings.TrimSuffix(u.Path, "/")
+	out := [][2]string{}
+	if path != "" {
+		out = append(out, [2]string{origin + "/.well-known/oauth-protected-resource" + path, origin + path})
+	}
+	return append(out, [2]string{origin + "/.well-known/oauth-protected-resource", origin})
+}
+
+// checkMetadata: on a server that answers a request without credentials
+// with 401, the metadata must be discoverable by one of the challenge's
+// resource_metadata and the two well-known URIs, name an authorization
+// server, and name as its resource the identifier its URL was built from;
+// the challenge should carry a scope, and offline_access should be in
+// neither. A 401 with no metadata at all and no resource_metadata in its
+// challenge is a scheme of the server's own (CORE-AUTH-CUSTOM, MAY, and
+// authorization is optional): the AUTH- requirements are skipped.
+func checkMetadata(e *check.Env) {
+	u, err := probe.TargetURL(e, 0)
+	if err != nil {
+		probe.InconclusiveAll(e, metadataIDs, "%v", err)
+		return
+	}
+	r := e.Request(e.ListMethod(), map[string]any{})
+	for k := range e.Client.Header {
+		probe.SetHeader(r, k, nil)
+	}
+	o := e.Send(r)
+	if !o.Answered() || o.Ex.Status != http.StatusUnauthorized {
+		probe.SkipAll(e, metadataIDs, "%s without credentials was %s, not refused with 401: the server does not require authorization", e.ListMethod(), o.Describe())
+		return
+	}
+	challenge := o.Ex.RespHeader.Get("WWW-Authenticate")
+	type found struct{ url, resource string }
+	var docs []found
+	var tried []string
+	var parsed []*prmDoc
+	if rm, ok := challengeParam(challenge, "resource_metadata"); ok {
+		if d, why := fetchPRM(e.Ctx, e, rm); d != nil {
+			docs, parsed = append(docs, found{rm, ""}), append(parsed, d)
+		} else {
+			tried = append(tried, fmt.Sprintf("%s (from the challenge): %s", rm, why))
+		}
+	}
+	for _, wk := range wellKnown(u) {
+		if slices.ContainsFunc(docs, func(f found) bool { return f.url == wk[0] }) {
+			docs[slices.IndexFunc(docs, func(f found) bool { return f.url == wk[0] })].resource = wk[1]
+			continue
+		}
+		if d, why := fetchPRM(e.Ctx, e, wk[0]); d != nil {
+			docs, parsed = append(docs, found{wk[0], wk[1]}), append(parsed, d)
+		} else {
+			tried = append(tried, fmt.Sprintf("%s: %s", wk[0], why))
+		}
+	}
+	if len(docs) == 0 {
+		if _, named := challengeParam(challenge, "resource_metadata"); named {
+			e.Violation(spec.AuthPrmDiscovery, "the 401 challenge (%q) names a metadata document that is not served, and neither well-known URI serves one: %s", challenge, strings.Join(tried, "; "))
+			probe.SkipAll(e, []spec.ID{spec.AuthPrm, spec.AuthPrmResource, spec.AuthChallengeScope, spec.AuthNoOfflineAccess}, "no Protected Resource Metadata is served")
+			return
+		}
+		// Custom authentication is the server's to choose (CORE-AUTH-CUSTOM,
+		// MAY; authorization is optional): nothing to judge by this page.
+		probe.SkipAll(e, metadataIDs, "%s without credentials got 401 (WWW-Authenticate %q) and no Protected Resource Metadata is served (%s): an authorization scheme of the server's own (CORE-AUTH-CUSTOM), which the MCP Authorization specification does not judge", e.ListMethod(), challenge, strings.Join(tried, "; "))
+		return
+	}
+	e.Pass(spec.AuthPrmDiscovery, "the metadata is served at %s", docs[0].url)
+	var noAS, badRes, passRes []string
+	var scopes []string
+	for i, f := range docs {
+		d := parsed[i]
+		scopes = append(scopes, d.ScopesSupported...)
+		if len(d.AuthorizationServers) == 0 {
+			noAS = append(noAS, f.url)
+		}
+		if f.resource != "" {
+			if d.Resource != f.resource {
+				badRes = append(badRes, fmt.Sprintf("%s names %q, not %q", f.url, d.Resource, f.resource))
+			} else {
+				passRes = append(passRes, f.url)
+			}
+		}
+	}
+	if len(noAS) > 0 {
+		e.Violation(spec.AuthPrm, "the Protected Resource Metadata at %s names no authorization server (authorization_servers is missing or empty)", strings.Join(noAS, ", "))
+	} else {
+		e.Pass(spec.AuthPrm, "every metadata document served (%d) names an authorization server", len(docs))
+	}
+	switch {
+	case len(badRes) > 0:
+		e.Violation(spec.AuthPrmResource, "the metadata's resource is not the identifier its URL was built from (RFC 9728 section 3.3): %s", strings.Join(badRes, "; "))
+	case len(passRes) > 0:
+		e.Pass(spec.AuthPrmResource, "the metadata at %s names the identifier its URL was built from", strings.Join(passRes, ", "))
+	default:
+		e.Skip(spec.AuthPrmResource, "the metadata is served only at the URL the challenge names, which is built from no identifier the checker knows")
+	}
+	scope, hasScope := challengeParam(challenge, "scope")
+	switch {
+	case hasScope && scope != "":
+		e.Pass(spec.AuthChallengeScope, "the 401 challenge names the scopes %q", scope)
+	case len(scopes) == 0:
+		e.Skip(spec.AuthChallengeScope, "the server lists no scopes (scopes_supported) and its challenge names none")
+	default:
+		e.Violation(spec.AuthChallengeScope, "the 401 challenge (%q) has no scope parameter, though the metadata lists scopes %v", challenge, scopes)
+	}
+	if slices.Contains(strings.Fields(scope), "offline_access") || slices.Contains(scopes, "offline_access") {
+		e.Violation(spec.AuthNoOfflineAccess, "offline_access is offered (challenge scope %q, scopes_supported %v): refresh tokens are not a resource requirement", scope, scopes)
+	} else {
+		e.Pass(spec.AuthNoOfflineAccess, "neither the challenge nor scopes_supported names offline_access")
+	}
+}
