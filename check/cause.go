@@ -32,10 +32,8 @@ func causeOf(v *Verdict) string {
 	if ex.Transport != wire.HTTP || ex.Status < 400 || !ex.Outcome.Finished() {
 		return same
 	}
-	for _, r := range ex.Replies {
-		if _, ok := r.Msg.(*wire.JSONRPCErrorResponse); ok {
-			return same
-		}
+	if _, isErr := (Observation{Ex: ex}).ErrorCode(); isErr {
+		return same
 	}
 	ct, _, _ := mime.ParseMediaType(ex.RespHeader.Get("Content-Type"))
 	body := bytes.TrimSpace(ex.RespBody)

@@ -48,6 +48,7 @@ func (h *health) count(ex *wire.Exchange) {
 	}
 	ex.Decode()
 	o := Observation{Ex: ex}
+	_, isErr := o.ErrorCode()
 	switch {
 	case o.Accepted():
 		h.served++
@@ -57,7 +58,7 @@ func (h *health) count(ex *wire.Exchange) {
 	case ex.BodyErr != nil:
 		h.garbage++
 		first(&h.firstGarbage, "a body that is neither JSON nor an event stream ("+ex.BodyErr.Error()+")")
-	case !hasResponse(ex) && (ex.Transport != wire.HTTP || ex.Status < 300):
+	case o.Result() == nil && !isErr && (ex.Transport != wire.HTTP || ex.Status < 300):
 		h.garbage++
 		first(&h.firstGarbage, "an answer with no JSON-RPC response")
 	default:
@@ -146,15 +147,4 @@ func stderrTail(s string) string {
 		}
 	}
 	return string(b)
-}
-
-// hasResponse reports a JSON-RPC response among the exchange's replies.
-func hasResponse(ex *wire.Exchange) bool {
-	for _, r := range ex.Replies {
-		switch r.Msg.(type) {
-		case *wire.JSONRPCResultResponse, *wire.JSONRPCErrorResponse:
-			return true
-		}
-	}
-	return false
 }

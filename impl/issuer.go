@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+	"github.com/mcpverify/mcpverify/wire"
 )
 
 // Issuer mode: the server as an OAuth 2.1 resource server
@@ -117,20 +117,12 @@ func fetchableURL(raw, issuer string) error {
 		return nil
 	case "http":
 		iu, _ := url.Parse(issuer)
-		if isLoopbackHost(u.Hostname()) && iu != nil && isLoopbackHost(iu.Hostname()) {
+		if wire.IsLoopbackHost(u.Hostname()) && iu != nil && wire.IsLoopbackHost(iu.Hostname()) {
 			return nil
 		}
 		return fmt.Errorf("%q: plain http is allowed only on loopback", raw)
 	}
 	return fmt.Errorf("%q is neither https nor http", raw)
-}
-
-func isLoopbackHost(h string) bool {
-	if strings.EqualFold(h, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }
 
 // metadataURL is the RFC 8414 metadata URL of an issuer: the well-known

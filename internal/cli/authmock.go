@@ -19,7 +19,7 @@ import (
 
 // checkMockAddr accepts a loopback host:port for the mock.
 func checkMockAddr(flag, addr string) error {
-	if host, _, err := net.SplitHostPort(addr); err != nil || !isLoopbackHost(host) {
+	if host, _, err := net.SplitHostPort(addr); err != nil || !wire.IsLoopbackHost(host) {
 		return fmt.Errorf("%s %q: want a loopback host:port (the mock mints tokens for anyone who asks)", flag, addr)
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mcpverify/mcpverify/impl"
+	"github.com/mcpverify/mcpverify/wire"
 )
 
 func init() {
@@ -155,7 +156,7 @@ func runServe(e *env, args []string) int {
 			fmt.Fprintf(e.stderr, "mcpverify serve: --http %q: want host:port\n", addr)
 			return ExitUsage
 		}
-		if !isLoopbackHost(host) && !*allowRemote {
+		if !wire.IsLoopbackHost(host) && !*allowRemote {
 			fmt.Fprintf(e.stderr, "mcpverify serve: refusing to listen on %q, which is not a loopback address (a local MCP server should bind only to localhost); pass --allow-remote to do it anyway\n", addr)
 			return ExitUsage
 		}
@@ -197,7 +198,7 @@ func runServe(e *env, args []string) int {
 	if cfg.Issuer != "" {
 		fmt.Fprintf(e.stderr, "mcpverify: access tokens of %s accepted for the resource %s\n", cfg.Issuer, cfg.Resource)
 	}
-	if !isLoopbackHost(host) && len(hosts) == 0 {
+	if !wire.IsLoopbackHost(host) && len(hosts) == 0 {
 		fmt.Fprintln(e.stderr, "mcpverify: note: only loopback Host headers are accepted; add --allowed-host for remote clients")
 	}
 	errc := make(chan error, 1)
@@ -216,12 +217,4 @@ func runServe(e *env, args []string) int {
 		hs.Close()
 	}
 	return ExitOK
-}
-
-func isLoopbackHost(h string) bool {
-	if strings.EqualFold(h, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }

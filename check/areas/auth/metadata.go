@@ -103,11 +103,7 @@ func checkMetadata(e *check.Env) {
 		probe.InconclusiveAll(e, metadataIDs, "%v", err)
 		return
 	}
-	r := e.Request(e.ListMethod(), map[string]any{})
-	for k := range e.Client.Header {
-		probe.SetHeader(r, k, nil)
-	}
-	o := e.Send(r)
+	o := e.Send(e.RequestAs(e.AsAnonymous(e.Client), e.ListMethod(), map[string]any{}))
 	if !o.Answered() || o.Ex.Status != http.StatusUnauthorized {
 		probe.SkipAll(e, metadataIDs, "%s without credentials was %s, not refused with 401: the server does not require authorization", e.ListMethod(), o.Describe())
 		return

@@ -209,10 +209,7 @@ func checkAuthBeforeBody(e *check.Env) {
 		e.Inconclusive(id, "the server did not serve the unaltered request")
 		return
 	}
-	bare := b.Fresh(e)
-	for k := range e.Client.Header {
-		probe.SetHeader(bare, k, nil)
-	}
+	bare := e.RequestAs(e.AsAnonymous(e.Client), b.Method, probe.CloneParams(b.Params))
 	o := e.Send(bare)
 	if !o.Answered() || (o.Ex.Status != 401 && o.Ex.Status != 403) {
 		e.Skip(id, "%s without the client's credentials was %s, not refused with 401 or 403: the server does not require them", b.Method, o.Describe())

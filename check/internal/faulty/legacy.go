@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -135,7 +134,7 @@ func (s *legacyServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeRPCError(w, http.StatusForbidden, nil, -32600, "Forbidden: invalid Origin")
 		return
 	}
-	if !loopbackName(r.Host) {
+	if !loopbackHostHeader(r.Host) {
 		writeRPCError(w, http.StatusForbidden, nil, -32600, "Forbidden: invalid Host")
 		return
 	}
@@ -205,19 +204,6 @@ func ownOrigin(r *http.Request) bool {
 	}
 	u, err := url.Parse(o[0])
 	return err == nil && u.User == nil && (u.Scheme == "http" || u.Scheme == "https") && strings.EqualFold(u.Host, r.Host)
-}
-
-func loopbackName(host string) bool {
-	h := host
-	if hn, _, err := net.SplitHostPort(host); err == nil {
-		h = hn
-	}
-	h = strings.Trim(h, "[]")
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }
 
 func (s *legacyServer) initialize(w http.ResponseWriter, m rpcMessage) {

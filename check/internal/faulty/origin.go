@@ -90,18 +90,14 @@ func init() {
 	})
 }
 
-// loopbackHostHeader reports a Host header naming a loopback host.
+// loopbackHostHeader reports a Host header (host[:port]) naming a
+// loopback host.
 func loopbackHostHeader(hostport string) bool {
 	h := hostport
 	if host, _, err := net.SplitHostPort(hostport); err == nil {
 		h = host
 	}
-	h = strings.ToLower(strings.Trim(h, "[]"))
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
+	return wire.IsLoopbackHost(h)
 }
 
 // wildcardCORS sets Access-Control-Allow-Origin: * on a successful answer.
