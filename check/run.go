@@ -62,6 +62,10 @@ type Options struct {
 	// these headers in place of the client's headers of the same names.
 	// Nil: the cross-principal checks are skipped.
 	AltHeader http.Header
+	// Authority is an authorization server that the target trusts and the
+	// checker controls (check --auth-mock): the auth checks mint their
+	// tokens with it. Nil: the checks that need it are skipped.
+	Authority Authority
 	// Hints name what the protocol does not mark: state-handle tools,
 	// single-use requests, requests whose state matters, lifetimes (see
 	// Hints). Nil: the state checks rely on detection alone.

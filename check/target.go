@@ -16,6 +16,11 @@ type Request struct {
 	// Header holds the HTTP headers exactly as they are to be sent (names
 	// are not canonicalized; a "Host" entry sets the Host header).
 	Header http.Header
+	// Query is a raw query to add to the endpoint's URL (HTTP only).
+	Query string
+	// Credential records how the checker made the request's credential
+	// (an authentication case); it is copied into the exchange.
+	Credential *wire.Credential
 	// Body is the POST body or the stdio line (without its newline).
 	Body []byte
 	// Notification: no response is expected (stdio waits for none).

@@ -30,6 +30,8 @@ type facts struct {
 
 	// The requestStates and state handles the server minted (state.go).
 	st stateFacts
+	// What the exchanges with minted credentials showed (auth.go).
+	auth authFacts
 }
 
 type pageKey struct{ method, cursor string }
@@ -70,6 +72,7 @@ const (
 	ownStateMints   // st.mints
 	ownStateIssuers // st.issuers
 	ownHandles      // st.handles
+	ownAuthConns    // auth.servedConns
 )
 
 // own returns a map of the learnt facts that this Step may write: the

@@ -116,6 +116,11 @@ var rules = []rule{
 		ids: []spec.ID{spec.StateBindArgs, spec.StateBindExpiry, spec.StateBindPrincipal, spec.StateBindRequest, spec.StateHandleExpiry, spec.StateHandleNotAuth,
 			spec.StateHandlePrincipal, spec.StateHandleReleased, spec.StateIntegrity, spec.StateSingleUse}},
 
+	// the server as OAuth resource server (auth.go)
+	{page: "basic/authorization/index.mdx", name: "minted credentials", phase: judge, when: hasCredential, check: checkAuthCase,
+		ids: []spec.ID{spec.AuthAudience, spec.AuthAudienceCase, spec.AuthErrorStatus, spec.AuthIatFuture, spec.AuthInvalid401, spec.AuthIssSlash, spec.AuthNoOtherTokens,
+			spec.AuthScope403, spec.AuthScopeRefused, spec.AuthTokenQuery, spec.AuthTyp, spec.AuthVerifyAll, spec.CoreNoConnectionContext}},
+
 	// progress, logging, cancellation, subscriptions (utilities.go)
 	{page: "basic/patterns/progress.mdx", name: "request-scoped notifications", phase: judge, when: isNonListenRequest, check: checkRequestNotifications,
 		ids: []spec.ID{spec.CoreCancelledOnlyListen, spec.CoreLogCapability, spec.CoreLogOptIn, spec.CoreProgressAfterCompletion, spec.CoreProgressIncreasing, spec.CoreProgressToken, spec.CoreStreamRelated}},

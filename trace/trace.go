@@ -173,10 +173,12 @@ func parseRequest(ex *wire.Exchange, b []byte) error {
 	if err != nil {
 		return err
 	}
-	method, _, ok := strings.Cut(first, " ")
+	method, rest, ok := strings.Cut(first, " ")
 	if !ok {
 		return fmt.Errorf("request line %q: want METHOD PATH HTTP/1.1", first)
 	}
+	target, _, _ := strings.Cut(rest, " ")
+	_, ex.Query, _ = strings.Cut(target, "?")
 	ex.HTTPMethod, ex.Header, ex.Body = method, h, body
 	return nil
 }
@@ -196,6 +198,14 @@ func parseResponse(ex *wire.Exchange, b []byte) error {
 	}
 	ex.Status, ex.RespHeader, ex.RespBody = code, h, body
 	return nil
+}
+
+// credential returns ex's credential record, made on first use.
+func credential(ex *wire.Exchange) *wire.Credential {
+	if ex.Credential == nil {
+		ex.Credential = &wire.Credential{}
+	}
+	return ex.Credential
 }
 
 func parseMeta(ex *wire.Exchange, b []byte) error {
@@ -220,6 +230,12 @@ func parseMeta(ex *wire.Exchange, b []byte) error {
 			ex.Outcome, err = wire.ParseOutcome(v)
 		case "cancel-at":
 			ex.CancelAt, err = time.ParseDuration(v)
+		case "credential":
+			credential(ex).Case = v
+		case "credential-principal":
+			credential(ex).Principal = v
+		case "credential-claims":
+			credential(ex).Claims = v
 		case "line-at":
 			ex.LineAt = nil
 			for _, f := range strings.Split(v, ",") {
@@ -297,7 +313,11 @@ func formatRequest(ex *wire.Exchange) []byte {
 	if m == "" {
 		m = "POST"
 	}
-	fmt.Fprintf(&b, "%s /mcp HTTP/1.1\n", m)
+	q := ""
+	if ex.Query != "" {
+		q = "?" + ex.Query
+	}
+	fmt.Fprintf(&b, "%s /mcp%s HTTP/1.1\n", m, q)
 	formatHeader(&b, ex.Header)
 	if len(ex.Body) > 0 {
 		b.WriteByte('\n')
@@ -335,6 +355,15 @@ func formatMeta(ex *wire.Exchange) []byte {
 	}
 	if ex.CancelAt != 0 {
 		fmt.Fprintf(&b, "cancel-at: %s\n", ex.CancelAt)
+	}
+	if c := ex.Credential; c != nil {
+		fmt.Fprintf(&b, "credential: %s\n", c.Case)
+		if c.Principal != "" {
+			fmt.Fprintf(&b, "credential-principal: %s\n", c.Principal)
+		}
+		if c.Claims != "" {
+			fmt.Fprintf(&b, "credential-claims: %s\n", c.Claims)
+		}
 	}
 	if len(ex.LineAt) > 0 {
 		at := make([]string, len(ex.LineAt))

@@ -2,6 +2,7 @@ package trace
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,7 +63,19 @@ func TestParseHTTP(t *testing.T) {
 }
 
 func TestRoundTrip(t *testing.T) {
-	for _, in := range []string{httpTrace, `transport: stdio
+	for _, in := range []string{httpTrace, `-- 1.request --
+POST /mcp?access_token=eyJ0 HTTP/1.1
+Content-Type: application/json
+
+{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}
+-- 1.response --
+HTTP/1.1 401 Unauthorized
+Www-Authenticate: Bearer
+-- 1.meta --
+credential: token-in-query
+credential-principal: alice
+credential-claims: {"aud":"http://127.0.0.1:8080/mcp","sub":"alice"}
+`, `transport: stdio
 -- 1.stdin --
 {"jsonrpc":"2.0","id":1,"method":"server/discover"}
 -- 1.stdout --
@@ -80,6 +93,9 @@ line-at: 1ms,2ms
 			t.Fatalf("Parse(Format(...)): %v\n%s", err, Format(a))
 		}
 		opt := cmpopts.IgnoreUnexported(wire.Exchange{})
+		if ex := a.Exchanges[0]; ex.Transport == wire.HTTP && strings.Contains(in, "credential:") && (ex.Query != "access_token=eyJ0" || ex.Credential == nil || ex.Credential.Principal != "alice") {
+			t.Errorf("query %q, credential %+v", ex.Query, ex.Credential)
+		}
 		if d := cmp.Diff(a, b, opt); d != "" {
 			t.Errorf("round trip changed the trace (-before +after):\n%s", d)
 		}

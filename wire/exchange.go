@@ -69,6 +69,21 @@ func ParseOutcome(s string) (Outcome, error) {
 	return 0, fmt.Errorf("unknown outcome %q; want one of %v", s, outcomeNames)
 }
 
+// Credential records how the checker made a request's credential: the
+// case of its authentication matrix (which says what the credential's
+// defect is: "aud-sibling", "expired", "no-token", "correct-alice-rs256"),
+// the token's subject, and its claims.
+type Credential struct {
+	// Case names the authentication case.
+	Case string
+	// Principal is the subject of the case's token ("" when it sends
+	// none).
+	Principal string
+	// Claims is the JSON of the token's claims (for readers of a trace;
+	// "" when there is no token).
+	Claims string
+}
+
 // Exchange is one observed exchange: a message the client sent (with its
 // HTTP request line and headers) and everything the server sent for it.
 // The raw fields are what travelled; Decode fills the decoded fields from
@@ -86,8 +101,13 @@ type Exchange struct {
 
 	// The request as sent.
 	HTTPMethod string      // HTTP only: "POST", "GET", "DELETE", "OPTIONS"
+	Query      string      // HTTP only: the raw query of the request URI ("" for none)
 	Header     http.Header // HTTP only
 	Body       []byte      // the POST body, or the stdio line without its newline
+	// Credential describes the credential the checker minted for this
+	// request (an authentication case of its mock authorization server);
+	// nil for a credential it was given, or none.
+	Credential *Credential
 
 	// The response as received.
 	Status     int         // HTTP status; 0 on stdio

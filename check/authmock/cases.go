@@ -59,7 +59,10 @@ type Case struct {
 // correct tokens for Alice (RS256, ES256) and Bob, each defect of
 // Defects (those the resource can carry) for Alice, and the requests
 // whose credentials are malformed or absent.
-func (s *Server) Cases(resource string) []Case {
+func (s *Server) Cases(resource string) []Case { return s.cases(resource, "") }
+
+// cases is Cases with the scope of every token ("": DefaultScope).
+func (s *Server) cases(resource, scope string) []Case {
 	bearer := func(scheme string, c Claims, d Defect) func(*http.Request) error {
 		return func(r *http.Request) error {
 			tok, err := s.Mint(c, d)
@@ -70,9 +73,9 @@ func (s *Server) Cases(resource string) []Case {
 			return nil
 		}
 	}
-	alice := Claims{Subject: Alice, Resource: resource}
-	aliceEC := Claims{Subject: Alice, Resource: resource, Alg: ES256}
-	bob := Claims{Subject: Bob, Resource: resource}
+	alice := Claims{Subject: Alice, Resource: resource, Scope: scope}
+	aliceEC := Claims{Subject: Alice, Resource: resource, Scope: scope, Alg: ES256}
+	bob := Claims{Subject: Bob, Resource: resource, Scope: scope}
 	aliceAndBob := func() (string, string, error) {
 		a, err := s.Mint(alice, None)
 		if err != nil {

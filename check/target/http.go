@@ -155,7 +155,12 @@ func (t *HTTP) Send(ctx context.Context, r *check.Request) *wire.Exchange {
 	if len(r.Body) > 0 {
 		body = bytes.NewReader(r.Body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, t.url, body)
+	u := t.url
+	if r.Query != "" {
+		u += "?" + r.Query
+		ex.Query = r.Query
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
 	if err != nil {
 		t.firstErr.note(err)
 		ex.Outcome = wire.Dropped

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -32,13 +31,14 @@ func init() {
 	})
 }
 
-// challengeParam reads a quoted parameter of a WWW-Authenticate challenge.
+// challengeParam reads a parameter of the Bearer challenge of a
+// WWW-Authenticate value.
 func challengeParam(challenge, name string) (string, bool) {
-	m := regexp.MustCompile(`(?i)(?:^|[\s,])` + regexp.QuoteMeta(name) + `="([^"]*)"`).FindStringSubmatch(challenge)
-	if m == nil {
+	c, ok := wire.BearerChallenge(map[string][]string{"WWW-Authenticate": {challenge}})
+	if !ok {
 		return "", false
 	}
-	return m[1], true
+	return c.Param(name)
 }
 
 // prmDoc is what the checks read of a Protected Resource Metadata document.
