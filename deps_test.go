@@ -90,7 +90,7 @@ var rules = []rule{
 	{pkg: "check/staterun", mod: []string{"check", "check/gen", "check/probe", "spec", "wire", "model"}, third: []string{jsonLib}, testMod: checkTests, testThird: testing3},
 	// The mock authorization server imports no area (areas and the
 	// command line may import it).
-	{pkg: "check/authmock", mod: []string{"check"}, third: []string{joseLib, netutilLib}, testThird: testing3},
+	{pkg: "check/authmock", mod: []string{"check", "wire"}, third: []string{joseLib, netutilLib}, testThird: testing3},
 	{pkg: "check/areas/all", mod: []string{"check/areas/*"}},
 	{pkg: "check/areas/*", mod: areaMay, third: []string{gopterLib, schemaLib, jsonLib}, testMod: checkTests, testThird: testing3},
 	{pkg: "check/internal/faulty", mod: []string{"spec", "wire", "impl"}},

@@ -33,3 +33,19 @@ type AuthCase struct {
 	Principal string
 	Apply     func(r *http.Request) error
 }
+
+// Upstream is a service the checker runs for the target to call on a
+// caller's behalf (check --upstream-probe): it records what it receives,
+// so that a check can tell whether the caller's token travelled on.
+type Upstream interface {
+	// URL is the base URL of the service (http://127.0.0.1:PORT).
+	URL() string
+	// Received returns the requests received so far.
+	Received() []UpstreamRequest
+}
+
+// UpstreamRequest is one request an Upstream received.
+type UpstreamRequest struct {
+	Method, Path, Query string
+	Header              http.Header
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -45,6 +46,11 @@ type ReplayOptions struct {
 	// Tries bounds the replays of a trace whose wanted requirement did not
 	// occur again (a race may pass once); 0 means ConfirmTries.
 	Tries int
+	// Authority re-mints the tokens of recorded authentication cases
+	// (replay --auth-mock): a token the trace recorded has expired, or was
+	// signed by keys the authority no longer holds. Nil: the recorded
+	// tokens are sent as they are.
+	Authority Authority
 }
 
 // ReplayedExchange is one exchange of a replay: the recorded one, the new
@@ -383,7 +389,12 @@ func wantIDs(s string) []spec.ID {
 // trace needs credentials opts does not give.
 func replayRequest(rec *wire.Exchange, opts ReplayOptions) (*Request, bool) {
 	h, ok := unredact(rec.Header, opts.Header, opts.AltHeader)
-	r := &Request{HTTPMethod: rec.HTTPMethod, Header: h, Body: bytes.Clone(rec.Body)}
+	r := &Request{HTTPMethod: rec.HTTPMethod, Header: h, Body: bytes.Clone(rec.Body), Query: rec.Query, Credential: rec.Credential}
+	if rec.Credential != nil && opts.Authority != nil {
+		if err := remint(r, rec.Credential, opts.Authority); err != nil {
+			ok = false
+		}
+	}
 	if r.HTTPMethod == "" && rec.Transport == wire.HTTP {
 		r.HTTPMethod = http.MethodPost
 	}
@@ -404,6 +415,24 @@ func replayRequest(rec *wire.Exchange, opts ReplayOptions) (*Request, bool) {
 		r.StopAfter, r.Timeout = max(1, recordedMessages(rec)), listenReplayTimeout
 	}
 	return r, ok
+}
+
+// remint gives r a fresh credential of the recorded authentication case,
+// minted by a for the same resource and scope.
+func remint(r *Request, cred *wire.Credential, a Authority) error {
+	for _, c := range a.AuthCases(cred.Resource, cred.Scope) {
+		if c.Name != cred.Case {
+			continue
+		}
+		hr := &http.Request{Header: r.Header.Clone(), URL: &url.URL{}}
+		wire.DelHeader(hr.Header, "Authorization")
+		if err := c.Apply(hr); err != nil {
+			return err
+		}
+		r.Header, r.Query = hr.Header, hr.URL.RawQuery
+		return nil
+	}
+	return fmt.Errorf("the authority has no case %q", cred.Case)
 }
 
 // listenReplayTimeout bounds a replayed subscriptions/listen stream that

@@ -66,6 +66,10 @@ type Options struct {
 	// checker controls (check --auth-mock): the auth checks mint their
 	// tokens with it. Nil: the checks that need it are skipped.
 	Authority Authority
+	// Upstream is a service the target may be pointed at (by --hints
+	// upstream or its configuration): the passthrough check reads what it
+	// received. Nil: that check is skipped.
+	Upstream Upstream
 	// Hints name what the protocol does not mark: state-handle tools,
 	// single-use requests, requests whose state matters, lifetimes (see
 	// Hints). Nil: the state checks rely on detection alone.

@@ -37,7 +37,7 @@ import (
 // because the issuer cannot be reached gets 503.
 //
 // A token is accepted when its JWS algorithm is RS256 or ES256 (never
-// none, never an HMAC), its typ is at+jwt or JWT (or absent), its
+// none, never an HMAC), its typ is at+jwt (RFC 9068 section 4), its
 // signature verifies with a key of the issuer's set, iss is the issuer
 // exactly, aud (a string or an array) names the canonical resource URI
 // (audienceEqual), exp is present and not past and nbf not future, both
@@ -314,11 +314,10 @@ func (v *verifier) verify(ctx context.Context, raw string) (grant, error) {
 		return bad("not a JWS signed with RS256 or ES256")
 	}
 	h := tok.Headers[0]
-	if typ, present := h.ExtraHeaders[jose.HeaderType]; present {
-		s, _ := typ.(string)
-		if !strings.EqualFold(s, "at+jwt") && !strings.EqualFold(s, "application/at+jwt") && !strings.EqualFold(s, "JWT") {
-			return bad("typ is neither at+jwt nor JWT")
-		}
+	// RFC 9068 section 4: the typ of an access token is at+jwt, so that an
+	// ID token or another JWT of the same issuer cannot pass for one.
+	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); !strings.EqualFold(typ, "at+jwt") && !strings.EqualFold(typ, "application/at+jwt") {
+		return bad("typ is not at+jwt")
 	}
 	keys, err := v.keys.find(ctx, h.KeyID)
 	if err != nil {

@@ -55,7 +55,6 @@ func TestIssuerTokens(t *testing.T) {
 		"exp within skew":        iss.rs256(with(claims{"exp": now.Add(-30 * time.Second).Unix()})),
 		"nbf within skew":        iss.rs256(with(claims{"nbf": now.Add(30 * time.Second).Unix()})),
 		"no kid":                 iss.mint(jose.ES256, "", iss.ec, with(nil)),
-		"typ JWT":                iss.mintTyped(jose.RS256, "JWT", with(nil)),
 		"typ application/at+jwt": iss.mintTyped(jose.RS256, "application/at+jwt", with(nil)),
 	}
 	for name, tok := range accepted {
@@ -91,6 +90,7 @@ func TestIssuerTokens(t *testing.T) {
 		"HS256, public key DER": handMade(map[string]any{"alg": "HS256", "kid": "rsa1"}, with(nil), hs256(pubDER)),
 		"HS256, public key PEM": handMade(map[string]any{"alg": "HS256", "kid": "rsa1"}, with(nil), hs256(pubPEM)),
 		"typ other":             iss.mintTyped(jose.RS256, "id+jwt", with(nil)),
+		"typ JWT":               iss.mintTyped(jose.RS256, "JWT", with(nil)),
 		"no kid, stranger key":  iss.mint(jose.RS256, "", strangerKey, with(nil)),
 		"oversized":             iss.rs256(with(claims{"pad": strings.Repeat("x", maxTokenBytes)})),
 		"not a JWT":             "abc.def.ghi",

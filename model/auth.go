@@ -114,22 +114,21 @@ var authCases = map[string]authCase{
 	"aud-array-with-resource": {authReport, ""},
 }
 
-// AuthCaseJudged reports whether the model judges the case named name
-// (false for the cases it only reports, and for names it does not know).
-func AuthCaseJudged(name string) bool {
+// AuthCaseIDs returns the requirements the model judges the case named
+// name against (none for the correct tokens, the cases it only reports,
+// and names it does not know): a check passes them when the model found
+// nothing.
+func AuthCaseIDs(name string) []spec.ID {
 	c, ok := authCases[name]
-	return ok && c.want != authReport && c.want != authServe
-}
-
-// AuthCaseID returns the requirement the model judges the case named
-// name by ("" when it judges none): a check reports a pass of it when the
-// model found nothing.
-func AuthCaseID(name string) spec.ID {
-	c, ok := authCases[name]
-	if !ok || c.want == authReport || c.want == authServe {
-		return ""
+	switch {
+	case !ok || c.want == authReport || c.want == authServe:
+		return nil
+	case c.want == auth401 || c.want == auth4xx:
+		return []spec.ID{c.id, spec.AuthErrorStatus}
+	case c.want == authScope:
+		return []spec.ID{c.id, spec.AuthScope403}
 	}
-	return c.id
+	return []spec.ID{c.id}
 }
 
 // authFacts are what the exchanges with minted credentials showed.

@@ -108,8 +108,13 @@ func checkResponseID(c *ctx) {
 		// id-less error: 403 for an invalid Origin (the spec says so) or
 		// a foreign Host, 401 for a caller without credentials (for whom
 		// nothing of the body need be read), 413 for a body over the
-		// limit.
+		// limit, and any refusal that carries an authentication challenge
+		// (400 for a malformed Authorization header, RFC 6750 section
+		// 3.1; 503 when the token cannot be checked now).
 		if c.http && (c.ex.Status == 401 || c.ex.Status == 403 || c.ex.Status == 413) {
+			return
+		}
+		if _, challenged := wire.HeaderValue(c.ex.RespHeader, "WWW-Authenticate"); c.http && c.ex.Status >= 400 && challenged {
 			return
 		}
 		c.reportf(spec.CoreResponseId, "id "+c.req.ID.String()+" (the request's id was readable)", "an error response without an id")

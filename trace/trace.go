@@ -236,6 +236,10 @@ func parseMeta(ex *wire.Exchange, b []byte) error {
 			credential(ex).Principal = v
 		case "credential-claims":
 			credential(ex).Claims = v
+		case "credential-resource":
+			credential(ex).Resource = v
+		case "credential-scope":
+			credential(ex).Scope = v
 		case "line-at":
 			ex.LineAt = nil
 			for _, f := range strings.Split(v, ",") {
@@ -363,6 +367,12 @@ func formatMeta(ex *wire.Exchange) []byte {
 		}
 		if c.Claims != "" {
 			fmt.Fprintf(&b, "credential-claims: %s\n", c.Claims)
+		}
+		if c.Resource != "" {
+			fmt.Fprintf(&b, "credential-resource: %s\n", c.Resource)
+		}
+		if c.Scope != "" {
+			fmt.Fprintf(&b, "credential-scope: %s\n", c.Scope)
 		}
 	}
 	if len(ex.LineAt) > 0 {

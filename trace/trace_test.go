@@ -75,6 +75,8 @@ Www-Authenticate: Bearer
 credential: token-in-query
 credential-principal: alice
 credential-claims: {"aud":"http://127.0.0.1:8080/mcp","sub":"alice"}
+credential-resource: http://127.0.0.1:8080/mcp
+credential-scope: mcp:tools
 `, `transport: stdio
 -- 1.stdin --
 {"jsonrpc":"2.0","id":1,"method":"server/discover"}

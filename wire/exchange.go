@@ -82,6 +82,10 @@ type Credential struct {
 	// Claims is the JSON of the token's claims (for readers of a trace;
 	// "" when there is no token).
 	Claims string
+	// Resource and Scope are the canonical URI of the server and the
+	// scope the case's correct token was made for: a replay re-mints the
+	// case's token from them.
+	Resource, Scope string
 }
 
 // Exchange is one observed exchange: a message the client sent (with its

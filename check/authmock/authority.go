@@ -1,11 +1,6 @@
 package authmock
 
-import (
-	"encoding/base64"
-	"strings"
-
-	"github.com/mcpverify/mcpverify/check"
-)
+import "github.com/mcpverify/mcpverify/check"
 
 // The mock is the checker's authority (check.Options.Authority).
 var _ check.Authority = (*Server)(nil)
@@ -24,18 +19,4 @@ func (s *Server) AuthCases(resource, scope string) []check.AuthCase {
 // Token mints a correct RS256 token for subject at resource with scope.
 func (s *Server) Token(subject, resource, scope string) (string, error) {
 	return s.Mint(Claims{Subject: subject, Resource: resource, Scope: scope}, None)
-}
-
-// TokenClaims returns the JSON of a compact JWS's claims (its payload),
-// "" when tok is not one.
-func TokenClaims(tok string) string {
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		return ""
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return ""
-	}
-	return string(b)
 }

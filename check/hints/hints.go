@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -33,7 +34,9 @@ import (
 //	  "singleUse":    ["transfer", "prompts/get approve"],
 //	  "stateMatters": ["transfer"],
 //	  "stateTTLMax":  "10m",
-//	  "handleTTLMax": "30m"
+//	  "handleTTLMax": "30m",
+//	  "scopes":       {"transfer": ["mcp:transfer"]},
+//	  "upstream":     {"fetch": "url"}
 //	}
 //
 // A handle entry names one kind of handle: the tools that mint it (tool →
@@ -47,7 +50,12 @@ import (
 // access or business logic (a request completed on a state the server
 // never minted is then a STATE-INTEGRITY failure). stateTTLMax and
 // handleTTLMax are the longest lifetimes the deployment allows (Go
-// durations); --state-ttl-max overrides stateTTLMax. Unknown members are
+// durations); --state-ttl-max overrides stateTTLMax. scopes names the
+// OAuth scopes a tool needs (the auth checks also learn them from the
+// server's insufficient_scope challenges); upstream names, per tool, the
+// argument that takes the URL of another service the server calls on the
+// caller's behalf (the token passthrough check points it at its probe).
+// Unknown members are
 // an error, so a typo cannot silently disable a hint.
 type Hints struct {
 	Handles      []HandleHint `json:"handles,omitempty"`
@@ -55,6 +63,10 @@ type Hints struct {
 	StateMatters []string     `json:"stateMatters,omitempty"`
 	StateTTLMax  Duration     `json:"stateTTLMax,omitzero"`
 	HandleTTLMax Duration     `json:"handleTTLMax,omitzero"`
+	// Scopes: tool → the scopes it needs.
+	Scopes map[string][]string `json:"scopes,omitempty"`
+	// Upstream: tool → the argument that takes an upstream URL.
+	Upstream map[string]string `json:"upstream,omitempty"`
 }
 
 // HandleHint names the tools of one kind of state handle: tool name →
@@ -119,6 +131,16 @@ func Parse(data []byte) (*Hints, error) {
 					return nil, fmt.Errorf("hints: handles[%d].%s: want a tool name and a non-empty path, got %q: %q", i, role, tool, path)
 				}
 			}
+		}
+	}
+	for tool, ss := range h.Scopes {
+		if tool == "" || len(ss) == 0 || slices.Contains(ss, "") {
+			return nil, fmt.Errorf("hints: scopes: want a tool name and its non-empty scopes, got %q: %q", tool, ss)
+		}
+	}
+	for tool, arg := range h.Upstream {
+		if tool == "" || arg == "" {
+			return nil, fmt.Errorf("hints: upstream: want a tool name and an argument name, got %q: %q", tool, arg)
 		}
 	}
 	for _, list := range [][]string{h.SingleUse, h.StateMatters} {

@@ -14,7 +14,9 @@ func TestParseHints(t *testing.T) {
 	  "singleUse": ["transfer", "prompts/get approve"],
 	  "stateMatters": ["transfer"],
 	  "stateTTLMax": "10m",
-	  "handleTTLMax": "30m"
+	  "handleTTLMax": "30m",
+	  "scopes": {"transfer": ["mcp:tools", "mcp:transfer"]},
+	  "upstream": {"fetch": "url"}
 	}`
 	h, err := Parse([]byte(ok))
 	if err != nil {
@@ -22,6 +24,9 @@ func TestParseHints(t *testing.T) {
 	}
 	if time.Duration(h.StateTTLMax) != 10*time.Minute || !Names(h.SingleUse, "prompts/get", "approve") || Names(h.SingleUse, "tools/call", "approve") {
 		t.Errorf("parsed: %+v", h)
+	}
+	if len(h.Scopes["transfer"]) != 2 || h.Upstream["fetch"] != "url" {
+		t.Errorf("scopes %v, upstream %v", h.Scopes, h.Upstream)
 	}
 	if mh := h.ModelHandles(); len(mh) != 4 || mh[0].Tool != "cart_create" || len(mh[0].Path) != 2 {
 		t.Errorf("model handles: %+v", mh)
@@ -35,6 +40,9 @@ func TestParseHints(t *testing.T) {
 		`{"stateTTLMax": "soon"}`,
 		`{"stateTTLMax": "-1s"}`,
 		`{} {}`,
+		`{"scopes": {"transfer": []}}`,
+		`{"scopes": {"transfer": [""]}}`,
+		`{"upstream": {"fetch": ""}}`,
 	} {
 		if _, err := Parse([]byte(bad)); err == nil {
 			t.Errorf("%s: no error", bad)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mcpverify/mcpverify/check"
+	"github.com/mcpverify/mcpverify/check/authmock"
 	"github.com/mcpverify/mcpverify/check/hints"
 	"github.com/mcpverify/mcpverify/check/report"
 	"github.com/mcpverify/mcpverify/check/target"
@@ -37,6 +38,7 @@ func runCheck(e *env, args []string) int {
 	hintsFile := fs.String("hints", "", "a JSON `FILE` naming state-handle tools, single-use requests, requests whose state matters and lifetimes (see the README)")
 	authMock := fs.String("auth-mock", "", "serve the mock authorization server on the loopback `ADDR` (host:port; the issuer is http://ADDR) and present its tokens: alice's as --header, bob's as --alt-header, for the first --url, with the scopes its metadata lists (the server must trust that issuer)")
 	authMockKeys := fs.String("auth-mock-keys", "", "the mock's signing keys, a JWKS `FILE` (made with new keys when missing, as mcpverify mock-as --keys does): for servers that fetch the issuer's keys once, at start")
+	upstreamProbe := fs.String("upstream-probe", "", "serve an upstream probe on the loopback `ADDR` (host:port) that records what it receives: point the server at it (--hints upstream, or {upstream} in --command) to check that it passes no caller's token on (default with --auth-mock: a free port)")
 	stateTTLMax := fs.Duration("state-ttl-max", 0, "the longest a requestState should stay valid; a state presented later must be refused (the expiry check waits this long if the budget allows)")
 	if code := fs.parse(args); code >= 0 {
 		return code
@@ -90,6 +92,11 @@ func runCheck(e *env, args []string) int {
 	} else if *authMockKeys != "" {
 		return fs.usageError("--auth-mock-keys needs --auth-mock")
 	}
+	if *upstreamProbe != "" {
+		if err := checkMockAddr("--upstream-probe", *upstreamProbe); err != nil {
+			return fs.usageError("%v", err)
+		}
+	}
 	var known *report.KnownFailures
 	if *baseline != "" {
 		if known, err = report.LoadBaseline(*baseline); err != nil {
@@ -99,6 +106,22 @@ func runCheck(e *env, args []string) int {
 	// The embedded reference server requires bearer tokens: the client
 	// presents one principal's, the state checks the other's.
 	hdr, alt = tf.embeddedCredentials(true, hdr, alt)
+	var authority check.Authority
+	var upstream check.Upstream
+	if *upstreamProbe != "" || *authMock != "" {
+		addr := *upstreamProbe
+		if addr == "" {
+			addr = "127.0.0.1:0"
+		}
+		p, err := authmock.NewUpstreamProbe(addr)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "mcpverify check: --upstream-probe: %v\n", err)
+			return ExitCannotRun
+		}
+		defer p.Close()
+		upstream = p
+		fmt.Fprintf(e.stderr, "mcpverify: upstream probe at %s\n", p.URL())
+	}
 	if *authMock != "" {
 		m, err := startMock(e, *authMock, *authMockKeys, false)
 		if err != nil {
@@ -112,6 +135,7 @@ func runCheck(e *env, args []string) int {
 			return ExitCannotRun
 		}
 		hdr, alt = withCredentials(hdr, alt, a, b)
+		authority = m
 		fmt.Fprintf(e.stderr, "mcpverify: tokens of the mock authorization server %s for %s (alice as the client, bob as the second principal)\n", m.Issuer(), tf.urls[0])
 	}
 	opts := check.Options{Seed: *seed, Budget: *budget, MaxExchanges: *maxEx, Strict: *strict, Progress: e.stderr, Only: names, Exact: true}
@@ -119,6 +143,7 @@ func runCheck(e *env, args []string) int {
 	opts.Client = check.DefaultClient
 	opts.Client.Header = hdr
 	opts.AltHeader, opts.Hints, opts.StateTTLMax = alt, hs, *stateTTLMax
+	opts.Authority, opts.Upstream = authority, upstream
 
 	tgt, more, stop, err := tf.open(e, limitsFor(*budget))
 	if err != nil {
