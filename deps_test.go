@@ -93,7 +93,9 @@ var rules = []rule{
 	{pkg: "check/authmock", mod: []string{"check", "wire"}, third: []string{joseLib, netutilLib}, testThird: testing3},
 	{pkg: "check/areas/all", mod: []string{"check/areas/*"}},
 	{pkg: "check/areas/*", mod: areaMay, third: []string{gopterLib, schemaLib, jsonLib}, testMod: checkTests, testThird: testing3},
-	{pkg: "check/internal/faulty", mod: []string{"spec", "wire", "impl"}},
+	// The broken servers in issuer mode trust an in-memory mock
+	// authorization server and verify its tokens with one flaw each.
+	{pkg: "check/internal/faulty", mod: []string{"spec", "wire", "impl", "check/authmock"}, third: []string{joseLib}},
 	// The self-test runs every area against every variant: tests only.
 	{pkg: "check/selftest", testMod: []string{"check/...", "impl", "spec", "wire", "trace", "model", "corpus"}, testThird: testing3},
 

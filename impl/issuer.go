@@ -84,7 +84,8 @@ type issuerKeys struct {
 	fetches int       // fetch attempts of the key set, for tests
 }
 
-func newIssuerKeys(issuer string, timeout time.Duration, now func() time.Time) (*issuerKeys, error) {
+// newIssuerKeys fetches through transport (nil: http.DefaultTransport).
+func newIssuerKeys(issuer string, timeout time.Duration, transport http.RoundTripper, now func() time.Time) (*issuerKeys, error) {
 	if err := fetchableURL(issuer, issuer); err != nil {
 		return nil, fmt.Errorf("impl: Config.Issuer: %w", err)
 	}
@@ -97,7 +98,8 @@ func newIssuerKeys(issuer string, timeout time.Duration, now func() time.Time) (
 		now:      now,
 		interval: DefaultJWKSRefetchInterval,
 		client: &http.Client{
-			Timeout: timeout,
+			Transport: transport,
+			Timeout:   timeout,
 			CheckRedirect: func(*http.Request, []*http.Request) error {
 				return http.ErrUseLastResponse
 			},

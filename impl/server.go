@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"runtime/debug"
 	"sort"
@@ -172,6 +173,14 @@ type Config struct {
 	// IssuerFetchTimeout bounds one fetch of the issuer's metadata or key
 	// set. Default DefaultIssuerFetchTimeout.
 	IssuerFetchTimeout time.Duration
+	// IssuerTransport, when set, carries the fetches of the issuer's
+	// metadata and key set (and nothing else): e.g. a transport through a
+	// proxy, one that trusts a private CA's TLS roots or presents a
+	// client certificate, or, in tests, an in-memory authorization
+	// server. The fetch timeout, size limit, refusal of redirects and the
+	// https-or-loopback rule hold whatever it is. Nil: the default
+	// transport (http.DefaultTransport).
+	IssuerTransport http.RoundTripper
 	// StdioPrincipal is the principal of every request served by
 	// ServeStdio: a stdio server takes its credentials from its
 	// environment, not from requests (basic/authorization). Default ""
@@ -379,7 +388,7 @@ func (cfg *Config) authenticator() (*authenticator, error) {
 	if cfg.IssuerFetchTimeout <= 0 {
 		cfg.IssuerFetchTimeout = DefaultIssuerFetchTimeout
 	}
-	keys, err := newIssuerKeys(cfg.Issuer, cfg.IssuerFetchTimeout, cfg.Now)
+	keys, err := newIssuerKeys(cfg.Issuer, cfg.IssuerFetchTimeout, cfg.IssuerTransport, cfg.Now)
 	if err != nil {
 		return nil, err
 	}

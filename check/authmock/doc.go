@@ -5,6 +5,11 @@
 // exactly one defect (a wrong audience, a wrong issuer, an expired token,
 // a forged signature, ...).
 //
+// A server made with Options.InMemory has no listener: it claims an
+// issuer URL (by default DefaultInMemoryIssuer) and is reached through
+// Transport, a RoundTripper that calls its Handler in memory, e.g. for a
+// resource server tested inside a testing/synctest bubble.
+//
 // A Server holds two signing keys, RSA 2048 (RS256) and EC P-256
 // (ES256), generated at New or loaded from a keys file written by
 // SaveKeys. Mint signs one token; Cases lists the matrix of requests a

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -52,17 +53,34 @@ type Options struct {
 	Now func() time.Time
 	// TTL is the lifetime of a correct token (default 10 minutes).
 	TTL time.Duration
+	// InMemory makes a server without a listener: it is reached only
+	// through Handler and Transport (no sockets, no goroutines), e.g.
+	// inside a testing/synctest bubble. Addr is then unused.
+	InMemory bool
+	// Issuer is the issuer identifier an in-memory server claims, an
+	// origin: http or https, a host and an optional port, no path (not
+	// even "/"), query, fragment or user information (default
+	// DefaultInMemoryIssuer). A listening server's issuer is its address:
+	// New refuses Issuer without InMemory.
+	Issuer string
 }
+
+// DefaultInMemoryIssuer is the issuer of an in-memory server by default:
+// a loopback address nothing listens on, which the server claims without
+// serving it (reach it through Transport).
+const DefaultInMemoryIssuer = "http://127.0.0.1:9"
 
 // Server is a running mock authorization server. Its methods are safe for
 // concurrent use.
 type Server struct {
-	keys   *keys
-	issuer string
-	now    func() time.Time
-	ttl    time.Duration
-	mint   bool
+	keys    *keys
+	issuer  string
+	now     func() time.Time
+	ttl     time.Duration
+	mint    bool
+	handler http.Handler
 
+	// The listener and its server; nil for an in-memory server.
 	ln   net.Listener
 	hs   *http.Server
 	done chan struct{}
@@ -71,20 +89,36 @@ type Server struct {
 
 // New creates the signing keys (or loads them from opts.KeysFile) and
 // starts serving the metadata, the JWKS and the token endpoint on a
-// loopback listener. Close stops it.
+// loopback listener, or, with opts.InMemory, only through Handler and
+// Transport. Close stops it.
 func New(opts Options) (*Server, error) {
-	addr := opts.Addr
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, fmt.Errorf("authmock: address %q: want host:port: %w", addr, err)
-	}
-	if ip := net.ParseIP(host); !strings.EqualFold(host, "localhost") && (ip == nil || !ip.IsLoopback()) {
-		return nil, fmt.Errorf("authmock: address %q: want a loopback address", addr)
+	var issuer, addr string
+	if opts.InMemory {
+		issuer = opts.Issuer
+		if issuer == "" {
+			issuer = DefaultInMemoryIssuer
+		}
+		if err := originOnly(issuer); err != nil {
+			return nil, err
+		}
+	} else {
+		if opts.Issuer != "" {
+			return nil, fmt.Errorf("authmock: issuer %q: only an in-memory server claims an issuer; a listening server's issuer is its address", opts.Issuer)
+		}
+		addr = opts.Addr
+		if addr == "" {
+			addr = "127.0.0.1:0"
+		}
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, fmt.Errorf("authmock: address %q: want host:port: %w", addr, err)
+		}
+		if ip := net.ParseIP(host); !strings.EqualFold(host, "localhost") && (ip == nil || !ip.IsLoopback()) {
+			return nil, fmt.Errorf("authmock: address %q: want a loopback address", addr)
+		}
 	}
 	var k *keys
+	var err error
 	if opts.KeysFile != "" {
 		k, err = loadKeys(opts.KeysFile)
 	} else {
@@ -93,12 +127,7 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("authmock: %w", err)
-	}
-	s := &Server{keys: k, issuer: "http://" + ln.Addr().String(), now: opts.Now, ttl: opts.TTL, mint: opts.MintEndpoint,
-		ln: netutil.LimitListener(ln, maxConns), done: make(chan struct{})}
+	s := &Server{keys: k, issuer: issuer, now: opts.Now, ttl: opts.TTL, mint: opts.MintEndpoint}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -113,7 +142,17 @@ func New(opts Options) (*Server, error) {
 	if s.mint {
 		mux.HandleFunc("GET "+MintPath, s.serveMint)
 	}
-	s.hs = &http.Server{Handler: http.MaxBytesHandler(mux, maxBodyBytes), ReadHeaderTimeout: ioTimeout, ReadTimeout: ioTimeout,
+	s.handler = http.MaxBytesHandler(mux, maxBodyBytes)
+	if opts.InMemory {
+		return s, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("authmock: %w", err)
+	}
+	s.issuer = "http://" + ln.Addr().String()
+	s.ln, s.done = netutil.LimitListener(ln, maxConns), make(chan struct{})
+	s.hs = &http.Server{Handler: s.handler, ReadHeaderTimeout: ioTimeout, ReadTimeout: ioTimeout,
 		WriteTimeout: ioTimeout, IdleTimeout: ioTimeout, MaxHeaderBytes: maxHeaderBytes}
 	go func() {
 		defer close(s.done)
@@ -122,13 +161,35 @@ func New(opts Options) (*Server, error) {
 	return s, nil
 }
 
-// Issuer is the issuer identifier: http://HOST:PORT, the metadata's
-// issuer and every correct token's iss.
+// originOnly checks that an in-memory issuer is an origin: the mock
+// serves its documents at the root, so an issuer with a path would name a
+// metadata URL (RFC 8414 section 3) it does not serve.
+func originOnly(issuer string) error {
+	u, err := url.Parse(issuer)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" || u.User != nil ||
+		u.Path != "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.RawFragment != "" {
+		return fmt.Errorf("authmock: issuer %q: want an origin, http(s)://host[:port] without a trailing slash", issuer)
+	}
+	return nil
+}
+
+// Handler is the server's HTTP handler (what the listener serves, with
+// its body limit): metadata, JWKS, token endpoint, authorization endpoint
+// and, with Options.MintEndpoint, the minting endpoint.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Issuer is the issuer identifier: http://HOST:PORT of the listener (or
+// Options.Issuer in memory), the metadata's issuer and every correct
+// token's iss.
 func (s *Server) Issuer() string { return s.issuer }
 
 // Close stops the server: it closes the listener and every connection
-// and returns when the serving goroutine has ended.
+// and returns when the serving goroutine has ended. It does nothing for
+// an in-memory server.
 func (s *Server) Close() error {
+	if s.hs == nil {
+		return nil
+	}
 	var err error
 	s.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
