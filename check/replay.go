@@ -49,8 +49,11 @@ type ReplayOptions struct {
 	// Authority re-mints the tokens of recorded authentication cases
 	// (replay --auth-mock): a token the trace recorded has expired, or was
 	// signed by keys the authority no longer holds. Nil: the recorded
-	// tokens are sent as they are.
+	// tokens are sent as they are. A check re-run mints with it
+	// (Options.Authority).
 	Authority Authority
+	// Upstream is the upstream probe of a check re-run (Options.Upstream).
+	Upstream Upstream
 }
 
 // ReplayedExchange is one exchange of a replay: the recorded one, the new
@@ -236,7 +239,8 @@ func replayCheck(ctx context.Context, target Target, tr *trace.Trace, name strin
 	o := Options{
 		Seed: seed, Budget: opts.Budget, Instances: opts.Instances, Model: cfg, Hints: hs, StateTTLMax: cfg.StateTTLMax,
 		AltHeader: opts.AltHeader, Only: []string{name}, Progress: opts.Progress,
-		Client: Client{Header: opts.Header}, // the default client (withDefaults), with the replay's headers
+		Client:    Client{Header: opts.Header}, // the default client (withDefaults), with the replay's headers
+		Authority: opts.Authority, Upstream: opts.Upstream,
 	}
 	// The check the trace names and nothing more: a name is also a prefix
 	// of longer names ("state/handles" of "state/handles-x").

@@ -1,10 +1,13 @@
 package selftest_test
 
 import (
+	"strings"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/mcpverify/mcpverify/check"
+	"github.com/mcpverify/mcpverify/check/internal/faulty"
 	"github.com/mcpverify/mcpverify/impl"
 	"github.com/mcpverify/mcpverify/spec"
 )
@@ -23,6 +26,52 @@ func TestAuthMetadataReference(t *testing.T) {
 		for _, id := range []spec.ID{spec.AuthPrm, spec.AuthPrmDiscovery, spec.AuthPrmResource, spec.AuthChallengeScope, spec.AuthNoOfflineAccess} {
 			if r, ok := rep.Result(id); !ok || r.Status != check.Pass {
 				t.Errorf("%s: want pass, got %+v", id, r)
+			}
+		}
+	})
+}
+
+// TestAuthReference: the reference server in issuer mode, trusting the
+// in-memory mock, passes every AUTH- requirement the auth checks decide
+// when the checker presents the mock's tokens (the passthrough check
+// skips: the reference calls no other service).
+func TestAuthReference(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv, err := impl.New(impl.Config{Issuer: faulty.AuthIssuer, Resource: "http://127.0.0.1:8080/mcp", IssuerTransport: faulty.AuthMock().Transport()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
+		alice, bob := mockCredentials(t)
+		opts := check.Options{Seed: 1, Budget: 40 * time.Second, MaxExchanges: 60, Only: []string{"auth/"}, AltHeader: bob}
+		opts.Client.Header = alice
+		rep := runAuth(t, opts, srv.Handler())
+		seen := 0
+		for _, r := range rep.Results {
+			if !strings.HasPrefix(string(r.ID), "AUTH-") {
+				continue
+			}
+			seen++
+			want := check.Pass
+			if r.ID == spec.AuthNoPassthrough {
+				want = check.Skip
+			}
+			if r.Status != want {
+				t.Errorf("%s: want %s, got %s: %s", r.ID, want, r.Status, r.Message)
+			}
+		}
+		n := 0
+		for _, r := range spec.All() {
+			if r.ID.Area() == "AUTH" {
+				n++
+			}
+		}
+		if seen != n {
+			t.Errorf("%d AUTH- results, want %d", seen, n)
+		}
+		for _, r := range rep.Results {
+			if r.Status == check.Fail || r.Status == check.Warn || r.Status == check.Inconclusive {
+				t.Errorf("%s %s: %s", r.Status, r.ID, r.Message)
 			}
 		}
 	})

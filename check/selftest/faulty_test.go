@@ -4,15 +4,16 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/mcpverify/mcpverify/check"
+	"github.com/mcpverify/mcpverify/check/authmock"
 	"github.com/mcpverify/mcpverify/check/internal/faulty"
 	"github.com/mcpverify/mcpverify/check/target"
 	"github.com/mcpverify/mcpverify/impl"
-	"github.com/mcpverify/mcpverify/spec"
 )
 
 // runWith runs the checker with opts against h, and against more as
@@ -37,7 +38,45 @@ func runWith(t testing.TB, opts check.Options, h http.Handler, more ...http.Hand
 // runAgainst runs the checks named by only (prefixes) against h.
 func runAgainst(t *testing.T, h http.Handler, only []string) *check.Report {
 	t.Helper()
-	return runWith(t, check.Options{Seed: 1, Budget: 40 * time.Second, MaxExchanges: 60, Only: only}, h)
+	return runAuth(t, check.Options{Seed: 1, Budget: 40 * time.Second, MaxExchanges: 60, Only: only}, h)
+}
+
+// runAuth is runWith with the in-memory mock authorization server that
+// the issuer-mode variants trust as the authority and, when the auth
+// checks run, an upstream probe on loopback.
+func runAuth(t *testing.T, opts check.Options, h http.Handler) *check.Report {
+	t.Helper()
+	opts.Authority = faulty.AuthMock()
+	if len(opts.Only) == 0 || slices.ContainsFunc(opts.Only, func(p string) bool { return strings.HasPrefix(p, "auth/") }) {
+		p := upstreamProbe(t)
+		defer p.Close()
+		opts.Upstream = p
+	}
+	return runWith(t, opts, h)
+}
+
+func upstreamProbe(t *testing.T) *authmock.UpstreamProbe {
+	t.Helper()
+	p, err := authmock.NewUpstreamProbe("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// mockCredentials are the Authorization headers of alice and bob with
+// tokens of the in-memory mock for the in-process target, with every
+// scope of the reference (mint them in the bubble: its clock).
+func mockCredentials(t *testing.T) (alice, bob http.Header) {
+	t.Helper()
+	mint := func(sub string) http.Header {
+		tok, err := faulty.AuthMock().Token(sub, "http://127.0.0.1:8080/mcp", impl.ScopeTools+" "+impl.ScopeTransfer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return http.Header{"Authorization": {"Bearer " + tok}}
+	}
+	return mint("alice"), mint("bob")
 }
 
 // TestReferencePasses: nothing fails or warns against the reference server,
@@ -70,42 +109,45 @@ func TestReferencePasses(t *testing.T) {
 
 // TestFaultyVariants: each broken variant is caught, naming the
 // requirement it breaks; the saved trace of each replays as still failing
-// against the variant, and not against the reference server. A variant
-// made ahead of the check that decides what it breaks (no registered
-// check decides any of its Breaks) is skipped, saying so.
+// against the variant, and not against the reference server.
 func TestFaultyVariants(t *testing.T) {
 	vs := faulty.All()
 	if len(vs) == 0 {
 		t.Skip("no faulty variants registered yet")
-	}
-	decided := map[spec.ID]bool{}
-	for _, c := range check.Checks() {
-		for _, id := range c.IDs {
-			decided[id] = true
-		}
 	}
 	for _, v := range vs {
 		if v.Stdio != nil {
 			continue // stdio variants run in the stdio self-test
 		}
 		t.Run(v.Name, func(t *testing.T) {
-			if !slices.ContainsFunc(v.Breaks, func(id spec.ID) bool { return decided[id] }) {
-				t.Skipf("no check decides %v yet", v.Breaks)
-			}
 			synctest.Test(t, func(t *testing.T) {
 				h, srv, err := v.Handler()
 				if err != nil {
 					t.Fatal(err)
 				}
 				defer srv.Close()
-				rep := runAgainst(t, h, v.Only)
+				opts := check.Options{Seed: 1, Budget: 40 * time.Second, MaxExchanges: 60, Only: v.Only}
+				ropts := check.ReplayOptions{Budget: 40 * time.Second}
+				if v.Config != nil && v.Config.Issuer == faulty.AuthIssuer {
+					// The client presents the mock's tokens, as check
+					// --auth-mock does.
+					alice, bob := mockCredentials(t)
+					opts.Client.Header, opts.AltHeader = alice, bob
+					ropts.Header, ropts.AltHeader, ropts.Authority = alice, bob, faulty.AuthMock()
+				}
+				rep := runAuth(t, opts, h)
 				for _, id := range v.Breaks {
 					r, ok := rep.Result(id)
 					if !ok || (r.Status != check.Fail && r.Status != check.Warn) {
 						t.Errorf("%s: %s not reported broken (got %+v)", v.Defect, id, r)
 					}
 				}
-				replayBreaks(t, rep, v.Breaks, variantServer(v), referenceServer(v.Config), check.ReplayOptions{Budget: 40 * time.Second})
+				if ropts.Authority != nil {
+					p := upstreamProbe(t)
+					defer p.Close()
+					ropts.Upstream = p
+				}
+				replayBreaks(t, rep, v.Breaks, variantServer(v), referenceServer(v.Config), ropts)
 			})
 		})
 	}

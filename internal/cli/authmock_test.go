@@ -41,7 +41,7 @@ func TestCheckAuthMock(t *testing.T) {
 	go hs.Serve(ln)
 	defer hs.Close()
 
-	code, stdout, stderr := run([]string{"check", "--url", resource, "--auth-mock", mockAddr, "--only", "state/", "--seed", "1", "--json", "-"}, "")
+	code, stdout, stderr := run([]string{"check", "--url", resource, "--auth-mock", mockAddr, "--only", "state/", "--only", "auth/", "--seed", "1", "--json", "-"}, "")
 	if code != ExitOK {
 		t.Fatalf("exit %d\nstderr:\n%s", code, stderr)
 	}
@@ -58,7 +58,7 @@ func TestCheckAuthMock(t *testing.T) {
 	for _, r := range rep.Results {
 		passed[r.ID] = r.Status == "pass"
 	}
-	for _, id := range []string{"STATE-BIND-PRINCIPAL", "STATE-HANDLE-PRINCIPAL", "STATE-INTEGRITY"} {
+	for _, id := range []string{"STATE-BIND-PRINCIPAL", "STATE-HANDLE-PRINCIPAL", "STATE-INTEGRITY", "AUTH-AUDIENCE", "AUTH-INVALID-401", "AUTH-SCOPE-REFUSED", "AUTH-VERIFY-ALL"} {
 		if !passed[id] {
 			t.Errorf("%s did not pass with the mock's tokens", id)
 		}
@@ -67,5 +67,33 @@ func TestCheckAuthMock(t *testing.T) {
 	// Without --url it is a usage error.
 	if code, _, stderr := run([]string{"check", "--auth-mock", mockAddr}, ""); code != ExitUsage || !strings.Contains(stderr, "--auth-mock needs --url") {
 		t.Errorf("--auth-mock without --url: exit %d\n%s", code, stderr)
+	}
+}
+
+// TestCheckDefaultAuth: with no target, the auth checks run against the
+// reference in issuer mode trusting an in-memory mock, and pass.
+func TestCheckDefaultAuth(t *testing.T) {
+	code, stdout, stderr := run([]string{"check", "--only", "auth/", "--seed", "1", "--json", "-"}, "")
+	if code != ExitOK {
+		t.Fatalf("exit %d\nstderr:\n%s", code, stderr)
+	}
+	var rep struct {
+		Results []struct{ ID, Status, Check string } `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range rep.Results {
+		if !strings.HasPrefix(r.ID, "AUTH-") {
+			continue
+		}
+		n++
+		if want := map[bool]string{true: "skip", false: "pass"}[r.ID == "AUTH-NO-PASSTHROUGH"]; r.Status != want {
+			t.Errorf("%s: %s, want %s", r.ID, r.Status, want)
+		}
+	}
+	if n < 19 {
+		t.Errorf("%d AUTH- results, want every one (19 or more)", n)
 	}
 }

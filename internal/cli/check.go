@@ -158,6 +158,16 @@ func runCheck(e *env, args []string) int {
 		opts.Progress, opts.OnProgress = live, live.update
 	}
 	rep, err := check.Run(e.ctx, tgt, opts)
+	if err == nil && tf.principals {
+		// The embedded reference: the auth checks run against the
+		// reference in issuer mode, which trusts an in-memory mock.
+		if ac := authChecks(names); len(ac) > 0 {
+			var ar *check.Report
+			if ar, err = runAuthReference(e.ctx, opts, ac, limitsFor(*budget)); err == nil {
+				mergeAuth(rep, ar)
+			}
+		}
+	}
 	if live != nil {
 		live.close()
 	}

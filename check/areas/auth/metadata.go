@@ -17,7 +17,7 @@ import (
 	"github.com/mcpverify/mcpverify/wire"
 )
 
-var metadataIDs = []spec.ID{spec.AuthPrm, spec.AuthPrmDiscovery, spec.AuthPrmResource, spec.AuthChallengeScope, spec.AuthNoOfflineAccess}
+var metadataIDs = []spec.ID{spec.AuthPrm, spec.AuthPrmDiscovery, spec.AuthPrmResource, spec.AuthChallengeScope, spec.AuthNoOfflineAccess, spec.AuthAsHttp}
 
 func init() {
 	check.Register(&check.Check{
@@ -134,7 +134,7 @@ func checkMetadata(e *check.Env) {
 	if len(docs) == 0 {
 		if _, named := challengeParam(challenge, "resource_metadata"); named {
 			e.Violation(spec.AuthPrmDiscovery, "the 401 challenge (%q) names a metadata document that is not served, and neither well-known URI serves one: %s", challenge, strings.Join(tried, "; "))
-			probe.SkipAll(e, []spec.ID{spec.AuthPrm, spec.AuthPrmResource, spec.AuthChallengeScope, spec.AuthNoOfflineAccess}, "no Protected Resource Metadata is served")
+			probe.SkipAll(e, []spec.ID{spec.AuthPrm, spec.AuthPrmResource, spec.AuthChallengeScope, spec.AuthNoOfflineAccess, spec.AuthAsHttp}, "no Protected Resource Metadata is served")
 			return
 		}
 		// Custom authentication is the server's to choose (CORE-AUTH-CUSTOM,
@@ -143,13 +143,19 @@ func checkMetadata(e *check.Env) {
 		return
 	}
 	e.Pass(spec.AuthPrmDiscovery, "the metadata is served at %s", docs[0].url)
-	var noAS, badRes, passRes []string
+	var noAS, badRes, passRes, plainAS, servers []string
 	var scopes []string
 	for i, f := range docs {
 		d := parsed[i]
 		scopes = append(scopes, d.ScopesSupported...)
 		if len(d.AuthorizationServers) == 0 {
 			noAS = append(noAS, f.url)
+		}
+		for _, as := range d.AuthorizationServers {
+			servers = append(servers, as)
+			if u, err := url.Parse(as); err != nil || u.Scheme != "https" && !(u.Scheme == "http" && wire.IsLoopbackHost(u.Hostname())) {
+				plainAS = append(plainAS, as)
+			}
 		}
 		if f.resource != "" {
 			if d.Resource != f.resource {
@@ -180,6 +186,14 @@ func checkMetadata(e *check.Env) {
 		e.Skip(spec.AuthChallengeScope, "the server lists no scopes (scopes_supported) and its challenge names none")
 	default:
 		e.Violation(spec.AuthChallengeScope, "the 401 challenge (%q) has no scope parameter, though the metadata lists scopes %v", challenge, scopes)
+	}
+	switch {
+	case len(plainAS) > 0:
+		e.Violation(spec.AuthAsHttp, "the metadata names authorization servers that are neither https nor on a loopback host: %s (tokens and codes would travel in the clear)", strings.Join(plainAS, ", "))
+	case len(servers) > 0:
+		e.Pass(spec.AuthAsHttp, "every authorization server named is https or on a loopback host (%s)", strings.Join(servers, ", "))
+	default:
+		e.Skip(spec.AuthAsHttp, "the metadata names no authorization server")
 	}
 	if slices.Contains(strings.Fields(scope), "offline_access") || slices.Contains(scopes, "offline_access") {
 		e.Violation(spec.AuthNoOfflineAccess, "offline_access is offered (challenge scope %q, scopes_supported %v): refresh tokens are not a resource requirement", scope, scopes)

@@ -56,9 +56,9 @@ func learnResource(e *check.Env) (rs *resourceServer, why string, skip bool) {
 	if !o.Answered() {
 		return nil, fmt.Sprintf("%s without credentials: %s", e.ListMethod(), o.Describe()), false
 	}
-	if o.Ex.Status != http.StatusUnauthorized {
-		return nil, fmt.Sprintf("%s without credentials was %s, not refused with 401: the server does not require authorization", e.ListMethod(), o.Describe()), true
-	}
+	// A server that serves a request without credentials may still
+	// implement authorization (and break AUTH-VERIFY-ALL): its metadata
+	// says so.
 	challenge, _ := wire.HeaderValue(o.Ex.RespHeader, "WWW-Authenticate")
 	var doc *prmDoc
 	if rm, ok := challengeParam(challenge, "resource_metadata"); ok {
@@ -69,8 +69,11 @@ func learnResource(e *check.Env) (rs *resourceServer, why string, skip bool) {
 			doc, _ = fetchPRM(e.Ctx, e, wk[0])
 		}
 	}
-	if doc == nil {
+	switch {
+	case doc == nil && o.Ex.Status == http.StatusUnauthorized:
 		return nil, "the server publishes no Protected Resource Metadata: an authorization scheme of its own (CORE-AUTH-CUSTOM), which the MCP Authorization specification does not judge", true
+	case doc == nil || len(doc.AuthorizationServers) == 0 && o.Ex.Status != http.StatusUnauthorized:
+		return nil, fmt.Sprintf("%s without credentials was %s and the server publishes no Protected Resource Metadata naming an authorization server: it does not implement authorization", e.ListMethod(), o.Describe()), true
 	}
 	rs = &resourceServer{authority: e.Opts.Authority, resource: doc.Resource}
 	if rs.resource == "" {
@@ -93,6 +96,21 @@ func learnResource(e *check.Env) (rs *resourceServer, why string, skip bool) {
 		}
 	}
 	return rs, "", false
+}
+
+// resourceFor is learnResource for a check deciding ids: when the checks
+// do not apply, or cannot tell, it says so for every one of ids and
+// returns nil.
+func resourceFor(e *check.Env, ids []spec.ID) *resourceServer {
+	rs, why, skip := learnResource(e)
+	switch {
+	case rs != nil:
+	case skip:
+		probe.SkipAll(e, ids, "%s", why)
+	default:
+		probe.InconclusiveAll(e, ids, "%s", why)
+	}
+	return rs
 }
 
 // scope is the scope of a correct token.
@@ -152,13 +170,8 @@ const tokenLane = 7401
 // judges every exchange by its case; the check passes what the model
 // judged and found unbroken.
 func checkTokens(e *check.Env) {
-	rs, why, skip := learnResource(e)
+	rs := resourceFor(e, tokenIDs)
 	if rs == nil {
-		if skip {
-			probe.SkipAll(e, tokenIDs, "%s", why)
-		} else {
-			probe.InconclusiveAll(e, tokenIDs, "%s", why)
-		}
 		return
 	}
 	cases := rs.authority.AuthCases(rs.resource, rs.scope())

@@ -88,6 +88,10 @@ func init() {
 			Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
 				return editPRM(next, func(d map[string]any) { delete(d, "authorization_servers") })
 			}},
+		{Name: "prm-as-plain-http", Defect: "the Protected Resource Metadata names an authorization server over plain http on a host that is not loopback", Breaks: []spec.ID{spec.AuthAsHttp},
+			Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+				return editPRM(next, func(d map[string]any) { d["authorization_servers"] = []string{"http://as.example.com"} })
+			}},
 		{Name: "prm-resource-origin", Defect: "the path-suffixed metadata names the origin as its resource, not the identifier its URL was built from", Breaks: []spec.ID{spec.AuthPrmResource},
 			Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
 				return editPRM(next, func(d map[string]any) { d["resource"] = "http://127.0.0.1:8080" })
