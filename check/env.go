@@ -115,7 +115,7 @@ func (e *Env) Send(r *Request) Observation { return e.SendTo(0, r) }
 func (e *Env) SendTo(i int, r *Request) Observation {
 	i %= len(e.targets)
 	ex := e.targets[i].Send(e.Ctx, r)
-	ex.Instance, ex.Credential = i, r.Credential
+	ex.Instance = i
 	return e.Record(ex)
 }
 

@@ -19,7 +19,8 @@ type Request struct {
 	// Query is a raw query to add to the endpoint's URL (HTTP only).
 	Query string
 	// Credential records how the checker made the request's credential
-	// (an authentication case); it is copied into the exchange.
+	// (an authentication case); an HTTP target copies it into the
+	// exchange.
 	Credential *wire.Credential
 	// Body is the POST body or the stdio line (without its newline).
 	Body []byte

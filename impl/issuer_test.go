@@ -56,6 +56,9 @@ func TestIssuerTokens(t *testing.T) {
 		"nbf within skew":        iss.rs256(with(claims{"nbf": now.Add(30 * time.Second).Unix()})),
 		"no kid":                 iss.mint(jose.ES256, "", iss.ec, with(nil)),
 		"typ application/at+jwt": iss.mintTyped(jose.RS256, "application/at+jwt", with(nil)),
+		// A claim nested 2,000 deep (within the 8 KiB bound): decoded
+		// without harm, and ignored.
+		"deeply nested claim": iss.rs256(with(claims{"x": json.RawMessage(strings.Repeat("[", 2000) + strings.Repeat("]", 2000))})),
 	}
 	for name, tok := range accepted {
 		if r := callWith(h, "Bearer "+tok); r.status != 200 || r.errCode() != 0 {

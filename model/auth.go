@@ -110,8 +110,12 @@ var authCases = map[string]authCase{
 
 	// RFC 9110 auth schemes are case-insensitive; the MCP spec writes
 	// "Bearer". RFC 7519 allows an aud array holding the resource.
+	// RFC 3986 section 6.2.3 makes an explicit default port and "/" as an
+	// empty path equivalent; the spec names no outcome for them.
 	"bearer-lowercase":        {authReport, ""},
 	"aud-array-with-resource": {authReport, ""},
+	"aud-default-port":        {authReport, ""},
+	"aud-trailing-slash":      {authReport, ""},
 }
 
 // AuthCaseIDs returns the requirements the model judges the case named
@@ -183,17 +187,17 @@ func checkAuthCase(c *ctx) {
 	case authServeShould:
 		c.judge(ac.id)
 		if !served {
-			c.report(ac.id, what+" was not served", "the token served: its audience is the canonical URI with its scheme and host in upper case")
+			c.report(ac.id, what+" not served", "the token served: its audience is the canonical URI with its scheme and host in upper case")
 		}
 	case auth401, auth4xx:
 		c.judge(ac.id, spec.AuthErrorStatus)
 		switch {
 		case served:
-			c.report(ac.id, what+" was served", "a refusal with HTTP 401")
+			c.report(ac.id, what+" served", "a refusal with HTTP 401")
 		case ac.want == auth401 && c.ex.Status != 401:
-			c.report(spec.AuthErrorStatus, what+" was refused otherwise than with 401", "HTTP 401 for an invalid or expired token (Error Handling: 401 for a token invalid)")
+			c.report(spec.AuthErrorStatus, what+" refused otherwise than with 401", "HTTP 401 for an invalid or expired token (Error Handling: 401 for a token invalid)")
 		case ac.want == auth4xx && (c.ex.Status < 400 || c.ex.Status > 499):
-			c.report(spec.AuthErrorStatus, what+" was answered otherwise than with a 4xx", "HTTP 400 (or 401) for a malformed Authorization header")
+			c.report(spec.AuthErrorStatus, what+" answered otherwise than with a 4xx", "HTTP 400 (or 401) for a malformed Authorization header")
 		default:
 			if !f.auth.refusedInvalid {
 				c.learn().auth.refusedInvalid = true
@@ -202,7 +206,7 @@ func checkAuthCase(c *ctx) {
 	case authRefuse:
 		c.judge(ac.id)
 		if served {
-			c.report(ac.id, what+" was served", "a refusal")
+			c.report(ac.id, what+" served", "a refusal")
 		}
 	case authNone:
 		carried := f.auth.servedConns[c.ex.Conn] && c.ex.Conn != 0
@@ -213,11 +217,11 @@ func checkAuthCase(c *ctx) {
 			}
 		case served && carried && f.auth.refusedNone:
 			c.judge(spec.CoreNoConnectionContext)
-			c.report(spec.CoreNoConnectionContext, what+" was served on a connection that had carried a valid token, though a request without credentials was refused on a connection of its own",
+			c.report(spec.CoreNoConnectionContext, what+" served on a connection that had carried a valid token, though a request without credentials was refused on a connection of its own",
 				"no identity carried over from an earlier request on the connection")
 		case served && !carried && f.auth.refusedInvalid:
 			c.judge(ac.id)
-			c.report(ac.id, what+" was served, though a request with an invalid token was refused", "every inbound request verified: a request without a token refused")
+			c.report(ac.id, what+" served, though a request with an invalid token was refused", "every inbound request verified: a request without a token refused")
 		case !served && carried && f.auth.refusedNone:
 			c.judge(spec.CoreNoConnectionContext)
 		case !served && f.auth.refusedInvalid:
@@ -226,7 +230,7 @@ func checkAuthCase(c *ctx) {
 	case authScope:
 		c.judge(ac.id, spec.AuthScope403)
 		if served {
-			c.report(ac.id, what+" was served", "a refusal: the token lacks a scope the server challenged for")
+			c.report(ac.id, what+" served", "a refusal: the token lacks a scope the server challenged for")
 			return
 		}
 		raw, _ := wire.HeaderValue(c.ex.RespHeader, "WWW-Authenticate")

@@ -99,7 +99,7 @@ func (s *Server) cases(resource, scope string) []Case {
 		switch d {
 		case AudCase:
 			e = ExpectServed
-		case AudArrayWith, IatFarFuture, TypNotATJWT:
+		case AudArrayWith, IatFarFuture, TypNotATJWT, AudDefaultPort, AudTrailingSlash:
 			e = ExpectReportOnly
 		}
 		cs = append(cs, Case{Name: d.String(), Description: d.Description(), Expect: e, Defect: d, Principal: Alice, Apply: bearer("Bearer", alice, d)})

@@ -39,6 +39,8 @@ const (
 	KeyNotInJWKS
 	SignatureAltered
 	TypNotATJWT
+	AudDefaultPort
+	AudTrailingSlash
 )
 
 // Defect parameters.
@@ -160,6 +162,26 @@ var defects = []defectInfo{
 		}},
 	SignatureAltered: {name: "signature-altered", desc: "one bit of the signature is flipped",
 		apply: func(t *jwt, _ *url.URL, _ int64, _ time.Duration) error { t.sign = signAltered; return nil }},
+	AudDefaultPort: {name: "aud-default-port", desc: "aud is the resource with its scheme's default port written out (\":443\", \":80\"): the same URI by RFC 3986 section 6.2.3, not by simple string comparison (report only; a resource with a port has no such form)",
+		apply: setAud(func(u url.URL) (any, error) {
+			if u.Port() != "" {
+				return nil, ErrNotApplicable
+			}
+			port := "80"
+			if u.Scheme == "https" {
+				port = "443"
+			}
+			u.Host = net.JoinHostPort(u.Hostname(), port)
+			return u.String(), nil
+		})},
+	AudTrailingSlash: {name: "aud-trailing-slash", desc: "aud is the resource with \"/\" as its empty path: the same URI by RFC 3986 section 6.2.3 (report only; a resource with a path has no such form)",
+		apply: setAud(func(u url.URL) (any, error) {
+			if u.Path != "" {
+				return nil, ErrNotApplicable
+			}
+			u.Path = "/"
+			return u.String(), nil
+		})},
 	TypNotATJWT: {name: "typ-not-at+jwt", desc: "typ is JWT, not at+jwt (RFC 9068 asks resource servers to check it; the MCP spec does not)",
 		apply: func(t *jwt, _ *url.URL, _ int64, _ time.Duration) error { t.header["typ"] = "JWT"; return nil }},
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -76,6 +77,10 @@ func TestDefects(t *testing.T) {
 		authmock.KeyNotInJWKS:     {header: map[string]any{"kid": authmock.ForeignKid}},
 		authmock.SignatureAltered: {},
 		authmock.TypNotATJWT:      {header: map[string]any{"typ": "JWT"}, sigValid: true},
+		// Not applicable to a resource with a port and a path
+		// (TestDefectsEquivalentForms).
+		authmock.AudDefaultPort:   {},
+		authmock.AudTrailingSlash: {},
 	}
 	if len(wants) != len(authmock.Defects()) {
 		t.Fatalf("the test covers %d defects of %d", len(wants), len(authmock.Defects()))
@@ -91,6 +96,12 @@ func TestDefects(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/%s", alg, d), func(t *testing.T) {
 				w := wants[d]
 				tok, err := s.Mint(claims, d)
+				if d == authmock.AudDefaultPort || d == authmock.AudTrailingSlash {
+					if !errors.Is(err, authmock.ErrNotApplicable) {
+						t.Errorf("error %v, want ErrNotApplicable", err)
+					}
+					return
+				}
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -197,5 +208,28 @@ func TestDefectNames(t *testing.T) {
 	}
 	if _, ok := authmock.DefectByName("no-such-defect"); ok {
 		t.Error("an unknown defect name was found")
+	}
+}
+
+// TestDefectsEquivalentForms: the explicit default port and the "/" of an
+// empty path, for a resource without either.
+func TestDefectsEquivalentForms(t *testing.T) {
+	s := newServer(t, authmock.Options{})
+	for _, tc := range []struct {
+		res  string
+		d    authmock.Defect
+		want string
+	}{
+		{"https://mcp.example.com", authmock.AudDefaultPort, "https://mcp.example.com:443"},
+		{"http://mcp.example.com/mcp", authmock.AudDefaultPort, "http://mcp.example.com:80/mcp"},
+		{"https://mcp.example.com", authmock.AudTrailingSlash, "https://mcp.example.com/"},
+	} {
+		tok, err := s.Mint(authmock.Claims{Subject: authmock.Alice, Resource: tc.res}, tc.d)
+		if err != nil {
+			t.Fatalf("%s %s: %v", tc.res, tc.d, err)
+		}
+		if got := decode(t, tok).claims["aud"]; got != tc.want {
+			t.Errorf("%s %s: aud %v, want %s", tc.res, tc.d, got, tc.want)
+		}
 	}
 }

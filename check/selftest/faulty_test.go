@@ -3,14 +3,11 @@ package selftest_test
 import (
 	"context"
 	"net/http"
-	"slices"
-	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/mcpverify/mcpverify/check"
-	"github.com/mcpverify/mcpverify/check/authmock"
 	"github.com/mcpverify/mcpverify/check/internal/faulty"
 	"github.com/mcpverify/mcpverify/check/target"
 	"github.com/mcpverify/mcpverify/impl"
@@ -42,26 +39,11 @@ func runAgainst(t *testing.T, h http.Handler, only []string) *check.Report {
 }
 
 // runAuth is runWith with the in-memory mock authorization server that
-// the issuer-mode variants trust as the authority and, when the auth
-// checks run, an upstream probe on loopback.
+// the issuer-mode variants trust as the authority and the upstream probe.
 func runAuth(t *testing.T, opts check.Options, h http.Handler) *check.Report {
 	t.Helper()
-	opts.Authority = faulty.AuthMock()
-	if len(opts.Only) == 0 || slices.ContainsFunc(opts.Only, func(p string) bool { return strings.HasPrefix(p, "auth/") }) {
-		p := upstreamProbe(t)
-		defer p.Close()
-		opts.Upstream = p
-	}
+	opts.Authority, opts.Upstream = faulty.AuthMock(), upstream
 	return runWith(t, opts, h)
-}
-
-func upstreamProbe(t *testing.T) *authmock.UpstreamProbe {
-	t.Helper()
-	p, err := authmock.NewUpstreamProbe("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 // mockCredentials are the Authorization headers of alice and bob with
@@ -143,9 +125,7 @@ func TestFaultyVariants(t *testing.T) {
 					}
 				}
 				if ropts.Authority != nil {
-					p := upstreamProbe(t)
-					defer p.Close()
-					ropts.Upstream = p
+					ropts.Upstream = upstream
 				}
 				replayBreaks(t, rep, v.Breaks, variantServer(v), referenceServer(v.Config), ropts)
 			})

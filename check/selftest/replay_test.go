@@ -4,12 +4,14 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/mcpverify/mcpverify/check"
+	"github.com/mcpverify/mcpverify/check/internal/faulty"
 	"github.com/mcpverify/mcpverify/check/target"
 	"github.com/mcpverify/mcpverify/impl"
 	"github.com/mcpverify/mcpverify/trace"
@@ -25,6 +27,24 @@ func referenceTarget(t *testing.T) check.Target {
 	tgt := target.InProcess(srv.Handler(), target.Limits{Timeout: 5 * time.Second})
 	t.Cleanup(func() { tgt.Close(); srv.Close() })
 	return tgt
+}
+
+// issuerReferenceTarget is the reference server in issuer mode, trusting
+// the in-memory mock, in process.
+func issuerReferenceTarget(t *testing.T) check.Target {
+	t.Helper()
+	srv, err := impl.New(impl.Config{Issuer: faulty.AuthIssuer, Resource: "http://127.0.0.1:8080/mcp", IssuerTransport: faulty.AuthMock().Transport()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tgt := target.InProcess(srv.Handler(), target.Limits{Timeout: 5 * time.Second})
+	t.Cleanup(func() { tgt.Close(); srv.Close() })
+	return tgt
+}
+
+// minted reports whether a trace records credentials the checker minted.
+func minted(tr *trace.Trace) bool {
+	return slices.ContainsFunc(tr.Exchanges, func(ex *wire.Exchange) bool { return ex.Credential != nil })
 }
 
 // TestReplayBadTracesAgainstReference: the model's bad traces carry fake
@@ -51,8 +71,13 @@ func TestReplayBadTracesAgainstReference(t *testing.T) {
 		}
 		t.Run(strings.TrimSuffix(filepath.Base(f), ".txtar"), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				tgt := referenceTarget(t)
-				res, err := check.Replay(context.Background(), tgt, tr, check.ReplayOptions{})
+				tgt, opts := referenceTarget(t), check.ReplayOptions{}
+				if minted(tr) {
+					// A trace of minted credentials: the reference in
+					// issuer mode, the mock minting them again.
+					tgt, opts.Authority = issuerReferenceTarget(t), faulty.AuthMock()
+				}
+				res, err := check.Replay(context.Background(), tgt, tr, opts)
 				if err != nil {
 					t.Fatal(err)
 				}

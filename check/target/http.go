@@ -143,7 +143,7 @@ func (t *HTTP) Send(ctx context.Context, r *check.Request) *wire.Exchange {
 	if method == "" {
 		method = http.MethodPost
 	}
-	ex := &wire.Exchange{Transport: wire.HTTP, HTTPMethod: method, Header: r.Header.Clone(), Body: r.Body, At: time.Since(t.start)}
+	ex := &wire.Exchange{Transport: wire.HTTP, HTTPMethod: method, Header: r.Header.Clone(), Body: r.Body, At: time.Since(t.start), Credential: r.Credential}
 	timeout := r.Timeout
 	if timeout <= 0 {
 		timeout = t.limits.Timeout

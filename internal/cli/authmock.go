@@ -122,3 +122,20 @@ func withCredentials(hdr, alt, client, second http.Header) (http.Header, http.He
 	}
 	return hdr, alt
 }
+
+// withMock starts the mock (startMock) and adds its tokens for resource
+// to the client's and the second principal's headers (withCredentials).
+// The caller closes the mock.
+func withMock(e *env, addr, keysFile, resource string, hdr, alt http.Header) (*authmock.Server, http.Header, http.Header, error) {
+	m, err := startMock(e, addr, keysFile, false)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	a, b, err := mockCredentials(e.ctx, m, resource)
+	if err != nil {
+		m.Close()
+		return nil, nil, nil, err
+	}
+	hdr, alt = withCredentials(hdr, alt, a, b)
+	return m, hdr, alt, nil
+}

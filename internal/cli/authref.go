@@ -12,6 +12,7 @@ import (
 	"github.com/mcpverify/mcpverify/check/authmock"
 	"github.com/mcpverify/mcpverify/check/target"
 	"github.com/mcpverify/mcpverify/impl"
+	"github.com/mcpverify/mcpverify/trace"
 )
 
 // The default run checks two embedded reference servers: the one of the
@@ -36,37 +37,77 @@ func authChecks(names []string) []string {
 // referenceIssuerResource is the canonical URI of the in-process target.
 const referenceIssuerResource = "http://127.0.0.1:8080/mcp"
 
-// runAuthReference runs the auth checks named by names against the
-// reference server in issuer mode, trusting an in-memory mock, as alice
-// and bob with the mock's tokens.
-func runAuthReference(ctx context.Context, base check.Options, names []string, limits target.Limits) (*check.Report, error) {
+// issuerReference is the reference server in issuer mode, trusting an
+// in-memory mock authorization server, and the mock's tokens of alice
+// (the client) and bob (the second principal) with every scope the
+// reference knows. close releases both.
+type issuerReference struct {
+	srv        *impl.Server
+	mock       *authmock.Server
+	alice, bob http.Header
+}
+
+func newIssuerReference() (*issuerReference, error) {
 	m, err := authmock.New(authmock.Options{InMemory: true})
 	if err != nil {
 		return nil, err
 	}
-	defer m.Close()
 	srv, err := impl.New(impl.Config{Issuer: m.Issuer(), Resource: referenceIssuerResource, IssuerTransport: m.Transport()})
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	r := &issuerReference{srv: srv, mock: m}
+	scope := impl.ScopeTools + " " + impl.ScopeTransfer
+	for _, p := range []struct {
+		sub string
+		h   *http.Header
+	}{{authmock.Alice, &r.alice}, {authmock.Bob, &r.bob}} {
+		tok, err := m.Token(p.sub, referenceIssuerResource, scope)
+		if err != nil {
+			r.close()
+			return nil, err
+		}
+		*p.h = bearer(tok)
+	}
+	return r, nil
+}
+
+func (r *issuerReference) close() {
+	r.srv.Close()
+	r.mock.Close()
+}
+
+// runAuthReference runs the auth checks named by names against the
+// reference server in issuer mode (newIssuerReference).
+func runAuthReference(ctx context.Context, base check.Options, names []string, limits target.Limits) (*check.Report, error) {
+	ir, err := newIssuerReference()
 	if err != nil {
 		return nil, err
 	}
-	defer srv.Close()
-	scope := impl.ScopeTools + " " + impl.ScopeTransfer
-	mint := func(sub string) (http.Header, error) {
-		tok, err := m.Token(sub, referenceIssuerResource, scope)
-		return bearer(tok), err
-	}
+	defer ir.close()
 	opts := base
-	if opts.Client.Header, err = mint(authmock.Alice); err != nil {
-		return nil, err
-	}
-	if opts.AltHeader, err = mint(authmock.Bob); err != nil {
-		return nil, err
-	}
-	opts.Only, opts.Exact, opts.Authority = names, true, m
+	opts.Client.Header, opts.AltHeader = ir.alice, ir.bob
+	opts.Only, opts.Exact, opts.Authority = names, true, ir.mock
 	opts.Budget = min(opts.Budget, 30*time.Second)
-	t := target.InProcess(srv.Handler(), limits)
+	t := target.InProcess(ir.srv.Handler(), limits)
 	defer t.Close()
 	return check.Run(ctx, t, opts)
+}
+
+// mintedTrace reports whether a trace holds requests with credentials
+// the checker minted (an auth check's trace): its replay needs an
+// authority to mint them again.
+func mintedTrace(tr *trace.Trace) bool {
+	if strings.HasPrefix(tr.Get("check"), "auth/") {
+		return true
+	}
+	for _, ex := range tr.Exchanges {
+		if ex.Credential != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // mergeAuth puts the results of the issuer-mode run in place of the

@@ -123,18 +123,13 @@ func runCheck(e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "mcpverify: upstream probe at %s\n", p.URL())
 	}
 	if *authMock != "" {
-		m, err := startMock(e, *authMock, *authMockKeys, false)
+		m, h, a, err := withMock(e, *authMock, *authMockKeys, tf.urls[0], hdr, alt)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "mcpverify check: --auth-mock: %v\n", err)
 			return ExitCannotRun
 		}
 		defer m.Close()
-		a, b, err := mockCredentials(e.ctx, m, tf.urls[0])
-		if err != nil {
-			fmt.Fprintf(e.stderr, "mcpverify check: --auth-mock: %v\n", err)
-			return ExitCannotRun
-		}
-		hdr, alt = withCredentials(hdr, alt, a, b)
+		hdr, alt = h, a
 		authority = m
 		fmt.Fprintf(e.stderr, "mcpverify: tokens of the mock authorization server %s for %s (alice as the client, bob as the second principal)\n", m.Issuer(), tf.urls[0])
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mcpverify/mcpverify/check"
+	"github.com/mcpverify/mcpverify/check/authmock"
 	"github.com/mcpverify/mcpverify/check/target"
 	"github.com/mcpverify/mcpverify/trace"
 	"github.com/mcpverify/mcpverify/wire"
@@ -32,6 +33,8 @@ func runReplay(e *env, args []string) int {
 	fs.Var(&origins, "allowed-origin", "an `ORIGIN` (scheme://host[:port]) the server is meant to accept besides its own (added to the trace's); repeatable")
 	fs.Var(&altHeaders, "alt-header", "a `\"Name: value\"` header with the second principal's credentials, in place of the trace's redacted ones; repeatable")
 	budget := fs.Duration("budget", 60*time.Second, "wall-time bound of a check re-run")
+	authMock := fs.String("auth-mock", "", "serve the mock authorization server on the loopback `ADDR` and mint the trace's tokens again with it (the server must trust its issuer; see check --auth-mock)")
+	authMockKeys := fs.String("auth-mock-keys", "", "the mock's signing keys, a JWKS `FILE` (see check --auth-mock-keys)")
 	if code := fs.parse(args); code >= 0 {
 		return code
 	}
@@ -54,6 +57,16 @@ func runReplay(e *env, args []string) int {
 			return fs.usageError("%v", err)
 		}
 	}
+	if *authMock != "" {
+		if len(tf.urls) == 0 {
+			return fs.usageError("--auth-mock needs --url")
+		}
+		if err := checkMockAddr("--auth-mock", *authMock); err != nil {
+			return fs.usageError("%v", err)
+		}
+	} else if *authMockKeys != "" {
+		return fs.usageError("--auth-mock-keys needs --auth-mock")
+	}
 	path := fs.Arg(0)
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -68,14 +81,51 @@ func runReplay(e *env, args []string) int {
 	// The embedded reference server, as check runs it: its principals'
 	// credentials fill the trace's redacted ones. A trace that names no
 	// credentials gets one that requires none.
-	hdr, alt = tf.embeddedCredentials(check.TraceHasCredentials(tr), hdr, alt)
-	tgt, more, stop, err := tf.open(e, target.Limits{})
-	if err != nil {
-		fmt.Fprintf(e.stderr, "mcpverify replay: %v\n", err)
-		return ExitCannotRun
+	// A trace of the auth checks replays against the reference in issuer
+	// mode, with an in-memory mock minting its tokens again.
+	var authority check.Authority
+	var tgt check.Target
+	var more []check.Target
+	stop := func() {}
+	if len(tf.urls) == 0 && tf.argv == nil && mintedTrace(tr) {
+		ir, err := newIssuerReference()
+		if err != nil {
+			fmt.Fprintf(e.stderr, "mcpverify replay: %v\n", err)
+			return ExitCannotRun
+		}
+		t := target.InProcess(ir.srv.Handler(), target.Limits{})
+		fmt.Fprintf(e.stderr, "no --url or --command: the embedded reference server in issuer mode, trusting an in-memory mock authorization server, served in process as %s\n", t.Describe())
+		hdr, alt = withCredentials(hdr, alt, ir.alice, ir.bob)
+		tgt, authority, stop = t, ir.mock, func() { t.Close(); ir.close() }
+	} else {
+		hdr, alt = tf.embeddedCredentials(check.TraceHasCredentials(tr), hdr, alt)
+		if tgt, more, stop, err = tf.open(e, target.Limits{}); err != nil {
+			fmt.Fprintf(e.stderr, "mcpverify replay: %v\n", err)
+			return ExitCannotRun
+		}
 	}
 	defer stop()
-	opts := check.ReplayOptions{Instances: more, Header: hdr, AltHeader: alt, Budget: *budget, Progress: e.stderr}
+	var upstream check.Upstream
+	if *authMock != "" {
+		m, h, a, err := withMock(e, *authMock, *authMockKeys, tf.urls[0], hdr, alt)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "mcpverify replay: --auth-mock: %v\n", err)
+			return ExitCannotRun
+		}
+		defer m.Close()
+		hdr, alt = h, a
+		authority = m
+	}
+	if authority != nil {
+		p, err := authmock.NewUpstreamProbe("127.0.0.1:0")
+		if err != nil {
+			fmt.Fprintf(e.stderr, "mcpverify replay: %v\n", err)
+			return ExitCannotRun
+		}
+		defer p.Close()
+		upstream = p
+	}
+	opts := check.ReplayOptions{Instances: more, Header: hdr, AltHeader: alt, Budget: *budget, Progress: e.stderr, Authority: authority, Upstream: upstream}
 	opts.Model.AllowedOrigins = origins
 	res, err := check.Replay(e.ctx, tgt, tr, opts)
 	if err != nil {

@@ -105,3 +105,47 @@ func TestReplayCommand(t *testing.T) {
 		t.Errorf("unparsable trace: exit %d; want %d", code, ExitCannotRun)
 	}
 }
+
+// authCaseTrace is a trace of auth/tokens: the audience in upper case
+// refused (AUTH-AUDIENCE-CASE), its token long expired and signed by a
+// key no one holds.
+const authCaseTrace = `target: http://127.0.0.1:8080/mcp
+check: auth/tokens
+want: AUTH-AUDIENCE-CASE
+found-by: model
+-- 1.request --
+POST /mcp HTTP/1.1
+Accept: application/json, text/event-stream
+Authorization: Bearer eyJhbGciOiJSUzI1NiIsImtpZCI6Im1vY2stcnMyNTYiLCJ0eXAiOiJhdCtqd3QifQ.eyJhdWQiOiJIVFRQOi8vMTI3LjAuMC4xOjgwODAvbWNwIiwic3ViIjoiYWxpY2UifQ.c2ln
+Content-Type: application/json
+MCP-Protocol-Version: 2026-07-28
+Mcp-Method: tools/list
+
+{"id":34,"jsonrpc":"2.0","method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"mcpverify","version":"0.1.0"},"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}
+-- 1.response --
+HTTP/1.1 401 Unauthorized
+Www-Authenticate: Bearer error="invalid_token"
+-- 1.meta --
+conn: 3
+credential: aud-uppercase-scheme-host
+credential-principal: alice
+credential-claims: {"aud":"HTTP://127.0.0.1:8080/mcp","sub":"alice"}
+credential-resource: http://127.0.0.1:8080/mcp
+credential-scope: mcp:tools mcp:transfer
+`
+
+// TestReplayAuthDefault: a trace of the auth checks, replayed with no
+// target, runs against the reference in issuer mode trusting an
+// in-memory mock, which mints the case's token again: the reference
+// serves the upper-case audience, so the finding no longer occurs (the
+// recorded token, sent as it is, would still be refused).
+func TestReplayAuthDefault(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "AUTH-AUDIENCE-CASE.txtar")
+	if err := os.WriteFile(path, []byte(authCaseTrace), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := run([]string{"replay", path}, "")
+	if code != ExitOK || !strings.Contains(stdout, "AUTH-AUDIENCE-CASE: no longer occurs") || !strings.Contains(stderr, "issuer mode") {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+}

@@ -17,7 +17,7 @@ import (
 	"github.com/mcpverify/mcpverify/wire"
 )
 
-var metadataIDs = []spec.ID{spec.AuthPrm, spec.AuthPrmDiscovery, spec.AuthPrmResource, spec.AuthChallengeScope, spec.AuthNoOfflineAccess, spec.AuthAsHttp}
+var metadataIDs = []spec.ID{spec.AuthPrm, spec.AuthPrmDiscovery, spec.AuthPrmResource, spec.AuthChallengeScope, spec.AuthNoOfflineAccess, spec.AuthAsHttp, spec.HttpAuthorizationSpec}
 
 func init() {
 	check.Register(&check.Check{
@@ -95,8 +95,10 @@ func wellKnown(u *url.URL) [][2]string {
 // server, and name as its resource the identifier its URL was built from;
 // the challenge should carry a scope, and offline_access should be in
 // neither. A 401 with no metadata at all and no resource_metadata in its
-// challenge is a scheme of the server's own (CORE-AUTH-CUSTOM, MAY, and
-// authorization is optional): the AUTH- requirements are skipped.
+// challenge is a scheme of the server's own (CORE-AUTH-CUSTOM, MAY): the
+// AUTH- requirements are skipped, and HTTP-AUTHORIZATION-SPEC (SHOULD:
+// a server on HTTP that supports authorization follows the MCP
+// Authorization specification) warns.
 func checkMetadata(e *check.Env) {
 	u, err := probe.TargetURL(e, 0)
 	if err != nil {
@@ -134,15 +136,20 @@ func checkMetadata(e *check.Env) {
 	if len(docs) == 0 {
 		if _, named := challengeParam(challenge, "resource_metadata"); named {
 			e.Violation(spec.AuthPrmDiscovery, "the 401 challenge (%q) names a metadata document that is not served, and neither well-known URI serves one: %s", challenge, strings.Join(tried, "; "))
-			probe.SkipAll(e, []spec.ID{spec.AuthPrm, spec.AuthPrmResource, spec.AuthChallengeScope, spec.AuthNoOfflineAccess, spec.AuthAsHttp}, "no Protected Resource Metadata is served")
+			probe.SkipAll(e, []spec.ID{spec.AuthPrm, spec.AuthPrmResource, spec.AuthChallengeScope, spec.AuthNoOfflineAccess, spec.AuthAsHttp, spec.HttpAuthorizationSpec}, "no Protected Resource Metadata is served")
 			return
 		}
 		// Custom authentication is the server's to choose (CORE-AUTH-CUSTOM,
-		// MAY; authorization is optional): nothing to judge by this page.
-		probe.SkipAll(e, metadataIDs, "%s without credentials got 401 (WWW-Authenticate %q) and no Protected Resource Metadata is served (%s): an authorization scheme of the server's own (CORE-AUTH-CUSTOM), which the MCP Authorization specification does not judge", e.ListMethod(), challenge, strings.Join(tried, "; "))
+		// MAY): nothing to judge by the AUTH- requirements; but a server
+		// on HTTP that supports authorization SHOULD follow the MCP
+		// Authorization specification.
+		e.Violation(spec.HttpAuthorizationSpec, "%s without credentials got 401 (WWW-Authenticate %q) and no Protected Resource Metadata is served (%s): authorization by a scheme of the server's own, which clients may negotiate (CORE-AUTH-CUSTOM, MAY), where a server on HTTP SHOULD follow the MCP Authorization specification",
+			e.ListMethod(), challenge, strings.Join(tried, "; "))
+		probe.SkipAll(e, metadataIDs[:len(metadataIDs)-1], "no Protected Resource Metadata is served: an authorization scheme of the server's own (CORE-AUTH-CUSTOM), which the AUTH- requirements do not judge")
 		return
 	}
 	e.Pass(spec.AuthPrmDiscovery, "the metadata is served at %s", docs[0].url)
+	e.Pass(spec.HttpAuthorizationSpec, "the server follows the MCP Authorization specification's discovery (Protected Resource Metadata at %s); the AUTH- requirements judge the rest", docs[0].url)
 	var noAS, badRes, passRes, plainAS, servers []string
 	var scopes []string
 	for i, f := range docs {

@@ -28,12 +28,17 @@ func init() {
 // noScope is the scope of a token that holds none the server knows.
 const noScope = "mcpverify:no-scope"
 
-// maxScopeTools bounds the tools the scope check calls.
-const maxScopeTools = 4
+// maxScopeProbes bounds the tools the scope check asks what they need;
+// maxScopeTools those it then calls lacking each needed scope.
+const (
+	maxScopeProbes = 32
+	maxScopeTools  = 4
+)
 
-// bearerClient is the check's client presenting tok.
+// bearerClient is the check's client presenting tok, declaring every
+// input capability (a tool that asks for input is then served).
 func bearerClient(e *check.Env, tok string) check.Client {
-	return check.WithHeaders(e.AsAnonymous(e.Client), nil, http.Header{"Authorization": {"Bearer " + tok}})
+	return check.WithHeaders(e.AsAnonymous(probe.ClientWithInputs(e, probe.AllInputKinds...)), nil, http.Header{"Authorization": {"Bearer " + tok}})
 }
 
 // scopeCall sends tools/call with params as a token of scope, its
@@ -50,14 +55,14 @@ func scopeCall(e *check.Env, rs *resourceServer, params map[string]any, scope, n
 	return e.Send(r), nil
 }
 
-// checkScopes: for a few tools, a call served with a token of every scope
-// (the baseline) is made again with a token of no scope the server knows;
-// a refusal whose challenge says error="insufficient_scope" names the
-// scopes the server itself says the call needs (or --hints names them).
-// Then, for each of those scopes, the call is made with a token holding
-// the others only: it must be refused (AUTH-SCOPE-REFUSED), with 403 and
-// the insufficient_scope challenge (AUTH-SCOPE-403); the model judges
-// both.
+// checkScopes: each tool is called with a token of no scope the server
+// knows; a refusal whose challenge says error="insufficient_scope" names
+// the scopes the server itself says the call needs (or --hints names
+// them). For the tools that need the most, a call served with a token of
+// every scope (the baseline) is made again, for each needed scope, with a
+// token holding the others only: it must be refused (AUTH-SCOPE-REFUSED),
+// with 403 and the insufficient_scope challenge (AUTH-SCOPE-403); the
+// model judges both.
 func checkScopes(e *check.Env) {
 	rs := resourceFor(e, scopeIDs)
 	if rs == nil {
@@ -72,47 +77,57 @@ func checkScopes(e *check.Env) {
 	if e.Opts.Hints != nil {
 		hinted = e.Opts.Hints.Scopes
 	}
-	tools := slices.Sorted(func(yield func(string) bool) {
-		for t := range hinted {
-			if e.Decl.Tools[t] != nil && !yield(t) {
-				return
-			}
-		}
-	})
-	for _, t := range probe.Sorted(keys(e.Decl.Tools)) {
-		if len(tools) >= maxScopeTools+len(hinted) {
-			break
-		}
-		if !slices.Contains(tools, t) {
+	// What each tool needs: what its refusal of a token of no known scope
+	// names (one call per tool, up to maxScopeProbes), or what --hints
+	// says.
+	type need struct {
+		tool   string
+		scopes []string
+	}
+	var needing []need
+	tools := probe.Sorted(keys(e.Decl.Tools))
+	if len(tools) > maxScopeProbes {
+		tools = tools[:maxScopeProbes]
+	}
+	for _, t := range probe.Sorted(keys(hinted)) {
+		if e.Decl.Tools[t] != nil && !slices.Contains(tools, t) {
 			tools = append(tools, t)
 		}
 	}
-	judged := map[spec.ID]int{}
-	violated := map[spec.ID]bool{}
-	var needs []string
 	for _, tool := range tools {
-		params, o := probe.CallTool(e, bearerClient(e, full), tool, nil, 3, probe.CallTimeout)
-		if !o.Accepted() {
-			continue
-		}
-		low, err := scopeCall(e, rs, params, noScope, "scope-probe")
+		low, err := scopeCall(e, rs, probe.ToolCallParams(e, tool), noScope, "scope-probe")
 		if err != nil {
 			probe.InconclusiveAll(e, scopeIDs, "minting a token: %v", err)
 			return
 		}
-		need := hinted[tool]
+		n := need{tool: tool, scopes: hinted[tool]}
 		if ch, ok := wire.BearerChallenge(low.Ex.RespHeader); ok && !low.Accepted() {
 			if v, _ := ch.Param("error"); v == "insufficient_scope" {
 				sc, _ := ch.Param("scope")
-				need = strings.Fields(sc)
+				n.scopes = strings.Fields(sc)
 			}
 		}
-		if len(need) == 0 {
-			continue
+		if len(n.scopes) > 0 {
+			needing = append(needing, n)
 		}
-		needs = append(needs, fmt.Sprintf("%s needs %s", tool, strings.Join(need, " ")))
-		for _, s := range need {
-			rest := slices.DeleteFunc(slices.Clone(need), func(x string) bool { return x == s })
+	}
+	// The tools that need the most scopes first: a token lacking one of
+	// several is the telling case.
+	slices.SortStableFunc(needing, func(a, b need) int { return len(b.scopes) - len(a.scopes) })
+	judged := map[spec.ID]int{}
+	violated := map[spec.ID]bool{}
+	var needs []string
+	for _, n := range needing {
+		if len(needs) >= maxScopeTools {
+			break
+		}
+		params, o := probe.CallTool(e, bearerClient(e, full), n.tool, nil, 3, probe.CallTimeout)
+		if !o.Accepted() {
+			continue // no baseline: nothing to judge on this tool
+		}
+		needs = append(needs, fmt.Sprintf("%s needs %s", n.tool, strings.Join(n.scopes, " ")))
+		for _, s := range n.scopes {
+			rest := slices.DeleteFunc(slices.Clone(n.scopes), func(x string) bool { return x == s })
 			scope := strings.Join(rest, " ")
 			if scope == "" {
 				scope = noScope
@@ -130,7 +145,7 @@ func checkScopes(e *check.Env) {
 		}
 	}
 	if len(needs) == 0 {
-		probe.SkipAll(e, scopeIDs, "no call tried (%s) needs a scope: with a token of none the server knows, none was refused with an insufficient_scope challenge, and --hints names no scopes", probe.ListSome(tools, 8, ", "))
+		probe.SkipAll(e, scopeIDs, "no call tried (%s) needs a scope: with a token of none the server knows, none was refused with an insufficient_scope challenge (or served with a token of every scope), and --hints names no scopes", probe.ListSome(tools, 8, ", "))
 		return
 	}
 	for _, id := range scopeIDs {

@@ -88,6 +88,10 @@ func init() {
 			Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
 				return editPRM(next, func(d map[string]any) { delete(d, "authorization_servers") })
 			}},
+		{Name: "custom-auth-scheme", Defect: "the server requires bearer tokens but publishes no Protected Resource Metadata and names none in its challenge: authorization by a scheme of its own, outside the MCP Authorization specification", Breaks: []spec.ID{spec.HttpAuthorizationSpec},
+			Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+				return noPRM(editChallenge(next, withoutParam("resource_metadata")))
+			}},
 		{Name: "prm-as-plain-http", Defect: "the Protected Resource Metadata names an authorization server over plain http on a host that is not loopback", Breaks: []spec.ID{spec.AuthAsHttp},
 			Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
 				return editPRM(next, func(d map[string]any) { d["authorization_servers"] = []string{"http://as.example.com"} })

@@ -151,6 +151,9 @@ const (
 	flawExpiry         // exp and nbf are not checked
 	flawAlgNone        // alg none is accepted with an empty signature
 	flawHS256          // HS256 is accepted, keyed with the PEM of the public key
+	flawTyp            // typ is not checked
+	flawIat            // a far-future iat is not refused
+	flawIssSlash       // iss is compared without a trailing slash
 )
 
 // Bounds of the flawed verifier, as the reference's.
@@ -161,7 +164,7 @@ const (
 )
 
 // flawedVerifier checks JWT access tokens of AuthIssuer for authResource,
-// as the reference does (RS256 or ES256, typ at+jwt or JWT, a key of the
+// as the reference does (RS256 or ES256, typ at+jwt, a key of the
 // issuer's set, iss, aud, exp, nbf, iat, sub), but for one flaw. Its keys
 // are fetched through AuthMock's metadata and JWKS, once.
 type flawedVerifier struct {
@@ -265,10 +268,12 @@ func (v *flawedVerifier) verify(ctx context.Context, raw string, f flaw) (string
 	if json.Unmarshal(hb, &h) != nil || json.Unmarshal(cb, &c) != nil || h.Crit != nil {
 		return "", errToken
 	}
-	if h.Typ != nil {
-		switch strings.ToLower(*h.Typ) {
-		case "at+jwt", "application/at+jwt", "jwt":
-		default:
+	if f != flawTyp {
+		typ := ""
+		if h.Typ != nil {
+			typ = strings.ToLower(*h.Typ)
+		}
+		if typ != "at+jwt" && typ != "application/at+jwt" {
 			return "", errToken
 		}
 	}
@@ -294,7 +299,7 @@ func (v *flawedVerifier) verify(ctx context.Context, raw string, f flaw) (string
 	default:
 		return "", errToken
 	}
-	if f != flawIssuer && c.Iss != AuthIssuer {
+	if f != flawIssuer && c.Iss != AuthIssuer && !(f == flawIssSlash && c.Iss == AuthIssuer+"/") {
 		return "", errToken
 	}
 	now := time.Now()
@@ -307,7 +312,7 @@ func (v *flawedVerifier) verify(ctx context.Context, raw string, f flaw) (string
 			return "", errToken
 		}
 	}
-	if c.Iat != nil && now.Add(clockSkew).Before(at(*c.Iat)) {
+	if f != flawIat && c.Iat != nil && now.Add(clockSkew).Before(at(*c.Iat)) {
 		return "", errToken
 	}
 	if f != flawAudience && !audienceMatches(c.audiences(), f == flawAudPrefix) {
@@ -451,17 +456,114 @@ func noTokenServed(next http.Handler, _ *impl.Server) http.Handler {
 	})
 }
 
+// restatus relays the reference's answer with status to where it is from
+// and carries a challenge with errParam (error="..."), challenge and body
+// kept.
+func restatus(from, to int, errParam string) func(next http.Handler, _ *impl.Server) http.Handler {
+	return func(next http.Handler, _ *impl.Server) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rec := recorded(next, r)
+			status := rec.Code
+			if status == from && strings.Contains(rec.Header().Get("WWW-Authenticate"), `error="`+errParam+`"`) {
+				status = to
+			}
+			relay(w, rec, status)
+		})
+	}
+}
+
 // invalidTokenForbidden answers 403 where the reference answers 401 for
-// an invalid token (error="invalid_token"), challenge and body kept.
-func invalidTokenForbidden(next http.Handler, _ *impl.Server) http.Handler {
+// an invalid token (error="invalid_token").
+var invalidTokenForbidden = restatus(http.StatusUnauthorized, http.StatusForbidden, "invalid_token")
+
+// insufficientScope401 answers 401 where the reference answers 403 for
+// insufficient scope.
+var insufficientScope401 = restatus(http.StatusForbidden, http.StatusUnauthorized, "insufficient_scope")
+
+// anyScopeSuffices serves a token that the correct verifier accepts and
+// that holds any scope the server knows as its principal, through a
+// static token, which carries every scope: it checks that a token has
+// some scope of the server's, not the ones the operation needs.
+func anyScopeSuffices(next http.Handler, _ *impl.Server) http.Handler {
+	v := &flawedVerifier{rt: authMockTransport{}}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := recorded(next, r)
-		status := rec.Code
-		if status == http.StatusUnauthorized && strings.Contains(rec.Header().Get("WWW-Authenticate"), `error="invalid_token"`) {
-			status = http.StatusForbidden
+		if tok, ok := soleBearer(r.Header); ok && holdsKnownScope(tok) {
+			if p, err := v.verify(r.Context(), tok, flawNone); err == nil {
+				serveAs(next, w, r, p)
+				return
+			}
 		}
-		relay(w, rec, status)
+		next.ServeHTTP(w, r)
 	})
+}
+
+// holdsKnownScope reports whether a token's scope claim names a scope of
+// the reference.
+func holdsKnownScope(tok string) bool {
+	var c struct {
+		Scope string `json:"scope"`
+	}
+	if !payload(tok, &c) {
+		return false
+	}
+	for _, s := range strings.Fields(c.Scope) {
+		if s == impl.ScopeTools || s == impl.ScopeTransfer {
+			return true
+		}
+	}
+	return false
+}
+
+// payload decodes the claims of a compact JWS into v.
+func payload(tok string, v any) bool {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	return err == nil && json.Unmarshal(b, v) == nil
+}
+
+// tokenFromQuery takes the token of a request without an Authorization
+// header from its access_token query parameter.
+func tokenFromQuery(next http.Handler, _ *impl.Server) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if tok := r.URL.Query().Get("access_token"); tok != "" && len(r.Header.Values("Authorization")) == 0 {
+			r = r.Clone(r.Context())
+			r.Header.Set("Authorization", "Bearer "+tok)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// audienceCaseSensitive refuses, as the reference refuses an invalid
+// token, a correct token whose aud differs from the server's URI only in
+// the case of its scheme and host: it compares aud exactly.
+func audienceCaseSensitive(next http.Handler, _ *impl.Server) http.Handler {
+	v := &flawedVerifier{rt: authMockTransport{}}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if tok, ok := soleBearer(r.Header); ok {
+			if _, err := v.verify(r.Context(), tok, flawNone); err == nil && !exactAudience(tok) {
+				r = r.Clone(r.Context())
+				r.Header.Set("Authorization", "Bearer refused-by-exact-audience")
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// exactAudience reports whether a token's aud holds authResource exactly.
+func exactAudience(tok string) bool {
+	var c tokenClaims
+	if !payload(tok, &c) {
+		return false
+	}
+	for _, a := range c.audiences() {
+		if a == authResource {
+			return true
+		}
+	}
+	return false
 }
 
 // Bounds of the upstream call of auth-token-passthrough.
@@ -540,7 +642,7 @@ func init() {
 			Wrap: wrap(flawAudience)},
 		{Name: "auth-audience-prefix", Defect: "a token is accepted when the server's URI is a string prefix of its aud (\"/mcp-admin\", \"/mcp/extra\")", Breaks: []spec.ID{spec.AuthAudience},
 			Wrap: wrap(flawAudPrefix)},
-		{Name: "auth-issuer-unchecked", Defect: "a token's iss is not checked: a token of another issuer signed with a trusted key is served", Breaks: []spec.ID{spec.AuthNoOtherTokens},
+		{Name: "auth-issuer-unchecked", Defect: "a token's iss is not checked: a token of another issuer signed with a trusted key is served", Breaks: []spec.ID{spec.AuthNoOtherTokens, spec.AuthIssSlash},
 			Wrap: wrap(flawIssuer)},
 		{Name: "auth-expiry-unchecked", Defect: "a token's exp and nbf are not checked: expired and not-yet-valid tokens are served", Breaks: []spec.ID{spec.AuthInvalid401},
 			Wrap: wrap(flawExpiry)},
@@ -552,6 +654,20 @@ func init() {
 			Wrap: noTokenServed},
 		{Name: "auth-403-invalid", Defect: "an invalid token gets 403 (with the challenge) instead of 401", Breaks: []spec.ID{spec.AuthErrorStatus},
 			Wrap: invalidTokenForbidden},
+		{Name: "auth-typ-unchecked", Defect: "a token's typ is not checked: a JWT of the issuer that is not typed at+jwt is served", Breaks: []spec.ID{spec.AuthTyp},
+			Wrap: wrap(flawTyp)},
+		{Name: "auth-iat-unchecked", Defect: "a token issued (iat) ten years in the future is served", Breaks: []spec.ID{spec.AuthIatFuture},
+			Wrap: wrap(flawIat)},
+		{Name: "auth-issuer-slash", Defect: "iss is compared without a trailing slash: a token whose iss is the issuer plus \"/\" is served", Breaks: []spec.ID{spec.AuthIssSlash},
+			Wrap: wrap(flawIssSlash)},
+		{Name: "auth-scope-any", Defect: "a token holding any scope the server knows is served for every operation: a token lacking a scope the server challenges for (mcp:transfer) is served", Breaks: []spec.ID{spec.AuthScopeRefused},
+			Wrap: anyScopeSuffices},
+		{Name: "auth-scope-401", Defect: "insufficient scope gets 401 (with the insufficient_scope challenge) instead of 403", Breaks: []spec.ID{spec.AuthScope403},
+			Wrap: insufficientScope401},
+		{Name: "auth-token-in-query", Defect: "a token in the access_token query parameter is served when no Authorization header is sent", Breaks: []spec.ID{spec.AuthTokenQuery},
+			Wrap: tokenFromQuery},
+		{Name: "auth-audience-case-sensitive", Defect: "aud is compared exactly: the server's URI with its scheme and host in upper case is refused", Breaks: []spec.ID{spec.AuthAudienceCase},
+			Wrap: audienceCaseSensitive},
 		{Name: "auth-token-passthrough", Defect: "a tools/call naming a loopback http URL makes the server GET it with the caller's own token", Breaks: []spec.ID{spec.AuthNoPassthrough},
 			Wrap: tokenPassedOn},
 	} {
