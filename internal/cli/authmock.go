@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcpverify/mcpverify/check"
 	"github.com/mcpverify/mcpverify/check/authmock"
 	"github.com/mcpverify/mcpverify/wire"
 )
@@ -123,19 +124,80 @@ func withCredentials(hdr, alt, client, second http.Header) (http.Header, http.He
 	return hdr, alt
 }
 
-// withMock starts the mock (startMock) and adds its tokens for resource
-// to the client's and the second principal's headers (withCredentials).
-// The caller closes the mock.
-func withMock(e *env, addr, keysFile, resource string, hdr, alt http.Header) (*authmock.Server, http.Header, http.Header, error) {
-	m, err := startMock(e, addr, keysFile, false)
-	if err != nil {
-		return nil, nil, nil, err
+// authServices are a run's mock authorization server and upstream probe
+// (--auth-mock, --upstream-probe), started before the target, so that a
+// server --command starts can be pointed at them: {issuer} and
+// {upstream} in its command line become their URLs.
+type authServices struct {
+	mock  *authmock.Server
+	probe *authmock.UpstreamProbe
+}
+
+// startAuthServices starts the mock on mockAddr (if set, with the keys of
+// keysFile) and the upstream probe on probeAddr (if set; on a free port
+// when only the mock is), and records their URLs in tf for --command.
+func startAuthServices(e *env, tf *targetFlags, mockAddr, keysFile, probeAddr string) (*authServices, error) {
+	s := &authServices{}
+	if probeAddr == "" && mockAddr != "" {
+		probeAddr = "127.0.0.1:0"
 	}
-	a, b, err := mockCredentials(e.ctx, m, resource)
-	if err != nil {
-		m.Close()
-		return nil, nil, nil, err
+	if probeAddr != "" {
+		p, err := authmock.NewUpstreamProbe(probeAddr)
+		if err != nil {
+			return nil, fmt.Errorf("--upstream-probe: %w", err)
+		}
+		s.probe = p
+		tf.substitute("{upstream}", p.URL())
+		fmt.Fprintf(e.stderr, "mcpverify: upstream probe at %s\n", p.URL())
 	}
+	if mockAddr != "" {
+		m, err := startMock(e, mockAddr, keysFile, false)
+		if err != nil {
+			s.close()
+			return nil, fmt.Errorf("--auth-mock: %w", err)
+		}
+		s.mock = m
+		tf.substitute("{issuer}", m.Issuer())
+	}
+	return s, nil
+}
+
+func (s *authServices) close() {
+	if s.mock != nil {
+		s.mock.Close()
+	}
+	if s.probe != nil {
+		s.probe.Close()
+	}
+}
+
+// authority and upstream are the run's (nil when not started).
+func (s *authServices) authority() check.Authority {
+	if s.mock == nil {
+		return nil
+	}
+	return s.mock
+}
+
+func (s *authServices) upstream() check.Upstream {
+	if s.probe == nil {
+		return nil
+	}
+	return s.probe
+}
+
+// credentials adds the mock's tokens for resource to the client's and the
+// second principal's headers (withCredentials); the server must be up
+// (the tokens carry the scopes its metadata lists).
+func (s *authServices) credentials(e *env, resource string, hdr, alt http.Header) (http.Header, http.Header, error) {
+	if s.mock == nil {
+		return hdr, alt, nil
+	}
+	a, b, err := mockCredentials(e.ctx, s.mock, resource)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--auth-mock: %w", err)
+	}
+	fmt.Fprintf(e.stderr, "mcpverify: tokens of the mock authorization server %s for %s (alice as the client, bob as the second principal)\n", s.mock.Issuer(), resource)
 	hdr, alt = withCredentials(hdr, alt, a, b)
-	return m, hdr, alt, nil
+	return hdr, alt, nil
 }

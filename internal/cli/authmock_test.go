@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mcpverify/mcpverify/impl"
 )
@@ -95,5 +97,52 @@ func TestCheckDefaultAuth(t *testing.T) {
 	}
 	if n < 19 {
 		t.Errorf("%d AUTH- results, want every one (19 or more)", n)
+	}
+}
+
+// TestCLIServeHelper is not a test: run as a helper process with "--
+// mcpverify ARGS...", it is mcpverify ARGS.
+func TestCLIServeHelper(t *testing.T) {
+	for i, a := range os.Args {
+		if a == "--" && i+1 < len(os.Args) && os.Args[i+1] == "mcpverify" {
+			os.Exit(Main(os.Args[i+2:], os.Stdin, os.Stdout, os.Stderr))
+		}
+	}
+}
+
+// TestCheckLaunchIssuer: --command with --url starts the HTTP server the
+// URL names after the mock, {issuer} replaced by the mock's issuer, and
+// stops it after the run; the auth checks pass against the reference in
+// issuer mode. A placeholder whose service is not started is a usage
+// error.
+func TestCheckLaunchIssuer(t *testing.T) {
+	addr, mockAddr := freeLoopback(t), freeLoopback(t)
+	url := "http://" + addr + "/mcp"
+	command := shellQuote(os.Args[0]) + " -test.run=^TestCLIServeHelper$ -- mcpverify serve --http " + addr + " --issuer {issuer}"
+	code, stdout, stderr := run([]string{"check", "--url", url, "--command", command, "--auth-mock", mockAddr, "--only", "auth/", "--seed", "1", "--json", "-"}, "")
+	if code != ExitOK || !strings.Contains(stderr, "--issuer http://"+mockAddr) {
+		t.Fatalf("exit %d\nstderr:\n%s", code, stderr)
+	}
+	var rep struct {
+		Results []struct{ ID, Status string } `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	passed := 0
+	for _, r := range rep.Results {
+		if strings.HasPrefix(r.ID, "AUTH-") && r.Status == "pass" {
+			passed++
+		}
+	}
+	if passed < 18 {
+		t.Errorf("%d AUTH- passes, want 18 or more", passed)
+	}
+	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		c.Close()
+		t.Errorf("the server on %s still runs after the check", addr)
+	}
+	if code, _, stderr := run([]string{"check", "--url", url, "--command", command}, ""); code != ExitUsage || !strings.Contains(stderr, "{issuer}, which needs --auth-mock") {
+		t.Errorf("{issuer} without --auth-mock: exit %d\n%s", code, stderr)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/mcpverify/mcpverify/check"
-	"github.com/mcpverify/mcpverify/check/authmock"
 	"github.com/mcpverify/mcpverify/check/hints"
 	"github.com/mcpverify/mcpverify/check/report"
 	"github.com/mcpverify/mcpverify/check/target"
@@ -97,6 +96,9 @@ func runCheck(e *env, args []string) int {
 			return fs.usageError("%v", err)
 		}
 	}
+	if err := tf.checkPlaceholders(map[string]bool{"{issuer}": *authMock != "", "{upstream}": *authMock != "" || *upstreamProbe != ""}); err != nil {
+		return fs.usageError("%v", err)
+	}
 	var known *report.KnownFailures
 	if *baseline != "" {
 		if known, err = report.LoadBaseline(*baseline); err != nil {
@@ -106,39 +108,18 @@ func runCheck(e *env, args []string) int {
 	// The embedded reference server requires bearer tokens: the client
 	// presents one principal's, the state checks the other's.
 	hdr, alt = tf.embeddedCredentials(true, hdr, alt)
-	var authority check.Authority
-	var upstream check.Upstream
-	if *upstreamProbe != "" || *authMock != "" {
-		addr := *upstreamProbe
-		if addr == "" {
-			addr = "127.0.0.1:0"
-		}
-		p, err := authmock.NewUpstreamProbe(addr)
-		if err != nil {
-			fmt.Fprintf(e.stderr, "mcpverify check: --upstream-probe: %v\n", err)
-			return ExitCannotRun
-		}
-		defer p.Close()
-		upstream = p
-		fmt.Fprintf(e.stderr, "mcpverify: upstream probe at %s\n", p.URL())
+	svc, err := startAuthServices(e, &tf, *authMock, *authMockKeys, *upstreamProbe)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "mcpverify check: %v\n", err)
+		return ExitCannotRun
 	}
-	if *authMock != "" {
-		m, h, a, err := withMock(e, *authMock, *authMockKeys, tf.urls[0], hdr, alt)
-		if err != nil {
-			fmt.Fprintf(e.stderr, "mcpverify check: --auth-mock: %v\n", err)
-			return ExitCannotRun
-		}
-		defer m.Close()
-		hdr, alt = h, a
-		authority = m
-		fmt.Fprintf(e.stderr, "mcpverify: tokens of the mock authorization server %s for %s (alice as the client, bob as the second principal)\n", m.Issuer(), tf.urls[0])
-	}
+	defer svc.close()
 	opts := check.Options{Seed: *seed, Budget: *budget, MaxExchanges: *maxEx, Strict: *strict, Progress: e.stderr, Only: names, Exact: true}
 	opts.Model.AllowedOrigins = origins
 	opts.Client = check.DefaultClient
 	opts.Client.Header = hdr
 	opts.AltHeader, opts.Hints, opts.StateTTLMax = alt, hs, *stateTTLMax
-	opts.Authority, opts.Upstream = authority, upstream
+	opts.Authority, opts.Upstream = svc.authority(), svc.upstream()
 
 	tgt, more, stop, err := tf.open(e, limitsFor(*budget))
 	if err != nil {
@@ -146,6 +127,12 @@ func runCheck(e *env, args []string) int {
 		return ExitCannotRun
 	}
 	defer stop()
+	if svc.mock != nil {
+		if opts.Client.Header, opts.AltHeader, err = svc.credentials(e, tf.urls[0], opts.Client.Header, opts.AltHeader); err != nil {
+			fmt.Fprintf(e.stderr, "mcpverify check: %v\n", err)
+			return ExitCannotRun
+		}
+	}
 	opts.Instances = more
 	var live *liveStatus
 	if isTerminal(e.stderr) {

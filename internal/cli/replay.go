@@ -67,6 +67,9 @@ func runReplay(e *env, args []string) int {
 	} else if *authMockKeys != "" {
 		return fs.usageError("--auth-mock-keys needs --auth-mock")
 	}
+	if err := tf.checkPlaceholders(map[string]bool{"{issuer}": *authMock != "", "{upstream}": *authMock != ""}); err != nil {
+		return fs.usageError("%v", err)
+	}
 	path := fs.Arg(0)
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -81,6 +84,12 @@ func runReplay(e *env, args []string) int {
 	// The embedded reference server, as check runs it: its principals'
 	// credentials fill the trace's redacted ones. A trace that names no
 	// credentials gets one that requires none.
+	svc, err := startAuthServices(e, &tf, *authMock, *authMockKeys, "")
+	if err != nil {
+		fmt.Fprintf(e.stderr, "mcpverify replay: %v\n", err)
+		return ExitCannotRun
+	}
+	defer svc.close()
 	// A trace of the auth checks replays against the reference in issuer
 	// mode, with an in-memory mock minting its tokens again.
 	var authority check.Authority
@@ -105,18 +114,15 @@ func runReplay(e *env, args []string) int {
 		}
 	}
 	defer stop()
-	var upstream check.Upstream
-	if *authMock != "" {
-		m, h, a, err := withMock(e, *authMock, *authMockKeys, tf.urls[0], hdr, alt)
-		if err != nil {
-			fmt.Fprintf(e.stderr, "mcpverify replay: --auth-mock: %v\n", err)
+	if svc.mock != nil {
+		if hdr, alt, err = svc.credentials(e, tf.urls[0], hdr, alt); err != nil {
+			fmt.Fprintf(e.stderr, "mcpverify replay: %v\n", err)
 			return ExitCannotRun
 		}
-		defer m.Close()
-		hdr, alt = h, a
-		authority = m
+		authority = svc.mock
 	}
-	if authority != nil {
+	upstream := svc.upstream()
+	if authority != nil && upstream == nil {
 		p, err := authmock.NewUpstreamProbe("127.0.0.1:0")
 		if err != nil {
 			fmt.Fprintf(e.stderr, "mcpverify replay: %v\n", err)

@@ -83,7 +83,7 @@ func TestReplayCommand(t *testing.T) {
 		{[]string{"replay", "--header", "nocolon", path}, ExitUsage},
 		{[]string{"replay", "-h"}, ExitOK},
 		{[]string{"replay", filepath.Join(t.TempDir(), "missing.txtar")}, ExitCannotRun},
-		{[]string{"replay", "--url", "http://127.0.0.1:1/mcp", "--command", "x", path}, ExitUsage},
+		{[]string{"replay", "--url", "http://127.0.0.1:1/mcp", "--url", "http://127.0.0.1:2/mcp", "--command", "x", path}, ExitUsage},
 	} {
 		if code, _, _ := run(c.args, ""); code != c.want {
 			t.Errorf("%v: exit %d; want %d", c.args, code, c.want)

@@ -28,11 +28,55 @@ type targetFlags struct {
 	// principals makes the embedded reference server require the bearer
 	// tokens of two principals (see embeddedCredentials).
 	principals bool
+	// subst replaces placeholders ({issuer}, {upstream}) in the words of
+	// a --command that starts the HTTP server --url names.
+	subst map[string]string
+}
+
+// launches reports whether --command starts the HTTP server that --url
+// names (both given), rather than a stdio server.
+func (tf *targetFlags) launches() bool { return tf.argv != nil && len(tf.urls) > 0 }
+
+// substitute makes placeholder stand for value in --command.
+func (tf *targetFlags) substitute(placeholder, value string) {
+	if tf.subst == nil {
+		tf.subst = map[string]string{}
+	}
+	tf.subst[placeholder] = value
+}
+
+// placeholders are the words --command may hold, and the flag that gives
+// each its value.
+var placeholders = map[string]string{"{issuer}": "--auth-mock", "{upstream}": "--upstream-probe or --auth-mock"}
+
+// command is --command with its placeholders replaced.
+func (tf *targetFlags) commandLine() []string {
+	out := make([]string, len(tf.argv))
+	for i, w := range tf.argv {
+		for p, v := range tf.subst {
+			w = strings.ReplaceAll(w, p, v)
+		}
+		out[i] = w
+	}
+	return out
+}
+
+// checkPlaceholders refuses a placeholder in --command whose service the
+// flags do not start (given says which ones they do).
+func (tf *targetFlags) checkPlaceholders(given map[string]bool) error {
+	for _, w := range tf.argv {
+		for p, flag := range placeholders {
+			if strings.Contains(w, p) && !given[p] {
+				return fmt.Errorf("--command holds %s, which needs %s", p, flag)
+			}
+		}
+	}
+	return nil
 }
 
 func (tf *targetFlags) register(fs *flagSet) {
 	fs.Var(&tf.urls, "url", "an MCP endpoint `URL` to check (Streamable HTTP, http:// or https://); repeat for several instances of one deployment (requests are spread across them)")
-	fs.StringVar(&tf.command, "command", "", "check a stdio server: start it with the command line `CMD`, split into words as a POSIX shell does (quotes, backslashes; no variables, pipes or redirections: wrap those in sh -c '...'), e.g. \"mcpverify serve --stdio\"")
+	fs.StringVar(&tf.command, "command", "", "check a stdio server: start it with the command line `CMD`, split into words as a POSIX shell does (quotes, backslashes; no variables, pipes or redirections: wrap those in sh -c '...'), e.g. \"mcpverify serve --stdio\"; with --url, CMD starts the HTTP server that URL names ({issuer} and {upstream} in it become the URLs of --auth-mock and the upstream probe) and the run waits for its port")
 	fs.Var(&tf.headers, "header", "a `\"Name: value\"` header added to every request (e.g. an Authorization bearer token); repeatable")
 }
 
@@ -57,8 +101,8 @@ func (tf *targetFlags) validate(fs *flagSet) error {
 			return err
 		}
 	}
-	if commandSet && len(tf.urls) > 0 {
-		return errors.New("--url and --command are exclusive: a run checks one server, over HTTP or over stdio")
+	if commandSet && len(tf.urls) > 1 {
+		return errors.New("--command with --url starts one HTTP server: give one --url")
 	}
 	_, err := tf.header()
 	return err
@@ -135,8 +179,17 @@ func parseHeaders(flagName string, list []string) (http.Header, error) {
 // them.
 func (tf *targetFlags) open(e *env, limits target.Limits) (main check.Target, more []check.Target, stop func(), err error) {
 	switch {
+	case tf.launches():
+		argv := tf.commandLine()
+		srv, err := target.Launch(argv, tf.urls[0], launchWait, nil)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		fmt.Fprintf(e.stderr, "mcpverify: started %s; checking %s\n", strings.Join(argv, " "), tf.urls[0])
+		t := target.NewHTTP(tf.urls[0], limits)
+		return t, nil, func() { t.Close(); srv.Close() }, nil
 	case tf.argv != nil:
-		t, err := target.NewStdio(tf.argv, limits, nil)
+		t, err := target.NewStdio(tf.commandLine(), limits, nil)
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -160,6 +213,10 @@ func (tf *targetFlags) open(e *env, limits target.Limits) (main check.Target, mo
 	fmt.Fprintf(e.stderr, "no --url or --command: the embedded reference server, served in process as %s (no port is opened)\n", t.Describe())
 	return t, nil, func() { t.Close(); srv.Close() }, nil
 }
+
+// launchWait bounds the wait for a server --command starts to open its
+// port.
+const launchWait = 15 * time.Second
 
 // The embedded reference server's principals: their bearer tokens. They
 // are fixed, so that a trace of a default run replays against a new
