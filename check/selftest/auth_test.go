@@ -1,6 +1,7 @@
 package selftest_test
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -73,6 +74,52 @@ func TestAuthReference(t *testing.T) {
 			if r.Status == check.Fail || r.Status == check.Warn || r.Status == check.Inconclusive {
 				t.Errorf("%s %s: %s", r.Status, r.ID, r.Message)
 			}
+		}
+	})
+}
+
+// TestAuthRefuseEveryToken: the reference in issuer mode behind a
+// middleware that refuses every token (each request reaches it with an
+// invalid one): no requirement that auth/tokens, auth/scopes or
+// auth/passthrough decides comes out pass (the correct token, the
+// baseline, is refused). Only the metadata, which is served, is judged.
+func TestAuthRefuseEveryToken(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv, err := impl.New(impl.Config{Issuer: faulty.AuthIssuer, Resource: "http://127.0.0.1:8080/mcp", IssuerTransport: faulty.AuthMock().Transport()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
+		next := srv.Handler()
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Authorization") != "" {
+				r = r.Clone(r.Context())
+				r.Header.Set("Authorization", "Bearer refused")
+			}
+			next.ServeHTTP(w, r)
+		})
+		alice, bob := mockCredentials(t)
+		opts := check.Options{Seed: 1, Budget: 40 * time.Second, MaxExchanges: 60, Only: []string{"auth/"}, AltHeader: bob}
+		opts.Client.Header = alice
+		rep := runAuth(t, opts, h)
+		decided := map[spec.ID]bool{}
+		for _, c := range check.Checks() {
+			if c.Name != "auth/metadata" && strings.HasPrefix(c.Name, "auth/") {
+				for _, id := range c.IDs {
+					decided[id] = true
+				}
+			}
+		}
+		if len(decided) < 10 {
+			t.Fatalf("the token checks decide %d requirements", len(decided))
+		}
+		for _, r := range rep.Results {
+			if decided[r.ID] && r.Status == check.Pass {
+				t.Errorf("%s passed against a server that refuses every token: %s", r.ID, r.Message)
+			}
+		}
+		if r, _ := rep.Result(spec.AuthAudience); r.Status != check.Inconclusive || !strings.Contains(r.Message, "correct token") {
+			t.Errorf("AUTH-AUDIENCE: %s %s, want inconclusive naming the refused correct token", r.Status, r.Message)
 		}
 	})
 }
