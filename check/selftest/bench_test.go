@@ -2,11 +2,13 @@ package selftest_test
 
 import (
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/mcpverify/mcpverify/check"
+	"github.com/mcpverify/mcpverify/check/internal/faulty"
 	"github.com/mcpverify/mcpverify/check/target"
 	"github.com/mcpverify/mcpverify/impl"
 )
@@ -41,4 +43,43 @@ func BenchmarkCheckReference(b *testing.B) {
 	b.ReportMetric(float64(exchanges)/wall.Seconds(), "exchanges/s")
 	b.ReportMetric(float64(judgments)/wall.Seconds(), "judgments/s")
 	b.ReportMetric(float64(judgments)/float64(b.N), "judgments/run")
+}
+
+// BenchmarkAuthChecks: one run of the auth checks (metadata, the token
+// matrix, scopes, passthrough) against the reference in issuer mode over
+// loopback, trusting the in-memory mock. Reports the exchanges per second
+// of wall time and per run.
+func BenchmarkAuthChecks(b *testing.B) {
+	srv, err := impl.New(impl.Config{Issuer: faulty.AuthIssuer, Resource: "http://127.0.0.1:8080/mcp", IssuerTransport: faulty.AuthMock().Transport()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	var exchanges int
+	var wall time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		alice, err := faulty.AuthMock().Token("alice", "http://127.0.0.1:8080/mcp", impl.ScopeTools+" "+impl.ScopeTransfer)
+		if err != nil {
+			b.Fatal(err)
+		}
+		// The in-process target answers for http://127.0.0.1:8080/mcp,
+		// the resource the reference's tokens name.
+		tgt := target.InProcess(srv.Handler(), target.Limits{})
+		opts := check.Options{Seed: int64(i + 1), Only: []string{"auth/"}, Authority: faulty.AuthMock(), Upstream: upstream}
+		opts.Client.Header = http.Header{"Authorization": {"Bearer " + alice}}
+		start := time.Now()
+		rep, err := check.Run(context.Background(), tgt, opts)
+		wall += time.Since(start)
+		tgt.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if r, _ := rep.Result("AUTH-AUDIENCE"); r.Status != check.Pass {
+			b.Fatalf("AUTH-AUDIENCE: %s %s", r.Status, r.Message)
+		}
+		exchanges += rep.Exchanges
+	}
+	b.ReportMetric(float64(exchanges)/wall.Seconds(), "exchanges/s")
+	b.ReportMetric(float64(exchanges)/float64(b.N), "exchanges/run")
 }
