@@ -1,11 +1,15 @@
 package cli
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -144,5 +148,69 @@ func TestCheckLaunchIssuer(t *testing.T) {
 	}
 	if code, _, stderr := run([]string{"check", "--url", url, "--command", command}, ""); code != ExitUsage || !strings.Contains(stderr, "{issuer}, which needs --auth-mock") {
 		t.Errorf("{issuer} without --auth-mock: exit %d\n%s", code, stderr)
+	}
+}
+
+// TestReplayAuthMock: a trace of the token matrix, made with --auth-mock
+// against a server that compares the audience exactly, replays with
+// --auth-mock (the same keys): the case's token is minted again, and the
+// finding still occurs; once the server accepts the upper-case audience,
+// it no longer does.
+func TestReplayAuthMock(t *testing.T) {
+	mockAddr := freeLoopback(t)
+	dir := t.TempDir()
+	keys := filepath.Join(dir, "keys.json")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resource := "http://" + ln.Addr().String() + impl.Endpoint
+	srv, err := impl.New(impl.Config{Issuer: "http://" + mockAddr, Resource: resource})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	var exact atomic.Bool
+	exact.Store(true)
+	next := srv.Handler()
+	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && exact.Load() {
+			if parts := strings.Split(tok, "."); len(parts) == 3 {
+				if b, err := base64.RawURLEncoding.DecodeString(parts[1]); err == nil {
+					var c struct {
+						Aud any `json:"aud"`
+					}
+					if json.Unmarshal(b, &c) == nil && c.Aud != resource {
+						w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+						w.WriteHeader(http.StatusUnauthorized)
+						return
+					}
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})}
+	go hs.Serve(ln)
+	defer hs.Close()
+
+	traces := filepath.Join(dir, "traces")
+	code, _, stderr := run([]string{"check", "--url", resource, "--auth-mock", mockAddr, "--auth-mock-keys", keys, "--only", "auth/tokens", "--seed", "1", "--traces", traces}, "")
+	trace := filepath.Join(traces, "AUTH-AUDIENCE-CASE.txtar")
+	data, err := os.ReadFile(trace)
+	if code != ExitOK || err != nil || !strings.Contains(string(data), "credential: aud-uppercase-scheme-host") {
+		t.Fatalf("check: exit %d, trace %v\n%s\nstderr:\n%s", code, err, data, stderr)
+	}
+	replay := []string{"replay", "--url", resource, "--auth-mock", mockAddr, "--auth-mock-keys", keys, trace}
+	if code, stdout, stderr := run(replay, ""); code != ExitViolations || !strings.Contains(stdout, "AUTH-AUDIENCE-CASE: still fails") {
+		t.Errorf("replay against the exact server: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	// The recorded token spoilt: only a token minted again can be served.
+	spoilt := regexp.MustCompile(`(?m)^Authorization: Bearer \S+$`).ReplaceAll(data, []byte("Authorization: Bearer spoilt"))
+	if err := os.WriteFile(trace, spoilt, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	exact.Store(false)
+	if code, stdout, stderr := run(replay, ""); code != ExitOK || !strings.Contains(stdout, "no longer occurs") {
+		t.Errorf("replay against the fixed server: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }

@@ -57,8 +57,9 @@ func upstreamTools(e *check.Env) map[string]string {
 
 // checkPassthrough: tools that take a URL (--hints upstream, or an
 // argument named like one) are called with the upstream probe's URL and a
-// fresh correct token; a server configured to call the probe
-// ({upstream} in --command) is called through its tools as well. What
+// fresh correct token; without such a tool, a few tools are called (a
+// server configured to call the probe, {upstream} in --command, may call
+// it from any). What
 // the probe receives must carry none of the tokens the run presented
 // (security best practices, "Token Passthrough"). Nothing received:
 // nothing to judge.
@@ -81,6 +82,16 @@ func checkPassthrough(e *check.Env) {
 		}
 	}
 	targets := upstreamTools(e)
+	if len(targets) == 0 {
+		// No tool takes a URL: a server configured with the probe as its
+		// upstream service ({upstream} in --command) may call it from any
+		// tool; a few are called with generated arguments.
+		for _, t := range probe.Sorted(keys(e.Decl.Tools)) {
+			if len(targets) < maxUpstreamTools {
+				targets[t] = ""
+			}
+		}
+	}
 	var called []string
 	for _, tool := range probe.Sorted(keys(targets)) {
 		tok, err := rs.authority.Token("alice", rs.resource, rs.scope())
@@ -91,25 +102,29 @@ func checkPassthrough(e *check.Env) {
 		tokens[tok] = true
 		c := bearerClient(e, tok)
 		params := probe.ToolCallParams(e, tool)
-		args, _ := params["arguments"].(map[string]any)
-		if args == nil {
-			args = map[string]any{}
-			params["arguments"] = args
+		what := tool
+		if arg := targets[tool]; arg != "" {
+			args, _ := params["arguments"].(map[string]any)
+			if args == nil {
+				args = map[string]any{}
+				params["arguments"] = args
+			}
+			args[arg] = up.URL() + "/mcpverify/" + e.RandHex(8)
+			what = fmt.Sprintf("%s %s=%s", tool, arg, up.URL())
 		}
-		args[targets[tool]] = up.URL() + "/mcpverify/" + e.RandHex(8)
 		r := e.RequestAs(c, "tools/call", probe.WithMeta(c, params, nil))
 		r.Timeout = probe.CallTimeout
 		r.Credential = &wire.Credential{Case: "correct-alice-rs256", Principal: "alice", Claims: tokenClaims(tok), Resource: rs.resource, Scope: rs.scope()}
 		o := e.Send(r)
-		called = append(called, fmt.Sprintf("%s %s=%s (%s)", tool, targets[tool], up.URL(), o.Describe()))
+		called = append(called, fmt.Sprintf("%s (%s)", what, o.Describe()))
 	}
 	got := up.Received()
 	if len(got) == 0 {
-		what := "no tool takes a URL (name one with --hints upstream, or configure the server's upstream service as the probe: {upstream} in --command)"
+		what := "the server lists no tool"
 		if len(called) > 0 {
 			what = "called " + strings.Join(called, "; ")
 		}
-		probe.SkipAll(e, passthroughIDs, "the server made no request to the upstream probe %s: %s", up.URL(), what)
+		probe.SkipAll(e, passthroughIDs, "the server made no request to the upstream probe %s (%s): name a tool that takes a URL with --hints upstream, or configure the server's upstream service as the probe ({upstream} in --command)", up.URL(), what)
 		return
 	}
 	for _, req := range got {
