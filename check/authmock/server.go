@@ -2,6 +2,7 @@ package authmock
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -53,6 +54,12 @@ type Options struct {
 	Now func() time.Time
 	// TTL is the lifetime of a correct token (default 10 minutes).
 	TTL time.Duration
+	// TLS serves https, with a certificate for the loopback names signed
+	// by a certificate authority made at start (the issuer is then
+	// https://ADDR); CAFile, if set, receives the authority's certificate
+	// (PEM), for the server under test to trust. Not with InMemory.
+	TLS    bool
+	CAFile string
 	// InMemory makes a server without a listener: it is reached only
 	// through Handler and Transport (no sockets, no goroutines), e.g.
 	// inside a testing/synctest bubble. Addr is then unused.
@@ -79,6 +86,7 @@ type Server struct {
 	ttl     time.Duration
 	mint    bool
 	handler http.Handler
+	tls     *tlsFiles
 
 	// The listener and its server; nil for an in-memory server.
 	ln   net.Listener
@@ -144,13 +152,31 @@ func New(opts Options) (*Server, error) {
 	}
 	s.handler = http.MaxBytesHandler(mux, maxBodyBytes)
 	if opts.InMemory {
+		if opts.TLS {
+			return nil, fmt.Errorf("authmock: an in-memory server has no TLS")
+		}
 		return s, nil
+	}
+	scheme := "http"
+	if opts.TLS {
+		if s.tls, err = newTLS(s.now()); err != nil {
+			return nil, fmt.Errorf("authmock: TLS: %w", err)
+		}
+		if opts.CAFile != "" {
+			if err := s.writeCA(opts.CAFile); err != nil {
+				return nil, err
+			}
+		}
+		scheme = "https"
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("authmock: %w", err)
 	}
-	s.issuer = "http://" + ln.Addr().String()
+	if s.tls != nil {
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{s.tls.cert}, MinVersion: tls.VersionTLS12})
+	}
+	s.issuer = scheme + "://" + ln.Addr().String()
 	s.ln, s.done = netutil.LimitListener(ln, maxConns), make(chan struct{})
 	s.hs = &http.Server{Handler: s.handler, ReadHeaderTimeout: ioTimeout, ReadTimeout: ioTimeout,
 		WriteTimeout: ioTimeout, IdleTimeout: ioTimeout, MaxHeaderBytes: maxHeaderBytes}

@@ -30,8 +30,8 @@ func checkMockAddr(flag, addr string) error {
 // (checkMockAddr), with the signing keys of keysFile when it exists (a
 // keysFile that does not exist is created with new keys, so that a
 // restart keeps them).
-func startMock(e *env, addr, keysFile string, mint bool) (*authmock.Server, error) {
-	opts := authmock.Options{Addr: addr, MintEndpoint: mint}
+func startMock(e *env, addr, keysFile, caFile string, mint bool) (*authmock.Server, error) {
+	opts := authmock.Options{Addr: addr, MintEndpoint: mint, TLS: caFile != "", CAFile: caFile}
 	create := false
 	if keysFile != "" {
 		_, err := os.Stat(keysFile)
@@ -136,7 +136,7 @@ type authServices struct {
 // startAuthServices starts the mock on mockAddr (if set, with the keys of
 // keysFile) and the upstream probe on probeAddr (if set; on a free port
 // when only the mock is), and records their URLs in tf for --command.
-func startAuthServices(e *env, tf *targetFlags, mockAddr, keysFile, probeAddr string) (*authServices, error) {
+func startAuthServices(e *env, tf *targetFlags, mockAddr, keysFile, caFile, probeAddr string) (*authServices, error) {
 	s := &authServices{}
 	if probeAddr == "" && mockAddr != "" {
 		probeAddr = "127.0.0.1:0"
@@ -151,13 +151,17 @@ func startAuthServices(e *env, tf *targetFlags, mockAddr, keysFile, probeAddr st
 		fmt.Fprintf(e.stderr, "mcpverify: upstream probe at %s\n", p.URL())
 	}
 	if mockAddr != "" {
-		m, err := startMock(e, mockAddr, keysFile, false)
+		m, err := startMock(e, mockAddr, keysFile, caFile, false)
 		if err != nil {
 			s.close()
 			return nil, fmt.Errorf("--auth-mock: %w", err)
 		}
 		s.mock = m
 		tf.substitute("{issuer}", m.Issuer())
+		if caFile != "" {
+			tf.substitute("{ca}", caFile)
+			fmt.Fprintf(e.stderr, "mcpverify: the mock serves https; its certificate authority is in %s\n", caFile)
+		}
 	}
 	return s, nil
 }

@@ -120,34 +120,45 @@ func TestCLIServeHelper(t *testing.T) {
 // issuer mode. A placeholder whose service is not started is a usage
 // error.
 func TestCheckLaunchIssuer(t *testing.T) {
-	addr, mockAddr := freeLoopback(t), freeLoopback(t)
-	url := "http://" + addr + "/mcp"
-	command := shellQuote(os.Args[0]) + " -test.run=^TestCLIServeHelper$ -- mcpverify serve --http " + addr + " --issuer {issuer}"
-	code, stdout, stderr := run([]string{"check", "--url", url, "--command", command, "--auth-mock", mockAddr, "--only", "auth/", "--seed", "1", "--json", "-"}, "")
-	if code != ExitOK || !strings.Contains(stderr, "--issuer http://"+mockAddr) {
-		t.Fatalf("exit %d\nstderr:\n%s", code, stderr)
-	}
-	var rep struct {
-		Results []struct{ ID, Status string } `json:"results"`
-	}
-	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
-		t.Fatal(err)
-	}
-	passed := 0
-	for _, r := range rep.Results {
-		if strings.HasPrefix(r.ID, "AUTH-") && r.Status == "pass" {
-			passed++
+	for _, tlsMock := range []bool{false, true} {
+		addr, mockAddr := freeLoopback(t), freeLoopback(t)
+		url := "http://" + addr + "/mcp"
+		command := shellQuote(os.Args[0]) + " -test.run=^TestCLIServeHelper$ -- mcpverify serve --http " + addr + " --issuer {issuer}"
+		args := []string{"check", "--url", url, "--auth-mock", mockAddr, "--only", "auth/", "--seed", "1", "--json", "-"}
+		issuer := "http://" + mockAddr
+		if tlsMock {
+			// An issuer over https, whose certificate authority the
+			// server is told to trust.
+			command += " --issuer-ca {ca}"
+			args = append(args, "--auth-mock-tls-ca", filepath.Join(t.TempDir(), "ca.pem"))
+			issuer = "https://" + mockAddr
 		}
-	}
-	if passed < 18 {
-		t.Errorf("%d AUTH- passes, want 18 or more", passed)
-	}
-	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-		c.Close()
-		t.Errorf("the server on %s still runs after the check", addr)
-	}
-	if code, _, stderr := run([]string{"check", "--url", url, "--command", command}, ""); code != ExitUsage || !strings.Contains(stderr, "{issuer}, which needs --auth-mock") {
-		t.Errorf("{issuer} without --auth-mock: exit %d\n%s", code, stderr)
+		code, stdout, stderr := run(append(args, "--command", command), "")
+		if code != ExitOK || !strings.Contains(stderr, "--issuer "+issuer) {
+			t.Fatalf("TLS %v: exit %d\nstderr:\n%s", tlsMock, code, stderr)
+		}
+		var rep struct {
+			Results []struct{ ID, Status string } `json:"results"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+			t.Fatal(err)
+		}
+		passed := 0
+		for _, r := range rep.Results {
+			if strings.HasPrefix(r.ID, "AUTH-") && r.Status == "pass" {
+				passed++
+			}
+		}
+		if passed < 18 {
+			t.Errorf("TLS %v: %d AUTH- passes, want 18 or more", tlsMock, passed)
+		}
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			t.Errorf("the server on %s still runs after the check", addr)
+		}
+		if code, _, stderr := run([]string{"check", "--url", url, "--command", command}, ""); code != ExitUsage || !strings.Contains(stderr, "which needs --auth-mock") {
+			t.Errorf("placeholders without --auth-mock: exit %d\n%s", code, stderr)
+		}
 	}
 }
 

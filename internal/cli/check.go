@@ -36,6 +36,7 @@ func runCheck(e *env, args []string) int {
 	fs.Var(&altHeaders, "alt-header", "a `\"Name: value\"` header carrying the credentials of a second principal (not the one of --header), for the cross-principal state checks; repeatable")
 	hintsFile := fs.String("hints", "", "a JSON `FILE` naming state-handle tools, single-use requests, requests whose state matters and lifetimes (see the README)")
 	authMock := fs.String("auth-mock", "", "serve the mock authorization server on the loopback `ADDR` (host:port; the issuer is http://ADDR) and present its tokens: alice's as --header, bob's as --alt-header, for the first --url, with the scopes its metadata lists (the server must trust that issuer)")
+	authMockCA := fs.String("auth-mock-tls-ca", "", "with --auth-mock, serve the mock over https and write its certificate authority (PEM) to `FILE` ({ca} in --command), for a server that accepts only an https issuer")
 	authMockKeys := fs.String("auth-mock-keys", "", "the mock's signing keys, a JWKS `FILE` (made with new keys when missing, as mcpverify mock-as --keys does): for servers that fetch the issuer's keys once, at start")
 	upstreamProbe := fs.String("upstream-probe", "", "serve an upstream probe on the loopback `ADDR` (host:port) that records what it receives: point the server at it (--hints upstream, or {upstream} in --command) to check that it passes no caller's token on (default with --auth-mock: a free port)")
 	stateTTLMax := fs.Duration("state-ttl-max", 0, "the longest a requestState should stay valid; a state presented later must be refused (the expiry check waits this long if the budget allows)")
@@ -88,15 +89,15 @@ func runCheck(e *env, args []string) int {
 		if err := checkMockAddr("--auth-mock", *authMock); err != nil {
 			return fs.usageError("%v", err)
 		}
-	} else if *authMockKeys != "" {
-		return fs.usageError("--auth-mock-keys needs --auth-mock")
+	} else if *authMockKeys != "" || *authMockCA != "" {
+		return fs.usageError("--auth-mock-keys and --auth-mock-tls-ca need --auth-mock")
 	}
 	if *upstreamProbe != "" {
 		if err := checkMockAddr("--upstream-probe", *upstreamProbe); err != nil {
 			return fs.usageError("%v", err)
 		}
 	}
-	if err := tf.checkPlaceholders(map[string]bool{"{issuer}": *authMock != "", "{upstream}": *authMock != "" || *upstreamProbe != ""}); err != nil {
+	if err := tf.checkPlaceholders(map[string]bool{"{issuer}": *authMock != "", "{ca}": *authMockCA != "", "{upstream}": *authMock != "" || *upstreamProbe != ""}); err != nil {
 		return fs.usageError("%v", err)
 	}
 	var known *report.KnownFailures
@@ -108,7 +109,7 @@ func runCheck(e *env, args []string) int {
 	// The embedded reference server requires bearer tokens: the client
 	// presents one principal's, the state checks the other's.
 	hdr, alt = tf.embeddedCredentials(true, hdr, alt)
-	svc, err := startAuthServices(e, &tf, *authMock, *authMockKeys, *upstreamProbe)
+	svc, err := startAuthServices(e, &tf, *authMock, *authMockKeys, *authMockCA, *upstreamProbe)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "mcpverify check: %v\n", err)
 		return ExitCannotRun

@@ -18,6 +18,7 @@ func runMockAS(e *env, args []string) int {
 	fs := newFlagSet(e, "mock-as", "[--http ADDR] [--keys FILE] | --list-defects")
 	addr := fs.String("http", "127.0.0.1:0", "serve on the loopback `ADDR` (host:port); the issuer is http://ADDR")
 	keysFile := fs.String("keys", "", "load the signing keys from `FILE`, a JWKS with private keys; a FILE that does not exist is created with new keys, so that a restart keeps them (default: new keys on each run)")
+	caFile := fs.String("tls-ca", "", "serve https, with a certificate for 127.0.0.1, ::1 and localhost signed by a certificate authority made at start, whose certificate (PEM) is written to `FILE` for the server under test to trust; the issuer is then https://ADDR")
 	list := fs.Bool("list-defects", false, "print the token defects that /mint accepts as defect=NAME, and exit")
 	if code := fs.parse(args); code >= 0 {
 		return code
@@ -34,7 +35,7 @@ func runMockAS(e *env, args []string) int {
 	if err := checkMockAddr("--http", *addr); err != nil {
 		return fs.usageError("%v", err)
 	}
-	s, err := startMock(e, *addr, *keysFile, true)
+	s, err := startMock(e, *addr, *keysFile, *caFile, true)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "mcpverify mock-as: %v\n", err)
 		return ExitCannotRun

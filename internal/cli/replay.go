@@ -34,6 +34,7 @@ func runReplay(e *env, args []string) int {
 	fs.Var(&altHeaders, "alt-header", "a `\"Name: value\"` header with the second principal's credentials, in place of the trace's redacted ones; repeatable")
 	budget := fs.Duration("budget", 60*time.Second, "wall-time bound of a check re-run")
 	authMock := fs.String("auth-mock", "", "serve the mock authorization server on the loopback `ADDR` and mint the trace's tokens again with it (the server must trust its issuer; see check --auth-mock)")
+	authMockCA := fs.String("auth-mock-tls-ca", "", "with --auth-mock, serve the mock over https and write its certificate authority (PEM) to `FILE` ({ca} in --command), for a server that accepts only an https issuer")
 	authMockKeys := fs.String("auth-mock-keys", "", "the mock's signing keys, a JWKS `FILE` (see check --auth-mock-keys)")
 	if code := fs.parse(args); code >= 0 {
 		return code
@@ -64,10 +65,10 @@ func runReplay(e *env, args []string) int {
 		if err := checkMockAddr("--auth-mock", *authMock); err != nil {
 			return fs.usageError("%v", err)
 		}
-	} else if *authMockKeys != "" {
-		return fs.usageError("--auth-mock-keys needs --auth-mock")
+	} else if *authMockKeys != "" || *authMockCA != "" {
+		return fs.usageError("--auth-mock-keys and --auth-mock-tls-ca need --auth-mock")
 	}
-	if err := tf.checkPlaceholders(map[string]bool{"{issuer}": *authMock != "", "{upstream}": *authMock != ""}); err != nil {
+	if err := tf.checkPlaceholders(map[string]bool{"{issuer}": *authMock != "", "{ca}": *authMockCA != "", "{upstream}": *authMock != ""}); err != nil {
 		return fs.usageError("%v", err)
 	}
 	path := fs.Arg(0)
@@ -84,7 +85,7 @@ func runReplay(e *env, args []string) int {
 	// The embedded reference server, as check runs it: its principals'
 	// credentials fill the trace's redacted ones. A trace that names no
 	// credentials gets one that requires none.
-	svc, err := startAuthServices(e, &tf, *authMock, *authMockKeys, "")
+	svc, err := startAuthServices(e, &tf, *authMock, *authMockKeys, *authMockCA, "")
 	if err != nil {
 		fmt.Fprintf(e.stderr, "mcpverify replay: %v\n", err)
 		return ExitCannotRun

@@ -2,11 +2,14 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -33,6 +36,7 @@ func runServe(e *env, args []string) int {
 	var stateKeys, origins, hosts, tokens stringList
 	fs.Var(&stateKeys, "state-key", "a requestState/cursor key, `HEX` of at least 32 bytes; repeat to rotate: the first seals, all open (default: a random key)")
 	issuer := fs.String("issuer", "", "accept JWT access tokens of the OAuth authorization server `URL` (https, or http on loopback) and serve Protected Resource Metadata naming it; combines with --token (static tokens are checked first)")
+	issuerCA := fs.String("issuer-ca", "", "with --issuer, trust the certificate authorities of the PEM `FILE` (besides the system's) for the issuer's metadata and keys, e.g. the one mcpverify mock-as --tls-ca writes")
 	resource := fs.String("resource", "", "with --issuer, the canonical `URI` of this server, the audience its tokens must name (default http://ADDR/mcp of the listening address)")
 	fs.Var(&tokens, "token", "require bearer tokens over HTTP: `NAME=SECRET` makes \"Authorization: Bearer SECRET\" the principal NAME; repeatable (several secrets may name one principal); requests without a listed token get 401 (default: no authentication, every request is anonymous). Secrets on a command line are visible to other local users: prefer MCPVERIFY_TOKENS (NAME=SECRET,...)")
 	principal := fs.String("principal", "", "with --stdio, the principal `NAME` of every request (stdio takes credentials from its environment; default anonymous)")
@@ -73,6 +77,10 @@ func runServe(e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "mcpverify serve: --issuer and --resource apply to --http")
 		return ExitUsage
 	}
+	if *issuerCA != "" && *issuer == "" {
+		fmt.Fprintln(e.stderr, "mcpverify serve: --issuer-ca needs --issuer")
+		return ExitUsage
+	}
 	if *resource != "" && *issuer == "" {
 		fmt.Fprintln(e.stderr, "mcpverify serve: --resource needs --issuer")
 		return ExitUsage
@@ -98,6 +106,14 @@ func runServe(e *env, args []string) int {
 	}
 	cfg := impl.Config{MaxBodyBytes: *maxBody, PageSize: *pageSize, StdioPrincipal: *principal, Issuer: *issuer, Resource: *resource, StateTTL: *stateTTL, HandleTTL: *handleTTL,
 		MaxConfirmationsPerPrincipal: *maxConfirmations, MaxConfirmationsTotal: *maxConfirmationsTotal, MaxHandles: *maxCarts, MaxHandlesTotal: *maxCartsTotal}
+	if *issuerCA != "" {
+		rt, err := transportTrusting(*issuerCA)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "mcpverify serve: --issuer-ca: %v\n", err)
+			return ExitUsage
+		}
+		cfg.IssuerTransport = rt
+	}
 	for _, t := range tokens {
 		name, secret, ok := strings.Cut(t, "=")
 		if !ok || name == "" || secret == "" {
@@ -217,4 +233,23 @@ func runServe(e *env, args []string) int {
 		hs.Close()
 	}
 	return ExitOK
+}
+
+// transportTrusting is the default transport, trusting the certificate
+// authorities of the PEM file besides the system's.
+func transportTrusting(caFile string) (http.RoundTripper, error) {
+	pemData, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pemData) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", caFile)
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	return t, nil
 }

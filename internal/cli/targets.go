@@ -47,7 +47,7 @@ func (tf *targetFlags) substitute(placeholder, value string) {
 
 // placeholders are the words --command may hold, and the flag that gives
 // each its value.
-var placeholders = map[string]string{"{issuer}": "--auth-mock", "{upstream}": "--upstream-probe or --auth-mock"}
+var placeholders = map[string]string{"{issuer}": "--auth-mock", "{ca}": "--auth-mock-tls-ca", "{upstream}": "--upstream-probe or --auth-mock"}
 
 // command is --command with its placeholders replaced.
 func (tf *targetFlags) commandLine() []string {
@@ -76,7 +76,7 @@ func (tf *targetFlags) checkPlaceholders(given map[string]bool) error {
 
 func (tf *targetFlags) register(fs *flagSet) {
 	fs.Var(&tf.urls, "url", "an MCP endpoint `URL` to check (Streamable HTTP, http:// or https://); repeat for several instances of one deployment (requests are spread across them)")
-	fs.StringVar(&tf.command, "command", "", "check a stdio server: start it with the command line `CMD`, split into words as a POSIX shell does (quotes, backslashes; no variables, pipes or redirections: wrap those in sh -c '...'), e.g. \"mcpverify serve --stdio\"; with --url, CMD starts the HTTP server that URL names ({issuer} and {upstream} in it become the URLs of --auth-mock and the upstream probe) and the run waits for its port")
+	fs.StringVar(&tf.command, "command", "", "check a stdio server: start it with the command line `CMD`, split into words as a POSIX shell does (quotes, backslashes; no variables, pipes or redirections: wrap those in sh -c '...'), e.g. \"mcpverify serve --stdio\"; with --url, CMD starts the HTTP server that URL names ({issuer}, {ca} and {upstream} in it become the mock's issuer URL, its certificate authority file and the upstream probe's URL) and the run waits for its port")
 	fs.Var(&tf.headers, "header", "a `\"Name: value\"` header added to every request (e.g. an Authorization bearer token); repeatable")
 }
 
