@@ -21,9 +21,9 @@ var metadataIDs = []spec.ID{spec.AuthPrm, spec.AuthPrmDiscovery, spec.AuthPrmRes
 
 func init() {
 	check.Register(&check.Check{
-		Name:       "auth/metadata",
-		IDs:        metadataIDs,
-		Transports: []wire.Transport{wire.HTTP},
+		Name:  "auth/metadata",
+		IDs:   metadataIDs,
+		Needs: httpOnly,
 		// A server that requires credentials the checker was not given
 		// answers discovery with 401: its era is unknown.
 		Eras: []check.Era{check.Modern, check.DualEra, check.UnknownEra},

@@ -16,11 +16,11 @@ var passthroughIDs = []spec.ID{spec.AuthNoPassthrough}
 
 func init() {
 	check.Register(&check.Check{
-		Name:       "auth/passthrough",
-		IDs:        passthroughIDs,
-		Transports: []wire.Transport{wire.HTTP},
-		Eras:       []check.Era{check.Modern, check.DualEra, check.UnknownEra},
-		Run:        checkPassthrough,
+		Name:  "auth/passthrough",
+		IDs:   passthroughIDs,
+		Needs: httpOnly,
+		Eras:  []check.Era{check.Modern, check.DualEra, check.UnknownEra},
+		Run:   checkPassthrough,
 	})
 }
 

@@ -17,11 +17,11 @@ var scopeIDs = []spec.ID{spec.AuthScopeRefused, spec.AuthScope403}
 
 func init() {
 	check.Register(&check.Check{
-		Name:       "auth/scopes",
-		IDs:        scopeIDs,
-		Transports: []wire.Transport{wire.HTTP},
-		Eras:       []check.Era{check.Modern, check.DualEra, check.UnknownEra},
-		Run:        checkScopes,
+		Name:  "auth/scopes",
+		IDs:   scopeIDs,
+		Needs: httpOnly,
+		Eras:  []check.Era{check.Modern, check.DualEra, check.UnknownEra},
+		Run:   checkScopes,
 	})
 }
 

@@ -21,11 +21,11 @@ var tokenIDs = []spec.ID{spec.AuthAudience, spec.AuthNoOtherTokens, spec.AuthInv
 
 func init() {
 	check.Register(&check.Check{
-		Name:       "auth/tokens",
-		IDs:        tokenIDs,
-		Transports: []wire.Transport{wire.HTTP},
-		Eras:       []check.Era{check.Modern, check.DualEra, check.UnknownEra},
-		Run:        checkTokens,
+		Name:  "auth/tokens",
+		IDs:   tokenIDs,
+		Needs: httpOnly,
+		Eras:  []check.Era{check.Modern, check.DualEra, check.UnknownEra},
+		Run:   checkTokens,
 	})
 }
 
