@@ -31,6 +31,9 @@ import (
 //	found-by:        "model" when the model found it, else the check
 //	allowed-origins: Origins the server is meant to accept (model config)
 //	state-ttl-max, handle-ttl-max: lifetimes (model config)
+//	sandbox:         the file tree the server was started on and the
+//	                 directories it was told to use, one line of JSON
+//	                 (model config)
 //	hints:           the --hints file, as one line of JSON
 //	single-use:      requests the run knew to be single-use, "; "-separated
 //	credentials:     header names whose values are redacted
@@ -61,6 +64,9 @@ const (
 	fieldCredentials    = "credentials"
 	fieldAuthenticates  = "authenticates"
 	fieldRevision       = "revision"
+	// fieldSandbox is the file tree the server was started on
+	// (model.Config.Files), as one line of JSON.
+	fieldSandbox = "sandbox"
 )
 
 // Check names that are not registered checks.
@@ -103,6 +109,9 @@ func (e *Env) traceOf(v *Verdict) *trace.Trace {
 		add(fieldFoundBy, "model")
 	}
 	add(fieldAllowedOrigins, strings.Join(e.Opts.Model.AllowedOrigins, " "))
+	if f := e.Opts.Model.Files; f != nil {
+		add(fieldSandbox, f.String())
+	}
 	if d := e.Opts.Model.StateTTLMax; d > 0 {
 		add(fieldStateTTLMax, d.String())
 	}
@@ -264,6 +273,13 @@ func traceConfig(tr *trace.Trace, base model.Config) (model.Config, *hints.Hints
 			}
 			*f.dst = d
 		}
+	}
+	if s := tr.Get(fieldSandbox); s != "" && cfg.Files == nil {
+		f, err := model.ParseFileTree(s)
+		if err != nil {
+			return cfg, nil, err
+		}
+		cfg.Files = f
 	}
 	var hs *hints.Hints
 	if s := tr.Get(fieldHints); s != "" {

@@ -25,6 +25,10 @@ func (v Violation) String() string {
 // Config is what the model is told about the deployment under test, beyond
 // what it learns from the exchanges themselves.
 type Config struct {
+	// Files is the tree the server was started on, with the directories it
+	// was told to use (the checker's sandbox): no answer may hold a file
+	// from outside them (files.go). Nil: file access is not judged.
+	Files *FileTree
 	// AllowedOrigins are Origin values the server is meant to accept in
 	// addition to its own origin (scheme://host:port of the request's Host).
 	// Any other Origin is invalid and must get 403.

@@ -121,6 +121,10 @@ var rules = []rule{
 		ids: []spec.ID{spec.AuthAudience, spec.AuthAudienceCase, spec.AuthErrorStatus, spec.AuthIatFuture, spec.AuthInvalid401, spec.AuthIssSlash, spec.AuthNoOtherTokens,
 			spec.AuthScope403, spec.AuthScopeRefused, spec.AuthTokenQuery, spec.AuthTyp, spec.AuthVerifyAll, spec.CoreNoConnectionContext}},
 
+	// file access after Roots (files.go)
+	{page: "server/tools.mdx", name: "file leaks", phase: judge, when: hasFiles, check: checkFileLeaks,
+		ids: []spec.ID{spec.FilesToolConfined, spec.FilesResourceTraversal, spec.FilesSymlinkEscape}},
+
 	// progress, logging, cancellation, subscriptions (utilities.go)
 	{page: "basic/patterns/progress.mdx", name: "request-scoped notifications", phase: judge, when: isNonListenRequest, check: checkRequestNotifications,
 		ids: []spec.ID{spec.CoreCancelledOnlyListen, spec.CoreLogCapability, spec.CoreLogOptIn, spec.CoreProgressAfterCompletion, spec.CoreProgressIncreasing, spec.CoreProgressToken, spec.CoreStreamRelated}},

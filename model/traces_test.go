@@ -34,6 +34,13 @@ func configOf(tr *trace.Trace) model.Config {
 		cfg.AllowedOrigins = strings.Fields(o)
 	}
 	stateConfig(tr, &cfg) // state_test.go
+	if s := tr.Get("sandbox"); s != "" {
+		t, err := model.ParseFileTree(s)
+		if err != nil {
+			panic(err)
+		}
+		cfg.Files = t
+	}
 	return cfg
 }
 

@@ -440,8 +440,18 @@ const (
 	CoreToolsListMayVary ID = "CORE-TOOLS-LIST-MAY-VARY"
 	// MUST: A request with a version the server does not implement gets UnsupportedProtocolVersionError (-32022) listing the supported versions. (basic/versioning.mdx)
 	CoreVersionUnsupported ID = "CORE-VERSION-UNSUPPORTED"
+	// HARDENING: A path outside the configured directories is refused the same way whether or not something exists there, so that answers do not reveal which files exist outside. Beyond the letter: the revision says nothing of existence oracles. (server/tools.mdx)
+	FilesExistenceOracle ID = "FILES-EXISTENCE-ORACLE"
 	// MUST: A server serving file:// resources sanitizes file paths so that no URI reaches outside the served directories (no directory traversal). (server/resources.mdx)
 	FilesResourceTraversal ID = "FILES-RESOURCE-TRAVERSAL"
+	// SHOULD: A server that asks the client for roots respects root boundaries during operations and validates all paths against the roots provided. (client/roots.mdx)
+	FilesRootsRespect ID = "FILES-ROOTS-RESPECT"
+	// HARDENING: Roots a client provides do not widen a server's access beyond the directories it was configured with. Beyond the letter: roots are "informational guidance rather than an access-control mechanism"; a root outside the configured directories must not open them. (client/roots.mdx)
+	FilesRootsWiden ID = "FILES-ROOTS-WIDEN"
+	// HARDENING: A symbolic link inside a configured directory that leads outside it (file, directory, chained, absolute target) gives no access to what it points to. Beyond the letter: the revision says nothing of symlinks. (server/tools.mdx)
+	FilesSymlinkEscape ID = "FILES-SYMLINK-ESCAPE"
+	// MUST: A server told which directories it may use (its configuration) answers no tool call with a file, or the name of a file, outside them: its access controls ("Implement proper access controls") and input validation ("Validate all tool inputs") hold for paths given as tool arguments. (server/tools.mdx)
+	FilesToolConfined ID = "FILES-TOOL-CONFINED"
 	// HARDENING: A server that requires credentials refuses a request without valid ones (401) on its headers, before it has received the body: a POST without credentials that declares a large body and sends a few bytes of it gets its 401 at once. Beyond the letter: tokens MUST be validated before the request is processed; a server that reads the whole body first lets any unauthenticated peer hold a body's worth of memory and a connection for as long as it drips bytes. (basic/authorization/security-considerations.mdx)
 	HttpAuthBeforeBody ID = "HTTP-AUTH-BEFORE-BODY"
 	// SHOULD: The server implements proper authentication for all connections. (basic/transports/streamable-http.mdx)

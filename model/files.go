@@ -1,0 +1,242 @@
+package model
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/mcpverify/mcpverify/spec"
+	"github.com/mcpverify/mcpverify/wire"
+)
+
+// Rules of file access after Roots (server/tools.mdx and
+// server/resources.mdx, Security Considerations; client/roots.mdx): a
+// server told which directories it may use serves nothing from outside
+// them. The model is given the tree the server was started on (the
+// checker's sandbox, Config.Files): which files lie outside, and what
+// they hold. It does no I/O.
+
+// FileTree is an abstract file tree: directories, files and symbolic
+// links by absolute slash-separated path, and the directories the server
+// was configured with. Files outside them (the canaries) hold contents
+// and have names that occur nowhere else, so that finding either in an
+// answer shows the server read outside.
+type FileTree struct {
+	// Allowed are the configured directories (absolute, clean).
+	Allowed []string `json:"allowed"`
+	// Nodes maps an absolute clean path to what is there.
+	Nodes map[string]FileNode `json:"nodes"`
+}
+
+// FileNode is one entry of a FileTree: a directory, a file with its
+// content, or a symbolic link with its target as written (absolute, or
+// relative to the link's directory).
+type FileNode struct {
+	Dir     bool   `json:"dir,omitempty"`
+	Content string `json:"file,omitempty"`
+	Link    string `json:"link,omitempty"`
+}
+
+// ParseFileTree reads the JSON of a FileTree (a trace's sandbox field).
+func ParseFileTree(s string) (*FileTree, error) {
+	var t FileTree
+	if err := json.Unmarshal([]byte(s), &t); err != nil {
+		return nil, fmt.Errorf("sandbox tree: %w", err)
+	}
+	for _, a := range t.Allowed {
+		if !path.IsAbs(a) || path.Clean(a) != a {
+			return nil, fmt.Errorf("sandbox tree: allowed directory %q: want an absolute clean path", a)
+		}
+	}
+	for p := range t.Nodes {
+		if !path.IsAbs(p) || path.Clean(p) != p {
+			return nil, fmt.Errorf("sandbox tree: node %q: want an absolute clean path", p)
+		}
+	}
+	return &t, nil
+}
+
+// String is the tree's JSON, on one line.
+func (t *FileTree) String() string {
+	b, _ := json.Marshal(t)
+	return string(b)
+}
+
+// Within reports whether the absolute clean path p is one of the
+// allowed directories or below one, by path segments (/ws-evil is not
+// within /ws).
+func (t *FileTree) Within(p string) bool {
+	return slices.ContainsFunc(t.Allowed, func(a string) bool { return p == a || strings.HasPrefix(p, strings.TrimSuffix(a, "/")+"/") })
+}
+
+// maxLinkHops bounds the symbolic links followed in one resolution (as
+// the kernel's ELOOP does).
+const maxLinkHops = 40
+
+// Resolve follows the symbolic links of the absolute path p, component by
+// component (".." after a link climbs from where the link leads, as the
+// kernel does; nothing follows a file, not even "."), and returns the path it names in the tree (clean, without
+// links), whether a link was followed on the way, and whether something
+// exists there.
+func (t *FileTree) Resolve(p string) (real string, viaLink, ok bool) {
+	return t.resolve(p, 0)
+}
+
+func (t *FileTree) resolve(p string, hops int) (string, bool, bool) {
+	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
+	cur := "/"
+	via := false
+	for i, c := range parts {
+		if c == "" {
+			continue
+		}
+		if cur != "/" && !t.Nodes[cur].Dir {
+			// Something after a file, even "." or "..": not a directory.
+			return cur, via, false
+		}
+		if c == "." {
+			continue
+		}
+		if c == ".." {
+			cur = path.Dir(cur)
+			continue
+		}
+		next := path.Join(cur, c)
+		n, exists := t.Nodes[next]
+		switch {
+		case !exists:
+			return next, via, false
+		case n.Link != "":
+			if hops >= maxLinkHops {
+				return next, true, false
+			}
+			// The link's target, then the rest, resolved from the start:
+			// not cleaned, so that ".." is physical.
+			target := n.Link
+			if !path.IsAbs(target) {
+				target = cur + "/" + target
+			}
+			real, _, ok := t.resolve(target+"/"+strings.Join(parts[i+1:], "/"), hops+1)
+			return real, true, ok
+		default:
+			cur = next
+		}
+	}
+	return cur, via, true
+}
+
+// secret is a file outside the configured directories: its content and
+// its name must appear in no answer.
+type secret struct{ path, name, content string }
+
+// secrets are the tree's files outside every allowed directory.
+func (t *FileTree) secrets() []secret {
+	var out []secret
+	for p, n := range t.Nodes {
+		if n.Dir || n.Link != "" || t.Within(p) {
+			continue
+		}
+		out = append(out, secret{path: p, name: path.Base(p), content: n.Content})
+	}
+	slices.SortFunc(out, func(a, b secret) int { return strings.Compare(a.path, b.path) })
+	return out
+}
+
+// hasFiles: the model was given a sandbox and the exchange answered a
+// request with a result.
+func hasFiles(c *ctx) bool { return c.s.cfg.Files != nil && c.req != nil && c.result != nil }
+
+// checkFileLeaks: an answer that holds the content of a file outside the
+// configured directories, or its name where the request did not hold it,
+// shows the server read outside them. The route names the requirement:
+// a resources/read breaks FILES-RESOURCE-TRAVERSAL, any other request
+// (a tool's arguments) FILES-TOOL-CONFINED; when the request named a path
+// inside a configured directory that reaches the file through a symbolic
+// link, FILES-SYMLINK-ESCAPE (hardening) instead.
+func checkFileLeaks(c *ctx) {
+	t := c.s.cfg.Files
+	id := spec.FilesToolConfined
+	if c.method == "resources/read" {
+		id = spec.FilesResourceTraversal
+	}
+	c.judge(id)
+	answer := string(c.ex.RespBody)
+	if c.ex.Transport == wire.Stdio {
+		answer = ""
+		for _, l := range c.ex.Lines {
+			answer += string(l) + "\n"
+		}
+	}
+	sent := string(c.ex.Body)
+	for _, s := range t.secrets() {
+		what := ""
+		switch {
+		case s.content != "" && strings.Contains(answer, s.content):
+			what = "the content of " + s.path
+		case strings.Contains(answer, s.name) && !strings.Contains(sent, s.name):
+			what = "the name of " + s.path
+		default:
+			continue
+		}
+		got := fmt.Sprintf("an answer to %s holding %s, outside the configured directories %v", c.method, what, t.Allowed)
+		if p, ok := linkPathTo(t, c.req.Params, s.path); ok {
+			c.judge(spec.FilesSymlinkEscape)
+			c.report(spec.FilesSymlinkEscape, got+fmt.Sprintf(" (the request named %s, inside, which a symbolic link leads out of)", p), "no access through a link that leads outside")
+			return
+		}
+		c.report(id, got, "nothing from outside the configured directories")
+		return
+	}
+}
+
+// linkPathTo finds, among the strings of the request's params (a tool's
+// arguments, a resource's file:// URI), a path inside a configured
+// directory that resolves, through a symbolic link, to target.
+func linkPathTo(t *FileTree, params wire.Value, target string) (string, bool) {
+	var v any
+	if json.Unmarshal(params, &v) != nil {
+		return "", false
+	}
+	found := ""
+	var walk func(any)
+	walk = func(x any) {
+		switch x := x.(type) {
+		case map[string]any:
+			for _, e := range x {
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		case string:
+			p := x
+			if u, err := url.Parse(x); err == nil && u.Scheme == "file" {
+				p = u.Path
+			}
+			for _, cand := range candidates(t, p) {
+				if real, via, ok := t.Resolve(cand); ok && via && real == target && t.Within(path.Clean(cand)) {
+					found = x
+				}
+			}
+		}
+	}
+	walk(v)
+	return found, found != ""
+}
+
+// candidates are the absolute paths a path argument may name: itself if
+// absolute, else relative to each configured directory.
+func candidates(t *FileTree, p string) []string {
+	if path.IsAbs(p) {
+		return []string{path.Clean(p)}
+	}
+	var out []string
+	for _, a := range t.Allowed {
+		out = append(out, path.Join(a, p))
+	}
+	return out
+}
