@@ -1,6 +1,7 @@
 package model
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -173,9 +174,14 @@ func checkFileLeaks(c *ctx) {
 	sent := string(c.ex.Body)
 	for _, s := range t.secrets() {
 		what := ""
+		// A file served whole as a blob shows its content base64-encoded
+		// (the last character depends on what follows, so it is left out).
+		b64 := strings.TrimRight(base64.StdEncoding.EncodeToString([]byte(s.content)), "=")
 		switch {
 		case s.content != "" && strings.Contains(answer, s.content):
 			what = "the content of " + s.path
+		case len(s.content) >= 8 && strings.Contains(answer, b64[:len(b64)-1]):
+			what = "the content of " + s.path + ", base64-encoded"
 		case strings.Contains(answer, s.name) && !strings.Contains(sent, s.name):
 			what = "the name of " + s.path
 		default:
