@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -88,5 +89,75 @@ func TestSandbox(t *testing.T) {
 	}
 	if _, err := os.Stat(s.Root); !os.IsNotExist(err) {
 		t.Errorf("Close left %s: %v", s.Root, err)
+	}
+}
+
+// TestAttacks: at least 200 attempts across at least 12 families; every
+// aim is a canary inside the sandbox; the attempts that are paths as
+// written (no encoding to undo) do reach their aim on the tree, so none
+// is a dud; and every value stays, resolved, inside the sandbox.
+func TestAttacks(t *testing.T) {
+	s, err := New(t.TempDir(), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Materialize(); err != nil {
+		t.Fatal(err)
+	}
+	tree := s.Tree()
+	for _, set := range []struct {
+		name string
+		as   []Attack
+	}{{"path", s.Attacks()}, {"resource", s.ResourceAttacks()}} {
+		fams := map[string]int{}
+		for _, a := range set.as {
+			fams[a.Family]++
+			if !strings.HasPrefix(a.Aim, filepath.ToSlash(s.Root)+"/") || tree.Within(a.Aim) {
+				t.Errorf("%s %s %q: aim %s", set.name, a.Family, a.Value, a.Aim)
+			}
+		}
+		if len(set.as) < 200 || len(fams) < 12 {
+			t.Errorf("%s: %d attempts in %d families (%v)", set.name, len(set.as), len(fams), fams)
+		}
+		for _, f := range Families {
+			if fams[f] == 0 {
+				t.Errorf("%s: no attempt of family %s", set.name, f)
+			}
+		}
+	}
+	for _, a := range s.Attacks() {
+		switch a.Family {
+		case "dotdot", "absolute", "prefix-sibling", "symlink", "trailing":
+		default:
+			continue
+		}
+		v := a.Value
+		if !strings.HasPrefix(v, "/") {
+			v = filepath.ToSlash(s.Workspace) + "/" + v
+		}
+		if strings.HasSuffix(a.Value, "/") && a.Family == "symlink" || strings.HasSuffix(a.Value, ".") && !strings.HasSuffix(a.Value, "/.") {
+			continue // a directory listing; a trailing dot some systems strip
+		}
+		// Physically, or for a server that cleans the path lexically
+		// first (notes.txt/../../x is x to it).
+		real, via, ok := tree.Resolve(v)
+		if !ok || real != a.Aim {
+			if r2, _, ok2 := tree.Resolve(path.Clean(v)); ok2 && r2 == a.Aim {
+				real, ok = r2, ok2
+			}
+		}
+		if !ok || (real != a.Aim && !strings.HasPrefix(a.Aim, real+"/")) || via != a.Symlink && a.Family == "symlink" {
+			t.Errorf("%s %q resolves to %s (%v, via a link %v), not its aim %s", a.Family, a.Value, real, ok, via, a.Aim)
+		}
+	}
+	for p := range s.Reads() {
+		v := p
+		if !strings.HasPrefix(v, "/") {
+			v = filepath.ToSlash(s.Workspace) + "/" + v
+		}
+		if real, _, ok := tree.Resolve(v); !ok || !tree.Within(real) {
+			t.Errorf("read %s resolves to %s %v", p, real, ok)
+		}
 	}
 }
