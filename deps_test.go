@@ -82,7 +82,7 @@ var rules = []rule{
 
 	{pkg: "check/gen", testThird: testing3},
 	{pkg: "check/legacyclient", mod: []string{"wire"}},
-	{pkg: "check/sandbox", mod: []string{"model"}},
+	{pkg: "check/sandbox", mod: []string{"check", "model"}},
 	{pkg: "check/hints", mod: []string{"model"}, third: []string{jsonLib}, testThird: testing3},
 	{pkg: "check", mod: []string{"spec", "wire", "trace", "model", "corpus", "check/gen", "check/legacyclient", "check/hints"}, third: []string{jsonLib}, testMod: checkTests, testThird: testing3},
 	{pkg: "check/target", mod: []string{"check", "wire"}, third: []string{jsonLib}, testMod: checkTests, testThird: testing3},

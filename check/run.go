@@ -66,6 +66,11 @@ type Options struct {
 	// checker controls (check --auth-mock): the auth checks mint their
 	// tokens with it. Nil: the checks that need it are skipped.
 	Authority Authority
+	// Sandbox is the file tree the target was started on (check
+	// --sandbox): the file checks send its attacks, and the model judges
+	// every answer against its tree (Model.Files, unless set). Nil: the
+	// file checks are skipped.
+	Sandbox Sandbox
 	// Upstream is a service the target may be pointed at (by --hints
 	// upstream or its configuration): the passthrough check reads what it
 	// received. Nil: that check is skipped.
@@ -215,6 +220,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxExchanges <= 0 {
 		o.MaxExchanges = 300
+	}
+	if o.Sandbox != nil && o.Model.Files == nil {
+		o.Model.Files = o.Sandbox.Tree()
 	}
 	return o
 }

@@ -36,7 +36,8 @@ import (
 //	  "stateTTLMax":  "10m",
 //	  "handleTTLMax": "30m",
 //	  "scopes":       {"transfer": ["mcp:transfer"]},
-//	  "upstream":     {"fetch": "url"}
+//	  "upstream":     {"fetch": "url"},
+//	  "paths":        {"read_file": "path"}
 //	}
 //
 // A handle entry names one kind of handle: the tools that mint it (tool →
@@ -54,7 +55,9 @@ import (
 // OAuth scopes a tool needs (the auth checks also learn them from the
 // server's insufficient_scope challenges); upstream names, per tool, the
 // argument that takes the URL of another service the server calls on the
-// caller's behalf (the token passthrough check points it at its probe).
+// caller's behalf (the token passthrough check points it at its probe);
+// paths names, per tool, the argument that takes a file path (the file
+// checks find most from names and descriptions).
 // Unknown members are
 // an error, so a typo cannot silently disable a hint.
 type Hints struct {
@@ -67,6 +70,8 @@ type Hints struct {
 	Scopes map[string][]string `json:"scopes,omitempty"`
 	// Upstream: tool → the argument that takes an upstream URL.
 	Upstream map[string]string `json:"upstream,omitempty"`
+	// Paths: tool → the argument that takes a file path.
+	Paths map[string]string `json:"paths,omitempty"`
 }
 
 // HandleHint names the tools of one kind of state handle: tool name →
@@ -138,9 +143,11 @@ func Parse(data []byte) (*Hints, error) {
 			return nil, fmt.Errorf("hints: scopes: want a tool name and its non-empty scopes, got %q: %q", tool, ss)
 		}
 	}
-	for tool, arg := range h.Upstream {
-		if tool == "" || arg == "" {
-			return nil, fmt.Errorf("hints: upstream: want a tool name and an argument name, got %q: %q", tool, arg)
+	for what, m := range map[string]map[string]string{"upstream": h.Upstream, "paths": h.Paths} {
+		for tool, arg := range m {
+			if tool == "" || arg == "" {
+				return nil, fmt.Errorf("hints: %s: want a tool name and an argument name, got %q: %q", what, tool, arg)
+			}
 		}
 	}
 	for _, list := range [][]string{h.SingleUse, h.StateMatters} {

@@ -4,21 +4,15 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+
+	"github.com/mcpverify/mcpverify/check"
 )
 
 // Attack is one path a checker sends where a server takes a path (a tool
-// argument) or a file:// URI (a resource read), aiming at a canary.
-type Attack struct {
-	// Family names the escape class ("dotdot", "absolute", "symlink", ...).
-	Family string
-	// Value is what is sent.
-	Value string
-	// Aim is the canary the attack tries to reach.
-	Aim string
-	// Symlink: the attack goes through a link inside the workspace
-	// (FILES-SYMLINK-ESCAPE rather than the route's MUST).
-	Symlink bool
-}
+// argument) or a file:// URI (a resource read), aiming at a canary; a
+// Symlink attack goes through a link inside the workspace
+// (FILES-SYMLINK-ESCAPE rather than the route's MUST).
+type Attack = check.PathAttack
 
 // Families lists the escape families, in the order Attacks makes them.
 var Families = []string{
@@ -135,6 +129,7 @@ func (s *Sandbox) Attacks() []Attack {
 			add("symlink", name+"/", aim, true) // a listing of what it leads to
 		case "later-out":
 			if s.materialized() {
+				// Aimed at once its target exists (Materialize).
 				add("symlink", name+"/"+filepath.Base(aim), aim, true)
 				add("symlink", filepath.ToSlash(l.Path)+"/"+filepath.Base(aim), aim, true)
 			}
@@ -143,10 +138,7 @@ func (s *Sandbox) Attacks() []Attack {
 	return out
 }
 
-func (s *Sandbox) materialized() bool {
-	_, ok := s.tree.Nodes[filepath.ToSlash(s.later)]
-	return ok
-}
+func (s *Sandbox) materialized() bool { return s.made }
 
 // ResourceAttacks are the escape attempts for file:// resource reads: the
 // families that survive in a URI, written as file:// URIs under the

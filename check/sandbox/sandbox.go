@@ -18,8 +18,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strings"
 
+	"github.com/mcpverify/mcpverify/check"
 	"github.com/mcpverify/mcpverify/model"
 )
 
@@ -62,8 +62,12 @@ type Sandbox struct {
 	// later is the directory Materialize makes (a link's target that
 	// does not exist when the server starts).
 	later, laterCanary string
+	made               bool
 	tree               *model.FileTree
 }
+
+// The sandbox is the checker's (check.Options.Sandbox).
+var _ check.Sandbox = (*Sandbox)(nil)
 
 // New makes the tree for seed under a new temporary directory in dir
 // ("" for the system's).
@@ -163,6 +167,13 @@ func New(dir string, seed int64) (*Sandbox, error) {
 	}
 	s.later = filepath.Join(root, "later-"+token(6))
 	s.laterCanary = "canary-" + token(10)
+	// The tree the model is given holds the later canary from the start
+	// (the model reads it while the run goes on: it never changes); on
+	// disk it appears with Materialize.
+	laterContent := "MCPVERIFY-CANARY-LATER-" + token(24)
+	s.Canaries = append(s.Canaries, Canary{Path: filepath.Join(s.later, s.laterCanary), Name: s.laterCanary, Content: laterContent, Where: "behind-link"})
+	s.tree.Nodes[filepath.ToSlash(s.later)] = model.FileNode{Dir: true}
+	s.tree.Nodes[filepath.ToSlash(filepath.Join(s.later, s.laterCanary))] = model.FileNode{Content: laterContent}
 	ws := func(n string) string { return filepath.Join(s.Workspace, n) }
 	for _, l := range []Link{
 		{Path: ws("link-in"), Target: "notes.txt", Kind: "inside"},
@@ -184,19 +195,17 @@ func New(dir string, seed int64) (*Sandbox, error) {
 // server that checked the link when it started, or cached its answer,
 // must still refuse it.
 func (s *Sandbox) Materialize() error {
-	if _, err := os.Stat(s.later); err == nil {
+	if s.made {
 		return nil
 	}
+	c := s.Canaries[len(s.Canaries)-1]
 	if err := os.Mkdir(s.later, 0o755); err != nil {
 		return fmt.Errorf("sandbox: %w", err)
 	}
-	c := Canary{Path: filepath.Join(s.later, s.laterCanary), Name: s.laterCanary, Content: "MCPVERIFY-CANARY-LATER-" + strings.TrimPrefix(s.laterCanary, "canary-"), Where: "behind-link"}
 	if err := os.WriteFile(c.Path, []byte(c.Content), 0o644); err != nil {
 		return fmt.Errorf("sandbox: %w", err)
 	}
-	s.Canaries = append(s.Canaries, c)
-	s.tree.Nodes[filepath.ToSlash(s.later)] = model.FileNode{Dir: true}
-	s.tree.Nodes[filepath.ToSlash(c.Path)] = model.FileNode{Content: c.Content}
+	s.made = true
 	return nil
 }
 
