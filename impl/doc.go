@@ -66,7 +66,11 @@
 //     tampered input: mrtr.go;
 //   - tool input validation against inputSchema (JSON Schema 2020-12, no
 //     remote $ref) and structuredContent against outputSchema: tools.go;
-//   - subscriptions/listen: subscriptions.go.
+//   - subscriptions/listen: subscriptions.go;
+//   - file access, confined to Config.AllowedDirs: each directory an
+//     os.Root, absolute paths compared segment by segment, one refusal for
+//     outside and missing, bounded reads, file:// URIs decoded once:
+//     files.go.
 //
 // The features (tools, prompts, resources) are the fixtures of the official
 // MCP conformance suite plus a few that show one more rule each; they live

@@ -91,6 +91,15 @@ func errInvalid(data any, format string, args ...any) *rpcError {
 	return &rpcError{code: wire.CodeInvalidParams, msg: fmt.Sprintf(format, args...), data: data}
 }
 
+// errResourceNotFound is the answer to resources/read of a resource the
+// server does not serve (resources.mdx, "Error Handling": -32602 with the
+// URI in data; never an empty contents array, never the retired -32002).
+// It is one answer for every reason: an unknown URI, a file outside the
+// allowed directories, a missing one (files.go).
+func errResourceNotFound(uri string) *rpcError {
+	return errInvalid(map[string]any{"uri": uri}, "Resource not found: %s", uri)
+}
+
 func errInternal(format string, args ...any) *rpcError {
 	return &rpcError{code: wire.CodeInternalError, msg: "Internal error: " + fmt.Sprintf(format, args...), status: http.StatusInternalServerError}
 }

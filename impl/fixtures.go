@@ -267,7 +267,7 @@ func (r *registry) addFixtures(s *Server) error {
 		return err
 	}
 	r.addResource(&resource{tmplDef: wire.ResourceTemplate{URITemplate: "test://template/{id}/data", Name: "template", Title: "Resource Template",
-		Description: "A resource template with parameter substitution", MimeType: "application/json"}, tmpl: tmpl,
+		Description: "A resource template with parameter substitution", MimeType: "application/json"}, tmpl: tmpl, completions: idCandidates,
 		read: func(x *exchange, uri string, vars map[string]string, in *inputs) (*wire.ReadResourceResult, *ask, *rpcError) {
 			body := wire.MustMarshal(struct {
 				ID           string `json:"id"`

@@ -144,9 +144,7 @@ func serveReadResource(x *exchange) ([]byte, *rpcError) {
 	uri := *p.URI
 	res, vars := x.s.reg.findResource(uri)
 	if res == nil {
-		// resources.mdx: -32602 with the URI in data; never an empty
-		// contents array, never the retired -32002.
-		return nil, errInvalid(map[string]any{"uri": uri}, "Resource not found: %s", uri)
+		return nil, errResourceNotFound(uri)
 	}
 	b := bindingOf("resources/read", uri)
 	return x.withInput(b, func(in *inputs) ([]byte, *ask, *rpcError) {
@@ -202,7 +200,7 @@ func serveComplete(x *exchange) ([]byte, *rpcError) {
 		if !templateHasVar(res.tmpl, name) {
 			return nil, errInvalid(map[string]any{"argument": name}, "Invalid params: template %q has no variable %q", p.Ref.URI, name)
 		}
-		candidates = idCandidates
+		candidates = res.completions
 	}
 	var values []string
 	for _, c := range candidates {

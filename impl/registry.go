@@ -44,6 +44,9 @@ type resource struct {
 	tmplDef wire.ResourceTemplate // a template
 	tmpl    *uriTemplate          // nil for a plain resource
 	read    resourceFunc
+	// completions are the completion candidates of a template's
+	// variables; nil offers none.
+	completions []string
 }
 
 type resourceFunc func(x *exchange, uri string, vars map[string]string, in *inputs) (*wire.ReadResourceResult, *ask, *rpcError)
@@ -57,6 +60,9 @@ type registry struct {
 	resources     []*resource
 	resourceByURI map[string]*resource
 	templates     []*resource
+	// files serves every file: URI when Config.AllowedDirs is set
+	// (files.go); nil otherwise.
+	files *resource
 
 	pages    map[byte]*pagedList
 	discover []byte
@@ -82,6 +88,9 @@ func newRegistry(s *Server) (*registry, error) {
 		return nil, err
 	}
 	if err := r.addStateFixtures(s); err != nil {
+		return nil, err
+	}
+	if err := r.addFiles(s); err != nil {
 		return nil, err
 	}
 	ttl := int64(listTTLMs)
@@ -167,10 +176,15 @@ func (r *registry) addResource(res *resource) {
 }
 
 // findResource finds the resource of a URI: a plain resource first, then
-// the first template that matches.
+// the file reader for a file: URI when the server has allowed directories
+// (it decides by the URI's decoded path, not by its spelling), then the
+// first template that matches.
 func (r *registry) findResource(uri string) (*resource, map[string]string) {
 	if res := r.resourceByURI[uri]; res != nil {
 		return res, nil
+	}
+	if r.files != nil && isFileURI(uri) {
+		return r.files, nil
 	}
 	for _, t := range r.templates {
 		if vars, ok := t.tmpl.match(uri); ok {
@@ -243,10 +257,12 @@ func (s *Server) discoverResult() ([]byte, error) {
 	return b, nil
 }
 
-// uriTemplate is an RFC 6570 level 1 template: literals and {var}
-// expressions, each variable matching one non-empty path segment.
+// uriTemplate is an RFC 6570 template of literals, {var} expressions
+// (level 1: a variable matches one non-empty path segment) and {+var}
+// expressions (level 2, reserved expansion: a variable may span segments).
 type uriTemplate struct {
-	parts []string // literal, var, literal, var, ..., literal
+	parts    []string        // literal, var, literal, var, ..., literal
+	reserved map[string]bool // the {+var} variables
 }
 
 func parseTemplate(t string) (*uriTemplate, error) {
@@ -261,7 +277,15 @@ func parseTemplate(t string) (*uriTemplate, error) {
 		if j < 0 {
 			return nil, fmt.Errorf("impl: unterminated expression in URI template")
 		}
-		u.parts = append(u.parts, t[:i], t[i+1:i+j])
+		name := t[i+1 : i+j]
+		if v, ok := strings.CutPrefix(name, "+"); ok {
+			name = v
+			if u.reserved == nil {
+				u.reserved = map[string]bool{}
+			}
+			u.reserved[name] = true
+		}
+		u.parts = append(u.parts, t[:i], name)
 		t = t[i+j+1:]
 	}
 }
@@ -288,7 +312,11 @@ func (u *uriTemplate) match(uri string) (map[string]string, bool) {
 			}
 			val, rest = rest[:k], rest[k:]
 		}
-		if val == "" || strings.ContainsAny(val, "/?#") {
+		stop := "/?#"
+		if u.reserved[name] {
+			stop = "?#"
+		}
+		if val == "" || strings.ContainsAny(val, stop) {
 			return nil, false
 		}
 		vars[name] = val

@@ -83,6 +83,15 @@ type Config struct {
 	// Any other Host gets 403: a hardening against DNS rebinding beyond the
 	// spec's Origin rule.
 	AllowedHosts []string
+	// AllowedDirs are the directories whose files the server serves
+	// (files.go): the read_file and list_directory tools (a relative path
+	// is relative to the first) and one file:// resource template per
+	// directory. Each is made absolute and opened as an os.Root in New, so
+	// that no path, "..", or symlink leads outside it; a path that is
+	// missing or not a directory makes New fail. The server never asks a
+	// client for its roots. Nil: no file access at all (no such tools, no
+	// templates).
+	AllowedDirs []string
 
 	// MaxBodyBytes bounds an HTTP request body (413) and a stdio line.
 	// Default DefaultMaxBodyBytes (4 MiB).
@@ -277,7 +286,8 @@ func (s *Server) panicked(p any) {
 
 // New builds a Server. It fails on an invalid configuration (a state key
 // shorter than MinStateKeyBytes, negative limits, an empty token or
-// principal name in Tokens).
+// principal name in Tokens, an allowed directory that is missing or not a
+// directory).
 func New(cfg Config) (*Server, error) {
 	if cfg.Name == "" {
 		cfg.Name = "mcpverify-reference"

@@ -49,6 +49,8 @@ func runServe(e *env, args []string) int {
 	maxCartsTotal := fs.Int("max-carts-total", impl.DefaultMaxHandlesTotal, "live carts of all principals together; must exceed --max-carts")
 	fs.Var(&origins, "allowed-origin", "an `ORIGIN` (scheme://host[:port]) whose browser requests are served; repeatable (default: loopback origins on the server's port)")
 	fs.Var(&hosts, "allowed-host", "a `HOST`[:port] accepted in the Host header; repeatable (default: localhost, 127.0.0.1, [::1])")
+	var dirs stringList
+	fs.Var(&dirs, "allowed-dir", "serve the files under the directory `DIR`: the tools read_file and list_directory (their relative paths are relative to the first DIR) and a file:// resource template per DIR; repeatable; nothing outside the DIRs is served (default: no file access)")
 	maxBody := fs.Int64("max-body", impl.DefaultMaxBodyBytes, "largest request body or stdio line, in `bytes`")
 	pageSize := fs.Int("page-size", impl.DefaultPageSize, "items per page of the list methods")
 	verbose := fs.Bool("v", false, "log the server's diagnostics to stderr")
@@ -143,6 +145,9 @@ func runServe(e *env, args []string) int {
 	if len(hosts) > 0 {
 		cfg.AllowedHosts = hosts
 	}
+	if len(dirs) > 0 {
+		cfg.AllowedDirs = dirs
+	}
 	level := slog.LevelError + 1
 	if *verbose {
 		level = slog.LevelDebug
@@ -213,6 +218,9 @@ func runServe(e *env, args []string) int {
 	}
 	if cfg.Issuer != "" {
 		fmt.Fprintf(e.stderr, "mcpverify: access tokens of %s accepted for the resource %s\n", cfg.Issuer, cfg.Resource)
+	}
+	if len(dirs) > 0 {
+		fmt.Fprintf(e.stderr, "mcpverify: serving the files under %d allowed director%s (--allowed-dir)\n", len(dirs), map[bool]string{true: "y", false: "ies"}[len(dirs) == 1])
 	}
 	if !wire.IsLoopbackHost(host) && len(hosts) == 0 {
 		fmt.Fprintln(e.stderr, "mcpverify: note: only loopback Host headers are accepted; add --allowed-host for remote clients")
