@@ -103,7 +103,7 @@ var rules = []rule{
 	{pkg: "internal/redistest"},
 	{pkg: "internal/props", mod: []string{"spec", "wire", "model"}, third: []string{rapidLib}},
 	{pkg: "internal/vsimpl", mod: []string{"check", "check/target", "impl", "model", "trace", "wire"}, third: []string{rapidLib}},
-	{pkg: "internal/cli", mod: []string{"check", "check/authmock", "check/hints", "check/areas/all", "check/report", "check/target", "impl", "spec", "trace", "wire", "model", "corpus"}, third: []string{shellwordsLib, termLib}, testMod: []string{"check/internal/faulty", "internal/redistest"}, testThird: append([]string{testscriptLib}, testing3...)},
+	{pkg: "internal/cli", mod: []string{"check", "check/authmock", "check/sandbox", "check/hints", "check/areas/all", "check/report", "check/target", "impl", "spec", "trace", "wire", "model", "corpus"}, third: []string{shellwordsLib, termLib}, testMod: []string{"check/internal/faulty", "internal/redistest"}, testThird: append([]string{testscriptLib}, testing3...)},
 	{pkg: "cmd/mcpverify", mod: []string{"internal/cli"}},
 	{pkg: "fuzz", testMod: []string{"spec", "wire", "trace", "model", "corpus", "impl", "check", "check/target", "check/staterun", "internal/props", "internal/vsimpl"}, testThird: testing3},
 	{pkg: "", testMod: []string{"spec"}},

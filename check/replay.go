@@ -54,6 +54,9 @@ type ReplayOptions struct {
 	Authority Authority
 	// Upstream is the upstream probe of a check re-run (Options.Upstream).
 	Upstream Upstream
+	// Sandbox is the file tree the target was started on, for a check
+	// re-run (Options.Sandbox); its tree replaces the trace's.
+	Sandbox Sandbox
 }
 
 // ReplayedExchange is one exchange of a replay: the recorded one, the new
@@ -240,7 +243,10 @@ func replayCheck(ctx context.Context, target Target, tr *trace.Trace, name strin
 		Seed: seed, Budget: opts.Budget, Instances: opts.Instances, Model: cfg, Hints: hs, StateTTLMax: cfg.StateTTLMax,
 		AltHeader: opts.AltHeader, Only: []string{name}, Progress: opts.Progress,
 		Client:    Client{Header: opts.Header}, // the default client (withDefaults), with the replay's headers
-		Authority: opts.Authority, Upstream: opts.Upstream,
+		Authority: opts.Authority, Upstream: opts.Upstream, Sandbox: opts.Sandbox,
+	}
+	if opts.Sandbox != nil {
+		o.Model.Files = opts.Sandbox.Tree()
 	}
 	// The check the trace names and nothing more: a name is also a prefix
 	// of longer names ("state/handles" of "state/handles-x").

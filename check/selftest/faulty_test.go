@@ -9,6 +9,7 @@ import (
 
 	"github.com/mcpverify/mcpverify/check"
 	"github.com/mcpverify/mcpverify/check/internal/faulty"
+	"github.com/mcpverify/mcpverify/check/sandbox"
 	"github.com/mcpverify/mcpverify/check/target"
 	"github.com/mcpverify/mcpverify/impl"
 )
@@ -103,13 +104,17 @@ func TestFaultyVariants(t *testing.T) {
 		}
 		t.Run(v.Name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
+				opts := check.Options{Seed: 1, Budget: 40 * time.Second, MaxExchanges: 60, Only: v.Only}
+				ropts := check.ReplayOptions{Budget: 40 * time.Second}
+				if v.NeedsDir() {
+					runFilesVariant(t, v, opts, ropts)
+					return
+				}
 				h, srv, err := v.Handler()
 				if err != nil {
 					t.Fatal(err)
 				}
 				defer srv.Close()
-				opts := check.Options{Seed: 1, Budget: 40 * time.Second, MaxExchanges: 60, Only: v.Only}
-				ropts := check.ReplayOptions{Budget: 40 * time.Second}
 				if v.Config != nil && v.Config.Issuer == faulty.AuthIssuer {
 					// The client presents the mock's tokens, as check
 					// --auth-mock does.
@@ -147,4 +152,46 @@ func variantHandler(t *testing.T, name string) (*faulty.Variant, http.Handler) {
 	}
 	t.Cleanup(func() { srv.Close() })
 	return v, h
+}
+
+// runFilesVariant runs a variant told to use the workspace of a sandbox,
+// with the sandbox, and replays what it breaks against the variant and
+// against the reference told the same.
+func runFilesVariant(t *testing.T, v *faulty.Variant, opts check.Options, ropts check.ReplayOptions) {
+	t.Helper()
+	sb, err := sandbox.New(t.TempDir(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	h, srv, err := v.HandlerIn(sb.Workspace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	opts.Sandbox, ropts.Sandbox = sb, sb
+	rep := runAuth(t, opts, h)
+	for _, id := range v.Breaks {
+		r, ok := rep.Result(id)
+		if !ok || (r.Status != check.Fail && r.Status != check.Warn) {
+			t.Errorf("%s: %s not reported broken (got %+v)", v.Defect, id, r)
+		}
+	}
+	server := func(build func() (http.Handler, *impl.Server, error)) func(t *testing.T) check.Target {
+		return func(t *testing.T) check.Target {
+			h, srv, err := build()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return httpServer(t, h, func() { srv.Close() })
+		}
+	}
+	reference := func() (http.Handler, *impl.Server, error) {
+		srv, err := v.ReferenceIn(sb.Workspace)
+		if err != nil {
+			return nil, nil, err
+		}
+		return srv.Handler(), srv, nil
+	}
+	replayBreaks(t, rep, v.Breaks, server(func() (http.Handler, *impl.Server, error) { return v.HandlerIn(sb.Workspace) }), server(reference), ropts)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/mcpverify/mcpverify/check"
 	"github.com/mcpverify/mcpverify/check/hints"
 	"github.com/mcpverify/mcpverify/check/report"
+	"github.com/mcpverify/mcpverify/check/sandbox"
 	"github.com/mcpverify/mcpverify/check/target"
 )
 
@@ -39,6 +40,7 @@ func runCheck(e *env, args []string) int {
 	authMockCA := fs.String("auth-mock-tls-ca", "", "with --auth-mock, serve the mock over https and write its certificate authority (PEM) to `FILE` ({ca} in --command), for a server that accepts only an https issuer")
 	authMockKeys := fs.String("auth-mock-keys", "", "the mock's signing keys, a JWKS `FILE` (made with new keys when missing, as mcpverify mock-as --keys does): for servers that fetch the issuer's keys once, at start")
 	upstreamProbe := fs.String("upstream-probe", "", "serve an upstream probe on the loopback `ADDR` (host:port) that records what it receives: point the server at it (--hints upstream, or {upstream} in --command) to check that it passes no caller's token on (default with --auth-mock: a free port)")
+	useSandbox := fs.Bool("sandbox", false, "make a sandbox for the file checks: a temporary workspace with files and links, and canary files around it that no answer may hold; {workspace} in --command names the workspace the server must be told to use (with no target, the embedded reference server always gets one)")
 	stateTTLMax := fs.Duration("state-ttl-max", 0, "the longest a requestState should stay valid; a state presented later must be refused (the expiry check waits this long if the budget allows)")
 	if code := fs.parse(args); code >= 0 {
 		return code
@@ -97,7 +99,10 @@ func runCheck(e *env, args []string) int {
 			return fs.usageError("%v", err)
 		}
 	}
-	if err := tf.checkPlaceholders(map[string]bool{"{issuer}": *authMock != "", "{ca}": *authMockCA != "", "{upstream}": *authMock != "" || *upstreamProbe != ""}); err != nil {
+	if *useSandbox && len(tf.urls) > 0 && tf.argv == nil {
+		return fs.usageError("--sandbox needs a server started on its workspace: --command with {workspace} (with --url too, for an HTTP server)")
+	}
+	if err := tf.checkPlaceholders(map[string]bool{"{issuer}": *authMock != "", "{ca}": *authMockCA != "", "{upstream}": *authMock != "" || *upstreamProbe != "", "{workspace}": *useSandbox}); err != nil {
 		return fs.usageError("%v", err)
 	}
 	var known *report.KnownFailures
@@ -109,6 +114,21 @@ func runCheck(e *env, args []string) int {
 	// The embedded reference server requires bearer tokens: the client
 	// presents one principal's, the state checks the other's.
 	hdr, alt = tf.embeddedCredentials(true, hdr, alt)
+	// The file checks' sandbox: asked for, or for the embedded server.
+	var sb *sandbox.Sandbox
+	if *useSandbox || len(tf.urls) == 0 && tf.argv == nil {
+		seed := *seed
+		if seed == 0 {
+			seed = time.Now().UnixNano()
+		}
+		if sb, err = sandbox.New("", seed); err != nil {
+			fmt.Fprintf(e.stderr, "mcpverify check: %v\n", err)
+			return ExitCannotRun
+		}
+		defer sb.Close()
+		tf.substitute("{workspace}", sb.Workspace)
+		tf.workspace = sb.Workspace
+	}
 	svc, err := startAuthServices(e, &tf, *authMock, *authMockKeys, *authMockCA, *upstreamProbe)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "mcpverify check: %v\n", err)
@@ -121,6 +141,9 @@ func runCheck(e *env, args []string) int {
 	opts.Client.Header = hdr
 	opts.AltHeader, opts.Hints, opts.StateTTLMax = alt, hs, *stateTTLMax
 	opts.Authority, opts.Upstream = svc.authority(), svc.upstream()
+	if sb != nil {
+		opts.Sandbox = sb
+	}
 
 	tgt, more, stop, err := tf.open(e, limitsFor(*budget))
 	if err != nil {

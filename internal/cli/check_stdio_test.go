@@ -94,10 +94,10 @@ func (r stdioReport) result(id string) (struct{ ID, Status, Message string }, bo
 
 // checkStdio runs check --command command --only only, which must exit
 // 0, and returns its JSON report.
-func checkStdio(t *testing.T, command, only string) stdioReport {
+func checkStdio(t *testing.T, command, only string, more ...string) stdioReport {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "report.json")
-	code, stdout, stderr := run([]string{"check", "--command", command, "--only", only, "--seed", "1", "--json", out}, "")
+	code, stdout, stderr := run(append([]string{"check", "--command", command, "--only", only, "--seed", "1", "--json", out}, more...), "")
 	if code != ExitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
@@ -141,6 +141,41 @@ func TestSplitCommand(t *testing.T) {
 	for _, line := range []string{"", "   ", `srv 'open`, `srv "open`, "srv; rm -rf x", "srv | tee", "srv > log", "srv & ", "FOO=1 srv", "srv (x)"} {
 		if got, err := splitCommand(line); err == nil {
 			t.Errorf("splitCommand(%q) = %q; want an error", line, got)
+		}
+	}
+}
+
+// TestCheckSandbox: check --sandbox starts a stdio server told to use the
+// sandbox's workspace ({workspace} in --command, this test binary standing
+// in for mcpverify): the file checks pass, and the sandbox is gone after.
+// --sandbox with a --url the checker does not start, and {workspace}
+// without --sandbox, are usage errors.
+func TestCheckSandbox(t *testing.T) {
+	command := shellQuote(os.Args[0]) + " -test.run=^TestCLIServeHelper$ -- mcpverify serve --stdio --allowed-dir {workspace}"
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp) // where the sandbox is made
+	rep := checkStdio(t, command, "files/", "--sandbox")
+	left, _ := os.ReadDir(tmp)
+	for _, d := range left {
+		if strings.HasPrefix(d.Name(), "mcpverify-sandbox-") {
+			t.Errorf("the sandbox %s is left in the temporary directory", d.Name())
+		}
+	}
+	got := map[string]string{}
+	for _, r := range rep.Results {
+		got[r.ID] = r.Status
+	}
+	for _, id := range []string{"FILES-TOOL-CONFINED", "FILES-SYMLINK-ESCAPE", "FILES-EXISTENCE-ORACLE", "FILES-RESOURCE-TRAVERSAL"} {
+		if got[id] != "pass" {
+			t.Errorf("%s: %q", id, got[id])
+		}
+	}
+	for _, args := range [][]string{
+		{"check", "--sandbox", "--url", "http://127.0.0.1:1/mcp"},
+		{"check", "--command", "x --allowed-dir {workspace}"},
+	} {
+		if code, _, stderr := run(args, ""); code != ExitUsage {
+			t.Errorf("%v: exit %d\n%s", args, code, stderr)
 		}
 	}
 }

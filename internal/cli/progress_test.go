@@ -76,7 +76,7 @@ func TestLiveStatus(t *testing.T) {
 // keeps each check's time and the first exchange.
 func TestRunProgress(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		srv, err := referenceServer(false)
+		srv, err := referenceServer(false, "")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -28,9 +28,12 @@ type targetFlags struct {
 	// principals makes the embedded reference server require the bearer
 	// tokens of two principals (see embeddedCredentials).
 	principals bool
-	// subst replaces placeholders ({issuer}, {upstream}) in the words of
-	// a --command that starts the HTTP server --url names.
+	// subst replaces placeholders ({issuer}, {upstream}, {workspace}) in
+	// the words of --command.
 	subst map[string]string
+	// workspace is the directory the embedded reference server is told to
+	// use (the sandbox's workspace); "" for none.
+	workspace string
 }
 
 // launches reports whether --command starts the HTTP server that --url
@@ -47,7 +50,7 @@ func (tf *targetFlags) substitute(placeholder, value string) {
 
 // placeholders are the words --command may hold, and the flag that gives
 // each its value.
-var placeholders = map[string]string{"{issuer}": "--auth-mock", "{ca}": "--auth-mock-tls-ca", "{upstream}": "--upstream-probe or --auth-mock"}
+var placeholders = map[string]string{"{issuer}": "--auth-mock", "{ca}": "--auth-mock-tls-ca", "{upstream}": "--upstream-probe or --auth-mock", "{workspace}": "--sandbox"}
 
 // command is --command with its placeholders replaced.
 func (tf *targetFlags) commandLine() []string {
@@ -205,7 +208,7 @@ func (tf *targetFlags) open(e *env, limits target.Limits) (main check.Target, mo
 			}
 		}, nil
 	}
-	srv, err := referenceServer(tf.principals)
+	srv, err := referenceServer(tf.principals, tf.workspace)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("start the reference server: %w", err)
 	}
@@ -253,13 +256,17 @@ func withReferenceCredentials(hdr, alt http.Header) (http.Header, http.Header) {
 func bearer(token string) http.Header { return http.Header{"Authorization": {"Bearer " + token}} }
 
 // referenceServer is the embedded reference server, served in process
+// (told to use workspace, the sandbox's, when it is not "")
 // (target.InProcess: no socket is opened). With principals, it has two,
 // alice and bob (bearer tokens referenceAliceToken and referenceBobToken),
 // and a short requestState lifetime (referenceStateTTL), so that every
 // state check, the cross-principal ones and the expiry among them, runs in
 // the default run of check.
-func referenceServer(principals bool) (*impl.Server, error) {
+func referenceServer(principals bool, workspace string) (*impl.Server, error) {
 	cfg := impl.Config{}
+	if workspace != "" {
+		cfg.AllowedDirs = []string{workspace}
+	}
 	if principals {
 		cfg.Tokens = map[string]string{referenceAliceToken: "alice", referenceBobToken: "bob"}
 		cfg.StateTTL = referenceStateTTL

@@ -40,6 +40,10 @@ type Variant struct {
 	// Stdio, if set, makes the variant a stdio server instead: it runs the
 	// broken server loop (see the stdio variants); Wrap is then unused.
 	Stdio func(srv *impl.Server) StdioServer
+	// WrapDir, in place of Wrap, makes a variant of the reference told to
+	// use one directory (Config.AllowedDirs), which it is given: build it
+	// with HandlerIn.
+	WrapDir func(next http.Handler, srv *impl.Server, dir string) http.Handler
 }
 
 // StdioServer is a broken stdio server loop.
@@ -62,6 +66,9 @@ func Register(v *Variant) {
 	}
 	if len(v.Breaks) == 0 {
 		panic("faulty: variant " + v.Name + " breaks nothing")
+	}
+	if (v.Wrap != nil) == (v.WrapDir != nil) && v.Stdio == nil {
+		panic("faulty: variant " + v.Name + " needs one of Wrap and WrapDir")
 	}
 	variants[v.Name] = v
 }
@@ -88,13 +95,43 @@ func Lookup(name string) (*Variant, error) {
 // Handler builds the variant's HTTP handler around a fresh reference
 // server.
 func (v *Variant) Handler() (http.Handler, *impl.Server, error) {
-	cfg := impl.Config{}
-	if v.Config != nil {
-		cfg = *v.Config
+	if v.WrapDir != nil {
+		return nil, nil, fmt.Errorf("faulty: variant %s needs a directory: use HandlerIn", v.Name)
 	}
-	srv, err := impl.New(cfg)
+	srv, err := impl.New(v.config())
 	if err != nil {
 		return nil, nil, err
 	}
 	return v.Wrap(srv.Handler(), srv), srv, nil
+}
+
+// NeedsDir reports whether the variant is built with HandlerIn.
+func (v *Variant) NeedsDir() bool { return v.WrapDir != nil }
+
+// HandlerIn builds the handler of a variant told to use dir (and its
+// reference, ReferenceIn, configured alike).
+func (v *Variant) HandlerIn(dir string) (http.Handler, *impl.Server, error) {
+	srv, err := v.ReferenceIn(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	if v.WrapDir == nil {
+		return v.Wrap(srv.Handler(), srv), srv, nil
+	}
+	return v.WrapDir(srv.Handler(), srv, dir), srv, nil
+}
+
+// ReferenceIn is the reference server configured as the variant, told to
+// use dir.
+func (v *Variant) ReferenceIn(dir string) (*impl.Server, error) {
+	cfg := v.config()
+	cfg.AllowedDirs = []string{dir}
+	return impl.New(cfg)
+}
+
+func (v *Variant) config() impl.Config {
+	if v.Config != nil {
+		return *v.Config
+	}
+	return impl.Config{}
 }

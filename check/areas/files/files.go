@@ -1,0 +1,330 @@
+// Package files checks a server's file access after Roots: told to use
+// one directory (the workspace of the checker's sandbox, Options.Sandbox),
+// it must answer nothing from outside it, through a tool's path argument
+// (FILES-TOOL-CONFINED), a file:// resource (FILES-RESOURCE-TRAVERSAL) or
+// a symbolic link inside that leads out (FILES-SYMLINK-ESCAPE), and
+// should refuse outside paths alike whether or not something is there
+// (FILES-EXISTENCE-ORACLE). The model judges every answer against the
+// sandbox's tree: a canary's content or name in an answer is a leak.
+package files
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/mcpverify/mcpverify/check"
+	"github.com/mcpverify/mcpverify/check/probe"
+	"github.com/mcpverify/mcpverify/spec"
+	"github.com/mcpverify/mcpverify/wire"
+)
+
+var (
+	toolIDs     = []spec.ID{spec.FilesToolConfined, spec.FilesSymlinkEscape, spec.FilesExistenceOracle}
+	resourceIDs = []spec.ID{spec.FilesResourceTraversal}
+)
+
+func init() {
+	check.Register(&check.Check{Name: "files/tools", IDs: toolIDs, Needs: needsSandbox, Run: checkTools})
+	check.Register(&check.Check{Name: "files/resources", IDs: resourceIDs, Needs: needsSandbox, Run: checkResources})
+}
+
+func needsSandbox(e *check.Env) string {
+	if e.Opts.Sandbox == nil {
+		return "the checker did not start the server on a sandbox (check --sandbox with {workspace} in --command): which directories it may use is unknown"
+	}
+	return ""
+}
+
+// pathName matches an argument that takes a file path.
+var pathName = regexp.MustCompile(`(?i)^(path|file|filename|file_?path|dir|directory|folder|dirname|target|source|src|location)$|(path|file|dir|directory|folder)$`)
+
+// param is a tool's argument that takes a path.
+type param struct{ tool, arg string }
+
+// pathParams are the path arguments of the server's read-only tools:
+// those --hints names, and string arguments named like a path or
+// described as one.
+func pathParams(e *check.Env) []param {
+	var out []param
+	seen := map[param]bool{}
+	add := func(p param) {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	if h := e.Opts.Hints; h != nil {
+		for _, t := range probe.Sorted(keys(h.Paths)) {
+			if e.Decl.Tools[t] != nil {
+				add(param{t, h.Paths[t]})
+			}
+		}
+	}
+	for _, t := range probe.Sorted(keys(e.Decl.Tools)) {
+		td := e.Decl.Tools[t]
+		if a := td.Tool.Annotations; a == nil || a.ReadOnlyHint == nil || !*a.ReadOnlyHint {
+			continue // the sandbox is read-only: tools that may write are not called
+		}
+		props, _ := probe.SchemaProps(td.Schema)
+		for _, k := range probe.Sorted(keys(props)) {
+			s, _ := props[k].(map[string]any)
+			desc, _ := s["description"].(string)
+			if s["type"] == "string" && s["enum"] == nil && (pathName.MatchString(k) || strings.Contains(strings.ToLower(desc), "path")) {
+				add(param{t, k})
+			}
+		}
+	}
+	return out
+}
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// call sends tools/call of p's tool with value as p's argument (the other
+// arguments generated).
+func call(e *check.Env, p param, value string) check.Observation {
+	params := probe.ToolCallParams(e, p.tool)
+	args, _ := params["arguments"].(map[string]any)
+	if args == nil {
+		args = map[string]any{}
+		params["arguments"] = args
+	}
+	args[p.arg] = value
+	r := e.Request("tools/call", params)
+	r.Timeout = probe.CallTimeout
+	return e.Send(r)
+}
+
+// answer is what the server sent for o's request: the HTTP body, or the
+// stdio lines.
+func answer(o check.Observation) string {
+	if o.Ex.Transport == wire.Stdio {
+		var b strings.Builder
+		for _, l := range o.Ex.Lines {
+			b.Write(l)
+			b.WriteByte('\n')
+		}
+		return b.String()
+	}
+	return string(o.Ex.RespBody)
+}
+
+// served: the call was answered with a result that is no tool error.
+func served(o check.Observation) bool {
+	if !o.Accepted() {
+		return false
+	}
+	r, ok := o.Result().(*wire.CallToolResult)
+	return ok && (r.IsError == nil || !*r.IsError)
+}
+
+// baseline finds a read inside the workspace that p serves: a file's
+// content in the answer, or (for a listing) the name of a file.
+func baseline(e *check.Env, p param, reads map[string]string) (string, bool) {
+	for _, path := range probe.Sorted(keys(reads)) {
+		o := call(e, p, path)
+		if served(o) && strings.Contains(answer(o), reads[path]) {
+			return path, true
+		}
+	}
+	for _, path := range []string{".", ""} {
+		o := call(e, p, path)
+		if served(o) && strings.Contains(answer(o), "notes.txt") {
+			return path + " (a listing)", true
+		}
+	}
+	return "", false
+}
+
+// tally counts a family of attempts: those sent, answered, and whether
+// the model found the route's requirement broken.
+type tally struct {
+	sent, answered int
+	families       map[string]bool
+	violated       map[spec.ID]bool
+}
+
+func newTally() *tally { return &tally{families: map[string]bool{}, violated: map[spec.ID]bool{}} }
+
+func (t *tally) add(a check.PathAttack, o check.Observation, ids ...spec.ID) {
+	t.sent++
+	t.families[a.Family] = true
+	if o.Answered() {
+		t.answered++
+	}
+	for _, id := range ids {
+		if _, ok := o.Violated(id); ok {
+			t.violated[id] = true
+		}
+	}
+}
+
+// verdict passes id when the attempts were answered with no leak.
+func (t *tally) verdict(e *check.Env, id spec.ID, what string) {
+	switch {
+	case t.violated[id]:
+		// Reported by the model, with the exchange.
+	case t.sent == 0:
+		e.Inconclusive(id, "no attempt was made (%s)", what)
+	case t.answered < t.sent:
+		e.Inconclusive(id, "%d of %d attempts got no answer (%s)", t.sent-t.answered, t.sent, what)
+	default:
+		fams := slices.Sorted(func(yield func(string) bool) {
+			for f := range t.families {
+				if !yield(f) {
+					return
+				}
+			}
+		})
+		e.Pass(id, "%d attempts (%s) in %d families (%s): no answer held a file from outside the workspace", t.sent, what, len(fams), strings.Join(fams, ", "))
+	}
+}
+
+// checkTools: for each path argument of a read-only tool, a read inside
+// the workspace must be served first (the baseline); then every escape
+// attempt of the sandbox is sent, the model judging each answer; and an
+// outside file that exists is asked for beside one that does not: the
+// answers must not tell them apart.
+func checkTools(e *check.Env) {
+	sb := e.Opts.Sandbox
+	ps := pathParams(e)
+	if len(ps) == 0 {
+		probe.SkipAll(e, toolIDs, "no read-only tool takes a path (name one with --hints \"paths\": {\"tool\": \"argument\"})")
+		return
+	}
+	if err := sb.Materialize(); err != nil {
+		probe.InconclusiveAll(e, toolIDs, "the sandbox: %v", err)
+		return
+	}
+	confined, links := newTally(), newTally()
+	var usable []param
+	var noBaseline []string
+	for _, p := range ps {
+		if _, ok := baseline(e, p, sb.Reads()); !ok {
+			noBaseline = append(noBaseline, p.tool+" "+p.arg)
+			continue
+		}
+		usable = append(usable, p)
+		for _, a := range sb.Attacks() {
+			if e.Ctx.Err() != nil {
+				break
+			}
+			o := call(e, p, a.Value)
+			if a.Symlink {
+				links.add(a, o, spec.FilesSymlinkEscape, spec.FilesToolConfined)
+			} else {
+				confined.add(a, o, spec.FilesToolConfined, spec.FilesSymlinkEscape)
+			}
+		}
+	}
+	if len(usable) == 0 {
+		probe.InconclusiveAll(e, toolIDs, "no read inside the workspace was served (%s): the server was not started on the workspace, or its tools take paths otherwise", strings.Join(noBaseline, "; "))
+		return
+	}
+	what := fmt.Sprintf("%d path argument(s): %s", len(usable), describe(usable))
+	confined.verdict(e, spec.FilesToolConfined, what)
+	links.verdict(e, spec.FilesSymlinkEscape, what)
+	existenceOracle(e, sb, usable)
+}
+
+func describe(ps []param) string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.tool+"."+p.arg)
+	}
+	return strings.Join(out, ", ")
+}
+
+// existenceOracle asks each path argument for an outside file that
+// exists and for one beside it that does not; the answers, with the path
+// each names taken out, must be the same.
+func existenceOracle(e *check.Env, sb check.Sandbox, ps []param) {
+	var aim string
+	for _, a := range sb.Attacks() {
+		if a.Family == "absolute" && !a.Symlink {
+			aim = a.Aim
+			break
+		}
+	}
+	if aim == "" {
+		e.Inconclusive(spec.FilesExistenceOracle, "the sandbox has no canary to ask for")
+		return
+	}
+	missing := aim[:strings.LastIndex(aim, "/")+1] + "missing-" + e.RandHex(5)
+	// The answers' ids differ: they are taken out too.
+	idRE := regexp.MustCompile(`"id":\s*[^,}]+`)
+	norm := func(o check.Observation, path string) string {
+		return idRE.ReplaceAllString(fmt.Sprintf("%d %s", o.Ex.Status, strings.ReplaceAll(answer(o), path, "<PATH>")), `"id":_`)
+	}
+	var alike []string
+	for _, p := range ps {
+		oa, om := call(e, p, aim), call(e, p, missing)
+		if !oa.Answered() || !om.Answered() {
+			e.Inconclusive(spec.FilesExistenceOracle, "%s: no answer: %s; %s", p.tool, oa.Describe(), om.Describe())
+			return
+		}
+		if a, m := norm(oa, aim), norm(om, missing); a != m {
+			e.Violation(spec.FilesExistenceOracle, "%s %s=%s (a file that exists outside the workspace) was answered %s; %s (nothing there): %s: the answers tell them apart",
+				p.tool, p.arg, aim, probe.Truncate(a), missing, probe.Truncate(m))
+			return
+		}
+		alike = append(alike, p.tool+"."+p.arg)
+	}
+	e.Pass(spec.FilesExistenceOracle, "%s answered %s (exists, outside) and %s (missing, outside) alike", strings.Join(alike, ", "), aim, missing)
+}
+
+// checkResources: through each file:// resource template, a read inside
+// the workspace must be served first; then every escape attempt for
+// resources is read, the model judging each answer.
+func checkResources(e *check.Env) {
+	sb := e.Opts.Sandbox
+	var file []string
+	for _, u := range probe.Sorted(keys(e.Decl.Templates)) {
+		if strings.HasPrefix(strings.ToLower(e.Decl.Templates[u].URITemplate), "file:") {
+			file = append(file, u)
+		}
+	}
+	if len(file) == 0 {
+		probe.SkipAll(e, resourceIDs, "the server serves no file:// resource template")
+		return
+	}
+	if err := sb.Materialize(); err != nil {
+		probe.InconclusiveAll(e, resourceIDs, "the sandbox: %v", err)
+		return
+	}
+	read := func(uri string) check.Observation {
+		r := e.Request("resources/read", map[string]any{"uri": uri})
+		r.Timeout = probe.CallTimeout
+		return e.Send(r)
+	}
+	ok := false
+	reads := sb.Reads()
+	for _, path := range probe.Sorted(keys(reads)) {
+		if !strings.HasPrefix(path, "/") {
+			continue
+		}
+		if o := read("file://" + path); o.Accepted() && strings.Contains(answer(o), reads[path]) {
+			ok = true
+			break
+		}
+	}
+	if !ok {
+		probe.InconclusiveAll(e, resourceIDs, "no file:// read inside the workspace was served (templates %s): the server was not started on the workspace", strings.Join(file, ", "))
+		return
+	}
+	t := newTally()
+	for _, a := range sb.ResourceAttacks() {
+		if e.Ctx.Err() != nil {
+			break
+		}
+		t.add(a, read(a.Value), spec.FilesResourceTraversal, spec.FilesSymlinkEscape)
+	}
+	t.verdict(e, spec.FilesResourceTraversal, "resources/read of file:// URIs")
+}

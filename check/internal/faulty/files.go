@@ -1,0 +1,231 @@
+package faulty
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/mcpverify/mcpverify/impl"
+	"github.com/mcpverify/mcpverify/spec"
+)
+
+// Variants of the reference server's file access (Config.AllowedDirs):
+// each serves read_file (or a file:// read) through a check of its own
+// with one flaw, in place of the reference's os.Root confinement, and
+// otherwise relays the reference's answer. They need the directory the
+// server is told to use: build them with HandlerIn.
+
+// maxFlawRead bounds what a variant reads of a file.
+const maxFlawRead = 1 << 20
+
+// readBounded reads at most maxFlawRead bytes of a regular file (through
+// symbolic links: the flawed checks decide before).
+func readBounded(p string) (string, bool) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", false
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return "", false
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxFlawRead))
+	return string(b), err == nil
+}
+
+// within reports whether p lies in dir by path segments.
+func within(dir, p string) bool {
+	return p == dir || strings.HasPrefix(p, dir+string(filepath.Separator))
+}
+
+// toolPath returns the path argument of a tools/call of read_file.
+func toolPath(msg map[string]any) (string, bool) {
+	if msg["method"] != "tools/call" {
+		return "", false
+	}
+	params, _ := msg["params"].(map[string]any)
+	if params["name"] != "read_file" {
+		return "", false
+	}
+	args, _ := params["arguments"].(map[string]any)
+	p, ok := args["path"].(string)
+	return p, ok
+}
+
+// absUnder makes a path argument absolute (relative ones under dir), not
+// cleaned.
+func absUnder(dir, p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return dir + string(filepath.Separator) + p
+}
+
+// withContent rewrites the reference's answer to a tools/call: its
+// result's content replaced by text, isError and structuredContent
+// removed (what a server that served the file would answer), and isError
+// set when refused is.
+func withContent(body []byte, text string, refused bool) []byte {
+	var m map[string]any
+	if json.Unmarshal(body, &m) != nil {
+		return body
+	}
+	res, _ := m["result"].(map[string]any)
+	if res == nil {
+		return body
+	}
+	delete(res, "isError")
+	delete(res, "structuredContent")
+	if refused {
+		res["isError"] = true
+	}
+	res["content"] = []any{map[string]any{"type": "text", "text": text}}
+	b, _ := json.Marshal(m)
+	return b
+}
+
+// onReadFile passes every request to next but the tools/call of
+// read_file, which serve answers, given its path argument.
+func onReadFile(next http.Handler, serve func(w http.ResponseWriter, r *http.Request, arg string)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		msg, ok := message(r)
+		arg, isRead := toolPath(msg)
+		if !ok || !isRead {
+			next.ServeHTTP(w, r)
+			return
+		}
+		serve(w, r, arg)
+	})
+}
+
+// flawedRead serves read_file of a path that decide lets through (and
+// names a file) with that file's content; any other request goes to the
+// reference.
+func flawedRead(decide func(dir, arg string) (string, bool)) func(next http.Handler, _ *impl.Server, dir string) http.Handler {
+	return func(next http.Handler, _ *impl.Server, dir string) http.Handler {
+		return onReadFile(next, func(w http.ResponseWriter, r *http.Request, arg string) {
+			file, allowed := decide(dir, arg)
+			content, readable := "", false
+			if allowed {
+				content, readable = readBounded(file)
+			}
+			rec := recorded(next, r)
+			if !readable {
+				relay(w, rec, rec.Code)
+				return
+			}
+			relayBody(w, rec, rec.Code, withContent(rec.Body.Bytes(), content, false))
+		})
+	}
+}
+
+// prefixCheck: the cleaned path is allowed when it starts with the
+// directory as a string (so the sibling ws-evil passes for ws); the file's
+// real path is checked the same way.
+func prefixCheck(dir, arg string) (string, bool) {
+	p := filepath.Clean(absUnder(dir, arg))
+	real, err := filepath.EvalSymlinks(p)
+	return p, err == nil && strings.HasPrefix(p, dir) && strings.HasPrefix(real, dir)
+}
+
+// lexicalOnly: the cleaned path must lie in the directory by segments,
+// but the file is then opened following symbolic links.
+func lexicalOnly(dir, arg string) (string, bool) {
+	p := filepath.Clean(absUnder(dir, arg))
+	return p, within(dir, p)
+}
+
+// decodeAfterCheck: the path is checked as given (cleaned, by segments,
+// its real path too), then percent-decoded before it is opened.
+func decodeAfterCheck(dir, arg string) (string, bool) {
+	p := filepath.Clean(absUnder(dir, arg))
+	if !within(dir, p) {
+		return "", false
+	}
+	if real, err := filepath.EvalSymlinks(p); err == nil && !within(dir, real) {
+		return "", false
+	}
+	d, err := url.PathUnescape(arg)
+	if err != nil {
+		return "", false
+	}
+	return absUnder(dir, d), true
+}
+
+// existenceTold answers a read_file of a path outside the directory that
+// names an existing file otherwise than one that names nothing (the
+// reference answers both alike).
+func existenceTold(next http.Handler, _ *impl.Server, dir string) http.Handler {
+	return onReadFile(next, func(w http.ResponseWriter, r *http.Request, arg string) {
+		p := filepath.Clean(absUnder(dir, arg))
+		rec := recorded(next, r)
+		if _, err := os.Stat(p); err != nil || within(dir, p) {
+			relay(w, rec, rec.Code)
+			return
+		}
+		relayBody(w, rec, rec.Code, withContent(rec.Body.Bytes(), "permission denied: "+arg+" is outside the allowed directories", true))
+	})
+}
+
+// decodeTwice reads file:// URIs whose path it percent-decodes twice,
+// checking (by segments, after cleaning) between the two decodings.
+func decodeTwice(next http.Handler, _ *impl.Server, dir string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		msg, ok := message(r)
+		if !ok || msg["method"] != "resources/read" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		params, _ := msg["params"].(map[string]any)
+		uri, _ := params["uri"].(string)
+		u, err := url.Parse(uri)
+		if err != nil || u.Scheme != "file" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if once := filepath.Clean(u.Path); !within(dir, once) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		twice, err := url.PathUnescape(u.Path)
+		if err != nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		content, ok := readBounded(twice)
+		if !ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		b, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": msg["id"], "result": map[string]any{
+			"resultType": "complete", "ttlMs": 0, "cacheScope": "private",
+			"contents": []any{map[string]any{"uri": uri, "text": content}},
+			"_meta":    map[string]any{"io.modelcontextprotocol/serverInfo": map[string]any{"name": "mcpverify-reference", "version": "0.1.0"}},
+		}})
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(b)
+	})
+}
+
+func init() {
+	only := []string{"files/"}
+	for _, v := range []*Variant{
+		{Name: "files-prefix-check", Defect: "read_file allows a path whose cleaned form starts with the allowed directory as a string: the sibling ws-NAME-evil passes for ws-NAME", Breaks: []spec.ID{spec.FilesToolConfined},
+			WrapDir: flawedRead(prefixCheck)},
+		{Name: "files-lexical-check", Defect: "read_file checks the cleaned path lexically, then opens it following symbolic links: a link inside that leads out is served", Breaks: []spec.ID{spec.FilesSymlinkEscape},
+			WrapDir: flawedRead(lexicalOnly)},
+		{Name: "files-decode-after-check", Defect: "read_file checks the path as given, then percent-decodes it: %2e%2e/ passes the check and climbs out", Breaks: []spec.ID{spec.FilesToolConfined},
+			WrapDir: flawedRead(decodeAfterCheck)},
+		{Name: "files-existence-oracle", Defect: "read_file refuses a path outside the allowed directory with \"permission denied\" when a file is there and with the reference's \"no such file\" when nothing is", Breaks: []spec.ID{spec.FilesExistenceOracle},
+			WrapDir: existenceTold},
+		{Name: "files-resource-decode-twice", Defect: "resources/read decodes a file:// URI's path twice, checking between: %252e%252e passes the check and climbs out", Breaks: []spec.ID{spec.FilesResourceTraversal},
+			WrapDir: decodeTwice},
+	} {
+		v.Only = only
+		Register(v)
+	}
+}
