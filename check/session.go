@@ -171,6 +171,10 @@ func learnLegacyTools(e *Env, s *legacyclient.Session) {
 		}
 		for _, t := range tools {
 			td := &ToolDecl{Tool: wire.Tool{Name: t.Name, InputSchema: t.InputSchema, OutputSchema: t.OutputSchema}}
+			var a wire.ToolAnnotations
+			if len(t.Annotations) > 0 && wire.Unmarshal(t.Annotations, &a) == nil {
+				td.Tool.Annotations = &a
+			}
 			_ = wire.Unmarshal(t.InputSchema, &td.Schema)
 			e.Decl.Tools[t.Name] = td
 		}

@@ -146,6 +146,23 @@ func (t *FileTree) secrets() []secret {
 	return out
 }
 
+// linkNamed are the files outside that a link inside the configured
+// directories names as its target: the link's content is inside, so an
+// answer may say where it leads (a refusal that names the target) without
+// showing anything from outside; only their content is secret.
+func (t *FileTree) linkNamed() map[string]bool {
+	out := map[string]bool{}
+	for p, n := range t.Nodes {
+		if n.Link == "" || !t.Within(p) {
+			continue
+		}
+		if real, _, ok := t.Resolve(p); ok {
+			out[real] = true
+		}
+	}
+	return out
+}
+
 // hasFiles: the model was given a sandbox and the exchange answered a
 // request with a result.
 func hasFiles(c *ctx) bool { return c.s.cfg.Files != nil && c.req != nil && c.result != nil }
@@ -159,11 +176,6 @@ func hasFiles(c *ctx) bool { return c.s.cfg.Files != nil && c.req != nil && c.re
 // link, FILES-SYMLINK-ESCAPE (hardening) instead.
 func checkFileLeaks(c *ctx) {
 	t := c.s.cfg.Files
-	id := spec.FilesToolConfined
-	if c.method == "resources/read" {
-		id = spec.FilesResourceTraversal
-	}
-	c.judge(id)
 	answer := string(c.ex.RespBody)
 	if c.ex.Transport == wire.Stdio {
 		answer = ""
@@ -171,7 +183,32 @@ func checkFileLeaks(c *ctx) {
 			answer += string(l) + "\n"
 		}
 	}
-	sent := string(c.ex.Body)
+	id, got, leaked := t.Leak(c.method, c.req.Params, string(c.ex.Body), answer)
+	c.judge(id)
+	if !leaked {
+		return
+	}
+	if id == spec.FilesSymlinkEscape {
+		c.report(id, got, "no access through a link that leads outside")
+		return
+	}
+	c.report(id, got, "nothing from outside the configured directories")
+}
+
+// Leak judges the answer to a request (its method, params and body as
+// sent): whether it holds the content of a file outside the configured
+// directories (or its base64), or its name where the request did not
+// hold it. id is the requirement the route names (FILES-RESOURCE-TRAVERSAL
+// for resources/read, else FILES-TOOL-CONFINED; FILES-SYMLINK-ESCAPE when
+// the request named a path inside that a link leads out of), got says
+// what was found. The checker calls it for answers the model does not
+// judge (a 2025-11-25 session).
+func (t *FileTree) Leak(method string, params wire.Value, sent, answer string) (id spec.ID, got string, leaked bool) {
+	id = spec.FilesToolConfined
+	if method == "resources/read" {
+		id = spec.FilesResourceTraversal
+	}
+	named := t.linkNamed()
 	for _, s := range t.secrets() {
 		what := ""
 		// A file served whole as a blob shows its content base64-encoded
@@ -182,20 +219,18 @@ func checkFileLeaks(c *ctx) {
 			what = "the content of " + s.path
 		case len(s.content) >= 8 && strings.Contains(answer, b64[:len(b64)-1]):
 			what = "the content of " + s.path + ", base64-encoded"
-		case strings.Contains(answer, s.name) && !strings.Contains(sent, s.name):
+		case strings.Contains(answer, s.name) && !strings.Contains(sent, s.name) && !named[s.path]:
 			what = "the name of " + s.path
 		default:
 			continue
 		}
-		got := fmt.Sprintf("an answer to %s holding %s, outside the configured directories %v", c.method, what, t.Allowed)
-		if p, ok := linkPathTo(t, c.req.Params, s.path); ok {
-			c.judge(spec.FilesSymlinkEscape)
-			c.report(spec.FilesSymlinkEscape, got+fmt.Sprintf(" (the request named %s, inside, which a symbolic link leads out of)", p), "no access through a link that leads outside")
-			return
+		got = fmt.Sprintf("an answer to %s holding %s, outside the configured directories %v", method, what, t.Allowed)
+		if p, ok := linkPathTo(t, params, s.path); ok {
+			return spec.FilesSymlinkEscape, got + fmt.Sprintf(" (the request named %s, inside, which a symbolic link leads out of)", p), true
 		}
-		c.report(id, got, "nothing from outside the configured directories")
-		return
+		return id, got, true
 	}
+	return id, "", false
 }
 
 // linkPathTo finds, among the strings of the request's params (a tool's

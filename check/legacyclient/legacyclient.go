@@ -100,6 +100,9 @@ type Tool struct {
 	Name         string     `json:"name"`
 	InputSchema  wire.Value `json:"inputSchema"`
 	OutputSchema wire.Value `json:"outputSchema"`
+	// Annotations are the tool's hints (readOnlyHint, ...), raw: a
+	// malformed one must not lose the page.
+	Annotations wire.Value `json:"annotations"`
 }
 
 // ToolsPage reads one tools/list page of a legacy session.

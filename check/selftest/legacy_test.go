@@ -46,8 +46,10 @@ func TestLegacyServer(t *testing.T) {
 				}
 			case r.Status == check.Skip:
 				nSkip++
-				// Checks for another transport give that reason instead.
-				if r.ID != spec.CoreRevisionServed && r.Message != skip && !strings.HasPrefix(r.Message, "applies only to servers over") {
+				// Checks for another transport give that reason instead, and
+				// the file checks, which run over 2025-11-25 too, theirs.
+				if r.ID != spec.CoreRevisionServed && r.Message != skip && !strings.HasPrefix(r.Message, "applies only to servers over") &&
+					!strings.HasPrefix(r.Message, "the checker did not start the server on a sandbox") {
 					t.Errorf("%s skipped with %q; want %q", r.ID, r.Message, skip)
 				}
 			default:

@@ -16,6 +16,7 @@ import (
 
 	"github.com/mcpverify/mcpverify/check"
 	"github.com/mcpverify/mcpverify/check/probe"
+	"github.com/mcpverify/mcpverify/model"
 	"github.com/mcpverify/mcpverify/spec"
 	"github.com/mcpverify/mcpverify/wire"
 )
@@ -26,8 +27,11 @@ var (
 )
 
 func init() {
-	check.Register(&check.Check{Name: "files/tools", IDs: toolIDs, Needs: needsSandbox, Run: checkTools})
-	check.Register(&check.Check{Name: "files/resources", IDs: resourceIDs, Needs: needsSandbox, Run: checkResources})
+	// Over 2025-11-25 too (a server that speaks only that revision is
+	// checked through its session): file access is the same question.
+	eras := []check.Era{check.Modern, check.DualEra, check.Legacy}
+	check.Register(&check.Check{Name: "files/tools", IDs: toolIDs, Needs: needsSandbox, Eras: eras, Run: checkTools})
+	check.Register(&check.Check{Name: "files/resources", IDs: resourceIDs, Needs: needsSandbox, Eras: eras, Run: checkResources})
 }
 
 func needsSandbox(e *check.Env) string {
@@ -97,9 +101,31 @@ func call(e *check.Env, p param, value string) check.Observation {
 		params["arguments"] = args
 	}
 	args[p.arg] = value
-	r := e.Request("tools/call", params)
+	return send(e, "tools/call", params)
+}
+
+// send sends a request and has its answer judged: by the model, or, over
+// a 2025-11-25 session (which the model does not judge), by the same
+// leak rule (model.FileTree.Leak), reported as the check's violation.
+func send(e *check.Env, method string, params map[string]any) check.Observation {
+	if e.Server.Era != check.Legacy {
+		r := e.Request(method, params)
+		r.Timeout = probe.CallTimeout
+		return e.Send(r)
+	}
+	r := e.LegacyRequest(method, params)
 	r.Timeout = probe.CallTimeout
-	return e.Send(r)
+	o := e.SendLegacy(r)
+	tree := e.Opts.Model.Files
+	if m, err := wire.DecodeMessage(r.Body); err == nil && tree != nil {
+		if req, ok := m.(*wire.JSONRPCRequest); ok {
+			if id, got, leaked := tree.Leak(method, req.Params, string(r.Body), answer(o)); leaked {
+				e.Violation(id, "%s (over %s)", got, e.Server.LegacyVersion())
+				o.Violations = append(o.Violations, model.Violation{ID: id, Got: got})
+			}
+		}
+	}
+	return o
 }
 
 // answer is what the server sent for o's request: the HTTP body, or the
@@ -299,11 +325,7 @@ func checkResources(e *check.Env) {
 		probe.InconclusiveAll(e, resourceIDs, "the sandbox: %v", err)
 		return
 	}
-	read := func(uri string) check.Observation {
-		r := e.Request("resources/read", map[string]any{"uri": uri})
-		r.Timeout = probe.CallTimeout
-		return e.Send(r)
-	}
+	read := func(uri string) check.Observation { return send(e, "resources/read", map[string]any{"uri": uri}) }
 	ok := false
 	reads := sb.Reads()
 	for _, path := range probe.Sorted(keys(reads)) {
