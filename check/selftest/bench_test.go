@@ -2,6 +2,7 @@ package selftest_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/mcpverify/mcpverify/check"
 	"github.com/mcpverify/mcpverify/check/internal/faulty"
+	"github.com/mcpverify/mcpverify/check/sandbox"
 	"github.com/mcpverify/mcpverify/check/target"
 	"github.com/mcpverify/mcpverify/impl"
 )
@@ -82,4 +84,49 @@ func BenchmarkAuthChecks(b *testing.B) {
 	}
 	b.ReportMetric(float64(exchanges)/wall.Seconds(), "exchanges/s")
 	b.ReportMetric(float64(exchanges)/float64(b.N), "exchanges/run")
+}
+
+// BenchmarkFilesStdio: the file checks against the reference server told
+// to use a sandbox's workspace, over stdio (io.Pipe, in process). Reports
+// the requests (mostly escape attempts) per second of wall time and per
+// run.
+func BenchmarkFilesStdio(b *testing.B) {
+	sb, err := sandbox.New(b.TempDir(), 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sb.Close()
+	srv, err := impl.New(impl.Config{AllowedDirs: []string{sb.Workspace}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	var exchanges int
+	var wall time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		inR, inW := io.Pipe()
+		outR, outW := io.Pipe()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			srv.ServeStdio(context.Background(), inR, outW)
+			outW.Close()
+		}()
+		tgt := target.NewStdioConn("reference", inW, outR, target.Limits{})
+		start := time.Now()
+		rep, err := check.Run(context.Background(), tgt, check.Options{Seed: int64(i + 1), Only: []string{"files/tools"}, Sandbox: sb})
+		wall += time.Since(start)
+		tgt.Close()
+		<-done
+		if err != nil {
+			b.Fatal(err)
+		}
+		if r, _ := rep.Result("FILES-TOOL-CONFINED"); r.Status != check.Pass {
+			b.Fatalf("FILES-TOOL-CONFINED: %s %s", r.Status, r.Message)
+		}
+		exchanges += rep.Exchanges
+	}
+	b.ReportMetric(float64(exchanges)/wall.Seconds(), "requests/s")
+	b.ReportMetric(float64(exchanges)/float64(b.N), "requests/run")
 }
