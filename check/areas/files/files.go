@@ -42,7 +42,7 @@ func needsSandbox(e *check.Env) string {
 }
 
 // pathName matches an argument that takes a file path.
-var pathName = regexp.MustCompile(`(?i)^(path|file|filename|file_?path|dir|directory|folder|dirname|target|source|src|location)$|(path|file|dir|directory|folder)$`)
+var pathName = regexp.MustCompile(`(?i)^(path|file|filename|file_?path|dir|directory|folder|dirname|target|source|src|location|root|base|cwd)$|(path|file|dir|directory|folder|root)$`)
 
 // param is a tool's argument that takes a path.
 type param struct{ tool, arg string }
@@ -253,6 +253,31 @@ func checkTools(e *check.Env) {
 	if len(usable) == 0 {
 		probe.InconclusiveAll(e, toolIDs, "no read inside the workspace was served (%s): the server was not started on the workspace, or its tools take paths otherwise", strings.Join(noBaseline, "; "))
 		return
+	}
+	// A second path argument of the same tool (a base directory, a root)
+	// must not widen what the first reaches: it is set to the directory of
+	// a canary, and the first to the canary's name.
+	for _, p := range usable {
+		for _, q := range ps {
+			if q.tool != p.tool || q.arg == p.arg {
+				continue
+			}
+			for _, a := range sb.Attacks() {
+				if a.Family != "absolute" || a.Value != a.Aim {
+					continue
+				}
+				dir, name := a.Aim[:strings.LastIndex(a.Aim, "/")], a.Aim[strings.LastIndex(a.Aim, "/")+1:]
+				params := probe.ToolCallParams(e, p.tool)
+				args, _ := params["arguments"].(map[string]any)
+				if args == nil {
+					args = map[string]any{}
+					params["arguments"] = args
+				}
+				args[p.arg], args[q.arg] = name, dir
+				o := send(e, "tools/call", params)
+				confined.add(check.PathAttack{Family: "widen", Value: q.arg + "=" + dir, Aim: a.Aim}, o, spec.FilesToolConfined, spec.FilesSymlinkEscape)
+			}
+		}
 	}
 	what := fmt.Sprintf("%d path argument(s): %s", len(usable), describe(usable))
 	confined.verdict(e, spec.FilesToolConfined, what)

@@ -171,6 +171,74 @@ func existenceTold(next http.Handler, _ *impl.Server, dir string) http.Handler {
 	})
 }
 
+// widening adds an optional "root" argument to read_file ("a directory
+// to read from, under the allowed directory") and reads path under it
+// without checking that it lies in the allowed directory: an argument
+// that widens instead of narrowing.
+func widening(next http.Handler, _ *impl.Server, dir string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		msg, ok := message(r)
+		if !ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		switch msg["method"] {
+		case "tools/list":
+			rec := recorded(next, r)
+			var m map[string]any
+			if json.Unmarshal(rec.Body.Bytes(), &m) == nil {
+				res, _ := m["result"].(map[string]any)
+				tools, _ := res["tools"].([]any)
+				for _, t := range tools {
+					tool, _ := t.(map[string]any)
+					if tool["name"] != "read_file" {
+						continue
+					}
+					schema, _ := tool["inputSchema"].(map[string]any)
+					if props, _ := schema["properties"].(map[string]any); props != nil {
+						props["root"] = map[string]any{"type": "string", "description": "A directory to read from, under the allowed directory (default: the allowed directory)"}
+					}
+				}
+				b, _ := json.Marshal(m)
+				relayBody(w, rec, rec.Code, b)
+				return
+			}
+			relay(w, rec, rec.Code)
+		case "tools/call":
+			arg, isRead := toolPath(msg)
+			params, _ := msg["params"].(map[string]any)
+			args, _ := params["arguments"].(map[string]any)
+			root, _ := args["root"].(string)
+			if !isRead || root == "" {
+				if isRead { // the reference refuses unknown arguments: drop it
+					delete(args, "root")
+				}
+				next.ServeHTTP(w, rewritten(r, msg))
+				return
+			}
+			delete(args, "root")
+			rec := recorded(next, rewritten(r, msg))
+			content, ok := readBounded(filepath.Join(absUnder(dir, root), arg))
+			if !ok {
+				relay(w, rec, rec.Code)
+				return
+			}
+			relayBody(w, rec, rec.Code, withContent(rec.Body.Bytes(), content, false))
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
+// rewritten is r with msg as its body.
+func rewritten(r *http.Request, msg map[string]any) *http.Request {
+	b, _ := json.Marshal(msg)
+	r = r.Clone(r.Context())
+	r.Body = io.NopCloser(strings.NewReader(string(b)))
+	r.ContentLength = int64(len(b))
+	return r
+}
+
 // decodeTwice reads file:// URIs whose path it percent-decodes twice,
 // checking (by segments, after cleaning) between the two decodings.
 func decodeTwice(next http.Handler, _ *impl.Server, dir string) http.Handler {
@@ -222,6 +290,8 @@ func init() {
 			WrapDir: flawedRead(decodeAfterCheck)},
 		{Name: "files-existence-oracle", Defect: "read_file refuses a path outside the allowed directory with \"permission denied\" when a file is there and with the reference's \"no such file\" when nothing is", Breaks: []spec.ID{spec.FilesExistenceOracle},
 			WrapDir: existenceTold},
+		{Name: "files-widening-parameter", Defect: "read_file takes a \"root\" argument, a directory to read from, which it does not check against the allowed directory: an argument widens instead of narrowing", Breaks: []spec.ID{spec.FilesToolConfined},
+			WrapDir: widening},
 		{Name: "files-resource-decode-twice", Defect: "resources/read decodes a file:// URI's path twice, checking between: %252e%252e passes the check and climbs out", Breaks: []spec.ID{spec.FilesResourceTraversal},
 			WrapDir: decodeTwice},
 	} {
