@@ -1,6 +1,9 @@
 package selftest_test
 
 import (
+	"context"
+	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -11,6 +14,7 @@ import (
 	"github.com/mcpverify/mcpverify/check/sandbox"
 	"github.com/mcpverify/mcpverify/impl"
 	"github.com/mcpverify/mcpverify/spec"
+	"github.com/mcpverify/mcpverify/trace"
 )
 
 // TestFilesReference: the reference server told to use a sandbox's
@@ -62,6 +66,72 @@ func TestFilesRejectEverything(t *testing.T) {
 		for _, r := range rep.Results {
 			if strings.HasPrefix(string(r.ID), "FILES-") && r.Status == check.Pass {
 				t.Errorf("%s passed against a server that rejects everything: %s", r.ID, r.Message)
+			}
+		}
+	})
+}
+
+// TestFilesReplayRebuilt: a trace of the file checks replays against a
+// sandbox made again from the trace's seed under a new directory (as
+// replay --sandbox does): the check re-run finds the variant's flaw again,
+// and not the reference's.
+func TestFilesReplayRebuilt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		v, err := faulty.Lookup("files-prefix-check")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sb, err := sandbox.New(t.TempDir(), 9)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, srv, err := v.HandlerIn(sb.Workspace)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep := runAuth(t, check.Options{Seed: 9, Budget: 40 * time.Second, Only: v.Only, Sandbox: sb}, h)
+		srv.Close()
+		sb.Close()
+		r, ok := rep.Result(spec.FilesToolConfined)
+		if !ok || r.Status != check.Fail || r.Trace == nil {
+			t.Fatalf("FILES-TOOL-CONFINED: %+v", r)
+		}
+		tr, err := trace.Parse(trace.Format(r.Trace))
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := sandbox.New(t.TempDir(), 9)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer again.Close()
+		if again.Root == sb.Root || again.Canaries[0].Content != sb.Canaries[0].Content {
+			t.Fatalf("the rebuilt sandbox: root %s (was %s), same contents %v", again.Root, sb.Root, again.Canaries[0].Content == sb.Canaries[0].Content)
+		}
+		for _, c := range []struct {
+			name  string
+			build func() (http.Handler, *impl.Server, error)
+			want  bool
+		}{
+			{"variant", func() (http.Handler, *impl.Server, error) { return v.HandlerIn(again.Workspace) }, true},
+			{"reference", func() (http.Handler, *impl.Server, error) {
+				s, err := v.ReferenceIn(again.Workspace)
+				if err != nil {
+					return nil, nil, err
+				}
+				return s.Handler(), s, nil
+			}, false},
+		} {
+			h, srv, err := c.build()
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := check.Replay(context.Background(), httpServer(t, h, func() { srv.Close() }), tr, check.ReplayOptions{Budget: 40 * time.Second, Sandbox: again})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := slices.Contains(res.Reproduced, spec.FilesToolConfined); got != c.want {
+				t.Errorf("%s: reproduced %v, want %v (gone %v, undecided %v %v)", c.name, got, c.want, res.Gone, res.Undecided, res.Why)
 			}
 		}
 	})

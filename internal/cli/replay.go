@@ -5,11 +5,13 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/mcpverify/mcpverify/check"
 	"github.com/mcpverify/mcpverify/check/authmock"
+	"github.com/mcpverify/mcpverify/check/sandbox"
 	"github.com/mcpverify/mcpverify/check/target"
 	"github.com/mcpverify/mcpverify/trace"
 	"github.com/mcpverify/mcpverify/wire"
@@ -35,6 +37,7 @@ func runReplay(e *env, args []string) int {
 	budget := fs.Duration("budget", 60*time.Second, "wall-time bound of a check re-run")
 	authMock := fs.String("auth-mock", "", "serve the mock authorization server on the loopback `ADDR` and mint the trace's tokens again with it (the server must trust its issuer; see check --auth-mock)")
 	authMockCA := fs.String("auth-mock-tls-ca", "", "with --auth-mock, serve the mock over https and write its certificate authority (PEM) to `FILE` ({ca} in --command), for a server that accepts only an https issuer")
+	useSandbox := fs.Bool("sandbox", false, "make the trace's sandbox again (from its seed: the same names and contents, under a new temporary directory) for a server started on it ({workspace} in --command); a trace of the file checks replayed with no target gets it always")
 	authMockKeys := fs.String("auth-mock-keys", "", "the mock's signing keys, a JWKS `FILE` (see check --auth-mock-keys)")
 	if code := fs.parse(args); code >= 0 {
 		return code
@@ -68,7 +71,7 @@ func runReplay(e *env, args []string) int {
 	} else if *authMockKeys != "" || *authMockCA != "" {
 		return fs.usageError("--auth-mock-keys and --auth-mock-tls-ca need --auth-mock")
 	}
-	if err := tf.checkPlaceholders(map[string]bool{"{issuer}": *authMock != "", "{ca}": *authMockCA != "", "{upstream}": *authMock != ""}); err != nil {
+	if err := tf.checkPlaceholders(map[string]bool{"{issuer}": *authMock != "", "{ca}": *authMockCA != "", "{upstream}": *authMock != "", "{workspace}": *useSandbox}); err != nil {
 		return fs.usageError("%v", err)
 	}
 	path := fs.Arg(0)
@@ -81,6 +84,20 @@ func runReplay(e *env, args []string) int {
 	if err != nil {
 		fmt.Fprintf(e.stderr, "mcpverify replay: %s: %v\n", path, err)
 		return ExitCannotRun
+	}
+	// A trace of the file checks: its sandbox made again from its seed
+	// (asked for, or for the embedded server); the check re-run sends its
+	// attempts against the new tree.
+	var sb *sandbox.Sandbox
+	if *useSandbox || len(tf.urls) == 0 && tf.argv == nil && tr.Get("sandbox") != "" {
+		seed, _ := strconv.ParseInt(tr.Get("seed"), 10, 64)
+		if sb, err = sandbox.New("", seed); err != nil {
+			fmt.Fprintf(e.stderr, "mcpverify replay: %v\n", err)
+			return ExitCannotRun
+		}
+		defer sb.Close()
+		tf.substitute("{workspace}", sb.Workspace)
+		tf.workspace = sb.Workspace
 	}
 	// The embedded reference server, as check runs it: its principals'
 	// credentials fill the trace's redacted ones. A trace that names no
@@ -133,6 +150,9 @@ func runReplay(e *env, args []string) int {
 		upstream = p
 	}
 	opts := check.ReplayOptions{Instances: more, Header: hdr, AltHeader: alt, Budget: *budget, Progress: e.stderr, Authority: authority, Upstream: upstream}
+	if sb != nil {
+		opts.Sandbox = sb
+	}
 	opts.Model.AllowedOrigins = origins
 	res, err := check.Replay(e.ctx, tgt, tr, opts)
 	if err != nil {
