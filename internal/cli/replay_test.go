@@ -149,3 +149,21 @@ func TestReplayAuthDefault(t *testing.T) {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 }
+
+// TestReplayFilesDefault: a trace of the file checks, replayed with no
+// target, runs the check again against the embedded reference told to use
+// a sandbox made from the trace's seed: the reference confines its reads,
+// so the finding no longer occurs (without a sandbox the check would
+// skip, and the replay could not decide).
+func TestReplayFilesDefault(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "FILES-TOOL-CONFINED.txtar")
+	tr := "target: http://127.0.0.1:8080/mcp\ncheck: files/tools\nwant: FILES-TOOL-CONFINED\nseed: 3\n" +
+		`sandbox: {"allowed":["/gone/ws"],"nodes":{"/gone":{"dir":true},"/gone/ws":{"dir":true}}}` + "\n"
+	if err := os.WriteFile(path, []byte(tr), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := run([]string{"replay", path}, "")
+	if code != ExitOK || !strings.Contains(stdout, "FILES-TOOL-CONFINED: no longer occurs") {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+}
