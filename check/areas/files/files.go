@@ -280,6 +280,9 @@ func checkTools(e *check.Env) {
 		}
 	}
 	what := fmt.Sprintf("%d path argument(s): %s", len(usable), describe(usable))
+	if len(noBaseline) > 0 {
+		what += fmt.Sprintf("; not tried, no read inside served: %s", strings.Join(noBaseline, ", "))
+	}
 	confined.verdict(e, spec.FilesToolConfined, what)
 	links.verdict(e, spec.FilesSymlinkEscape, what)
 	existenceOracle(e, sb, usable)
