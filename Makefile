@@ -6,6 +6,7 @@
 #   make bench-load            load the reference server and the Go SDK server with hey; print the ratio
 #   make fuzz                  run every fuzz target for FUZZTIME each
 #   make conformance-official  the official MCP conformance suite against `mcpverify serve`
+#   make files-official        the file checks against the official filesystem server (npm)
 
 GO        ?= go
 CACHE     ?= $(CURDIR)/.cache
@@ -13,7 +14,7 @@ BIN       := $(CURDIR)/bin
 FUZZTIME  ?= 20s
 BENCHTIME ?= 1s
 
-.PHONY: all build test vet unit model-vs-impl race check bench bench-load fuzz conformance-official clean
+.PHONY: all build test vet unit model-vs-impl race check bench bench-load fuzz conformance-official files-official clean
 
 all: build
 
@@ -57,6 +58,9 @@ fuzz:
 
 conformance-official: build
 	CACHE=$(CACHE) BIN=$(BIN) ./scripts/conformance-official.sh
+
+files-official: build
+	CACHE=$(CACHE) BIN=$(BIN) ./scripts/files-official.sh
 
 clean:
 	rm -rf $(BIN)
