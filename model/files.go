@@ -188,8 +188,12 @@ func checkFileLeaks(c *ctx) {
 	if !leaked {
 		return
 	}
-	if id == spec.FilesSymlinkEscape {
+	switch id {
+	case spec.FilesSymlinkEscape:
 		c.report(id, got, "no access through a link that leads outside")
+		return
+	case spec.FilesRootsWiden:
+		c.report(id, got, "roots narrow what a server may read, never widen it beyond its configured directories")
 		return
 	}
 	c.report(id, got, "nothing from outside the configured directories")
@@ -225,12 +229,45 @@ func (t *FileTree) Leak(method string, params wire.Value, sent, answer string) (
 			continue
 		}
 		got = fmt.Sprintf("an answer to %s holding %s, outside the configured directories %v", method, what, t.Allowed)
+		if r, ok := withinRoot(params, s.path); ok {
+			// The client gave a root that holds the file: access widened
+			// by roots, which are guidance, not grants.
+			return spec.FilesRootsWiden, got + fmt.Sprintf(" (within the root %s the client gave)", r), true
+		}
 		if p, ok := linkPathTo(t, params, s.path); ok {
 			return spec.FilesSymlinkEscape, got + fmt.Sprintf(" (the request named %s, inside, which a symbolic link leads out of)", p), true
 		}
 		return id, got, true
 	}
 	return id, "", false
+}
+
+// withinRoot finds, among the roots the request's inputResponses give
+// (ListRootsResult answers), a file:// root that holds p.
+func withinRoot(params wire.Value, p string) (string, bool) {
+	var v struct {
+		InputResponses map[string]struct {
+			Roots []struct {
+				URI string `json:"uri"`
+			} `json:"roots"`
+		} `json:"inputResponses"`
+	}
+	if json.Unmarshal(params, &v) != nil {
+		return "", false
+	}
+	for _, r := range v.InputResponses {
+		for _, root := range r.Roots {
+			u, err := url.Parse(root.URI)
+			if err != nil || u.Scheme != "file" {
+				continue
+			}
+			d := path.Clean(u.Path)
+			if p == d || strings.HasPrefix(p, strings.TrimSuffix(d, "/")+"/") {
+				return root.URI, true
+			}
+		}
+	}
+	return "", false
 }
 
 // linkPathTo finds, among the strings of the request's params (a tool's

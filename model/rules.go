@@ -123,7 +123,7 @@ var rules = []rule{
 
 	// file access after Roots (files.go)
 	{page: "server/tools.mdx", name: "file leaks", phase: judge, when: hasFiles, check: checkFileLeaks,
-		ids: []spec.ID{spec.FilesToolConfined, spec.FilesResourceTraversal, spec.FilesSymlinkEscape}},
+		ids: []spec.ID{spec.FilesToolConfined, spec.FilesResourceTraversal, spec.FilesSymlinkEscape, spec.FilesRootsWiden}},
 
 	// progress, logging, cancellation, subscriptions (utilities.go)
 	{page: "basic/patterns/progress.mdx", name: "request-scoped notifications", phase: judge, when: isNonListenRequest, check: checkRequestNotifications,

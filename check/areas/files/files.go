@@ -22,7 +22,8 @@ import (
 )
 
 var (
-	toolIDs     = []spec.ID{spec.FilesToolConfined, spec.FilesSymlinkEscape, spec.FilesExistenceOracle}
+	toolIDs     = []spec.ID{spec.FilesToolConfined, spec.FilesSymlinkEscape, spec.FilesExistenceOracle, spec.FilesRootsRespect, spec.FilesRootsWiden}
+	rootsIDs    = []spec.ID{spec.FilesRootsRespect, spec.FilesRootsWiden}
 	resourceIDs = []spec.ID{spec.FilesResourceTraversal}
 )
 
@@ -286,6 +287,112 @@ func checkTools(e *check.Env) {
 	confined.verdict(e, spec.FilesToolConfined, what)
 	links.verdict(e, spec.FilesSymlinkEscape, what)
 	existenceOracle(e, sb, usable)
+	checkRoots(e, sb, usable)
+}
+
+// withRoots sends tools/call of p's tool with value as p's argument as a
+// client that declares roots, answering the server's roots/list input
+// requests with roots (other input requests as probe.Answers does), for
+// up to probe.MaxRounds rounds. asked reports whether the server asked
+// for roots.
+func withRoots(e *check.Env, p param, value string, roots []string) (o check.Observation, asked bool) {
+	c := probe.ClientWithInputs(e, "roots")
+	params := probe.ToolCallParams(e, p.tool)
+	args, _ := params["arguments"].(map[string]any)
+	if args == nil {
+		args = map[string]any{}
+		params["arguments"] = args
+	}
+	args[p.arg] = value
+	var list []any
+	for _, r := range roots {
+		list = append(list, map[string]any{"uri": "file://" + r, "name": "mcpverify"})
+	}
+	add := map[string]any{}
+	for round := 0; round < probe.MaxRounds; round++ {
+		req := probe.ToolRequest(p.tool, params).Request(e, c, add)
+		o = e.Send(req)
+		ir, ok := probe.InputRequired(o)
+		if !ok {
+			return o, asked
+		}
+		answers, ok := probe.Answers(e, ir)
+		if !ok {
+			return o, asked
+		}
+		for k, raw := range ir.InputRequests {
+			var m struct {
+				Method string `json:"method"`
+			}
+			if wire.Unmarshal(raw, &m) == nil && m.Method == "roots/list" {
+				asked = true
+				answers[k] = map[string]any{"roots": list}
+			}
+		}
+		add = probe.RetryParams(ir, answers)
+	}
+	return o, asked
+}
+
+// checkRoots: only for a server that asks the client for roots (which new
+// implementations should not adopt). Given a root narrower than its
+// directory (the workspace's subdirectory), it should not serve a file of
+// the workspace outside that root (FILES-ROOTS-RESPECT, SHOULD); given a
+// root outside its directory, it must not serve what lies there
+// (FILES-ROOTS-WIDEN, hardening: roots are guidance, not grants; the
+// model judges the answer).
+func checkRoots(e *check.Env, sb check.Sandbox, ps []param) {
+	if e.Server.Era == check.Legacy {
+		probe.SkipAll(e, rootsIDs, "over 2025-11-25 the server asks for roots by a request of its own (roots/list), which this check does not answer yet")
+		return
+	}
+	tree := sb.Tree()
+	ws := tree.Allowed[0]
+	reads := sb.Reads()
+	var inner, outer string
+	for _, p := range probe.Sorted(keys(reads)) {
+		switch {
+		case strings.HasPrefix(p, ws+"/sub/") && inner == "":
+			inner = p
+		case strings.HasPrefix(p, "/") && !strings.HasPrefix(p, ws+"/sub/") && outer == "":
+			outer = p
+		}
+	}
+	parent := ws[:strings.LastIndex(ws, "/")]
+	var canary string
+	for _, a := range sb.Attacks() {
+		if a.Family == "absolute" && a.Value == a.Aim && strings.LastIndex(a.Aim, "/") == len(parent) {
+			canary = a.Aim
+			break
+		}
+	}
+	for _, p := range ps {
+		o, asked := withRoots(e, p, inner, []string{ws + "/sub"})
+		if !asked {
+			continue
+		}
+		if !served(o) || !strings.Contains(answer(o), reads[inner]) {
+			probe.InconclusiveAll(e, rootsIDs, "%s asks for roots, but a read inside the root given (%s) was %s", p.tool, inner, o.Describe())
+			return
+		}
+		if o, _ := withRoots(e, p, outer, []string{ws + "/sub"}); served(o) && strings.Contains(answer(o), reads[outer]) {
+			e.Violation(spec.FilesRootsRespect, "%s %s=%s, in its directory but outside the one root the client gave (%s/sub), was served: root boundaries are not respected", p.tool, p.arg, outer, ws)
+		} else {
+			e.Pass(spec.FilesRootsRespect, "%s asks for roots; %s, outside the root given (%s/sub), was refused (%s)", p.tool, outer, ws, o.Describe())
+		}
+		if canary == "" {
+			e.Inconclusive(spec.FilesRootsWiden, "the sandbox has no canary beside the workspace")
+			return
+		}
+		o, _ = withRoots(e, p, canary, []string{parent})
+		if _, bad := o.Violated(spec.FilesRootsWiden); !bad && o.Answered() {
+			e.Pass(spec.FilesRootsWiden, "%s, given the root %s (outside its directory), did not serve %s (%s)", p.tool, parent, canary, o.Describe())
+		} else if !o.Answered() {
+			e.Inconclusive(spec.FilesRootsWiden, "%s: no answer (%s)", p.tool, o.Describe())
+		}
+		return
+	}
+	probe.SkipAll(e, rootsIDs, "the server asks the client for no roots (roots are deprecated: new implementations SHOULD NOT adopt them)")
 }
 
 func describe(ps []param) string {

@@ -2,11 +2,13 @@ package faulty
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/mcpverify/mcpverify/impl"
@@ -239,6 +241,62 @@ func rewritten(r *http.Request, msg map[string]any) *http.Request {
 	return r
 }
 
+// rootsAsking makes read_file ask a client that declares roots for them
+// (an input request roots/list) and, on the retry that answers, read with
+// the directories dirs makes of the configured one and the roots given:
+// the flaw is in dirs. A client that declares no roots gets the
+// reference.
+func rootsAsking(dirs func(dir string, roots []string) []string) func(next http.Handler, _ *impl.Server, dir string) http.Handler {
+	return func(next http.Handler, _ *impl.Server, dir string) http.Handler {
+		return onReadFile(next, func(w http.ResponseWriter, r *http.Request, arg string) {
+			msg, _ := message(r)
+			params, _ := msg["params"].(map[string]any)
+			meta, _ := params["_meta"].(map[string]any)
+			caps, _ := meta["io.modelcontextprotocol/clientCapabilities"].(map[string]any)
+			if _, declared := caps["roots"]; !declared {
+				next.ServeHTTP(w, r)
+				return
+			}
+			responses, _ := params["inputResponses"].(map[string]any)
+			answer, _ := responses["roots"].(map[string]any)
+			if answer == nil {
+				b, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": msg["id"], "result": map[string]any{
+					"resultType":    "input_required",
+					"inputRequests": map[string]any{"roots": map[string]any{"method": "roots/list", "params": map[string]any{}}},
+					"_meta":         map[string]any{"io.modelcontextprotocol/serverInfo": map[string]any{"name": "mcpverify-reference", "version": "0.1.0"}},
+				}})
+				w.Header().Set("Content-Type", "application/json")
+				w.Write(b)
+				return
+			}
+			var roots []string
+			list, _ := answer["roots"].([]any)
+			for _, x := range list {
+				root, _ := x.(map[string]any)
+				if u, err := url.Parse(fmt.Sprint(root["uri"])); err == nil && u.Scheme == "file" {
+					roots = append(roots, filepath.Clean(u.Path))
+				}
+			}
+			delete(params, "inputResponses")
+			delete(params, "requestState")
+			rec := recorded(next, rewritten(r, msg))
+			allowed := dirs(dir, roots)
+			p := filepath.Clean(absUnder(allowed[0], arg))
+			real, err := filepath.EvalSymlinks(p)
+			ok := err == nil && slices.ContainsFunc(allowed, func(d string) bool { return within(d, p) && within(d, real) })
+			content, readable := "", false
+			if ok {
+				content, readable = readBounded(p)
+			}
+			if !readable {
+				relayBody(w, rec, rec.Code, withContent(rec.Body.Bytes(), "no such file or directory in the allowed directories: "+arg, true))
+				return
+			}
+			relayBody(w, rec, rec.Code, withContent(rec.Body.Bytes(), content, false))
+		})
+	}
+}
+
 // decodeTwice reads file:// URIs whose path it percent-decodes twice,
 // checking (by segments, after cleaning) between the two decodings.
 func decodeTwice(next http.Handler, _ *impl.Server, dir string) http.Handler {
@@ -292,6 +350,15 @@ func init() {
 			WrapDir: existenceTold},
 		{Name: "files-widening-parameter", Defect: "read_file takes a \"root\" argument, a directory to read from, which it does not check against the allowed directory: an argument widens instead of narrowing", Breaks: []spec.ID{spec.FilesToolConfined},
 			WrapDir: widening},
+		{Name: "files-roots-ignored", Defect: "read_file asks a client that declares roots for them, then reads anywhere in its configured directory: a root narrower than it is not respected", Breaks: []spec.ID{spec.FilesRootsRespect},
+			WrapDir: rootsAsking(func(dir string, _ []string) []string { return []string{dir} })},
+		{Name: "files-roots-replace", Defect: "read_file asks a client that declares roots for them, then reads within the roots given in place of its configured directory: a root outside widens its access", Breaks: []spec.ID{spec.FilesRootsWiden},
+			WrapDir: rootsAsking(func(_ string, roots []string) []string {
+				if len(roots) == 0 {
+					return []string{"/nonexistent"}
+				}
+				return roots
+			})},
 		{Name: "files-resource-decode-twice", Defect: "resources/read decodes a file:// URI's path twice, checking between: %252e%252e passes the check and climbs out", Breaks: []spec.ID{spec.FilesResourceTraversal},
 			WrapDir: decodeTwice},
 	} {
