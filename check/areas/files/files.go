@@ -95,6 +95,12 @@ func keys[V any](m map[string]V) []string {
 // call sends tools/call of p's tool with value as p's argument (the other
 // arguments generated).
 func call(e *check.Env, p param, value string) check.Observation {
+	return send(e, "tools/call", callParams(e, p, value))
+}
+
+// callParams are the params of a tools/call of p's tool with value as p's
+// argument, the other arguments generated.
+func callParams(e *check.Env, p param, value string) map[string]any {
 	params := probe.ToolCallParams(e, p.tool)
 	args, _ := params["arguments"].(map[string]any)
 	if args == nil {
@@ -102,7 +108,7 @@ func call(e *check.Env, p param, value string) check.Observation {
 		params["arguments"] = args
 	}
 	args[p.arg] = value
-	return send(e, "tools/call", params)
+	return params
 }
 
 // send sends a request and has its answer judged: by the model, or, over
@@ -268,13 +274,8 @@ func checkTools(e *check.Env) {
 					continue
 				}
 				dir, name := a.Aim[:strings.LastIndex(a.Aim, "/")], a.Aim[strings.LastIndex(a.Aim, "/")+1:]
-				params := probe.ToolCallParams(e, p.tool)
-				args, _ := params["arguments"].(map[string]any)
-				if args == nil {
-					args = map[string]any{}
-					params["arguments"] = args
-				}
-				args[p.arg], args[q.arg] = name, dir
+				params := callParams(e, p, name)
+				params["arguments"].(map[string]any)[q.arg] = dir
 				o := send(e, "tools/call", params)
 				confined.add(check.PathAttack{Family: "widen", Value: q.arg + "=" + dir, Aim: a.Aim}, o, spec.FilesToolConfined, spec.FilesSymlinkEscape)
 			}
@@ -297,13 +298,7 @@ func checkTools(e *check.Env) {
 // for roots.
 func withRoots(e *check.Env, p param, value string, roots []string) (o check.Observation, asked bool) {
 	c := probe.ClientWithInputs(e, "roots")
-	params := probe.ToolCallParams(e, p.tool)
-	args, _ := params["arguments"].(map[string]any)
-	if args == nil {
-		args = map[string]any{}
-		params["arguments"] = args
-	}
-	args[p.arg] = value
+	params := callParams(e, p, value)
 	var list []any
 	for _, r := range roots {
 		list = append(list, map[string]any{"uri": "file://" + r, "name": "mcpverify"})
