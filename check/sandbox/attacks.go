@@ -40,19 +40,19 @@ func (s *Sandbox) Attacks() []Attack {
 		rel := strings.TrimPrefix(p, root+"/") // from the sandbox root, the workspace's parent
 		// ".." at every depth: from the workspace, from its subdirectories,
 		// with "." and a detour, and climbing past the filesystem root.
-		for _, prefix := range []string{"", "./", "sub/", "sub/deeper/", "sub/./deeper/", "notes.txt/"} {
-			ups := 1 + strings.Count(prefix, "sub") + strings.Count(prefix, "deeper")
-			if prefix == "notes.txt/" {
-				ups = 2
-			}
-			add("dotdot", prefix+strings.Repeat("../", ups)+rel, p, false)
+		sub, deeper, notes := s.sub+"/", s.sub+"/"+s.deeper+"/", s.notes+"/"
+		for _, pre := range []struct {
+			prefix string
+			ups    int
+		}{{"", 1}, {"./", 1}, {sub, 2}, {deeper, 3}, {s.sub + "/./" + s.deeper + "/", 3}, {notes, 2}} {
+			add("dotdot", pre.prefix+strings.Repeat("../", pre.ups)+rel, p, false)
 		}
-		add("dotdot", "sub/../../"+rel, p, false)
+		add("dotdot", sub+"../../"+rel, p, false)
 		add("dotdot", strings.Repeat("../", depth+3)+strings.TrimPrefix(p, "/"), p, false)
 		add("dotdot", ws+"/../"+rel, p, false)
 		add("dotdot", ws+"/sub/../../"+rel, p, false)
 		add("dotdot", "../"+filepath.Base(ws)+"/../"+rel, p, false)
-		add("dotdot", "sub/deeper/../../../"+rel, p, false)
+		add("dotdot", deeper+"../../../"+rel, p, false)
 		// The sibling whose name extends the workspace's: a check by
 		// string prefix lets it through.
 		if c.Where == "prefix-sibling" {
@@ -80,11 +80,11 @@ func (s *Sandbox) Attacks() []Attack {
 		add("double-percent", strings.ReplaceAll(enc("../"), "%", "%25")+rel, p, false)
 		// Backslashes as separators.
 		add("backslash", `..\`+strings.ReplaceAll(rel, "/", `\`), p, false)
-		add("backslash", `sub\..\..\`+strings.ReplaceAll(rel, "/", `\`), p, false)
+		add("backslash", s.sub+`\..\..\`+strings.ReplaceAll(rel, "/", `\`), p, false)
 		add("backslash", `..\/`+rel, p, false)
 		// NUL: a check on the whole string, a use of what precedes NUL (or
 		// the reverse).
-		add("nul", "notes.txt\x00/../../"+rel, p, false)
+		add("nul", s.notes+"\x00/../../"+rel, p, false)
 		add("nul", "../"+rel+"\x00.txt", p, false)
 		add("nul", "../"+rel+"\x00", p, false)
 		add("nul", "..\x00/../"+rel, p, false)
@@ -98,7 +98,7 @@ func (s *Sandbox) Attacks() []Attack {
 		// Long paths: deep descent then as many ascents, and one past
 		// common limits.
 		for _, n := range []int{8, 64, 600, 1100} {
-			add("long", strings.Repeat("sub/", n)+strings.Repeat("../", n+1)+rel, p, false)
+			add("long", strings.Repeat(sub, n)+strings.Repeat("../", n+1)+rel, p, false)
 		}
 		add("long", strings.Repeat("./", 2100)+"../"+rel, p, false)
 		// Trailing dots and slashes, doubled slashes.
@@ -121,7 +121,7 @@ func (s *Sandbox) Attacks() []Attack {
 			add("symlink", name, aim, true)
 			add("symlink", "./"+name, aim, true)
 			add("symlink", filepath.ToSlash(l.Path), aim, true)
-			add("symlink", "sub/../"+name, aim, true)
+			add("symlink", s.sub+"/../"+name, aim, true)
 		case "dir-out":
 			add("symlink", name+"/"+filepath.Base(aim), aim, true)
 			add("symlink", filepath.ToSlash(l.Path)+"/"+filepath.Base(aim), aim, true)

@@ -18,6 +18,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/mcpverify/mcpverify/check"
 	"github.com/mcpverify/mcpverify/model"
@@ -64,6 +65,14 @@ type Sandbox struct {
 	later, laterCanary string
 	made               bool
 	tree               *model.FileTree
+	// names inside the workspace: the subdirectory, the one below it,
+	// and the file the attacks start from.
+	sub, deeper, notes string
+	// planted: the tree was planted around a directory of the user's
+	// (Plant); created lists what was made, for Close to remove, in
+	// order.
+	planted bool
+	created []string
 }
 
 // The sandbox is the checker's (check.Options.Sandbox).
@@ -72,15 +81,6 @@ var _ check.Sandbox = (*Sandbox)(nil)
 // New makes the tree for seed under a new temporary directory in dir
 // ("" for the system's).
 func New(dir string, seed int64) (*Sandbox, error) {
-	rng := rand.New(rand.NewPCG(uint64(seed), 0x5eed))
-	token := func(n int) string {
-		const letters = "abcdefghijklmnopqrstuvwxyz0123456789"
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = letters[rng.IntN(len(letters))]
-		}
-		return string(b)
-	}
 	tmp, err := os.MkdirTemp(dir, "mcpverify-sandbox-")
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
@@ -90,25 +90,83 @@ func New(dir string, seed int64) (*Sandbox, error) {
 		os.RemoveAll(tmp)
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
-	s := &Sandbox{Root: root, Files: map[string]string{}}
-	s.tree = &model.FileTree{Nodes: map[string]model.FileNode{}}
-	fail := func(err error) (*Sandbox, error) {
+	rng := rand.New(rand.NewPCG(uint64(seed), 0x5eed))
+	s := &Sandbox{Root: root, sub: "sub", deeper: "deeper", notes: "notes.txt"}
+	s.Workspace = filepath.Join(root, "ws-"+token(rng, 6))
+	if err := s.build(rng, true); err != nil {
 		os.RemoveAll(root)
-		return nil, fmt.Errorf("sandbox: %w", err)
+		return nil, err
 	}
-	name := "ws-" + token(6)
-	s.Workspace = filepath.Join(root, name)
-	s.tree.Allowed = []string{filepath.ToSlash(s.Workspace)}
+	return s, nil
+}
+
+// Plant makes the tree around workspace, an existing directory of the
+// user's that a server was started on (check --workspace): its files,
+// subdirectory and links inside it, named so as to clash with nothing
+// there, and the canaries beside it, in its parent. Close removes exactly
+// what Plant made.
+func Plant(workspace string, seed int64) (*Sandbox, error) {
+	abs, err := filepath.Abs(workspace)
+	if err == nil {
+		abs, err = filepath.EvalSymlinks(abs)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: workspace: %w", err)
+	}
+	if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("sandbox: workspace %s: not a directory", workspace)
+	}
+	rng := rand.New(rand.NewPCG(uint64(seed), 0x5eed))
+	tok := token(rng, 6)
+	s := &Sandbox{Root: filepath.Dir(abs), Workspace: abs, planted: true,
+		sub: "mcpverify-" + tok + "-sub", deeper: "deeper", notes: "mcpverify-" + tok + "-notes.txt"}
+	if err := s.build(rng, false); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func token(rng *rand.Rand, n int) string {
+	const letters = "abcdefghijklmnopqrstuvwxyz0123456789"
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = letters[rng.IntN(len(letters))]
+	}
+	return string(b)
+}
+
+// build lays the tree out: the workspace (made when fresh), its files,
+// subdirectories and links, and the canaries around it. Every name it
+// makes outside the workspace is new (a taken one is an error).
+func (s *Sandbox) build(rng *rand.Rand, fresh bool) error {
+	root := s.Root
+	s.Files = map[string]string{}
+	s.tree = &model.FileTree{Nodes: map[string]model.FileNode{}, Allowed: []string{filepath.ToSlash(s.Workspace)}}
+	made := func(p string) { s.created = append(s.created, p) }
 	mkdir := func(p string) error {
 		s.tree.Nodes[filepath.ToSlash(p)] = model.FileNode{Dir: true}
-		return os.Mkdir(p, 0o755)
+		if err := os.Mkdir(p, 0o755); err != nil {
+			return fmt.Errorf("sandbox: %w", err)
+		}
+		made(p)
+		return nil
 	}
 	write := func(p, content string) error {
 		s.tree.Nodes[filepath.ToSlash(p)] = model.FileNode{Content: content}
-		return os.WriteFile(p, []byte(content), 0o644)
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			return fmt.Errorf("sandbox: %w", err)
+		}
+		made(p)
+		_, err = f.WriteString(content)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return err
 	}
 	canary := func(dir, where string) (Canary, error) {
-		c := Canary{Name: "canary-" + token(10), Content: "MCPVERIFY-CANARY-" + token(24), Where: where}
+		c := Canary{Name: "canary-" + token(rng, 10), Content: "MCPVERIFY-CANARY-" + token(rng, 24), Where: where}
 		c.Path = filepath.Join(dir, c.Name)
 		s.Canaries = append(s.Canaries, c)
 		return c, write(c.Path, c.Content)
@@ -116,7 +174,11 @@ func New(dir string, seed int64) (*Sandbox, error) {
 	link := func(l Link) error {
 		s.Links = append(s.Links, l)
 		s.tree.Nodes[filepath.ToSlash(l.Path)] = model.FileNode{Link: filepath.ToSlash(l.Target)}
-		return os.Symlink(l.Target, l.Path)
+		if err := os.Symlink(l.Target, l.Path); err != nil {
+			return fmt.Errorf("sandbox: %w", err)
+		}
+		made(l.Path)
+		return nil
 	}
 	// The root and the directories above it (resolved: no links), so
 	// that the model resolves absolute paths from "/".
@@ -126,68 +188,82 @@ func New(dir string, seed int64) (*Sandbox, error) {
 			break
 		}
 	}
-	for _, d := range []string{s.Workspace, filepath.Join(s.Workspace, "sub"), filepath.Join(s.Workspace, "sub", "deeper")} {
+	if fresh {
+		if err := mkdir(s.Workspace); err != nil {
+			return err
+		}
+	} else {
+		s.tree.Nodes[filepath.ToSlash(s.Workspace)] = model.FileNode{Dir: true}
+	}
+	sub := filepath.Join(s.Workspace, s.sub)
+	for _, d := range []string{sub, filepath.Join(sub, s.deeper)} {
 		if err := mkdir(d); err != nil {
-			return fail(err)
+			return err
 		}
 	}
-	for _, f := range []string{"notes.txt", filepath.Join("sub", "inner.txt"), filepath.Join("sub", "deeper", "deep.txt")} {
-		p := filepath.Join(s.Workspace, f)
-		s.Files[p] = "inside " + token(16)
+	for _, p := range []string{filepath.Join(s.Workspace, s.notes), filepath.Join(sub, "inner.txt"), filepath.Join(sub, s.deeper, "deep.txt")} {
+		s.Files[p] = "inside " + token(rng, 16)
 		if err := write(p, s.Files[p]); err != nil {
-			return fail(err)
+			return err
 		}
 	}
 	parent, err := canary(root, "parent")
 	if err != nil {
-		return fail(err)
+		return err
 	}
 	sibling := s.Workspace + "-evil"
+	if _, err := os.Lstat(sibling); err == nil {
+		sibling = s.Workspace + "-evil-" + token(rng, 6)
+	}
 	if err := mkdir(sibling); err != nil {
-		return fail(err)
+		return err
 	}
 	if _, err := canary(sibling, "prefix-sibling"); err != nil {
-		return fail(err)
+		return err
 	}
-	unrelated := filepath.Join(root, "unrelated-"+token(6))
+	unrelated := filepath.Join(root, "mcpverify-unrelated-"+token(rng, 6))
 	if err := mkdir(unrelated); err != nil {
-		return fail(err)
+		return err
 	}
 	far, err := canary(unrelated, "unrelated")
 	if err != nil {
-		return fail(err)
+		return err
 	}
-	outDir := filepath.Join(root, "outside-"+token(6))
+	outDir := filepath.Join(root, "mcpverify-outside-"+token(rng, 6))
 	if err := mkdir(outDir); err != nil {
-		return fail(err)
+		return err
 	}
 	behind, err := canary(outDir, "behind-link")
 	if err != nil {
-		return fail(err)
+		return err
 	}
-	s.later = filepath.Join(root, "later-"+token(6))
-	s.laterCanary = "canary-" + token(10)
+	s.later = filepath.Join(root, "mcpverify-later-"+token(rng, 6))
+	s.laterCanary = "canary-" + token(rng, 10)
 	// The tree the model is given holds the later canary from the start
 	// (the model reads it while the run goes on: it never changes); on
 	// disk it appears with Materialize.
-	laterContent := "MCPVERIFY-CANARY-LATER-" + token(24)
+	laterContent := "MCPVERIFY-CANARY-LATER-" + token(rng, 24)
 	s.Canaries = append(s.Canaries, Canary{Path: filepath.Join(s.later, s.laterCanary), Name: s.laterCanary, Content: laterContent, Where: "behind-link"})
 	s.tree.Nodes[filepath.ToSlash(s.later)] = model.FileNode{Dir: true}
 	s.tree.Nodes[filepath.ToSlash(filepath.Join(s.later, s.laterCanary))] = model.FileNode{Content: laterContent}
-	ws := func(n string) string { return filepath.Join(s.Workspace, n) }
+	prefix := ""
+	if s.planted {
+		prefix = "mcpverify-" + strings.TrimSuffix(strings.TrimPrefix(s.notes, "mcpverify-"), "-notes.txt") + "-"
+	}
+	ws := func(n string) string { return filepath.Join(s.Workspace, prefix+n) }
 	for _, l := range []Link{
-		{Path: ws("link-in"), Target: "notes.txt", Kind: "inside"},
+		{Path: ws("link-in"), Target: s.notes, Kind: "inside"},
 		{Path: ws("link-file-out"), Target: filepath.Join("..", parent.Name), Kind: "file-out", Reaches: parent.Path},
 		{Path: ws("link-dir-out"), Target: filepath.Join("..", filepath.Base(outDir)), Kind: "dir-out", Reaches: behind.Path},
-		{Path: ws("link-chain-out"), Target: "link-file-out", Kind: "chain-out", Reaches: parent.Path},
+		{Path: ws("link-chain-out"), Target: prefix + "link-file-out", Kind: "chain-out", Reaches: parent.Path},
 		{Path: ws("link-abs-out"), Target: far.Path, Kind: "absolute-out", Reaches: far.Path},
 		{Path: ws("link-later-out"), Target: filepath.Join("..", filepath.Base(s.later)), Kind: "later-out", Reaches: filepath.Join(s.later, s.laterCanary)},
 	} {
 		if err := link(l); err != nil {
-			return fail(err)
+			return err
 		}
 	}
-	return s, nil
+	return nil
 }
 
 // Materialize makes the target of the "later-out" link (a directory
@@ -202,9 +278,11 @@ func (s *Sandbox) Materialize() error {
 	if err := os.Mkdir(s.later, 0o755); err != nil {
 		return fmt.Errorf("sandbox: %w", err)
 	}
+	s.created = append(s.created, s.later)
 	if err := os.WriteFile(c.Path, []byte(c.Content), 0o644); err != nil {
 		return fmt.Errorf("sandbox: %w", err)
 	}
+	s.created = append(s.created, c.Path)
 	s.made = true
 	return nil
 }
@@ -212,5 +290,18 @@ func (s *Sandbox) Materialize() error {
 // Tree describes the sandbox for the model (model.Config.Files).
 func (s *Sandbox) Tree() *model.FileTree { return s.tree }
 
-// Close removes the whole tree.
-func (s *Sandbox) Close() error { return os.RemoveAll(s.Root) }
+// Close removes the whole tree; a planted one, exactly what Plant made,
+// the newest first (never the user's files).
+func (s *Sandbox) Close() error {
+	if !s.planted {
+		return os.RemoveAll(s.Root)
+	}
+	var first error
+	for i := len(s.created) - 1; i >= 0; i-- {
+		if err := os.Remove(s.created[i]); err != nil && !os.IsNotExist(err) && first == nil {
+			first = fmt.Errorf("sandbox: %w", err)
+		}
+	}
+	s.created = nil
+	return first
+}

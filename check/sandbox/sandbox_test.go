@@ -160,3 +160,71 @@ func TestAttacks(t *testing.T) {
 		}
 	}
 }
+
+// TestPlant: planted around a directory of the user's (with files named
+// as New names its own), the tree touches nothing that was there, the
+// attacks still reach their canaries, and Close leaves the directory and
+// its parent exactly as they were.
+func TestPlant(t *testing.T) {
+	parent := t.TempDir()
+	ws := filepath.Join(parent, "project")
+	for _, d := range []string{ws, filepath.Join(ws, "sub")} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(ws, "notes.txt"), []byte("the user's"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	list := func() []string {
+		var out []string
+		filepath.WalkDir(parent, func(p string, d os.DirEntry, err error) error {
+			out = append(out, p)
+			return nil
+		})
+		return out
+	}
+	before := list()
+	s, err := Plant(ws, 11)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(ws, "notes.txt")); string(b) != "the user's" {
+		t.Errorf("the user's file changed: %q", b)
+	}
+	tree := s.Tree()
+	for _, c := range s.Canaries {
+		if tree.Within(filepath.ToSlash(c.Path)) || filepath.Dir(filepath.Dir(c.Path)) != filepath.Dir(ws) && filepath.Dir(c.Path) != filepath.Dir(ws) {
+			t.Errorf("canary %s not beside the workspace", c.Path)
+		}
+	}
+	if err := s.Materialize(); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range s.Attacks() {
+		if a.Family != "absolute" && a.Family != "symlink" || strings.HasSuffix(a.Value, "/") {
+			continue
+		}
+		v := a.Value
+		if !strings.HasPrefix(v, "/") {
+			v = filepath.ToSlash(ws) + "/" + v
+		}
+		if real, _, ok := tree.Resolve(v); !ok || real != a.Aim {
+			t.Errorf("%s %q resolves to %s %v, not %s", a.Family, a.Value, real, ok, a.Aim)
+		}
+	}
+	for p := range s.Reads() {
+		if strings.HasSuffix(p, "notes.txt") && !strings.Contains(p, "mcpverify-") {
+			t.Errorf("a read of the user's file: %s", p)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if after := list(); strings.Join(after, "\n") != strings.Join(before, "\n") {
+		t.Errorf("after Close:\n%s\nbefore:\n%s", strings.Join(after, "\n"), strings.Join(before, "\n"))
+	}
+	if _, err := Plant(filepath.Join(parent, "missing"), 1); err == nil {
+		t.Error("Plant around a missing directory: no error")
+	}
+}

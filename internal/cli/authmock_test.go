@@ -225,3 +225,62 @@ func TestReplayAuthMock(t *testing.T) {
 		t.Errorf("replay against the fixed server: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }
+
+// TestCheckWorkspace: check --url with --workspace plants the file checks'
+// tree in and around the directory a server was started on, the checks
+// pass against the reference, and the directory and its parent are as
+// before afterwards.
+func TestCheckWorkspace(t *testing.T) {
+	parent := t.TempDir()
+	ws := filepath.Join(parent, "project")
+	if err := os.Mkdir(ws, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(ws, "mine.txt"), []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := impl.New(impl.Config{AllowedDirs: []string{ws}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: srv.Handler()}
+	go hs.Serve(ln)
+	defer hs.Close()
+	code, stdout, stderr := run([]string{"check", "--url", "http://" + ln.Addr().String() + impl.Endpoint, "--workspace", ws, "--only", "files/", "--seed", "1", "--json", "-"}, "")
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	var rep struct {
+		Results []struct{ ID, Status string } `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	passed := map[string]bool{}
+	for _, r := range rep.Results {
+		passed[r.ID] = r.Status == "pass"
+	}
+	for _, id := range []string{"FILES-TOOL-CONFINED", "FILES-SYMLINK-ESCAPE", "FILES-EXISTENCE-ORACLE", "FILES-RESOURCE-TRAVERSAL"} {
+		if !passed[id] {
+			t.Errorf("%s did not pass", id)
+		}
+	}
+	for dir, want := range map[string][]string{parent: {"project"}, ws: {"mine.txt"}} {
+		var got []string
+		es, _ := os.ReadDir(dir)
+		for _, e := range es {
+			got = append(got, e.Name())
+		}
+		if strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("%s holds %v after the run, want %v", dir, got, want)
+		}
+	}
+	if code, _, _ := run([]string{"check", "--workspace", ws}, ""); code != ExitUsage {
+		t.Errorf("--workspace without a target: exit %d", code)
+	}
+}

@@ -167,9 +167,16 @@ func baseline(e *check.Env, p param, reads map[string]string) (string, bool) {
 			return path, true
 		}
 	}
+	// A listing of the workspace names one of its files.
+	var names []string
+	for path := range reads {
+		if !strings.Contains(path, "/") {
+			names = append(names, path)
+		}
+	}
 	for _, path := range []string{".", ""} {
 		o := call(e, p, path)
-		if served(o) && strings.Contains(answer(o), "notes.txt") {
+		if served(o) && slices.ContainsFunc(names, func(n string) bool { return strings.Contains(answer(o), n) }) {
 			return path + " (a listing)", true
 		}
 	}
@@ -344,14 +351,22 @@ func checkRoots(e *check.Env, sb check.Sandbox, ps []param) {
 	tree := sb.Tree()
 	ws := tree.Allowed[0]
 	reads := sb.Reads()
-	var inner, outer string
+	// A file one directory down (inner), the directory it is in (the
+	// narrower root), and a file of the workspace outside that root.
+	var inner, outer, sub string
 	for _, p := range probe.Sorted(keys(reads)) {
-		switch {
-		case strings.HasPrefix(p, ws+"/sub/") && inner == "":
-			inner = p
-		case strings.HasPrefix(p, "/") && !strings.HasPrefix(p, ws+"/sub/") && outer == "":
+		if rel, ok := strings.CutPrefix(p, ws+"/"); ok && strings.Count(rel, "/") == 1 && inner == "" {
+			inner, sub = p, ws+"/"+rel[:strings.Index(rel, "/")]
+		}
+	}
+	for _, p := range probe.Sorted(keys(reads)) {
+		if strings.HasPrefix(p, ws+"/") && !strings.HasPrefix(p, sub+"/") && outer == "" {
 			outer = p
 		}
+	}
+	if inner == "" || outer == "" {
+		probe.InconclusiveAll(e, rootsIDs, "the sandbox has no file one directory down")
+		return
 	}
 	parent := ws[:strings.LastIndex(ws, "/")]
 	var canary string
@@ -362,7 +377,7 @@ func checkRoots(e *check.Env, sb check.Sandbox, ps []param) {
 		}
 	}
 	for _, p := range ps {
-		o, asked := withRoots(e, p, inner, []string{ws + "/sub"})
+		o, asked := withRoots(e, p, inner, []string{sub})
 		if !asked {
 			continue
 		}
@@ -370,10 +385,10 @@ func checkRoots(e *check.Env, sb check.Sandbox, ps []param) {
 			probe.InconclusiveAll(e, rootsIDs, "%s asks for roots, but a read inside the root given (%s) was %s", p.tool, inner, o.Describe())
 			return
 		}
-		if o, _ := withRoots(e, p, outer, []string{ws + "/sub"}); served(o) && strings.Contains(answer(o), reads[outer]) {
-			e.Violation(spec.FilesRootsRespect, "%s %s=%s, in its directory but outside the one root the client gave (%s/sub), was served: root boundaries are not respected", p.tool, p.arg, outer, ws)
+		if o, _ := withRoots(e, p, outer, []string{sub}); served(o) && strings.Contains(answer(o), reads[outer]) {
+			e.Violation(spec.FilesRootsRespect, "%s %s=%s, in its directory but outside the one root the client gave (%s), was served: root boundaries are not respected", p.tool, p.arg, outer, sub)
 		} else {
-			e.Pass(spec.FilesRootsRespect, "%s asks for roots; %s, outside the root given (%s/sub), was refused (%s)", p.tool, outer, ws, o.Describe())
+			e.Pass(spec.FilesRootsRespect, "%s asks for roots; %s, outside the root given (%s), was refused (%s)", p.tool, outer, sub, o.Describe())
 		}
 		if canary == "" {
 			e.Inconclusive(spec.FilesRootsWiden, "the sandbox has no canary beside the workspace")
