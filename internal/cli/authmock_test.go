@@ -54,16 +54,7 @@ func TestCheckAuthMock(t *testing.T) {
 	if !strings.Contains(stderr, "tokens of the mock authorization server http://"+mockAddr) {
 		t.Errorf("stderr does not name the mock:\n%s", stderr)
 	}
-	var rep struct {
-		Results []struct{ ID, Status string } `json:"results"`
-	}
-	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
-		t.Fatal(err)
-	}
-	passed := map[string]bool{}
-	for _, r := range rep.Results {
-		passed[r.ID] = r.Status == "pass"
-	}
+	passed := passedIDs(t, stdout)
 	for _, id := range []string{"STATE-BIND-PRINCIPAL", "STATE-HANDLE-PRINCIPAL", "STATE-INTEGRITY", "AUTH-AUDIENCE", "AUTH-INVALID-401", "AUTH-SCOPE-REFUSED", "AUTH-VERIFY-ALL"} {
 		if !passed[id] {
 			t.Errorf("%s did not pass with the mock's tokens", id)
@@ -255,16 +246,7 @@ func TestCheckWorkspace(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
-	var rep struct {
-		Results []struct{ ID, Status string } `json:"results"`
-	}
-	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
-		t.Fatal(err)
-	}
-	passed := map[string]bool{}
-	for _, r := range rep.Results {
-		passed[r.ID] = r.Status == "pass"
-	}
+	passed := passedIDs(t, stdout)
 	for _, id := range []string{"FILES-TOOL-CONFINED", "FILES-SYMLINK-ESCAPE", "FILES-EXISTENCE-ORACLE", "FILES-RESOURCE-TRAVERSAL"} {
 		if !passed[id] {
 			t.Errorf("%s did not pass", id)
@@ -283,4 +265,20 @@ func TestCheckWorkspace(t *testing.T) {
 	if code, _, _ := run([]string{"check", "--workspace", ws}, ""); code != ExitUsage {
 		t.Errorf("--workspace without a target: exit %d", code)
 	}
+}
+
+// passedIDs reads a JSON report: which requirements passed.
+func passedIDs(t *testing.T, report string) map[string]bool {
+	t.Helper()
+	var rep struct {
+		Results []struct{ ID, Status string } `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(report), &rep); err != nil {
+		t.Fatal(err)
+	}
+	passed := map[string]bool{}
+	for _, r := range rep.Results {
+		passed[r.ID] = r.Status == "pass"
+	}
+	return passed
 }
