@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -226,5 +227,57 @@ func TestPlant(t *testing.T) {
 	}
 	if _, err := Plant(filepath.Join(parent, "missing"), 1); err == nil {
 		t.Error("Plant around a missing directory: no error")
+	}
+}
+
+// TestAttacksStayInside: whatever a server makes of an attempt (the value
+// as written, percent-decoded once or twice, backslashes as separators,
+// cut at NUL, a file: URI's path), cleaned, it names a path inside the
+// sandbox's root: the checker aims at nothing outside its temporary tree.
+func TestAttacksStayInside(t *testing.T) {
+	s, err := New(t.TempDir(), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Materialize(); err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.ToSlash(s.Root)
+	ws := filepath.ToSlash(s.Workspace)
+	readings := func(v string) []string {
+		out := []string{v, strings.ReplaceAll(v, `\`, "/")}
+		if i := strings.IndexByte(v, 0); i >= 0 {
+			out = append(out, v[:i]) // a C string ends there
+		}
+		for _, x := range append([]string(nil), out...) {
+			if d, err := url.PathUnescape(x); err == nil {
+				out = append(out, d)
+				if d2, err := url.PathUnescape(d); err == nil {
+					out = append(out, d2)
+				}
+			}
+		}
+		for _, x := range append([]string(nil), out...) {
+			if u, err := url.Parse(x); err == nil && u.Scheme == "file" {
+				out = append(out, u.Path)
+			}
+		}
+		return out
+	}
+	for _, a := range append(s.Attacks(), s.ResourceAttacks()...) {
+		for _, v := range readings(a.Value) {
+			if strings.HasPrefix(v, "file:") {
+				continue // read through its path above
+			}
+			p := v
+			if !strings.HasPrefix(p, "/") {
+				p = ws + "/" + p
+			}
+			p = path.Clean(p)
+			if p != root && !strings.HasPrefix(p, root+"/") {
+				t.Errorf("%s %q read as %q names %s, outside the sandbox %s", a.Family, a.Value, v, p, root)
+			}
+		}
 	}
 }
