@@ -20,6 +20,12 @@ type Sandbox interface {
 	// those for file:// resource reads.
 	Attacks() []PathAttack
 	ResourceAttacks() []PathAttack
+	// Writes reports whether tools that may write (not marked read-only)
+	// may be called (check --sandbox-writes); Intruders lists what
+	// appeared or changed outside the workspace since the tree was made
+	// (a write that escaped).
+	Writes() bool
+	Intruders() []string
 }
 
 // PathAttack is one escape attempt: a path (or file:// URI) aimed at a

@@ -18,6 +18,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/mcpverify/mcpverify/check"
@@ -73,6 +74,11 @@ type Sandbox struct {
 	// order.
 	planted bool
 	created []string
+	// AllowWrites lets the file checks call tools that may write.
+	AllowWrites bool
+	// snapshot is what lay outside the workspace, watched for writes,
+	// when the tree was made: path → content ("" for a directory).
+	snapshot map[string]string
 }
 
 // The sandbox is the checker's (check.Options.Sandbox).
@@ -244,6 +250,7 @@ func (s *Sandbox) build(rng *rand.Rand, fresh bool) error {
 	// disk it appears with Materialize.
 	laterContent := "MCPVERIFY-CANARY-LATER-" + token(rng, 24)
 	s.Canaries = append(s.Canaries, Canary{Path: filepath.Join(s.later, s.laterCanary), Name: s.laterCanary, Content: laterContent, Where: "behind-link"})
+	defer func() { s.snapshot = s.outside() }()
 	s.tree.Nodes[filepath.ToSlash(s.later)] = model.FileNode{Dir: true}
 	s.tree.Nodes[filepath.ToSlash(filepath.Join(s.later, s.laterCanary))] = model.FileNode{Content: laterContent}
 	prefix := ""
@@ -285,6 +292,89 @@ func (s *Sandbox) Materialize() error {
 	s.created = append(s.created, c.Path)
 	s.made = true
 	return nil
+}
+
+// Writes reports whether tools that may write may be called.
+func (s *Sandbox) Writes() bool { return s.AllowWrites }
+
+// maxWatched bounds the entries outside the workspace that are compared.
+const maxWatched = 10000
+
+// outside maps what lies outside the workspace, where a write must not
+// land, to its content ("" for a directory, the target for a link): the
+// whole root of a fresh sandbox; for a planted one, the entries of the
+// parent directory and everything in the directories the sandbox made.
+func (s *Sandbox) outside() map[string]string {
+	out := map[string]string{}
+	var walk func(dir string, deep bool)
+	walk = func(dir string, deep bool) {
+		es, err := os.ReadDir(dir)
+		if err != nil {
+			return
+		}
+		for _, e := range es {
+			p := filepath.Join(dir, e.Name())
+			if p == s.Workspace || len(out) >= maxWatched {
+				continue
+			}
+			switch {
+			case e.Type()&os.ModeSymlink != 0:
+				t, _ := os.Readlink(p)
+				out[p] = "link:" + t
+			case e.IsDir():
+				out[p] = ""
+				if deep || slices.Contains(s.created, p) {
+					walk(p, deep)
+				}
+			default:
+				content := "file"
+				if b, err := readSmall(p); err == nil {
+					content = "file:" + b
+				}
+				out[p] = content
+			}
+		}
+	}
+	walk(s.Root, !s.planted)
+	return out
+}
+
+// readSmall reads a file of at most 64 KiB (a larger one is described by
+// its size).
+func readSmall(p string) (string, error) {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return "", err
+	}
+	if fi.Size() > 64<<10 {
+		return fmt.Sprintf("%d bytes", fi.Size()), nil
+	}
+	b, err := os.ReadFile(p)
+	return string(b), err
+}
+
+// Intruders lists what appeared, changed or went missing outside the
+// workspace since the tree was made (the later canary aside).
+func (s *Sandbox) Intruders() []string {
+	now := s.outside()
+	var out []string
+	for p, v := range now {
+		if p == s.later || strings.HasPrefix(p, s.later+string(filepath.Separator)) {
+			continue
+		}
+		if was, ok := s.snapshot[p]; !ok {
+			out = append(out, p+" (appeared)")
+		} else if was != v {
+			out = append(out, p+" (changed)")
+		}
+	}
+	for p := range s.snapshot {
+		if _, ok := now[p]; !ok {
+			out = append(out, p+" (removed)")
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Tree describes the sandbox for the model (model.Config.Files).

@@ -3,6 +3,7 @@ package selftest_test
 import (
 	"context"
 	"net/http"
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/mcpverify/mcpverify/check/sandbox"
 	"github.com/mcpverify/mcpverify/check/target"
 	"github.com/mcpverify/mcpverify/impl"
+	"github.com/mcpverify/mcpverify/trace"
 )
 
 // runWith runs the checker with opts against h, and against more as
@@ -164,12 +166,13 @@ func runFilesVariant(t *testing.T, v *faulty.Variant, opts check.Options, ropts 
 		t.Fatal(err)
 	}
 	defer sb.Close()
+	sb.AllowWrites = true // check --sandbox-writes: the write variants' tools are called
 	h, srv, err := v.HandlerIn(sb.Workspace)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	opts.Sandbox, ropts.Sandbox = sb, sb
+	opts.Sandbox = sb
 	rep := runAuth(t, opts, h)
 	for _, id := range v.Breaks {
 		r, ok := rep.Result(id)
@@ -177,21 +180,48 @@ func runFilesVariant(t *testing.T, v *faulty.Variant, opts check.Options, ropts 
 			t.Errorf("%s: %s not reported broken (got %+v)", v.Defect, id, r)
 		}
 	}
-	server := func(build func() (http.Handler, *impl.Server, error)) func(t *testing.T) check.Target {
-		return func(t *testing.T) check.Target {
-			h, srv, err := build()
+	// Each replay gets a sandbox of its own, made again from the seed:
+	// what the run wrote (a write variant) must not decide it.
+	for _, id := range v.Breaks {
+		r, ok := rep.Result(id)
+		if !ok || r.Trace == nil {
+			continue
+		}
+		tr, err := trace.Parse(trace.Format(r.Trace))
+		if err != nil {
+			t.Fatalf("%s: the trace does not parse: %v", id, err)
+		}
+		for _, c := range []struct {
+			name string
+			ref  bool
+		}{{"the variant", false}, {"the reference", true}} {
+			fresh, err := sandbox.New(t.TempDir(), 1)
 			if err != nil {
 				t.Fatal(err)
 			}
-			return httpServer(t, h, func() { srv.Close() })
+			fresh.AllowWrites = true
+			var h http.Handler
+			var srv *impl.Server
+			if c.ref {
+				srv, err = v.ReferenceIn(fresh.Workspace)
+				if err == nil {
+					h = srv.Handler()
+				}
+			} else {
+				h, srv, err = v.HandlerIn(fresh.Workspace)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := ropts
+			o.Sandbox = fresh
+			res, err := check.Replay(context.Background(), httpServer(t, h, func() { srv.Close() }), tr, o)
+			fresh.Close()
+			if err != nil {
+				t.Errorf("%s: replay against %s: %v", id, c.name, err)
+			} else if got := slices.Contains(res.Reproduced, id); got == c.ref {
+				t.Errorf("%s: replay against %s: reproduced %v (gone %v, undecided %v %v)", id, c.name, got, res.Gone, res.Undecided, res.Why)
+			}
 		}
 	}
-	reference := func() (http.Handler, *impl.Server, error) {
-		srv, err := v.ReferenceIn(sb.Workspace)
-		if err != nil {
-			return nil, nil, err
-		}
-		return srv.Handler(), srv, nil
-	}
-	replayBreaks(t, rep, v.Breaks, server(func() (http.Handler, *impl.Server, error) { return v.HandlerIn(sb.Workspace) }), server(reference), ropts)
 }

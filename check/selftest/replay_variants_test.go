@@ -57,7 +57,13 @@ func replayBreaks(t *testing.T, rep *check.Report, breaks []spec.ID, broken, ref
 		if err != nil {
 			t.Errorf("%s: replay against the reference server: %v", id, err)
 		} else if slices.Contains(res.Reproduced, id) {
-			t.Errorf("%s (check %s): replay against the reference server reproduced it", id, tr.Get("check"))
+			why := ""
+			if res.Report != nil {
+				if r, ok := res.Report.Result(id); ok {
+					why = ": " + r.Message
+				}
+			}
+			t.Errorf("%s (check %s): replay against the reference server reproduced it%s", id, tr.Get("check"), why)
 		}
 	}
 }

@@ -41,6 +41,7 @@ func runCheck(e *env, args []string) int {
 	authMockKeys := fs.String("auth-mock-keys", "", "the mock's signing keys, a JWKS `FILE` (made with new keys when missing, as mcpverify mock-as --keys does): for servers that fetch the issuer's keys once, at start")
 	upstreamProbe := fs.String("upstream-probe", "", "serve an upstream probe on the loopback `ADDR` (host:port) that records what it receives: point the server at it (--hints upstream, or {upstream} in --command) to check that it passes no caller's token on (default with --auth-mock: a free port)")
 	useSandbox := fs.Bool("sandbox", false, "make a sandbox for the file checks: a temporary workspace with files and links, and canary files around it that no answer may hold; {workspace} in --command names the workspace the server must be told to use (with no target, the embedded reference server always gets one)")
+	sandboxWrites := fs.Bool("sandbox-writes", false, "with --sandbox or --workspace, call the tools that may write (not marked readOnlyHint) with the escape attempts too: a file appearing or changing outside the workspace fails FILES-TOOL-CONFINED (they write into the workspace and around it)")
 	workspace := fs.String("workspace", "", "the `DIR` a server started elsewhere (--url) was told to use, on this machine: the file checks plant their files, links and canaries in and around it, and remove exactly those after")
 	stateTTLMax := fs.Duration("state-ttl-max", 0, "the longest a requestState should stay valid; a state presented later must be refused (the expiry check waits this long if the budget allows)")
 	if code := fs.parse(args); code >= 0 {
@@ -105,6 +106,8 @@ func runCheck(e *env, args []string) int {
 		return fs.usageError("--sandbox and --workspace are exclusive: the checker makes a workspace, or plants around the one given")
 	case *useSandbox && len(tf.urls) > 0 && tf.argv == nil:
 		return fs.usageError("--sandbox needs a server started on its workspace: --command with {workspace} (with --url too, for an HTTP server), or --workspace DIR for one started elsewhere")
+	case *sandboxWrites && !*useSandbox && *workspace == "":
+		return fs.usageError("--sandbox-writes needs --sandbox or --workspace")
 	case *workspace != "" && len(tf.urls) == 0 && tf.argv == nil:
 		return fs.usageError("--workspace names the directory of a server you started (--url or --command); the embedded server gets a sandbox of its own")
 	}
@@ -142,6 +145,9 @@ func runCheck(e *env, args []string) int {
 		defer sb.Close()
 		tf.substitute("{workspace}", sb.Workspace)
 		tf.workspace = sb.Workspace
+	}
+	if sb != nil {
+		sb.AllowWrites = *sandboxWrites
 	}
 	svc, err := startAuthServices(e, &tf, *authMock, *authMockKeys, *authMockCA, *upstreamProbe)
 	if err != nil {

@@ -173,6 +173,8 @@ func TestCheckSandbox(t *testing.T) {
 	for _, args := range [][]string{
 		{"check", "--sandbox", "--url", "http://127.0.0.1:1/mcp"},
 		{"check", "--command", "x --allowed-dir {workspace}"},
+		{"check", "--sandbox-writes", "--command", "x"},
+		{"check", "--sandbox", "--workspace", ".", "--command", "x {workspace}"},
 	} {
 		if code, _, stderr := run(args, ""); code != ExitUsage {
 			t.Errorf("%v: exit %d\n%s", args, code, stderr)

@@ -45,13 +45,23 @@ func needsSandbox(e *check.Env) string {
 // pathName matches an argument that takes a file path.
 var pathName = regexp.MustCompile(`(?i)^(path|file|filename|file_?path|dir|directory|folder|dirname|target|source|src|location|root|base|cwd)$|(path|file|dir|directory|folder|root)$`)
 
-// param is a tool's argument that takes a path.
-type param struct{ tool, arg string }
+// param is a tool's argument that takes a path; writes: the tool is not
+// marked read-only.
+type param struct {
+	tool, arg string
+	writes    bool
+}
 
-// pathParams are the path arguments of the server's read-only tools:
-// those --hints names, and string arguments named like a path or
-// described as one.
-func pathParams(e *check.Env) []param {
+// readOnly reports whether a tool is marked read-only.
+func readOnly(td *check.ToolDecl) bool {
+	a := td.Tool.Annotations
+	return a != nil && a.ReadOnlyHint != nil && *a.ReadOnlyHint
+}
+
+// pathParams are the path arguments of the server's read-only tools (and
+// of the others when writes allows): those --hints names, and string
+// arguments named like a path or described as one.
+func pathParams(e *check.Env, writes bool) []param {
 	var out []param
 	seen := map[param]bool{}
 	add := func(p param) {
@@ -62,22 +72,22 @@ func pathParams(e *check.Env) []param {
 	}
 	if h := e.Opts.Hints; h != nil {
 		for _, t := range probe.Sorted(keys(h.Paths)) {
-			if e.Decl.Tools[t] != nil {
-				add(param{t, h.Paths[t]})
+			if td := e.Decl.Tools[t]; td != nil && (writes || readOnly(td)) {
+				add(param{t, h.Paths[t], !readOnly(td)})
 			}
 		}
 	}
 	for _, t := range probe.Sorted(keys(e.Decl.Tools)) {
 		td := e.Decl.Tools[t]
-		if a := td.Tool.Annotations; a == nil || a.ReadOnlyHint == nil || !*a.ReadOnlyHint {
-			continue // the sandbox is read-only: tools that may write are not called
+		if !writes && !readOnly(td) {
+			continue // without --sandbox-writes, tools that may write are not called
 		}
 		props, _ := probe.SchemaProps(td.Schema)
 		for _, k := range probe.Sorted(keys(props)) {
 			s, _ := props[k].(map[string]any)
 			desc, _ := s["description"].(string)
 			if s["type"] == "string" && s["enum"] == nil && (pathName.MatchString(k) || strings.Contains(strings.ToLower(desc), "path")) {
-				add(param{t, k})
+				add(param{t, k, !readOnly(td)})
 			}
 		}
 	}
@@ -161,6 +171,14 @@ func served(o check.Observation) bool {
 // baseline finds a read inside the workspace that p serves: a file's
 // content in the answer, or (for a listing) the name of a file.
 func baseline(e *check.Env, p param, reads map[string]string) (string, bool) {
+	if p.writes {
+		// A tool that may write: a new file inside the workspace must be
+		// served.
+		name := "mcpverify-write-" + e.RandHex(5) + ".txt"
+		if o := call(e, p, name); served(o) {
+			return name + " (a write)", true
+		}
+	}
 	for _, path := range probe.Sorted(keys(reads)) {
 		o := call(e, p, path)
 		if served(o) && strings.Contains(answer(o), reads[path]) {
@@ -234,15 +252,18 @@ func (t *tally) verdict(e *check.Env, id spec.ID, what string) {
 // answers must not tell them apart.
 func checkTools(e *check.Env) {
 	sb := e.Opts.Sandbox
-	ps := pathParams(e)
+	ps := pathParams(e, sb.Writes())
 	if len(ps) == 0 {
-		probe.SkipAll(e, toolIDs, "no read-only tool takes a path (name one with --hints \"paths\": {\"tool\": \"argument\"})")
+		probe.SkipAll(e, toolIDs, "no read-only tool takes a path (name one with --hints \"paths\": {\"tool\": \"argument\"}; tools that may write are called with --sandbox-writes)")
 		return
 	}
 	if err := sb.Materialize(); err != nil {
 		probe.InconclusiveAll(e, toolIDs, "the sandbox: %v", err)
 		return
 	}
+	// What already differs outside the workspace (an earlier run on the
+	// same tree) is not this run's doing.
+	before := sb.Intruders()
 	confined, links := newTally(), newTally()
 	var usable []param
 	var noBaseline []string
@@ -288,14 +309,27 @@ func checkTools(e *check.Env) {
 			}
 		}
 	}
+	// What the attempts wrote outside the workspace (a tool that may
+	// write, or one that should not have).
+	if intr := slices.DeleteFunc(sb.Intruders(), func(x string) bool { return slices.Contains(before, x) }); len(intr) > 0 {
+		e.Violation(spec.FilesToolConfined, "after the attempts, outside the workspace: %s", probe.ListSome(intr, 8, "; "))
+		confined.violated[spec.FilesToolConfined] = true
+	}
 	what := fmt.Sprintf("%d path argument(s): %s", len(usable), describe(usable))
 	if len(noBaseline) > 0 {
 		what += fmt.Sprintf("; not tried, no read inside served: %s", strings.Join(noBaseline, ", "))
 	}
 	confined.verdict(e, spec.FilesToolConfined, what)
 	links.verdict(e, spec.FilesSymlinkEscape, what)
-	existenceOracle(e, sb, usable)
-	checkRoots(e, sb, usable)
+	// The oracle and the roots ask about reads: tools that may write are
+	// left out of them.
+	readers := slices.DeleteFunc(slices.Clone(usable), func(p param) bool { return p.writes })
+	if len(readers) == 0 {
+		probe.InconclusiveAll(e, []spec.ID{spec.FilesExistenceOracle, spec.FilesRootsRespect, spec.FilesRootsWiden}, "no read-only tool takes a path")
+		return
+	}
+	existenceOracle(e, sb, readers)
+	checkRoots(e, sb, readers)
 }
 
 // withRoots sends tools/call of p's tool with value as p's argument as a

@@ -297,6 +297,57 @@ func rootsAsking(dirs func(dir string, roots []string) []string) func(next http.
 	}
 }
 
+// writeUnconfined adds a write_file {path, content} tool (not read-only)
+// that writes where the cleaned path starts with the allowed directory as
+// a string: into the sibling ws-NAME-evil too.
+func writeUnconfined(next http.Handler, _ *impl.Server, dir string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		msg, ok := message(r)
+		if !ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		params, _ := msg["params"].(map[string]any)
+		switch {
+		case msg["method"] == "tools/list":
+			rec := recorded(next, r)
+			var m map[string]any
+			if json.Unmarshal(rec.Body.Bytes(), &m) != nil {
+				relay(w, rec, rec.Code)
+				return
+			}
+			res, _ := m["result"].(map[string]any)
+			tools, _ := res["tools"].([]any)
+			res["tools"] = append(tools, map[string]any{
+				"name": "write_file", "description": "Writes content to the file at path, under the allowed directory",
+				"inputSchema": map[string]any{"type": "object", "required": []any{"path", "content"}, "properties": map[string]any{
+					"path": map[string]any{"type": "string", "description": "The file's path"}, "content": map[string]any{"type": "string"}}},
+				"annotations": map[string]any{"readOnlyHint": false, "destructiveHint": true},
+			})
+			b, _ := json.Marshal(m)
+			relayBody(w, rec, rec.Code, b)
+		case msg["method"] == "tools/call" && params["name"] == "write_file":
+			args, _ := params["arguments"].(map[string]any)
+			arg, _ := args["path"].(string)
+			content, _ := args["content"].(string)
+			p := filepath.Clean(absUnder(dir, arg))
+			text, refused := "wrote "+arg, false
+			if !strings.HasPrefix(p, dir) || arg == "" || strings.ContainsRune(arg, 0) || os.WriteFile(p, []byte(content), 0o644) != nil {
+				text, refused = "cannot write "+arg, true
+			}
+			b, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": msg["id"], "result": map[string]any{
+				"resultType": "complete", "isError": refused,
+				"content": []any{map[string]any{"type": "text", "text": text}},
+				"_meta":   map[string]any{"io.modelcontextprotocol/serverInfo": map[string]any{"name": "mcpverify-reference", "version": "0.1.0"}},
+			}})
+			w.Header().Set("Content-Type", "application/json")
+			w.Write(b)
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
 // decodeTwice reads file:// URIs whose path it percent-decodes twice,
 // checking (by segments, after cleaning) between the two decodings.
 func decodeTwice(next http.Handler, _ *impl.Server, dir string) http.Handler {
@@ -359,6 +410,8 @@ func init() {
 				}
 				return roots
 			})},
+		{Name: "files-write-unconfined", Defect: "a write_file tool (not read-only) writes where the cleaned path starts with the allowed directory as a string: into the sibling ws-NAME-evil too", Breaks: []spec.ID{spec.FilesToolConfined},
+			WrapDir: writeUnconfined},
 		{Name: "files-resource-decode-twice", Defect: "resources/read decodes a file:// URI's path twice, checking between: %252e%252e passes the check and climbs out", Breaks: []spec.ID{spec.FilesResourceTraversal},
 			WrapDir: decodeTwice},
 	} {
