@@ -100,10 +100,28 @@ func (e *Env) SendLegacy(r *Request) Observation {
 	return o
 }
 
+// SendLegacyTo is SendLegacy to t, a target the check started itself (a
+// server started again, Relauncher).
+func (e *Env) SendLegacyTo(t Target, r *Request) Observation {
+	o := e.sendRawTo(t, r)
+	e.j.tally(o.Ex)
+	return o
+}
+
+// LegacyInitializeWith is LegacyInitialize declaring caps (a JSON object's
+// members) as the client's capabilities.
+func (e *Env) LegacyInitializeWith(version string, caps map[string]any) *Request {
+	params := legacyclient.InitializeParams(version, e.Client.Info)
+	params["capabilities"] = caps
+	return e.legacyMessage(e.NextID(), "initialize", params, http.Header{})
+}
+
 // sendRaw sends r to instance 0, decodes the exchange and records it as
 // evidence; the model does not see it.
-func (e *Env) sendRaw(r *Request) Observation {
-	ex := e.targets[0].Send(e.Ctx, r)
+func (e *Env) sendRaw(r *Request) Observation { return e.sendRawTo(e.targets[0], r) }
+
+func (e *Env) sendRawTo(t Target, r *Request) Observation {
+	ex := t.Send(e.Ctx, r)
 	ex.Instance = 0
 	ex.Decode()
 	e.evidence = append(e.evidence, ex)

@@ -123,3 +123,16 @@ type Process interface {
 	// ExitedNow reports whether the process has exited.
 	ExitedNow() bool
 }
+
+// Relauncher is a target that can start its server again (a stdio
+// command): a fresh process, a fresh session.
+type Relauncher interface {
+	Relaunch() (Target, error)
+}
+
+// RootsAnswerer is a target that answers the server's own roots/list
+// requests (2025-11-25) with the file:// URIs given, and counts them.
+type RootsAnswerer interface {
+	AnswerRoots(uris []string)
+	RootsAsked() int
+}

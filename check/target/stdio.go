@@ -66,6 +66,11 @@ import (
 // through Send, the exchange is recorded until the request's own deadline
 // (Request.Timeout): a check that cancels chooses how long to watch.
 type Stdio struct {
+	// roots answer the server's roots/list requests (AnswerRoots);
+	// rootsAsked counts them. Guarded by mu.
+	roots      []string
+	rootsAsked int
+
 	name   string
 	argv   []string // the command; nil for a target over given streams
 	limits Limits

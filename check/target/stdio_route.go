@@ -51,6 +51,9 @@ func (t *Stdio) route(line []byte, at time.Time) {
 	m, ok := inspectReceived(line)
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if ok && !m.response && m.method == "roots/list" && m.idKey != "" {
+		t.answerRoots(line)
+	}
 	var p *stdioPending
 	completes := false
 	late := false

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/mcpverify/mcpverify/check"
 	"github.com/mcpverify/mcpverify/check/probe"
@@ -332,6 +333,145 @@ func checkTools(e *check.Env) {
 	checkRoots(e, sb, readers)
 }
 
+// rootsPaths are what the roots passes ask for: a file one directory
+// down (inner) and that directory (sub, the narrower root), a file of the
+// workspace outside it (outer), the workspace's parent (the wider root)
+// and a canary there.
+type rootsPaths struct{ inner, outer, sub, parent, canary string }
+
+func rootsPathsOf(sb check.Sandbox) (rootsPaths, bool) {
+	var rp rootsPaths
+	ws := sb.Tree().Allowed[0]
+	reads := sb.Reads()
+	for _, p := range probe.Sorted(keys(reads)) {
+		if rel, ok := strings.CutPrefix(p, ws+"/"); ok && strings.Count(rel, "/") == 1 && rp.inner == "" {
+			rp.inner, rp.sub = p, ws+"/"+rel[:strings.Index(rel, "/")]
+		}
+	}
+	for _, p := range probe.Sorted(keys(reads)) {
+		if strings.HasPrefix(p, ws+"/") && !strings.HasPrefix(p, rp.sub+"/") && rp.outer == "" {
+			rp.outer = p
+		}
+	}
+	rp.parent = ws[:strings.LastIndex(ws, "/")]
+	for _, a := range sb.Attacks() {
+		if a.Family == "absolute" && a.Value == a.Aim && strings.LastIndex(a.Aim, "/") == len(rp.parent) {
+			rp.canary = a.Aim
+			break
+		}
+	}
+	return rp, rp.inner != "" && rp.outer != "" && rp.canary != ""
+}
+
+// legacyRoots: over 2025-11-25 a server asks for roots by a roots/list
+// request of its own, in a session whose handshake declared them: the
+// server is started again for each pass (Relauncher), the session
+// declares roots, and the target answers the server's request with the
+// pass's root (the workspace's subdirectory, then its parent).
+func legacyRoots(e *check.Env, sb check.Sandbox, ps []param, rp rootsPaths) {
+	rl, ok := e.Target(0).(check.Relauncher)
+	if !ok {
+		probe.SkipAll(e, rootsIDs, "over 2025-11-25 a server asks for roots in a session that declares them; a new session needs a server the checker starts itself (--command over stdio)")
+		return
+	}
+	version := e.Server.LegacyVersion()
+	session := func(root string) (check.Target, bool, error) {
+		t, err := rl.Relaunch()
+		if err != nil {
+			return nil, false, err
+		}
+		ra, ok := t.(check.RootsAnswerer)
+		if !ok {
+			t.Close()
+			return nil, false, fmt.Errorf("the target does not answer roots/list")
+		}
+		ra.AnswerRoots([]string{"file://" + root})
+		if o := e.SendLegacyTo(t, e.LegacyInitializeWith(version, map[string]any{"roots": map[string]any{"listChanged": false}})); !o.Accepted() {
+			t.Close()
+			return nil, false, fmt.Errorf("initialize declaring roots: %s", o.Describe())
+		}
+		e.SendLegacyTo(t, e.LegacyNotification("notifications/initialized", nil))
+		for i := 0; i < 40 && ra.RootsAsked() == 0 && e.Ctx.Err() == nil; i++ {
+			time.Sleep(50 * time.Millisecond)
+		}
+		// The server takes the roots in; a moment for it.
+		time.Sleep(100 * time.Millisecond)
+		return t, ra.RootsAsked() > 0, nil
+	}
+	// A read sends the arguments that served the file inside (drawn up
+	// to four times for it: optional ones may spoil a read), the path
+	// argument aside.
+	var good map[string]any
+	read := func(t check.Target, p param, value string) check.Observation {
+		params := callParams(e, p, value)
+		if good != nil {
+			args := map[string]any{}
+			for k, v := range good {
+				args[k] = v
+			}
+			args[p.arg] = value
+			params["arguments"] = args
+		}
+		r := e.LegacyRequest("tools/call", params)
+		r.Timeout = probe.CallTimeout
+		return e.SendLegacyTo(t, r)
+	}
+	reads := sb.Reads()
+	t, asked, err := session(rp.sub)
+	if err != nil {
+		probe.InconclusiveAll(e, rootsIDs, "a session declaring roots: %v", err)
+		return
+	}
+	defer t.Close()
+	if !asked {
+		probe.SkipAll(e, rootsIDs, "in a %s session that declared roots, the server asked for none", version)
+		return
+	}
+	// The first path argument that reads the file inside the root.
+	var p param
+	var tried []string
+	for _, q := range ps {
+		for i := 0; i < 4 && p.tool == ""; i++ {
+			params := callParams(e, q, rp.inner)
+			r := e.LegacyRequest("tools/call", params)
+			r.Timeout = probe.CallTimeout
+			if o := e.SendLegacyTo(t, r); served(o) && strings.Contains(answer(o), reads[rp.inner]) {
+				p, good = q, params["arguments"].(map[string]any)
+			} else if i == 0 {
+				tried = append(tried, q.tool+": "+o.Describe()+" "+probe.Truncate(answer(o)))
+			}
+		}
+		if p.tool != "" {
+			break
+		}
+	}
+	if p.tool == "" {
+		probe.InconclusiveAll(e, rootsIDs, "the server asks for roots, but no read inside the root given (%s) was served: %s", rp.inner, strings.Join(tried, "; "))
+		return
+	}
+	if o := read(t, p, rp.outer); served(o) && strings.Contains(answer(o), reads[rp.outer]) {
+		e.Violation(spec.FilesRootsRespect, "%s %s=%s, in its directory but outside the one root the client gave (%s), was served (over %s): root boundaries are not respected", p.tool, p.arg, rp.outer, rp.sub, version)
+	} else {
+		e.Pass(spec.FilesRootsRespect, "%s asks for roots; %s, outside the root given (%s), was refused (%s, over %s)", p.tool, rp.outer, rp.sub, o.Describe(), version)
+	}
+	t2, _, err := session(rp.parent)
+	if err != nil {
+		e.Inconclusive(spec.FilesRootsWiden, "a session declaring roots: %v", err)
+		return
+	}
+	defer t2.Close()
+	o := read(t2, p, rp.canary)
+	if !o.Answered() {
+		e.Inconclusive(spec.FilesRootsWiden, "%s: no answer (%s)", p.tool, o.Describe())
+		return
+	}
+	if _, got, leaked := sb.Tree().Leak("tools/call", nil, "", answer(o)); leaked {
+		e.Violation(spec.FilesRootsWiden, "%s (over %s, the root the client gave: %s, outside the configured directory)", got, version, rp.parent)
+		return
+	}
+	e.Pass(spec.FilesRootsWiden, "%s, given the root %s (outside its directory), did not serve %s (%s, over %s)", p.tool, rp.parent, rp.canary, o.Describe(), version)
+}
+
 // withRoots sends tools/call of p's tool with value as p's argument as a
 // client that declares roots, answering the server's roots/list input
 // requests with roots (other input requests as probe.Answers does), for
@@ -378,38 +518,17 @@ func withRoots(e *check.Env, p param, value string, roots []string) (o check.Obs
 // (FILES-ROOTS-WIDEN, hardening: roots are guidance, not grants; the
 // model judges the answer).
 func checkRoots(e *check.Env, sb check.Sandbox, ps []param) {
-	if e.Server.Era == check.Legacy {
-		probe.SkipAll(e, rootsIDs, "over 2025-11-25 the server asks for roots by a request of its own (roots/list), which this check does not answer yet")
-		return
-	}
-	tree := sb.Tree()
-	ws := tree.Allowed[0]
-	reads := sb.Reads()
-	// A file one directory down (inner), the directory it is in (the
-	// narrower root), and a file of the workspace outside that root.
-	var inner, outer, sub string
-	for _, p := range probe.Sorted(keys(reads)) {
-		if rel, ok := strings.CutPrefix(p, ws+"/"); ok && strings.Count(rel, "/") == 1 && inner == "" {
-			inner, sub = p, ws+"/"+rel[:strings.Index(rel, "/")]
-		}
-	}
-	for _, p := range probe.Sorted(keys(reads)) {
-		if strings.HasPrefix(p, ws+"/") && !strings.HasPrefix(p, sub+"/") && outer == "" {
-			outer = p
-		}
-	}
-	if inner == "" || outer == "" {
+	rp, ok := rootsPathsOf(sb)
+	if !ok {
 		probe.InconclusiveAll(e, rootsIDs, "the sandbox has no file one directory down")
 		return
 	}
-	parent := ws[:strings.LastIndex(ws, "/")]
-	var canary string
-	for _, a := range sb.Attacks() {
-		if a.Family == "absolute" && a.Value == a.Aim && strings.LastIndex(a.Aim, "/") == len(parent) {
-			canary = a.Aim
-			break
-		}
+	if e.Server.Era == check.Legacy {
+		legacyRoots(e, sb, ps, rp)
+		return
 	}
+	inner, outer, sub, parent, canary := rp.inner, rp.outer, rp.sub, rp.parent, rp.canary
+	reads := sb.Reads()
 	for _, p := range ps {
 		o, asked := withRoots(e, p, inner, []string{sub})
 		if !asked {
