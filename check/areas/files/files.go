@@ -61,7 +61,8 @@ func readOnly(td *check.ToolDecl) bool {
 
 // pathParams are the path arguments of the server's read-only tools (and
 // of the others when writes allows): those --hints names, and string
-// arguments named like a path or described as one.
+// arguments named like a path, described as one, or of a path format
+// ("uri-reference", any format naming a path).
 func pathParams(e *check.Env, writes bool) []param {
 	var out []param
 	seen := map[param]bool{}
@@ -87,7 +88,9 @@ func pathParams(e *check.Env, writes bool) []param {
 		for _, k := range probe.Sorted(keys(props)) {
 			s, _ := props[k].(map[string]any)
 			desc, _ := s["description"].(string)
-			if s["type"] == "string" && s["enum"] == nil && (pathName.MatchString(k) || strings.Contains(strings.ToLower(desc), "path")) {
+			format, _ := s["format"].(string)
+			byFormat := format == "uri-reference" || strings.Contains(strings.ToLower(format), "path")
+			if s["type"] == "string" && s["enum"] == nil && (pathName.MatchString(k) || byFormat || strings.Contains(strings.ToLower(desc), "path")) {
 				add(param{t, k, !readOnly(td)})
 			}
 		}
