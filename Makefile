@@ -50,11 +50,7 @@ bench-load: build
 	CACHE=$(CACHE) BIN=$(BIN) GO=$(GO) ./scripts/bench-load.sh
 
 fuzz:
-	@for pkg in ./fuzz/ ./wire/ ./impl/ ./check/authmock/; do \
-	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
-	  done; \
-	done
+	GO=$(GO) FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
 
 conformance-official: build
 	CACHE=$(CACHE) BIN=$(BIN) ./scripts/conformance-official.sh

@@ -192,6 +192,10 @@ func (p *challengeParser) value() (string, bool) {
 			p.i++
 			return b.String(), true
 		case ch == '\\' && p.i+1 < len(p.s):
+			// quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text )
+			if q := p.s[p.i+1]; q < 0x20 && q != '\t' || q == 0x7f {
+				return "", false
+			}
 			b.WriteByte(p.s[p.i+1])
 			p.i += 2
 		case ch == '\\', ch < 0x20 && ch != '\t', ch == 0x7f:

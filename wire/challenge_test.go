@@ -24,6 +24,7 @@ func TestParseChallenges(t *testing.T) {
 			want: []Challenge{{Scheme: "Negotiate", Token68: "abc+/="}, {Scheme: "Bearer", Params: map[string]string{"realm": "x"}}}},
 		{in: []string{`Bearer scope="unterminated`}, err: true},
 		{in: []string{`Bearer a="1", a="2"`}, err: true},
+		{in: []string{"Bearer a=\"\\\f\""}, err: true}, // a quoted-pair of a control character
 		{in: []string{`="x"`}, err: true},
 		{in: []string{strings.Repeat("a", 17<<10)}, err: true},
 	} {
