@@ -42,5 +42,12 @@ func (lr *LineReader) Next() (line []byte, tooLong bool, err error) {
 	if tooLong {
 		return nil, true, err
 	}
-	return bytes.TrimRight(line, "\r\n"), false, err
+	// One "\n", then one "\r" before it: the line ending, and nothing
+	// more of the line.
+	line = bytes.TrimSuffix(line, []byte("\n"))
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	if int64(len(line)) > lr.limit {
+		return nil, true, err
+	}
+	return line, false, err
 }
