@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"regexp"
@@ -95,6 +96,16 @@ func CallTool(e *check.Env, c check.Client, name string, extra map[string]any, t
 		return servedParams, served
 	}
 	return params, o
+}
+
+// SendUnder sends r to instance inst under the context wrap makes of the
+// check's context (a lane, a fresh connection: check.OnConnection,
+// check.OnFreshConnection), judged and recorded like Send.
+func SendUnder(e *check.Env, inst int, wrap func(context.Context) context.Context, r *check.Request) check.Observation {
+	saved := e.Ctx
+	e.Ctx = wrap(saved)
+	defer func() { e.Ctx = saved }()
+	return e.SendTo(inst, r)
 }
 
 // ToolCallParams draws arguments for tool name from its inputSchema; a

@@ -76,6 +76,36 @@ func fetchPRM(ctx context.Context, e *check.Env, u string) (*prmDoc, string) {
 	return &d, ""
 }
 
+// found is a metadata document served at url, built from the resource
+// identifier resource ("" for the URL a challenge names).
+type found struct{ url, resource string }
+
+// discoverPRM fetches the metadata documents of the target at u: the one
+// the challenge's resource_metadata names, and the path-suffixed and root
+// well-known URIs (RFC 9728 section 3.1); tried says why each URL that
+// served none did not.
+func discoverPRM(e *check.Env, challenge string, u *url.URL) (docs []found, parsed []*prmDoc, tried []string) {
+	if rm, ok := challengeParam(challenge, "resource_metadata"); ok {
+		if d, why := fetchPRM(e.Ctx, e, rm); d != nil {
+			docs, parsed = append(docs, found{rm, ""}), append(parsed, d)
+		} else {
+			tried = append(tried, fmt.Sprintf("%s (from the challenge): %s", rm, why))
+		}
+	}
+	for _, wk := range wellKnown(u) {
+		if i := slices.IndexFunc(docs, func(f found) bool { return f.url == wk[0] }); i >= 0 {
+			docs[i].resource = wk[1]
+			continue
+		}
+		if d, why := fetchPRM(e.Ctx, e, wk[0]); d != nil {
+			docs, parsed = append(docs, found{wk[0], wk[1]}), append(parsed, d)
+		} else {
+			tried = append(tried, fmt.Sprintf("%s: %s", wk[0], why))
+		}
+	}
+	return docs, parsed, tried
+}
+
 // wellKnown returns the path-suffixed and the root well-known URIs of the
 // target (RFC 9728 section 3.1), each with the resource identifier it was
 // built from.
@@ -111,28 +141,7 @@ func checkMetadata(e *check.Env) {
 		return
 	}
 	challenge := o.Ex.RespHeader.Get("WWW-Authenticate")
-	type found struct{ url, resource string }
-	var docs []found
-	var tried []string
-	var parsed []*prmDoc
-	if rm, ok := challengeParam(challenge, "resource_metadata"); ok {
-		if d, why := fetchPRM(e.Ctx, e, rm); d != nil {
-			docs, parsed = append(docs, found{rm, ""}), append(parsed, d)
-		} else {
-			tried = append(tried, fmt.Sprintf("%s (from the challenge): %s", rm, why))
-		}
-	}
-	for _, wk := range wellKnown(u) {
-		if slices.ContainsFunc(docs, func(f found) bool { return f.url == wk[0] }) {
-			docs[slices.IndexFunc(docs, func(f found) bool { return f.url == wk[0] })].resource = wk[1]
-			continue
-		}
-		if d, why := fetchPRM(e.Ctx, e, wk[0]); d != nil {
-			docs, parsed = append(docs, found{wk[0], wk[1]}), append(parsed, d)
-		} else {
-			tried = append(tried, fmt.Sprintf("%s: %s", wk[0], why))
-		}
-	}
+	docs, parsed, tried := discoverPRM(e, challenge, u)
 	if len(docs) == 0 {
 		if _, named := challengeParam(challenge, "resource_metadata"); named {
 			e.Violation(spec.AuthPrmDiscovery, "the 401 challenge (%q) names a metadata document that is not served, and neither well-known URI serves one: %s", challenge, strings.Join(tried, "; "))

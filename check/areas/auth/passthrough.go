@@ -2,6 +2,7 @@ package auth
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -43,9 +44,9 @@ func upstreamTools(e *check.Env) map[string]string {
 			return out
 		}
 	}
-	for _, t := range probe.Sorted(keys(e.Decl.Tools)) {
+	for _, t := range slices.Sorted(maps.Keys(e.Decl.Tools)) {
 		props, _ := probe.SchemaProps(e.Decl.Tools[t].Schema)
-		for _, k := range probe.Sorted(keys(props)) {
+		for _, k := range slices.Sorted(maps.Keys(props)) {
 			if s, _ := props[k].(map[string]any); s["type"] == "string" && urlArg.MatchString(k) && len(out) < maxUpstreamTools {
 				out[t] = k
 				break
@@ -86,14 +87,14 @@ func checkPassthrough(e *check.Env) {
 		// No tool takes a URL: a server configured with the probe as its
 		// upstream service ({upstream} in --command) may call it from any
 		// tool; a few are called with generated arguments.
-		for _, t := range probe.Sorted(keys(e.Decl.Tools)) {
+		for _, t := range slices.Sorted(maps.Keys(e.Decl.Tools)) {
 			if len(targets) < maxUpstreamTools {
 				targets[t] = ""
 			}
 		}
 	}
 	var called []string
-	for _, tool := range probe.Sorted(keys(targets)) {
+	for _, tool := range slices.Sorted(maps.Keys(targets)) {
 		tok, err := rs.authority.Token("alice", rs.resource, rs.scope())
 		if err != nil {
 			probe.InconclusiveAll(e, passthroughIDs, "minting a token: %v", err)

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -85,11 +86,11 @@ func checkScopes(e *check.Env) {
 		scopes []string
 	}
 	var needing []need
-	tools := probe.Sorted(keys(e.Decl.Tools))
+	tools := slices.Sorted(maps.Keys(e.Decl.Tools))
 	if len(tools) > maxScopeProbes {
 		tools = tools[:maxScopeProbes]
 	}
-	for _, t := range probe.Sorted(keys(hinted)) {
+	for _, t := range slices.Sorted(maps.Keys(hinted)) {
 		if e.Decl.Tools[t] != nil && !slices.Contains(tools, t) {
 			tools = append(tools, t)
 		}
@@ -157,12 +158,4 @@ func checkScopes(e *check.Env) {
 			e.Pass(id, "%d call(s) with a token lacking one needed scope were refused as the spec asks (%s)", judged[id], strings.Join(needs, "; "))
 		}
 	}
-}
-
-func keys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
 }

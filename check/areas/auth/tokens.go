@@ -61,13 +61,8 @@ func learnResource(e *check.Env) (rs *resourceServer, why string, skip bool) {
 	// says so.
 	challenge, _ := wire.HeaderValue(o.Ex.RespHeader, "WWW-Authenticate")
 	var doc *prmDoc
-	if rm, ok := challengeParam(challenge, "resource_metadata"); ok {
-		doc, _ = fetchPRM(e.Ctx, e, rm)
-	}
-	for _, wk := range wellKnown(u) {
-		if doc == nil {
-			doc, _ = fetchPRM(e.Ctx, e, wk[0])
-		}
+	if _, parsed, _ := discoverPRM(e, challenge, u); len(parsed) > 0 {
+		doc = parsed[0]
 	}
 	switch {
 	case doc == nil && o.Ex.Status == http.StatusUnauthorized:
@@ -150,15 +145,6 @@ func tokenClaims(tok string) string {
 	return string(b)
 }
 
-// sendOn sends r under the context wrap makes of the check's context (a
-// lane, a fresh connection).
-func sendOn(e *check.Env, wrap func(context.Context) context.Context, r *check.Request) check.Observation {
-	saved := e.Ctx
-	e.Ctx = wrap(saved)
-	defer func() { e.Ctx = saved }()
-	return e.Send(r)
-}
-
 // tokenLane is the kept-alive connection of the correct token and of the
 // tokenless request sent after it (CORE-NO-CONNECTION-CONTEXT).
 const tokenLane = 7401
@@ -182,7 +168,7 @@ func checkTokens(e *check.Env) {
 			e.Progressf("auth/tokens: case %s: %v", c.Name, err)
 			return check.Observation{}, false
 		}
-		return sendOn(e, wrap, r), true
+		return probe.SendUnder(e, 0, wrap, r), true
 	}
 	var baseline, noToken *check.AuthCase
 	for i := range cases {

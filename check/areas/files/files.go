@@ -10,6 +10,7 @@ package files
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -73,19 +74,19 @@ func pathParams(e *check.Env, writes bool) []param {
 		}
 	}
 	if h := e.Opts.Hints; h != nil {
-		for _, t := range probe.Sorted(keys(h.Paths)) {
+		for _, t := range slices.Sorted(maps.Keys(h.Paths)) {
 			if td := e.Decl.Tools[t]; td != nil && (writes || readOnly(td)) {
 				add(param{t, h.Paths[t], !readOnly(td)})
 			}
 		}
 	}
-	for _, t := range probe.Sorted(keys(e.Decl.Tools)) {
+	for _, t := range slices.Sorted(maps.Keys(e.Decl.Tools)) {
 		td := e.Decl.Tools[t]
 		if !writes && !readOnly(td) {
 			continue // without --sandbox-writes, tools that may write are not called
 		}
 		props, _ := probe.SchemaProps(td.Schema)
-		for _, k := range probe.Sorted(keys(props)) {
+		for _, k := range slices.Sorted(maps.Keys(props)) {
 			s, _ := props[k].(map[string]any)
 			desc, _ := s["description"].(string)
 			format, _ := s["format"].(string)
@@ -94,14 +95,6 @@ func pathParams(e *check.Env, writes bool) []param {
 				add(param{t, k, !readOnly(td)})
 			}
 		}
-	}
-	return out
-}
-
-func keys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
 	}
 	return out
 }
@@ -183,7 +176,7 @@ func baseline(e *check.Env, p param, reads map[string]string) (string, bool) {
 			return name + " (a write)", true
 		}
 	}
-	for _, path := range probe.Sorted(keys(reads)) {
+	for _, path := range slices.Sorted(maps.Keys(reads)) {
 		o := call(e, p, path)
 		if served(o) && strings.Contains(answer(o), reads[path]) {
 			return path, true
@@ -346,12 +339,12 @@ func rootsPathsOf(sb check.Sandbox) (rootsPaths, bool) {
 	var rp rootsPaths
 	ws := sb.Tree().Allowed[0]
 	reads := sb.Reads()
-	for _, p := range probe.Sorted(keys(reads)) {
+	for _, p := range slices.Sorted(maps.Keys(reads)) {
 		if rel, ok := strings.CutPrefix(p, ws+"/"); ok && strings.Count(rel, "/") == 1 && rp.inner == "" {
 			rp.inner, rp.sub = p, ws+"/"+rel[:strings.Index(rel, "/")]
 		}
 	}
-	for _, p := range probe.Sorted(keys(reads)) {
+	for _, p := range slices.Sorted(maps.Keys(reads)) {
 		if strings.HasPrefix(p, ws+"/") && !strings.HasPrefix(p, rp.sub+"/") && rp.outer == "" {
 			rp.outer = p
 		}
@@ -613,7 +606,7 @@ func existenceOracle(e *check.Env, sb check.Sandbox, ps []param) {
 func checkResources(e *check.Env) {
 	sb := e.Opts.Sandbox
 	var file []string
-	for _, u := range probe.Sorted(keys(e.Decl.Templates)) {
+	for _, u := range slices.Sorted(maps.Keys(e.Decl.Templates)) {
 		if strings.HasPrefix(strings.ToLower(e.Decl.Templates[u].URITemplate), "file:") {
 			file = append(file, u)
 		}
@@ -629,7 +622,7 @@ func checkResources(e *check.Env) {
 	read := func(uri string) check.Observation { return send(e, "resources/read", map[string]any{"uri": uri}) }
 	ok := false
 	reads := sb.Reads()
-	for _, path := range probe.Sorted(keys(reads)) {
+	for _, path := range slices.Sorted(maps.Keys(reads)) {
 		if !strings.HasPrefix(path, "/") {
 			continue
 		}

@@ -63,26 +63,16 @@ func init() {
 // connSender sends one request and returns the judged observation.
 type connSender func(r *check.Request) check.Observation
 
-// sendUnder sends r to instance inst under the context wrap makes of the
-// check's context (a lane, a fresh connection), judged and recorded like
-// Send.
-func sendUnder(e *check.Env, inst int, wrap func(context.Context) context.Context, r *check.Request) check.Observation {
-	saved := e.Ctx
-	e.Ctx = wrap(saved)
-	defer func() { e.Ctx = saved }()
-	return e.SendTo(inst, r)
-}
-
 // sendOnLane sends on lane n's kept-alive connection of instance 0.
 func sendOnLane(e *check.Env, n int) connSender {
 	return func(r *check.Request) check.Observation {
-		return sendUnder(e, 0, func(c context.Context) context.Context { return check.OnConnection(c, n) }, r)
+		return probe.SendUnder(e, 0, func(c context.Context) context.Context { return check.OnConnection(c, n) }, r)
 	}
 }
 
 // sendOnFresh sends each request on a new connection to instance 0.
 func sendOnFresh(e *check.Env) connSender {
-	return func(r *check.Request) check.Observation { return sendUnder(e, 0, check.OnFreshConnection, r) }
+	return func(r *check.Request) check.Observation { return probe.SendUnder(e, 0, check.OnFreshConnection, r) }
 }
 
 // sendToInstance sends to instance i (its shared pool).
