@@ -284,6 +284,10 @@ func (s *Server) panicked(p any) {
 	s.log.Error("recovered panic while serving a request", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 }
 
+// Panics returns how many requests a handler panicked on (each recovered
+// and answered with an internal error): zero unless the server has a bug.
+func (s *Server) Panics() int64 { return s.panics.Load() }
+
 // New builds a Server. It fails on an invalid configuration (a state key
 // shorter than MinStateKeyBytes, negative limits, an empty token or
 // principal name in Tokens, an allowed directory that is missing or not a

@@ -60,6 +60,9 @@ func checkUnprovokedError(c *ctx) {
 		case c.method == "tools/call" && paramHeaderNotExpected(c):
 			id = spec.HttpParamAbsent
 		}
+		if id == spec.CoreErrorCodeMeaning && c.method == "tools/call" && c.ex.ParamsErr == nil && calledTool(c) == nil {
+			return // the tool's declaration was not seen: which Mcp-Param headers it needs is not known
+		}
 		if c.ex.ParamsErr != nil && id == spec.CoreErrorCodeMeaning {
 			c.report(id, fmt.Sprintf("HeaderMismatch (-32020) %q for malformed params whose headers match the body", c.errResp.Error.Message),
 				"-32602 for malformed params; -32020 only for headers that do not match the body")
@@ -105,13 +108,11 @@ func checkResponseID(c *ctx) {
 	}
 	if id.IsZero() {
 		// An HTTP refusal made before the body is read may carry an
-		// id-less error: 403 for an invalid Origin (the spec says so) or
-		// a foreign Host, 401 for a caller without credentials (for whom
-		// nothing of the body need be read), 413 for a body over the
-		// limit, and any refusal that carries an authentication challenge
-		// (400 for a malformed Authorization header, RFC 6750 section
-		// 3.1; 503 when the token cannot be checked now).
-		if c.http && (c.ex.Status == 401 || c.ex.Status == 403 || c.ex.Status == 413) {
+		// id-less error (refusedUnread: 401, 403, 413, 415), and so may any
+		// refusal that carries an authentication challenge (400 for a
+		// malformed Authorization header, RFC 6750 section 3.1; 503 when
+		// the token cannot be checked now).
+		if refusedUnread(c) {
 			return
 		}
 		if _, challenged := wire.HeaderValue(c.ex.RespHeader, "WWW-Authenticate"); c.http && c.ex.Status >= 400 && challenged {

@@ -55,6 +55,17 @@ func nameParam(p any) (string, bool) {
 	return "", false
 }
 
+// hasMember reports whether raw params hold the member name (the typed
+// params cannot tell an absent string from an empty one).
+func hasMember(params wire.Value, name string) bool {
+	var o wire.Object
+	if wire.Unmarshal(params, &o) != nil {
+		return false
+	}
+	_, ok := o[name]
+	return ok
+}
+
 // toolArguments returns the arguments of a tools/call.
 func toolArguments(p any) map[string]wire.Value {
 	if p, ok := p.(*wire.CallToolRequestParams); ok {

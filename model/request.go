@@ -3,6 +3,8 @@ package model
 import (
 	"bytes"
 	"fmt"
+	"mime"
+	"net/http"
 	"slices"
 	"strings"
 
@@ -50,6 +52,7 @@ var (
 	codesUnsupportedVersion      = []int64{wire.CodeUnsupportedProtocolVersion}
 	codesMismatchOrUnsupported   = []int64{wire.CodeHeaderMismatch, wire.CodeUnsupportedProtocolVersion}
 	codesParseError              = []int64{wire.CodeParseError}
+	codesParseOrInvalidRequest   = []int64{wire.CodeParseError, wire.CodeInvalidRequest}
 	codesInvalidRequest          = []int64{wire.CodeInvalidRequest}
 	codesInvalidRequestOrParams  = []int64{wire.CodeInvalidRequest, wire.CodeInvalidParams}
 )
@@ -90,10 +93,21 @@ func analyze(c *ctx) requestView {
 			return rv
 		}
 	}
+	if refusedUnread(c) {
+		rv.skip = true
+		return rv
+	}
 	if ex.SentErr != nil {
 		switch {
 		case !wire.ValidJSONLax(ex.Body):
-			rv.defects = append(rv.defects, defect{id: spec.CoreParseError, statusID: spec.CoreParseError, codes: codesParseError, bodyOptional: true,
+			// Text nested deeper than a server's limit may be refused by
+			// that limit (an invalid request) before the server reads far
+			// enough to see that it is not JSON.
+			codes := codesParseError
+			if wire.Depth(ex.Body) > wire.MaxDepth {
+				codes = codesParseOrInvalidRequest
+			}
+			rv.defects = append(rv.defects, defect{id: spec.CoreParseError, statusID: spec.CoreParseError, codes: codes, bodyOptional: true,
 				whatf: func() string { return wire.DescribeNotJSON(ex.Body) }})
 		case isAmbiguousJSON(ex.Body):
 			// Too deep for the model, or duplicate member names: a server
@@ -264,6 +278,7 @@ func (rv *requestView) httpHeaders(c *ctx) {
 	// Mcp-Name.
 	if c.info != nil && c.info.NameParam != "" {
 		body, hasBody := nameParam(c.params)
+		hasBody = hasBody && hasMember(c.req.Params, c.info.NameParam)
 		hn, ok := c.hdr.name, c.hdr.hasName
 		switch {
 		case !hasBody:
@@ -356,6 +371,33 @@ func validJSON(b []byte) bool {
 // isAmbiguousJSON reports valid JSON that strict decoding refuses for a
 // reason a server may legitimately not share: nesting deeper than the
 // limit, or duplicate member names.
+// refusedUnread reports an HTTP refusal a server may make before it reads
+// the body, so that nothing in the body can be held against it: 401 for a
+// caller without valid credentials, 403 for a forbidden Origin or Host (or
+// caller), 413 for a body over its size limit (RFC 9110 15.5.14), and 415
+// for a body not labelled application/json (HTTP lets a server refuse a
+// media type it does not take, RFC 9110 15.5.16; the spec does not say
+// what a body without the label is).
+func refusedUnread(c *ctx) bool {
+	if !c.http {
+		return false
+	}
+	switch c.ex.Status {
+	case http.StatusUnauthorized, http.StatusForbidden, http.StatusRequestEntityTooLarge:
+		return true
+	case http.StatusUnsupportedMediaType:
+		return !sentAsJSON(c)
+	}
+	return false
+}
+
+// sentAsJSON reports whether the request's Content-Type is application/json.
+func sentAsJSON(c *ctx) bool {
+	ct, _ := c.ex.RequestHeader("content-type")
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "application/json"
+}
+
 func isAmbiguousJSON(b []byte) bool {
 	return wire.Depth(b) > wire.MaxDepth || wire.HasDuplicateNames(b) || !validJSON(b)
 }

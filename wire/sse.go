@@ -19,6 +19,10 @@ type SSEEvent struct {
 	Event string
 	ID    string
 	Data  []byte
+	// End is the offset in the stream just past the event (its blank
+	// line, or the end of the stream): the stream up to End holds this
+	// event and the ones before it, no more.
+	End int64
 }
 
 // ParseSSE reads a text/event-stream from r and calls fn for each event
@@ -33,9 +37,10 @@ func ParseSSE(r io.Reader, max int, fn func(SSEEvent) error) error {
 	var ev SSEEvent
 	var data bytes.Buffer
 	hasData, hasField := false, false
+	var off int64
 	dispatch := func() error {
 		if hasData {
-			ev.Data = bytes.Clone(data.Bytes())
+			ev.Data, ev.End = bytes.Clone(data.Bytes()), off
 			if err := fn(ev); err != nil {
 				return err
 			}
@@ -45,7 +50,8 @@ func ParseSSE(r io.Reader, max int, fn func(SSEEvent) error) error {
 		return nil
 	}
 	for {
-		line, err := readLine(br, max)
+		line, n, err := readLine(br, max)
+		off += int64(n)
 		if err == io.EOF {
 			if hasField {
 				return dispatch()
@@ -86,28 +92,30 @@ func ParseSSE(r io.Reader, max int, fn func(SSEEvent) error) error {
 }
 
 // readLine reads one line ending in "\n", "\r\n" or "\r" (SSE allows all
-// three), without the terminator, bounded by max bytes.
-func readLine(br *bufio.Reader, max int) ([]byte, error) {
-	var line []byte
+// three), without the terminator, bounded by max bytes; n counts the bytes
+// consumed, terminator included.
+func readLine(br *bufio.Reader, max int) (line []byte, n int, err error) {
 	for {
 		b, err := br.ReadByte()
 		if err != nil {
 			if err == io.EOF && len(line) > 0 {
-				return line, nil
+				return line, n, nil
 			}
-			return nil, err
+			return nil, n, err
 		}
+		n++
 		switch b {
 		case '\n':
-			return line, nil
+			return line, n, nil
 		case '\r':
 			if next, err := br.Peek(1); err == nil && next[0] == '\n' {
 				br.ReadByte()
+				n++
 			}
-			return line, nil
+			return line, n, nil
 		}
 		if len(line) >= max {
-			return nil, fmt.Errorf("%w: line over %d bytes", ErrSSETooLarge, max)
+			return nil, n, fmt.Errorf("%w: line over %d bytes", ErrSSETooLarge, max)
 		}
 		line = append(line, b)
 	}

@@ -197,16 +197,21 @@ func (t *HTTP) Send(ctx context.Context, r *check.Request) *wire.Exchange {
 		limited.grow(min(n, t.limits.MaxResponseBytes)) // one buffer of the announced size, not a doubling series
 	}
 	if ct == "text/event-stream" {
-		n := 0
+		n, end := 0, int64(0)
 		stop := r.StopAfter
 		err = wire.ParseSSE(limited, wire.MaxSSEEvent, func(ev wire.SSEEvent) error {
-			n++
+			n, end = n+1, ev.End
 			if (stop > 0 && n >= stop) || n >= t.limits.MaxMessages {
 				return errStop
 			}
 			return nil
 		})
 		ex.RespBody = limited.buf
+		if errors.Is(err, errStop) {
+			// The stream as read up to the last message taken, not the
+			// messages read ahead past it.
+			ex.RespBody = ex.RespBody[:end]
+		}
 		switch {
 		case errors.Is(err, errStop) && n >= t.limits.MaxMessages:
 			ex.Outcome = wire.Truncated
