@@ -74,10 +74,10 @@ var (
 var rules = []rule{
 	{pkg: "spec", third: []string{schemaLib}},
 	{pkg: "spec/internal/gen", mod: []string{"spec"}},
-	{pkg: "wire", third: []string{jsonLib}, testMod: []string{"spec"}, testThird: testing3},
+	{pkg: "wire", third: []string{jsonLib}, testMod: []string{"spec", "internal/fuzzseed"}, testThird: testing3},
 	{pkg: "trace", mod: []string{"wire"}, third: []string{txtarLib}, testThird: testing3},
 	{pkg: "model", mod: []string{"spec", "wire"}, third: []string{schemaLib}, testMod: []string{"trace", "corpus", "internal/props"}, testThird: testing3},
-	{pkg: "impl", mod: []string{"wire"}, third: []string{"golang.org/x/crypto", jsonLib, schemaLib, redisLib, netutilLib, jwtLib}, testMod: []string{"internal/redistest"}, testThird: testing3},
+	{pkg: "impl", mod: []string{"wire"}, third: []string{"golang.org/x/crypto", jsonLib, schemaLib, redisLib, netutilLib, jwtLib}, testMod: []string{"internal/redistest", "internal/fuzzseed"}, testThird: testing3},
 	{pkg: "corpus", testMod: []string{"trace", "wire"}},
 
 	{pkg: "check/gen", testThird: testing3},
@@ -101,11 +101,15 @@ var rules = []rule{
 	{pkg: "check/selftest", testMod: []string{"check/...", "impl", "spec", "wire", "trace", "model", "corpus"}, testThird: testing3},
 
 	{pkg: "internal/redistest"},
+	// The seeds of the fuzz targets of one []byte, and the ClusterFuzzLite
+	// build's seed corpus zips made from them (tests and that build only).
+	{pkg: "internal/fuzzseed"},
+	{pkg: "internal/cflite", mod: []string{"internal/fuzzseed"}, testMod: []string{"corpus", "trace"}},
 	{pkg: "internal/props", mod: []string{"spec", "wire", "model"}, third: []string{rapidLib}},
 	{pkg: "internal/vsimpl", mod: []string{"check", "check/target", "impl", "model", "trace", "wire"}, third: []string{rapidLib}},
 	{pkg: "internal/cli", mod: []string{"check", "check/authmock", "check/sandbox", "check/hints", "check/areas/all", "check/report", "check/target", "impl", "spec", "trace", "wire", "model", "corpus"}, third: []string{shellwordsLib, termLib}, testMod: []string{"check/internal/faulty", "internal/redistest"}, testThird: append([]string{testscriptLib}, testing3...)},
 	{pkg: "cmd/mcpverify", mod: []string{"internal/cli"}},
-	{pkg: "fuzz", testMod: []string{"spec", "wire", "trace", "model", "corpus", "impl", "check", "check/target", "check/staterun", "internal/props", "internal/vsimpl"}, testThird: testing3},
+	{pkg: "fuzz", testMod: []string{"spec", "wire", "trace", "model", "corpus", "impl", "check", "check/target", "check/staterun", "internal/props", "internal/vsimpl", "internal/fuzzseed"}, testThird: testing3},
 	{pkg: "", testMod: []string{"spec"}},
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/mcpverify/mcpverify/corpus"
+	"github.com/mcpverify/mcpverify/internal/fuzzseed"
 	"github.com/mcpverify/mcpverify/internal/props"
 	"github.com/mcpverify/mcpverify/internal/vsimpl"
 	"github.com/mcpverify/mcpverify/trace"
@@ -28,7 +29,7 @@ func corpusTraces() [][]byte {
 // the same trace, and formatting is stable.
 func FuzzTraceRoundTrip(f *testing.F) {
 	for _, d := range corpusTraces() {
-		f.Add(d)
+		fuzzseed.Add(f, d)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		a, err := trace.Parse(data)
@@ -94,10 +95,10 @@ func FuzzDecodeMessage(f *testing.F) {
 			continue
 		}
 		for _, ex := range tr.Exchanges {
-			f.Add(ex.Body)
+			fuzzseed.Add(f, ex.Body)
 			ex.Decode()
 			for _, r := range ex.Replies {
-				f.Add(r.Raw)
+				fuzzseed.Add(f, r.Raw)
 			}
 		}
 	}

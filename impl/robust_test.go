@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/mcpverify/mcpverify/internal/fuzzseed"
 	"github.com/mcpverify/mcpverify/wire"
 )
 
@@ -118,7 +119,7 @@ func TestHTTPMutations(t *testing.T) {
 // anything is a JSON-RPC response (or nothing, for a notification).
 func FuzzCore(f *testing.F) {
 	for _, s := range seeds() {
-		f.Add(s)
+		fuzzseed.Add(f, s)
 	}
 	s, err := New(Config{})
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"slices"
 	"testing"
+
+	"github.com/mcpverify/mcpverify/internal/fuzzseed"
 )
 
 // FuzzUnmarshalRoundTrip: for every definition, input the strict policy
@@ -11,10 +13,10 @@ import (
 // encodes to the same bytes. Seeded with the spec's examples.
 func FuzzUnmarshalRoundTrip(f *testing.F) {
 	for _, ex := range examples(f) {
-		f.Add(ex.data)
+		fuzzseed.Add(f, ex.data)
 	}
-	f.Add([]byte(`{"resultType":"input_required","inputRequests":{"a":{"method":"roots/list"}},"requestState":""}`))
-	f.Add([]byte(`{"type":"array","items":{"anyOf":[{"const":"a","title":"A"}]},"default":["a"]}`))
+	fuzzseed.Add(f, []byte(`{"resultType":"input_required","inputRequests":{"a":{"method":"roots/list"}},"requestState":""}`))
+	fuzzseed.Add(f, []byte(`{"type":"array","items":{"anyOf":[{"const":"a","title":"A"}]},"default":["a"]}`))
 	defs := make([]string, 0, len(defTypes))
 	for d := range defTypes {
 		defs = append(defs, d)
