@@ -454,6 +454,9 @@ func judgeDefects(c *ctx, rv requestView) {
 			return
 		}
 	}
+	if c.http && hasCode && code == wire.CodeHeaderMismatch && paramNameVariants(c.ex.Header) {
+		return // an ambiguous pair of Mcp-Param names, which the server may refuse first
+	}
 	got := describeRejection(c)
 	for _, d := range rv.defects {
 		if codeOK(d) {

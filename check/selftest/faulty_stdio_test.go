@@ -85,6 +85,7 @@ func TestFaultyStdioVariants(t *testing.T) {
 						t.Errorf("%s: %s not reported broken (got %+v)", v.Defect, id, r)
 					}
 				}
+				saveAttacks(t, v.Name, rep, v.Breaks)
 				replayBreaks(t, rep, v.Breaks, stdioServer(v.Stdio), stdioServer(nil), check.ReplayOptions{Budget: 40 * time.Second})
 			})
 		})

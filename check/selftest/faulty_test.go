@@ -134,6 +134,7 @@ func TestFaultyVariants(t *testing.T) {
 				if ropts.Authority != nil {
 					ropts.Upstream = upstream
 				}
+				saveAttacks(t, v.Name, rep, v.Breaks)
 				replayBreaks(t, rep, v.Breaks, variantServer(v), referenceServer(v.Config), ropts)
 			})
 		})
@@ -180,8 +181,8 @@ func runFilesVariant(t *testing.T, v *faulty.Variant, opts check.Options, ropts 
 			t.Errorf("%s: %s not reported broken (got %+v)", v.Defect, id, r)
 		}
 	}
-	// Each replay gets a sandbox of its own, made again from the seed:
-	// what the run wrote (a write variant) must not decide it.
+	saveAttacks(t, v.Name, rep, v.Breaks)
+	env := envFor(t, v.Name)
 	for _, id := range v.Breaks {
 		r, ok := rep.Result(id)
 		if !ok || r.Trace == nil {
@@ -195,28 +196,9 @@ func runFilesVariant(t *testing.T, v *faulty.Variant, opts check.Options, ropts 
 			name string
 			ref  bool
 		}{{"the variant", false}, {"the reference", true}} {
-			fresh, err := sandbox.New(t.TempDir(), 1)
-			if err != nil {
-				t.Fatal(err)
-			}
-			fresh.AllowWrites = true
-			var h http.Handler
-			var srv *impl.Server
-			if c.ref {
-				srv, err = v.ReferenceIn(fresh.Workspace)
-				if err == nil {
-					h = srv.Handler()
-				}
-			} else {
-				h, srv, err = v.HandlerIn(fresh.Workspace)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			o := ropts
-			o.Sandbox = fresh
-			res, err := check.Replay(context.Background(), httpServer(t, h, func() { srv.Close() }), tr, o)
-			fresh.Close()
+			tgt, o := env(t, c.ref)
+			o.Budget = ropts.Budget
+			res, err := check.Replay(context.Background(), tgt, tr, o)
 			if err != nil {
 				t.Errorf("%s: replay against %s: %v", id, c.name, err)
 			} else if got := slices.Contains(res.Reproduced, id); got == c.ref {

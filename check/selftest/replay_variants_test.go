@@ -3,6 +3,8 @@ package selftest_test
 import (
 	"context"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"testing/synctest"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/mcpverify/mcpverify/check"
 	"github.com/mcpverify/mcpverify/check/internal/faulty"
+	"github.com/mcpverify/mcpverify/check/sandbox"
 	"github.com/mcpverify/mcpverify/check/target"
 	"github.com/mcpverify/mcpverify/corpus"
 	"github.com/mcpverify/mcpverify/impl"
@@ -138,9 +141,90 @@ func referenceServer(cfg *impl.Config) func(t *testing.T) check.Target {
 	}
 }
 
-// TestReplayAttacks: every attack trace of the corpus replays as failing
-// against the faulty variant its variant field names, and not against the
-// reference server.
+// replayEnv makes, for one replay, a fresh server (the variant, or the
+// reference server configured as it is) and the options the replay needs
+// (credentials, the mock authorization server, a sandbox made again from
+// its seed).
+type replayEnv func(t *testing.T, reference bool) (check.Target, check.ReplayOptions)
+
+// envFor returns the replay environment of the variant named name, of any
+// kind: a stdio variant, a state variant (two principals' tokens), a
+// variant trusting the mock authorization server, one told to use a
+// sandbox's workspace, or a plain HTTP one.
+func envFor(t *testing.T, name string) replayEnv {
+	t.Helper()
+	for _, sv := range faulty.StateVariants() {
+		if sv.Name != name {
+			continue
+		}
+		o := stateOptions(sv.StateTTLMax, nil)
+		ropts := check.ReplayOptions{Header: o.Client.Header, AltHeader: o.AltHeader, Budget: 90 * time.Second}
+		ref := faulty.StateConfig() // a variant's own Config may be its defect
+		return func(t *testing.T, reference bool) (check.Target, check.ReplayOptions) {
+			if reference {
+				return referenceServer(&ref)(t), ropts
+			}
+			return variantServer(&sv.Variant)(t), ropts
+		}
+	}
+	v, err := faulty.Lookup(name)
+	if err != nil {
+		t.Fatalf("variant field: %v", err)
+	}
+	ropts := check.ReplayOptions{Budget: 40 * time.Second}
+	switch {
+	case v.Stdio != nil:
+		return func(t *testing.T, reference bool) (check.Target, check.ReplayOptions) {
+			if reference {
+				return stdioServer(nil)(t), ropts
+			}
+			return stdioServer(v.Stdio)(t), ropts
+		}
+	case v.NeedsDir():
+		// Each replay gets a sandbox of its own, made again from the seed:
+		// what a run wrote (a write variant) must not decide it.
+		return func(t *testing.T, reference bool) (check.Target, check.ReplayOptions) {
+			sb, err := sandbox.New(t.TempDir(), 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { sb.Close() })
+			sb.AllowWrites = true // check --sandbox-writes: the write variants' tools are called
+			var h http.Handler
+			var srv *impl.Server
+			if reference {
+				srv, err = v.ReferenceIn(sb.Workspace)
+				if err == nil {
+					h = srv.Handler()
+				}
+			} else {
+				h, srv, err = v.HandlerIn(sb.Workspace)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := ropts
+			o.Sandbox = sb
+			return httpServer(t, h, func() { srv.Close() }), o
+		}
+	}
+	if v.Config != nil && v.Config.Issuer == faulty.AuthIssuer {
+		// The client presents the mock's tokens, as check --auth-mock does.
+		alice, bob := mockCredentials(t)
+		ropts.Header, ropts.AltHeader, ropts.Authority, ropts.Upstream = alice, bob, faulty.AuthMock(), upstream
+	}
+	return func(t *testing.T, reference bool) (check.Target, check.ReplayOptions) {
+		if reference {
+			return referenceServer(v.Config)(t), ropts
+		}
+		return variantServer(v)(t), ropts
+	}
+}
+
+// TestReplayAttacks: every attack trace of the corpus says where its
+// attack class is known from (source), and replays as failing against the
+// faulty variant its variant field names, and not against the reference
+// server.
 func TestReplayAttacks(t *testing.T) {
 	files := corpus.Attacks()
 	if len(files) == 0 {
@@ -153,21 +237,47 @@ func TestReplayAttacks(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				v, err := faulty.Lookup(tr.Get("variant"))
-				if err != nil {
-					t.Fatalf("variant field: %v", err)
+				if tr.Get("source") == "" {
+					t.Error("no source field: where the attack class is known from")
 				}
 				want := spec.ID(tr.Get("want"))
-				res, err := check.Replay(context.Background(), variantServer(v)(t), tr, check.ReplayOptions{})
+				env := envFor(t, tr.Get("variant"))
+				tgt, opts := env(t, false)
+				res, err := check.Replay(context.Background(), tgt, tr, opts)
 				if err != nil || !slices.Contains(res.Reproduced, want) {
-					t.Errorf("against %s: %v; reproduced %v, undecided %v", v.Name, err, res.Reproduced, res.Why)
+					t.Errorf("against %s: %v; reproduced %v, undecided %v", tr.Get("variant"), err, res.Reproduced, res.Why)
 				}
-				res, err = check.Replay(context.Background(), referenceServer(v.Config)(t), tr, check.ReplayOptions{})
+				tgt, opts = env(t, true)
+				res, err = check.Replay(context.Background(), tgt, tr, opts)
 				if err != nil || slices.Contains(res.Reproduced, want) || !res.Fixed() {
 					t.Errorf("against the reference server: %v; reproduced %v, gone %v, undecided %v", err, res.Reproduced, res.Gone, res.Why)
 				}
 			})
 		})
+	}
+}
+
+// saveAttacks writes the trace of each requirement a variant breaks into
+// the directory MCPVERIFY_SAVE_ATTACKS names, if it is set, with the
+// variant field TestReplayAttacks needs: the raw material of
+// corpus/attacks (a trace gets its source and note by hand).
+func saveAttacks(t *testing.T, variant string, rep *check.Report, breaks []spec.ID) {
+	dir := os.Getenv("MCPVERIFY_SAVE_ATTACKS")
+	if dir == "" {
+		return
+	}
+	for _, id := range breaks {
+		r, ok := rep.Result(id)
+		if !ok || r.Trace == nil {
+			continue
+		}
+		tr := *r.Trace
+		tr.Fields = append([]trace.Field(nil), tr.Fields...)
+		tr.Set("variant", variant)
+		tr.Set("want", string(id))
+		if err := os.WriteFile(filepath.Join(dir, variant+"--"+string(id)+".txtar"), trace.Format(&tr), 0o644); err != nil {
+			t.Error(err)
+		}
 	}
 }
 

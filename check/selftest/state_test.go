@@ -154,6 +154,7 @@ func TestStateFaultyVariants(t *testing.T) {
 						t.Errorf("%s: also %s %s: %s", v.Name, r.Status, r.ID, r.Message)
 					}
 				}
+				saveAttacks(t, v.Name, rep, v.Breaks)
 				o := stateOptions(v.StateTTLMax, nil)
 				ref := faulty.StateConfig() // a variant's own Config may be its defect
 				replayBreaks(t, rep, v.Breaks, variantServer(&v.Variant), referenceServer(&ref),
