@@ -49,6 +49,11 @@ var (
 	// tests of that store start a real redis-server (internal/redistest).
 	redisLib = "github.com/redis/go-redis/v9"
 
+	// The SARIF report is written with go-sarif; the GitHub Action's
+	// action.yml is read by a test of the command line.
+	sarifLib = "github.com/owenrumney/go-sarif/v3"
+	yamlLib  = "go.yaml.in/yaml/v3"
+
 	// The mock authorization server signs tokens and publishes its keys
 	// as a JWKS.
 	joseLib = "github.com/go-jose/go-jose/v4"
@@ -86,7 +91,7 @@ var rules = []rule{
 	{pkg: "check/hints", mod: []string{"model"}, third: []string{jsonLib}, testThird: testing3},
 	{pkg: "check", mod: []string{"spec", "wire", "trace", "model", "corpus", "check/gen", "check/legacyclient", "check/hints"}, third: []string{jsonLib}, testMod: checkTests, testThird: testing3},
 	{pkg: "check/target", mod: []string{"check", "wire"}, third: []string{jsonLib}, testMod: checkTests, testThird: testing3},
-	{pkg: "check/report", mod: []string{"check", "spec", "wire", "trace"}, testMod: checkTests, testThird: testing3},
+	{pkg: "check/report", mod: []string{"check", "spec", "wire", "trace"}, third: []string{sarifLib}, testMod: append([]string{"internal/sarifschema"}, checkTests...), testThird: testing3},
 	{pkg: "check/probe", mod: []string{"check", "check/gen", "spec", "wire", "model"}, third: []string{schemaLib}, testMod: checkTests, testThird: testing3},
 	{pkg: "check/staterun", mod: []string{"check", "check/gen", "check/probe", "spec", "wire", "model"}, third: []string{jsonLib}, testMod: checkTests, testThird: testing3},
 	// The mock authorization server imports no area (areas and the
@@ -101,9 +106,10 @@ var rules = []rule{
 	{pkg: "check/selftest", testMod: []string{"check/...", "impl", "spec", "wire", "trace", "model", "corpus"}, testThird: testing3},
 
 	{pkg: "internal/redistest"},
+	{pkg: "internal/sarifschema", third: []string{schemaLib}},
 	{pkg: "internal/props", mod: []string{"spec", "wire", "model"}, third: []string{rapidLib}},
 	{pkg: "internal/vsimpl", mod: []string{"check", "check/target", "impl", "model", "trace", "wire"}, third: []string{rapidLib}},
-	{pkg: "internal/cli", mod: []string{"check", "check/authmock", "check/sandbox", "check/hints", "check/areas/all", "check/report", "check/target", "impl", "spec", "trace", "wire", "model", "corpus"}, third: []string{shellwordsLib, termLib}, testMod: []string{"check/internal/faulty", "internal/redistest"}, testThird: append([]string{testscriptLib}, testing3...)},
+	{pkg: "internal/cli", mod: []string{"check", "check/authmock", "check/sandbox", "check/hints", "check/areas/all", "check/report", "check/target", "impl", "spec", "trace", "wire", "model", "corpus"}, third: []string{shellwordsLib, termLib}, testMod: []string{"check/internal/faulty", "internal/redistest", "internal/sarifschema"}, testThird: append([]string{testscriptLib, yamlLib}, testing3...)},
 	{pkg: "cmd/mcpverify", mod: []string{"internal/cli"}},
 	{pkg: "fuzz", testMod: []string{"spec", "wire", "trace", "model", "corpus", "impl", "check", "check/target", "check/staterun", "internal/props", "internal/vsimpl"}, testThird: testing3},
 	{pkg: "", testMod: []string{"spec"}},
