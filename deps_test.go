@@ -38,6 +38,9 @@ var (
 
 	// The reference server caps its listener's connections.
 	netutilLib = "golang.org/x/net/netutil"
+	// httpgutsLib: which header names and values an HTTP client can send
+	// (the fuzz target of the server's HTTP handler).
+	httpgutsLib = "golang.org/x/net/http/httpguts"
 
 	// The command line splits --command into words as a shell does, draws
 	// its progress line only on a terminal, and is tested with scripts.
@@ -48,6 +51,11 @@ var (
 	// The reference server keeps what its instances share in Redis; the
 	// tests of that store start a real redis-server (internal/redistest).
 	redisLib = "github.com/redis/go-redis/v9"
+
+	// The SARIF report is written with go-sarif; the GitHub Action's
+	// action.yml is read by a test of the command line.
+	sarifLib = "github.com/owenrumney/go-sarif/v3"
+	yamlLib  = "go.yaml.in/yaml/v3"
 
 	// The mock authorization server signs tokens and publishes its keys
 	// as a JWKS.
@@ -86,7 +94,7 @@ var rules = []rule{
 	{pkg: "check/hints", mod: []string{"model"}, third: []string{jsonLib}, testThird: testing3},
 	{pkg: "check", mod: []string{"spec", "wire", "trace", "model", "corpus", "check/gen", "check/legacyclient", "check/hints"}, third: []string{jsonLib}, testMod: checkTests, testThird: testing3},
 	{pkg: "check/target", mod: []string{"check", "wire"}, third: []string{jsonLib}, testMod: checkTests, testThird: testing3},
-	{pkg: "check/report", mod: []string{"check", "spec", "wire", "trace"}, testMod: checkTests, testThird: testing3},
+	{pkg: "check/report", mod: []string{"check", "spec", "wire", "trace"}, third: []string{sarifLib}, testMod: append([]string{"internal/sarifschema"}, checkTests...), testThird: testing3},
 	{pkg: "check/probe", mod: []string{"check", "check/gen", "spec", "wire", "model"}, third: []string{schemaLib}, testMod: checkTests, testThird: testing3},
 	{pkg: "check/staterun", mod: []string{"check", "check/gen", "check/probe", "spec", "wire", "model"}, third: []string{jsonLib}, testMod: checkTests, testThird: testing3},
 	// The mock authorization server imports no area (areas and the
@@ -105,11 +113,12 @@ var rules = []rule{
 	// build's seed corpus zips made from them (tests and that build only).
 	{pkg: "internal/fuzzseed"},
 	{pkg: "internal/cflite", mod: []string{"internal/fuzzseed"}, testMod: []string{"corpus", "trace"}},
+	{pkg: "internal/sarifschema", third: []string{schemaLib}},
 	{pkg: "internal/props", mod: []string{"spec", "wire", "model"}, third: []string{rapidLib}},
 	{pkg: "internal/vsimpl", mod: []string{"check", "check/target", "impl", "model", "trace", "wire"}, third: []string{rapidLib}},
-	{pkg: "internal/cli", mod: []string{"check", "check/authmock", "check/sandbox", "check/hints", "check/areas/all", "check/report", "check/target", "impl", "spec", "trace", "wire", "model", "corpus"}, third: []string{shellwordsLib, termLib}, testMod: []string{"check/internal/faulty", "internal/redistest"}, testThird: append([]string{testscriptLib}, testing3...)},
+	{pkg: "internal/cli", mod: []string{"check", "check/authmock", "check/sandbox", "check/hints", "check/areas/all", "check/report", "check/target", "impl", "spec", "trace", "wire", "model", "corpus"}, third: []string{shellwordsLib, termLib}, testMod: []string{"check/internal/faulty", "internal/redistest", "internal/sarifschema"}, testThird: append([]string{testscriptLib, yamlLib}, testing3...)},
 	{pkg: "cmd/mcpverify", mod: []string{"internal/cli"}},
-	{pkg: "fuzz", testMod: []string{"spec", "wire", "trace", "model", "corpus", "impl", "check", "check/target", "check/staterun", "internal/props", "internal/vsimpl", "internal/fuzzseed"}, testThird: testing3},
+	{pkg: "fuzz", testMod: []string{"spec", "wire", "trace", "model", "corpus", "impl", "check", "check/target", "check/legacyclient", "check/staterun", "internal/props", "internal/vsimpl", "internal/fuzzseed"}, testThird: append([]string{httpgutsLib}, testing3...)},
 	{pkg: "", testMod: []string{"spec"}},
 }
 

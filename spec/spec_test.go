@@ -81,3 +81,32 @@ func TestCompileSchemaRefusesNetworkRef(t *testing.T) {
 		t.Errorf("local $ref refused: %v", err)
 	}
 }
+
+// TestRequirementURL: the addresses are those the spec's own pages link
+// to (index pages by their directory, anchors as the site makes them).
+func TestRequirementURL(t *testing.T) {
+	const base = "https://modelcontextprotocol.io/specification/2026-07-28/"
+	for _, c := range []struct {
+		source, section, want string
+	}{
+		{"basic/index.mdx", "JSON Schema Usage / $ref Resolution", base + "basic#ref-resolution"},
+		{"basic/index.mdx", "General fields / _meta", base + "basic#meta"},
+		{"basic/transports/streamable-http.mdx", "Protocol Version Header", base + "basic/transports/streamable-http#protocol-version-header"},
+		{"basic/versioning.mdx", "Backward Compatibility with Initialization-Based Versions / Compatibility Matrix", base + "basic/versioning#compatibility-matrix"},
+		{"basic/authorization/index.mdx", "Scope Selection Strategy", base + "basic/authorization#scope-selection-strategy"},
+		{"security_best_practices.mdx", "Token Passthrough", base + "security_best_practices#token-passthrough"},
+		{"server/tools.mdx", "", base + "server/tools"},
+		{"", "Overview", ""},
+	} {
+		if got := (Requirement{Source: c.source, Section: c.section}).URL(); got != c.want {
+			t.Errorf("URL of %s %q = %q, want %q", c.source, c.section, got, c.want)
+		}
+	}
+	for _, r := range All() {
+		u := r.URL()
+		page, frag, _ := strings.Cut(strings.TrimPrefix(u, base), "#")
+		if !strings.HasPrefix(u, base) || strings.ContainsAny(u, " \t") || strings.HasSuffix(page, ".mdx") || frag == "" {
+			t.Errorf("%s (%s, %q): URL %q", r.ID, r.Source, r.Section, u)
+		}
+	}
+}

@@ -126,11 +126,17 @@ func WriteJSON(w io.Writer, r *check.Report) error {
 		}
 		out.Results = append(out.Results, jr)
 	}
+	return writeIndented(w, out, "json")
+}
+
+// writeIndented writes v as indented JSON with a final newline, with <, >
+// and & as they are; an error names the report (what).
+func writeIndented(w io.Writer, v any, what string) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(out); err != nil {
-		return fmt.Errorf("write json report: %w", err)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("write %s report: %w", what, err)
 	}
 	return nil
 }

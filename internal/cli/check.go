@@ -29,6 +29,7 @@ func runCheck(e *env, args []string) int {
 	fs.StringVar(&out.json, "json", "", "write the report as JSON to `FILE` (- for stdout)")
 	fs.StringVar(&out.junit, "junit", "", "write the report as JUnit XML to `FILE` (- for stdout)")
 	fs.StringVar(&out.html, "html", "", "write the report as a self-contained HTML page to `FILE` (- for stdout)")
+	fs.StringVar(&out.sarif, "sarif", "", "write the report as a SARIF 2.1.0 log (for GitHub code scanning) to `FILE` (- for stdout)")
 	baseline := fs.String("baseline", "", "a `FILE` of known failures: they do not fail the run; baselined checks that now pass are reported as stale")
 	verbose := fs.Bool("v", false, "list every requirement judged, not only failures and warnings")
 	var only, origins, altHeaders stringList
@@ -209,7 +210,7 @@ func runCheck(e *env, args []string) int {
 		stale = known.Apply(rep)
 	}
 	// The text report goes to stdout, unless stdout carries a machine
-	// report (--json -, --junit -, --html -): then to stderr.
+	// report (--json -, --junit -, --html -, --sarif -): then to stderr.
 	text := e.stdout
 	if out.toStdout() {
 		text = e.stderr

@@ -89,6 +89,20 @@ func TestCheckReferenceJSON(t *testing.T) {
 	})
 }
 
+// lenientMetaServer serves the reference server behind lenientMeta until
+// the test ends, and returns its endpoint URL.
+func lenientMetaServer(t *testing.T) string {
+	t.Helper()
+	srv, err := impl.New(impl.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	ts := httptest.NewServer(lenientMeta(srv.Handler()))
+	t.Cleanup(ts.Close)
+	return ts.URL + impl.Endpoint
+}
+
 // lenientMeta is a broken server: it fills in the _meta fields a request
 // lacks instead of rejecting it (CORE-META-REQUIRED, HTTP-META-STATUS).
 func lenientMeta(next http.Handler) http.Handler {
@@ -125,15 +139,9 @@ func lenientMeta(next http.Handler) http.Handler {
 // it breaks makes the run exit 0 with the failures marked; a baselined
 // requirement that passes is stale; traces are saved and named.
 func TestCheckExitCodesAndBaseline(t *testing.T) {
-	srv, err := impl.New(impl.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	ts := httptest.NewServer(lenientMeta(srv.Handler()))
-	defer ts.Close()
+	url := lenientMetaServer(t)
 	dir := t.TempDir()
-	args := []string{"check", "--url", ts.URL + impl.Endpoint, "--seed", "5", "--only", "meta/", "--traces", filepath.Join(dir, "traces")}
+	args := []string{"check", "--url", url, "--seed", "5", "--only", "meta/", "--traces", filepath.Join(dir, "traces")}
 
 	code, out, errs := run(append(args, "--json", "-"), "")
 	if code != ExitViolations {

@@ -13,10 +13,10 @@ import (
 	"github.com/mcpverify/mcpverify/check/report"
 )
 
-// outputs are check's report destinations: --json, --junit and --html (a
-// FILE, or - for stdout) and --traces DIR.
+// outputs are check's report destinations: --json, --junit, --html and
+// --sarif (a FILE, or - for stdout) and --traces DIR.
 type outputs struct {
-	json, junit, html, traces string
+	json, junit, html, sarif, traces string
 }
 
 // output is one report file.
@@ -30,6 +30,7 @@ func (o outputs) files() []output {
 		{"--json", o.json, report.WriteJSON},
 		{"--junit", o.junit, report.WriteJUnit},
 		{"--html", o.html, report.WriteHTML},
+		{"--sarif", o.sarif, report.WriteSARIF},
 	}
 }
 

@@ -56,6 +56,8 @@ func TestOutputsValidate(t *testing.T) {
 		{outputs{json: filepath.Join(dir, "no", "r.json")}, "does not exist"},
 		{outputs{json: dir}, "is a directory"},
 		{outputs{json: "-", html: "-"}, "--json and --html both write to stdout"},
+		{outputs{json: "-", sarif: "-"}, "--json and --sarif both write to stdout"},
+		{outputs{sarif: filepath.Join(dir, "no", "r.sarif")}, "does not exist"},
 		{outputs{junit: file, html: filepath.Join(dir, ".", "file.txt")}, "--junit and --html both write to"},
 	} {
 		err := c.o.validate()
