@@ -25,6 +25,7 @@ compile_native_go_fuzzer_v2 github.com/mcpverify/mcpverify/fuzz FuzzTransferForg
 compile_native_go_fuzzer_v2 github.com/mcpverify/mcpverify/fuzz FuzzServerHTTP fuzz_FuzzServerHTTP
 compile_native_go_fuzzer_v2 github.com/mcpverify/mcpverify/fuzz FuzzHostileHTTP fuzz_FuzzHostileHTTP
 compile_native_go_fuzzer_v2 github.com/mcpverify/mcpverify/fuzz FuzzHostileStdio fuzz_FuzzHostileStdio
+compile_native_go_fuzzer_v2 github.com/mcpverify/mcpverify/fuzz FuzzTokenClaims fuzz_FuzzTokenClaims
 compile_native_go_fuzzer_v2 github.com/mcpverify/mcpverify/impl FuzzAudience impl_FuzzAudience
 compile_native_go_fuzzer_v2 github.com/mcpverify/mcpverify/impl FuzzAuthorization impl_FuzzAuthorization
 compile_native_go_fuzzer_v2 github.com/mcpverify/mcpverify/impl FuzzOrigin impl_FuzzOrigin

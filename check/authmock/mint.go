@@ -14,6 +14,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"time"
 )
@@ -126,6 +127,23 @@ func (s *Server) Mint(c Claims, defect Defect) (string, error) {
 		}
 	}
 	return s.sign(t)
+}
+
+// SignJWT signs a token of any header and claims with the published key
+// its header's kid names (KidRSA, RS256; KidEC, ES256), as the issuer
+// would: for tests that draw claims themselves rather than a case of the
+// matrix. The header's alg is set from the key.
+func (s *Server) SignJWT(header, claims map[string]any) (string, error) {
+	h := maps.Clone(header)
+	switch h["kid"] {
+	case KidRSA:
+		h["alg"] = string(RS256)
+	case KidEC:
+		h["alg"] = string(ES256)
+	default:
+		return "", fmt.Errorf("authmock: kid %v: want %s or %s", h["kid"], KidRSA, KidEC)
+	}
+	return s.sign(&jwt{header: h, claims: claims})
 }
 
 func parseResource(r string) (*url.URL, error) {
