@@ -39,6 +39,17 @@ type ctx struct {
 	hdr reqHeaders
 	// rf are the common fields of the final result (rf.known false if none).
 	rf resultFields
+	// rv is the request's defects (analyze), found once: see view.
+	rv *requestView
+}
+
+// view returns the request's defects, analysed on first use.
+func (c *ctx) view() *requestView {
+	if c.rv == nil {
+		rv := analyze(c)
+		c.rv = &rv
+	}
+	return c.rv
 }
 
 // reqHeaders holds the values of the mirrored and security headers of the

@@ -23,9 +23,9 @@ func hasError(c *ctx) bool  { return c.errResp != nil }
 // an error with a spec-defined meaning given to a request without the
 // defect it names.
 func checkRequestOutcome(c *ctx) {
-	rv := analyze(c)
+	rv := c.view()
 	if len(rv.defects) > 0 || rv.skip {
-		judgeDefects(c, rv)
+		judgeDefects(c, *rv)
 		return
 	}
 	checkUnprovokedError(c)

@@ -421,6 +421,9 @@ func checkResourceNotFound(c *ctx) {
 	if !ok || !c.s.cfg.Nonexistent(uri) || !c.complete() {
 		return
 	}
+	if rv := c.view(); rv.skip || len(rv.defects) > 0 {
+		return // refused for what else is wrong with the request, or unread
+	}
 	c.judge(spec.CoreResourceNotFound, spec.CoreResourceNotEmpty)
 	if code, ok := c.errCode(); ok {
 		if code != wire.CodeInvalidParams {
