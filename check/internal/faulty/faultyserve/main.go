@@ -92,6 +92,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch {
 	case *stdio == (*httpAddr != ""):
 		return usage("want one of -http ADDR and -stdio")
+	case *stdio && e.Kind != faulty.KindStdio && e.Name != faulty.Reference:
+		return usage("%s is served over HTTP (kind %s)", e.Name, e.Kind)
 	case *stdio && (*dir != "" || *issuer != ""):
 		return usage("-dir and -issuer apply to -http")
 	case e.Kind == faulty.KindDir && *dir == "":

@@ -73,6 +73,8 @@ func judgeCheck(e faulty.Entry, r checkRun) outcome {
 	var rep report
 	if r.JSON == nil || json.Unmarshal(r.JSON, &rep) != nil || rep.SchemaVersion != 1 {
 		o.Status = "no report"
+		// No report and a status mcpverify does not end with (2 without
+		// a report: a Go panic, as usage is checked before the run).
 		if r.Exit != 0 && r.Exit != 1 && r.Exit != 3 && r.Exit != 4 {
 			o.Status = "crashed"
 		}
