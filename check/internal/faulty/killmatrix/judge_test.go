@@ -2,8 +2,12 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -140,4 +144,34 @@ func TestMarkdown(t *testing.T) {
 			t.Errorf("no %q in\n%s", want, md)
 		}
 	}
+}
+
+// TestRunProcessHung: a process that outlives its timeout is killed, and
+// so is the child it started in a process group of its own.
+func TestRunProcessHung(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc")
+	}
+	pidFile := filepath.Join(t.TempDir(), "child")
+	script := "setsid sleep 60 & echo $! > " + pidFile + "; sleep 60"
+	r := runProcess(300*time.Millisecond, nil, "/bin/sh", "-c", script)
+	if !r.hung || r.exit != -1 {
+		t.Errorf("got %+v, want hung", r)
+	}
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 50; i++ { // the kernel reaps it soon after SIGKILL
+		if st, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat"); err != nil || strings.Contains(string(st), ") Z ") {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	syscall.Kill(pid, syscall.SIGKILL)
+	t.Errorf("the child %d in its own group survived", pid)
 }

@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -282,10 +283,17 @@ func runProcess(timeout time.Duration, out io.Writer, name string, args ...strin
 	case err = <-done:
 	case <-t.C:
 		hung = true
+		// The servers mcpverify started run in groups of their own:
+		// found before it dies, as its descendants.
+		kin := descendants(cmd.Process.Pid)
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		for _, pid := range kin {
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
 		err = <-done
 	}
-	// Whatever the run left behind in its group (a server it started).
+	// Whatever the run left behind in its group.
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	r := procResult{exit: cmd.ProcessState.ExitCode(), hung: hung, elapsed: time.Since(start)}
 	var ee *exec.ExitError
@@ -295,6 +303,45 @@ func runProcess(timeout time.Duration, out io.Writer, name string, args ...strin
 		}
 	}
 	return r
+}
+
+// descendants returns the processes descended from pid, from /proc
+// (none where there is no /proc).
+func descendants(pid int) []int {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	children := map[int][]int{}
+	for _, e := range ents {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := readBounded(filepath.Join("/proc", e.Name(), "stat"), 4096)
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces and parentheses.
+		rest := string(b[bytes.LastIndexByte(b, ')')+1:])
+		f := strings.Fields(rest)
+		if len(f) < 2 {
+			continue
+		}
+		if ppid, err := strconv.Atoi(f[1]); err == nil {
+			children[ppid] = append(children[ppid], p)
+		}
+	}
+	var out []int
+	queue := []int{pid}
+	for len(queue) > 0 && len(out) < 10000 {
+		for _, c := range children[queue[0]] {
+			out = append(out, c)
+			queue = append(queue, c)
+		}
+		queue = queue[1:]
+	}
+	return out
 }
 
 // server is a faultyserve process serving HTTP.
