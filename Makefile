@@ -7,6 +7,7 @@
 #   make fuzz                  run every fuzz target for FUZZTIME each
 #   make conformance-official  the official MCP conformance suite against `mcpverify serve`
 #   make files-official        the file checks against the official filesystem server (npm)
+#   make killmatrix            every faulty server against mcpverify check and the official suite: docs/killmatrix.md
 
 GO        ?= go
 CACHE     ?= $(CURDIR)/.cache
@@ -14,7 +15,7 @@ BIN       := $(CURDIR)/bin
 FUZZTIME  ?= 20s
 BENCHTIME ?= 1s
 
-.PHONY: all build test vet unit model-vs-impl race check bench bench-load fuzz conformance-official files-official clean
+.PHONY: all build test vet unit model-vs-impl race check bench bench-load fuzz conformance-official files-official killmatrix clean
 
 all: build
 
@@ -57,6 +58,13 @@ conformance-official: build
 
 files-official: build
 	CACHE=$(CACHE) BIN=$(BIN) ./scripts/files-official.sh
+
+# KILLMATRIX_FLAGS: e.g. -only 'auth-' to check a subset, -budget 10s.
+# Without Node (npm) the official suite's column reads "not run".
+killmatrix: build
+	$(GO) build -o $(BIN)/faultyserve ./check/internal/faulty/faultyserve
+	CACHE=$(CACHE) ./scripts/conformance-install.sh || echo "killmatrix: the official suite could not be installed; its column will read not run"
+	$(GO) run ./check/internal/faulty/killmatrix -mcpverify $(BIN)/mcpverify -faultyserve $(BIN)/faultyserve -suite-dir $(CACHE)/conformance -out docs/killmatrix.md $(KILLMATRIX_FLAGS)
 
 clean:
 	rm -rf $(BIN)

@@ -105,6 +105,10 @@ var rules = []rule{
 	// The broken servers in issuer mode trust an in-memory mock
 	// authorization server and verify its tokens with one flaw each.
 	{pkg: "check/internal/faulty", mod: []string{"spec", "wire", "impl", "check/authmock"}, third: []string{joseLib}},
+	// faultyserve serves them as processes; killmatrix runs the checkers
+	// against those (mcpverify as a binary: it imports no checker).
+	{pkg: "check/internal/faulty/faultyserve", mod: []string{"check/internal/faulty", "impl", "wire"}, testMod: []string{"check/internal/faulty"}},
+	{pkg: "check/internal/faulty/killmatrix", mod: []string{"check/internal/faulty"}, testMod: []string{"check/internal/faulty", "spec"}},
 	// The self-test runs every area against every variant: tests only.
 	{pkg: "check/selftest", testMod: []string{"check/...", "impl", "spec", "wire", "trace", "model", "corpus"}, testThird: testing3},
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/mcpverify/mcpverify/check/legacyclient"
 	"github.com/mcpverify/mcpverify/model"
@@ -237,7 +238,7 @@ func (e *Env) Skip(id spec.ID, format string, args ...any) {
 }
 
 func (e *Env) verdict(id spec.ID, k verdictKind, msg string) {
-	v := Verdict{ID: id, Check: e.checkName(), kind: k, Message: msg, Revision: e.revision}
+	v := Verdict{ID: id, Check: e.checkName(), kind: k, Message: msg, Revision: e.revision, at: time.Now()}
 	if k == verdictViolated {
 		v.Evidence = e.j.traceOf(e.evidence)
 	}
@@ -283,6 +284,8 @@ type judge struct {
 	state  model.State
 	prefix []*wire.Exchange // discovery: the start of every trace
 	target string
+	// start is when the run started: Result.FirstFail counts from it.
+	start time.Time
 	// judged counts, per requirement, the exchanges judged against it;
 	// violated holds the first violation of each requirement.
 	judged   map[spec.ID]int
@@ -302,7 +305,7 @@ type judge struct {
 }
 
 func newJudge(cfg model.Config, target string) *judge {
-	return &judge{state: model.NewState(cfg), target: target, judged: map[spec.ID]int{}, violated: map[spec.ID]*Verdict{}, counts: map[spec.ID]int{}}
+	return &judge{state: model.NewState(cfg), target: target, start: time.Now(), judged: map[spec.ID]int{}, violated: map[spec.ID]*Verdict{}, counts: map[spec.ID]int{}}
 }
 
 // step judges ex; the evidence of a violation is the discovery prefix and
@@ -320,7 +323,7 @@ func (j *judge) step(ex *wire.Exchange, evidence []*wire.Exchange, check string)
 	for _, v := range vs {
 		j.counts[v.ID]++
 		if j.violated[v.ID] == nil {
-			j.violated[v.ID] = &Verdict{ID: v.ID, Check: check, kind: verdictViolated, Model: true,
+			j.violated[v.ID] = &Verdict{ID: v.ID, Check: check, kind: verdictViolated, Model: true, at: time.Now(),
 				Message: fmt.Sprintf("got %s; want %s", v.Got, v.Want), Evidence: j.traceLocked(evidence)}
 		}
 	}

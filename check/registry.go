@@ -2,6 +2,7 @@ package check
 
 import (
 	"sort"
+	"time"
 
 	"github.com/mcpverify/mcpverify/spec"
 	"github.com/mcpverify/mcpverify/wire"
@@ -117,4 +118,7 @@ type Verdict struct {
 	// wire.Version.
 	Revision string
 	kind     verdictKind
+	// at is when the verdict was reached, on the run's clock (time.Now,
+	// which a synctest bubble fakes).
+	at time.Time
 }

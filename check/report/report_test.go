@@ -41,6 +41,7 @@ func sampleReport() *check.Report {
 	}
 	fail := res(spec.CoreMetaRequired, check.Fail, "got \x1b[31maccepted\x1b[0m <200>; want a rejection with -32602 & HTTP 400 \u202e", "meta/required-fields", 3)
 	fail.Trace = tr(spec.CoreMetaRequired)
+	fail.FirstFail = 1234567 * time.Microsecond
 	warn := res(spec.CoreDiscoverServerinfo, check.Warn, "got no serverInfo; want it", "model", 1)
 	warn.Trace = tr(spec.CoreDiscoverServerinfo)
 	warn.Tries, warn.Reproduced = 5, 2
@@ -216,6 +217,7 @@ type docResult struct {
 	Tries       int    `json:"tries"`
 	Reproduced  int    `json:"reproduced"`
 	Cause       string `json:"cause"`
+	FirstFailMs *int64 `json:"firstFailMs"`
 }
 
 func decodeStrict(data []byte, v any) error {
@@ -279,6 +281,15 @@ func TestJSONReportSchema(t *testing.T) {
 			g.Check != w.Check || g.Count != w.Count || g.Revision != wire.Version || g.TraceFile != w.TraceFile ||
 			g.Baselined != w.Baselined || g.Stale != w.Stale || g.Tries != w.Tries || g.Reproduced != w.Reproduced || g.Cause != w.Cause {
 			t.Errorf("result %d: got %+v, want %+v", i, g, w)
+		}
+		// firstFailMs: on failures and warnings only, whole milliseconds.
+		switch {
+		case w.Status != check.Fail && w.Status != check.Warn:
+			if g.FirstFailMs != nil {
+				t.Errorf("%s (%s): firstFailMs %d, want none", g.ID, g.Status, *g.FirstFailMs)
+			}
+		case g.FirstFailMs == nil || *g.FirstFailMs != w.FirstFail.Milliseconds():
+			t.Errorf("%s (%s): firstFailMs %v, want %d", g.ID, g.Status, g.FirstFailMs, w.FirstFail.Milliseconds())
 		}
 		if (w.Trace != nil) != (g.Trace != "") {
 			t.Errorf("%s: trace %q", g.ID, g.Trace)

@@ -53,6 +53,24 @@ const AuthIssuer = authmock.DefaultInMemoryIssuer
 // target's URL.
 const authResource = "http://127.0.0.1:8080/mcp"
 
+// AuthSetup is where an issuer-mode variant is served: the authorization
+// server it trusts and the server's own canonical URI.
+type AuthSetup struct {
+	// Issuer is the issuer URL of the authorization server.
+	Issuer string
+	// Transport reaches the issuer (its metadata and keys).
+	Transport http.RoundTripper
+	// Resource is the server's canonical URI: its URL, the audience its
+	// tokens must name.
+	Resource string
+}
+
+// inMemoryAuth is the setup of the self-test: AuthMock, in memory, at
+// the in-process target's URL.
+func inMemoryAuth() AuthSetup {
+	return AuthSetup{Issuer: AuthIssuer, Transport: authMockTransport{}, Resource: authResource}
+}
+
 var authMock struct {
 	once sync.Once
 	s    *authmock.Server
@@ -91,9 +109,9 @@ const anonymousPrincipal = "anonymous"
 // trailing slash and the other issuer of its defects, and the anonymous
 // one. A token accepted for another principal goes to the reference
 // unchanged.
-func tokenPrincipals() []string {
+func tokenPrincipals(issuer string) []string {
 	ps := []string{anonymousPrincipal}
-	for _, iss := range []string{AuthIssuer, AuthIssuer + "/", authmock.OtherIssuer} {
+	for _, iss := range []string{issuer, issuer + "/", authmock.OtherIssuer} {
 		for _, sub := range []string{authmock.Alice, authmock.Bob, authmock.ClientID} {
 			ps = append(ps, iss+" "+sub)
 		}
@@ -107,32 +125,23 @@ func staticToken(principal string) string {
 	return "faulty-" + hex.EncodeToString(d[:])
 }
 
-// tokenConfig is the reference in issuer mode at the in-process target's
-// URL, trusting AuthMock, with a static token for each principal of
-// tokenPrincipals.
-func tokenConfig() *impl.Config {
+// tokenConfig is the reference in issuer mode as a says (the self-test's:
+// at the in-process target's URL, trusting AuthMock), with a static token
+// for each principal of tokenPrincipals.
+func tokenConfig(a AuthSetup) *impl.Config {
 	cfg := authConfig()
-	cfg.IssuerTransport = authMockTransport{}
+	cfg.Issuer, cfg.Resource, cfg.IssuerTransport = a.Issuer, a.Resource, a.Transport
 	cfg.Tokens = map[string]string{}
-	for _, p := range tokenPrincipals() {
+	for _, p := range tokenPrincipals(a.Issuer) {
 		cfg.Tokens[staticToken(p)] = p
 	}
 	return cfg
 }
 
-// staticPrincipals are the principals of tokenPrincipals.
-var staticPrincipals = func() map[string]bool {
-	m := map[string]bool{}
-	for _, p := range tokenPrincipals() {
-		m[p] = true
-	}
-	return m
-}()
-
-// serveAs passes r on to next as principal, when a static token names
-// it, and unchanged otherwise.
-func serveAs(next http.Handler, w http.ResponseWriter, r *http.Request, principal string) {
-	if staticPrincipals[principal] {
+// serveAs passes r on to next as principal, when a static token of the
+// issuer's names it, and unchanged otherwise.
+func (v *flawedVerifier) serveAs(next http.Handler, w http.ResponseWriter, r *http.Request, principal string) {
+	if v.known[principal] {
 		r = r.Clone(r.Context())
 		r.Header.Set("Authorization", "Bearer "+staticToken(principal))
 	}
@@ -163,14 +172,24 @@ const (
 	clockSkew     = impl.DefaultClockSkew
 )
 
-// flawedVerifier checks JWT access tokens of AuthIssuer for authResource,
-// as the reference does (RS256 or ES256, typ at+jwt, a key of the
-// issuer's set, iss, aud, exp, nbf, iat, sub), but for one flaw. Its keys
-// are fetched through AuthMock's metadata and JWKS, once.
+// flawedVerifier checks JWT access tokens of its setup's issuer for its
+// resource, as the reference does (RS256 or ES256, typ at+jwt, a key of
+// the issuer's set, iss, aud, exp, nbf, iat, sub), but for one flaw. Its
+// keys are fetched through the issuer's metadata and JWKS, once.
 type flawedVerifier struct {
-	rt   http.RoundTripper
-	mu   sync.Mutex
-	keys []jose.JSONWebKey
+	auth AuthSetup
+	// known are the principals of tokenPrincipals.
+	known map[string]bool
+	mu    sync.Mutex
+	keys  []jose.JSONWebKey
+}
+
+func newVerifier(a AuthSetup) *flawedVerifier {
+	v := &flawedVerifier{auth: a, known: map[string]bool{}}
+	for _, p := range tokenPrincipals(a.Issuer) {
+		v.known[p] = true
+	}
+	return v
 }
 
 // fetchKeys returns the issuer's keys, fetching them on first use.
@@ -180,12 +199,12 @@ func (v *flawedVerifier) fetchKeys(ctx context.Context) ([]jose.JSONWebKey, erro
 	if v.keys != nil {
 		return v.keys, nil
 	}
-	c := &http.Client{Transport: v.rt, Timeout: 5 * time.Second,
+	c := &http.Client{Transport: v.auth.Transport, Timeout: 5 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	var md struct {
 		JWKSURI string `json:"jwks_uri"`
 	}
-	if err := getJSON(ctx, c, AuthIssuer+authmock.MetadataPath, &md); err != nil {
+	if err := getJSON(ctx, c, v.auth.Issuer+authmock.MetadataPath, &md); err != nil {
 		return nil, err
 	}
 	var set jose.JSONWebKeySet
@@ -299,7 +318,7 @@ func (v *flawedVerifier) verify(ctx context.Context, raw string, f flaw) (string
 	default:
 		return "", errToken
 	}
-	if f != flawIssuer && c.Iss != AuthIssuer && !(f == flawIssSlash && c.Iss == AuthIssuer+"/") {
+	if iss := v.auth.Issuer; f != flawIssuer && c.Iss != iss && !(f == flawIssSlash && c.Iss == iss+"/") {
 		return "", errToken
 	}
 	now := time.Now()
@@ -315,7 +334,7 @@ func (v *flawedVerifier) verify(ctx context.Context, raw string, f flaw) (string
 	if f != flawIat && c.Iat != nil && now.Add(clockSkew).Before(at(*c.Iat)) {
 		return "", errToken
 	}
-	if f != flawAudience && !audienceMatches(c.audiences(), f == flawAudPrefix) {
+	if f != flawAudience && !audienceMatches(c.audiences(), v.auth.Resource, f == flawAudPrefix) {
 		return "", errToken
 	}
 	if c.Sub == "" {
@@ -324,12 +343,12 @@ func (v *flawedVerifier) verify(ctx context.Context, raw string, f flaw) (string
 	return c.Iss + " " + c.Sub, nil
 }
 
-// audienceMatches reports whether one of auds names authResource (its
+// audienceMatches reports whether one of auds names resource (its
 // scheme and host compared case-insensitively), or, with prefix, starts
 // with it.
-func audienceMatches(auds []string, prefix bool) bool {
+func audienceMatches(auds []string, resource string, prefix bool) bool {
 	for _, a := range auds {
-		if sameURI(a, authResource) || (prefix && strings.HasPrefix(a, authResource)) {
+		if sameURI(a, resource) || (prefix && strings.HasPrefix(a, resource)) {
 			return true
 		}
 	}
@@ -421,39 +440,48 @@ func soleBearer(h http.Header) (string, bool) {
 // flawedTokens serves the tokens that the verifier with flaw f accepts
 // and the correct verifier refuses as their principal; every other
 // request goes to the reference unchanged.
-func flawedTokens(f flaw) func(next http.Handler, _ *impl.Server) http.Handler {
-	return func(next http.Handler, _ *impl.Server) http.Handler {
-		v := &flawedVerifier{rt: authMockTransport{}}
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			tok, ok := soleBearer(r.Header)
-			if !ok {
-				next.ServeHTTP(w, r)
-				return
-			}
-			p, err := v.verify(r.Context(), tok, f)
-			if err != nil {
-				next.ServeHTTP(w, r)
-				return
-			}
-			if _, err := v.verify(r.Context(), tok, flawNone); err == nil {
-				next.ServeHTTP(w, r) // a correct token: the reference serves it
-				return
-			}
-			serveAs(next, w, r, p)
-		})
+func flawedTokens(f flaw) authWrap {
+	return func(a AuthSetup) wrapFunc {
+		return func(next http.Handler, _ *impl.Server) http.Handler {
+			return flawedTokenHandler(next, newVerifier(a), f)
+		}
 	}
+}
+
+// flawedTokenHandler is the handler of flawedTokens.
+func flawedTokenHandler(next http.Handler, v *flawedVerifier, f flaw) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := soleBearer(r.Header)
+		if !ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		p, err := v.verify(r.Context(), tok, f)
+		if err != nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if _, err := v.verify(r.Context(), tok, flawNone); err == nil {
+			next.ServeHTTP(w, r) // a correct token: the reference serves it
+			return
+		}
+		v.serveAs(next, w, r, p)
+	})
 }
 
 // noTokenServed serves a request without an Authorization header as the
 // anonymous principal; the reference judges every token.
-func noTokenServed(next http.Handler, _ *impl.Server) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if len(r.Header.Values("Authorization")) == 0 {
-			serveAs(next, w, r, anonymousPrincipal)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+func noTokenServed(a AuthSetup) wrapFunc {
+	return func(next http.Handler, _ *impl.Server) http.Handler {
+		v := newVerifier(a)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if len(r.Header.Values("Authorization")) == 0 {
+				v.serveAs(next, w, r, anonymousPrincipal)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
 }
 
 // restatus relays the reference's answer with status to where it is from
@@ -484,17 +512,19 @@ var insufficientScope401 = restatus(http.StatusForbidden, http.StatusUnauthorize
 // that holds any scope the server knows as its principal, through a
 // static token, which carries every scope: it checks that a token has
 // some scope of the server's, not the ones the operation needs.
-func anyScopeSuffices(next http.Handler, _ *impl.Server) http.Handler {
-	v := &flawedVerifier{rt: authMockTransport{}}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if tok, ok := soleBearer(r.Header); ok && holdsKnownScope(tok) {
-			if p, err := v.verify(r.Context(), tok, flawNone); err == nil {
-				serveAs(next, w, r, p)
-				return
+func anyScopeSuffices(a AuthSetup) wrapFunc {
+	return func(next http.Handler, _ *impl.Server) http.Handler {
+		v := newVerifier(a)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if tok, ok := soleBearer(r.Header); ok && holdsKnownScope(tok) {
+				if p, err := v.verify(r.Context(), tok, flawNone); err == nil {
+					v.serveAs(next, w, r, p)
+					return
+				}
 			}
-		}
-		next.ServeHTTP(w, r)
-	})
+			next.ServeHTTP(w, r)
+		})
+	}
 }
 
 // holdsKnownScope reports whether a token's scope claim names a scope of
@@ -539,32 +569,44 @@ func tokenFromQuery(next http.Handler, _ *impl.Server) http.Handler {
 // audienceCaseSensitive refuses, as the reference refuses an invalid
 // token, a correct token whose aud differs from the server's URI only in
 // the case of its scheme and host: it compares aud exactly.
-func audienceCaseSensitive(next http.Handler, _ *impl.Server) http.Handler {
-	v := &flawedVerifier{rt: authMockTransport{}}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if tok, ok := soleBearer(r.Header); ok {
-			if _, err := v.verify(r.Context(), tok, flawNone); err == nil && !exactAudience(tok) {
-				r = r.Clone(r.Context())
-				r.Header.Set("Authorization", "Bearer refused-by-exact-audience")
+func audienceCaseSensitive(a AuthSetup) wrapFunc {
+	return func(next http.Handler, _ *impl.Server) http.Handler {
+		v := newVerifier(a)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if tok, ok := soleBearer(r.Header); ok {
+				if _, err := v.verify(r.Context(), tok, flawNone); err == nil && !exactAudience(tok, a.Resource) {
+					r = r.Clone(r.Context())
+					r.Header.Set("Authorization", "Bearer refused-by-exact-audience")
+				}
 			}
-		}
-		next.ServeHTTP(w, r)
-	})
+			next.ServeHTTP(w, r)
+		})
+	}
 }
 
-// exactAudience reports whether a token's aud holds authResource exactly.
-func exactAudience(tok string) bool {
+// exactAudience reports whether a token's aud holds resource exactly.
+func exactAudience(tok, resource string) bool {
 	var c tokenClaims
 	if !payload(tok, &c) {
 		return false
 	}
 	for _, a := range c.audiences() {
-		if a == authResource {
+		if a == resource {
 			return true
 		}
 	}
 	return false
 }
+
+// wrapFunc is a Variant's Wrap; authWrap makes the Wrap of a token
+// variant for a setup.
+type (
+	wrapFunc = func(next http.Handler, srv *impl.Server) http.Handler
+	authWrap = func(AuthSetup) wrapFunc
+)
+
+// fixedWrap is the authWrap of a flaw that does not depend on the setup.
+func fixedWrap(w wrapFunc) authWrap { return func(AuthSetup) wrapFunc { return w } }
 
 // Bounds of the upstream call of auth-token-passthrough.
 const (
@@ -636,42 +678,44 @@ func callUpstream(ctx context.Context, target, auth string) {
 }
 
 func init() {
-	wrap := func(f flaw) func(http.Handler, *impl.Server) http.Handler { return flawedTokens(f) }
+	// Each variant's wrap is made for a setup (the issuer it trusts and
+	// the URI it serves as): the self-test's, or faultyserve's.
 	for _, v := range []*Variant{
 		{Name: "auth-audience-unchecked", Defect: "a token's aud is not checked: a token for another server of the issuer is served", Breaks: []spec.ID{spec.AuthAudience},
-			Wrap: wrap(flawAudience)},
+			auth: flawedTokens(flawAudience)},
 		{Name: "auth-audience-prefix", Defect: "a token is accepted when the server's URI is a string prefix of its aud (\"/mcp-admin\", \"/mcp/extra\")", Breaks: []spec.ID{spec.AuthAudience},
-			Wrap: wrap(flawAudPrefix)},
+			auth: flawedTokens(flawAudPrefix)},
 		{Name: "auth-issuer-unchecked", Defect: "a token's iss is not checked: a token of another issuer signed with a trusted key is served", Breaks: []spec.ID{spec.AuthNoOtherTokens, spec.AuthIssSlash},
-			Wrap: wrap(flawIssuer)},
+			auth: flawedTokens(flawIssuer)},
 		{Name: "auth-expiry-unchecked", Defect: "a token's exp and nbf are not checked: expired and not-yet-valid tokens are served", Breaks: []spec.ID{spec.AuthInvalid401},
-			Wrap: wrap(flawExpiry)},
+			auth: flawedTokens(flawExpiry)},
 		{Name: "auth-alg-none", Defect: "a token with alg none and an empty signature is served", Breaks: []spec.ID{spec.AuthInvalid401},
-			Wrap: wrap(flawAlgNone)},
+			auth: flawedTokens(flawAlgNone)},
 		{Name: "auth-hs256-confusion", Defect: "an HS256 token is served when keyed with the PEM of the issuer's public key (algorithm confusion)", Breaks: []spec.ID{spec.AuthInvalid401},
-			Wrap: wrap(flawHS256)},
+			auth: flawedTokens(flawHS256)},
 		{Name: "auth-no-token-accepted", Defect: "a request without an Authorization header is served (as an anonymous principal), while an invalid token gets 401", Breaks: []spec.ID{spec.AuthVerifyAll},
-			Wrap: noTokenServed},
+			auth: noTokenServed},
 		{Name: "auth-403-invalid", Defect: "an invalid token gets 403 (with the challenge) instead of 401", Breaks: []spec.ID{spec.AuthErrorStatus},
-			Wrap: invalidTokenForbidden},
+			auth: fixedWrap(invalidTokenForbidden)},
 		{Name: "auth-typ-unchecked", Defect: "a token's typ is not checked: a JWT of the issuer that is not typed at+jwt is served", Breaks: []spec.ID{spec.AuthTyp},
-			Wrap: wrap(flawTyp)},
+			auth: flawedTokens(flawTyp)},
 		{Name: "auth-iat-unchecked", Defect: "a token issued (iat) ten years in the future is served", Breaks: []spec.ID{spec.AuthIatFuture},
-			Wrap: wrap(flawIat)},
+			auth: flawedTokens(flawIat)},
 		{Name: "auth-issuer-slash", Defect: "iss is compared without a trailing slash: a token whose iss is the issuer plus \"/\" is served", Breaks: []spec.ID{spec.AuthIssSlash},
-			Wrap: wrap(flawIssSlash)},
+			auth: flawedTokens(flawIssSlash)},
 		{Name: "auth-scope-any", Defect: "a token holding any scope the server knows is served for every operation: a token lacking a scope the server challenges for (mcp:transfer) is served", Breaks: []spec.ID{spec.AuthScopeRefused},
-			Wrap: anyScopeSuffices},
+			auth: anyScopeSuffices},
 		{Name: "auth-scope-401", Defect: "insufficient scope gets 401 (with the insufficient_scope challenge) instead of 403", Breaks: []spec.ID{spec.AuthScope403},
-			Wrap: insufficientScope401},
+			auth: fixedWrap(insufficientScope401)},
 		{Name: "auth-token-in-query", Defect: "a token in the access_token query parameter is served when no Authorization header is sent", Breaks: []spec.ID{spec.AuthTokenQuery},
-			Wrap: tokenFromQuery},
+			auth: fixedWrap(tokenFromQuery)},
 		{Name: "auth-audience-case-sensitive", Defect: "aud is compared exactly: the server's URI with its scheme and host in upper case is refused", Breaks: []spec.ID{spec.AuthAudienceCase},
-			Wrap: audienceCaseSensitive},
+			auth: audienceCaseSensitive},
 		{Name: "auth-token-passthrough", Defect: "a tools/call naming a loopback http URL makes the server GET it with the caller's own token", Breaks: []spec.ID{spec.AuthNoPassthrough},
-			Wrap: tokenPassedOn},
+			auth: fixedWrap(tokenPassedOn)},
 	} {
-		v.Only, v.Config = []string{"auth/"}, tokenConfig()
+		v.Only, v.Config = []string{"auth/"}, tokenConfig(inMemoryAuth())
+		v.Wrap = v.auth(inMemoryAuth())
 		Register(v)
 	}
 }

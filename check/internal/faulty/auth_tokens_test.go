@@ -12,7 +12,7 @@ import (
 // of tokenConfig names; the correct verifier refuses it and accepts the
 // correct tokens.
 func TestAuthFlawedVerifier(t *testing.T) {
-	v := &flawedVerifier{rt: authMockTransport{}}
+	v := newVerifier(inMemoryAuth())
 	ctx := context.Background()
 	for _, tc := range []struct {
 		f         flaw
@@ -34,7 +34,7 @@ func TestAuthFlawedVerifier(t *testing.T) {
 			t.Fatal(err)
 		}
 		p, err := v.verify(ctx, tok, tc.f)
-		if err != nil || p != tc.principal || !staticPrincipals[p] {
+		if err != nil || p != tc.principal || !v.known[p] {
 			t.Errorf("%s with flaw %d: %q %v, want %q", tc.defect, tc.f, p, err, tc.principal)
 		}
 		if _, err := v.verify(ctx, tok, flawNone); err == nil {

@@ -44,6 +44,9 @@ type Variant struct {
 	// use one directory (Config.AllowedDirs), which it is given: build it
 	// with HandlerIn.
 	WrapDir func(next http.Handler, srv *impl.Server, dir string) http.Handler
+	// auth, set on the token variants, makes Wrap for an AuthSetup (Wrap
+	// is the one for the self-test's).
+	auth authWrap
 }
 
 // StdioServer is a broken stdio server loop.
@@ -93,32 +96,68 @@ func Lookup(name string) (*Variant, error) {
 }
 
 // Handler builds the variant's HTTP handler around a fresh reference
-// server.
+// server, for the self-test (HandlerFor with the zero Setup).
 func (v *Variant) Handler() (http.Handler, *impl.Server, error) {
 	if v.WrapDir != nil {
 		return nil, nil, fmt.Errorf("faulty: variant %s needs a directory: use HandlerIn", v.Name)
 	}
-	srv, err := impl.New(v.config())
-	if err != nil {
-		return nil, nil, err
-	}
-	return v.Wrap(srv.Handler(), srv), srv, nil
+	return v.HandlerFor(Setup{})
 }
 
 // NeedsDir reports whether the variant is built with HandlerIn.
 func (v *Variant) NeedsDir() bool { return v.WrapDir != nil }
 
+// NeedsIssuer reports whether the variant is the reference in issuer
+// mode: its client needs tokens of an authorization server it trusts
+// (Setup.Auth).
+func (v *Variant) NeedsIssuer() bool { return v.Config != nil && v.Config.Issuer != "" }
+
 // HandlerIn builds the handler of a variant told to use dir (and its
 // reference, ReferenceIn, configured alike).
 func (v *Variant) HandlerIn(dir string) (http.Handler, *impl.Server, error) {
-	srv, err := v.ReferenceIn(dir)
+	return v.HandlerFor(Setup{Dir: dir})
+}
+
+// Setup is where a variant is served. Its zero value is the self-test's:
+// no directory, and an issuer-mode variant at the in-process target's
+// URL, trusting AuthMock in memory.
+type Setup struct {
+	// Dir is the directory the variant is told to use (required by
+	// NeedsDir variants; others given one serve it too).
+	Dir string
+	// Auth, if its Issuer is set, is the authorization server an
+	// issuer-mode variant (NeedsIssuer) trusts and its canonical URI.
+	Auth AuthSetup
+}
+
+// HandlerFor builds the variant's HTTP handler around a fresh reference
+// server configured as s says.
+func (v *Variant) HandlerFor(s Setup) (http.Handler, *impl.Server, error) {
+	if v.Stdio != nil {
+		return nil, nil, fmt.Errorf("faulty: variant %s is a stdio server", v.Name)
+	}
+	if v.NeedsDir() && s.Dir == "" {
+		return nil, nil, fmt.Errorf("faulty: variant %s needs a directory", v.Name)
+	}
+	cfg, wrap := v.config(), v.Wrap
+	if s.Dir != "" {
+		cfg.AllowedDirs = []string{s.Dir}
+	}
+	if v.NeedsIssuer() && s.Auth.Issuer != "" {
+		cfg.Issuer, cfg.Resource, cfg.IssuerTransport = s.Auth.Issuer, s.Auth.Resource, s.Auth.Transport
+		if v.auth != nil {
+			cfg.Tokens = tokenConfig(s.Auth).Tokens
+			wrap = v.auth(s.Auth)
+		}
+	}
+	srv, err := impl.New(cfg)
 	if err != nil {
 		return nil, nil, err
 	}
-	if v.WrapDir == nil {
-		return v.Wrap(srv.Handler(), srv), srv, nil
+	if v.WrapDir != nil {
+		return v.WrapDir(srv.Handler(), srv, s.Dir), srv, nil
 	}
-	return v.WrapDir(srv.Handler(), srv, dir), srv, nil
+	return wrap(srv.Handler(), srv), srv, nil
 }
 
 // ReferenceIn is the reference server configured as the variant, told to
