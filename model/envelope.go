@@ -46,8 +46,8 @@ func checkUnprovokedError(c *ctx) {
 			c.report(spec.CoreErrorCodeMeaning, "HeaderMismatch (-32020) on stdio, which has no headers", "-32020 only for header/body mismatches")
 			return
 		}
-		if paramNameVariants(c.ex.Header) {
-			return // an ambiguous pair of Mcp-Param names: the server may refuse it
+		if ambiguousHeaders(c) {
+			return // headers a server may read more than one way: it may refuse them
 		}
 		id := spec.CoreErrorCodeMeaning
 		switch {

@@ -60,6 +60,24 @@ func paramNameVariants(h map[string][]string) bool {
 	return false
 }
 
+// ambiguousHeaders reports request headers a server may read more than one
+// way, and so may refuse with -32020 (or serve): two Mcp-Param-* names that
+// differ only by '-' and '_', or a mirrored header sent in more than one
+// field line (RFC 9110 section 5.3: a recipient may combine the lines
+// into one list value, which then matches nothing in the body, or take
+// one of them).
+func ambiguousHeaders(c *ctx) bool {
+	if paramNameVariants(c.ex.Header) {
+		return true
+	}
+	for k, vs := range c.ex.RequestHeaders() {
+		if len(vs) > 1 && (k == hProtocolVersion || k == hMethod || k == hName || strings.HasPrefix(k, strings.ToLower(wire.HeaderParamPrefix))) {
+			return true
+		}
+	}
+	return false
+}
+
 // paramHeaderNotExpected: the call omits (or nulls) an annotated argument,
 // so its Mcp-Param-* header is not expected.
 func paramHeaderNotExpected(c *ctx) bool {

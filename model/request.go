@@ -454,8 +454,8 @@ func judgeDefects(c *ctx, rv requestView) {
 			return
 		}
 	}
-	if c.http && hasCode && code == wire.CodeHeaderMismatch && paramNameVariants(c.ex.Header) {
-		return // an ambiguous pair of Mcp-Param names, which the server may refuse first
+	if c.http && hasCode && code == wire.CodeHeaderMismatch && ambiguousHeaders(c) {
+		return // headers a server may read more than one way, which it may refuse first
 	}
 	got := describeRejection(c)
 	for _, d := range rv.defects {
