@@ -73,7 +73,7 @@ func absUnder(dir, p string) string {
 // set when refused is.
 func withContent(body []byte, text string, refused bool) []byte {
 	var m map[string]any
-	if json.Unmarshal(body, &m) != nil {
+	if decodeJSON(body, &m) != nil {
 		return body
 	}
 	res, _ := m["result"].(map[string]any)
@@ -178,7 +178,7 @@ func existenceTold(next http.Handler, _ *impl.Server, dir string) http.Handler {
 func editTools(w http.ResponseWriter, next http.Handler, r *http.Request, edit func([]any) []any) {
 	rec := recorded(next, r)
 	var m map[string]any
-	if json.Unmarshal(rec.Body.Bytes(), &m) != nil {
+	if decodeJSON(rec.Body.Bytes(), &m) != nil {
 		relay(w, rec, rec.Code)
 		return
 	}

@@ -325,7 +325,11 @@ func (rw *rewriteWriter) finish() {
 		rw.w.Write(msgs[0])
 		return
 	}
+	// An SSE response as the reference sends one (its only defect is the
+	// edit's).
 	rw.w.Header().Set("Content-Type", "text/event-stream")
+	rw.w.Header().Set("Cache-Control", "no-cache, no-store")
+	rw.w.Header().Set("X-Accel-Buffering", "no")
 	rw.w.WriteHeader(rw.status)
 	for _, m := range msgs {
 		rw.w.Write([]byte("data: "))
