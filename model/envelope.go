@@ -49,16 +49,26 @@ func checkUnprovokedError(c *ctx) {
 		if ambiguousHeaders(c) {
 			return // headers a server may read more than one way: it may refuse them
 		}
+		// The rule the refusal breaks is named when one thing about the
+		// headers can explain it; with several, which one the server
+		// stumbled on is unknown, and only the misused code is reported.
+		var causes []spec.ID
+		for _, r := range []struct {
+			id spec.ID
+			ok bool
+		}{
+			{spec.HttpHeaderBase64, usesBase64(c.ex.Header)},
+			{spec.HttpHeaderNameCase, nonCanonicalNames(c.ex.Header)},
+			{spec.HttpParamNumeric, c.method == "tools/call" && paramHeaderNumeric(c)},
+			{spec.HttpParamAbsent, c.method == "tools/call" && paramHeaderNotExpected(c)},
+		} {
+			if r.ok {
+				causes = append(causes, r.id)
+			}
+		}
 		id := spec.CoreErrorCodeMeaning
-		switch {
-		case usesBase64(c.ex.Header):
-			id = spec.HttpHeaderBase64
-		case nonCanonicalNames(c.ex.Header):
-			id = spec.HttpHeaderNameCase
-		case c.method == "tools/call" && paramHeaderNumeric(c):
-			id = spec.HttpParamNumeric
-		case c.method == "tools/call" && paramHeaderNotExpected(c):
-			id = spec.HttpParamAbsent
+		if len(causes) == 1 {
+			id = causes[0]
 		}
 		if id == spec.CoreErrorCodeMeaning && c.method == "tools/call" && c.ex.ParamsErr == nil && calledTool(c) == nil {
 			return // the tool's declaration was not seen: which Mcp-Param headers it needs is not known

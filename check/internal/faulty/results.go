@@ -323,7 +323,7 @@ func init() {
 				ack := map[string]any{"jsonrpc": "2.0", "method": "notifications/subscriptions/acknowledged",
 					"params": map[string]any{"_meta": map[string]any{"io.modelcontextprotocol/subscriptionId": msg["id"]}, "notifications": n}}
 				b, _ := json.Marshal(ack)
-				w.Header().Set("Content-Type", "text/event-stream")
+				sseHeaders(w.Header())
 				w.WriteHeader(http.StatusOK)
 				fmt.Fprintf(w, "data: %s\n\n", b)
 				http.NewResponseController(w).Flush()

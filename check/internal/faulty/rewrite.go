@@ -3,6 +3,7 @@ package faulty
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -35,11 +36,29 @@ func setBody(r *http.Request, b []byte) {
 	r.ContentLength = int64(len(b))
 }
 
-// decodeJSON decodes b keeping numbers exact (json.Number).
+// sseHeaders sets the headers of an SSE response as the reference sends
+// them, so that a variant answering with a stream of its own has no defect
+// but its own.
+func sseHeaders(h http.Header) {
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache, no-store")
+	h.Set("X-Accel-Buffering", "no")
+}
+
+// decodeJSON decodes b, one JSON value and nothing after it, keeping
+// numbers exact (json.Number). Text with more after the value fails, so
+// that a variant passes it on unedited (the reference refuses it) rather
+// than re-encoding the first value alone.
 func decodeJSON(b []byte, v any) error {
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()
-	return d.Decode(v)
+	if err := d.Decode(v); err != nil {
+		return err
+	}
+	if _, err := d.Token(); err != io.EOF {
+		return errors.New("more after the JSON value")
+	}
+	return nil
 }
 
 // message decodes a POSTed JSON object (numbers kept as written), leaving
@@ -325,11 +344,7 @@ func (rw *rewriteWriter) finish() {
 		rw.w.Write(msgs[0])
 		return
 	}
-	// An SSE response as the reference sends one (its only defect is the
-	// edit's).
-	rw.w.Header().Set("Content-Type", "text/event-stream")
-	rw.w.Header().Set("Cache-Control", "no-cache, no-store")
-	rw.w.Header().Set("X-Accel-Buffering", "no")
+	sseHeaders(rw.w.Header())
 	rw.w.WriteHeader(rw.status)
 	for _, m := range msgs {
 		rw.w.Write([]byte("data: "))
