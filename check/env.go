@@ -272,6 +272,8 @@ func (e *Env) Expect(o Observation, id spec.ID, what string) {
 		e.Inconclusive(id, "%s: %s", what, o.Describe())
 	case o.Rejected():
 		e.Pass(id, "%s: rejected (%s)", what, o.Describe())
+	case o.Ex.Transport == wire.HTTP && o.Ex.Status >= 300 && o.Ex.Status < 400:
+		e.Inconclusive(id, "%s: redirected (%s), neither served nor refused; the checker follows no redirect", what, o.Describe())
 	default:
 		e.Violation(id, "%s: served (%s); the spec requires a rejection", what, o.Describe())
 	}

@@ -423,6 +423,9 @@ func judgeDefects(c *ctx, rv requestView) {
 		if !c.answered() && (!c.http || c.ex.Status == 0) {
 			return // no answer at all: the transport rules judge that
 		}
+		if c.http && c.ex.Status >= 300 && c.ex.Status < 400 {
+			return // a redirect neither serves nor refuses: the transport rules judge it
+		}
 		for _, d := range rv.defects {
 			c.report(d.id, "the request was accepted", "a rejection of "+d.describe()+wantForm(d))
 		}
