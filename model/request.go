@@ -460,6 +460,9 @@ func judgeDefects(c *ctx, rv requestView) {
 	if c.http && hasCode && code == wire.CodeHeaderMismatch && ambiguousHeaders(c) {
 		return // headers a server may read more than one way, which it may refuse first
 	}
+	if hasCode && code == wire.CodeInvalidParams && c.ex.ParamsErr != nil {
+		return // params that do not decode, which the server may refuse first
+	}
 	got := describeRejection(c)
 	for _, d := range rv.defects {
 		if codeOK(d) {
