@@ -161,13 +161,31 @@ func (*JSONRPCErrorResponse) isMessage()  {}
 // envelope is the union of the members of all four message shapes, used to
 // classify a message in one strict decoding pass.
 type envelope struct {
-	JSONRPC *string `json:"jsonrpc"`
-	ID      Value   `json:"id"`
-	Method  *string `json:"method"`
-	Params  Value   `json:"params"`
-	Result  Value   `json:"result"`
-	Error   *Error  `json:"error"`
-	Unknown Value   `json:",embed"`
+	JSONRPC *string    `json:"jsonrpc"`
+	ID      envelopeID `json:"id"`
+	Method  *string    `json:"method"`
+	Params  Value      `json:"params"`
+	Result  Value      `json:"result"`
+	Error   *Error     `json:"error"`
+	Unknown Value      `json:",embed"`
+}
+
+// envelopeID is the id member of an envelope, read in the envelope's pass:
+// absent (the zero value), null, or a RequestID.
+type envelopeID struct {
+	id      RequestID
+	present bool
+}
+
+// UnmarshalJSONFrom implements json.UnmarshalerFrom: null is a present id
+// whose RequestID is zero; anything else decodes as a RequestID.
+func (e *envelopeID) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	e.present = true
+	if dec.PeekKind() == 'n' {
+		_, err := dec.ReadToken()
+		return err
+	}
+	return e.id.UnmarshalJSONFrom(dec)
 }
 
 // DecodeMessage decodes one JSON-RPC message strictly and classifies it.
@@ -182,8 +200,8 @@ func DecodeMessage(data []byte) (Message, error) {
 	if len(data) == 0 || data[0] != '{' {
 		return nil, fmt.Errorf("%w: want a JSON object", ErrNotMessage)
 	}
-	if d := Depth(data); d > MaxDepth {
-		return nil, fmt.Errorf("%w: depth %d, limit %d", ErrTooDeep, d, MaxDepth)
+	if err := checkDepth(data); err != nil {
+		return nil, err
 	}
 	return decodeMessage(data, decodeOpts)
 }
@@ -195,13 +213,7 @@ func decodeMessage(data []byte, opts json.Options) (Message, error) {
 	if err := json.Unmarshal(data, &env, opts); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNotMessage, err)
 	}
-	var id RequestID // zero for an absent or null id
-	hasID := env.ID != nil
-	if hasID && env.ID.Kind() != 'n' {
-		if err := json.Unmarshal(env.ID, &id, opts); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrNotMessage, err)
-		}
-	}
+	id, hasID := env.ID.id, env.ID.present // id is zero for an absent or null id
 	if env.JSONRPC == nil || *env.JSONRPC != JSONRPCVersion {
 		return nil, fmt.Errorf("%w: \"jsonrpc\" must be \"2.0\"", ErrNotMessage)
 	}

@@ -49,8 +49,8 @@ var encodeOpts = json.JoinOptions(
 // Types with interface-typed members (the sealed unions of this package)
 // decode only through Unmarshal.
 func Unmarshal(data []byte, v any) error {
-	if d := Depth(data); d > MaxDepth {
-		return fmt.Errorf("%w: depth %d, limit %d", ErrTooDeep, d, MaxDepth)
+	if err := checkDepth(data); err != nil {
+		return err
 	}
 	if err := json.Unmarshal(data, v, decodeOpts); err != nil {
 		return err
@@ -72,6 +72,22 @@ func MustMarshal(v any) []byte {
 	}
 	return b
 }
+
+// checkDepth refuses data nested deeper than MaxDepth (ErrTooDeep). Nesting
+// never exceeds the number of opening brackets, counted inside strings too:
+// text with at most MaxDepth of them, as nearly every message is, is
+// cleared by counting bytes, and only the rest is scanned.
+func checkDepth(data []byte) error {
+	if bytes.Count(data, openObject)+bytes.Count(data, openArray) <= MaxDepth {
+		return nil
+	}
+	if d := Depth(data); d > MaxDepth {
+		return fmt.Errorf("%w: depth %d, limit %d", ErrTooDeep, d, MaxDepth)
+	}
+	return nil
+}
+
+var openObject, openArray = []byte{'{'}, []byte{'['}
 
 // Depth returns the maximum nesting depth of arrays and objects in data,
 // scanning bytes without decoding. Brackets inside strings do not count.

@@ -1,0 +1,51 @@
+package wire
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// recNode refers to itself through a slice and a pointer; plainNode refers
+// to itself but holds no fallback anywhere.
+type (
+	recNode struct {
+		Name  string    `json:"name"`
+		Kids  []recNode `json:"kids,omitzero"`
+		Next  *recNode  `json:"next,omitzero"`
+		Extra Object    `json:",embed"`
+	}
+	plainNode struct {
+		Name string     `json:"name"`
+		Next *plainNode `json:"next,omitzero"`
+	}
+)
+
+// TestCheckNamesRecursiveTypes: the walk compiled for a type that refers
+// to itself goes round the cycle to any depth and locates the member.
+func TestCheckNamesRecursiveTypes(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		path string // "" for no error
+	}{
+		{`{"name":"a","kids":[{"name":"b","next":{"name":"c"}}],"x-a":1}`, ""},
+		{`{"name":"a","kids":[{"name":"b"},{"name":"c","next":{"name":"d","NAME":"e"}}]}`, "/kids/1/next"},
+		{`{"name":"a","next":{"name":"b","next":{"name":"c","Kids":[]}}}`, "/next/next"},
+	} {
+		err := Unmarshal([]byte(c.in), new(recNode))
+		switch {
+		case c.path == "" && err != nil:
+			t.Errorf("Unmarshal(%s) = %v; want nil", c.in, err)
+		case c.path != "" && (!errors.Is(err, ErrNameCase) || !strings.Contains(err.Error(), `within "`+c.path+`"`)):
+			t.Errorf("Unmarshal(%s) = %v; want ErrNameCase within %q", c.in, err, c.path)
+		}
+	}
+	var p plainNode
+	if err := Unmarshal([]byte(`{"name":"a","next":{"name":"b","next":{"name":"c"}}}`), &p); err != nil || p.Next.Next.Name != "c" {
+		t.Errorf("Unmarshal into a recursive type without fallbacks = %+v, %v", p, err)
+	}
+	if walkerOf(reflect.TypeFor[plainNode]()) != nil {
+		t.Error("a type that holds no fallback has a walker; want none")
+	}
+}
