@@ -203,7 +203,7 @@ func DecodeMessage(data []byte) (Message, error) {
 	if err := checkDepth(data); err != nil {
 		return nil, err
 	}
-	return decodeMessage(data, decodeOpts)
+	return decodeMessage(data, strictOpts) // an envelope holds no union
 }
 
 // decodeMessage is DecodeMessage after the cheap checks, with the options

@@ -183,7 +183,7 @@ func buildWalker(t reflect.Type, building map[reflect.Type]*walkerCell) walker {
 }
 
 func compileWalker(t reflect.Type, building map[reflect.Type]*walkerCell) walker {
-	if !mayHold(t, map[reflect.Type]bool{}) {
+	if !mayHold(t) {
 		return nil
 	}
 	switch t.Kind() {
@@ -247,26 +247,45 @@ func compileWalker(t reflect.Type, building map[reflect.Type]*walkerCell) walker
 }
 
 // mayHold reports whether a value of type t may hold a struct with an
-// embedded fallback: whether one is reachable through its fields,
-// elements and values, or through a sealed union (whose variants are known
-// only at run time). seen holds the types already looked at.
-func mayHold(t reflect.Type, seen map[reflect.Type]bool) bool {
+// embedded fallback: whether one is reachable through its members, or
+// through a sealed union (whose variants are known only at run time).
+func mayHold(t reflect.Type) bool {
+	return reachable(t, map[reflect.Type]bool{}, func(t reflect.Type) (found, skip bool) {
+		switch t.Kind() {
+		case reflect.Interface:
+			return t.NumMethod() > 0, true
+		case reflect.Struct:
+			for i := range t.NumField() {
+				if isFallback(t.Field(i)) {
+					return true, true
+				}
+			}
+		}
+		return false, false
+	}, func(sf reflect.StructField) bool {
+		_, ok := memberName(sf)
+		return ok
+	})
+}
+
+// reachable reports whether match finds t, or a type reachable from it
+// through pointers, slices, arrays, map values and the struct fields that
+// follow accepts; match also says which types not to look into (skip).
+// seen holds the types already looked at.
+func reachable(t reflect.Type, seen map[reflect.Type]bool, match func(reflect.Type) (found, skip bool), follow func(reflect.StructField) bool) bool {
 	if seen[t] {
 		return false // what it reaches is being looked at already
 	}
 	seen[t] = true
+	if found, skip := match(t); found || skip {
+		return found
+	}
 	switch t.Kind() {
-	case reflect.Interface:
-		return t.NumMethod() > 0
 	case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
-		return mayHold(t.Elem(), seen)
+		return reachable(t.Elem(), seen, match, follow)
 	case reflect.Struct:
 		for i := range t.NumField() {
-			sf := t.Field(i)
-			if isFallback(sf) {
-				return true
-			}
-			if _, ok := memberName(sf); ok && mayHold(sf.Type, seen) {
+			if sf := t.Field(i); follow(sf) && reachable(sf.Type, seen, match, follow) {
 				return true
 			}
 		}

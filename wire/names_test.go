@@ -49,3 +49,35 @@ func TestCheckNamesRecursiveTypes(t *testing.T) {
 		t.Error("a type that holds no fallback has a walker; want none")
 	}
 }
+
+// TestDecodeOptsFor: the union functions are left out only for types that
+// cannot hold a union, or hold one only behind a method that decodes it
+// with them.
+func TestDecodeOptsFor(t *testing.T) {
+	for _, c := range []struct {
+		t      reflect.Type
+		unions bool
+	}{
+		{reflect.TypeFor[envelope](), false},
+		{reflect.TypeFor[*CallToolRequestParams](), false}, // InputResponses decodes itself
+		{reflect.TypeFor[*RequestMetaObject](), false},
+		{reflect.TypeFor[*CallToolResult](), true},
+		{reflect.TypeFor[*ContentBlock](), true},
+		{reflect.TypeFor[*map[string]InputResponse](), true},
+		{reflect.TypeFor[*CreateMessageResult](), false}, // SamplingContent decodes itself
+		{reflect.TypeFor[*recNode](), false},
+	} {
+		if got := decodeOptsFor(c.t) == decodeOpts; got != c.unions {
+			t.Errorf("decodeOptsFor(%v) has the union functions: %v; want %v", c.t, got, c.unions)
+		}
+	}
+	// A type decoded without them still decodes the unions it holds.
+	var p CallToolRequestParams
+	in := `{"name":"t","inputResponses":{"k":{"role":"assistant","model":"m","content":{"type":"text","text":"a"}}}}`
+	if err := Unmarshal([]byte(in), &p); err != nil {
+		t.Fatal(err)
+	}
+	if r, ok := p.InputResponses["k"].(*CreateMessageResult); !ok || len(r.Content.Blocks) != 1 {
+		t.Errorf("inputResponses = %#v; want a CreateMessageResult with one block", p.InputResponses)
+	}
+}

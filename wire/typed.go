@@ -2,6 +2,7 @@ package wire
 
 import (
 	"fmt"
+	"reflect"
 
 	"github.com/go-json-experiment/json"
 )
@@ -58,7 +59,7 @@ func DecodeResult(info *MethodInfo, raw Value) (any, error) {
 		}
 		return nil, nil
 	}
-	if err := json.Unmarshal(raw, r, decodeOpts); err != nil {
+	if err := json.Unmarshal(raw, r, decodeOptsFor(reflect.TypeOf(r))); err != nil {
 		return nil, fmt.Errorf("%s result: %w", info.Method, err)
 	}
 	if err := checkNames(r); err != nil {

@@ -345,6 +345,8 @@ type inputResultResponse struct {
 	Extra   Object       `json:",embed"`
 }
 
+// decode decodes the response from dec; the result decodes with decodeOpts
+// whatever the caller's options (see decodeOptsFor).
 func (r *inputResultResponse) decode(dec *jsontext.Decoder, complete func() ServerResult) error {
 	var raw struct {
 		JSONRPC string    `json:"jsonrpc"`
@@ -358,7 +360,7 @@ func (r *inputResultResponse) decode(dec *jsontext.Decoder, complete func() Serv
 	var res ServerResult
 	if raw.Result != nil {
 		var err error
-		if res, err = serverResultFrom(raw.Result, dec.Options(), complete); err != nil {
+		if res, err = serverResultFrom(raw.Result, decodeOpts, complete); err != nil {
 			return fmt.Errorf("result: %w", err)
 		}
 	}
