@@ -7,17 +7,9 @@ import (
 	"github.com/go-json-experiment/json"
 )
 
-// defaultEnvelope has envelope's fields and no method: json decodes it by
-// its own struct rules, the reference for envelope.UnmarshalJSONFrom.
-type defaultEnvelope struct {
-	JSONRPC *string    `json:"jsonrpc"`
-	ID      envelopeID `json:"id"`
-	Method  *string    `json:"method"`
-	Params  Value      `json:"params"`
-	Result  Value      `json:"result"`
-	Error   *Error     `json:"error"`
-	Unknown Value      `json:",embed"`
-}
+// defaultEnvelope is envelope without its method: json decodes it by its
+// own struct rules, the reference for envelope.UnmarshalJSONFrom.
+type defaultEnvelope envelope
 
 var envelopeInputs = []string{
 	`{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}`,
