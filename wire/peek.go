@@ -40,12 +40,13 @@ func peekMember(data []byte, name string) (val []byte, present, ok bool) {
 	if len(data) == 0 || data[0] != '{' {
 		return nil, false, false
 	}
+	if val, ok := firstMember(data, name); ok {
+		return val, true, true
+	}
+	// A pooled peeker keeps a reference to the last data it read until it
+	// is used again or the pool drops it (at a garbage collection).
 	p := peekers.Get().(*peeker)
-	defer func() {
-		p.buf = bytes.Buffer{}
-		p.dec.Reset(&p.buf) // drop the reference to data
-		peekers.Put(p)
-	}()
+	defer peekers.Put(p)
 	p.buf = *bytes.NewBuffer(data)
 	p.dec.Reset(&p.buf, peekOpts...)
 	dec := &p.dec
@@ -86,6 +87,31 @@ func peekMember(data []byte, name string) (val []byte, present, ok bool) {
 		}
 		return u, true, true
 	}
+}
+
+// firstMember matches the form nearly every tagged object has, the tag
+// first with a plain string value: '{', the quoted name, ':', and a quoted
+// value without escapes, whitespace allowed between them. It returns the
+// value's bytes; ok is false for any other form (the peeker reads those).
+// Whether the rest of data is JSON is for the strict decoding to say.
+func firstMember(data []byte, name string) (val []byte, ok bool) {
+	rest := bytes.TrimLeft(data[1:], " \t\r\n")
+	if len(rest) < len(name)+2 || rest[0] != '"' || string(rest[1:1+len(name)]) != name || rest[1+len(name)] != '"' {
+		return nil, false
+	}
+	rest = bytes.TrimLeft(rest[len(name)+2:], " \t\r\n")
+	if len(rest) == 0 || rest[0] != ':' {
+		return nil, false
+	}
+	rest = bytes.TrimLeft(rest[1:], " \t\r\n")
+	if len(rest) == 0 || rest[0] != '"' {
+		return nil, false
+	}
+	end := bytes.IndexAny(rest[1:], "\"\\")
+	if end < 0 || rest[1+end] != '"' {
+		return nil, false
+	}
+	return rest[1 : 1+end], true
 }
 
 // sameString reports whether the quoted JSON string q is s.

@@ -27,6 +27,12 @@ func TestPeekMember(t *testing.T) {
 		{`"type"`, "", false, false},
 		{``, "", false, false},
 		{`{"text":"a",}`, "", false, false},
+		{`{ "type" : "a\"b" }`, `a"b`, true, true},
+		{`{"typeX":"a","type":"b"}`, "b", true, true},
+		{`{"typ":"a","type":"b"}`, "b", true, true},
+		{`{"type":"a`, "", false, false},
+		{`{"type" "a"}`, "", false, false},
+		{`{"type":"",}`, "", true, true},
 	} {
 		val, present, ok := peekMember([]byte(c.in), "type")
 		if string(val) != c.val || present != c.present || ok != c.ok {
