@@ -23,16 +23,59 @@ import (
 var ErrNameCase = errors.New("member name differs from a defined member only in case")
 
 // checkNames walks a decoded value and reports the first unknown member
-// (kept in a `json:",embed"` field) that folds to a defined member's name.
+// (kept in a `json:",embed"` field), in sorted order, that folds to a
+// defined member's name. Names are sorted only when one folds.
 func checkNames(v any) error {
-	return walkFallbacks(reflect.ValueOf(v), func(t reflect.Type, si *structInfo, names []string) error {
-		for _, n := range names {
-			if def, ok := si.fold[foldName(n)]; ok {
+	return walk(reflect.ValueOf(v), func(t reflect.Type, si *structInfo, f reflect.Value) error {
+		if obj, ok := f.Interface().(Object); ok && !si.foldsAny(obj) {
+			return nil
+		}
+		for _, n := range fallbackNames(f) {
+			if def, ok := si.folds(n); ok {
 				return fmt.Errorf("%w: %q in %v; want %q", ErrNameCase, n, t, def)
 			}
 		}
 		return nil
 	})
+}
+
+// folds returns the defined member whose name folds to the same key as
+// name. ASCII names, nearly all, are folded without allocating.
+func (si *structInfo) folds(name string) (string, bool) {
+	var buf [64]byte
+	if len(name) > len(buf) || !isASCII(name) {
+		def, ok := si.fold[foldName(name)]
+		return def, ok
+	}
+	b := buf[:len(name)]
+	for i := range len(name) {
+		c := name[i]
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		b[i] = c
+	}
+	def, ok := si.fold[string(b)] // as foldName folds ASCII: strings.ToUpper
+	return def, ok
+}
+
+// foldsAny reports whether a member name of obj folds to a defined one.
+func (si *structInfo) foldsAny(obj Object) bool {
+	for n := range obj {
+		if _, ok := si.folds(n); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func isASCII(s string) bool {
+	for i := range len(s) {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // structInfo is what the walk needs to know of one struct type.
@@ -115,6 +158,21 @@ type visitFunc = func(t reflect.Type, si *structInfo, names []string) error
 // fallback holds at least one member, with the names of those members in
 // sorted order.
 func walkFallbacks(v reflect.Value, fn visitFunc) error {
+	return walk(v, func(t reflect.Type, si *structInfo, f reflect.Value) error {
+		if names := fallbackNames(f); len(names) > 0 {
+			return fn(t, si, names)
+		}
+		return nil
+	})
+}
+
+// fallbackFunc is called by walk for a struct whose fallback field f is not
+// empty.
+type fallbackFunc = func(t reflect.Type, si *structInfo, f reflect.Value) error
+
+// walk calls fn for every struct reachable from v whose embedded fallback
+// is not empty.
+func walk(v reflect.Value, fn fallbackFunc) error {
 	if !v.IsValid() {
 		return nil
 	}
@@ -124,11 +182,11 @@ func walkFallbacks(v reflect.Value, fn visitFunc) error {
 	return nil
 }
 
-// A walker is walkFallbacks compiled for one type: built once per type, it
-// goes straight to the fields, elements and values that may hold a struct
-// with a fallback. Types that can hold none have a nil walker, so a walk
-// costs nothing there.
-type walker func(v reflect.Value, fn visitFunc) error
+// A walker is walk compiled for one type: built once per type, it goes
+// straight to the fields, elements and values that may hold a struct with
+// a fallback. Types that can hold none have a nil walker, so a walk costs
+// nothing there.
+type walker func(v reflect.Value, fn fallbackFunc) error
 
 // walkerCell holds the walker of one type; a type that refers to itself
 // reaches its own cell while the walker is being built, and calls it
@@ -169,7 +227,7 @@ func buildWalker(t reflect.Type, building map[reflect.Type]*walkerCell) walker {
 			return c.w
 		}
 		// A cycle: the walk may go round it, through the cell.
-		return func(v reflect.Value, fn visitFunc) error {
+		return func(v reflect.Value, fn fallbackFunc) error {
 			if c.w == nil {
 				return nil
 			}
@@ -192,7 +250,7 @@ func compileWalker(t reflect.Type, building map[reflect.Type]*walkerCell) walker
 		if elem == nil {
 			return nil
 		}
-		return func(v reflect.Value, fn visitFunc) error {
+		return func(v reflect.Value, fn fallbackFunc) error {
 			if v.IsNil() {
 				return nil
 			}
@@ -204,11 +262,11 @@ func compileWalker(t reflect.Type, building map[reflect.Type]*walkerCell) walker
 		if t.NumMethod() == 0 {
 			return nil
 		}
-		return func(v reflect.Value, fn visitFunc) error {
+		return func(v reflect.Value, fn fallbackFunc) error {
 			if v.IsNil() {
 				return nil
 			}
-			return walkFallbacks(v.Elem(), fn)
+			return walk(v.Elem(), fn)
 		}
 	case reflect.Struct:
 		return structWalker(t, building)
@@ -217,7 +275,7 @@ func compileWalker(t reflect.Type, building map[reflect.Type]*walkerCell) walker
 		if elem == nil {
 			return nil
 		}
-		return func(v reflect.Value, fn visitFunc) error {
+		return func(v reflect.Value, fn fallbackFunc) error {
 			for i := range v.Len() {
 				if err := elem(v.Index(i), fn); err != nil {
 					return inPath(err, strconv.Itoa(i))
@@ -230,7 +288,7 @@ func compileWalker(t reflect.Type, building map[reflect.Type]*walkerCell) walker
 		if elem == nil {
 			return nil
 		}
-		return func(v reflect.Value, fn visitFunc) error {
+		return func(v reflect.Value, fn fallbackFunc) error {
 			if v.Len() == 0 {
 				return nil
 			}
@@ -314,10 +372,11 @@ func structWalker(t reflect.Type, building map[reflect.Type]*walkerCell) walker 
 	if si.fallback < 0 && len(children) == 0 {
 		return nil
 	}
-	return func(v reflect.Value, fn visitFunc) error {
+	return func(v reflect.Value, fn fallbackFunc) error {
 		if si.fallback >= 0 {
-			if names := fallbackNames(v.Field(si.fallback)); len(names) > 0 {
-				if err := fn(t, si, names); err != nil {
+			// An Object or a Value: empty (nil) unless a member was kept.
+			if f := v.Field(si.fallback); f.Len() > 0 {
+				if err := fn(t, si, f); err != nil {
 					return err
 				}
 			}
@@ -372,14 +431,7 @@ func fallbackNames(f reflect.Value) []string {
 // equal under Unicode simple case folding (so "K" and the Kelvin sign
 // fold together, as encoding/json folds them).
 func foldName(s string) string {
-	ascii := true
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			ascii = false
-			break
-		}
-	}
-	if ascii {
+	if isASCII(s) {
 		return strings.ToUpper(s)
 	}
 	var b strings.Builder

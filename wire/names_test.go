@@ -81,3 +81,21 @@ func TestDecodeOptsFor(t *testing.T) {
 		t.Errorf("inputResponses = %#v; want a CreateMessageResult with one block", p.InputResponses)
 	}
 }
+
+// TestFoldsAsFoldName: the allocation-free fold of ASCII names finds the
+// defined member foldName finds, for names of every kind.
+func TestFoldsAsFoldName(t *testing.T) {
+	si := newStructInfo(reflect.TypeFor[Tool]())
+	names := []string{"name", "NAME", "Name", "inputschema", "INPUTSCHEMA", "de\u017Fcription", "x-vendor", "_META", "_meta",
+		"title", "TITLE\u212A", "", "a-b_c.d/e", strings.Repeat("n", 70), strings.Repeat("N", 64), "\u212Aey", "outputSchema"}
+	for _, n := range names {
+		want, wantOK := si.fold[foldName(n)]
+		got, ok := si.folds(n)
+		if got != want || ok != wantOK {
+			t.Errorf("folds(%q) = %q, %v; foldName finds %q, %v", n, got, ok, want, wantOK)
+		}
+	}
+	if !si.foldsAny(Object{"x-a": nil, "ICONS": nil}) || si.foldsAny(Object{"x-a": nil, "iconz": nil}) {
+		t.Error("foldsAny does not see ICONS fold to icons, or sees iconz fold")
+	}
+}
