@@ -68,3 +68,96 @@ func BenchmarkEncodeCallToolResult(b *testing.B) {
 		}
 	}
 }
+
+// benchCallParams are the params of benchCallRequest, as DecodeMessage
+// keeps them.
+func benchCallParams(b *testing.B) Value {
+	m, err := DecodeMessage(benchCallRequest)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return m.(*JSONRPCRequest).Params
+}
+
+// BenchmarkDepth scans the request for its nesting depth, as Depth does.
+func BenchmarkDepth(b *testing.B) {
+	b.SetBytes(int64(len(benchCallRequest)))
+	for b.Loop() {
+		if Depth(benchCallRequest) > MaxDepth {
+			b.Fatal("too deep")
+		}
+	}
+}
+
+// BenchmarkCheckDepth checks the request against MaxDepth, as the decoding
+// does: by counting brackets, without the scan.
+func BenchmarkCheckDepth(b *testing.B) {
+	b.SetBytes(int64(len(benchCallRequest)))
+	for b.Loop() {
+		if err := checkDepth(benchCallRequest); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDecodeEnvelope decodes the tools/call request's envelope alone.
+func BenchmarkDecodeEnvelope(b *testing.B) {
+	b.SetBytes(int64(len(benchCallRequest)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecodeMessage(benchCallRequest); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDecodeCallToolParams decodes the tools/call params alone.
+func BenchmarkDecodeCallToolParams(b *testing.B) {
+	info, _ := LookupMethod("tools/call")
+	raw := benchCallParams(b)
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecodeParams(info, raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCheckNames walks the decoded params and result for members
+// that differ from defined ones only in case.
+func BenchmarkCheckNames(b *testing.B) {
+	info, _ := LookupMethod("tools/call")
+	p, err := DecodeParams(info, benchCallParams(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := DecodeMessage(benchCallResponse)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, err := DecodeResult(info, m.(*JSONRPCResultResponse).Result)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if checkNames(p) != nil || checkNames(r) != nil {
+			b.Fatal("name case")
+		}
+	}
+}
+
+// BenchmarkDecodeContentBlock decodes one content block, a union picked
+// by its "type".
+func BenchmarkDecodeContentBlock(b *testing.B) {
+	in := []byte(`{"type":"resource_link","uri":"file:///weather/ny.json","name":"ny.json","mimeType":"application/json"}`)
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var c ContentBlock
+		if err := Unmarshal(in, &c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

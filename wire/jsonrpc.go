@@ -161,13 +161,145 @@ func (*JSONRPCErrorResponse) isMessage()  {}
 // envelope is the union of the members of all four message shapes, used to
 // classify a message in one strict decoding pass.
 type envelope struct {
-	JSONRPC *string `json:"jsonrpc"`
-	ID      Value   `json:"id"`
-	Method  *string `json:"method"`
-	Params  Value   `json:"params"`
-	Result  Value   `json:"result"`
-	Error   *Error  `json:"error"`
-	Unknown Value   `json:",embed"`
+	JSONRPC *string    `json:"jsonrpc"`
+	ID      envelopeID `json:"id"`
+	Method  *string    `json:"method"`
+	Params  Value      `json:"params"`
+	Result  Value      `json:"result"`
+	Error   *Error     `json:"error"`
+	Unknown Value      `json:",embed"`
+}
+
+// UnmarshalJSONFrom implements json.UnmarshalerFrom: one pass over the
+// members, each known one decoded as json decodes its field (names matched
+// exactly; a null string, error or id member as json leaves it), and the
+// unknown ones kept in Unknown exactly as json keeps them in an embedded
+// Value. The decoder refuses duplicate names, known or unknown.
+func (env *envelope) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	tok, err := dec.ReadToken()
+	if err != nil {
+		return err
+	}
+	switch tok.Kind() {
+	case 'n':
+		return nil // as json leaves a struct for null: zero
+	case '{':
+	default:
+		return fmt.Errorf("message is %s; want an object", kindName(tok.Kind()))
+	}
+	for dec.PeekKind() == '"' {
+		name, err := dec.ReadValue()
+		if err != nil {
+			return err
+		}
+		switch {
+		case sameString(name, "jsonrpc"):
+			env.JSONRPC, err = readStringMember(dec, "jsonrpc")
+		case sameString(name, "id"):
+			err = env.ID.UnmarshalJSONFrom(dec)
+		case sameString(name, "method"):
+			env.Method, err = readStringMember(dec, "method")
+		case sameString(name, "params"):
+			env.Params, err = readValueMember(dec)
+		case sameString(name, "result"):
+			env.Result, err = readValueMember(dec)
+		case sameString(name, "error"):
+			env.Error, err = nil, nil
+			if dec.PeekKind() == 'n' {
+				_, err = dec.ReadToken()
+			} else {
+				env.Error = new(Error)
+				err = json.UnmarshalDecode(dec, env.Error)
+			}
+		default:
+			env.Unknown, err = appendMember(env.Unknown, name, dec)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	_, err = dec.ReadToken()
+	return err
+}
+
+// readStringMember reads a string member's value: nil for null. The
+// version and the method names of the method table are not allocated
+// again: the pointer is shared (the envelope is only read).
+func readStringMember(dec *jsontext.Decoder, name string) (*string, error) {
+	if k := dec.PeekKind(); k != '"' && k != 'n' && k != 0 {
+		return nil, fmt.Errorf("%q is %s; want a string", name, kindName(k))
+	}
+	v, err := dec.ReadValue()
+	if err != nil || v.Kind() == 'n' {
+		return nil, err
+	}
+	if bytes.IndexByte(v, '\\') < 0 {
+		if p, ok := knownStrings[string(v[1:len(v)-1])]; ok {
+			return p, nil
+		}
+	}
+	u, err := jsontext.AppendUnquote(nil, v)
+	if err != nil {
+		return nil, err
+	}
+	s := string(u)
+	return &s, nil
+}
+
+// knownStrings holds the values of "jsonrpc" and "method" that messages
+// carry again and again.
+var knownStrings = func() map[string]*string {
+	m := map[string]*string{JSONRPCVersion: new(JSONRPCVersion)}
+	for _, row := range Methods {
+		m[row.Method] = &row.Method
+	}
+	return m
+}()
+
+// readValueMember reads a member's value raw, in memory of its own.
+func readValueMember(dec *jsontext.Decoder) (Value, error) {
+	v, err := dec.ReadValue()
+	if err != nil {
+		return nil, err
+	}
+	return append(Value(nil), v...), nil
+}
+
+// appendMember adds the member whose quoted name was just read to the
+// object obj (nil for none yet), as json adds an unknown member to an
+// embedded Value: the name as written, ':', the value as written.
+func appendMember(obj Value, quotedName []byte, dec *jsontext.Decoder) (Value, error) {
+	v, err := dec.ReadValue()
+	if err != nil {
+		return obj, err
+	}
+	if len(obj) == 0 {
+		obj = append(obj, '{')
+	} else {
+		obj[len(obj)-1] = ','
+	}
+	obj = append(obj, quotedName...)
+	obj = append(obj, ':')
+	obj = append(obj, v...)
+	return append(obj, '}'), nil
+}
+
+// envelopeID is the id member of an envelope, read in the envelope's pass:
+// absent (the zero value), null, or a RequestID.
+type envelopeID struct {
+	id      RequestID
+	present bool
+}
+
+// UnmarshalJSONFrom implements json.UnmarshalerFrom: null is a present id
+// whose RequestID is zero; anything else decodes as a RequestID.
+func (e *envelopeID) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	e.present = true
+	if dec.PeekKind() == 'n' {
+		_, err := dec.ReadToken()
+		return err
+	}
+	return e.id.UnmarshalJSONFrom(dec)
 }
 
 // DecodeMessage decodes one JSON-RPC message strictly and classifies it.
@@ -182,10 +314,10 @@ func DecodeMessage(data []byte) (Message, error) {
 	if len(data) == 0 || data[0] != '{' {
 		return nil, fmt.Errorf("%w: want a JSON object", ErrNotMessage)
 	}
-	if d := Depth(data); d > MaxDepth {
-		return nil, fmt.Errorf("%w: depth %d, limit %d", ErrTooDeep, d, MaxDepth)
+	if err := checkDepth(data); err != nil {
+		return nil, err
 	}
-	return decodeMessage(data, decodeOpts)
+	return decodeMessage(data, strictOpts) // an envelope holds no union
 }
 
 // decodeMessage is DecodeMessage after the cheap checks, with the options
@@ -195,13 +327,7 @@ func decodeMessage(data []byte, opts json.Options) (Message, error) {
 	if err := json.Unmarshal(data, &env, opts); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNotMessage, err)
 	}
-	var id RequestID // zero for an absent or null id
-	hasID := env.ID != nil
-	if hasID && env.ID.Kind() != 'n' {
-		if err := json.Unmarshal(env.ID, &id, opts); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrNotMessage, err)
-		}
-	}
+	id, hasID := env.ID.id, env.ID.present // id is zero for an absent or null id
 	if env.JSONRPC == nil || *env.JSONRPC != JSONRPCVersion {
 		return nil, fmt.Errorf("%w: \"jsonrpc\" must be \"2.0\"", ErrNotMessage)
 	}

@@ -96,6 +96,35 @@ func TestDepthLimit(t *testing.T) {
 	}
 }
 
+// TestDepthBound: the count of opening brackets clears shallow text only;
+// text with more brackets than the limit is scanned, so a deep value after
+// many shallow ones, or brackets inside strings, are judged by their real
+// nesting.
+func TestDepthBound(t *testing.T) {
+	shallow := "[" + strings.Repeat(`{"a":[1]},`, 2*MaxDepth) + "0]"
+	deep := "[" + strings.Repeat(`{"a":[1]},`, 2*MaxDepth) + strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth) + "]"
+	inStrings := `{"a":"` + strings.Repeat("[{", 2*MaxDepth) + `"}`
+	for _, c := range []struct {
+		in      string
+		tooDeep bool
+	}{
+		{shallow, false},
+		{deep, true},
+		{inStrings, false},
+		{strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth), false},
+		{strings.Repeat("[", MaxDepth+1) + strings.Repeat("]", MaxDepth+1), true},
+	} {
+		var v any
+		err := Unmarshal([]byte(c.in), &v)
+		if got := errors.Is(err, ErrTooDeep); got != c.tooDeep {
+			t.Errorf("Unmarshal(%.40s...) = %v; want too deep: %v", c.in, err, c.tooDeep)
+		}
+		if !c.tooDeep && err != nil {
+			t.Errorf("Unmarshal(%.40s...) = %v; want nil", c.in, err)
+		}
+	}
+}
+
 func TestHeaderValueEncoding(t *testing.T) {
 	for _, c := range []struct{ in, enc string }{
 		{"us-west1", "us-west1"},

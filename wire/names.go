@@ -23,11 +23,15 @@ import (
 var ErrNameCase = errors.New("member name differs from a defined member only in case")
 
 // checkNames walks a decoded value and reports the first unknown member
-// (kept in a `json:",embed"` field) that folds to a defined member's name.
+// (kept in a `json:",embed"` field), in sorted order, that folds to a
+// defined member's name. Names are sorted only when one folds.
 func checkNames(v any) error {
-	return walkFallbacks(reflect.ValueOf(v), func(t reflect.Type, si *structInfo, names []string) error {
-		for _, n := range names {
-			if def, ok := si.fold[foldName(n)]; ok {
+	return walk(reflect.ValueOf(v), func(t reflect.Type, si *structInfo, f reflect.Value) error {
+		if obj, ok := f.Interface().(Object); ok && !si.foldsAny(obj) {
+			return nil
+		}
+		for _, n := range fallbackNames(f) {
+			if def, ok := si.folds(n); ok {
 				return fmt.Errorf("%w: %q in %v; want %q", ErrNameCase, n, t, def)
 			}
 		}
@@ -35,67 +39,95 @@ func checkNames(v any) error {
 	})
 }
 
+// folds returns the defined member whose name folds to the same key as
+// name. ASCII names, nearly all, are folded without allocating.
+func (si *structInfo) folds(name string) (string, bool) {
+	var buf [64]byte
+	if len(name) > len(buf) || !isASCII(name) {
+		def, ok := si.fold[foldName(name)]
+		return def, ok
+	}
+	b := buf[:len(name)]
+	for i := range len(name) {
+		c := name[i]
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		b[i] = c
+	}
+	def, ok := si.fold[string(b)] // as foldName folds ASCII: strings.ToUpper
+	return def, ok
+}
+
+// foldsAny reports whether a member name of obj folds to a defined one.
+func (si *structInfo) foldsAny(obj Object) bool {
+	for n := range obj {
+		if _, ok := si.folds(n); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func isASCII(s string) bool {
+	for i := range len(s) {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
 // structInfo is what the walk needs to know of one struct type.
 type structInfo struct {
 	fold     map[string]string // foldName(json name) -> json name, of the defined members
 	fallback int               // index of the `json:",embed"` Object or Value field, or -1
-	children []int             // fields whose values may hold structs with a fallback
-	names    []string          // the JSON names of children
 }
-
-var structInfos sync.Map // reflect.Type -> *structInfo
 
 var (
 	objectType = reflect.TypeFor[Object]()
 	valueType  = reflect.TypeFor[Value]()
 )
 
-func infoOf(t reflect.Type) *structInfo {
-	if si, ok := structInfos.Load(t); ok {
-		return si.(*structInfo)
-	}
+func newStructInfo(t reflect.Type) *structInfo {
 	si := &structInfo{fold: map[string]string{}, fallback: -1}
 	for i := range t.NumField() {
 		sf := t.Field(i)
-		if !sf.IsExported() {
-			continue
-		}
-		tag := sf.Tag.Get("json")
-		if tag == "-" {
-			continue
-		}
-		name, opts, _ := strings.Cut(tag, ",")
-		if slices.Contains(strings.Split(opts, ","), "embed") {
-			if sf.Type == objectType || sf.Type == valueType {
-				si.fallback = i
-			}
-			continue
-		}
-		if name == "" {
-			name = sf.Name
-		}
-		si.fold[foldName(name)] = name
-		if mayHold(sf.Type) {
-			si.children = append(si.children, i)
-			si.names = append(si.names, name)
+		if name, ok := memberName(sf); ok {
+			si.fold[foldName(name)] = name
+		} else if isFallback(sf) {
+			si.fallback = i
 		}
 	}
-	structInfos.Store(t, si)
 	return si
 }
 
-// mayHold reports whether a value of type t may hold a struct (and so an
-// embedded fallback). Empty interfaces hold only generic JSON here.
-func mayHold(t reflect.Type) bool {
-	switch t.Kind() {
-	case reflect.Struct:
-		return true
-	case reflect.Interface:
-		return t.NumMethod() > 0
-	case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
-		return mayHold(t.Elem())
+// memberName returns the JSON name of a struct field that is a member of
+// its own (not skipped, not an embedded fallback).
+func memberName(sf reflect.StructField) (string, bool) {
+	if !sf.IsExported() {
+		return "", false
 	}
-	return false
+	tag := sf.Tag.Get("json")
+	if tag == "-" {
+		return "", false
+	}
+	name, opts, _ := strings.Cut(tag, ",")
+	if slices.Contains(strings.Split(opts, ","), "embed") {
+		return "", false
+	}
+	if name == "" {
+		name = sf.Name
+	}
+	return name, true
+}
+
+// isFallback reports whether a struct field is an embedded fallback the
+// walk reads (an Object or a Value).
+func isFallback(sf reflect.StructField) bool {
+	_, opts, _ := strings.Cut(sf.Tag.Get("json"), ",")
+	return sf.IsExported() && slices.Contains(strings.Split(opts, ","), "embed") &&
+		(sf.Type == objectType || sf.Type == valueType)
 }
 
 // pathError locates an error of walkFallbacks in the value, as a JSON
@@ -118,56 +150,244 @@ func inPath(err error, token string) error {
 	return &pathError{path: token, err: err}
 }
 
+// visitFunc is called by walkFallbacks for a struct whose fallback holds
+// members.
+type visitFunc = func(t reflect.Type, si *structInfo, names []string) error
+
 // walkFallbacks calls fn for every struct reachable from v whose embedded
 // fallback holds at least one member, with the names of those members in
 // sorted order.
-func walkFallbacks(v reflect.Value, fn func(t reflect.Type, si *structInfo, names []string) error) error {
-	switch v.Kind() {
+func walkFallbacks(v reflect.Value, fn visitFunc) error {
+	return walk(v, func(t reflect.Type, si *structInfo, f reflect.Value) error {
+		if names := fallbackNames(f); len(names) > 0 {
+			return fn(t, si, names)
+		}
+		return nil
+	})
+}
+
+// fallbackFunc is called by walk for a struct whose fallback field f is not
+// empty.
+type fallbackFunc = func(t reflect.Type, si *structInfo, f reflect.Value) error
+
+// walk calls fn for every struct reachable from v whose embedded fallback
+// is not empty.
+func walk(v reflect.Value, fn fallbackFunc) error {
+	if !v.IsValid() {
+		return nil
+	}
+	if w := walkerOf(v.Type()); w != nil {
+		return w(v, fn)
+	}
+	return nil
+}
+
+// A walker is walk compiled for one type: built once per type, it goes
+// straight to the fields, elements and values that may hold a struct with
+// a fallback. Types that can hold none have a nil walker, so a walk costs
+// nothing there.
+type walker func(v reflect.Value, fn fallbackFunc) error
+
+// walkerCell holds the walker of one type; a type that refers to itself
+// reaches its own cell while the walker is being built, and calls it
+// through the cell once it is set.
+type walkerCell struct {
+	w    walker
+	done bool // w is built (and may be nil)
+}
+
+var (
+	walkers   sync.Map // reflect.Type -> *walkerCell, complete
+	walkersMu sync.Mutex
+)
+
+func walkerOf(t reflect.Type) walker {
+	if c, ok := walkers.Load(t); ok {
+		return c.(*walkerCell).w
+	}
+	walkersMu.Lock()
+	defer walkersMu.Unlock()
+	building := map[reflect.Type]*walkerCell{}
+	w := buildWalker(t, building)
+	for bt, c := range building {
+		walkers.Store(bt, c)
+	}
+	return w
+}
+
+// buildWalker builds the walker of t; building holds the cells of the
+// types whose walkers are being built (complete when the outermost call
+// returns). Called with walkersMu held.
+func buildWalker(t reflect.Type, building map[reflect.Type]*walkerCell) walker {
+	if c, ok := walkers.Load(t); ok {
+		return c.(*walkerCell).w
+	}
+	if c, ok := building[t]; ok {
+		if c.done {
+			return c.w
+		}
+		// A cycle: the walk may go round it, through the cell.
+		return func(v reflect.Value, fn fallbackFunc) error {
+			if c.w == nil {
+				return nil
+			}
+			return c.w(v, fn)
+		}
+	}
+	c := &walkerCell{}
+	building[t] = c
+	c.w, c.done = compileWalker(t, building), true
+	return c.w
+}
+
+func compileWalker(t reflect.Type, building map[reflect.Type]*walkerCell) walker {
+	if !mayHold(t) {
+		return nil
+	}
+	switch t.Kind() {
 	case reflect.Pointer:
-		if v.IsNil() {
+		elem := buildWalker(t.Elem(), building)
+		if elem == nil {
 			return nil
 		}
-		return walkFallbacks(v.Elem(), fn)
+		return func(v reflect.Value, fn fallbackFunc) error {
+			if v.IsNil() {
+				return nil
+			}
+			return elem(v.Elem(), fn)
+		}
 	case reflect.Interface:
-		if v.IsNil() || v.Type().NumMethod() == 0 {
+		// Empty interfaces hold only generic JSON here; a sealed union holds
+		// a variant, walked by its own type.
+		if t.NumMethod() == 0 {
 			return nil
 		}
-		return walkFallbacks(v.Elem(), fn)
+		return func(v reflect.Value, fn fallbackFunc) error {
+			if v.IsNil() {
+				return nil
+			}
+			return walk(v.Elem(), fn)
+		}
 	case reflect.Struct:
-		si := infoOf(v.Type())
+		return structWalker(t, building)
+	case reflect.Slice, reflect.Array:
+		elem := buildWalker(t.Elem(), building)
+		if elem == nil {
+			return nil
+		}
+		return func(v reflect.Value, fn fallbackFunc) error {
+			for i := range v.Len() {
+				if err := elem(v.Index(i), fn); err != nil {
+					return inPath(err, strconv.Itoa(i))
+				}
+			}
+			return nil
+		}
+	case reflect.Map:
+		elem := buildWalker(t.Elem(), building)
+		if elem == nil {
+			return nil
+		}
+		return func(v reflect.Value, fn fallbackFunc) error {
+			if v.Len() == 0 {
+				return nil
+			}
+			it := v.MapRange()
+			for it.Next() {
+				if err := elem(it.Value(), fn); err != nil {
+					return inPath(err, it.Key().String())
+				}
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
+// mayHold reports whether a value of type t may hold a struct with an
+// embedded fallback: whether one is reachable through its members, or
+// through a sealed union (whose variants are known only at run time).
+func mayHold(t reflect.Type) bool {
+	return reachable(t, map[reflect.Type]bool{}, func(t reflect.Type) (found, skip bool) {
+		switch t.Kind() {
+		case reflect.Interface:
+			return t.NumMethod() > 0, true
+		case reflect.Struct:
+			for i := range t.NumField() {
+				if isFallback(t.Field(i)) {
+					return true, true
+				}
+			}
+		}
+		return false, false
+	}, func(sf reflect.StructField) bool {
+		_, ok := memberName(sf)
+		return ok
+	})
+}
+
+// reachable reports whether match finds t, or a type reachable from it
+// through pointers, slices, arrays, map values and the struct fields that
+// follow accepts; match also says which types not to look into (skip).
+// seen holds the types already looked at.
+func reachable(t reflect.Type, seen map[reflect.Type]bool, match func(reflect.Type) (found, skip bool), follow func(reflect.StructField) bool) bool {
+	if seen[t] {
+		return false // what it reaches is being looked at already
+	}
+	seen[t] = true
+	if found, skip := match(t); found || skip {
+		return found
+	}
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
+		return reachable(t.Elem(), seen, match, follow)
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if sf := t.Field(i); follow(sf) && reachable(sf.Type, seen, match, follow) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func structWalker(t reflect.Type, building map[reflect.Type]*walkerCell) walker {
+	si := newStructInfo(t)
+	type child struct {
+		index int
+		name  string
+		walk  walker
+	}
+	var children []child
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		name, ok := memberName(sf)
+		if !ok {
+			continue
+		}
+		if w := buildWalker(sf.Type, building); w != nil {
+			children = append(children, child{i, name, w})
+		}
+	}
+	if si.fallback < 0 && len(children) == 0 {
+		return nil
+	}
+	return func(v reflect.Value, fn fallbackFunc) error {
 		if si.fallback >= 0 {
-			if names := fallbackNames(v.Field(si.fallback)); len(names) > 0 {
-				if err := fn(v.Type(), si, names); err != nil {
+			// An Object or a Value: empty (nil) unless a member was kept.
+			if f := v.Field(si.fallback); f.Len() > 0 {
+				if err := fn(t, si, f); err != nil {
 					return err
 				}
 			}
 		}
-		for j, i := range si.children {
-			if err := walkFallbacks(v.Field(i), fn); err != nil {
-				return inPath(err, si.names[j])
+		for _, c := range children {
+			if err := c.walk(v.Field(c.index), fn); err != nil {
+				return inPath(err, c.name)
 			}
 		}
-	case reflect.Slice, reflect.Array:
-		if !mayHold(v.Type().Elem()) {
-			return nil
-		}
-		for i := range v.Len() {
-			if err := walkFallbacks(v.Index(i), fn); err != nil {
-				return inPath(err, strconv.Itoa(i))
-			}
-		}
-	case reflect.Map:
-		if !mayHold(v.Type().Elem()) {
-			return nil
-		}
-		it := v.MapRange()
-		for it.Next() {
-			if err := walkFallbacks(it.Value(), fn); err != nil {
-				return inPath(err, it.Key().String())
-			}
-		}
+		return nil
 	}
-	return nil
 }
 
 // fallbackNames returns the member names held in a fallback field (an
@@ -211,14 +431,7 @@ func fallbackNames(f reflect.Value) []string {
 // equal under Unicode simple case folding (so "K" and the Kelvin sign
 // fold together, as encoding/json folds them).
 func foldName(s string) string {
-	ascii := true
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			ascii = false
-			break
-		}
-	}
-	if ascii {
+	if isASCII(s) {
 		return strings.ToUpper(s)
 	}
 	var b strings.Builder

@@ -2,9 +2,12 @@ package wire
 
 import (
 	"bytes"
+	"encoding"
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
+	"sync"
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -30,12 +33,57 @@ var ErrTooDeep = errors.New("json nested too deeply")
 // Unmarshal adds one check the options cannot express: an unknown member
 // whose name differs from a defined member only in case is an error
 // (ErrNameCase).
-var decodeOpts = json.JoinOptions(
+var decodeOpts = json.JoinOptions(strictOpts, json.WithUnmarshalers(unionUnmarshalers))
+
+// strictOpts are decodeOpts without the union functions, for types that
+// cannot hold a sealed union (see decodeOptsFor). Every check is the same.
+var strictOpts = json.JoinOptions(
 	json.MatchCaseInsensitiveNames(false),
 	jsontext.AllowDuplicateNames(false),
 	jsontext.AllowInvalidUTF8(false),
-	json.WithUnmarshalers(unionUnmarshalers),
 )
+
+// decodeOptsFor returns the options to decode into a value of type t:
+// decodeOpts, or strictOpts when no value of t can hold a sealed union.
+// With functions registered, json looks up the type of every member it
+// decodes among them; a type that needs none is spared the lookups.
+func decodeOptsFor(t reflect.Type) json.Options {
+	if o, ok := optsByType.Load(t); ok {
+		return o.(json.Options)
+	}
+	o := strictOpts
+	if holdsUnion(t) {
+		o = decodeOpts
+	}
+	optsByType.Store(t, o)
+	return o
+}
+
+var optsByType sync.Map // reflect.Type -> json.Options
+
+var (
+	unmarshalerFromType = reflect.TypeFor[json.UnmarshalerFrom]()
+	unmarshalerType     = reflect.TypeFor[json.Unmarshaler]()
+	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
+
+// holdsUnion reports whether a value of type t may hold a sealed union (an
+// interface with methods) that json decodes through unionUnmarshalers. A
+// type with an unmarshal method of its own decodes itself: the methods of
+// this package that decode unions pass decodeOpts themselves.
+func holdsUnion(t reflect.Type) bool {
+	return reachable(t, map[reflect.Type]bool{}, func(t reflect.Type) (found, skip bool) {
+		for _, m := range []reflect.Type{unmarshalerFromType, unmarshalerType, textUnmarshalerType} {
+			if t.Implements(m) || reflect.PointerTo(t).Implements(m) {
+				return false, true
+			}
+		}
+		if t.Kind() == reflect.Interface {
+			return t.NumMethod() > 0, true
+		}
+		return false, false
+	}, reflect.StructField.IsExported)
+}
 
 // encodeOpts fixes the encoding: deterministic member order for maps.
 var encodeOpts = json.JoinOptions(
@@ -49,10 +97,10 @@ var encodeOpts = json.JoinOptions(
 // Types with interface-typed members (the sealed unions of this package)
 // decode only through Unmarshal.
 func Unmarshal(data []byte, v any) error {
-	if d := Depth(data); d > MaxDepth {
-		return fmt.Errorf("%w: depth %d, limit %d", ErrTooDeep, d, MaxDepth)
+	if err := checkDepth(data); err != nil {
+		return err
 	}
-	if err := json.Unmarshal(data, v, decodeOpts); err != nil {
+	if err := json.Unmarshal(data, v, decodeOptsFor(reflect.TypeOf(v))); err != nil {
 		return err
 	}
 	return checkNames(v)
@@ -72,6 +120,22 @@ func MustMarshal(v any) []byte {
 	}
 	return b
 }
+
+// checkDepth refuses data nested deeper than MaxDepth (ErrTooDeep). Nesting
+// never exceeds the number of opening brackets, counted inside strings too:
+// text with at most MaxDepth of them, as nearly every message is, is
+// cleared by counting bytes, and only the rest is scanned.
+func checkDepth(data []byte) error {
+	if bytes.Count(data, openObject)+bytes.Count(data, openArray) <= MaxDepth {
+		return nil
+	}
+	if d := Depth(data); d > MaxDepth {
+		return fmt.Errorf("%w: depth %d, limit %d", ErrTooDeep, d, MaxDepth)
+	}
+	return nil
+}
+
+var openObject, openArray = []byte{'{'}, []byte{'['}
 
 // Depth returns the maximum nesting depth of arrays and objects in data,
 // scanning bytes without decoding. Brackets inside strings do not count.

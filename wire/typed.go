@@ -2,6 +2,7 @@ package wire
 
 import (
 	"fmt"
+	"reflect"
 
 	"github.com/go-json-experiment/json"
 )
@@ -29,11 +30,6 @@ func DecodeParams(info *MethodInfo, raw Value) (any, error) {
 	return p, nil
 }
 
-// resultKind peeks at the resultType of a result object.
-type resultKind struct {
-	ResultType *string `json:"resultType"`
-}
-
 // DecodeResult decodes a result object of the method strictly: an
 // *InputRequiredResult when resultType is "input_required", else the
 // method's result type. A missing resultType decodes as the method's
@@ -43,21 +39,27 @@ func DecodeResult(info *MethodInfo, raw Value) (any, error) {
 	if info == nil {
 		return nil, nil
 	}
-	var k resultKind
-	if err := Unmarshal(raw, &k); err != nil {
+	if err := checkDepth(raw); err != nil {
+		return nil, fmt.Errorf("%s result: %w", info.Method, err)
+	}
+	key, present, err := tagResultType.readFrom(raw, decodeOpts)
+	if err != nil {
 		return nil, fmt.Errorf("%s result: %w", info.Method, err)
 	}
 	var r any
 	switch {
-	case k.ResultType != nil && *k.ResultType == ResultInputRequired:
+	case present && string(key) == ResultInputRequired:
 		r = new(InputRequiredResult)
 	case info.NewResult != nil:
 		r = info.NewResult()
 	default:
+		// Nothing to decode into: the result is still checked as strictly.
+		if _, err := tagResultType.read(raw, decodeOpts); err != nil {
+			return nil, fmt.Errorf("%s result: %w", info.Method, err)
+		}
 		return nil, nil
 	}
-	// raw passed the depth check above.
-	if err := json.Unmarshal(raw, r, decodeOpts); err != nil {
+	if err := json.Unmarshal(raw, r, decodeOptsFor(reflect.TypeOf(r))); err != nil {
 		return nil, fmt.Errorf("%s result: %w", info.Method, err)
 	}
 	if err := checkNames(r); err != nil {

@@ -39,6 +39,13 @@ func (*ListRootsResult) isInputResponse()     {}
 // InputResponses maps the keys of an InputRequests to the client's answers.
 type InputResponses map[string]InputResponse
 
+// UnmarshalJSONFrom implements json.UnmarshalerFrom: the map decodes as any
+// map does, with decodeOpts whatever the caller's options, so that the
+// params types that hold it need no union functions (see decodeOptsFor).
+func (r *InputResponses) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return json.UnmarshalDecode(dec, (*map[string]InputResponse)(r), decodeOpts)
+}
+
 // InputResponseRequestParams is the shape of the params of a retried
 // request: the answers and the echoed requestState.
 type InputResponseRequestParams struct {
@@ -154,19 +161,21 @@ type SamplingContent struct {
 }
 
 // UnmarshalJSONFrom implements json.UnmarshalerFrom: an object is one
-// block, an array a list of blocks; anything else is an error.
+// block, an array a list of blocks; anything else is an error. The blocks
+// decode with decodeOpts whatever the caller's options (see
+// decodeOptsFor).
 func (c *SamplingContent) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	switch k := dec.PeekKind(); k {
 	case '[':
 		var blocks []SamplingMessageContentBlock
-		if err := json.UnmarshalDecode(dec, &blocks); err != nil {
+		if err := json.UnmarshalDecode(dec, &blocks, decodeOpts); err != nil {
 			return err
 		}
 		*c = SamplingContent{Blocks: blocks, Array: true}
 		return nil
 	case '{':
 		var b SamplingMessageContentBlock
-		if err := json.UnmarshalDecode(dec, &b); err != nil {
+		if err := json.UnmarshalDecode(dec, &b, decodeOpts); err != nil {
 			return err
 		}
 		*c = SamplingContent{Blocks: []SamplingMessageContentBlock{b}}

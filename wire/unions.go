@@ -188,7 +188,26 @@ var (
 		err := json.Unmarshal(raw, &p, opts)
 		return p.V, err
 	}}
+	tagResultType = tagReader{"resultType", func(raw Value, opts json.Options) (*string, error) {
+		var p peekResultType
+		err := json.Unmarshal(raw, &p, opts)
+		return p.V, err
+	}}
 )
+
+// readFrom reads the tag of the object raw: by a peek, or, when the peek
+// cannot tell, strictly (which reports what is wrong). present is false
+// when the object has no such member.
+func (tr tagReader) readFrom(raw Value, opts json.Options) (key []byte, present bool, err error) {
+	if key, present, ok := peekMember(raw, tr.name); ok {
+		return key, present, nil
+	}
+	t, err := tr.read(raw, opts)
+	if err != nil || t == nil {
+		return nil, false, err
+	}
+	return []byte(*t), true, nil
+}
 
 // readObject reads the next value of dec, which must be an object.
 func readObject(dec *jsontext.Decoder, what string) (Value, error) {
@@ -205,7 +224,24 @@ func readObject(dec *jsontext.Decoder, what string) (Value, error) {
 // decodeTagged decodes a union whose variant is named by the string member
 // tag. A variant with tag "" is the default when the member is absent;
 // without one, an absent member is an error.
+//
+// The variant is found by peeking at the value in dec's buffer and then
+// decoded from dec itself, so the value is decoded strictly once. When the
+// peek cannot tell, or names no variant, the value is read whole and its
+// tag decoded strictly, which reports what is wrong with it.
 func decodeTagged[U any](dec *jsontext.Decoder, v *U, what string, tag tagReader, variants []variant[U]) error {
+	if dec.PeekKind() == '{' {
+		if key, present, ok := peekMember(unreadValue(dec), tag.name); ok {
+			if vr, found := pickVariant(variants, key, present); found {
+				u := vr.new()
+				if err := json.UnmarshalDecode(dec, u); err != nil {
+					return variantErr(u, err)
+				}
+				*v = u
+				return nil
+			}
+		}
+	}
 	raw, err := readObject(dec, what)
 	if err != nil {
 		return err
@@ -215,19 +251,17 @@ func decodeTagged[U any](dec *jsontext.Decoder, v *U, what string, tag tagReader
 	if err != nil {
 		return err
 	}
-	key := ""
+	var key []byte
 	if t != nil {
-		key = *t
+		key = []byte(*t)
 	}
-	for _, vr := range variants {
-		if (t != nil && vr.tag != "" && vr.tag == key) || (t == nil && vr.tag == "") {
-			u := vr.new()
-			if err := json.Unmarshal(raw, u, opts); err != nil {
-				return variantErr(u, err)
-			}
-			*v = u
-			return nil
+	if vr, found := pickVariant(variants, key, t != nil); found {
+		u := vr.new()
+		if err := json.Unmarshal(raw, u, opts); err != nil {
+			return variantErr(u, err)
 		}
+		*v = u
+		return nil
 	}
 	var names []string
 	for _, vr := range variants {
@@ -241,10 +275,32 @@ func decodeTagged[U any](dec *jsontext.Decoder, v *U, what string, tag tagReader
 	return fmt.Errorf("%s with unknown %s %q; want %s", what, tag.name, key, orList(names))
 }
 
+// pickVariant returns the variant whose tag is key, or, when the tag is
+// not present, the variant with tag "".
+func pickVariant[U any](variants []variant[U], key []byte, present bool) (variant[U], bool) {
+	for _, vr := range variants {
+		if (present && vr.tag != "" && vr.tag == string(key)) || (!present && vr.tag == "") {
+			return vr, true
+		}
+	}
+	return variant[U]{}, false
+}
+
 // decodeServerResult decodes a result by its resultType: an
 // *InputRequiredResult for "input_required", otherwise (absent included,
-// which means "complete") the value complete returns.
+// which means "complete") the value complete returns. Like decodeTagged,
+// it decodes the value from dec when a peek finds the resultType.
 func decodeServerResult(dec *jsontext.Decoder, v *ServerResult, complete func() ServerResult) error {
+	if dec.PeekKind() == '{' {
+		if key, present, ok := peekMember(unreadValue(dec), tagResultType.name); ok {
+			r := serverResultFor(key, present, complete)
+			if err := json.UnmarshalDecode(dec, r); err != nil {
+				return variantErr(r, err)
+			}
+			*v = r
+			return nil
+		}
+	}
 	raw, err := readObject(dec, "result")
 	if err != nil {
 		return err
@@ -261,20 +317,23 @@ func serverResultFrom(raw Value, opts json.Options, complete func() ServerResult
 	if k := raw.Kind(); k != '{' {
 		return nil, fmt.Errorf("result is %s; want an object", kindName(k))
 	}
-	var p peekResultType
-	if err := json.Unmarshal(raw, &p, opts); err != nil {
+	key, present, err := tagResultType.readFrom(raw, opts)
+	if err != nil {
 		return nil, err
 	}
-	var r ServerResult
-	if p.V != nil && *p.V == ResultInputRequired {
-		r = new(InputRequiredResult)
-	} else {
-		r = complete()
-	}
+	r := serverResultFor(key, present, complete)
 	if err := json.Unmarshal(raw, r, opts); err != nil {
 		return nil, variantErr(r, err)
 	}
 	return r, nil
+}
+
+// serverResultFor returns a new result of the type the resultType names.
+func serverResultFor(key []byte, present bool, complete func() ServerResult) ServerResult {
+	if present && string(key) == ResultInputRequired {
+		return new(InputRequiredResult)
+	}
+	return complete()
 }
 
 // inputResultResponse is the shape of the responses whose result may be an
@@ -286,6 +345,8 @@ type inputResultResponse struct {
 	Extra   Object       `json:",embed"`
 }
 
+// decode decodes the response from dec; the result decodes with decodeOpts
+// whatever the caller's options (see decodeOptsFor).
 func (r *inputResultResponse) decode(dec *jsontext.Decoder, complete func() ServerResult) error {
 	var raw struct {
 		JSONRPC string    `json:"jsonrpc"`
@@ -299,7 +360,7 @@ func (r *inputResultResponse) decode(dec *jsontext.Decoder, complete func() Serv
 	var res ServerResult
 	if raw.Result != nil {
 		var err error
-		if res, err = serverResultFrom(raw.Result, dec.Options(), complete); err != nil {
+		if res, err = serverResultFrom(raw.Result, decodeOpts, complete); err != nil {
 			return fmt.Errorf("result: %w", err)
 		}
 	}
