@@ -31,5 +31,6 @@ compile_native_go_fuzzer_v2 github.com/mcpverify/mcpverify/impl FuzzAuthorizatio
 compile_native_go_fuzzer_v2 github.com/mcpverify/mcpverify/impl FuzzOrigin impl_FuzzOrigin
 compile_native_go_fuzzer_v2 github.com/mcpverify/mcpverify/impl FuzzCore impl_FuzzCore
 compile_native_go_fuzzer_v2 github.com/mcpverify/mcpverify/wire FuzzParseChallenges wire_FuzzParseChallenges
+compile_native_go_fuzzer_v2 github.com/mcpverify/mcpverify/wire FuzzEnvelopeAgrees wire_FuzzEnvelopeAgrees
 compile_native_go_fuzzer_v2 github.com/mcpverify/mcpverify/wire FuzzUnmarshalRoundTrip wire_FuzzUnmarshalRoundTrip
 compile_native_go_fuzzer_v2 github.com/mcpverify/mcpverify/wire FuzzLineReader wire_FuzzLineReader

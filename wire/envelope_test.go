@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/go-json-experiment/json"
+
+	"github.com/mcpverify/mcpverify/internal/fuzzseed"
 )
 
 // defaultEnvelope is envelope without its method: json decodes it by its
@@ -48,9 +50,9 @@ func TestEnvelopeAgrees(t *testing.T) {
 // FuzzEnvelopeAgrees is TestEnvelopeAgrees on any input.
 func FuzzEnvelopeAgrees(f *testing.F) {
 	for _, in := range envelopeInputs {
-		f.Add([]byte(in))
+		fuzzseed.Add(f, []byte(in))
 	}
-	f.Fuzz(checkEnvelopeAgrees)
+	f.Fuzz(func(t *testing.T, in []byte) { checkEnvelopeAgrees(t, in) })
 }
 
 func checkEnvelopeAgrees(t *testing.T, in []byte) {
