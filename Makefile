@@ -4,7 +4,7 @@
 #   make check                 run mcpverify check against the embedded reference server
 #   make bench                 Go benchmarks (wire decoding, model.Step, one request over loopback, the stores)
 #   make bench-load            load the reference server and the Go SDK server with hey; print the ratio
-#   make fuzz                  run every fuzz target for FUZZTIME each
+#   make fuzz                  run every fuzz target for FUZZTIME each, FUZZJOBS at a time
 #   make conformance-official  the official MCP conformance suite against `mcpverify serve`
 #   make files-official        the file checks against the official filesystem server (npm)
 #   make killmatrix            every faulty server against mcpverify check and the official suite: docs/killmatrix.md
@@ -13,6 +13,7 @@ GO        ?= go
 CACHE     ?= $(CURDIR)/.cache
 BIN       := $(CURDIR)/bin
 FUZZTIME  ?= 20s
+FUZZJOBS  ?= 1
 BENCHTIME ?= 1s
 
 .PHONY: all build test vet unit model-vs-impl race check bench bench-load fuzz conformance-official files-official killmatrix clean
@@ -51,7 +52,7 @@ bench-load: build
 	CACHE=$(CACHE) BIN=$(BIN) GO=$(GO) ./scripts/bench-load.sh
 
 fuzz:
-	GO=$(GO) FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
+	GO=$(GO) FUZZTIME=$(FUZZTIME) FUZZJOBS=$(FUZZJOBS) ./scripts/fuzz.sh
 
 conformance-official: build
 	CACHE=$(CACHE) BIN=$(BIN) ./scripts/conformance-official.sh
