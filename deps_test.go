@@ -122,7 +122,7 @@ var rules = []rule{
 	{pkg: "internal/vsimpl", mod: []string{"check", "check/target", "impl", "model", "trace", "wire"}, third: []string{rapidLib}},
 	{pkg: "internal/cli", mod: []string{"check", "check/authmock", "check/sandbox", "check/hints", "check/areas/all", "check/report", "check/target", "impl", "spec", "trace", "wire", "model", "corpus"}, third: []string{shellwordsLib, termLib}, testMod: []string{"check/internal/faulty", "internal/redistest", "internal/sarifschema"}, testThird: append([]string{testscriptLib, yamlLib}, testing3...)},
 	{pkg: "cmd/mcpverify", mod: []string{"internal/cli"}},
-	{pkg: "fuzz", testMod: []string{"spec", "wire", "trace", "model", "corpus", "impl", "check", "check/target", "check/legacyclient", "check/staterun", "check/authmock", "internal/props", "internal/vsimpl", "internal/fuzzseed"}, testThird: append([]string{httpgutsLib}, testing3...)},
+	{pkg: "fuzz", testMod: []string{"spec", "wire", "trace", "model", "corpus", "impl", "check", "check/target", "check/legacyclient", "check/staterun", "check/authmock", "internal/props", "internal/vsimpl", "internal/fuzzseed"}, testThird: append([]string{httpgutsLib, joseLib}, testing3...)},
 	{pkg: "", testMod: []string{"spec"}},
 }
 

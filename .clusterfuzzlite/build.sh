@@ -12,7 +12,7 @@
 # zipped as $OUT/<fuzzer>_seed_corpus.zip.
 go run ./internal/cflite -script "$0" -out "$OUT"
 
-compile_native_go_fuzzer_v2 github.com/mcpverify/mcpverify/check/authmock FuzzAlteredToken check_authmock_FuzzAlteredToken
+compile_native_go_fuzzer_v2 github.com/mcpverify/mcpverify/fuzz FuzzAlteredToken fuzz_FuzzAlteredToken
 compile_native_go_fuzzer_v2 github.com/mcpverify/mcpverify/fuzz FuzzFilesConfined fuzz_FuzzFilesConfined
 compile_native_go_fuzzer_v2 github.com/mcpverify/mcpverify/fuzz FuzzTraceRoundTrip fuzz_FuzzTraceRoundTrip
 compile_native_go_fuzzer_v2 github.com/mcpverify/mcpverify/fuzz FuzzDecodeMessage fuzz_FuzzDecodeMessage
