@@ -161,3 +161,15 @@ func BenchmarkDecodeContentBlock(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDecodeRequest decodes the same tools/call request with
+// DecodeRequest: the envelope and the typed params in one pass.
+func BenchmarkDecodeRequest(b *testing.B) {
+	b.SetBytes(int64(len(benchCallRequest)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, perr, err := DecodeRequest(benchCallRequest); err != nil || perr != nil {
+			b.Fatal(err, perr)
+		}
+	}
+}

@@ -258,20 +258,10 @@ func (ex *Exchange) Decode() {
 	ex.contentType = mediaType(ex.RespHeader)
 	ex.reqHeader = lowerIndex(ex.Header)
 	ex.respHeader = lowerIndex(ex.RespHeader)
-	ex.Sent, ex.SentErr = DecodeMessage(ex.Body)
+	ex.Sent, ex.Params, ex.ParamsErr, ex.SentErr = DecodeRequest(ex.Body)
 	method := ""
 	if ex.Sent != nil {
 		method = MessageMethod(ex.Sent)
-		var raw Value
-		switch m := ex.Sent.(type) {
-		case *JSONRPCRequest:
-			raw = m.Params
-		case *JSONRPCNotification:
-			raw = m.Params
-		}
-		if info, ok := LookupMethod(method); ok {
-			ex.Params, ex.ParamsErr = DecodeParams(info, raw)
-		}
 	}
 	var raws [][]byte
 	switch ex.Transport {

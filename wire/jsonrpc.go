@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 
 	"github.com/go-json-experiment/json"
@@ -168,7 +169,19 @@ type envelope struct {
 	Result  Value      `json:"result"`
 	Error   *Error     `json:"error"`
 	Unknown Value      `json:",embed"`
+
+	// src, when set, is the text being decoded: the params of a method
+	// of the table that come after the method are then decoded into its
+	// params type in the same pass (typed), their text sliced from src.
+	// A failure of that decoding is errTyped: the caller decodes again in
+	// two passes, which tells a message error from a params error.
+	src   []byte
+	typed any
 }
+
+// errTyped stops an envelope whose params did not decode into their type
+// in the envelope's pass (see envelope.src).
+var errTyped = errors.New("params did not decode in the envelope's pass")
 
 // UnmarshalJSONFrom implements json.UnmarshalerFrom: one pass over the
 // members, each known one decoded as json decodes its field (names matched
@@ -200,6 +213,10 @@ func (env *envelope) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		case sameString(name, "method"):
 			env.Method, err = readStringMember(dec, "method")
 		case sameString(name, "params"):
+			if env.src != nil && env.Method != nil && dec.PeekKind() == '{' {
+				err = env.decodeTyped(dec)
+				break
+			}
 			env.Params, err = readValueMember(dec)
 		case sameString(name, "result"):
 			env.Result, err = readValueMember(dec)
@@ -220,6 +237,26 @@ func (env *envelope) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	}
 	_, err = dec.ReadToken()
 	return err
+}
+
+// decodeTyped decodes the params, next in dec, into the params type of
+// the method already read (a method outside the table: kept raw), and
+// keeps their text as read.
+func (env *envelope) decodeTyped(dec *jsontext.Decoder) error {
+	info, ok := LookupMethod(*env.Method)
+	if !ok || info.NewParams == nil {
+		var err error
+		env.Params, err = readValueMember(dec)
+		return err
+	}
+	start := dec.InputOffset()
+	p := info.NewParams()
+	if json.UnmarshalDecode(dec, p, decodeOptsFor(reflect.TypeOf(p))) != nil {
+		return errTyped
+	}
+	raw := bytes.TrimLeft(env.src[start:dec.InputOffset()], " \t\r\n:")
+	env.Params, env.typed = append(Value(nil), raw...), p
+	return nil
 }
 
 // readStringMember reads a string member's value: nil for null. The
@@ -320,11 +357,66 @@ func DecodeMessage(data []byte) (Message, error) {
 	return decodeMessage(data, strictOpts) // an envelope holds no union
 }
 
+// DecodeRequest is DecodeMessage followed, for a request or notification
+// of a method of the table, by DecodeParams of its params, with the same
+// results, in one pass over the text where it can (params after method,
+// and decoding without error); params and paramsErr are DecodeParams'.
+func DecodeRequest(data []byte) (m Message, params any, paramsErr error, err error) {
+	data = bytes.TrimSpace(data)
+	if len(data) > 0 && data[0] == '{' && checkDepth(data) == nil {
+		env := envelope{src: data}
+		if m, err := env.decode(data, strictOpts); err == nil {
+			if env.typed == nil {
+				params, paramsErr = paramsOf(m)
+				return m, params, paramsErr, nil
+			}
+			if err := checkNames(env.typed); err != nil {
+				return m, nil, fmt.Errorf("%s params: %w", MessageMethod(m), err), nil
+			}
+			return m, env.typed, nil, nil
+		} else if !errors.Is(err, errTyped) {
+			return nil, nil, nil, err
+		}
+	}
+	if m, err = DecodeMessage(data); err != nil {
+		return nil, nil, nil, err
+	}
+	params, paramsErr = paramsOf(m)
+	return m, params, paramsErr, nil
+}
+
+// paramsOf is DecodeParams of a request's or notification's params, by the
+// method table (nil, nil for another message or method).
+func paramsOf(m Message) (any, error) {
+	var raw Value
+	switch m := m.(type) {
+	case *JSONRPCRequest:
+		raw = m.Params
+	case *JSONRPCNotification:
+		raw = m.Params
+	default:
+		return nil, nil
+	}
+	info, ok := LookupMethod(MessageMethod(m))
+	if !ok {
+		return nil, nil
+	}
+	return DecodeParams(info, raw)
+}
+
 // decodeMessage is DecodeMessage after the cheap checks, with the options
 // given (the strict policy, or the options of a decoder in progress).
 func decodeMessage(data []byte, opts json.Options) (Message, error) {
 	var env envelope
-	if err := json.Unmarshal(data, &env, opts); err != nil {
+	return env.decode(data, opts)
+}
+
+// decode decodes data into env and classifies the message.
+func (env *envelope) decode(data []byte, opts json.Options) (Message, error) {
+	if err := json.Unmarshal(data, env, opts); err != nil {
+		if errors.Is(err, errTyped) {
+			return nil, errTyped
+		}
 		return nil, fmt.Errorf("%w: %v", ErrNotMessage, err)
 	}
 	id, hasID := env.ID.id, env.ID.present // id is zero for an absent or null id
@@ -362,7 +454,7 @@ func decodeMessage(data []byte, opts json.Options) (Message, error) {
 	default:
 		return nil, fmt.Errorf("%w: not a request, notification, result or error", ErrNotMessage)
 	}
-	if err := checkNames(&env); err != nil {
+	if err := checkNames(env); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNotMessage, err)
 	}
 	return m, nil
