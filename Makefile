@@ -14,6 +14,7 @@ CACHE     ?= $(CURDIR)/.cache
 BIN       := $(CURDIR)/bin
 FUZZTIME  ?= 20s
 FUZZJOBS  ?= 1
+FUZZTARGETS ?= .
 BENCHTIME ?= 1s
 
 .PHONY: all build test vet unit model-vs-impl race check bench bench-load fuzz conformance-official files-official killmatrix clean
@@ -52,7 +53,7 @@ bench-load: build
 	CACHE=$(CACHE) BIN=$(BIN) GO=$(GO) ./scripts/bench-load.sh
 
 fuzz:
-	GO=$(GO) FUZZTIME=$(FUZZTIME) FUZZJOBS=$(FUZZJOBS) ./scripts/fuzz.sh
+	GO=$(GO) FUZZTIME=$(FUZZTIME) FUZZJOBS=$(FUZZJOBS) FUZZTARGETS='$(FUZZTARGETS)' ./scripts/fuzz.sh
 
 conformance-official: build
 	CACHE=$(CACHE) BIN=$(BIN) ./scripts/conformance-official.sh

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs every native fuzz target of the module for FUZZTIME each: the
 # packages and targets are found with `go test -list '^Fuzz'`, not listed
-# by hand. FUZZJOBS targets run at a time (default 1), each with one
-# worker (-parallel 1), so that the rates compare. Prints, per target, the
+# by hand (FUZZTARGETS, an extended regular expression, keeps only the
+# targets whose name matches). FUZZJOBS targets run at a time (default
+# 1), each with one worker (-parallel 1), so that the rates compare.
+# Prints, per target, the
 # executions per second of its whole run, then a table sorted by package
 # and target. Fails when a target fails (after the others have run), with
 # its output.
@@ -10,6 +12,7 @@ set -euo pipefail
 GO=${GO:-go}
 FUZZTIME=${FUZZTIME:-20s}
 FUZZJOBS=${FUZZJOBS:-1}
+FUZZTARGETS=${FUZZTARGETS:-.}
 export GO FUZZTIME
 
 # One target: fuzz.sh --one PKG TARGET prints its table line, or its log
@@ -40,7 +43,7 @@ pairs=$(mktemp)
 table=$(mktemp)
 trap 'rm -f "$pairs" "$table"' EXIT
 for pkg in $($GO list ./...); do
-  for t in $($GO test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' || true); do
+  for t in $($GO test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' | grep -E "$FUZZTARGETS" || true); do
     echo "$pkg $t" >>"$pairs"
   done
 done
