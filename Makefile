@@ -7,6 +7,7 @@
 #   make fuzz                  run every fuzz target for FUZZTIME each
 #   make conformance-official  the official MCP conformance suite against `mcpverify serve`
 #   make files-official        the file checks against the official filesystem server (npm)
+#   make mutation              mutation testing (gremlins) of the reference server's security files
 
 GO        ?= go
 CACHE     ?= $(CURDIR)/.cache
@@ -14,7 +15,7 @@ BIN       := $(CURDIR)/bin
 FUZZTIME  ?= 20s
 BENCHTIME ?= 1s
 
-.PHONY: all build test vet unit model-vs-impl race check bench bench-load fuzz conformance-official files-official clean
+.PHONY: all build test vet unit model-vs-impl race check bench bench-load fuzz conformance-official files-official mutation clean
 
 all: build
 
@@ -57,6 +58,15 @@ conformance-official: build
 
 files-official: build
 	CACHE=$(CACHE) BIN=$(BIN) ./scripts/files-official.sh
+
+# Mutation testing of impl's security code: gremlins v0.6.0 (through go
+# run) mutates the security files of impl (listed in the script, chosen in
+# docs/mutation.md) and runs impl's tests on each mutant; it fails when the
+# efficacy (killed / (killed + lived)) is 85% or less. JSON results in
+# $(CACHE)/mutation.json. Needs redis-server, as `unit` does. Settings:
+# MUTATION_FILES, MUTATION_WORKERS (default 2), MUTATION_TIMEOUT (see the script).
+mutation:
+	CACHE=$(CACHE) GO=$(GO) ./scripts/mutation.sh
 
 clean:
 	rm -rf $(BIN)

@@ -184,3 +184,37 @@ func TestCartHandlesRandom(t *testing.T) {
 		}
 	}
 }
+
+// TestCartHandleForm pins the form a cart_id must have before the store is
+// asked: the prefix, exactly 22 characters, each of the URL-safe base64
+// alphabet. Every edge of that alphabet is accepted and every byte just
+// outside it refused, as are a wrong prefix and a wrong length.
+func TestCartHandleForm(t *testing.T) {
+	const edges = "AZaz09-_"
+	body := strings.Repeat(edges, 3)[:22]
+	if h := cartPrefix + body; !wellFormedCartHandle(h) {
+		t.Fatalf("%q refused", h)
+	}
+	for i := range len(body) {
+		for _, c := range []byte(edges) {
+			h := cartPrefix + body[:i] + string(c) + body[i+1:]
+			if !wellFormedCartHandle(h) {
+				t.Errorf("%q refused", h)
+			}
+		}
+		for _, c := range []byte("@[`{/:+=.~ \x00\xff") {
+			h := cartPrefix + body[:i] + string(c) + body[i+1:]
+			if wellFormedCartHandle(h) {
+				t.Errorf("%q accepted", h)
+			}
+		}
+	}
+	for _, h := range []string{
+		"", "cart_", cartPrefix + body[:21], cartPrefix + body + "A",
+		"cart-" + body, "CART_" + body, "cartX" + body, "_cart" + body[:21], body + "AAAAA",
+	} {
+		if wellFormedCartHandle(h) {
+			t.Errorf("%q accepted", h)
+		}
+	}
+}
