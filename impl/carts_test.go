@@ -3,6 +3,7 @@ package impl
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"math/big"
 	"strings"
 	"testing"
@@ -216,5 +217,35 @@ func TestCartHandleForm(t *testing.T) {
 		if wellFormedCartHandle(h) {
 			t.Errorf("%q accepted", h)
 		}
+	}
+}
+
+// TestCartQuantityBound: one SKU of a cart holds at most maxCartQty, however
+// the quantity is reached (at once, or added in steps); a refused addition
+// changes nothing.
+func TestCartQuantityBound(t *testing.T) {
+	var c Cart
+	if err := c.add("a", maxCartQty); err != nil {
+		t.Fatalf("a new line of %d: %v", maxCartQty, err)
+	}
+	if err := c.add("b", maxCartQty+1); !errors.Is(err, errCartFull) {
+		t.Fatalf("a new line of %d: %v, want errCartFull", maxCartQty+1, err)
+	}
+	if err := c.add("c", maxCartQty-1); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.add("c", 1); err != nil {
+		t.Fatalf("reaching %d in steps: %v", maxCartQty, err)
+	}
+	for _, sku := range []string{"a", "c"} {
+		if err := c.add(sku, 1); !errors.Is(err, errCartFull) {
+			t.Errorf("%s past %d: %v, want errCartFull", sku, maxCartQty, err)
+		}
+		if q := c.qty(sku); q != maxCartQty {
+			t.Errorf("%s: quantity %d, want %d", sku, q, maxCartQty)
+		}
+	}
+	if q := c.qty("b"); q != 0 || len(c.Items) != 2 {
+		t.Errorf("refused line b: quantity %d, %d lines", q, len(c.Items))
 	}
 }
