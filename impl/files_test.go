@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -676,5 +677,25 @@ func TestFilesSchemaConformance(t *testing.T) {
 			t.Fatalf("%s: no JSON answer: %s", r.Method, res.body)
 		}
 		checkSchema(t, r.Method, res.msg)
+	}
+}
+
+// TestEchoBound: an answer repeats at most maxEchoBytes of a path argument,
+// cut before a character that would not fit whole, and says it was cut.
+func TestEchoBound(t *testing.T) {
+	a := func(n int) string { return strings.Repeat("a", n) }
+	for _, c := range []struct{ p, want string }{
+		{a(maxEchoBytes), strconv.Quote(a(maxEchoBytes))},
+		{a(maxEchoBytes + 1), strconv.Quote(a(maxEchoBytes)) + "..."},
+		{a(maxEchoBytes-1) + "é" + "bbb", strconv.Quote(a(maxEchoBytes-1)) + "..."},
+		{a(maxEchoBytes-2) + "€" + "x", strconv.Quote(a(maxEchoBytes-2)) + "..."},
+		{a(maxEchoBytes-1) + "€", strconv.Quote(a(maxEchoBytes-1)) + "..."},
+		// Not UTF-8 at all (a path argument never is, once decoded; echo
+		// must not fail on it either).
+		{strings.Repeat("\x80", maxEchoBytes+44), `""...`},
+	} {
+		if got := echo(c.p); got != c.want {
+			t.Errorf("echo of %d bytes ending %q: %q, want %q", len(c.p), c.p[len(c.p)-4:], got, c.want)
+		}
 	}
 }
