@@ -699,3 +699,23 @@ func TestEchoBound(t *testing.T) {
 		}
 	}
 }
+
+// TestFilesNestedDirs: when allowed directories nest, an absolute path is
+// opened through the innermost one, which confines it: a link in the inner
+// directory that leads out of it is refused, even into the outer one,
+// while the same file named under the outer directory is served.
+func TestFilesNestedDirs(t *testing.T) {
+	ft := newFileTree(t)
+	sub := filepath.Join(ft.ws, "sub")
+	h := newHarness(t, Config{AllowedDirs: []string{ft.ws, sub}})
+	read := func(p string) *resp { return callAs(h, "", "read_file", map[string]any{"path": p}, nil) }
+	if r := read(filepath.Join(sub, "link-up")); toolText(r) != refusalText(filepath.Join(sub, "link-up")) {
+		t.Errorf("a link out of the inner directory: %.300s", r.body)
+	}
+	if r := read(filepath.Join(ft.ws, "hello.txt")); toolText(r) != helloText {
+		t.Errorf("the file in the outer directory: %.300s", r.body)
+	}
+	if r := read(filepath.Join(sub, "inner.txt")); toolText(r) != innerText {
+		t.Errorf("a file of the inner directory: %.300s", r.body)
+	}
+}
