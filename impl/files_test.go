@@ -719,3 +719,36 @@ func TestFilesNestedDirs(t *testing.T) {
 		t.Errorf("a file of the inner directory: %.300s", r.body)
 	}
 }
+
+// TestFilesListDirectoryEdges: an empty directory lists no entries (not an
+// error); a directory of exactly maxListEntries entries is listed whole,
+// in ascending order of name, and not said to be cut short.
+func TestFilesListDirectoryEdges(t *testing.T) {
+	ws := t.TempDir()
+	if err := os.Mkdir(filepath.Join(ws, "empty"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	full := filepath.Join(ws, "full")
+	if err := os.Mkdir(full, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i := range maxListEntries {
+		if err := os.WriteFile(filepath.Join(full, fmt.Sprintf("f%04d", (i*7)%maxListEntries)), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := newHarness(t, Config{AllowedDirs: []string{ws}})
+	for dir, n := range map[string]int{"empty": 0, "full": maxListEntries} {
+		r := callAs(h, "", "list_directory", map[string]any{"path": dir}, nil)
+		entries, ok := get(r.result(), "structuredContent", "entries").([]any)
+		if !ok || get(r.result(), "isError") == true || len(entries) != n || get(r.result(), "structuredContent", "truncated") != false {
+			t.Errorf("%s: %d entries listed, want %d: %.300s", dir, len(entries), n, r.body)
+			continue
+		}
+		for i, e := range entries {
+			if name := get(e, "name"); name != fmt.Sprintf("f%04d", i) {
+				t.Fatalf("%s: entry %d is %v; want ascending order", dir, i, name)
+			}
+		}
+	}
+}
