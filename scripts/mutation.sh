@@ -9,11 +9,12 @@
 #   MUTATION_FILES    the files to mutate (default: the security files; see docs/mutation.md)
 #   MUTATION_WORKERS  gremlins --workers (default 2)
 #   MUTATION_TIMEOUT  gremlins --timeout-coefficient (default 5)
-#   MUTATION_MIN      --threshold-efficacy: fail when efficacy is at or below it (default 85)
+#   MUTATION_MIN      --threshold-efficacy: fail when efficacy is at or below it (default 85;
+#                     gremlins counts a mutant that does not compile as killed, see docs/mutation.md)
 #   MUTATION_DRY      set: list the mutants without running the tests
 #   CACHE             where the JSON results go (default .cache); the file is $CACHE/mutation.json
 #
-# At the end it prints every mutant that lived or is not covered, as
+# At the end (with jq) it prints every mutant that lived or is not covered, as
 # file:line:column mutator status, from the JSON.
 set -euo pipefail
 GO=${GO:-go}
@@ -63,7 +64,7 @@ GOFLAGS="${GOFLAGS:+$GOFLAGS }-count=1 -short -vet=off" MCPVERIFY_REQUIRE_REDIS=
   --threshold-efficacy "$MUTATION_MIN" --output "$out" || status=$?
 echo "== wall time: $(( $(date +%s) - start )) s; results in $out"
 
-if [ -f "$out" ] && [ -z "${MUTATION_DRY:-}" ]; then
+if [ -f "$out" ] && [ -z "${MUTATION_DRY:-}" ] && command -v jq >/dev/null; then
   echo "== per file: killed lived not-covered timed-out not-viable"
   jq -r '.files[] | [.file_name,
       ([.mutations[] | select(.status == "KILLED")] | length),
