@@ -8,7 +8,7 @@
 #
 #   MUTATION_FILES    the files to mutate (default: the security files; see docs/mutation.md)
 #   MUTATION_WORKERS  gremlins --workers (default 2)
-#   MUTATION_TIMEOUT  gremlins --timeout-coefficient (default 5)
+#   MUTATION_TIMEOUT  gremlins --timeout-coefficient (default 10)
 #   MUTATION_MIN      --threshold-efficacy: fail when efficacy is at or below it (default 85;
 #                     gremlins counts a mutant that does not compile as killed, see docs/mutation.md)
 #   MUTATION_DRY      set: list the mutants without running the tests
@@ -22,7 +22,7 @@ GREMLINS=github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0
 CACHE=${CACHE:-$PWD/.cache}
 MUTATION_FILES=${MUTATION_FILES:-auth.go resource.go issuer.go state.go mrtr.go carts.go store.go store_memory.go headers.go origin.go files.go}
 MUTATION_WORKERS=${MUTATION_WORKERS:-2}
-MUTATION_TIMEOUT=${MUTATION_TIMEOUT:-5}
+MUTATION_TIMEOUT=${MUTATION_TIMEOUT:-10}
 MUTATION_MIN=${MUTATION_MIN:-85}
 
 root=$(pwd)
