@@ -81,6 +81,11 @@ func TestAuthChallenge(t *testing.T) {
 		if !strings.HasPrefix(ch, "Bearer ") || strings.Contains(ch, `error="invalid_token"`) != c.wantError {
 			t.Errorf("%s: WWW-Authenticate %q", c.name, ch)
 		}
+		// No CORS header without an allowed Origin: the challenge is
+		// exposed to cross-origin scripts only on a CORS response.
+		if v, ok := r.header["Access-Control-Expose-Headers"]; ok {
+			t.Errorf("%s: Access-Control-Expose-Headers %q without an Origin", c.name, v)
+		}
 		// Nothing of the body is read for a caller without credentials:
 		// the error has no id.
 		if r.errCode() != wire.CodeInvalidRequest || r.msg["id"] != nil {

@@ -3,6 +3,7 @@ package impl
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"math/big"
 	"strings"
 	"testing"
@@ -182,5 +183,69 @@ func TestCartHandlesRandom(t *testing.T) {
 		if c < n*48/100 || c > n*52/100 {
 			t.Errorf("bit %d is set in %d of %d handles", i, c, n)
 		}
+	}
+}
+
+// TestCartHandleForm pins the form a cart_id must have before the store is
+// asked: the prefix, exactly 22 characters, each of the URL-safe base64
+// alphabet. Every edge of that alphabet is accepted and every byte just
+// outside it refused, as are a wrong prefix and a wrong length.
+func TestCartHandleForm(t *testing.T) {
+	const edges = "AZaz09-_"
+	body := strings.Repeat(edges, 3)[:22]
+	if h := cartPrefix + body; !wellFormedCartHandle(h) {
+		t.Fatalf("%q refused", h)
+	}
+	for i := range len(body) {
+		for _, c := range []byte(edges) {
+			h := cartPrefix + body[:i] + string(c) + body[i+1:]
+			if !wellFormedCartHandle(h) {
+				t.Errorf("%q refused", h)
+			}
+		}
+		for _, c := range []byte("@[`{/:+=.~ \x00\xff") {
+			h := cartPrefix + body[:i] + string(c) + body[i+1:]
+			if wellFormedCartHandle(h) {
+				t.Errorf("%q accepted", h)
+			}
+		}
+	}
+	for _, h := range []string{
+		"", "cart_", cartPrefix + body[:21], cartPrefix + body + "A",
+		"cart-" + body, "CART_" + body, "cartX" + body, "_cart" + body[:21], body + "AAAAA",
+	} {
+		if wellFormedCartHandle(h) {
+			t.Errorf("%q accepted", h)
+		}
+	}
+}
+
+// TestCartQuantityBound: one SKU of a cart holds at most maxCartQty, however
+// the quantity is reached (at once, or added in steps); a refused addition
+// changes nothing.
+func TestCartQuantityBound(t *testing.T) {
+	var c Cart
+	if err := c.add("a", maxCartQty); err != nil {
+		t.Fatalf("a new line of %d: %v", maxCartQty, err)
+	}
+	if err := c.add("b", maxCartQty+1); !errors.Is(err, errCartFull) {
+		t.Fatalf("a new line of %d: %v, want errCartFull", maxCartQty+1, err)
+	}
+	if err := c.add("c", maxCartQty-1); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.add("c", 1); err != nil {
+		t.Fatalf("reaching %d in steps: %v", maxCartQty, err)
+	}
+	for _, sku := range []string{"a", "c"} {
+		if err := c.add(sku, 1); !errors.Is(err, errCartFull) {
+			t.Errorf("%s past %d: %v, want errCartFull", sku, maxCartQty, err)
+		}
+		if q := c.qty(sku); q != maxCartQty {
+			t.Errorf("%s: quantity %d, want %d", sku, q, maxCartQty)
+		}
+	}
+	if q := c.qty("b"); q != 0 || len(c.Items) != 2 {
+		t.Errorf("refused line b: quantity %d, %d lines", q, len(c.Items))
 	}
 }

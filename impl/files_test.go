@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -676,5 +677,78 @@ func TestFilesSchemaConformance(t *testing.T) {
 			t.Fatalf("%s: no JSON answer: %s", r.Method, res.body)
 		}
 		checkSchema(t, r.Method, res.msg)
+	}
+}
+
+// TestEchoBound: an answer repeats at most maxEchoBytes of a path argument,
+// cut before a character that would not fit whole, and says it was cut.
+func TestEchoBound(t *testing.T) {
+	a := func(n int) string { return strings.Repeat("a", n) }
+	for _, c := range []struct{ p, want string }{
+		{a(maxEchoBytes), strconv.Quote(a(maxEchoBytes))},
+		{a(maxEchoBytes + 1), strconv.Quote(a(maxEchoBytes)) + "..."},
+		{a(maxEchoBytes-1) + "é" + "bbb", strconv.Quote(a(maxEchoBytes-1)) + "..."},
+		{a(maxEchoBytes-2) + "€" + "x", strconv.Quote(a(maxEchoBytes-2)) + "..."},
+		{a(maxEchoBytes-1) + "€", strconv.Quote(a(maxEchoBytes-1)) + "..."},
+		// Not UTF-8 at all (a path argument never is, once decoded; echo
+		// must not fail on it either).
+		{strings.Repeat("\x80", maxEchoBytes+44), `""...`},
+	} {
+		if got := echo(c.p); got != c.want {
+			t.Errorf("echo of %d bytes ending %q: %q, want %q", len(c.p), c.p[len(c.p)-4:], got, c.want)
+		}
+	}
+}
+
+// TestFilesNestedDirs: when allowed directories nest, an absolute path is
+// opened through the innermost one, which confines it: a link in the inner
+// directory that leads out of it is refused, even into the outer one,
+// while the same file named under the outer directory is served.
+func TestFilesNestedDirs(t *testing.T) {
+	ft := newFileTree(t)
+	sub := filepath.Join(ft.ws, "sub")
+	h := newHarness(t, Config{AllowedDirs: []string{ft.ws, sub}})
+	read := func(p string) *resp { return callAs(h, "", "read_file", map[string]any{"path": p}, nil) }
+	if r := read(filepath.Join(sub, "link-up")); toolText(r) != refusalText(filepath.Join(sub, "link-up")) {
+		t.Errorf("a link out of the inner directory: %.300s", r.body)
+	}
+	if r := read(filepath.Join(ft.ws, "hello.txt")); toolText(r) != helloText {
+		t.Errorf("the file in the outer directory: %.300s", r.body)
+	}
+	if r := read(filepath.Join(sub, "inner.txt")); toolText(r) != innerText {
+		t.Errorf("a file of the inner directory: %.300s", r.body)
+	}
+}
+
+// TestFilesListDirectoryEdges: an empty directory lists no entries (not an
+// error); a directory of exactly maxListEntries entries is listed whole,
+// in ascending order of name, and not said to be cut short.
+func TestFilesListDirectoryEdges(t *testing.T) {
+	ws := t.TempDir()
+	if err := os.Mkdir(filepath.Join(ws, "empty"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	full := filepath.Join(ws, "full")
+	if err := os.Mkdir(full, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i := range maxListEntries {
+		if err := os.WriteFile(filepath.Join(full, fmt.Sprintf("f%04d", (i*7)%maxListEntries)), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := newHarness(t, Config{AllowedDirs: []string{ws}})
+	for dir, n := range map[string]int{"empty": 0, "full": maxListEntries} {
+		r := callAs(h, "", "list_directory", map[string]any{"path": dir}, nil)
+		entries, ok := get(r.result(), "structuredContent", "entries").([]any)
+		if !ok || get(r.result(), "isError") == true || len(entries) != n || get(r.result(), "structuredContent", "truncated") != false {
+			t.Errorf("%s: %d entries listed, want %d: %.300s", dir, len(entries), n, r.body)
+			continue
+		}
+		for i, e := range entries {
+			if name := get(e, "name"); name != fmt.Sprintf("f%04d", i) {
+				t.Fatalf("%s: entry %d is %v; want ascending order", dir, i, name)
+			}
+		}
 	}
 }

@@ -81,7 +81,6 @@ type issuerKeys struct {
 	jwksURI string
 	keys    []jose.JSONWebKey
 	fetched time.Time // of the last fetch attempt; zero: never
-	fetches int       // fetch attempts of the key set, for tests
 }
 
 // newIssuerKeys fetches through transport (nil: http.DefaultTransport).
@@ -167,7 +166,6 @@ func (k *issuerKeys) refresh(ctx context.Context) error {
 	defer cancel()
 	k.mu.Lock()
 	jwksURI := k.jwksURI
-	k.fetches++
 	k.mu.Unlock()
 	if jwksURI == "" {
 		var md struct {

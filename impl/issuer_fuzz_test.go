@@ -155,3 +155,32 @@ func BenchmarkJWTVerify(b *testing.B) {
 		})
 	}
 }
+
+// TestAudienceEqual pins the audience comparison on the cases where a
+// looser one would let a token of another resource in: the scheme and
+// host fold ASCII case (every letter, A and Z included), the userinfo,
+// path, port and trailing slash never do, and an empty userinfo is read
+// as one.
+func TestAudienceEqual(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{
+		{"HTTPS://AZ.Example.COM/mcp", "https://az.example.com/mcp", true},
+		{"https://u@AZ.example/p", "https://u@az.example/p", true},
+		{"https://@AZ.example/p", "https://@az.example/p", true},
+		{"https://@mcp.example.com", "https://mcp.example.com", false},
+		{"https://ab@mcp.example.com/", "https://ac@mcp.example.com/", false},
+		{"https://aB@mcp.example.com/", "https://ab@mcp.example.com/", false},
+		{"https://Alice@mcp.example.com/", "https://alice@mcp.example.com/", false},
+		{"https://mcp.example.com/MCP", "https://mcp.example.com/mcp", false},
+		{"https://mcp.example.com/mcp/", "https://mcp.example.com/mcp", false},
+		{"https://mcp.example.com:443/mcp", "https://mcp.example.com/mcp", false},
+		{"https://mcp.example.com.evil/mcp", "https://mcp.example.com/mcp", false},
+		{"urn:X", "urn:x", false},
+	} {
+		if got := audienceEqual(c.a, c.b); got != c.want {
+			t.Errorf("audienceEqual(%q, %q) = %v, want %v", c.a, c.b, got, c.want)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package impl
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"encoding/json"
@@ -224,9 +225,10 @@ func TestProtectedResourceMetadata(t *testing.T) {
 	}
 }
 
-// TestJWKSRefetchBound: tokens with made-up key ids cause at most one key
-// set fetch per DefaultJWKSRefetchInterval.
-func TestJWKSRefetchBound(t *testing.T) {
+// firstFetch starts an issuer-mode server on a test clock and serves one
+// valid token (claims c, valid for an hour), which fetches the key set
+// once.
+func firstFetch(t *testing.T) (*testIssuer, *testClock, *harness, claims) {
 	iss := newTestIssuer(t, nil)
 	clock := newTestClock()
 	h := issuerHarness(t, iss, clock, nil)
@@ -238,6 +240,13 @@ func TestJWKSRefetchBound(t *testing.T) {
 	if n := iss.fetches.Load(); n != 1 {
 		t.Fatalf("%d fetches for the first token", n)
 	}
+	return iss, clock, h, c
+}
+
+// TestJWKSRefetchBound: tokens with made-up key ids cause at most one key
+// set fetch per DefaultJWKSRefetchInterval.
+func TestJWKSRefetchBound(t *testing.T) {
+	iss, clock, h, c := firstFetch(t)
 	v := h.s.auth
 	hdr := func(kid string) http.Header {
 		return http.Header{"Authorization": {"Bearer " + iss.mint(jose.ES256, kid, iss.ec, c)}}
@@ -376,5 +385,92 @@ func TestIssuerConfig(t *testing.T) {
 		if got := metadataURL(c.issuer); got != c.want {
 			t.Errorf("metadataURL(%q) = %q, want %q", c.issuer, got, c.want)
 		}
+	}
+}
+
+// TestIssuerKeySetRules: only a key meant for signatures verifies a token
+// (one marked "use":"enc" never does; one that names no use does), and the
+// key set document is read up to its bound exactly: a set of
+// maxIssuerDocBytes bytes is used, one byte more and the token cannot be
+// checked (503).
+func TestIssuerKeySetRules(t *testing.T) {
+	set := func(use string, size int) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			b, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &issuerRSAKey.PublicKey, KeyID: "rsa1", Algorithm: "RS256", Use: use}}})
+			if err != nil {
+				t.Error(err)
+			}
+			if size > 0 {
+				b = append(b, bytes.Repeat([]byte(" "), size-len(b))...)
+			}
+			w.Write(b)
+		}
+	}
+	for _, c := range []struct {
+		name string
+		jwks http.HandlerFunc
+		want int
+	}{
+		{"use sig", set("sig", 0), http.StatusOK},
+		{"no use", set("", 0), http.StatusOK},
+		{"use enc", set("enc", 0), http.StatusUnauthorized},
+		{"a set of the largest size", set("sig", maxIssuerDocBytes), http.StatusOK},
+		{"a set one byte too large", set("sig", maxIssuerDocBytes+1), http.StatusServiceUnavailable},
+	} {
+		iss := newTestIssuer(t, c.jwks)
+		clock := newTestClock()
+		h := issuerHarness(t, iss, clock, nil)
+		if r := callWith(h, "Bearer "+iss.rs256(iss.claims(clock.Now()))); r.status != c.want {
+			t.Errorf("%s: HTTP %d, want %d: %s", c.name, r.status, c.want, r.body)
+		}
+	}
+}
+
+// TestJWKSRefetchAtInterval: an unknown key id makes the server fetch the
+// key set again once DefaultJWKSRefetchInterval has passed since the last
+// fetch, and not a moment before (a rotated key is picked up as soon as
+// the bound allows).
+func TestJWKSRefetchAtInterval(t *testing.T) {
+	iss, clock, h, c := firstFetch(t)
+	unknown := http.Header{"Authorization": {"Bearer " + iss.mint(jose.ES256, "rotated", iss.ec, c)}}
+	clock.Advance(DefaultJWKSRefetchInterval - time.Millisecond)
+	h.s.auth.authenticate(context.Background(), unknown)
+	if n := iss.fetches.Load(); n != 1 {
+		t.Fatalf("unknown kid before the interval: %d fetches, want 1", n)
+	}
+	clock.Advance(time.Millisecond)
+	h.s.auth.authenticate(context.Background(), unknown)
+	if n := iss.fetches.Load(); n != 2 {
+		t.Fatalf("unknown kid at the interval: %d fetches, want 2", n)
+	}
+}
+
+// TestTokenSizeBound: a valid token of exactly maxTokenBytes is accepted,
+// a valid token just longer is refused before it is parsed.
+func TestTokenSizeBound(t *testing.T) {
+	iss := newTestIssuer(t, nil)
+	clock := newTestClock()
+	h := issuerHarness(t, iss, clock, nil)
+	sized := map[int]string{} // token length → a token of that length
+	for _, typ := range []string{"at+jwt", "application/at+jwt"} {
+		for pad := 5640; pad < 5720 && (sized[maxTokenBytes] == "" || sized[maxTokenBytes+1] == "" && sized[maxTokenBytes+2] == ""); pad++ {
+			c := iss.claims(clock.Now())
+			c["pad"] = strings.Repeat("p", pad)
+			tok := iss.mintAs(jose.RS256, "rsa1", typ, iss.rsa, c)
+			sized[len(tok)] = tok
+		}
+	}
+	over := sized[maxTokenBytes+1]
+	if over == "" {
+		over = sized[maxTokenBytes+2]
+	}
+	if sized[maxTokenBytes] == "" || over == "" {
+		t.Fatalf("no token of %d bytes and one just longer among %d lengths", maxTokenBytes, len(sized))
+	}
+	if r := callWith(h, "Bearer "+sized[maxTokenBytes]); r.status != http.StatusOK {
+		t.Errorf("token of %d bytes: HTTP %d %s", maxTokenBytes, r.status, r.body)
+	}
+	if r := callWith(h, "Bearer "+over); r.status != http.StatusUnauthorized {
+		t.Errorf("token of %d bytes: HTTP %d %s", len(over), r.status, r.body)
 	}
 }

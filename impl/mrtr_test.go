@@ -73,10 +73,18 @@ func TestMRTRInvalidInput(t *testing.T) {
 			t.Errorf("%s: %s", name, r.body)
 		}
 	}
-	// Sampling and roots responses are checked too.
+	// Sampling and roots responses are checked too: the role is assistant
+	// or user, and nothing else.
 	r := callTool(h, "test_input_required_result_sampling", map[string]any{"inputResponses": map[string]any{"capital_question": map[string]any{"role": "assistant"}}})
 	if r.errCode() != wire.CodeInvalidParams {
 		t.Errorf("sampling result without model: %s", r.body)
+	}
+	for role, ok := range map[string]bool{"assistant": true, "user": true, "system": false, "": false} {
+		res := map[string]any{"role": role, "model": "m", "content": map[string]any{"type": "text", "text": "Paris"}}
+		r := callTool(h, "test_input_required_result_sampling", map[string]any{"inputResponses": map[string]any{"capital_question": res}})
+		if (r.errCode() == 0) != ok {
+			t.Errorf("sampling result of role %q: %s", role, r.body)
+		}
 	}
 	r = callTool(h, "test_input_required_result_list_roots", map[string]any{"inputResponses": map[string]any{"client_roots": map[string]any{"roots": []any{map[string]any{"uri": "http://x"}}}}})
 	if r.errCode() != wire.CodeInvalidParams {

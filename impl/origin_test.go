@@ -106,3 +106,140 @@ func effectivePort(u *url.URL) string {
 	}
 	return "80"
 }
+
+// TestOriginNormalForm pins what the Origin parser makes of each class of
+// input, exactly: the normal form of what is an origin (scheme and host
+// lowercased, the IP address canonical, the default port explicit) and a
+// refusal of everything else, at the edges of each rule (the port range
+// and its leading zero, the letters and digits of a label, the dotted
+// quad, the brackets of an IPv6 address).
+func TestOriginNormalForm(t *testing.T) {
+	for origin, want := range map[string]string{
+		"http://127.0.0.1:8080":        "http://127.0.0.1:8080",
+		"HTTP://Example.COM":           "http://example.com:80",
+		"https://example.com":          "https://example.com:443",
+		"HTTPS://example.com:8443":     "https://example.com:8443",
+		"http://az09-_.example:1":      "http://az09-_.example:1",
+		"http://a.b.c.d.example:65535": "http://a.b.c.d.example:65535",
+		"http://123.example:9":         "http://123.example:9",
+		"http://10.0.0.9:80":           "http://10.0.0.9:80",
+		"http://[2001:DB8:0::1]:9000":  "http://[2001:db8::1]:9000",
+		"http://[::1]":                 "http://[::1]:80",
+		"https://[::ffff:127.0.0.1]":   "https://[::ffff:127.0.0.1]:443",
+		"http://localhost:19":          "http://localhost:19",
+		// Not origins.
+		"":                          "",
+		"example.com":               "",
+		"ftp://example.com":         "",
+		"http://":                   "",
+		"http://:80":                "",
+		"http://a..b":               "",
+		"http://.example":           "",
+		"http://example.":           "",
+		"http://exa%6dple.com":      "",
+		"http://ex ample.com":       "",
+		"http://example.123":        "",
+		"http://1.2.3":              "",
+		"http://1.2.3.4.5":          "",
+		"http://256.0.0.1":          "",
+		"http://[127.0.0.1]:80":     "",
+		"http://[::1":               "",
+		"http://[::1]x":             "",
+		"http://[::1]:":             "",
+		"http://[fe80::1%25lo]:80":  "",
+		"http://example.com:":       "",
+		"http://example.com:0":      "",
+		"http://example.com:080":    "",
+		"http://example.com:65536":  "",
+		"http://example.com:99999":  "",
+		"http://example.com:123456": "",
+		"http://example.com:8a":     "",
+		"http://example.com:/8":     "",
+		"http://example.com::80":    "",
+		"http://example.com:80/":    "",
+	} {
+		got, ok := normalizeOrigin(origin)
+		if ok != (want != "") || got != want {
+			t.Errorf("normalizeOrigin(%q) = %q, %v; want %q", origin, got, ok, want)
+		}
+	}
+}
+
+// TestOwnOrigin: the server's own origin is the address the connection
+// arrived at, IPv6 in brackets, an IPv4-mapped address as IPv4, https on
+// TLS; without a known local address there is none.
+func TestOwnOrigin(t *testing.T) {
+	at := func(addr net.Addr, isTLS bool) *http.Request {
+		r := &http.Request{}
+		if isTLS {
+			r.TLS = &tls.ConnectionState{}
+		}
+		if addr == nil {
+			return r
+		}
+		return r.WithContext(context.WithValue(context.Background(), http.LocalAddrContextKey, addr))
+	}
+	for _, c := range []struct {
+		r    *http.Request
+		want string
+	}{
+		{at(&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}, false), "http://127.0.0.1:8080"},
+		{at(&net.TCPAddr{IP: net.IPv6loopback, Port: 8443}, true), "https://[::1]:8443"},
+		{at(&net.TCPAddr{IP: net.ParseIP("::ffff:10.1.2.3"), Port: 80}, false), "http://10.1.2.3:80"},
+		{at(&net.UnixAddr{Name: "/run/mcp.sock", Net: "unix"}, false), ""},
+		{at(nil, false), ""},
+	} {
+		if got := ownOrigin(c.r); got != c.want {
+			t.Errorf("ownOrigin = %q, want %q", got, c.want)
+		}
+	}
+}
+
+// TestHostAllowed pins the Host rule: by default a loopback name on any
+// port (localhost, any loopback IP address, bracketed or not, mapped or
+// not, never with a zone); with configured hosts exactly those, each on
+// its port or on any when it names none.
+func TestHostAllowed(t *testing.T) {
+	conf := newTestServer(t, Config{AllowedHosts: []string{"API.example.com:8443", "internal", "[2001:db8::1]:9000"}}).Handler().(*httpHandler)
+	for _, c := range []struct {
+		name  string
+		h     *httpHandler
+		hosts map[string]bool
+	}{
+		{"default", &httpHandler{}, map[string]bool{
+			"localhost":          true,
+			"LOCALHOST:8080":     true,
+			"127.0.0.5:1":        true,
+			"[::1]:80":           true,
+			"[::1]":              true,
+			"::1":                true,
+			"[::ffff:127.0.0.1]": true,
+			"":                   false,
+			"example.com":        false,
+			"localhost.evil.com": false,
+			"10.0.0.1:8080":      false,
+			"[fe80::1%25lo]:80":  false,
+			"[::1%25lo]:80":      false,
+		}},
+		{"configured", conf, map[string]bool{
+			"api.example.com:8443": true,
+			"API.EXAMPLE.COM:8443": true,
+			"api.example.com:443":  false,
+			"api.example.com":      false,
+			"internal":             true,
+			"internal:1":           true,
+			"INTERNAL:65535":       true,
+			"[2001:db8::1]:9000":   true,
+			"[2001:db8::1]:9001":   false,
+			"localhost":            false,
+			"127.0.0.1":            false,
+			"":                     false,
+		}},
+	} {
+		for host, want := range c.hosts {
+			if got := c.h.hostAllowed(host); got != want {
+				t.Errorf("%s hostAllowed(%q) = %v, want %v", c.name, host, got, want)
+			}
+		}
+	}
+}

@@ -329,3 +329,31 @@ func TestMemoryStoreSweeps(t *testing.T) {
 		t.Errorf("%d keys owned", n)
 	}
 }
+
+// TestMemoryStoreQuotaAfterExpiry: a principal at its quota whose earliest
+// record has expired can record again, whatever the order in which its
+// records were made (the sweep that makes room must not be skipped while
+// an expired record is held).
+func TestMemoryStoreQuotaAfterExpiry(t *testing.T) {
+	ctx := context.Background()
+	q := Quota{PerPrincipal: 2, Total: 100}
+	for _, ttls := range [][2]time.Duration{{time.Second, 10 * time.Second}, {10 * time.Second, time.Second}} {
+		clk := newTestClock()
+		m := newMemoryStore(clk.Now)
+		for i, ttl := range ttls {
+			if ok, err := m.Redeem(ctx, "p", fmt.Sprint("k", i), ttl, q); !ok || err != nil {
+				t.Fatalf("redemption %d: %v %v", i, ok, err)
+			}
+			if _, err := m.CreateCart(ctx, "p", fmt.Sprint("h", i), ttl, q); err != nil {
+				t.Fatalf("cart %d: %v", i, err)
+			}
+		}
+		clk.Advance(2 * time.Second)
+		if ok, err := m.Redeem(ctx, "p", "k2", time.Second, q); !ok || err != nil {
+			t.Errorf("lifetimes %v: a redemption after one expired: %v %v", ttls, ok, err)
+		}
+		if _, err := m.CreateCart(ctx, "p", "h2", time.Second, q); err != nil {
+			t.Errorf("lifetimes %v: a cart after one expired: %v", ttls, err)
+		}
+	}
+}
