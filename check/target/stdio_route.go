@@ -139,7 +139,8 @@ func (t *Stdio) oldest(ok func(*stdioPending) bool) *stdioPending {
 }
 
 func (t *Stdio) keepOrphan(line []byte, at time.Time) {
-	if len(t.orphans) >= stdioMaxOrphans || t.orphanBytes+int64(len(line)) > t.limits.MaxResponseBytes {
+	// The next exchange takes them all: no more than it may hold.
+	if len(t.orphans) >= min(stdioMaxOrphans, t.limits.MaxMessages) || t.orphanBytes+int64(len(line)) > t.limits.MaxResponseBytes {
 		t.lost++
 		return
 	}
