@@ -7,11 +7,8 @@
 #   make fuzz                  run every fuzz target for FUZZTIME each, FUZZJOBS at a time
 #   make conformance-official  the official MCP conformance suite against `mcpverify serve`
 #   make files-official        the file checks against the official filesystem server (npm)
-<<<<<<< HEAD
 #   make killmatrix            every faulty server against mcpverify check and the official suite: docs/killmatrix.md
-=======
 #   make mutation              mutation testing (gremlins) of the reference server's security files
->>>>>>> mutation
 
 GO        ?= go
 CACHE     ?= $(CURDIR)/.cache
@@ -21,11 +18,7 @@ FUZZJOBS  ?= 1
 FUZZTARGETS ?= .
 BENCHTIME ?= 1s
 
-<<<<<<< HEAD
-.PHONY: all build test vet unit model-vs-impl race check bench bench-load fuzz conformance-official files-official killmatrix clean
-=======
-.PHONY: all build test vet unit model-vs-impl race check bench bench-load fuzz conformance-official files-official mutation clean
->>>>>>> mutation
+.PHONY: all build test vet unit model-vs-impl race check bench bench-load fuzz conformance-official files-official killmatrix mutation clean
 
 all: build
 
@@ -35,6 +28,7 @@ build:
 vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	@! git grep -n -E '^(<<<<<<<|>>>>>>>) ' || { echo "merge conflict markers (above)"; exit 1; }
 
 # The tests of the shared store start a real redis-server; here they fail
 # without one instead of skipping (.ci/run installs it).
@@ -69,14 +63,13 @@ conformance-official: build
 files-official: build
 	CACHE=$(CACHE) BIN=$(BIN) ./scripts/files-official.sh
 
-<<<<<<< HEAD
 # KILLMATRIX_FLAGS: e.g. -only 'auth-' to check a subset, -budget 10s.
 # Without Node (npm) the official suite's column reads "not run".
 killmatrix: build
 	$(GO) build -o $(BIN)/faultyserve ./check/internal/faulty/faultyserve
 	CACHE=$(CACHE) ./scripts/conformance-install.sh || echo "killmatrix: the official suite could not be installed; its column will read not run"
 	$(GO) run ./check/internal/faulty/killmatrix -mcpverify $(BIN)/mcpverify -faultyserve $(BIN)/faultyserve -suite-dir $(CACHE)/conformance -out docs/killmatrix.md $(KILLMATRIX_FLAGS)
-=======
+
 # Mutation testing of impl's security code: gremlins v0.6.0 (through go
 # run) mutates the security files of impl (listed in the script, chosen in
 # docs/mutation.md) and runs impl's tests on each mutant; it fails when the
@@ -85,7 +78,6 @@ killmatrix: build
 # MUTATION_FILES, MUTATION_WORKERS (default 2), MUTATION_TIMEOUT (see the script).
 mutation:
 	CACHE=$(CACHE) GO=$(GO) ./scripts/mutation.sh
->>>>>>> mutation
 
 clean:
 	rm -rf $(BIN)
