@@ -13,6 +13,7 @@ import (
 	"github.com/mcpverify/mcpverify/check/sandbox"
 	"github.com/mcpverify/mcpverify/check/target"
 	"github.com/mcpverify/mcpverify/impl"
+	"github.com/mcpverify/mcpverify/spec"
 )
 
 // BenchmarkCheckReference: one default-options run of the whole checker
@@ -77,13 +78,10 @@ func BenchmarkAuthChecks(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if r, _ := rep.Result("AUTH-AUDIENCE"); r.Status != check.Pass {
-			b.Fatalf("AUTH-AUDIENCE: %s %s", r.Status, r.Message)
-		}
+		requirePass(b, rep, "AUTH-AUDIENCE")
 		exchanges += rep.Exchanges
 	}
-	b.ReportMetric(float64(exchanges)/wall.Seconds(), "exchanges/s")
-	b.ReportMetric(float64(exchanges)/float64(b.N), "exchanges/run")
+	reportRate(b, exchanges, wall, "exchanges")
 }
 
 // BenchmarkFilesStdio: the file checks against the reference server told
@@ -122,11 +120,23 @@ func BenchmarkFilesStdio(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if r, _ := rep.Result("FILES-TOOL-CONFINED"); r.Status != check.Pass {
-			b.Fatalf("FILES-TOOL-CONFINED: %s %s", r.Status, r.Message)
-		}
+		requirePass(b, rep, "FILES-TOOL-CONFINED")
 		exchanges += rep.Exchanges
 	}
-	b.ReportMetric(float64(exchanges)/wall.Seconds(), "requests/s")
-	b.ReportMetric(float64(exchanges)/float64(b.N), "requests/run")
+	reportRate(b, exchanges, wall, "requests")
+}
+
+// requirePass stops a benchmark whose run did not pass id: its figures
+// would measure a failing run.
+func requirePass(b *testing.B, rep *check.Report, id spec.ID) {
+	b.Helper()
+	if r, _ := rep.Result(id); r.Status != check.Pass {
+		b.Fatalf("%s: %s %s", id, r.Status, r.Message)
+	}
+}
+
+// reportRate reports n units over wall, per second and per run.
+func reportRate(b *testing.B, n int, wall time.Duration, unit string) {
+	b.ReportMetric(float64(n)/wall.Seconds(), unit+"/s")
+	b.ReportMetric(float64(n)/float64(b.N), unit+"/run")
 }
