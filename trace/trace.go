@@ -134,7 +134,13 @@ func Parse(data []byte) (*Trace, error) {
 	}
 	sort.Ints(nums)
 	for _, n := range nums {
-		t.Exchanges = append(t.Exchanges, byNum[n])
+		ex := byNum[n]
+		if ex.Transport == wire.HTTP && ex.HTTPMethod == "" {
+			// Format writes a request for every HTTP exchange: one
+			// without it would come back as a POST.
+			return nil, fmt.Errorf("exchange %d has no %d.request", n, n)
+		}
+		t.Exchanges = append(t.Exchanges, ex)
 	}
 	return t, nil
 }

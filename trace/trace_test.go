@@ -117,6 +117,8 @@ func TestParseRejects(t *testing.T) {
 		"-- 1.meta --\noutcome: exploded\n",
 		"-- 1.meta --\ncolour: blue\n",
 		"-- 1.request --\nPOST /mcp HTTP/1.1\nnot a header\n",
+		"-- 1.response --\nHTTP/1.1 200 OK\n", // no request (FuzzTraceRoundTrip)
+		"-- 1.meta --\nat: 1s\n",
 	} {
 		if _, err := Parse([]byte(in)); err == nil {
 			t.Errorf("Parse(%q) succeeded; want an error", in)
