@@ -33,6 +33,15 @@
 //   - Zero RequestIDs and nil unions are omitted when encoding, so that an
 //     encoding always decodes again.
 //
+// The types nearly every request carries (CallToolRequestParams,
+// ToolArguments, RequestMetaObject, Implementation, ClientCapabilities and
+// its two capability objects) decode without reflection (fastdecode.go),
+// with the same results, held to json's reflective decoding of the same
+// types by TestFastDecodeAgrees and FuzzFastDecodeAgrees: with the
+// envelope's one-pass decoding (DecodeRequest), a typical tools/call
+// decodes in about 32,000 instructions (BenchmarkDecodeRequest under
+// callgrind, GOGC=off), 20% fewer than by reflection.
+//
 // Types with union members decode only through Unmarshal (or
 // DecodeMessage, DecodeParams, DecodeResult), never with the JSON library
 // directly.

@@ -205,22 +205,26 @@ func (env *envelope) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		if err != nil {
 			return err
 		}
-		switch {
-		case sameString(name, "jsonrpc"):
+		unquoted, err := unquoteBytes(name)
+		if err != nil {
+			return err
+		}
+		switch string(unquoted) {
+		case "jsonrpc":
 			env.JSONRPC, err = readStringMember(dec, "jsonrpc")
-		case sameString(name, "id"):
+		case "id":
 			err = env.ID.UnmarshalJSONFrom(dec)
-		case sameString(name, "method"):
+		case "method":
 			env.Method, err = readStringMember(dec, "method")
-		case sameString(name, "params"):
+		case "params":
 			if env.src != nil && env.Method != nil && dec.PeekKind() == '{' {
 				err = env.decodeTyped(dec)
 				break
 			}
 			env.Params, err = readValueMember(dec)
-		case sameString(name, "result"):
+		case "result":
 			env.Result, err = readValueMember(dec)
-		case sameString(name, "error"):
+		case "error":
 			env.Error, err = nil, nil
 			if dec.PeekKind() == 'n' {
 				_, err = dec.ReadToken()

@@ -85,8 +85,9 @@ type structInfo struct {
 }
 
 var (
-	objectType = reflect.TypeFor[Object]()
-	valueType  = reflect.TypeFor[Value]()
+	checkedOnDecodeType = reflect.TypeFor[checkedOnDecode]()
+	objectType          = reflect.TypeFor[Object]()
+	valueType           = reflect.TypeFor[Value]()
 )
 
 func newStructInfo(t reflect.Type) *structInfo {
@@ -243,6 +244,9 @@ func buildWalker(t reflect.Type, building map[reflect.Type]*walkerCell) walker {
 func compileWalker(t reflect.Type, building map[reflect.Type]*walkerCell) walker {
 	if !mayHold(t) {
 		return nil
+	}
+	if reflect.PointerTo(t).Implements(checkedOnDecodeType) {
+		return nil // its decoding checked the names (fastdecode.go)
 	}
 	switch t.Kind() {
 	case reflect.Pointer:

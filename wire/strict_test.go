@@ -107,6 +107,13 @@ func TestNameCaseErrorIs(t *testing.T) {
 			t.Errorf("Unmarshal(%s) = %v; want ErrNameCase", in, err)
 		}
 	}
+	// The types of fastdecode.go check names as they decode.
+	if _, err := DecodeResult(callToolInfo(), Value(`{"resultType":"complete","content":[],"_meta":{"io.modelcontextprotocol/serverInfo":{"name":"s","version":"1","NAME":"t"}}}`)); !errors.Is(err, ErrNameCase) {
+		t.Errorf("serverInfo with a wrong-case member: %v; want ErrNameCase", err)
+	}
+	if _, _, perr, err := DecodeRequest([]byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"t","_meta":{"io.modelcontextprotocol/clientCapabilities":{"Sampling":{}}}}}`)); err != nil || !errors.Is(perr, ErrNameCase) {
+		t.Errorf("clientCapabilities with a wrong-case member: %v, %v; want a params error, ErrNameCase", err, perr)
+	}
 	_, err := DecodeMessage([]byte(`{"jsonrpc":"2.0","id":1,"method":"tools/list","Method":"tools/call"}`))
 	if !errors.Is(err, ErrNameCase) || !errors.Is(err, ErrNotMessage) {
 		t.Errorf("DecodeMessage with \"Method\" beside \"method\" = %v; want ErrNotMessage and ErrNameCase", err)
@@ -477,4 +484,9 @@ func TestCheckNameFolds(t *testing.T) {
 			t.Errorf("%s: %v", text, err)
 		}
 	}
+}
+
+func callToolInfo() *MethodInfo {
+	info, _ := LookupMethod("tools/call")
+	return info
 }

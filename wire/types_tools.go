@@ -70,7 +70,7 @@ type CallToolRequest struct {
 // InputRequiredResult; RequestState echoes the server's value exactly.
 type CallToolRequestParams struct {
 	Meta           *RequestMetaObject `json:"_meta,omitzero"`
-	Arguments      map[string]Value   `json:"arguments,omitzero"`
+	Arguments      ToolArguments      `json:"arguments,omitzero"`
 	InputResponses InputResponses     `json:"inputResponses,omitzero"`
 	Name           string             `json:"name"`
 	RequestState   *string            `json:"requestState,omitzero"`
@@ -98,3 +98,8 @@ type CallToolResultResponse struct {
 	Result  ServerResult `json:"result,omitzero"`
 	Extra   Object       `json:",embed"`
 }
+
+// ToolArguments are the arguments of a tools/call, each kept raw. It
+// decodes without reflection (fastdecode.go): arguments are the largest
+// part of a typical request.
+type ToolArguments map[string]Value
