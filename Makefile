@@ -14,6 +14,7 @@ GO        ?= go
 CACHE     ?= $(CURDIR)/.cache
 BIN       := $(CURDIR)/bin
 FUZZTIME  ?= 20s
+FUZZMINIMIZETIME ?= 5s
 FUZZJOBS  ?= 1
 FUZZTARGETS ?= .
 BENCHTIME ?= 1s
@@ -55,7 +56,7 @@ bench-load: build
 	CACHE=$(CACHE) BIN=$(BIN) GO=$(GO) ./scripts/bench-load.sh
 
 fuzz:
-	GO=$(GO) FUZZTIME=$(FUZZTIME) FUZZJOBS=$(FUZZJOBS) FUZZTARGETS='$(FUZZTARGETS)' ./scripts/fuzz.sh
+	GO=$(GO) FUZZTIME=$(FUZZTIME) FUZZMINIMIZETIME=$(FUZZMINIMIZETIME) FUZZJOBS=$(FUZZJOBS) FUZZTARGETS='$(FUZZTARGETS)' ./scripts/fuzz.sh
 
 conformance-official: build
 	CACHE=$(CACHE) BIN=$(BIN) ./scripts/conformance-official.sh
