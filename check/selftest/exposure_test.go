@@ -1,8 +1,14 @@
 package selftest_test
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -131,4 +137,57 @@ func BenchmarkExposureCampaign(b *testing.B) {
 	}
 	b.ReportMetric(float64(wall.Milliseconds())/float64(b.N), "ms/campaign")
 	b.ReportMetric(float64(exchanges)/float64(b.N), "exchanges/campaign")
+}
+
+// churningTools adds to every tools/list answer a tool whose name counts
+// the answers: a list that changes over time, the same way for everyone.
+func churningTools(next http.Handler) http.Handler {
+	var mu sync.Mutex
+	n := 0
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		out := rec.Body.Bytes()
+		var msg map[string]any
+		if strings.Contains(string(body), `"tools/list"`) && json.Unmarshal(out, &msg) == nil {
+			if res, ok := msg["result"].(map[string]any); ok {
+				mu.Lock()
+				n++
+				name := fmt.Sprintf("churn_%d", n)
+				mu.Unlock()
+				tools, _ := res["tools"].([]any)
+				res["tools"] = append(tools, map[string]any{"name": name, "inputSchema": map[string]any{"type": "object"}})
+				out, _ = json.Marshal(msg)
+			}
+		}
+		for k, vs := range rec.Header() {
+			if k != "Content-Length" {
+				w.Header()[k] = vs
+			}
+		}
+		w.WriteHeader(rec.Code)
+		w.Write(out)
+	})
+}
+
+// TestExposureChangingList: a "public" tools/list that changes with every
+// read, for either principal, is not taken for a difference between the
+// principals: it is left uncompared (said in the report), and the
+// results that hold still are judged as usual.
+func TestExposureChangingList(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv, err := impl.New(faulty.StateConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
+		rep := runWith(t, stateOptions(0, []string{"exposure/"}), churningTools(srv.Handler()))
+		wantStatus(t, rep, spec.CoreCachePublicAware, check.Pass, "server/discover", "prompts/list")
+		if r, _ := rep.Result(spec.CoreCachePublicAware); !strings.Contains(r.Message, "not judged: tools/list: a principal was shown different results by two reads") || strings.Contains(r.Message, "tools/list,") {
+			t.Errorf("the changing tools/list was compared: %s", r.Message)
+		}
+		wantStatus(t, rep, spec.CoreUnlistedServed, check.Pass)
+	})
 }

@@ -42,21 +42,16 @@ func checkAnonymous(e *check.Env) {
 		return
 	}
 	anon := e.AsAnonymous(e.Client)
-	reqs := []struct {
+	type request struct {
 		method string
 		params map[string]any
-	}{{"server/discover", nil}}
+	}
+	reqs := []request{{"server/discover", nil}}
 	for _, m := range e.Server.Lists() {
-		reqs = append(reqs, struct {
-			method string
-			params map[string]any
-		}{m, map[string]any{}})
+		reqs = append(reqs, request{m, map[string]any{}})
 	}
 	if uris := probe.ResourceURIs(e); len(uris) > 0 {
-		reqs = append(reqs, struct {
-			method string
-			params map[string]any
-		}{"resources/read", map[string]any{"uri": uris[0]}})
+		reqs = append(reqs, request{"resources/read", map[string]any{"uri": uris[0]}})
 	}
 	var revealed, refused, other []string
 	var shown []*wire.Exchange

@@ -177,9 +177,9 @@ func judgePublic(e *check.Env, prim, alt identity, reads []*twice) {
 	}
 	switch {
 	case len(same) > 0:
-		e.Pass(id, "the results marked \"public\" are the same for both principals, in two reads each (%s)%s", probe.ListSome(same, 8, ", "), varying)
+		e.Pass(id, "the results marked \"public\" are the same for both principals, in two reads each (%s)%s%s", probe.ListSome(same, 8, ", "), varying, noteOn(notes))
 	case compared > 0:
-		e.Pass(id, "no result compared is marked \"public\" (%d compared)%s", compared, varying)
+		e.Pass(id, "no result compared is marked \"public\" (%d compared)%s%s", compared, varying, noteOn(notes))
 	default:
 		e.Inconclusive(id, "no cacheable result could be compared: %s", probe.ListSome(notes, 4, "; "))
 	}

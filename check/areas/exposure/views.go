@@ -51,10 +51,8 @@ func (v view) public() bool { return v.why == "" && v.scope == wire.CacheScopePu
 func readView(e *check.Env, c check.Client, method string, params map[string]any) view {
 	v := view{items: map[string]string{}, raw: map[string]map[string]any{}}
 	info, _ := wire.LookupMethod(method)
-	send := func(p map[string]any) (map[string]any, bool) {
-		r := e.RequestAs(c, method, probe.CloneParams(p))
-		r.Timeout = probe.CallTimeout
-		o := e.Send(r)
+	read := func(p map[string]any) (map[string]any, bool) {
+		o := send(e, c, method, p)
 		v.obs = append(v.obs, o)
 		res, ok := completeResult(o)
 		if !ok {
@@ -73,7 +71,7 @@ func readView(e *check.Env, c check.Client, method string, params map[string]any
 		return res, true
 	}
 	if info == nil || !info.Paginated {
-		res, ok := send(params)
+		res, ok := read(params)
 		if ok {
 			for _, k := range []string{"_meta", "ttlMs", "cacheScope"} {
 				delete(res, k)
@@ -83,7 +81,7 @@ func readView(e *check.Env, c check.Client, method string, params map[string]any
 		return v
 	}
 	check.FollowCursors(e.Ctx, maxPages, func(p map[string]any) (*string, bool) {
-		res, ok := send(p)
+		res, ok := read(p)
 		if !ok {
 			return nil, false
 		}
