@@ -53,7 +53,8 @@ func checkAnonymous(e *check.Env) {
 	if uris := probe.ResourceURIs(e); len(uris) > 0 {
 		reqs = append(reqs, request{"resources/read", map[string]any{"uri": uris[0]}})
 	}
-	var revealed, refused, other []string
+	var revealed, other []string
+	var refused []refusal
 	var shown []*wire.Exchange
 	impl := ""
 	for _, r := range reqs {
@@ -77,7 +78,7 @@ func checkAnonymous(e *check.Env) {
 				other = append(other, fmt.Sprintf("%s served, showing nothing that describes the server", r.method))
 			}
 		case o.Rejected():
-			refused = append(refused, fmt.Sprintf("%s (%s)", r.method, o.Describe()))
+			refused = addTo(refused, o.Describe(), r.method)
 		default:
 			other = append(other, fmt.Sprintf("%s: %s", r.method, o.Describe()))
 		}
@@ -86,10 +87,31 @@ func checkAnonymous(e *check.Env) {
 	case len(revealed) > 0:
 		e.ViolationShown(shown, id, "the server refuses invalid credentials, yet without any it answered %s", strings.Join(revealed, "; "))
 	case len(refused) > 0:
-		e.Pass(id, "every request without credentials was refused: %s%s", probe.ListSome(refused, 6, "; "), noteOn(other))
+		var by []string
+		for _, g := range refused {
+			by = append(by, fmt.Sprintf("%s (%s)", strings.Join(g.methods, ", "), g.answer))
+		}
+		e.Pass(id, "every request without credentials was refused: %s%s", probe.ListSome(by, 4, "; "), noteOn(other))
 	default:
 		e.Inconclusive(id, "no request without credentials was refused or revealing: %s", probe.ListSome(other, 4, "; "))
 	}
+}
+
+// refusal is the requests refused with one answer.
+type refusal struct {
+	answer  string
+	methods []string
+}
+
+// addTo adds method to the refusal of answer.
+func addTo(rs []refusal, answer, method string) []refusal {
+	for i := range rs {
+		if rs[i].answer == answer {
+			rs[i].methods = append(rs[i].methods, method)
+			return rs
+		}
+	}
+	return append(rs, refusal{answer, []string{method}})
 }
 
 // implementation names the implementation a result's _meta names, or "".
