@@ -191,3 +191,47 @@ func TestExposureChangingList(t *testing.T) {
 		wantStatus(t, rep, spec.CoreUnlistedServed, check.Pass)
 	})
 }
+
+// TestExposureOutOfTime: against a slow server (every answer 40 ms late)
+// and a check timeout that leaves the checks too little time, the
+// exposure checks stop within their time and report nothing broken: what
+// they could not read or try is inconclusive, with its cause.
+func TestExposureOutOfTime(t *testing.T) {
+	srv, err := impl.New(faulty.StateConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(40 * time.Millisecond)
+		srv.Handler().ServeHTTP(w, r)
+	})
+	o := stateOptions(0, []string{"exposure/"})
+	o.CheckTimeout = 2500 * time.Millisecond
+	start := time.Now()
+	rep := runWith(t, o, slow)
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("the run took %v", d)
+	}
+	for _, r := range rep.Results {
+		if strings.HasPrefix(r.Check, "exposure/") {
+			t.Logf("%s %s: %s", r.Status, r.ID, r.Message)
+		}
+	}
+	t.Logf("%d exchanges", rep.Exchanges)
+	undecided := 0
+	for _, id := range []spec.ID{spec.CoreCachePublicAware, spec.CoreUnlistedServed, spec.AuthExposure} {
+		r, ok := rep.Result(id)
+		switch {
+		case !ok:
+			t.Errorf("%s: no result", id)
+		case r.Status == check.Fail || r.Status == check.Warn:
+			t.Errorf("%s %s: %s", r.Status, id, r.Message)
+		case r.Status == check.Inconclusive:
+			undecided++
+		}
+	}
+	if undecided == 0 {
+		t.Error("every exposure requirement was decided in less time than its requests take")
+	}
+}

@@ -92,7 +92,8 @@ func checkPrincipals(e *check.Env) {
 	reads := []*twice{readTwice(e, prim.c, alt.c, "server/discover", "server/discover", nil)}
 	for _, m := range e.Server.Lists() {
 		if !enough(e) {
-			break
+			reads = append(reads, &twice{method: m, label: m}) // not read: says so
+			continue
 		}
 		reads = append(reads, readTwice(e, prim.c, alt.c, m, m, nil))
 	}
@@ -320,17 +321,26 @@ type tally struct {
 func judgeUnlisted(e *check.Env, prim, alt identity, reads []*twice) {
 	tgs := targets(e, prim, alt, reads)
 	var unl, acl tally
-	for _, tg := range tgs {
-		if !enough(e) {
-			note := fmt.Sprintf("%s: not tried (the check ran out of time)", tg.label())
-			unl.none, acl.none = append(unl.none, note), append(acl.none, note)
-			continue
+	// untried notes why tg could not be judged, under the requirements it
+	// bears on.
+	untried := func(tg *target, note string) {
+		if tg.unlisted {
+			unl.none = append(unl.none, note)
 		}
+		if tg.forbidden {
+			acl.none = append(acl.none, note)
+		}
+	}
+	for _, tg := range tgs {
 		if tg.destructive() && !tg.forbidden {
-			unl.none = append(unl.none, fmt.Sprintf("%s: not called (destructiveHint: true)", tg.label()))
+			untried(tg, fmt.Sprintf("%s: not called (destructiveHint: true)", tg.label()))
 			continue
 		}
 		params, base, baseOK := tg.baseline(e)
+		if base.Ex == nil || !enough(e) {
+			untried(tg, fmt.Sprintf("%s: not tried (the check ran out of time)", tg.label()))
+			continue
+		}
 		o := send(e, tg.other.c, tg.method, params)
 		shown := append(append(slices.Clip(tg.listing), base.Ex), o.Ex)
 		oc := staterun.RetryOutcome(o)
@@ -352,17 +362,10 @@ func judgeUnlisted(e *check.Env, prim, alt identity, reads []*twice) {
 			if tg.forbidden {
 				acl.refused = append(acl.refused, what)
 			}
+		case !baseOK:
+			untried(tg, fmt.Sprintf("%s: %s's own request was not served (%s), so a refusal to %s shows nothing", tg.label(), tg.owner.label, base.Describe(), tg.other.label))
 		default:
-			note := fmt.Sprintf("%s: %s's request was %s", tg.label(), tg.other.label, oc.Desc)
-			if !baseOK {
-				note = fmt.Sprintf("%s: %s's own request was not served (%s), so a refusal to %s shows nothing", tg.label(), tg.owner.label, base.Describe(), tg.other.label)
-			}
-			if tg.unlisted {
-				unl.none = append(unl.none, note)
-			}
-			if tg.forbidden {
-				acl.none = append(acl.none, note)
-			}
+			untried(tg, fmt.Sprintf("%s: %s's request was %s", tg.label(), tg.other.label, oc.Desc))
 		}
 	}
 	decideUnlisted(e, reads, unl)
@@ -379,30 +382,28 @@ func judgeUnlisted(e *check.Env, prim, alt identity, reads []*twice) {
 
 func decideUnlisted(e *check.Env, reads []*twice, unl tally) {
 	id := spec.CoreUnlistedServed
+	// The lists that could not be compared hide what they would list.
+	var lists, notes []string
+	for _, t := range reads {
+		if listItems[t.method].use == "" {
+			continue
+		}
+		if w := t.unanswered(); w != "" {
+			notes = append(notes, fmt.Sprintf("%s: %s", t.label, w))
+		} else if !t.stable() {
+			notes = append(notes, fmt.Sprintf("%s changed between two reads", t.label))
+		} else {
+			lists = append(lists, t.label)
+		}
+	}
+	notes = append(notes, unl.none...)
 	switch {
 	case unl.served:
 	case len(unl.refused) > 0:
-		e.Pass(id, "what is listed for one principal only is refused to the other, though served to the one it is listed for: %s%s", probe.ListSome(unl.refused, 4, "; "), noteOn(unl.none))
-	case len(unl.none) > 0:
-		e.Inconclusive(id, "%s", probe.ListSome(unl.none, 4, "; "))
+		e.Pass(id, "what is listed for one principal only is refused to the other, though served to the one it is listed for: %s%s", probe.ListSome(unl.refused, 4, "; "), noteOn(notes))
+	case len(notes) > 0:
+		e.Inconclusive(id, "%s", probe.ListSome(notes, 4, "; "))
 	default:
-		var lists, notes []string
-		for _, t := range reads {
-			if listItems[t.method].use == "" {
-				continue
-			}
-			if w := t.unanswered(); w != "" {
-				notes = append(notes, fmt.Sprintf("%s: %s", t.label, w))
-			} else if !t.stable() {
-				notes = append(notes, fmt.Sprintf("%s changed between two reads", t.label))
-			} else {
-				lists = append(lists, t.label)
-			}
-		}
-		if len(notes) > 0 {
-			e.Inconclusive(id, "%s", strings.Join(notes, "; "))
-			return
-		}
 		e.Skip(id, "the server lists the same primitives to both principals (%s): nothing is listed for one only", strings.Join(lists, ", "))
 	}
 }
