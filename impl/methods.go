@@ -142,7 +142,7 @@ func serveGetPrompt(x *exchange) ([]byte, *rpcError) {
 func serveReadResource(x *exchange) ([]byte, *rpcError) {
 	p := x.params.(*readResourceParams)
 	uri := *p.URI
-	res, vars := x.s.reg.findResource(uri)
+	res, vars := x.s.reg.findResourceFor(x.principal, uri)
 	if res == nil {
 		return nil, errResourceNotFound(uri)
 	}

@@ -3,6 +3,7 @@ package impl
 import (
 	"crypto/sha256"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/mcpverify/mcpverify/wire"
@@ -60,6 +61,10 @@ type registry struct {
 	resources     []*resource
 	resourceByURI map[string]*resource
 	templates     []*resource
+	// owned are the resources of one principal each, by URI, and
+	// ownedPages the resources/list each owner sees (owned.go).
+	owned      map[string]ownedResource
+	ownedPages map[string]*pagedList
 	// files serves every file: URI when Config.AllowedDirs is set
 	// (files.go); nil otherwise.
 	files *resource
@@ -93,6 +98,7 @@ func newRegistry(s *Server) (*registry, error) {
 	if err := r.addFiles(s); err != nil {
 		return nil, err
 	}
+	r.addOwned(s)
 	ttl := int64(listTTLMs)
 	var tools []wire.Tool
 	for _, t := range r.tools {
@@ -111,6 +117,11 @@ func newRegistry(s *Server) (*registry, error) {
 		templates = append(templates, t.tmplDef)
 	}
 	// Every page of a list carries the same cacheScope (caching.mdx).
+	listResult := func(resources []wire.Resource, scope string) func(off, end int, next *string) any {
+		return func(off, end int, next *string) any {
+			return &wire.ListResourcesResult{Meta: s.meta, ResultType: wire.ResultComplete, Resources: resources[off:end], NextCursor: next, TTLMs: &ttl, CacheScope: scope}
+		}
+	}
 	lists := []struct {
 		id     byte
 		items  any
@@ -123,27 +134,29 @@ func newRegistry(s *Server) (*registry, error) {
 		{listPrompts, prompts, len(prompts), func(off, end int, next *string) any {
 			return &wire.ListPromptsResult{Meta: s.meta, ResultType: wire.ResultComplete, Prompts: prompts[off:end], NextCursor: next, TTLMs: &ttl, CacheScope: wire.CacheScopePublic}
 		}},
-		{listResources, resources, len(resources), func(off, end int, next *string) any {
-			return &wire.ListResourcesResult{Meta: s.meta, ResultType: wire.ResultComplete, Resources: resources[off:end], NextCursor: next, TTLMs: &ttl, CacheScope: wire.CacheScopePublic}
-		}},
+		{listResources, resources, len(resources), listResult(resources, r.resourcesScope())},
 		{listTemplates, templates, len(templates), func(off, end int, next *string) any {
 			return &wire.ListResourceTemplatesResult{Meta: s.meta, ResultType: wire.ResultComplete, ResourceTemplates: templates[off:end], NextCursor: next, TTLMs: &ttl, CacheScope: wire.CacheScopePublic}
 		}},
 	}
 	for _, l := range lists {
-		all, err := wire.Marshal(l.items)
+		pl, err := s.pagedList(l.id, l.items, l.n, l.result)
 		if err != nil {
-			return nil, fmt.Errorf("impl: encode list: %w", err)
-		}
-		pl := &pagedList{digest: sha256.Sum256(all), n: l.n, pages: map[uint32][]byte{}, result: l.result}
-		for off := 0; off == 0 || off < l.n; off += s.cfg.PageSize {
-			page, err := s.page(l.id, pl, off, s.cfg.PageSize)
-			if err != nil {
-				return nil, err
-			}
-			pl.pages[uint32(off)] = page
+			return nil, err
 		}
 		r.pages[l.id] = pl
+	}
+	// Each owner's resources/list: the shared resources, then its own.
+	for _, name := range principalNames(s.cfg.Tokens) {
+		own := append(slices.Clip(resources), r.ownedBy(name)...)
+		pl, err := s.pagedList(listResources, own, len(own), listResult(own, wire.CacheScopePrivate))
+		if err != nil {
+			return nil, err
+		}
+		if r.ownedPages == nil {
+			r.ownedPages = map[string]*pagedList{}
+		}
+		r.ownedPages[name] = pl
 	}
 	var err error
 	if r.discover, err = s.discoverResult(); err != nil {
@@ -194,6 +207,23 @@ func (r *registry) findResource(uri string) (*resource, map[string]string) {
 	return nil, nil
 }
 
+// pagedList encodes the pages of a list of n items.
+func (s *Server) pagedList(id byte, items any, n int, result func(off, end int, next *string) any) (*pagedList, error) {
+	all, err := wire.Marshal(items)
+	if err != nil {
+		return nil, fmt.Errorf("impl: encode list: %w", err)
+	}
+	pl := &pagedList{digest: sha256.Sum256(all), n: n, pages: map[uint32][]byte{}, result: result}
+	for off := 0; off == 0 || off < n; off += s.cfg.PageSize {
+		page, err := s.page(id, pl, off, s.cfg.PageSize)
+		if err != nil {
+			return nil, err
+		}
+		pl.pages[uint32(off)] = page
+	}
+	return pl, nil
+}
+
 // page encodes the page of size items at off.
 func (s *Server) page(list byte, pl *pagedList, off, size int) ([]byte, error) {
 	end := min(off+size, pl.n)
@@ -211,7 +241,7 @@ func (s *Server) page(list byte, pl *pagedList, off, size int) ([]byte, error) {
 
 // listPage answers a list request.
 func (x *exchange) listPage(list byte) ([]byte, *rpcError) {
-	pl := x.s.reg.pages[list]
+	pl := x.s.reg.pagesFor(list, x.principal)
 	p := x.params.(*listParams)
 	if p.Cursor == nil {
 		return pl.pages[0], nil

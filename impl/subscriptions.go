@@ -208,7 +208,7 @@ func serveListen(x *exchange) ([]byte, *rpcError) {
 	}
 	uris := map[string]bool{}
 	for _, u := range p.Notifications.ResourceSubscriptions {
-		if res, _ := x.s.reg.findResource(u); res != nil && !uris[u] {
+		if res, _ := x.s.reg.findResourceFor(x.principal, u); res != nil && !uris[u] {
 			uris[u] = true
 			f.ResourceSubscriptions = append(f.ResourceSubscriptions, u)
 		}

@@ -14,6 +14,8 @@ const (
 	AuthChallengeScope ID = "AUTH-CHALLENGE-SCOPE"
 	// MUST: Authorization errors get the statuses of the table: 401 for a missing or invalid token, 403 for insufficient scope, 400 for a malformed authorization request. (basic/authorization/index.mdx)
 	AuthErrorStatus ID = "AUTH-ERROR-STATUS"
+	// HARDENING: A server that refuses requests with invalid credentials serves nothing that describes it to a caller without credentials: no tool, prompt or resource names, schemas or URIs, no instructions, no implementation name or version. Beyond the letter: clients MUST send authorization with every HTTP request, and servers that implement authorization MUST verify all inbound requests (security_best_practices.mdx), but a server with a scheme of its own is not judged by them; what it answers without credentials maps its attack surface for anyone. (basic/authorization/index.mdx)
+	AuthExposure ID = "AUTH-EXPOSURE"
 	// HARDENING: A token issued (iat) far in the future is refused. Beyond the letter: OAuth 2.1 section 5.2 leaves the checks to the resource server; a far-future iat marks a forged or mis-clocked token. (basic/authorization/index.mdx)
 	AuthIatFuture ID = "AUTH-IAT-FUTURE"
 	// MUST: An invalid or expired token (bad signature, unknown key, alg none, another issuer, expired, not yet valid) receives HTTP 401. (basic/authorization/index.mdx)
@@ -438,6 +440,8 @@ const (
 	CoreToolsListChanged ID = "CORE-TOOLS-LIST-CHANGED"
 	// MAY: The tools list may be empty, may change over time, and may vary with the authorization presented on the request (e.g. granted scopes). (server/tools.mdx)
 	CoreToolsListMayVary ID = "CORE-TOOLS-LIST-MAY-VARY"
+	// HARDENING: A tool, prompt or resource that the server lists for one principal and not for another is refused to that other principal (call, get or read). Beyond the letter: lists MAY vary by the authorization presented (server/tools.mdx) and no rule ties what is listed to what may be used; a primitive left out of a caller's list but served to it suggests that listing, or the cache scope of the list, stands in for access control, which caching.mdx forbids to rely on. Where --hints forbidden names the primitive forbidden to that principal, the same observation fails CORE-CACHE-SCOPE-NOT-ACL. (server/utilities/caching.mdx)
+	CoreUnlistedServed ID = "CORE-UNLISTED-SERVED"
 	// MUST: A request with a version the server does not implement gets UnsupportedProtocolVersionError (-32022) listing the supported versions. (basic/versioning.mdx)
 	CoreVersionUnsupported ID = "CORE-VERSION-UNSUPPORTED"
 	// HARDENING: A path outside the configured directories is refused the same way whether or not something exists there, so that answers do not reveal which files exist outside. Beyond the letter: the revision says nothing of existence oracles. (server/tools.mdx)

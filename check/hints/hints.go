@@ -37,7 +37,9 @@ import (
 //	  "handleTTLMax": "30m",
 //	  "scopes":       {"transfer": ["mcp:transfer"]},
 //	  "upstream":     {"fetch": "url"},
-//	  "paths":        {"read_file": "path"}
+//	  "paths":        {"read_file": "path"},
+//	  "principals":   {"primary": "alice", "alternate": "bob"},
+//	  "forbidden":    {"bob": ["tools/call reset", "resources/read notes://alice"]}
 //	}
 //
 // A handle entry names one kind of handle: the tools that mint it (tool →
@@ -57,7 +59,14 @@ import (
 // argument that takes the URL of another service the server calls on the
 // caller's behalf (the token passthrough check points it at its probe);
 // paths names, per tool, the argument that takes a file path (the file
-// checks find most from names and descriptions).
+// checks find most from names and descriptions). principals names the
+// checker's two identities: "primary" is the client's credentials
+// (--header), "alternate" the second principal's (--alt-header); the
+// names are the user's, for use in forbidden. forbidden lists, per
+// identity ("primary", "alternate", or a name principals gives one), the
+// requests the deployment's policy refuses to it (request names as in
+// singleUse): the exposure checks fail CORE-CACHE-SCOPE-NOT-ACL when one is
+// served to it.
 // Unknown members are
 // an error, so a typo cannot silently disable a hint.
 type Hints struct {
@@ -72,7 +81,17 @@ type Hints struct {
 	Upstream map[string]string `json:"upstream,omitempty"`
 	// Paths: tool → the argument that takes a file path.
 	Paths map[string]string `json:"paths,omitempty"`
+	// Principals: identity ("primary", "alternate") → the user's name for it.
+	Principals map[string]string `json:"principals,omitempty"`
+	// Forbidden: identity or its name → the requests refused to it.
+	Forbidden map[string][]string `json:"forbidden,omitempty"`
 }
+
+// The checker's two identities, as hints name them.
+const (
+	Primary   = "primary"
+	Alternate = "alternate"
+)
 
 // HandleHint names the tools of one kind of state handle: tool name →
 // path of the handle (in the result for Mint, in the arguments for Use and
@@ -150,7 +169,28 @@ func Parse(data []byte) (*Hints, error) {
 			}
 		}
 	}
-	for _, list := range [][]string{h.SingleUse, h.StateMatters} {
+	for id, name := range h.Principals {
+		if id != Primary && id != Alternate {
+			return nil, fmt.Errorf("hints: principals: %q is not an identity of the checker (want %q or %q)", id, Primary, Alternate)
+		}
+		if name == "" || name == Primary || name == Alternate {
+			return nil, fmt.Errorf("hints: principals: %s: want a name other than %q and %q, got %q", id, Primary, Alternate, name)
+		}
+	}
+	if p, a := h.Principals[Primary], h.Principals[Alternate]; p != "" && p == a {
+		return nil, fmt.Errorf("hints: principals: both identities are named %q", p)
+	}
+	lists := [][]string{h.SingleUse, h.StateMatters}
+	for who, reqs := range h.Forbidden {
+		if h.identity(who) == "" {
+			return nil, fmt.Errorf("hints: forbidden: %q is neither %q, %q nor a name principals gives one of them", who, Primary, Alternate)
+		}
+		if len(reqs) == 0 {
+			return nil, fmt.Errorf("hints: forbidden: %s: no request named", who)
+		}
+		lists = append(lists, reqs)
+	}
+	for _, list := range lists {
 		for _, n := range list {
 			if _, _, ok := parseRequestName(n); !ok {
 				return nil, fmt.Errorf("hints: request name %q: want a tool name or \"METHOD NAME\" (tools/call, prompts/get, resources/read)", n)
@@ -158,6 +198,60 @@ func Parse(data []byte) (*Hints, error) {
 		}
 	}
 	return &h, nil
+}
+
+// identity returns the identity ("primary", "alternate") who names: the
+// identity itself or the name principals gives it; "" if neither.
+func (h *Hints) identity(who string) string {
+	if who == Primary || who == Alternate {
+		return who
+	}
+	for id, name := range h.Principals {
+		if name == who {
+			return id
+		}
+	}
+	return ""
+}
+
+// Name is the user's name of identity ("primary", "alternate"), or the
+// identity itself when principals gives none.
+func (h *Hints) Name(identity string) string {
+	if h != nil && h.Principals[identity] != "" {
+		return h.Principals[identity]
+	}
+	return identity
+}
+
+// Forbid is a request the hints say is refused to an identity.
+type Forbid struct{ Identity, Method, Name string }
+
+// ForbiddenList returns the requests forbidden, by identity ("primary",
+// "alternate"), method and name, sorted, each once.
+func (h *Hints) ForbiddenList() []Forbid {
+	if h == nil {
+		return nil
+	}
+	var out []Forbid
+	for who, reqs := range h.Forbidden {
+		for _, r := range reqs {
+			if m, n, ok := parseRequestName(r); ok {
+				if f := (Forbid{h.identity(who), m, n}); !slices.Contains(out, f) {
+					out = append(out, f)
+				}
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b Forbid) int {
+		return strings.Compare(a.Identity+"\x00"+a.Method+"\x00"+a.Name, b.Identity+"\x00"+b.Method+"\x00"+b.Name)
+	})
+	return out
+}
+
+// ForbiddenTo reports whether the hints say the request (method, name) is
+// refused to identity ("primary", "alternate").
+func (h *Hints) ForbiddenTo(identity, method, name string) bool {
+	return slices.Contains(h.ForbiddenList(), Forbid{identity, method, name})
 }
 
 // Load reads and parses a hints file.
@@ -191,6 +285,10 @@ func SplitPath(p string) []string {
 	}
 	return parts
 }
+
+// ParseRequest reads a request name of the hints: "NAME" (a tool) or
+// "METHOD NAME" (tools/call, prompts/get, resources/read).
+func ParseRequest(s string) (method, name string, ok bool) { return parseRequestName(s) }
 
 // parseRequestName reads "NAME" (a tool) or "METHOD NAME".
 func parseRequestName(s string) (method, name string, ok bool) {

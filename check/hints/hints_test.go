@@ -16,7 +16,9 @@ func TestParseHints(t *testing.T) {
 	  "stateTTLMax": "10m",
 	  "handleTTLMax": "30m",
 	  "scopes": {"transfer": ["mcp:tools", "mcp:transfer"]},
-	  "upstream": {"fetch": "url"}
+	  "upstream": {"fetch": "url"},
+	  "principals": {"alternate": "bob"},
+	  "forbidden": {"bob": ["tools/call reset", "resources/read notes://alice"], "primary": ["prompts/get admin"]}
 	}`
 	h, err := Parse([]byte(ok))
 	if err != nil {
@@ -27,6 +29,16 @@ func TestParseHints(t *testing.T) {
 	}
 	if len(h.Scopes["transfer"]) != 2 || h.Upstream["fetch"] != "url" {
 		t.Errorf("scopes %v, upstream %v", h.Scopes, h.Upstream)
+	}
+	if !h.ForbiddenTo(Alternate, "tools/call", "reset") || !h.ForbiddenTo(Alternate, "resources/read", "notes://alice") ||
+		h.ForbiddenTo(Primary, "tools/call", "reset") || !h.ForbiddenTo(Primary, "prompts/get", "admin") || h.ForbiddenTo(Alternate, "prompts/get", "admin") {
+		t.Errorf("forbidden: %v (principals %v)", h.Forbidden, h.Principals)
+	}
+	if fl := h.ForbiddenList(); len(fl) != 3 || fl[0] != (Forbid{Alternate, "resources/read", "notes://alice"}) || fl[2] != (Forbid{Primary, "prompts/get", "admin"}) {
+		t.Errorf("forbidden list: %+v", fl)
+	}
+	if h.Name(Alternate) != "bob" || h.Name(Primary) != Primary {
+		t.Errorf("names: %q %q", h.Name(Alternate), h.Name(Primary))
 	}
 	if mh := h.ModelHandles(); len(mh) != 4 || mh[0].Tool != "cart_create" || len(mh[0].Path) != 2 {
 		t.Errorf("model handles: %+v", mh)
@@ -43,6 +55,13 @@ func TestParseHints(t *testing.T) {
 		`{"scopes": {"transfer": []}}`,
 		`{"scopes": {"transfer": [""]}}`,
 		`{"upstream": {"fetch": ""}}`,
+		`{"forbidden": {"bob": ["reset"]}}`,
+		`{"principals": {"alternate": "bob"}, "forbidden": {"carol": ["reset"]}}`,
+		`{"principals": {"third": "carol"}}`,
+		`{"principals": {"primary": "x", "alternate": "x"}}`,
+		`{"principals": {"primary": "alternate"}}`,
+		`{"forbidden": {"primary": []}}`,
+		`{"forbidden": {"primary": ["tasks/get x"]}}`,
 	} {
 		if _, err := Parse([]byte(bad)); err == nil {
 			t.Errorf("%s: no error", bad)

@@ -33,9 +33,10 @@ func TestAuthMetadataReference(t *testing.T) {
 }
 
 // TestAuthReference: the reference server in issuer mode, trusting the
-// in-memory mock, passes every AUTH- requirement the auth checks decide
-// when the checker presents the mock's tokens (the passthrough check
-// skips: the reference calls no other service).
+// in-memory mock, passes every AUTH- requirement the auth checks (and
+// exposure/anonymous, AUTH-EXPOSURE) decide when the checker presents the
+// mock's tokens (the passthrough check skips: the reference calls no
+// other service).
 func TestAuthReference(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		srv, err := impl.New(impl.Config{Issuer: faulty.AuthIssuer, Resource: "http://127.0.0.1:8080/mcp", IssuerTransport: faulty.AuthMock().Transport()})
@@ -44,7 +45,7 @@ func TestAuthReference(t *testing.T) {
 		}
 		defer srv.Close()
 		alice, bob := mockCredentials(t)
-		opts := check.Options{Seed: 1, Budget: 40 * time.Second, MaxExchanges: 60, Only: []string{"auth/"}, AltHeader: bob}
+		opts := check.Options{Seed: 1, Budget: 40 * time.Second, MaxExchanges: 60, Only: []string{"auth/", "exposure/anonymous"}, AltHeader: bob}
 		opts.Client.Header = alice
 		rep := runAuth(t, opts, srv.Handler())
 		seen := 0

@@ -36,7 +36,7 @@ func runCheck(e *env, args []string) int {
 	fs.Var(&only, "only", "run only what `SELECTOR` names: a check-name prefix (headers/), a requirement ID (HTTP-ORIGIN: the checks that decide it and, if the model judges it, the generated campaign) or an ID prefix ending in - (STATE-); repeatable (mcpverify list shows them)")
 	fs.Var(&origins, "allowed-origin", "an `ORIGIN` (scheme://host[:port]) the server is meant to accept besides its own; repeatable")
 	fs.Var(&altHeaders, "alt-header", "a `\"Name: value\"` header carrying the credentials of a second principal (not the one of --header), for the cross-principal state checks; repeatable")
-	hintsFile := fs.String("hints", "", "a JSON `FILE` naming state-handle tools, single-use requests, requests whose state matters and lifetimes (see the README)")
+	hintsFile := fs.String("hints", "", "a JSON `FILE` naming state-handle tools, single-use requests, requests whose state matters, lifetimes, and the requests forbidden to each principal (see the README)")
 	authMock := fs.String("auth-mock", "", "serve the mock authorization server on the loopback `ADDR` (host:port; the issuer is http://ADDR) and present its tokens: alice's as --header, bob's as --alt-header, for the first --url, with the scopes its metadata lists (the server must trust that issuer)")
 	authMockCA := fs.String("auth-mock-tls-ca", "", "with --auth-mock, serve the mock over https and write its certificate authority (PEM) to `FILE` ({ca} in --command), for a server that accepts only an https issuer")
 	authMockKeys := fs.String("auth-mock-keys", "", "the mock's signing keys, a JWKS `FILE` (made with new keys when missing, as mcpverify mock-as --keys does): for servers that fetch the issuer's keys once, at start")

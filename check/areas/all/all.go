@@ -6,6 +6,7 @@ package all
 import (
 	_ "github.com/mcpverify/mcpverify/check/areas/auth"
 	_ "github.com/mcpverify/mcpverify/check/areas/campaign"
+	_ "github.com/mcpverify/mcpverify/check/areas/exposure"
 	_ "github.com/mcpverify/mcpverify/check/areas/files"
 	_ "github.com/mcpverify/mcpverify/check/areas/handles"
 	_ "github.com/mcpverify/mcpverify/check/areas/headers"

@@ -89,7 +89,9 @@ func StateConfig() impl.Config {
 // StateConfig's servers.
 const StateTTLMax = 3 * time.Second
 
-// StateVariants returns the variants of the state checks, sorted by name.
+// StateVariants returns the variants that need two principals, sorted by
+// name: those of the state checks, and those of the exposure checks
+// (exposure.go).
 func StateVariants() []*StateVariant {
 	cfg := func(edit func(*impl.Config)) *impl.Config {
 		c := StateConfig()
@@ -251,6 +253,7 @@ func StateVariants() []*StateVariant {
 			Wrap:   func(next http.Handler, _ *impl.Server) http.Handler { return next },
 		}},
 	}
+	vs = append(vs, exposureVariants(cfg)...)
 	sort.Slice(vs, func(i, j int) bool { return vs[i].Name < vs[j].Name })
 	return vs
 }
