@@ -104,7 +104,7 @@ var rules = []rule{
 	// command line may import it).
 	{pkg: "check/authmock", mod: []string{"check", "wire"}, third: []string{joseLib, netutilLib}, testThird: testing3},
 	{pkg: "check/areas/all", mod: []string{"check/areas/*"}},
-	{pkg: "check/areas/*", mod: areaMay, third: []string{gopterLib, schemaLib, jsonLib, htmlLib}, testMod: checkTests, testThird: testing3},
+	{pkg: "check/areas/*", mod: areaMay, third: []string{gopterLib, schemaLib, jsonLib, htmlLib}, testMod: append([]string{"internal/fuzzseed"}, checkTests...), testThird: testing3},
 	// The broken servers in issuer mode trust an in-memory mock
 	// authorization server and verify its tokens with one flaw each.
 	{pkg: "check/internal/faulty", mod: []string{"spec", "wire", "impl", "check/authmock"}, third: []string{joseLib}},

@@ -10,8 +10,14 @@ const (
 	AppsCspUndeclared ID = "APPS-CSP-UNDECLARED"
 	// HARDENING: No tool names its UI resource with the flat _meta["ui/resourceUri"]: "The flat `_meta[\"ui/resourceUri\"]` format is deprecated. Use `_meta.ui.resourceUri` instead. The deprecated format will be removed before GA." (ext-apps/specification/2026-01-26/apps.mdx)
 	AppsDeprecatedResourceuri ID = "APPS-DEPRECATED-RESOURCEURI"
+	// MUST: For _meta.ui.domain, "Servers MUST consult host-specific documentation for the expected domain format". (ext-apps/specification/2026-01-26/apps.mdx)
+	AppsDomainHostFormat ID = "APPS-DOMAIN-HOST-FORMAT"
 	// HARDENING: A UI resource asks for no more than it uses: every declared csp origin is referenced by its HTML, and it requests no sandbox permission (camera, microphone, geolocation, clipboardWrite: "Hosts MAY honor these"). Reported, never a violation: a declared origin unreferenced in the HTML, or a requested permission, is inconclusive, since URLs built at run time and the use of a permission are invisible to a static reading. (ext-apps/specification/2026-01-26/apps.mdx)
 	AppsLeastPrivilege ID = "APPS-LEAST-PRIVILEGE"
+	// SHOULD: A ui:// resource listed by resources/list declares the app type: UIResource.mimeType "SHOULD be `text/html;profile=mcp-app` for HTML-based UIs in the initial MVP. Other content types are reserved for future extensions." Judged on the listing only (a server MAY leave UI-only resources out of it); a listing without mimeType is not judged. (ext-apps/specification/2026-01-26/apps.mdx)
+	AppsListedMime ID = "APPS-LISTED-MIME"
+	// SHOULD: "Servers SHOULD check client capabilities before registering UI-enabled tools" (the io.modelcontextprotocol/ui extension in the client's capabilities, in 2026-07-28 sent with every request). (ext-apps/specification/2026-01-26/apps.mdx)
+	AppsRegisterByCapability ID = "APPS-REGISTER-BY-CAPABILITY"
 	// MUST: The UI resource a tool names exists: "Resource MUST exist on the server". Judged with resources/read ("Host MUST use `resources/read` to fetch the referenced resource URI"), not resources/list: "Servers MAY omit UI-only resources from `resources/list`". A read answered -32602 (not found) or -32601 fails. (ext-apps/specification/2026-01-26/apps.mdx)
 	AppsResourceExists ID = "APPS-RESOURCE-EXISTS"
 	// SHOULD: "Servers SHOULD provide text-only fallback behavior for all UI-enabled tools": called by a client that does not declare io.modelcontextprotocol/ui, a UI tool's successful result holds a non-blank text block. (ext-apps/specification/2026-01-26/apps.mdx)

@@ -12,11 +12,11 @@ import (
 	"github.com/mcpverify/mcpverify/spec"
 )
 
-// appsIDs are the requirements of the apps checks.
+// appsIDs are the testable APPS- requirements.
 func appsIDs() []spec.ID {
 	var out []spec.ID
 	for _, r := range spec.All() {
-		if r.ID.Area() == "APPS" {
+		if r.ID.Area() == "APPS" && r.Testable != spec.No {
 			out = append(out, r.ID)
 		}
 	}

@@ -126,6 +126,39 @@ func BenchmarkFilesStdio(b *testing.B) {
 	reportRate(b, exchanges, wall, "requests")
 }
 
+// BenchmarkAppsCampaign: one run of the apps checks (discovery, the UI
+// tools and resources listed as a client that declares the extension,
+// every UI resource read and its HTML scanned, every UI tool called with
+// and without the extension) against the reference server over loopback
+// HTTP. Reports the wall time of a run and its exchanges.
+func BenchmarkAppsCampaign(b *testing.B) {
+	srv, err := impl.New(impl.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	var exchanges int
+	var wall time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		tgt := target.NewHTTP(ts.URL+impl.Endpoint, target.Limits{})
+		start := time.Now()
+		rep, err := check.Run(context.Background(), tgt, check.Options{Seed: int64(i + 1), Only: []string{"apps/"}})
+		wall += time.Since(start)
+		tgt.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		requirePass(b, rep, spec.AppsUiHtml)
+		requirePass(b, rep, spec.AppsToolContent)
+		exchanges += rep.Exchanges
+	}
+	b.ReportMetric(wall.Seconds()*1000/float64(b.N), "ms/run")
+	b.ReportMetric(float64(exchanges)/float64(b.N), "exchanges/run")
+}
+
 // requirePass stops a benchmark whose run did not pass id: its figures
 // would measure a failing run.
 func requirePass(b *testing.B, rep *check.Report, id spec.ID) {

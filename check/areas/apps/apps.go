@@ -28,7 +28,7 @@ const (
 )
 
 var (
-	resourceIDs = []spec.ID{spec.AppsUiUriScheme, spec.AppsResourceExists, spec.AppsUiMime, spec.AppsUiHtml,
+	resourceIDs = []spec.ID{spec.AppsUiUriScheme, spec.AppsResourceExists, spec.AppsUiMime, spec.AppsUiHtml, spec.AppsListedMime,
 		spec.AppsCspEntries, spec.AppsCspUndeclared, spec.AppsLeastPrivilege, spec.AppsDeprecatedResourceuri}
 	contentIDs = []spec.ID{spec.AppsUiMime, spec.AppsUiHtml, spec.AppsCspEntries, spec.AppsCspUndeclared, spec.AppsLeastPrivilege}
 	toolIDs    = []spec.ID{spec.AppsToolContent, spec.AppsTextFallback}
@@ -330,10 +330,19 @@ func checkResources(e *check.Env) {
 		}
 	}
 	for _, u := range s.order {
+		mt := s.listed[u].MimeType
 		if uiScheme(u) {
 			f.pass(spec.AppsUiUriScheme, "listed resource %q", clip(u))
+			switch mimeOf(mt) {
+			case mimeExact:
+				f.pass(spec.AppsListedMime, "%q is listed with mimeType %s", clip(u), appMIME)
+			case mimeMissing:
+				// no type declared in the listing: nothing to judge
+			default:
+				f.violation(spec.AppsListedMime, "%q is listed with mimeType %q; want %s", clip(u), clip(mt), appMIME)
+			}
 		} else {
-			f.violation(spec.AppsUiUriScheme, "the resource %q is listed with type %q but does not start with ui://", clip(u), s.listed[u].MimeType)
+			f.violation(spec.AppsUiUriScheme, "the resource %q is listed with type %q but does not start with ui://", clip(u), mt)
 		}
 		aim(u).listed = true
 	}
@@ -344,7 +353,7 @@ func checkResources(e *check.Env) {
 		}
 		readUI(e, s, f, t)
 	}
-	f.emit(e, resourceIDs, "no tool names a UI resource: nothing bears on it")
+	f.emit(e, resourceIDs, "nothing bears on it: no tool names a UI resource, or no ui:// resource is listed with a mimeType")
 }
 
 // readUI reads one UI resource as s.client and judges the answer.

@@ -81,13 +81,12 @@ func scanHTML(b []byte) document {
 	d.NUL = bytes.IndexByte(b, 0) >= 0
 	z := html.NewTokenizer(bytes.NewReader(b))
 	z.SetMaxBuf(maxToken)
-	seen := map[reference]bool{}
+	seen := map[string]bool{} // list and origin: the first place names it
 	add := func(list, raw, where string) {
 		o, ok := originOf(raw)
-		r := reference{List: list, Origin: o, Where: where}
-		if ok && !seen[r] && len(d.Refs) < maxRefs {
-			seen[r] = true
-			d.Refs = append(d.Refs, r)
+		if key := list + " " + o; ok && !seen[key] && len(d.Refs) < maxRefs {
+			seen[key] = true
+			d.Refs = append(d.Refs, reference{List: list, Origin: o, Where: where})
 		}
 	}
 	inScript, started := false, false

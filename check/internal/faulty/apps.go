@@ -174,6 +174,25 @@ func init() {
 		},
 	})
 	Register(&Variant{
+		Name:   "apps-listed-plain-html",
+		Defect: "resources/list lists the app's view with mimeType text/html (reads still carry text/html;profile=mcp-app)",
+		Breaks: []spec.ID{spec.AppsListedMime},
+		Only:   appsOnly,
+		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+			return rewriteMessages(next, nil, func(q *rpcCall, m map[string]any, _ int) []map[string]any {
+				if r := resultOf(m); r != nil && q.Method == "resources/list" {
+					items, _ := r["resources"].([]any)
+					for _, it := range items {
+						if res, ok := it.(map[string]any); ok && res["uri"] == appURI {
+							res["mimeType"] = "text/html"
+						}
+					}
+				}
+				return one(m)
+			})
+		},
+	})
+	Register(&Variant{
 		Name:   "apps-deprecated-resourceuri",
 		Defect: "the app tool also names its view with the deprecated _meta[\"ui/resourceUri\"]",
 		Breaks: []spec.ID{spec.AppsDeprecatedResourceuri},
