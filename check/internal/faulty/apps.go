@@ -60,6 +60,23 @@ func onAppContents(edit func(c map[string]any)) func(next http.Handler, _ *impl.
 	}
 }
 
+// listedApp edits the app's view where a resources/list result lists it:
+// edit changes it in place and says whether to keep it in the list.
+func listedApp(q *rpcCall, m map[string]any, edit func(res map[string]any) bool) {
+	r := resultOf(m)
+	if r == nil || q.Method != "resources/list" {
+		return
+	}
+	items, _ := r["resources"].([]any)
+	kept := []any{}
+	for _, it := range items {
+		if res, ok := it.(map[string]any); !ok || res["uri"] != appURI || edit(res) {
+			kept = append(kept, it)
+		}
+	}
+	r["resources"] = kept
+}
+
 // onAppToolDef edits the app tool's definition in tools/list results.
 func onAppToolDef(edit func(t map[string]any)) func(next http.Handler, _ *impl.Server) http.Handler {
 	return func(next http.Handler, _ *impl.Server) http.Handler {
@@ -102,16 +119,7 @@ func init() {
 					return one(map[string]any{"jsonrpc": "2.0", "id": m["id"],
 						"error": map[string]any{"code": -32602, "message": "Resource not found: " + appURI, "data": map[string]any{"uri": appURI}}})
 				}
-				if r := resultOf(m); r != nil && q.Method == "resources/list" {
-					items, _ := r["resources"].([]any)
-					kept := []any{}
-					for _, it := range items {
-						if res, ok := it.(map[string]any); !ok || res["uri"] != appURI {
-							kept = append(kept, it)
-						}
-					}
-					r["resources"] = kept
-				}
+				listedApp(q, m, func(map[string]any) bool { return false })
 				return one(m)
 			})
 		},
@@ -180,14 +188,10 @@ func init() {
 		Only:   appsOnly,
 		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
 			return rewriteMessages(next, nil, func(q *rpcCall, m map[string]any, _ int) []map[string]any {
-				if r := resultOf(m); r != nil && q.Method == "resources/list" {
-					items, _ := r["resources"].([]any)
-					for _, it := range items {
-						if res, ok := it.(map[string]any); ok && res["uri"] == appURI {
-							res["mimeType"] = "text/html"
-						}
-					}
-				}
+				listedApp(q, m, func(res map[string]any) bool {
+					res["mimeType"] = "text/html"
+					return true
+				})
 				return one(m)
 			})
 		},
