@@ -8,7 +8,7 @@ const (
 	AppsCspEntries ID = "APPS-CSP-ENTRIES"
 	// HARDENING: Every external origin the HTML of a UI resource references statically (script, stylesheet, img, media, iframe, base, literal fetch/WebSocket/EventSource URLs) is declared in the matching _meta.ui.csp list. Beyond the letter: "Host MAY further restrict but MUST NOT allow undeclared domains", so a conforming host blocks the load and the app breaks. Matching is lenient (CSP3 scheme upgrades, wildcards, scheme-less hosts); form targets are listed, not judged (no csp list governs them). (ext-apps/specification/2026-01-26/apps.mdx)
 	AppsCspUndeclared ID = "APPS-CSP-UNDECLARED"
-	// HARDENING: No tool names its UI resource with the flat _meta["ui/resourceUri"]: "The flat `_meta[\"ui/resourceUri\"]` format is deprecated. Use `_meta.ui.resourceUri` instead. The deprecated format will be removed before GA." (ext-apps/specification/2026-01-26/apps.mdx)
+	// HARDENING: No tool names its UI resource with the flat _meta["ui/resourceUri"], which the extension's deprecation notice says "is deprecated. Use `_meta.ui.resourceUri` instead. The deprecated format will be removed before GA." (ext-apps/specification/2026-01-26/apps.mdx)
 	AppsDeprecatedResourceuri ID = "APPS-DEPRECATED-RESOURCEURI"
 	// MUST: For _meta.ui.domain, "Servers MUST consult host-specific documentation for the expected domain format". (ext-apps/specification/2026-01-26/apps.mdx)
 	AppsDomainHostFormat ID = "APPS-DOMAIN-HOST-FORMAT"
