@@ -41,6 +41,9 @@ var (
 	// httpgutsLib: which header names and values an HTTP client can send
 	// (the fuzz target of the server's HTTP handler).
 	httpgutsLib = "golang.org/x/net/http/httpguts"
+	// The apps area reads a UI resource's HTML with x/net/html's
+	// tokenizer.
+	htmlLib = "golang.org/x/net/html"
 
 	// The command line splits --command into words as a shell does, draws
 	// its progress line only on a terminal, and is tested with scripts.
@@ -101,7 +104,7 @@ var rules = []rule{
 	// command line may import it).
 	{pkg: "check/authmock", mod: []string{"check", "wire"}, third: []string{joseLib, netutilLib}, testThird: testing3},
 	{pkg: "check/areas/all", mod: []string{"check/areas/*"}},
-	{pkg: "check/areas/*", mod: areaMay, third: []string{gopterLib, schemaLib, jsonLib}, testMod: checkTests, testThird: testing3},
+	{pkg: "check/areas/*", mod: areaMay, third: []string{gopterLib, schemaLib, jsonLib, htmlLib}, testMod: append([]string{"internal/fuzzseed"}, checkTests...), testThird: testing3},
 	// The broken servers in issuer mode trust an in-memory mock
 	// authorization server and verify its tokens with one flaw each.
 	{pkg: "check/internal/faulty", mod: []string{"spec", "wire", "impl", "check/authmock"}, third: []string{joseLib}},

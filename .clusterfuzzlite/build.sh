@@ -36,3 +36,4 @@ compile_native_go_fuzzer_v2 github.com/mcpverify/mcpverify/wire FuzzDecodeReques
 compile_native_go_fuzzer_v2 github.com/mcpverify/mcpverify/wire FuzzUnmarshalRoundTrip wire_FuzzUnmarshalRoundTrip
 compile_native_go_fuzzer_v2 github.com/mcpverify/mcpverify/wire FuzzFastDecodeAgrees wire_FuzzFastDecodeAgrees
 compile_native_go_fuzzer_v2 github.com/mcpverify/mcpverify/wire FuzzLineReader wire_FuzzLineReader
+compile_native_go_fuzzer_v2 github.com/mcpverify/mcpverify/check/areas/apps FuzzScanHTML check_areas_apps_FuzzScanHTML

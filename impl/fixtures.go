@@ -363,20 +363,27 @@ func runRouteQuery(x *exchange, args map[string]any, _ *inputs) (*wire.CallToolR
 	return textResult(fmt.Sprintf("Routed query %q to region %v", args["query"], args["region"])), nil, nil
 }
 
-func runWeather(x *exchange, args map[string]any, _ *inputs) (*wire.CallToolResult, *ask, *rpcError) {
-	loc, _ := args["location"].(string)
+// weather is the (made-up) weather of weatherOutput.
+type weather struct {
+	Temperature float64 `json:"temperature"`
+	Conditions  string  `json:"conditions"`
+	Humidity    float64 `json:"humidity"`
+}
+
+// weatherAt derives the weather of a location from its name.
+func weatherAt(loc string) weather {
 	h := sha256.Sum256([]byte(strings.ToLower(loc)))
 	n := binary.BigEndian.Uint64(h[:8])
-	out := struct {
-		Temperature float64 `json:"temperature"`
-		Conditions  string  `json:"conditions"`
-		Humidity    float64 `json:"humidity"`
-	}{
+	return weather{
 		Temperature: math.Round((float64(n%500)/10-10)*10) / 10,
 		Conditions:  []string{"Clear", "Partly cloudy", "Overcast", "Rain", "Snow"}[n%5],
 		Humidity:    float64(n % 101),
 	}
-	text := wire.MustMarshal(out)
+}
+
+func runWeather(x *exchange, args map[string]any, _ *inputs) (*wire.CallToolResult, *ask, *rpcError) {
+	loc, _ := args["location"].(string)
+	text := wire.MustMarshal(weatherAt(loc))
 	return &wire.CallToolResult{Content: []wire.ContentBlock{textContent(string(text))}, StructuredContent: text}, nil, nil
 }
 

@@ -95,6 +95,9 @@ func newRegistry(s *Server) (*registry, error) {
 	if err := r.addStateFixtures(s); err != nil {
 		return nil, err
 	}
+	if err := r.addApps(); err != nil {
+		return nil, err
+	}
 	if err := r.addFiles(s); err != nil {
 		return nil, err
 	}
@@ -276,6 +279,7 @@ func (s *Server) discoverResult() ([]byte, error) {
 			Resources:   &wire.ResourcesCapability{ListChanged: &t, Subscribe: &t},
 			Completions: wire.Object{},
 			Logging:     wire.Object{},
+			Extensions:  map[string]wire.Object{appsExtension: {}},
 		},
 		Instructions: s.cfg.Instructions,
 		TTLMs:        &ttl,

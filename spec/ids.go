@@ -4,6 +4,32 @@ package spec
 
 // Requirement IDs of the catalog.
 const (
+	// HARDENING: Every entry of a UI resource's _meta.ui.csp lists (connectDomains, resourceDomains, frameDomains, baseUriDomains) is an origin (scheme://host[:port]) over https or wss. Beyond the letter: the lists are documented as "Origins" and hosts join them into a CSP header, so a path, a keyword ('unsafe-eval'), a bare scheme, a blank or a ';' widens or rewrites the policy; plain http:/ws: loads code over an unauthenticated channel; wildcards are documented only for resourceDomains ("Wildcard subdomains supported"), where they are listed, not warned. (ext-apps/specification/2026-01-26/apps.mdx)
+	AppsCspEntries ID = "APPS-CSP-ENTRIES"
+	// HARDENING: Every external origin the HTML of a UI resource references statically (script, stylesheet, img, media, iframe, base, literal fetch/WebSocket/EventSource URLs) is declared in the matching _meta.ui.csp list. Beyond the letter: "Host MAY further restrict but MUST NOT allow undeclared domains", so a conforming host blocks the load and the app breaks. Matching is lenient (CSP3 scheme upgrades, wildcards, scheme-less hosts); form targets are listed, not judged (no csp list governs them). (ext-apps/specification/2026-01-26/apps.mdx)
+	AppsCspUndeclared ID = "APPS-CSP-UNDECLARED"
+	// HARDENING: No tool names its UI resource with the flat _meta["ui/resourceUri"], which the extension's deprecation notice says "is deprecated. Use `_meta.ui.resourceUri` instead. The deprecated format will be removed before GA." (ext-apps/specification/2026-01-26/apps.mdx)
+	AppsDeprecatedResourceuri ID = "APPS-DEPRECATED-RESOURCEURI"
+	// MUST: For _meta.ui.domain, "Servers MUST consult host-specific documentation for the expected domain format". (ext-apps/specification/2026-01-26/apps.mdx)
+	AppsDomainHostFormat ID = "APPS-DOMAIN-HOST-FORMAT"
+	// HARDENING: A UI resource asks for no more than it uses: every declared csp origin is referenced by its HTML, and it requests no sandbox permission (camera, microphone, geolocation, clipboardWrite: "Hosts MAY honor these"). Reported, never a violation: a declared origin unreferenced in the HTML, or a requested permission, is inconclusive, since URLs built at run time and the use of a permission are invisible to a static reading. (ext-apps/specification/2026-01-26/apps.mdx)
+	AppsLeastPrivilege ID = "APPS-LEAST-PRIVILEGE"
+	// SHOULD: A ui:// resource listed by resources/list declares the app type: UIResource.mimeType "SHOULD be `text/html;profile=mcp-app` for HTML-based UIs in the initial MVP. Other content types are reserved for future extensions." Judged on the listing only (a server MAY leave UI-only resources out of it); a listing without mimeType is not judged. (ext-apps/specification/2026-01-26/apps.mdx)
+	AppsListedMime ID = "APPS-LISTED-MIME"
+	// SHOULD: "Servers SHOULD check client capabilities before registering UI-enabled tools" (the io.modelcontextprotocol/ui extension in the client's capabilities, in 2026-07-28 sent with every request). (ext-apps/specification/2026-01-26/apps.mdx)
+	AppsRegisterByCapability ID = "APPS-REGISTER-BY-CAPABILITY"
+	// MUST: The UI resource a tool names exists: "Resource MUST exist on the server". Judged with resources/read ("Host MUST use `resources/read` to fetch the referenced resource URI"), not resources/list: "Servers MAY omit UI-only resources from `resources/list`". A read answered -32602 (not found) or -32601 fails. (ext-apps/specification/2026-01-26/apps.mdx)
+	AppsResourceExists ID = "APPS-RESOURCE-EXISTS"
+	// SHOULD: "Servers SHOULD provide text-only fallback behavior for all UI-enabled tools": called by a client that does not declare io.modelcontextprotocol/ui, a UI tool's successful result holds a non-blank text block. (ext-apps/specification/2026-01-26/apps.mdx)
+	AppsTextFallback ID = "APPS-TEXT-FALLBACK"
+	// MUST: "Tools MUST return meaningful content array even when UI is available": a successful tools/call of a UI tool, by a client that declares io.modelcontextprotocol/ui, returns a content array that is not empty and not only blank text. (ext-apps/specification/2026-01-26/apps.mdx)
+	AppsToolContent ID = "APPS-TOOL-CONTENT"
+	// MUST: "Content MUST be provided via either `text` (string) or `blob` (base64-encoded)" and "Content MUST be valid HTML5 document". Fails only content that is no HTML document by any reading: empty, with a NUL character (a parse error in every HTML document), or with neither a DOCTYPE nor a single tag. (ext-apps/specification/2026-01-26/apps.mdx)
+	AppsUiHtml ID = "APPS-UI-HTML"
+	// MUST: The contents of a UI resource read with resources/read carry "`mimeType` MUST be `text/html;profile=mcp-app` (other types reserved for future extensions)". A missing or other type fails; the same media type spelled otherwise (case, blanks, a quoted parameter: equal under RFC 2045) is inconclusive, as hosts may compare the string. (ext-apps/specification/2026-01-26/apps.mdx)
+	AppsUiMime ID = "APPS-UI-MIME"
+	// MUST: A UI resource's URI starts with ui://: "URI MUST start with `ui://` scheme" (and UIResource.uri "MUST use the `ui://` URI scheme"). Judged on every URI a tool names as its UI resource and on every listed resource of MIME type text/html;profile=mcp-app; the scheme is compared case-insensitively (RFC 3986 section 3.1). (ext-apps/specification/2026-01-26/apps.mdx)
+	AppsUiUriScheme ID = "APPS-UI-URI-SCHEME"
 	// HARDENING: The metadata names no authorization server over plain http: on a non-loopback host. (basic/authorization/authorization-server-discovery.mdx)
 	AuthAsHttp ID = "AUTH-AS-HTTP"
 	// MUST: A token whose audience does not name this server (RFC 8707 section 2: a sibling server of the same issuer, another host, port, scheme or path, no aud) is refused with 401. (basic/authorization/index.mdx)

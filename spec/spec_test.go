@@ -97,15 +97,22 @@ func TestRequirementURL(t *testing.T) {
 		{"security_best_practices.mdx", "Token Passthrough", base + "security_best_practices#token-passthrough"},
 		{"server/tools.mdx", "", base + "server/tools"},
 		{"", "Overview", ""},
+		{"ext-apps/specification/2026-01-26/apps.mdx", "UI Resource Format / Content Requirements", "https://github.com/modelcontextprotocol/ext-apps/blob/main/specification/2026-01-26/apps.mdx#content-requirements"},
+		{"ext-apps/specification/2026-01-26/apps.mdx", "Client<>Server Capability Negotiation / Server Behavior", "https://github.com/modelcontextprotocol/ext-apps/blob/main/specification/2026-01-26/apps.mdx#server-behavior"},
 	} {
 		if got := (Requirement{Source: c.source, Section: c.section}).URL(); got != c.want {
 			t.Errorf("URL of %s %q = %q, want %q", c.source, c.section, got, c.want)
 		}
 	}
 	for _, r := range All() {
-		u := r.URL()
-		page, frag, _ := strings.Cut(strings.TrimPrefix(u, base), "#")
-		if !strings.HasPrefix(u, base) || strings.ContainsAny(u, " \t") || strings.HasSuffix(page, ".mdx") || frag == "" {
+		// A core page is addressed without ".mdx"; an extension's page is
+		// its repository's file.
+		u, b, file := r.URL(), base, false
+		if eb, _, ok := ExtensionBase(r.Source); ok {
+			b, file = eb, true
+		}
+		page, frag, _ := strings.Cut(strings.TrimPrefix(u, b), "#")
+		if !strings.HasPrefix(u, b) || strings.ContainsAny(u, " \t") || strings.HasSuffix(page, ".mdx") != file || frag == "" {
 			t.Errorf("%s (%s, %q): URL %q", r.ID, r.Source, r.Section, u)
 		}
 	}

@@ -72,19 +72,26 @@ func ResultKind(o check.Observation) string {
 // without a tool error, else the first served, else the last, with the
 // params sent (without _meta). extra goes into _meta.
 func CallTool(e *check.Env, c check.Client, name string, extra map[string]any, tries int, timeout time.Duration) (map[string]any, check.Observation) {
-	var params, servedParams map[string]any
+	return CallToolWith(e, c, name, func() map[string]any { return ToolCallParams(e, name) }, extra, tries, timeout)
+}
+
+// CallToolWith is CallTool with the params of each call drawn by params
+// (for a tool listed to another client than the run's, whose schema
+// e.Decl does not hold: ToolCallParamsFor).
+func CallToolWith(e *check.Env, c check.Client, name string, params func() map[string]any, extra map[string]any, tries int, timeout time.Duration) (map[string]any, check.Observation) {
+	var sent, servedParams map[string]any
 	var o, served check.Observation
 	for i := 0; i < tries && e.Ctx.Err() == nil; i++ {
-		params = ToolCallParams(e, name)
-		r := e.RequestAs(c, "tools/call", WithMeta(c, params, extra))
+		sent = params()
+		r := e.RequestAs(c, "tools/call", WithMeta(c, sent, extra))
 		r.Timeout = timeout
 		o = e.Send(r)
 		if o.Accepted() {
 			if r, ok := o.Result().(*wire.CallToolResult); !ok || r.IsError == nil || !*r.IsError {
-				return params, o
+				return sent, o
 			}
 			if served.Ex == nil {
-				servedParams, served = params, o
+				servedParams, served = sent, o
 			}
 			continue
 		}
@@ -95,7 +102,7 @@ func CallTool(e *check.Env, c check.Client, name string, extra map[string]any, t
 	if served.Ex != nil {
 		return servedParams, served
 	}
-	return params, o
+	return sent, o
 }
 
 // SendUnder sends r to instance inst under the context wrap makes of the
@@ -112,18 +119,25 @@ func SendUnder(e *check.Env, inst int, wrap func(context.Context) context.Contex
 // free string property named like a URI gets a declared resource URI
 // (optional ones too: a tool announcing a resource update needs one).
 func ToolCallParams(e *check.Env, name string) map[string]any {
-	args := map[string]any{}
 	if td := e.Decl.Tools[name]; td != nil {
-		if m, ok := gen.GenerateValue(e.Rand(), td.Schema).(map[string]any); ok {
-			args = m
-		}
-		if props, ok := SchemaProps(td.Schema); ok {
-			for _, k := range slices.Sorted(maps.Keys(props)) {
-				s, _ := props[k].(map[string]any)
-				if uriLike.MatchString(k) && s["type"] == "string" && s["enum"] == nil && s["const"] == nil {
-					if u := someResourceURI(e); u != "" {
-						args[k] = u
-					}
+		return ToolCallParamsFor(e, name, td.Schema)
+	}
+	return map[string]any{"name": name, "arguments": map[string]any{}}
+}
+
+// ToolCallParamsFor is ToolCallParams for a tool whose decoded
+// inputSchema is schema.
+func ToolCallParamsFor(e *check.Env, name string, schema any) map[string]any {
+	args := map[string]any{}
+	if m, ok := gen.GenerateValue(e.Rand(), schema).(map[string]any); ok {
+		args = m
+	}
+	if props, ok := SchemaProps(schema); ok {
+		for _, k := range slices.Sorted(maps.Keys(props)) {
+			s, _ := props[k].(map[string]any)
+			if uriLike.MatchString(k) && s["type"] == "string" && s["enum"] == nil && s["const"] == nil {
+				if u := someResourceURI(e); u != "" {
+					args[k] = u
 				}
 			}
 		}

@@ -139,6 +139,10 @@ func sarifRule(res check.Result) *sarif.ReportingDescriptor {
 	md := "**" + string(level) + "**: " + text
 	if req.Source != "" {
 		where := fmt.Sprintf("MCP %s, %s, %q", spec.Revision, req.Source, req.Section)
+		if _, _, ext := spec.ExtensionBase(req.Source); ext {
+			// An extension's page: its own revision is in its path.
+			where = fmt.Sprintf("%s, %q", req.Source, req.Section)
+		}
 		help += "\n\n" + where + ": " + req.URL()
 		md += "\n\n[" + where + "](" + req.URL() + ")"
 	}

@@ -21,18 +21,12 @@ import (
 // server over loopback. Reports the exchanges and the requirement
 // judgments (Report.Judgments) per second of wall time.
 func BenchmarkCheckReference(b *testing.B) {
-	srv, err := impl.New(impl.Config{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer srv.Close()
-	ts := httptest.NewServer(srv.Handler())
-	defer ts.Close()
+	url := referenceOverLoopback(b)
 	var exchanges, judgments int
 	var wall time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		tgt := target.NewHTTP(ts.URL+impl.Endpoint, target.Limits{})
+		tgt := target.NewHTTP(url, target.Limits{})
 		start := time.Now()
 		rep, err := check.Run(context.Background(), tgt, check.Options{Seed: int64(i + 1)})
 		wall += time.Since(start)
@@ -124,6 +118,49 @@ func BenchmarkFilesStdio(b *testing.B) {
 		exchanges += rep.Exchanges
 	}
 	reportRate(b, exchanges, wall, "requests")
+}
+
+// BenchmarkAppsCampaign: one run of the apps checks (discovery, the UI
+// tools and resources listed as a client that declares the extension,
+// every UI resource read and its HTML scanned, every UI tool called with
+// and without the extension) against the reference server over loopback
+// HTTP. Reports the wall time of a run and its exchanges.
+func BenchmarkAppsCampaign(b *testing.B) {
+	url := referenceOverLoopback(b)
+	var exchanges int
+	var wall time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		tgt := target.NewHTTP(url, target.Limits{})
+		start := time.Now()
+		rep, err := check.Run(context.Background(), tgt, check.Options{Seed: int64(i + 1), Only: []string{"apps/"}})
+		wall += time.Since(start)
+		tgt.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		requirePass(b, rep, spec.AppsUiHtml)
+		requirePass(b, rep, spec.AppsToolContent)
+		exchanges += rep.Exchanges
+	}
+	b.ReportMetric(wall.Seconds()*1000/float64(b.N), "ms/run")
+	b.ReportMetric(float64(exchanges)/float64(b.N), "exchanges/run")
+}
+
+// referenceOverLoopback serves a reference server (default
+// configuration) over loopback HTTP until the benchmark ends, and returns
+// its endpoint's URL.
+func referenceOverLoopback(b *testing.B) string {
+	srv, err := impl.New(impl.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	b.Cleanup(func() {
+		ts.Close()
+		srv.Close()
+	})
+	return ts.URL + impl.Endpoint
 }
 
 // requirePass stops a benchmark whose run did not pass id: its figures

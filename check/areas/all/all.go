@@ -4,6 +4,7 @@
 package all
 
 import (
+	_ "github.com/mcpverify/mcpverify/check/areas/apps"
 	_ "github.com/mcpverify/mcpverify/check/areas/auth"
 	_ "github.com/mcpverify/mcpverify/check/areas/campaign"
 	_ "github.com/mcpverify/mcpverify/check/areas/exposure"
