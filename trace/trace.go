@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -49,6 +50,10 @@ func (t *Trace) Set(key, value string) {
 	t.Fields = append(t.Fields, Field{key, value})
 }
 
+// fieldKey is the form of a header key: a word, so that no header line
+// Format writes can read as a txtar file marker ("-- name --").
+var fieldKey = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]*$`)
+
 // Parse reads a trace from the txtar format:
 //
 //	transport: http
@@ -80,8 +85,8 @@ func Parse(data []byte) (*Trace, error) {
 			continue
 		}
 		k, v, ok := strings.Cut(line, ":")
-		if !ok {
-			return nil, fmt.Errorf("header line %q: want key: value", line)
+		if !ok || !fieldKey.MatchString(strings.TrimSpace(k)) {
+			return nil, fmt.Errorf("header line %q: want key: value, the key a word of letters, digits, '-', '_' and '.'", line)
 		}
 		t.Fields = append(t.Fields, Field{strings.TrimSpace(k), strings.TrimSpace(v)})
 	}

@@ -119,6 +119,8 @@ func TestParseRejects(t *testing.T) {
 		"-- 1.request --\nPOST /mcp HTTP/1.1\nnot a header\n",
 		"-- 1.response --\nHTTP/1.1 200 OK\n", // no request (FuzzTraceRoundTrip)
 		"-- 1.meta --\nat: 1s\n",
+		"-- 00:--\n", // a key Format would write as a file marker (FuzzTraceRoundTrip)
+		"x y: z\n",
 	} {
 		if _, err := Parse([]byte(in)); err == nil {
 			t.Errorf("Parse(%q) succeeded; want an error", in)
