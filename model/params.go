@@ -22,6 +22,10 @@ func metaOf(p any) *wire.RequestMetaObject {
 		return p.Meta
 	case *wire.SubscriptionsListenRequestParams:
 		return p.Meta
+	case *wire.TaskRequestParams:
+		return p.Meta
+	case *wire.UpdateTaskRequestParams:
+		return p.Meta
 	}
 	return nil
 }
@@ -114,6 +118,12 @@ func resultFieldsOf(r any) resultFields {
 	case *wire.CompleteResult:
 		return resultFields{known: true, rt: r.ResultType, meta: r.Meta}
 	case *wire.InputRequiredResult:
+		return resultFields{known: true, rt: r.ResultType, meta: r.Meta}
+	case *wire.CreateTaskResult:
+		return resultFields{known: true, rt: r.ResultType, meta: r.Meta}
+	case *wire.GetTaskResult:
+		return resultFields{known: true, rt: r.ResultType, meta: r.Meta}
+	case *wire.TaskAckResult:
 		return resultFields{known: true, rt: r.ResultType, meta: r.Meta}
 	case *wire.SubscriptionsListenResult:
 		f := resultFields{known: true, rt: r.ResultType}

@@ -97,6 +97,8 @@ func TestRequirementURL(t *testing.T) {
 		{"security_best_practices.mdx", "Token Passthrough", base + "security_best_practices#token-passthrough"},
 		{"server/tools.mdx", "", base + "server/tools"},
 		{"", "Overview", ""},
+		{"seps/2663-tasks-extension.md", "Error Handling / Protocol Errors", "https://modelcontextprotocol.io/seps/2663-tasks-extension#protocol-errors"},
+		{"extensions/tasks-overview.mdx", "Task lifecycle", "https://modelcontextprotocol.io/extensions/tasks-overview#task-lifecycle"},
 	} {
 		if got := (Requirement{Source: c.source, Section: c.section}).URL(); got != c.want {
 			t.Errorf("URL of %s %q = %q, want %q", c.source, c.section, got, c.want)
@@ -104,8 +106,12 @@ func TestRequirementURL(t *testing.T) {
 	}
 	for _, r := range All() {
 		u := r.URL()
-		page, frag, _ := strings.Cut(strings.TrimPrefix(u, base), "#")
-		if !strings.HasPrefix(u, base) || strings.ContainsAny(u, " \t") || strings.HasSuffix(page, ".mdx") || frag == "" {
+		at := base
+		if strings.HasPrefix(r.Source, "seps/") || strings.HasPrefix(r.Source, "extensions/") {
+			at = "https://modelcontextprotocol.io/"
+		}
+		page, frag, _ := strings.Cut(strings.TrimPrefix(u, at), "#")
+		if !strings.HasPrefix(u, at) || strings.ContainsAny(u, " \t") || strings.HasSuffix(page, ".mdx") || frag == "" {
 			t.Errorf("%s (%s, %q): URL %q", r.ID, r.Source, r.Section, u)
 		}
 	}

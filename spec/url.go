@@ -8,12 +8,16 @@ import (
 // Revision is the MCP revision the catalog states.
 const Revision = "2026-07-28"
 
+// siteRoot is the site of the specification, its SEPs and extensions;
 // siteBase is where the revision's pages are published.
-const siteBase = "https://modelcontextprotocol.io/specification/" + Revision + "/"
+const (
+	siteRoot = "https://modelcontextprotocol.io/"
+	siteBase = siteRoot + "specification/" + Revision + "/"
+)
 
 // URL is the address of the requirement's section on the published
-// specification: the page of Source (without ".mdx"; an index page by
-// its directory) and, as an anchor, the last heading of Section, made as
+// specification: the page of Source (without ".mdx" or ".md"; an index
+// page by its directory; SEPs and extensions at the site's root) and, as an anchor, the last heading of Section, made as
 // the site makes heading anchors (lower case, spaces as "-", other
 // punctuation dropped). It is "" when the requirement names no source.
 func (r Requirement) URL() string {
@@ -28,7 +32,13 @@ func (r Requirement) URL() string {
 	if page == "." {
 		page = ""
 	}
-	u := siteBase + page
+	base := siteBase
+	if strings.HasPrefix(page, "seps/") || strings.HasPrefix(page, "extensions/") {
+		// SEPs and extensions are published beside the revisions, not in
+		// one (modelcontextprotocol.io/seps/..., /extensions/...).
+		base = siteRoot
+	}
+	u := base + page
 	if a := anchor(r.Section); a != "" {
 		u += "#" + a
 	}
