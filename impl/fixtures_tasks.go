@@ -47,7 +47,7 @@ func (r *registry) addTaskFixtures(s *Server) error {
 	}{
 		{name: "greet", desc: "Greets name synchronously: never a task", input: greetInput, run: runGreet},
 		{name: "slow_compute", input: slowComputeInput, run: runSlowComputeSync, task: &taskSupport{plan: planSlowCompute},
-			desc: fmt.Sprintf("Works for seconds seconds, then reports label. With the %s extension and seconds > 0 it runs as a task (lifetime %s, cancellable with tasks/cancel); otherwise it answers when done.", wire.ExtensionTasks, ttl)},
+			desc: fmt.Sprintf("Works for seconds seconds, then reports label. With the %s extension and seconds > 0 it runs as a task (lifetime %s, cancellable with tasks/cancel); otherwise it answers when done, for at most %v of work (longer work needs the extension).", wire.ExtensionTasks, ttl, slowSyncMax)},
 		{name: "failing_job", input: noArgsSchema, task: &taskSupport{required: true, plan: planWork(workFailing)},
 			desc: fmt.Sprintf("Runs only as a task (needs the %s extension); after a second it ends with a tool execution error (completed, isError).", wire.ExtensionTasks)},
 		{name: "protocol_error_job", input: noArgsSchema, run: runProtocolError, task: &taskSupport{plan: planWork(workProtocolError)},
@@ -100,7 +100,15 @@ func slowResult(args map[string]any) *wire.CallToolResult {
 	return textResult(fmt.Sprintf("Computed %q after %v", label, slowSeconds(args)))
 }
 
+// slowSyncMax is the longest slow_compute works without a task: longer
+// work is refused to a request without the extension (-32021), so that
+// no request is held open for minutes.
+const slowSyncMax = 10 * time.Second
+
 func runSlowComputeSync(x *exchange, args map[string]any, _ *inputs) (*wire.CallToolResult, *ask, *rpcError) {
+	if slowSeconds(args) > slowSyncMax {
+		return nil, nil, errTasksRequired(fmt.Sprintf("slow_compute for more than %v", slowSyncMax))
+	}
 	if sleep(x.ctx, slowSeconds(args)) != nil {
 		return nil, nil, nil
 	}

@@ -153,8 +153,8 @@ func TestTaskNeedsExtension(t *testing.T) {
 	if r := callAs(h, "", "slow_compute", map[string]any{"seconds": 0.01}, nil); get(r.result(), "resultType") != wire.ResultComplete || get(r.result(), "taskId") != nil {
 		t.Errorf("slow_compute without the extension: %s", r.body)
 	}
-	for _, name := range []string{"failing_job", "multi_input", "test_tool_with_task"} {
-		r := callAs(h, "", name, nil, nil)
+	for name, args := range map[string]map[string]any{"failing_job": nil, "multi_input": nil, "test_tool_with_task": nil, "slow_compute": {"seconds": 11}} {
+		r := callAs(h, "", name, args, nil)
 		if r.errCode() != wire.CodeMissingRequiredClientCapability || get(r.msg, "error", "data", "requiredCapabilities", "extensions", wire.ExtensionTasks) == nil {
 			t.Errorf("%s without the extension: %s", name, r.body)
 		}
