@@ -2,6 +2,7 @@ package impl
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -365,6 +366,48 @@ func TestTaskCloseStopsWork(t *testing.T) {
 	for _, id := range ids {
 		if st := taskDo(h, "", "tasks/get", id, true, nil).result()["status"]; st != wire.TaskCancelled {
 			t.Errorf("task %s after Close: %v", id, st)
+		}
+	}
+}
+
+// TestTaskInputKeysNeverReused: a task that asks twice for the same form
+// gets a new key each time, and the answered key is never asked again.
+func TestTaskInputKeysNeverReused(t *testing.T) {
+	s := newTestServer(t, Config{})
+	defer s.Close()
+	tt := s.tasks
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	tk := &task{id: "task_test", status: wire.TaskWorking, stop: stop, expires: s.now().Add(time.Hour)}
+	in := &taskInput{tt: tt, t: tk}
+	seen := map[string]bool{}
+	for round := range 3 {
+		got := make(chan map[string]*elicitResult, 1)
+		go func() { got <- in.elicit(ctx, map[string]*elicitForm{"confirm": formConfirmDelete}) }()
+		var key string
+		for range 500 {
+			tt.mu.Lock()
+			for k := range tk.pending {
+				key = k
+			}
+			tt.mu.Unlock()
+			if key != "" {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		if key == "" || seen[key] {
+			t.Fatalf("round %d: key %q (seen before: %v)", round, key, seen)
+		}
+		seen[key] = true
+		tt.mu.Lock()
+		tk.answers[key] = &elicitResult{Action: "accept"}
+		delete(tk.pending, key)
+		tk.status = wire.TaskWorking
+		close(tk.answered)
+		tt.mu.Unlock()
+		if r := <-got; r["confirm"] == nil {
+			t.Fatalf("round %d: answers %v", round, r)
 		}
 	}
 }
