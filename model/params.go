@@ -156,6 +156,8 @@ func notificationSubscriptionID(p any) (wire.RequestID, bool) {
 		m = p.Meta
 	case *wire.CancelledNotificationParams:
 		m = p.Meta
+	case *wire.TaskStatusNotificationParams:
+		m = p.Meta
 	}
 	if m == nil || m.SubscriptionID.IsZero() {
 		return wire.RequestID{}, false
