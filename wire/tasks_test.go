@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/mcpverify/mcpverify/internal/fuzzseed"
 )
 
 // The examples of SEP-2663, as results (without the JSON-RPC envelope).
@@ -172,4 +174,29 @@ func TestExtensionMethods(t *testing.T) {
 	if !caps.DeclaresTasks() || (&ClientCapabilities{}).DeclaresTasks() || (*ClientCapabilities)(nil).DeclaresTasks() {
 		t.Error("DeclaresTasks")
 	}
+}
+
+// taskTypes are the types of the tasks extension (no schema.json
+// definitions: FuzzUnmarshalRoundTrip does not reach them).
+var taskTypes = []func() any{
+	newOf[CreateTaskResult], newOf[GetTaskResult], newOf[TaskAckResult],
+	newOf[TaskRequestParams], newOf[UpdateTaskRequestParams], newOf[TaskStatusNotificationParams],
+}
+
+// FuzzTaskTypesRoundTrip: what the strict decoding accepts into a type of
+// the tasks extension (the first byte picks it) re-encodes to a fixed
+// point.
+func FuzzTaskTypesRoundTrip(f *testing.F) {
+	for i, raw := range []string{sepCreateTask, sepGetInput, sepAck, `{"taskId":"t"}`,
+		`{"taskId":"t","inputResponses":{"k":{"action":"accept","content":{"x":1}}}}`, strings.Replace(sepGetFailed, `"resultType":"complete",`, "", 1)} {
+		fuzzseed.Add(f, append([]byte{byte(i)}, raw...))
+	}
+	f.Add(append([]byte{1}, sepGetDone...))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if len(in) == 0 {
+			return
+		}
+		i := int(in[0]) % len(taskTypes)
+		checkFixedPoint(t, fmt.Sprintf("%T", taskTypes[i]()), in[1:], taskTypes[i])
+	})
 }
