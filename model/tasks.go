@@ -106,7 +106,7 @@ func checkNoLegacyTasks(c *ctx) {
 // checkListenTasks: task notifications need the extension.
 func checkListenTasks(c *ctx) {
 	f := listenFilter(c)
-	if f == nil || f.TaskIDs == nil || declaresTasks(c) || c.view().skip || len(c.view().defects) > 0 {
+	if f == nil || f.TaskIDs == nil || declaresTasks(c) || !serverDeclaresTasks(c) || c.view().skip || len(c.view().defects) > 0 {
 		return
 	}
 	if !c.answered() && !c.complete() {
@@ -178,7 +178,7 @@ func judgeTaskShape(c *ctx, t *wire.Task, raw wire.Value) {
 func checkTaskMethod(c *ctx) {
 	if !declaresTasks(c) {
 		rv := c.view()
-		if rv.skip || len(rv.defects) > 0 || !c.answered() {
+		if !serverDeclaresTasks(c) || rv.skip || len(rv.defects) > 0 || !c.answered() {
 			return
 		}
 		c.judge(spec.TasksMethodsUndeclared)
@@ -304,6 +304,15 @@ func canonicalJSON(raw wire.Value) string {
 		return string(raw)
 	}
 	return string(v)
+}
+
+// serverDeclaresTasks: server/discover was seen declaring the extension.
+// The rules that oblige a server to refuse what needs the extension apply
+// only to servers that implement it: to another, tasks/get is an unknown
+// method.
+func serverDeclaresTasks(c *ctx) bool {
+	f := c.facts()
+	return f.discovered && slices.Contains(f.caps.extensions, wire.ExtensionTasks)
 }
 
 // acceptsTaskResultType: "task" is the tasks extension's resultType; the
