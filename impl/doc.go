@@ -71,6 +71,12 @@
 //   - tool input validation against inputSchema (JSON Schema 2020-12, no
 //     remote $ref) and structuredContent against outputSchema: tools.go;
 //   - subscriptions/listen: subscriptions.go;
+//   - the tasks extension (SEP-2663): task IDs of 128 random bits keyed by
+//     (principal, ID), one -32602 for foreign and unknown tasks, tasks per
+//     principal and in all bounded, expiry and purging, cancellation that
+//     stops the work, terminal statuses that never change, input during a
+//     task, -32021 without the extension, work that Close stops and waits
+//     for: tasks.go, with the suite's tasks fixtures in fixtures_tasks.go;
 //   - file access, confined to Config.AllowedDirs: each directory an
 //     os.Root, absolute paths compared segment by segment, one refusal for
 //     outside and missing, bounded reads, file:// URIs decoded once:

@@ -211,6 +211,10 @@ func storeFailed(x *exchange, tool string, err error) (*wire.CallToolResult, *as
 // quotaMessage says which limit refused a record, and what to do.
 func quotaMessage(x *exchange, qe *QuotaError) string {
 	switch {
+	case qe.Records == recordsTasks && qe.PerPrincipal:
+		return fmt.Sprintf("No task was created: you already have %d tasks, the most one caller may hold (the limit of %s); tasks are purged %s after their ttlMs elapses.", qe.Max, qe.Limit(), humanDuration(taskPurgeDelay))
+	case qe.Records == recordsTasks:
+		return fmt.Sprintf("No task was created: the server holds %d tasks, the most it keeps for all callers together (the limit of %s); try again later.", qe.Max, qe.Limit())
 	case qe.Records == recordsCarts && qe.PerPrincipal:
 		return fmt.Sprintf("No cart was created: you already have %d carts, the most one caller may hold (the limit of %s); delete one with cart_delete or wait for one to expire.", qe.Max, qe.Limit())
 	case qe.Records == recordsCarts:

@@ -160,6 +160,8 @@ func (c httpChecks) names(x *exchange) *rpcError {
 		body = *p.Name
 	case *readResourceParams:
 		body = *p.URI
+	case taskRequest:
+		body = p.taskID()
 	default:
 		return nil
 	}

@@ -37,6 +37,9 @@ func (s *Server) methodTable() map[string]*methodSpec {
 		"resources/read":           {func() reqParams { return new(readResourceParams) }, serveReadResource},
 		"completion/complete":      {func() reqParams { return new(completeParams) }, serveComplete},
 		"subscriptions/listen":     {func() reqParams { return new(listenParams) }, serveListen},
+		"tasks/get":                {func() reqParams { return new(taskParams) }, serveGetTask},
+		"tasks/update":             {func() reqParams { return new(updateTaskParams) }, serveUpdateTask},
+		"tasks/cancel":             {func() reqParams { return new(taskParams) }, serveCancelTask},
 	}
 	out := map[string]*methodSpec{}
 	for i := range wire.Methods {
@@ -57,6 +60,10 @@ func serveCallTool(x *exchange) ([]byte, *rpcError) {
 	if t == nil {
 		return nil, errInvalid(map[string]any{"name": *p.Name}, "Invalid params: unknown tool %q", *p.Name)
 	}
+	declared := x.meta.ClientCapabilities.DeclaresTasks()
+	if t.task != nil && t.task.required && !declared {
+		return nil, errTasksRequired("tool " + *p.Name)
+	}
 	if t.static != nil && p.RequestState == nil {
 		if msg := t.validateArgs(p.args); msg != "" {
 			return x.completeTool(toolError(msg))
@@ -71,6 +78,16 @@ func serveCallTool(x *exchange) ([]byte, *rpcError) {
 		}
 		if t.static != nil {
 			return t.static, nil, nil
+		}
+		if t.task != nil && declared {
+			work, a, err := t.task.plan(x, p.args, in)
+			if err != nil || a != nil {
+				return nil, a, err
+			}
+			if work != nil {
+				res, err := x.s.tasks.create(x, work)
+				return res, nil, err
+			}
 		}
 		r, a, err := t.run(x, p.args, in)
 		if err != nil || a != nil {

@@ -92,6 +92,9 @@ func newRegistry(s *Server) (*registry, error) {
 	if err := r.addFixtures(s); err != nil {
 		return nil, err
 	}
+	if err := r.addTaskFixtures(s); err != nil {
+		return nil, err
+	}
 	if err := r.addStateFixtures(s); err != nil {
 		return nil, err
 	}
@@ -279,7 +282,7 @@ func (s *Server) discoverResult() ([]byte, error) {
 			Resources:   &wire.ResourcesCapability{ListChanged: &t, Subscribe: &t},
 			Completions: wire.Object{},
 			Logging:     wire.Object{},
-			Extensions:  map[string]wire.Object{appsExtension: {}},
+			Extensions:  map[string]wire.Object{appsExtension: {}, wire.ExtensionTasks: {}},
 		},
 		Instructions: s.cfg.Instructions,
 		TTLMs:        &ttl,

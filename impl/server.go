@@ -36,6 +36,14 @@ const (
 	// together (each at most 100 products: a few GiB at the very worst,
 	// kilobytes each as carts are used).
 	DefaultMaxHandlesTotal = 1 << 16
+	// DefaultTaskTTL is the lifetime of a task (its ttlMs) from its
+	// creation.
+	DefaultTaskTTL = time.Hour
+	// DefaultMaxTasks bounds the tasks one principal holds (a task counts
+	// until it is purged, a minute after its lifetime).
+	DefaultMaxTasks = 1000
+	// DefaultMaxTasksTotal bounds the tasks of all principals together.
+	DefaultMaxTasksTotal = 1 << 14
 	// DefaultMaxConfirmationsPerPrincipal bounds the redeemed transfer
 	// confirmations recorded for one principal. A record is kept for the
 	// state lifetime plus a minute (11 minutes by default), so this allows
@@ -207,6 +215,19 @@ type Config struct {
 	// it must exceed MaxHandles, so that no principal alone reaches it.
 	// Default DefaultMaxHandlesTotal (at least 2*MaxHandles).
 	MaxHandlesTotal int
+	// TaskTTL is the lifetime of a task from its creation, its ttlMs (the
+	// tasks extension, tasks.go): past it, a task still running is stopped
+	// and marked failed, and a minute later it is purged. Default
+	// DefaultTaskTTL.
+	TaskTTL time.Duration
+	// MaxTasks bounds the tasks of one principal; over it, a tools/call
+	// that would create a task is a tool execution error naming the
+	// limit. Default DefaultMaxTasks.
+	MaxTasks int
+	// MaxTasksTotal bounds the tasks of all principals together; it must
+	// exceed MaxTasks. Default DefaultMaxTasksTotal (at least
+	// 2*MaxTasks).
+	MaxTasksTotal int
 	// MaxConfirmationsPerPrincipal bounds the redeemed single-use
 	// confirmations recorded for one principal (each kept for StateTTL
 	// plus a minute); past it, that principal's transfers are refused
@@ -262,6 +283,7 @@ type Server struct {
 	store   Store
 	reg     *registry
 	hub     *hub
+	tasks   *taskTable
 	methods map[string]*methodSpec
 	// bodies and listens are the quotas of limits.go; slots the decoding
 	// slots of heavy bodies.
@@ -300,7 +322,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Version = "0.1.0"
 	}
 	if cfg.MaxBodyBytes < 0 || cfg.MaxDepth < 0 || cfg.PageSize < 0 || cfg.StateTTL < 0 || cfg.KeepAlive < 0 || cfg.HandleTTL < 0 ||
-		cfg.MaxHandles < 0 || cfg.MaxHandlesTotal < 0 || cfg.MaxConfirmationsPerPrincipal < 0 || cfg.MaxConfirmationsTotal < 0 {
+		cfg.MaxHandles < 0 || cfg.MaxHandlesTotal < 0 || cfg.TaskTTL < 0 || cfg.MaxTasks < 0 || cfg.MaxTasksTotal < 0 || cfg.MaxConfirmationsPerPrincipal < 0 || cfg.MaxConfirmationsTotal < 0 {
 		return nil, errors.New("impl: negative limit in Config")
 	}
 	if err := cfg.setLimits(); err != nil {
@@ -328,6 +350,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.HandleTTL == 0 {
 		cfg.HandleTTL = DefaultHandleTTL
+	}
+	if cfg.TaskTTL == 0 {
+		cfg.TaskTTL = DefaultTaskTTL
 	}
 	if err := cfg.storeQuotas(); err != nil {
 		return nil, err
@@ -375,6 +400,7 @@ func New(cfg Config) (*Server, error) {
 	s.bodies, s.listens = cfg.quotas()
 	s.slots = newDecodeSlots()
 	s.meta = &wire.ResultMetaObject{ServerInfo: &s.serverInfo}
+	s.tasks = newTaskTable(s)
 	s.reg, err = newRegistry(s)
 	if err != nil {
 		return nil, err
@@ -420,6 +446,7 @@ func (cfg *Config) storeQuotas() error {
 		defPer, defTotal   int
 	}{
 		{"MaxHandles", "MaxHandlesTotal", &cfg.MaxHandles, &cfg.MaxHandlesTotal, DefaultMaxHandles, DefaultMaxHandlesTotal},
+		{"MaxTasks", "MaxTasksTotal", &cfg.MaxTasks, &cfg.MaxTasksTotal, DefaultMaxTasks, DefaultMaxTasksTotal},
 		{"MaxConfirmationsPerPrincipal", "MaxConfirmationsTotal", &cfg.MaxConfirmationsPerPrincipal, &cfg.MaxConfirmationsTotal, DefaultMaxConfirmationsPerPrincipal, DefaultMaxConfirmationsTotal},
 	} {
 		if *q.per == 0 {
@@ -446,12 +473,15 @@ func (cfg *Config) confirmationQuota() Quota {
 
 // Close ends every open subscriptions/listen stream gracefully (the
 // server's teardown of basic/patterns/subscriptions.mdx) and makes new
-// listen requests fail. Call it before http.Server.Shutdown, which waits
-// for open streams. Other requests are still served. Close is idempotent.
+// listen requests fail, and stops the work of every task (tasks.go) and
+// waits for it; a task stopped so reads cancelled. Call it before
+// http.Server.Shutdown, which waits for open streams. Other requests are
+// still served. Close is idempotent.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.closed)
 		s.hub.closeAll()
+		s.tasks.close()
 	})
 	return nil
 }

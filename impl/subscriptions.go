@@ -185,6 +185,9 @@ func serveListen(x *exchange) ([]byte, *rpcError) {
 	if x.out == nil {
 		return nil, &rpcError{code: wire.CodeInvalidRequest, msg: "Invalid Request: subscriptions/listen answers with an event stream; send Accept: text/event-stream", status: 406}
 	}
+	if err := checkListenTasks(x, p.Notifications); err != nil {
+		return nil, err
+	}
 	if err := x.s.checkListenURIs(p.Notifications.ResourceSubscriptions); err != nil {
 		return nil, err
 	}

@@ -164,6 +164,9 @@ func doHTTP(t *testing.T, method, url string, r rpc) *resp {
 	if name, ok := r.Params["name"].(string); ok {
 		req.Header.Set("Mcp-Name", wire.EncodeHeaderValue(name))
 	}
+	if id, ok := r.Params["taskId"].(string); ok && strings.HasPrefix(r.Method, "tasks/") {
+		req.Header.Set("Mcp-Name", wire.EncodeHeaderValue(id))
+	}
 	if uri, ok := r.Params["uri"].(string); ok && r.Method == "resources/read" {
 		req.Header.Set("Mcp-Name", wire.EncodeHeaderValue(uri))
 	}

@@ -32,6 +32,8 @@ type tool struct {
 	// changes; nil for tools with a handler.
 	static []byte
 	run    toolFunc
+	// task makes the tool task-supporting (tasks.go); nil: never a task.
+	task *taskSupport
 }
 
 // toolFunc runs a tool. It returns a complete result (Meta and ResultType

@@ -17,7 +17,7 @@
 // http.go for Streamable HTTP, mrtr.go, caching.go, utilities.go for
 // progress, logging, cancellation and subscriptions, primitives.go for
 // discover, tools, resources and prompts, state.go for requestState and
-// state handles); request.go decides what a request's defects oblige the
+// state handles, tasks.go for the tasks extension); request.go decides what a request's defects oblige the
 // server to answer.
 //
 // Step does no I/O and reads no clock: time comes from the exchange. The

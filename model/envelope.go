@@ -193,6 +193,8 @@ func checkResultType(c *ctx) {
 	switch {
 	case !ok:
 		c.report(spec.CoreResultType, "a result without resultType", `resultType "complete" or "input_required"`)
+	case rt == wire.ResultTask && acceptsTaskResultType(c):
+		// The tasks extension's value: the tasks rules judge it (tasks.go).
 	case rt != wire.ResultComplete && rt != wire.ResultInputRequired:
 		c.reportf(spec.CoreResultTypeKnown, `"complete", "input_required", or a value of an advertised extension`, "resultType %q", rt)
 	}

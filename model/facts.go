@@ -32,6 +32,8 @@ type facts struct {
 	st stateFacts
 	// What the exchanges with minted credentials showed (auth.go).
 	auth authFacts
+	// The tasks seen, by task ID (tasks.go).
+	tasks map[string]taskFact
 }
 
 type pageKey struct{ method, cursor string }
@@ -73,6 +75,7 @@ const (
 	ownStateIssuers // st.issuers
 	ownHandles      // st.handles
 	ownAuthConns    // auth.servedConns
+	ownTasks        // tasks
 )
 
 // own returns a map of the learnt facts that this Step may write: the

@@ -22,6 +22,10 @@ func metaOf(p any) *wire.RequestMetaObject {
 		return p.Meta
 	case *wire.SubscriptionsListenRequestParams:
 		return p.Meta
+	case *wire.TaskRequestParams:
+		return p.Meta
+	case *wire.UpdateTaskRequestParams:
+		return p.Meta
 	}
 	return nil
 }
@@ -115,6 +119,12 @@ func resultFieldsOf(r any) resultFields {
 		return resultFields{known: true, rt: r.ResultType, meta: r.Meta}
 	case *wire.InputRequiredResult:
 		return resultFields{known: true, rt: r.ResultType, meta: r.Meta}
+	case *wire.CreateTaskResult:
+		return resultFields{known: true, rt: r.ResultType, meta: r.Meta}
+	case *wire.GetTaskResult:
+		return resultFields{known: true, rt: r.ResultType, meta: r.Meta}
+	case *wire.TaskAckResult:
+		return resultFields{known: true, rt: r.ResultType, meta: r.Meta}
 	case *wire.SubscriptionsListenResult:
 		f := resultFields{known: true, rt: r.ResultType}
 		if r.Meta != nil && r.Meta.ServerInfo != nil {
@@ -145,6 +155,8 @@ func notificationSubscriptionID(p any) (wire.RequestID, bool) {
 	case *wire.LoggingMessageNotificationParams:
 		m = p.Meta
 	case *wire.CancelledNotificationParams:
+		m = p.Meta
+	case *wire.TaskStatusNotificationParams:
 		m = p.Meta
 	}
 	if m == nil || m.SubscriptionID.IsZero() {

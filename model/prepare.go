@@ -44,6 +44,13 @@ func Prepare(ex *wire.Exchange) {
 func definitionOf(m wire.Message, info *wire.MethodInfo) string {
 	switch m := m.(type) {
 	case *wire.JSONRPCResultResponse:
+		if info != nil && info.TaskAugmentable {
+			// A CreateTaskResult is no result schema.json defines: the
+			// tasks rules judge it (tasks.go).
+			if rt, _ := peekResultType(m.Result); rt == wire.ResultTask {
+				return "JSONRPCResultResponse"
+			}
+		}
 		if info != nil && info.ResultDef != "" {
 			return info.ResultDef
 		}
@@ -59,7 +66,7 @@ func definitionOf(m wire.Message, info *wire.MethodInfo) string {
 		}
 		return "JSONRPCErrorResponse"
 	case *wire.JSONRPCNotification:
-		if n, ok := wire.LookupServerNotification(m.Method); ok {
+		if n, ok := wire.LookupServerNotification(m.Method); ok && n.RequestDef != "" {
 			return n.RequestDef
 		}
 		return "JSONRPCNotification"

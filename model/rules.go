@@ -116,6 +116,11 @@ var rules = []rule{
 		ids: []spec.ID{spec.StateBindArgs, spec.StateBindExpiry, spec.StateBindPrincipal, spec.StateBindRequest, spec.StateHandleExpiry, spec.StateHandleNotAuth,
 			spec.StateHandlePrincipal, spec.StateHandleReleased, spec.StateIntegrity, spec.StateSingleUse}},
 
+	// the tasks extension (tasks.go)
+	{page: "seps/2663-tasks-extension.md", name: "tasks", phase: judge, when: tasksRelevant, check: checkTasks,
+		ids: []spec.ID{spec.TasksAckEmpty, spec.TasksAuthEach, spec.TasksCreateDeclared, spec.TasksGetPayload, spec.TasksInputKeysUnique, spec.TasksListenUndeclared,
+			spec.TasksMethodsUndeclared, spec.TasksNoLegacyCapability, spec.TasksResultTypeComplete, spec.TasksResultTypeTask, spec.TasksTaskShape, spec.TasksTerminalFinal}},
+
 	// the server as OAuth resource server (auth.go)
 	{page: "basic/authorization/index.mdx", name: "minted credentials", phase: judge, when: hasCredential, check: checkAuthCase,
 		ids: []spec.ID{spec.AuthAudience, spec.AuthAudienceCase, spec.AuthErrorStatus, spec.AuthIatFuture, spec.AuthInvalid401, spec.AuthIssSlash, spec.AuthNoOtherTokens,

@@ -157,6 +157,10 @@ func checkListenType(c *ctx, filter *wire.SubscriptionFilter, method string, par
 		if p, ok := params.(*wire.SubscriptionsAcknowledgedNotificationParams); ok {
 			checkAckSubset(c, filter, &p.Notifications)
 		}
+	case "notifications/tasks":
+		if p, ok := params.(*wire.TaskStatusNotificationParams); ok && !slices.Contains(filter.TaskIDs, p.TaskID) {
+			c.reportf(spec.CoreListenFilter, "task notifications only for the taskIds requested", "notifications/tasks for task %q, not requested", p.TaskID)
+		}
 	case "notifications/message":
 		c.report(spec.CoreLogStream, "notifications/message on a listen stream", "log messages only on the stream of the request that set the level")
 	case "notifications/progress":
@@ -177,6 +181,11 @@ func checkAckSubset(c *ctx, req, ack *wire.SubscriptionFilter) {
 	for _, u := range ack.ResourceSubscriptions {
 		if !slices.Contains(req.ResourceSubscriptions, u) {
 			c.reportf(spec.CoreListenFilter, "the acknowledged filter a subset of the requested one", "an acknowledged subscription to %q, not requested", u)
+		}
+	}
+	for _, id := range ack.TaskIDs {
+		if !slices.Contains(req.TaskIDs, id) {
+			c.reportf(spec.CoreListenFilter, "the acknowledged filter a subset of the requested one", "acknowledged notifications of task %q, not requested", id)
 		}
 	}
 }

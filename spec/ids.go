@@ -636,4 +636,48 @@ const (
 	StdioStderr ID = "STDIO-STDERR"
 	// MUST NOT: Nothing but valid MCP messages is written to stdout. (basic/transports/stdio.mdx)
 	StdioStdout ID = "STDIO-STDOUT"
+	// MUST: On success, the server MUST acknowledge tasks/update and tasks/cancel with an empty result (resultType "complete" and nothing of the task). (seps/2663-tasks-extension.md)
+	TasksAckEmpty ID = "TASKS-ACK-EMPTY"
+	// MUST: Servers MUST perform authentication and authorization checks on each task-related request to ensure that the client has permission to access a task: another principal's tasks/get, tasks/update or tasks/cancel is refused. (seps/2663-tasks-extension.md)
+	TasksAuthEach ID = "TASKS-AUTH-EACH"
+	// MUST NOT: A server MUST NOT return CreateTaskResult to a client that did not include the extension capability on its request, regardless of prior declarations. (seps/2663-tasks-extension.md)
+	TasksCreateDeclared ID = "TASKS-CREATE-DECLARED"
+	// MUST NOT: A server MUST NOT return CreateTaskResult until the task is durably created, that is, until a tasks/get for the returned taskId would resolve; in eventually-consistent environments, the server MUST wait for consistency before responding. (seps/2663-tasks-extension.md)
+	TasksCreateDurable ID = "TASKS-CREATE-DURABLE"
+	// MUST NOT: The failed status MUST NOT be used to represent non-JSON-RPC errors, such as a tool result that completed with isError: true; errors within the context of a protocol method result MUST use the completed status with the error details in the result field. (seps/2663-tasks-extension.md)
+	TasksFailedJsonrpcOnly ID = "TASKS-FAILED-JSONRPC-ONLY"
+	// MUST: tasks/get returns the Task with the payload of its status: input_required with an inputRequests field that contains all outstanding requests from the server to the client, completed with a result field containing the final result, failed with the error that occurred during execution; working and cancelled with neither. (seps/2663-tasks-extension.md)
+	TasksGetPayload ID = "TASKS-GET-PAYLOAD"
+	// MUST: For an invalid or nonexistent taskId, servers MUST return -32602 (Invalid params) for tasks/get. (seps/2663-tasks-extension.md)
+	TasksGetUnknown ID = "TASKS-GET-UNKNOWN"
+	// MUST: Servers MUST generate task IDs with sufficient entropy that a third party cannot enumerate or guess them. (seps/2663-tasks-extension.md)
+	TasksIdEntropy ID = "TASKS-ID-ENTROPY"
+	// MUST NOT: Each request key in inputRequests MUST be unique over the lifetime of a single task: a server MUST NOT reuse a key for a subsequent server-to-client request after a response for that key has been delivered, and MUST NOT use the same key to refer to two distinct requests over a task's lifetime. (seps/2663-tasks-extension.md)
+	TasksInputKeysUnique ID = "TASKS-INPUT-KEYS-UNIQUE"
+	// MUST NOT: notifications/progress and notifications/message notifications MUST NOT be sent on the subscriptions/listen stream for a task. (seps/2663-tasks-extension.md)
+	TasksListenNoProgressLog ID = "TASKS-LISTEN-NO-PROGRESS-LOG"
+	// MUST: If a client requests task status notifications (taskIds on subscriptions/listen) but does not declare the io.modelcontextprotocol/tasks extension capability, the server MUST return a JSON-RPC error specifying the missing capabilities (-32021). (seps/2663-tasks-extension.md)
+	TasksListenUndeclared ID = "TASKS-LISTEN-UNDECLARED"
+	// MUST: Servers MUST return -32021 (Missing Required Client Capability) for non-declaring clients issuing tasks/get, tasks/update, and tasks/cancel requests. (seps/2663-tasks-extension.md)
+	TasksMethodsUndeclared ID = "TASKS-METHODS-UNDECLARED"
+	// SHOULD: Server implementations that use multi round-trip requests in conjunction with task creation SHOULD resolve all MRTR exchanges synchronously before responding with a CreateTaskResult. (seps/2663-tasks-extension.md)
+	TasksMrtrBeforeCreate ID = "TASKS-MRTR-BEFORE-CREATE"
+	// MUST NOT: Servers MUST NOT advertise the legacy tasks.requests.*, tasks.cancel and tasks.list capability declarations under any protocol version that includes this extension. (seps/2663-tasks-extension.md)
+	TasksNoLegacyCapability ID = "TASKS-NO-LEGACY-CAPABILITY"
+	// MUST: If a server is unable to service a request to a client that does not declare this extension capability without returning CreateTaskResult, the server MUST return an error with the code -32021 (Missing Required Client Capability), indicating the required extension in the error response. (seps/2663-tasks-extension.md)
+	TasksRequiredError ID = "TASKS-REQUIRED-ERROR"
+	// MUST: tasks/result is removed; clients calling it MUST receive -32601 (Method Not Found). (seps/2663-tasks-extension.md)
+	TasksResultRemoved ID = "TASKS-RESULT-REMOVED"
+	// MUST: The resultType field MUST be set to "complete" on the results of tasks/get, tasks/update and tasks/cancel, the standard result shapes of those requests. (seps/2663-tasks-extension.md)
+	TasksResultTypeComplete ID = "TASKS-RESULT-TYPE-COMPLETE"
+	// MUST: Servers MUST set resultType to "task" when returning a CreateTaskResult, and MUST NOT set resultType to "task" on result types other than CreateTaskResult (a CreateTaskResult answers only the requests that support task augmentation: tools/call). (seps/2663-tasks-extension.md)
+	TasksResultTypeTask ID = "TASKS-RESULT-TYPE-TASK"
+	// MUST: The task parameter on CallToolRequest is removed; servers MUST ignore it (treat the field as unknown) rather than using it as an opt-in. (seps/2663-tasks-extension.md)
+	TasksTaskParamIgnored ID = "TASKS-TASK-PARAM-IGNORED"
+	// MUST: A Task (in CreateTaskResult, tasks/get results and notifications/tasks) carries taskId, a status among working, input_required, completed, cancelled and failed, createdAt and lastUpdatedAt as ISO 8601 timestamps, ttlMs as integer milliseconds or null, and pollIntervalMs, when present, as integer milliseconds (the SEP's Task interface; no extension schema is published with the revision). (seps/2663-tasks-extension.md)
+	TasksTaskShape ID = "TASKS-TASK-SHAPE"
+	// MUST NOT: completed, failed, and cancelled are terminal: once reached, the task's state does not change (the overview's definition of the lifecycle, the SEP's terminal statuses; stated without a keyword). (extensions/tasks-overview.mdx)
+	TasksTerminalFinal ID = "TASKS-TERMINAL-FINAL"
+	// SHOULD: For an invalid or nonexistent taskId, servers SHOULD return -32602 (Invalid params) for tasks/update and tasks/cancel. (seps/2663-tasks-extension.md)
+	TasksUpdateCancelUnknown ID = "TASKS-UPDATE-CANCEL-UNKNOWN"
 )

@@ -99,17 +99,22 @@ func TestRequirementURL(t *testing.T) {
 		{"", "Overview", ""},
 		{"ext-apps/specification/2026-01-26/apps.mdx", "UI Resource Format / Content Requirements", "https://github.com/modelcontextprotocol/ext-apps/blob/main/specification/2026-01-26/apps.mdx#content-requirements"},
 		{"ext-apps/specification/2026-01-26/apps.mdx", "Client<>Server Capability Negotiation / Server Behavior", "https://github.com/modelcontextprotocol/ext-apps/blob/main/specification/2026-01-26/apps.mdx#server-behavior"},
+		{"seps/2663-tasks-extension.md", "Error Handling / Protocol Errors", "https://modelcontextprotocol.io/seps/2663-tasks-extension#protocol-errors"},
+		{"extensions/tasks-overview.mdx", "Task lifecycle", "https://modelcontextprotocol.io/extensions/tasks/overview#task-lifecycle"},
 	} {
 		if got := (Requirement{Source: c.source, Section: c.section}).URL(); got != c.want {
 			t.Errorf("URL of %s %q = %q, want %q", c.source, c.section, got, c.want)
 		}
 	}
 	for _, r := range All() {
-		// A core page is addressed without ".mdx"; an extension's page is
-		// its repository's file.
+		// A core page is addressed without ".mdx"; an extension's page in
+		// its own repository is that repository's file; SEPs and the
+		// extension pages of the site are at the site's root.
 		u, b, file := r.URL(), base, false
 		if eb, _, ok := ExtensionBase(r.Source); ok {
 			b, file = eb, true
+		} else if strings.HasPrefix(r.Source, "seps/") || strings.HasPrefix(r.Source, "extensions/") {
+			b = "https://modelcontextprotocol.io/"
 		}
 		page, frag, _ := strings.Cut(strings.TrimPrefix(u, b), "#")
 		if !strings.HasPrefix(u, b) || strings.ContainsAny(u, " \t") || strings.HasSuffix(page, ".mdx") != file || frag == "" {

@@ -8,8 +8,12 @@ import (
 // Revision is the MCP revision the catalog states.
 const Revision = "2026-07-28"
 
+// siteRoot is the site of the specification, its SEPs and extensions;
 // siteBase is where the revision's pages are published.
-const siteBase = "https://modelcontextprotocol.io/specification/" + Revision + "/"
+const (
+	siteRoot = "https://modelcontextprotocol.io/"
+	siteBase = siteRoot + "specification/" + Revision + "/"
+)
 
 // Extension pages live in the extension's own repository, not on the
 // site: a Source that starts with one of these prefixes (e.g.
@@ -34,8 +38,8 @@ func ExtensionBase(source string) (base, rest string, ok bool) {
 }
 
 // URL is the address of the requirement's section on the published
-// specification: the page of Source (without ".mdx"; an index page by
-// its directory) and, as an anchor, the last heading of Section, made as
+// specification: the page of Source (without ".mdx" or ".md"; an index
+// page by its directory; SEPs and extensions at the site's root) and, as an anchor, the last heading of Section, made as
 // the site makes heading anchors (lower case, spaces as "-", other
 // punctuation dropped). A Source in an extension's repository
 // (ExtensionBase) is addressed as that repository's file. It is "" when
@@ -59,7 +63,21 @@ func (r Requirement) URL() string {
 	if page == "." {
 		page = ""
 	}
-	u := siteBase + page
+	base := siteBase
+	if strings.HasPrefix(page, "seps/") || strings.HasPrefix(page, "extensions/") {
+		// SEPs and extensions are published beside the revisions, not in
+		// one (modelcontextprotocol.io/seps/..., /extensions/...).
+		base = siteRoot
+	}
+	if rest, ok := strings.CutPrefix(page, "extensions/"); ok {
+		// The local copy flattens an extension's folder into the file
+		// name: extensions/apps-overview.mdx is published as
+		// /extensions/apps/overview.
+		if name, ok := strings.CutSuffix(rest, "-overview"); ok {
+			page = "extensions/" + name + "/overview"
+		}
+	}
+	u := base + page
 	if a := anchor(r.Section); a != "" {
 		u += "#" + a
 	}

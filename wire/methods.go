@@ -38,6 +38,15 @@ type MethodInfo struct {
 	// Capability is the server capability that gates the method
 	// ("tools", "resources", "prompts", "completions"), or "".
 	Capability string
+	// Extension is the extension that defines the method (ExtensionTasks),
+	// "" for the methods of schema.json. An extension's methods have no
+	// schema.json definitions (RequestDef and ResultDef are ""), and a
+	// request of one needs the extension in its clientCapabilities.
+	Extension string
+	// TaskAugmentable: a request that declares ExtensionTasks may be
+	// answered with a CreateTaskResult (resultType "task") instead of the
+	// standard result (SEP-2663, "Supported Methods").
+	TaskAugmentable bool
 
 	// NewParams returns a new value of the params type (e.g.
 	// *CallToolRequestParams; *ElicitRequestParams, a pointer to the
@@ -55,7 +64,7 @@ var Methods = []MethodInfo{
 		NewParams: newOf[RequestParams], NewResult: newOf[DiscoverResult]},
 	{Method: "tools/list", RequestDef: "ListToolsRequest", ResultDef: "ListToolsResultResponse", Cacheable: true, Paginated: true, ListKey: "tools", Capability: "tools",
 		NewParams: newOf[PaginatedRequestParams], NewResult: newOf[ListToolsResult]},
-	{Method: "tools/call", RequestDef: "CallToolRequest", ResultDef: "CallToolResultResponse", NameParam: "name", InputRequired: true, Capability: "tools",
+	{Method: "tools/call", RequestDef: "CallToolRequest", ResultDef: "CallToolResultResponse", NameParam: "name", InputRequired: true, Capability: "tools", TaskAugmentable: true,
 		NewParams: newOf[CallToolRequestParams], NewResult: newOf[CallToolResult]},
 	{Method: "prompts/list", RequestDef: "ListPromptsRequest", ResultDef: "ListPromptsResultResponse", Cacheable: true, Paginated: true, ListKey: "prompts", Capability: "prompts",
 		NewParams: newOf[PaginatedRequestParams], NewResult: newOf[ListPromptsResult]},
@@ -74,6 +83,14 @@ var Methods = []MethodInfo{
 	{Method: "notifications/cancelled", Notification: true, RequestDef: "CancelledNotification",
 		NewParams: newOf[CancelledNotificationParams]},
 
+	// The tasks extension (types_tasks.go). Mcp-Name mirrors params.taskId.
+	{Method: "tasks/get", NameParam: "taskId", Extension: ExtensionTasks,
+		NewParams: newOf[TaskRequestParams], NewResult: newOf[GetTaskResult]},
+	{Method: "tasks/update", NameParam: "taskId", Extension: ExtensionTasks,
+		NewParams: newOf[UpdateTaskRequestParams], NewResult: newOf[TaskAckResult]},
+	{Method: "tasks/cancel", NameParam: "taskId", Extension: ExtensionTasks,
+		NewParams: newOf[TaskRequestParams], NewResult: newOf[TaskAckResult]},
+
 	{Method: "notifications/progress", Direction: ServerToClient, Notification: true, RequestDef: "ProgressNotification",
 		NewParams: newOf[ProgressNotificationParams]},
 	{Method: "notifications/message", Direction: ServerToClient, Notification: true, RequestDef: "LoggingMessageNotification",
@@ -90,6 +107,9 @@ var Methods = []MethodInfo{
 		NewParams: newOf[ResourceUpdatedNotificationParams]},
 	{Method: "notifications/cancelled", Direction: ServerToClient, Notification: true, RequestDef: "CancelledNotification",
 		NewParams: newOf[CancelledNotificationParams]},
+
+	{Method: "notifications/tasks", Direction: ServerToClient, Notification: true, Extension: ExtensionTasks,
+		NewParams: newOf[TaskStatusNotificationParams]},
 
 	{Method: "elicitation/create", Direction: Embedded, RequestDef: "ElicitRequest",
 		NewParams: newOf[ElicitRequestParams], NewResult: newOf[ElicitResult]},

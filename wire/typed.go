@@ -11,6 +11,7 @@ import (
 const (
 	ResultComplete      = "complete"
 	ResultInputRequired = "input_required"
+	// ResultTask ("task") is defined by the tasks extension (types_tasks.go).
 )
 
 // DecodeParams decodes raw params of the method strictly into its params
@@ -31,8 +32,9 @@ func DecodeParams(info *MethodInfo, raw Value) (any, error) {
 }
 
 // DecodeResult decodes a result object of the method strictly: an
-// *InputRequiredResult when resultType is "input_required", else the
-// method's result type. A missing resultType decodes as the method's
+// *InputRequiredResult when resultType is "input_required", a
+// *CreateTaskResult when it is "task" and the method is task-augmentable,
+// else the method's result type. A missing resultType decodes as the method's
 // result type (the model reports the omission). It returns (nil, nil) for
 // a nil info or a method without a result type.
 func DecodeResult(info *MethodInfo, raw Value) (any, error) {
@@ -50,6 +52,8 @@ func DecodeResult(info *MethodInfo, raw Value) (any, error) {
 	switch {
 	case present && string(key) == ResultInputRequired:
 		r = new(InputRequiredResult)
+	case present && string(key) == ResultTask && info.TaskAugmentable:
+		r = new(CreateTaskResult)
 	case info.NewResult != nil:
 		r = info.NewResult()
 	default:

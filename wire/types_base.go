@@ -166,8 +166,14 @@ func (r *GetPromptResult) GetResultType() string             { return r.ResultTy
 func (r *ListToolsResult) GetResultType() string             { return r.ResultType }
 func (r *CallToolResult) GetResultType() string              { return r.ResultType }
 func (r *CompleteResult) GetResultType() string              { return r.ResultType }
+func (r *CreateTaskResult) GetResultType() string            { return r.ResultType }
+func (r *GetTaskResult) GetResultType() string               { return r.ResultType }
+func (r *TaskAckResult) GetResultType() string               { return r.ResultType }
 
 func (*Result) isServerResult()                      {}
+func (*CreateTaskResult) isServerResult()            {}
+func (*GetTaskResult) isServerResult()               {}
+func (*TaskAckResult) isServerResult()               {}
 func (*InputRequiredResult) isServerResult()         {}
 func (*DiscoverResult) isServerResult()              {}
 func (*ListResourcesResult) isServerResult()         {}

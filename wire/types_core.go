@@ -103,11 +103,17 @@ type InputRequiredResult struct {
 
 // Requests decodes InputRequests strictly, each entry by its method.
 func (r *InputRequiredResult) Requests() (InputRequests, error) {
-	if r.InputRequests == nil {
+	return decodeInputRequests(r.InputRequests)
+}
+
+// decodeInputRequests decodes raw input requests strictly, each entry by
+// its method; nil for nil.
+func decodeInputRequests(raws map[string]Value) (InputRequests, error) {
+	if raws == nil {
 		return nil, nil
 	}
-	out := make(InputRequests, len(r.InputRequests))
-	for k, raw := range r.InputRequests {
+	out := make(InputRequests, len(raws))
+	for k, raw := range raws {
 		var ir InputRequest
 		if err := Unmarshal(raw, &ir); err != nil {
 			return nil, fmt.Errorf("inputRequests[%q]: %w", k, err)

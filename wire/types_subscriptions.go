@@ -8,8 +8,12 @@ type SubscriptionFilter struct {
 	PromptsListChanged    *bool    `json:"promptsListChanged,omitzero"`
 	ResourceSubscriptions []string `json:"resourceSubscriptions,omitzero"`
 	ResourcesListChanged  *bool    `json:"resourcesListChanged,omitzero"`
-	ToolsListChanged      *bool    `json:"toolsListChanged,omitzero"`
-	Extra                 Object   `json:",embed"`
+	// TaskIDs (the tasks extension) are the tasks whose notifications/tasks
+	// the client asks for, or, in the acknowledgement, the server agreed to
+	// send.
+	TaskIDs          []string `json:"taskIds,omitzero"`
+	ToolsListChanged *bool    `json:"toolsListChanged,omitzero"`
+	Extra            Object   `json:",embed"`
 }
 
 // SubscriptionsListenRequest is a subscriptions/listen request.

@@ -287,7 +287,8 @@ func pickVariant[U any](variants []variant[U], key []byte, present bool) (varian
 }
 
 // decodeServerResult decodes a result by its resultType: an
-// *InputRequiredResult for "input_required", otherwise (absent included,
+// *InputRequiredResult for "input_required", a *CreateTaskResult for
+// "task", otherwise (absent included,
 // which means "complete") the value complete returns. Like decodeTagged,
 // it decodes the value from dec when a peek finds the resultType.
 func decodeServerResult(dec *jsontext.Decoder, v *ServerResult, complete func() ServerResult) error {
@@ -332,6 +333,9 @@ func serverResultFrom(raw Value, opts json.Options, complete func() ServerResult
 func serverResultFor(key []byte, present bool, complete func() ServerResult) ServerResult {
 	if present && string(key) == ResultInputRequired {
 		return new(InputRequiredResult)
+	}
+	if present && string(key) == ResultTask {
+		return new(CreateTaskResult)
 	}
 	return complete()
 }

@@ -28,12 +28,22 @@ type rapidChooser struct{ t *rapid.T }
 
 func (c rapidChooser) Intn(n int) int { return rapid.IntRange(0, n-1).Draw(c.t, "choice") }
 
+// tasksClient declares every input capability and the tasks extension.
+var tasksClient = check.Client{Version: wire.Version, Capabilities: wire.Value(`{"elicitation":{},"sampling":{},"roots":{},"extensions":{"` + wire.ExtensionTasks + `":{}}}`),
+	Info: wire.Implementation{Name: "mcpverify", Version: "0.1.0"}}
+
 // clients are the clients the state machine plays: no capabilities, or
-// every input capability, with and without progress and log requests.
+// every input capability, with or without the tasks extension, with and
+// without progress and log requests.
 var clients = []check.Client{
 	check.DefaultClient,
 	{Version: wire.Version, Capabilities: wire.Value(`{"elicitation":{},"sampling":{},"roots":{}}`), Info: wire.Implementation{Name: "mcpverify", Version: "0.1.0"}},
+	tasksClient,
 }
+
+// taskMethods are the requests the state machine sends about a task it
+// saw created.
+var taskMethods = []string{"tasks/get", "tasks/update", "tasks/cancel"}
 
 // ModelVsImpl: the model accepts every answer of the reference server. A
 // state machine draws each next request from the model's Enabled actions
@@ -52,10 +62,17 @@ func ModelVsImpl(t *rapid.T) {
 	st := model.NewState(model.Config{})
 	decl := check.NewDeclarations()
 	var seen []*wire.Exchange
+	var tasks []string // the task IDs of the CreateTaskResults seen
 	next := int64(0)
 	send := func(t *rapid.T, r *check.Request) {
 		ex := tgt.Send(context.Background(), r)
 		seen = append(seen, ex)
+		ex.Decode()
+		for _, rp := range ex.Replies {
+			if ct, ok := rp.Result.(*wire.CreateTaskResult); ok {
+				tasks = append(tasks, ct.TaskID)
+			}
+		}
 		Steps.Add(1)
 		var vs []model.Violation
 		st, vs = st.Step(ex)
@@ -81,6 +98,22 @@ func ModelVsImpl(t *rapid.T) {
 				id = wire.IntID(next)
 			}
 			send(t, decl.Build(rapidChooser{t}, c, id, a))
+		},
+		"task": func(t *rapid.T) {
+			// A task seen created, or one that never was; with or
+			// without the extension.
+			id := "task_unknown"
+			if len(tasks) > 0 && rapid.IntRange(0, 4).Draw(t, "unknown task") > 0 {
+				id = rapid.SampledFrom(tasks).Draw(t, "task")
+			}
+			m := rapid.SampledFrom(taskMethods).Draw(t, "task method")
+			params := map[string]any{"taskId": id}
+			if m == "tasks/update" {
+				params["inputResponses"] = map[string]any{}
+			}
+			c := rapid.SampledFrom(clients).Draw(t, "client")
+			next++
+			send(t, c.Request(wire.IntID(next), m, params, nil))
 		},
 		"list tools": func(t *rapid.T) {
 			next++

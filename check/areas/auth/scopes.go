@@ -29,10 +29,11 @@ func init() {
 // noScope is the scope of a token that holds none the server knows.
 const noScope = "mcpverify:no-scope"
 
-// maxScopeProbes bounds the tools the scope check asks what they need;
+// maxScopeProbes bounds the tools the scope check asks what they need
+// (the first in name order: the reference server offers some 40);
 // maxScopeTools those it then calls lacking each needed scope.
 const (
-	maxScopeProbes = 32
+	maxScopeProbes = 64
 	maxScopeTools  = 4
 )
 
