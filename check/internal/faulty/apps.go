@@ -167,7 +167,10 @@ func init() {
 		Only:   appsOnly,
 		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
 			const other = "https://mcpverify.example/weather-dashboard"
-			return rewriteMessages(next, func(q *rpcCall) bool {
+			// The read of the other URI reaches the reference as a read of
+			// its view: body and Mcp-Name alike (a body rewritten alone
+			// would be refused as a header mismatch, a second defect).
+			inner := rewriteMessages(next, func(q *rpcCall) bool {
 				if q.Method == "resources/read" && q.Params["uri"] == other {
 					q.Params["uri"] = appURI
 					return true
@@ -178,6 +181,12 @@ func init() {
 					renameURI(r, appURI, other)
 				}
 				return one(m)
+			})
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Header.Get("Mcp-Name") == other {
+					r.Header.Set("Mcp-Name", appURI)
+				}
+				inner.ServeHTTP(w, r)
 			})
 		},
 	})
