@@ -220,7 +220,7 @@ func checkTaskMethod(c *ctx) {
 // checkGetTask judges a tasks/get result and follows the task's status.
 func checkGetTask(c *ctx, r *wire.GetTaskResult) {
 	d := r.Detailed()
-	t := wire.Task{TaskID: d.TaskID, Status: d.Status, CreatedAt: d.CreatedAt, LastUpdatedAt: d.LastUpdatedAt, TTLMs: d.TTLMs, PollIntervalMs: d.PollIntervalMs}
+	t := d.Task()
 	judgeTaskShape(c, &t, c.result.Result)
 	c.judge(spec.TasksGetPayload)
 	if p := d.PayloadProblem(); p != "" && slices.Contains(wire.TaskStatuses, d.Status) {

@@ -99,6 +99,12 @@ type DetailedTask struct {
 	Error          *Error           `json:"error,omitzero"`
 }
 
+// Task returns the metadata of t, without its payload.
+func (t *DetailedTask) Task() Task {
+	return Task{TaskID: t.TaskID, Status: t.Status, StatusMessage: t.StatusMessage, CreatedAt: t.CreatedAt,
+		LastUpdatedAt: t.LastUpdatedAt, TTLMs: t.TTLMs, PollIntervalMs: t.PollIntervalMs}
+}
+
 // TaskPayload is the payload member each status of a DetailedTask
 // requires: "inputRequests" (input_required), "result" (completed),
 // "error" (failed), "" (working, cancelled: none). The DetailedTask
