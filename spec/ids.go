@@ -640,6 +640,8 @@ const (
 	TasksAckEmpty ID = "TASKS-ACK-EMPTY"
 	// MUST: Servers MUST perform authentication and authorization checks on each task-related request to ensure that the client has permission to access a task: another principal's tasks/get, tasks/update or tasks/cancel is refused. (seps/2663-tasks-extension.md)
 	TasksAuthEach ID = "TASKS-AUTH-EACH"
+	// HARDENING: tasks/get, tasks/update and tasks/cancel of another principal's task are refused with the same answer as a taskId that does not exist (error code, HTTP status, message shape), so refusals do not reveal which task IDs exist. Beyond the letter: the SEP asks that access be checked on each task-related request, not how a refusal reads; a refusal that differs tells a prober which IDs name live tasks. (seps/2663-tasks-extension.md)
+	TasksAuthOracle ID = "TASKS-AUTH-ORACLE"
 	// MUST NOT: A server MUST NOT return CreateTaskResult to a client that did not include the extension capability on its request, regardless of prior declarations. (seps/2663-tasks-extension.md)
 	TasksCreateDeclared ID = "TASKS-CREATE-DECLARED"
 	// MUST NOT: A server MUST NOT return CreateTaskResult until the task is durably created, that is, until a tasks/get for the returned taskId would resolve; in eventually-consistent environments, the server MUST wait for consistency before responding. (seps/2663-tasks-extension.md)
@@ -650,10 +652,14 @@ const (
 	TasksGetPayload ID = "TASKS-GET-PAYLOAD"
 	// MUST: For an invalid or nonexistent taskId, servers MUST return -32602 (Invalid params) for tasks/get. (seps/2663-tasks-extension.md)
 	TasksGetUnknown ID = "TASKS-GET-UNKNOWN"
+	// HARDENING: Task IDs carry at least 128 bits of entropy from a cryptographically secure source. Beyond the letter: the SEP asks for "sufficient entropy that a third party cannot enumerate or guess them" (TASKS-ID-ENTROPY) and sets no figure; 128 bits is the threshold SEP-2567 sets for handles that act as bearer tokens, and a task ID is one for whoever can present it. (seps/2663-tasks-extension.md)
+	TasksIdBits ID = "TASKS-ID-BITS"
 	// MUST: Servers MUST generate task IDs with sufficient entropy that a third party cannot enumerate or guess them. (seps/2663-tasks-extension.md)
 	TasksIdEntropy ID = "TASKS-ID-ENTROPY"
 	// MUST NOT: Each request key in inputRequests MUST be unique over the lifetime of a single task: a server MUST NOT reuse a key for a subsequent server-to-client request after a response for that key has been delivered, and MUST NOT use the same key to refer to two distinct requests over a task's lifetime. (seps/2663-tasks-extension.md)
 	TasksInputKeysUnique ID = "TASKS-INPUT-KEYS-UNIQUE"
+	// HARDENING: A server bounds the tasks one principal may have at once: past its limit a new task is refused (a JSON-RPC error or a tool execution error) rather than created without end. Beyond the letter: the extension sets no limit on tasks, and each task holds the server's resources (its work and its record, for its ttlMs or longer); a client that creates tasks without end exhausts the server for every other client. (seps/2663-tasks-extension.md)
+	TasksLimit ID = "TASKS-LIMIT"
 	// MUST NOT: notifications/progress and notifications/message notifications MUST NOT be sent on the subscriptions/listen stream for a task. (seps/2663-tasks-extension.md)
 	TasksListenNoProgressLog ID = "TASKS-LISTEN-NO-PROGRESS-LOG"
 	// MUST: If a client requests task status notifications (taskIds on subscriptions/listen) but does not declare the io.modelcontextprotocol/tasks extension capability, the server MUST return a JSON-RPC error specifying the missing capabilities (-32021). (seps/2663-tasks-extension.md)
