@@ -12,6 +12,7 @@ import (
 	"github.com/mcpverify/mcpverify/check"
 	"github.com/mcpverify/mcpverify/check/hints"
 	"github.com/mcpverify/mcpverify/check/probe"
+	"github.com/mcpverify/mcpverify/check/randomness"
 	"github.com/mcpverify/mcpverify/check/staterun"
 	"github.com/mcpverify/mcpverify/model"
 )
@@ -115,7 +116,7 @@ func (d *detector) argsOf(tool string) map[string]any {
 // fakeOf returns a value of v's shape that was never minted, as the JSON
 // value to pass (a number stays a number).
 func fakeOf(e *check.Env, v handleValue) (string, any) {
-	fake := sameShape(e, v.text)
+	fake := randomness.SameShape(e, v.text)
 	if _, isNum := v.arg.(json.Number); isNum {
 		return fake, json.Number(fake)
 	}

@@ -1,13 +1,13 @@
 package handles
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/mcpverify/mcpverify/check"
 	"github.com/mcpverify/mcpverify/check/probe"
+	"github.com/mcpverify/mcpverify/check/randomness"
 	"github.com/mcpverify/mcpverify/check/staterun"
 	"github.com/mcpverify/mcpverify/model"
 	"github.com/mcpverify/mcpverify/spec"
@@ -162,29 +162,6 @@ type handleValue struct {
 	arg  any
 }
 
-// sameShape returns a value of v's shape (the same length and character
-// classes, the same prefix up to the last separator of its first half)
-// that was surely never minted.
-func sameShape(e *check.Env, v string) string {
-	keep := strings.LastIndexAny(v[:len(v)/2], "_-:.") + 1
-	b := []byte(v)
-	for i := keep; i < len(b); i++ {
-		c := b[i]
-		switch {
-		case c >= '0' && c <= '9':
-			b[i] = byte('0' + e.Rand().Intn(10))
-		case c >= 'a' && c <= 'z':
-			b[i] = byte('a' + e.Rand().Intn(26))
-		case c >= 'A' && c <= 'Z':
-			b[i] = byte('A' + e.Rand().Intn(26))
-		}
-	}
-	if string(b) == v && len(b) > 0 {
-		b[len(b)-1] = staterun.NextInClass(b[len(b)-1])
-	}
-	return string(b)
-}
-
 // handleSamples is how many handles are minted for the analysis.
 const handleSamples = 8
 
@@ -208,38 +185,6 @@ func checkHandles(e *check.Env) {
 	}
 }
 
-// refusalShape is a refusal with the handles masked: what a prober
-// compares.
-func refusalShape(o check.Observation, handles ...string) string {
-	oc := staterun.RetryOutcome(o)
-	var parts []string
-	if o.Ex.Transport == wire.HTTP {
-		parts = append(parts, fmt.Sprintf("HTTP %d", o.Ex.Status))
-	}
-	switch oc.Kind {
-	case staterun.OutError:
-		for _, r := range o.Ex.Replies {
-			if m, ok := r.Msg.(*wire.JSONRPCErrorResponse); ok {
-				parts = append(parts, fmt.Sprintf("error %d %s %s", m.Error.Code, m.Error.Message, m.Error.Data))
-			}
-		}
-	case staterun.OutToolError:
-		parts = append(parts, "tool error "+staterun.ResultSig(o))
-	default:
-		parts = append(parts, oc.Desc)
-	}
-	s := strings.Join(parts, ", ")
-	for _, h := range handles {
-		if h != "" {
-			s = strings.ReplaceAll(s, h, "<handle>")
-			if q, err := json.Marshal(h); err == nil {
-				s = strings.ReplaceAll(s, strings.Trim(string(q), `"`), "<handle>")
-			}
-		}
-	}
-	return s
-}
-
 func checkHandleKind(e *check.Env, f *handleFlow, k *handleKind) {
 	owner := e.Client
 	label := fmt.Sprintf("handles of %s (%s)", k.mint.tool, k.source)
@@ -260,7 +205,7 @@ func checkHandleKind(e *check.Env, f *handleFlow, k *handleKind) {
 	for i, v := range sample {
 		texts[i] = v.text
 	}
-	judgeRandomness(e, label, texts, minted)
+	randomness.Judge(e, randomness.IDs{Random: spec.StateHandleRandom, Bits: spec.StateHandleEntropy}, label, "handles", texts, minted)
 	if len(sample) < 2 {
 		probe.InconclusiveAll(e, []spec.ID{spec.StateHandlePrincipal, spec.StateHandleNotAuth, spec.StateHandleOracle, spec.StateHandleReleased}, "%s: fewer than two handles could be minted", label)
 		return
@@ -393,7 +338,7 @@ func judgeHandlePrincipal(e *check.Env, f *handleFlow, k *handleKind, label stri
 	e.Pass(spec.StateHandlePrincipal, "%s: the second principal's calls with the first principal's handle were refused (%s), though the same calls with its own handle were served", label, strings.Join(refusedOn, ", "))
 	fake, fakeArg := fakeOf(e, h0)
 	none := f.call(alt, foreignTool.tool, withHandle(foreignTool.params, foreignTool.path, fakeArg))
-	a, b := refusalShape(foreign, h0.text), refusalShape(none, fake)
+	a, b := staterun.RefusalShape(foreign, h0.text), staterun.RefusalShape(none, fake)
 	switch {
 	case !staterun.RetryOutcome(none).Kind.Refused():
 		e.Inconclusive(spec.StateHandleOracle, "%s: a handle never minted (%.40q) was not refused (%s)", label, fake, none.Describe())
@@ -401,35 +346,5 @@ func judgeHandlePrincipal(e *check.Env, f *handleFlow, k *handleKind, label stri
 		e.ViolationShown(append(append([]*wire.Exchange(nil), owned...), foreign.Ex, none.Ex), spec.StateHandleOracle, "%s: %s refuses another principal's handle and a handle that does not exist differently: %s versus %s; the difference tells a prober which handles exist", label, foreignTool.tool, staterun.TruncateText(a, 200), staterun.TruncateText(b, 200))
 	default:
 		e.Pass(spec.StateHandleOracle, "%s: %s refuses another principal's handle exactly as a handle that never existed (%s)", label, foreignTool.tool, staterun.TruncateText(a, 160))
-	}
-}
-
-// judgeRandomness decides STATE-HANDLE-RANDOM and STATE-HANDLE-ENTROPY
-// from a sample.
-func judgeRandomness(e *check.Env, label string, hs []string, minted []*wire.Exchange) {
-	if len(hs) < 4 {
-		e.Inconclusive(spec.StateHandleRandom, "%s: only %d handle(s) could be minted", label, len(hs))
-		e.Inconclusive(spec.StateHandleEntropy, "%s: only %d handle(s) could be minted", label, len(hs))
-		return
-	}
-	a := analyzeHandles(hs, time.Now())
-	shape := fmt.Sprintf("%d handles, e.g. %.40q: common prefix %q, suffix %q, %d varying positions over an alphabet of %d", a.n, hs[0], a.prefix, a.suffix, a.varying, a.alphabet)
-	switch {
-	case len(a.collisions) > 0:
-		e.ViolationShown(minted, spec.StateHandleRandom, "%s: the same handle was minted more than once (%.40q) among %d; handles must come from a secure random source", label, a.collisions[0], a.n)
-	case a.sequential != "":
-		e.ViolationShown(minted, spec.StateHandleRandom, "%s: %s; sequential handles can be guessed", label, a.sequential)
-	case a.clocked != "" && a.restBits < 64:
-		e.ViolationShown(minted, spec.StateHandleRandom, "%s: %s, with about %.0f bits besides; handles derived from the clock can be predicted", label, a.clocked, a.restBits)
-	default:
-		e.Pass(spec.StateHandleRandom, "%s: no repeat, no counter, no clock value (%s)", label, shape)
-	}
-	switch {
-	case a.uuidVersion == 4:
-		e.Pass(spec.StateHandleEntropy, "%s: UUIDv4 handles (122 random bits), SEP-2567's own example of a sufficient handle (%s)", label, shape)
-	case a.bits < 128:
-		e.ViolationShown(minted, spec.StateHandleEntropy, "%s: at most about %.0f bits of entropy (%s); at least 128 bits are advised (SEP-2567)", label, a.bits, shape)
-	default:
-		e.Pass(spec.StateHandleEntropy, "%s: up to %.0f bits (an upper bound: %s)", label, a.bits, shape)
 	}
 }

@@ -1,4 +1,4 @@
-package handles
+package randomness
 
 import (
 	"context"
@@ -13,9 +13,9 @@ import (
 	"github.com/mcpverify/mcpverify/check"
 )
 
-// TestAnalyzeHandles: random, sequential, clock-derived, repeated and UUID
+// TestAnalyze: random, sequential, clock-derived, repeated and UUID
 // handles.
-func TestAnalyzeHandles(t *testing.T) {
+func TestAnalyze(t *testing.T) {
 	now := time.Now()
 	gen := func(f func(i int) string) []string {
 		var out []string
@@ -24,42 +24,42 @@ func TestAnalyzeHandles(t *testing.T) {
 		}
 		return out
 	}
-	random := analyzeHandles(gen(func(int) string { return "cart_" + base64.RawURLEncoding.EncodeToString(randomBytes(t, 16)) }), now)
-	if random.bits < 128 || random.sequential != "" || random.clocked != "" || len(random.collisions) > 0 || random.prefix != "cart_" {
+	random := Analyze(gen(func(int) string { return "cart_" + base64.RawURLEncoding.EncodeToString(randomBytes(t, 16)) }), now, "handles")
+	if random.Bits < 128 || random.Sequential != "" || random.Clocked != "" || len(random.Collisions) > 0 || random.Prefix != "cart_" {
 		t.Errorf("random: %+v", random)
 	}
-	seq := analyzeHandles(gen(func(i int) string { return fmt.Sprintf("cart_%d", i+9) }), now)
-	if seq.sequential == "" || seq.bits >= 128 {
+	seq := Analyze(gen(func(i int) string { return fmt.Sprintf("cart_%d", i+9) }), now, "handles")
+	if seq.Sequential == "" || seq.Bits >= 128 {
 		t.Errorf("sequential: %+v", seq)
 	}
-	hexSeq := analyzeHandles(gen(func(i int) string { return fmt.Sprintf("order-%08x", 0xfff0+i*3) }), now)
-	if hexSeq.sequential == "" {
+	hexSeq := Analyze(gen(func(i int) string { return fmt.Sprintf("order-%08x", 0xfff0+i*3) }), now, "handles")
+	if hexSeq.Sequential == "" {
 		t.Errorf("hex counter: %+v", hexSeq)
 	}
-	clock := analyzeHandles(gen(func(i int) string {
+	clock := Analyze(gen(func(i int) string {
 		return fmt.Sprintf("s-%d-%s", now.UnixMilli()+int64(i), hex.EncodeToString(randomBytes(t, 2)))
-	}), now)
-	if clock.clocked == "" || clock.restBits >= 64 {
+	}), now, "handles")
+	if clock.Clocked == "" || clock.RestBits >= 64 {
 		t.Errorf("clock: %+v", clock)
 	}
-	dup := analyzeHandles([]string{"a1b2c3d4e5", "a1b2c3d4e5", "f6a7b8c9d0", "0a1b2c3d4e"}, now)
-	if len(dup.collisions) != 1 {
+	dup := Analyze([]string{"a1b2c3d4e5", "a1b2c3d4e5", "f6a7b8c9d0", "0a1b2c3d4e"}, now, "handles")
+	if len(dup.Collisions) != 1 {
 		t.Errorf("repeats: %+v", dup)
 	}
-	uuids := analyzeHandles(gen(func(int) string {
+	uuids := Analyze(gen(func(int) string {
 		b := randomBytes(t, 16)
 		b[6] = b[6]&0x0f | 0x40
 		b[8] = b[8]&0x3f | 0x80
 		h := hex.EncodeToString(b)
 		return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-	}), now)
-	if uuids.uuidVersion != 4 || uuids.sequential != "" || uuids.clocked != "" {
+	}), now, "handles")
+	if uuids.UUIDVersion != 4 || uuids.Sequential != "" || uuids.Clocked != "" {
 		t.Errorf("uuid v4: %+v", uuids)
 	}
-	oid := analyzeHandles(gen(func(i int) string {
+	oid := Analyze(gen(func(i int) string {
 		return fmt.Sprintf("%08x%s%06x", now.Unix(), hex.EncodeToString(randomBytes(t, 5)), 100+i)
-	}), now)
-	if oid.clocked == "" {
+	}), now, "handles")
+	if oid.Clocked == "" {
 		t.Errorf("ObjectId: %+v", oid)
 	}
 }
@@ -69,7 +69,7 @@ func TestAnalyzeHandles(t *testing.T) {
 func TestSameShape(t *testing.T) {
 	e := check.NewEnv(context.Background(), check.Options{Seed: 1})
 	for _, v := range []string{"cart_PKPgIQ3RgOKiULTucOdDMA", "cart_HJ06ibd8K-IowhN6oOWUGw", "12345", "bsk_a1b2c3", "x"} {
-		s := sameShape(e, v)
+		s := SameShape(e, v)
 		if s == v || len(s) != len(v) {
 			t.Errorf("%q → %q", v, s)
 		}

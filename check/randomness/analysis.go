@@ -1,4 +1,8 @@
-package handles
+// Package randomness judges whether values a server mints (state
+// handles, task IDs) could be guessed: a sample minted in order is
+// analysed for repeats, counters and clock values, and its entropy is
+// bounded from above by the positions that vary and their alphabet.
+package randomness
 
 import (
 	"fmt"
@@ -10,35 +14,42 @@ import (
 	"time"
 )
 
-// handleAnalysis is what a sample of handles shows.
-type handleAnalysis struct {
-	n, distinct         int
-	collisions          []string
-	prefix, suffix      string
-	varying             int
-	alphabet            int
-	bits                float64
-	uuidVersion         int // all UUIDs of this version; 0 none
-	sequential, clocked string
-	restBits            float64 // bits outside a clock value
+// Analysis is what a sample of minted values shows.
+type Analysis struct {
+	N, Distinct int
+	// Collisions are the values minted more than once (each repeat).
+	Collisions []string
+	// Prefix and Suffix are common to every value; Varying counts the
+	// positions of the rest that differ between values, over an alphabet
+	// of Alphabet characters: Bits is the upper bound they give.
+	Prefix, Suffix string
+	Varying        int
+	Alphabet       int
+	Bits           float64
+	UUIDVersion    int // all UUIDs of this version; 0 none
+	// Sequential and Clocked describe a counter and a clock value found
+	// ("" none); RestBits are the bits outside a clock value.
+	Sequential, Clocked string
+	RestBits            float64
 }
 
 var uuidRe = regexp.MustCompile(`(?i)^[0-9a-f]{8}-[0-9a-f]{4}-([0-9a-f])[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 
-// analyzeHandles estimates the randomness of handles minted in order.
-func analyzeHandles(hs []string, now time.Time) handleAnalysis {
-	a := handleAnalysis{n: len(hs)}
+// Analyze estimates the randomness of values minted in order; noun names
+// them in the descriptions ("handles", "task IDs").
+func Analyze(hs []string, now time.Time, noun string) Analysis {
+	a := Analysis{N: len(hs)}
 	seen := map[string]bool{}
 	var uniq []string
 	for _, h := range hs {
 		if seen[h] {
-			a.collisions = append(a.collisions, h)
+			a.Collisions = append(a.Collisions, h)
 			continue
 		}
 		seen[h] = true
 		uniq = append(uniq, h)
 	}
-	a.distinct = len(uniq)
+	a.Distinct = len(uniq)
 	if len(uniq) < 2 {
 		return a
 	}
@@ -58,24 +69,24 @@ func analyzeHandles(hs []string, now time.Time) handleAnalysis {
 		ver = int(v)
 	}
 	if ver > 0 {
-		a.uuidVersion = ver
+		a.UUIDVersion = ver
 	}
 	// Common prefix and suffix; the variable parts.
-	a.prefix, a.suffix = uniq[0], uniq[0]
+	a.Prefix, a.Suffix = uniq[0], uniq[0]
 	for _, h := range uniq[1:] {
-		for !strings.HasPrefix(h, a.prefix) {
-			a.prefix = a.prefix[:len(a.prefix)-1]
+		for !strings.HasPrefix(h, a.Prefix) {
+			a.Prefix = a.Prefix[:len(a.Prefix)-1]
 		}
-		for !strings.HasSuffix(h, a.suffix) {
-			a.suffix = a.suffix[1:]
+		for !strings.HasSuffix(h, a.Suffix) {
+			a.Suffix = a.Suffix[1:]
 		}
 	}
 	vars := make([]string, len(hs))
 	minLen := math.MaxInt
 	for i, h := range hs {
-		v := strings.TrimPrefix(h, a.prefix)
-		if len(v) >= len(a.suffix) {
-			v = strings.TrimSuffix(v, a.suffix)
+		v := strings.TrimPrefix(h, a.Prefix)
+		if len(v) >= len(a.Suffix) {
+			v = strings.TrimSuffix(v, a.Suffix)
 		}
 		vars[i] = v
 		minLen = min(minLen, len(v))
@@ -105,34 +116,34 @@ func analyzeHandles(hs []string, now time.Time) handleAnalysis {
 	}
 	switch {
 	case !lower && !upper && digit && len(other) == 0:
-		a.alphabet = 10
+		a.Alphabet = 10
 	case (hexLower && lower || hexUpper && upper) && !(lower && upper) && len(other) == 0:
-		a.alphabet = 16
+		a.Alphabet = 16
 	default:
 		for _, b := range []bool{lower, upper} {
 			if b {
-				a.alphabet += 26
+				a.Alphabet += 26
 			}
 		}
 		if digit {
-			a.alphabet += 10
+			a.Alphabet += 10
 		}
-		a.alphabet += len(other)
+		a.Alphabet += len(other)
 	}
 	// Varying positions (constant positions carry nothing).
 	for i := 0; i < minLen; i++ {
 		c := vars[0][i]
 		for _, v := range vars[1:] {
 			if v[i] != c {
-				a.varying++
+				a.Varying++
 				break
 			}
 		}
 	}
-	if a.alphabet > 1 {
-		a.bits = float64(a.varying) * math.Log2(float64(a.alphabet))
+	if a.Alphabet > 1 {
+		a.Bits = float64(a.Varying) * math.Log2(float64(a.Alphabet))
 	}
-	a.restBits = a.bits
+	a.RestBits = a.Bits
 	// A counter: every variable part a number, changing by small steps in
 	// one direction.
 	if n, ok := numbers(vars); ok {
@@ -147,22 +158,22 @@ func analyzeHandles(hs []string, now time.Time) handleAnalysis {
 			}
 		}
 		if up || down {
-			a.sequential = fmt.Sprintf("the variable part is a counter (%s, %s, ...; steps %s)", hs[0], hs[1], strings.Join(steps, ", "))
+			a.Sequential = fmt.Sprintf("the variable part is a counter (%s, %s, ...; steps %s)", hs[0], hs[1], strings.Join(steps, ", "))
 		}
 	}
 	// A clock: a Unix time in seconds, milliseconds, microseconds or
 	// nanoseconds within two days of now; a UUIDv1 or ObjectId timestamp.
-	if a.uuidVersion == 1 {
-		a.clocked = "the handles are UUIDv1 (a timestamp and the host's node id)"
-		a.restBits = 14
+	if a.UUIDVersion == 1 {
+		a.Clocked = "the " + noun + " are UUIDv1 (a timestamp and the host's node id)"
+		a.RestBits = 14
 	}
-	if c, start, end := clockIn(hs, now); c != "" {
-		a.clocked = c
+	if c, start, end := clockIn(hs, now, noun); c != "" {
+		a.Clocked = c
 		// The clock's characters within the variable part carry no
 		// entropy.
-		lo, hi := max(start, len(a.prefix)), min(end, len(hs[0])-len(a.suffix))
-		if hi > lo && a.alphabet > 1 {
-			a.restBits = math.Max(0, a.bits-float64(hi-lo)*math.Log2(float64(a.alphabet)))
+		lo, hi := max(start, len(a.Prefix)), min(end, len(hs[0])-len(a.Suffix))
+		if hi > lo && a.Alphabet > 1 {
+			a.RestBits = math.Max(0, a.Bits-float64(hi-lo)*math.Log2(float64(a.Alphabet)))
 		}
 	}
 	return a
@@ -189,11 +200,11 @@ func numbers(vars []string) ([]*big.Int, bool) {
 	return nil, false
 }
 
-// clockIn looks for a clock value in every handle: a Unix time in seconds,
+// clockIn looks for a clock value in every value: a Unix time in seconds,
 // milliseconds, microseconds or nanoseconds in a run of digits, or the
 // leading 8 hex digits of an ObjectId, within two days of now. It returns
-// what it found and where it is in the first handle.
-func clockIn(hs []string, now time.Time) (what string, start, end int) {
+// what it found and where it is in the first value.
+func clockIn(hs []string, now time.Time, noun string) (what string, start, end int) {
 	near := func(t time.Time) bool { d := t.Sub(now); return d < 48*time.Hour && d > -48*time.Hour }
 	all := func(f func(h string) (string, int, int, bool)) (string, int, int) {
 		for i, h := range hs {
@@ -219,7 +230,7 @@ func clockIn(hs []string, now time.Time) (what string, start, end int) {
 				t    time.Time
 			}{{"seconds", time.Unix(x, 0)}, {"milliseconds", time.UnixMilli(x)}, {"microseconds", time.UnixMicro(x)}, {"nanoseconds", time.Unix(0, x)}} {
 				if near(u.t) {
-					return fmt.Sprintf("the handles hold the current Unix time in %s (%s)", u.name, r), loc[0], loc[1], true
+					return fmt.Sprintf("the %s hold the current Unix time in %s (%s)", noun, u.name, r), loc[0], loc[1], true
 				}
 			}
 		}
@@ -236,7 +247,7 @@ func clockIn(hs []string, now time.Time) (what string, start, end int) {
 		if err != nil || !near(time.Unix(x, 0)) {
 			return "", 0, 0, false
 		}
-		return fmt.Sprintf("the handles start with the current Unix time in hex (%s, as an ObjectId)", h[loc[0]:loc[0]+8]), loc[0], loc[0] + 8, true
+		return fmt.Sprintf("the %s start with the current Unix time in hex (%s, as an ObjectId)", noun, h[loc[0]:loc[0]+8]), loc[0], loc[0] + 8, true
 	})
 }
 
