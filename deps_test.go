@@ -71,7 +71,7 @@ var (
 	// areaMay is what a check area may import: the core and the layer of
 	// shared packages between the core and the areas; never another
 	// area.
-	areaMay = []string{"spec", "wire", "trace", "model", "check", "check/gen", "check/hints", "check/legacyclient", "check/probe", "check/staterun"}
+	areaMay = []string{"spec", "wire", "trace", "model", "check", "check/gen", "check/hints", "check/legacyclient", "check/probe", "check/staterun", "check/randomness"}
 )
 
 // rules is the import lattice of DESIGN.md, "Layout" and "Import rules".
@@ -100,6 +100,7 @@ var rules = []rule{
 	{pkg: "check/report", mod: []string{"check", "spec", "wire", "trace"}, third: []string{sarifLib}, testMod: append([]string{"internal/sarifschema"}, checkTests...), testThird: testing3},
 	{pkg: "check/probe", mod: []string{"check", "check/gen", "spec", "wire", "model"}, third: []string{schemaLib}, testMod: checkTests, testThird: testing3},
 	{pkg: "check/staterun", mod: []string{"check", "check/gen", "check/probe", "spec", "wire", "model"}, third: []string{jsonLib}, testMod: checkTests, testThird: testing3},
+	{pkg: "check/randomness", mod: []string{"check", "check/staterun", "spec", "wire"}, testMod: checkTests, testThird: testing3},
 	// The mock authorization server imports no area (areas and the
 	// command line may import it).
 	{pkg: "check/authmock", mod: []string{"check", "wire"}, third: []string{joseLib, netutilLib}, testThird: testing3},
