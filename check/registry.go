@@ -31,6 +31,9 @@ type Check struct {
 	// of the run's budget rather than by Options.CheckTimeout (the
 	// generated campaign).
 	Last bool
+	// Timeout, when longer than Options.CheckTimeout, bounds the check in
+	// its place (a check whose own bound is longer, as the task flood's).
+	Timeout time.Duration
 }
 
 var registry []*Check

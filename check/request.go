@@ -36,6 +36,29 @@ func (c Client) Meta(extra map[string]any) map[string]any {
 	return m
 }
 
+// WithExtension returns a copy of c that declares extension id, with
+// settings (nil: {}), in its capabilities' extensions, as an extension's
+// Capability Negotiation shows it.
+func (c Client) WithExtension(id string, settings map[string]any) Client {
+	caps := map[string]any{}
+	if len(c.Capabilities) > 0 {
+		_ = wire.Unmarshal(c.Capabilities, &caps)
+	}
+	ext, _ := caps["extensions"].(map[string]any)
+	if ext == nil {
+		ext = map[string]any{}
+	}
+	if settings == nil {
+		settings = map[string]any{}
+	}
+	ext[id] = settings
+	caps["extensions"] = ext
+	if b, err := wire.Marshal(caps); err == nil {
+		c.Capabilities = b
+	}
+	return c
+}
+
 // ProtocolVersion is the version the client declares (default wire.Version).
 func (c Client) ProtocolVersion() string {
 	if c.Version == "" {

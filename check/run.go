@@ -79,6 +79,10 @@ type Options struct {
 	// single-use requests, requests whose state matters, lifetimes (see
 	// Hints). Nil: the state checks rely on detection alone.
 	Hints *hints.Hints
+	// TaskFlood is the most tasks the task flood creates as one principal
+	// (tasks/quota, within TaskFloodTime): 0 means DefaultTaskFlood, a
+	// negative number skips the flood.
+	TaskFlood int
 	// StateTTLMax is the longest the deployment lets a requestState live
 	// (the model's Config.StateTTLMax, unless Model sets one): a state
 	// presented later must be refused, and the expiry check waits this
@@ -369,7 +373,7 @@ func runCheck(parent *Env, c *Check) (vs []Verdict) {
 	}
 	ctx, cancel := parent.Ctx, context.CancelFunc(func() {})
 	if !c.Last {
-		ctx, cancel = context.WithTimeout(parent.Ctx, parent.Opts.CheckTimeout)
+		ctx, cancel = context.WithTimeout(parent.Ctx, max(parent.Opts.CheckTimeout, c.Timeout))
 	}
 	defer cancel()
 	e.Ctx = ctx

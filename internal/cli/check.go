@@ -44,6 +44,7 @@ func runCheck(e *env, args []string) int {
 	useSandbox := fs.Bool("sandbox", false, "make a sandbox for the file checks: a temporary workspace with files and links, and canary files around it that no answer may hold; {workspace} in --command names the workspace the server must be told to use (with no target, the embedded reference server always gets one)")
 	sandboxWrites := fs.Bool("sandbox-writes", false, "with --sandbox or --workspace, call the tools that may write (not marked readOnlyHint) with the escape attempts too: a file appearing or changing outside the workspace fails FILES-TOOL-CONFINED (they write into the workspace and around it)")
 	workspace := fs.String("workspace", "", "the `DIR` a server started elsewhere (--url) was told to use, on this machine: the file checks plant their files, links and canaries in and around it, and remove exactly those after")
+	taskFlood := fs.Int("task-flood", 200, "the most tasks the task flood (tasks/quota) creates as one principal, within 20 s, to see whether the server limits them; 0 skips it")
 	stateTTLMax := fs.Duration("state-ttl-max", 0, "the longest a requestState should stay valid; a state presented later must be refused (the expiry check waits this long if the budget allows)")
 	if code := fs.parse(args); code >= 0 {
 		return code
@@ -68,6 +69,8 @@ func runCheck(e *env, args []string) int {
 		return fs.usageError("--max-exchanges %d: want at least 1", *maxEx)
 	case *stateTTLMax < 0:
 		return fs.usageError("--state-ttl-max %v is negative", *stateTTLMax)
+	case *taskFlood < 0 || *taskFlood > 100_000:
+		return fs.usageError("--task-flood %d: want 0 (off) to 100000", *taskFlood)
 	}
 	for _, o := range origins {
 		if err := checkOrigin(o); err != nil {
@@ -161,6 +164,10 @@ func runCheck(e *env, args []string) int {
 	opts.Client = check.DefaultClient
 	opts.Client.Header = hdr
 	opts.AltHeader, opts.Hints, opts.StateTTLMax = alt, hs, *stateTTLMax
+	opts.TaskFlood = *taskFlood
+	if *taskFlood == 0 {
+		opts.TaskFlood = -1
+	}
 	opts.Authority, opts.Upstream = svc.authority(), svc.upstream()
 	if sb != nil {
 		opts.Sandbox = sb

@@ -17,6 +17,7 @@ import (
 	_ "github.com/mcpverify/mcpverify/check/areas/origin"
 	_ "github.com/mcpverify/mcpverify/check/areas/results"
 	_ "github.com/mcpverify/mcpverify/check/areas/state"
+	_ "github.com/mcpverify/mcpverify/check/areas/tasks"
 	_ "github.com/mcpverify/mcpverify/check/areas/stateless"
 	_ "github.com/mcpverify/mcpverify/check/areas/stdio"
 	_ "github.com/mcpverify/mcpverify/check/areas/transport"

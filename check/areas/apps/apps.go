@@ -60,21 +60,7 @@ func needsTools(e *check.Env) string {
 // clients ("Servers SHOULD check client capabilities before registering
 // UI-enabled tools").
 func uiClient(e *check.Env) check.Client {
-	c := e.Client
-	caps := map[string]any{}
-	if len(c.Capabilities) > 0 {
-		_ = wire.Unmarshal(c.Capabilities, &caps)
-	}
-	ext, _ := caps["extensions"].(map[string]any)
-	if ext == nil {
-		ext = map[string]any{}
-	}
-	ext[extensionID] = map[string]any{"mimeTypes": []any{appMIME}}
-	caps["extensions"] = ext
-	if b, err := wire.Marshal(caps); err == nil {
-		c.Capabilities = b
-	}
-	return c
+	return e.Client.WithExtension(extensionID, map[string]any{"mimeTypes": []any{appMIME}})
 }
 
 // uiTool is a tool that names a UI resource.
