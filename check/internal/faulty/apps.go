@@ -6,6 +6,7 @@ import (
 
 	"github.com/mcpverify/mcpverify/impl"
 	"github.com/mcpverify/mcpverify/spec"
+	"github.com/mcpverify/mcpverify/wire"
 )
 
 // Variants of the reference server's MCP App (the tool weather_dashboard
@@ -25,10 +26,14 @@ var appsOnly = []string{"apps/"}
 
 // declaresApps reports whether the request's client declares the MCP
 // Apps extension in its capabilities.
-func declaresApps(q *rpcCall) bool {
-	caps, _ := q.meta()["io.modelcontextprotocol/clientCapabilities"].(map[string]any)
-	ext, _ := caps["extensions"].(map[string]any)
-	_, ok := ext["io.modelcontextprotocol/ui"]
+func declaresApps(q *rpcCall) bool { return declaresExtension(q, "io.modelcontextprotocol/ui") }
+
+// declaresExtension reports whether the request's client declares the
+// extension named ext in its capabilities.
+func declaresExtension(q *rpcCall, ext string) bool {
+	caps, _ := q.meta()[wire.MetaClientCapabilities].(map[string]any)
+	exts, _ := caps["extensions"].(map[string]any)
+	_, ok := exts[ext]
 	return ok
 }
 

@@ -90,8 +90,8 @@ func StateConfig() impl.Config {
 const StateTTLMax = 3 * time.Second
 
 // StateVariants returns the variants that need two principals, sorted by
-// name: those of the state checks, and those of the exposure checks
-// (exposure.go).
+// name: those of the state checks, those of the exposure checks
+// (exposure.go), and tasks-cross-principal-get (tasks.go).
 func StateVariants() []*StateVariant {
 	cfg := func(edit func(*impl.Config)) *impl.Config {
 		c := StateConfig()
@@ -254,6 +254,7 @@ func StateVariants() []*StateVariant {
 		}},
 	}
 	vs = append(vs, exposureVariants(cfg)...)
+	vs = append(vs, tasksVariants(cfg)...)
 	sort.Slice(vs, func(i, j int) bool { return vs[i].Name < vs[j].Name })
 	return vs
 }
