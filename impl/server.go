@@ -37,11 +37,12 @@ const (
 	// kilobytes each as carts are used).
 	DefaultMaxHandlesTotal = 1 << 16
 	// DefaultTaskTTL is the lifetime of a task (its ttlMs) from its
-	// creation.
-	DefaultTaskTTL = time.Hour
+	// creation: as long as a requestState's.
+	DefaultTaskTTL = 10 * time.Minute
 	// DefaultMaxTasks bounds the tasks one principal holds (a task counts
-	// until it is purged, a minute after its lifetime).
-	DefaultMaxTasks = 1000
+	// until it is purged, a minute after its lifetime): 100 tasks in 11
+	// minutes, which a flood of tasks meets at once.
+	DefaultMaxTasks = 100
 	// DefaultMaxTasksTotal bounds the tasks of all principals together.
 	DefaultMaxTasksTotal = 1 << 14
 	// DefaultMaxConfirmationsPerPrincipal bounds the redeemed transfer

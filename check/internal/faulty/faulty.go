@@ -37,6 +37,10 @@ type Variant struct {
 	// (e.g. a small PageSize, so that lists have several pages); nil means
 	// impl.Config{}.
 	Config *impl.Config
+	// Misconfigure, if set, edits the configuration of the variant's own
+	// server, not of its reference (Config configures both): a defect of
+	// configuration, such as a limit set too high.
+	Misconfigure func(*impl.Config)
 	// Stdio, if set, makes the variant a stdio server instead: it runs the
 	// broken server loop (see the stdio variants); Wrap is then unused.
 	Stdio func(srv *impl.Server) StdioServer
@@ -149,6 +153,9 @@ func (v *Variant) HandlerFor(s Setup) (http.Handler, *impl.Server, error) {
 			cfg.Tokens = tokenConfig(s.Auth).Tokens
 			wrap = v.auth(s.Auth)
 		}
+	}
+	if v.Misconfigure != nil {
+		v.Misconfigure(&cfg)
 	}
 	srv, err := impl.New(cfg)
 	if err != nil {

@@ -77,8 +77,8 @@ func init() {
 		Breaks: []spec.ID{spec.TasksLimit},
 		Only:   tasksOnly,
 		// The reference wants the total above the per-principal limit.
-		Config: &impl.Config{MaxTasks: 1_000_000, MaxTasksTotal: 2_000_000},
-		Wrap:   func(next http.Handler, _ *impl.Server) http.Handler { return next },
+		Misconfigure: func(c *impl.Config) { c.MaxTasks, c.MaxTasksTotal = 1_000_000, 2_000_000 },
+		Wrap:         func(next http.Handler, _ *impl.Server) http.Handler { return next },
 	})
 	Register(&Variant{
 		Name:   "tasks-cancelled-then-completed",
