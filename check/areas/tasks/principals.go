@@ -67,15 +67,27 @@ func checkPrincipals(e *check.Env) {
 	}
 	defer taskRequest(e, alt, 0, "tasks/cancel", altID)
 	owned := []*wire.Exchange{made.Ex, base.Ex}
+	before, _ := gotTask(base)
+	fake := randomness.SameShape(e, id)
 	var refused []string
 	var foreign check.Observation // the second principal's refused tasks/get
 	failed := false
 	for _, m := range []string{"tasks/get", "tasks/update", "tasks/cancel"} {
 		o := taskRequest(e, alt, 0, m, id)
 		switch oc := staterun.RetryOutcome(o); {
-		case oc.Kind == staterun.OutComplete:
+		case oc.Kind == staterun.OutComplete && m == "tasks/get":
 			failed = true
-			e.ViolationShown(append(owned, o.Ex), spec.TasksAuthEach, "the second principal's %s of the first principal's task %.40q was served (%s): each task request must be checked against the task's owner", m, id, oc.Desc)
+			e.ViolationShown(append(owned, o.Ex), spec.TasksAuthEach, "the second principal's tasks/get of the first principal's task %.40q was served (%s): each task request must be checked against the task's owner", id, oc.Desc)
+		case oc.Kind == staterun.OutComplete:
+			// An acknowledgement: evidence only where a task that does not
+			// exist is refused (a server may acknowledge every ID alike).
+			u := taskRequest(e, alt, 0, m, fake)
+			if staterun.RetryOutcome(u).Kind.Refused() {
+				failed = true
+				e.ViolationShown(append(owned, o.Ex, u.Ex), spec.TasksAuthEach, "the second principal's %s of the first principal's task %.40q was acknowledged (%s), while the same request for a task that does not exist was refused (%s): the server found the task and did not check its owner", m, id, oc.Desc, u.Describe())
+			} else {
+				refused = append(refused, m+" (acknowledged as a task that does not exist is)")
+			}
 		case oc.Kind.Refused():
 			refused = append(refused, m)
 			if m == "tasks/get" {
@@ -85,10 +97,10 @@ func checkPrincipals(e *check.Env) {
 			e.Inconclusive(spec.TasksAuthEach, "the second principal's %s of the first principal's task: %s", m, oc.Desc)
 		}
 	}
-	if after := taskRequest(e, owner, 0, "tasks/get", id); !failed {
+	if after := taskRequest(e, owner, 0, "tasks/get", id); !failed && !wire.TaskTerminal(before.Status) {
 		if d, ok := gotTask(after); ok && d.Status == wire.TaskCancelled {
 			failed = true
-			e.ViolationShown(append(owned, after.Ex), spec.TasksAuthEach, "the first principal's task %.40q reads cancelled after the second principal's tasks/cancel of it, which was refused: the refusal did not stop the cancellation", id)
+			e.ViolationShown(append(owned, after.Ex), spec.TasksAuthEach, "the first principal's task %.40q, %s before, reads cancelled after the second principal's tasks/cancel of it: the second principal cancelled another's task", id, before.Status)
 		}
 	}
 	if a := e.ProbeAuth(); a.Authenticates && !failed {
@@ -104,18 +116,17 @@ func checkPrincipals(e *check.Env) {
 	if !failed && len(refused) >= 3 {
 		e.Pass(spec.TasksAuthEach, "the second principal's requests of the first principal's task were refused (%s), though its own task was served", strings.Join(refused, ", "))
 	}
-	judgeOracle(e, alt, id, foreign, owned)
+	judgeOracle(e, alt, id, fake, foreign, owned)
 }
 
 // judgeOracle compares the refusal of another principal's task with the
 // refusal of a task that does not exist.
-func judgeOracle(e *check.Env, alt check.Client, id string, foreign check.Observation, owned []*wire.Exchange) {
+func judgeOracle(e *check.Env, alt check.Client, id, fake string, foreign check.Observation, owned []*wire.Exchange) {
 	oid := spec.TasksAuthOracle
 	if foreign.Ex == nil {
 		e.Skip(oid, "the second principal's tasks/get of the first principal's task was not refused: there is no refusal to compare")
 		return
 	}
-	fake := randomness.SameShape(e, id)
 	none := taskRequest(e, alt, 0, "tasks/get", fake)
 	a, b := staterun.RefusalShape(foreign, id), staterun.RefusalShape(none, fake)
 	switch {
@@ -202,7 +213,7 @@ func checkFlood(e *check.Env) {
 	}
 	switch {
 	case refusal.Ex != nil:
-		e.Pass(id, "after %d tasks of %s created in %v, the next was refused (%s): a limit%s", len(made), t.name, took, staterun.TruncateText(staterun.RetryOutcome(refusal).Desc, 200), left)
+		e.Pass(id, "after %d tasks of %s created in %v, the next was refused (%s): a limit%s", len(made), t.name, took, staterun.TruncateText(staterun.RefusalShape(refusal), 240), left)
 	case len(made) >= n:
 		e.Violation(id, "%d tasks of %s were created by one principal in %v without a refusal (--task-flood %d): no limit at or under that count%s", len(made), t.name, took, n, left)
 	case len(other) > 0:

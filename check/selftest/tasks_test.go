@@ -1,0 +1,124 @@
+package selftest_test
+
+import (
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/mcpverify/mcpverify/check"
+	"github.com/mcpverify/mcpverify/check/internal/faulty"
+	"github.com/mcpverify/mcpverify/impl"
+	"github.com/mcpverify/mcpverify/spec"
+)
+
+// tasksDecided are the requirements the tasks checks decide, with the
+// status the reference server earns: pass, but for the listen stream the
+// reference has none of (it agrees to no task notifications).
+var tasksDecided = map[spec.ID]check.Status{
+	spec.TasksRequiredError: check.Pass, spec.TasksTaskParamIgnored: check.Pass, spec.CoreExtensionFallback: check.Pass,
+	spec.CoreCapabilityUndeclared: check.Pass, spec.TasksResultRemoved: check.Pass, spec.TasksCreateDurable: check.Pass,
+	spec.TasksIdEntropy: check.Pass, spec.TasksIdBits: check.Pass, spec.TasksGetUnknown: check.Pass,
+	spec.TasksUpdateCancelUnknown: check.Pass, spec.TasksFailedJsonrpcOnly: check.Pass, spec.TasksListenNoProgressLog: check.Skip,
+	spec.TasksAuthEach: check.Pass, spec.TasksAuthOracle: check.Pass, spec.TasksLimit: check.Pass,
+}
+
+// requireTasksClean fails the test on a TASKS- failure or warning.
+func requireTasksClean(t *testing.T, rep *check.Report) {
+	t.Helper()
+	for _, r := range rep.Results {
+		if r.ID.Area() == "TASKS" && (r.Status == check.Fail || r.Status == check.Warn || r.Status == check.Inconclusive) {
+			t.Errorf("%s %s: %s (check %s)", r.Status, r.ID, r.Message, r.Check)
+		}
+	}
+}
+
+// TestTasksReferencePasses: the reference server, with two principals,
+// passes the tasks campaign: every requirement it decides is decided, and
+// the model finds nothing in its exchanges.
+func TestTasksReferencePasses(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv, err := impl.New(faulty.StateConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
+		rep := runWith(t, stateOptions(0, []string{"tasks/"}), srv.Handler())
+		requireTasksClean(t, rep)
+		for id, want := range tasksDecided {
+			wantStatus(t, rep, id, want)
+		}
+		wantStatus(t, rep, spec.TasksLimit, check.Pass, "the next was refused", "100")
+		wantStatus(t, rep, spec.TasksFailedJsonrpcOnly, check.Pass, "failing_job")
+		wantStatus(t, rep, spec.TasksTerminalFinal, check.Pass)
+	})
+}
+
+// TestTasksWithoutExtension: a server that does not declare the extension
+// gets no task verdict but the one every server owes (tasks/result is
+// -32601); a server that rejects everything earns no TASKS- pass and no
+// failure.
+func TestTasksWithoutExtension(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		_, h := variantHandler(t, faulty.RejectEverything)
+		rep := runAuth(t, check.Options{Seed: 1, Budget: 20 * time.Second, Only: []string{"tasks/"}}, h)
+		for _, r := range rep.Results {
+			if r.ID.Area() == "TASKS" && r.Status != check.Skip && r.Status != check.Inconclusive && r.ID != spec.TasksResultRemoved {
+				t.Errorf("%s %s against a server that rejects everything: %s", r.ID, r.Status, r.Message)
+			}
+		}
+	})
+}
+
+// TestTasksVariants: each tasks variant is reported under the
+// requirements it breaks at their level (fail for a MUST, warn for a
+// SHOULD or HARDENING), and under no other TASKS- requirement.
+func TestTasksVariants(t *testing.T) {
+	n := 0
+	for _, v := range append(faulty.All(), statePlain()...) {
+		if !strings.HasPrefix(v.Name, "tasks-") {
+			continue
+		}
+		n++
+		t.Run(v.Name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				h, srv, err := v.Handler()
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer srv.Close()
+				rep := runWith(t, stateOptions(0, v.Only), h)
+				broken := map[spec.ID]bool{}
+				for _, id := range v.Breaks {
+					broken[id] = true
+					want := check.Warn
+					if spec.MustLookup(id).Level.Mandatory() {
+						want = check.Fail
+					}
+					if r, ok := rep.Result(id); !ok || r.Status != want {
+						t.Errorf("%s: want %s, got %+v", id, want, r)
+					}
+				}
+				for _, r := range rep.Results {
+					if r.ID.Area() == "TASKS" && !broken[r.ID] && (r.Status == check.Fail || r.Status == check.Warn) {
+						t.Errorf("%s also reported %s: %s", r.ID, r.Status, r.Message)
+					}
+				}
+			})
+		})
+	}
+	if n < 6 {
+		t.Fatalf("%d tasks variants", n)
+	}
+}
+
+// statePlain returns the two-principal variants as plain variants (they
+// are served by Handler too; the test gives both principals' tokens).
+func statePlain() []*faulty.Variant {
+	var out []*faulty.Variant
+	for _, sv := range faulty.StateVariants() {
+		out = append(out, &sv.Variant)
+	}
+	return out
+}
+
