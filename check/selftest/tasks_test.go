@@ -121,4 +121,3 @@ func statePlain() []*faulty.Variant {
 	}
 	return out
 }
-
