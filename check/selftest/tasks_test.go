@@ -1,6 +1,8 @@
 package selftest_test
 
 import (
+	"context"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -8,6 +10,7 @@ import (
 
 	"github.com/mcpverify/mcpverify/check"
 	"github.com/mcpverify/mcpverify/check/internal/faulty"
+	"github.com/mcpverify/mcpverify/check/target"
 	"github.com/mcpverify/mcpverify/impl"
 	"github.com/mcpverify/mcpverify/spec"
 )
@@ -120,4 +123,39 @@ func statePlain() []*faulty.Variant {
 		out = append(out, &sv.Variant)
 	}
 	return out
+}
+
+// BenchmarkTasksCampaign: one run of the tasks checks, with two
+// principals, against a fresh reference server over loopback HTTP (fresh:
+// the flood leaves the first principal at its limit). Reports the wall
+// time of a run, its exchanges, and the tasks the flood created per
+// second of its own.
+func BenchmarkTasksCampaign(b *testing.B) {
+	var wall time.Duration
+	exchanges := 0
+	for i := 0; i < b.N; i++ {
+		srv, err := impl.New(faulty.StateConfig())
+		if err != nil {
+			b.Fatal(err)
+		}
+		ts := httptest.NewServer(srv.Handler())
+		tgt := target.NewHTTP(ts.URL+impl.Endpoint, target.Limits{})
+		opts := stateOptions(0, []string{"tasks/"})
+		opts.Seed = int64(i + 1)
+		start := time.Now()
+		rep, err := check.Run(context.Background(), tgt, opts)
+		wall += time.Since(start)
+		tgt.Close()
+		ts.Close()
+		srv.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, id := range []spec.ID{spec.TasksIdEntropy, spec.TasksAuthEach, spec.TasksLimit, spec.TasksCreateDurable} {
+			requirePass(b, rep, id)
+		}
+		exchanges += rep.Exchanges
+	}
+	b.ReportMetric(float64(wall.Milliseconds())/float64(b.N), "ms/campaign")
+	b.ReportMetric(float64(exchanges)/float64(b.N), "exchanges/campaign")
 }

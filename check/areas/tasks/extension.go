@@ -47,7 +47,7 @@ var legacyTask = map[string]any{"ttl": 60000}
 func checkExtension(e *check.Env) {
 	s := surveyTools(e)
 	if len(s.tools) == 0 {
-		probe.SkipAll(e, extIDs, "%s", strings.Join(s.notes, "; "))
+		s.skipNone(e, extIDs)
 		return
 	}
 	tc := taskClient(e, e.Client)

@@ -61,7 +61,7 @@ const (
 func checkLifecycle(e *check.Env) {
 	s := surveyTools(e)
 	if len(s.tools) == 0 {
-		probe.SkipAll(e, lifeIDs, "%s", strings.Join(s.notes, "; "))
+		s.skipNone(e, lifeIDs)
 		return
 	}
 	tc := taskClient(e, e.Client)

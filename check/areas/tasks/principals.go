@@ -38,7 +38,7 @@ func init() {
 func checkPrincipals(e *check.Env) {
 	s := surveyTools(e)
 	if len(s.tools) == 0 {
-		probe.SkipAll(e, principalIDs, "%s", strings.Join(s.notes, "; "))
+		s.skipNone(e, principalIDs)
 		return
 	}
 	why, skip := e.PrincipalsUsable()
@@ -173,7 +173,7 @@ func checkFlood(e *check.Env) {
 	}
 	s := surveyTools(e)
 	if len(s.tools) == 0 {
-		e.Skip(id, "%s", strings.Join(s.notes, "; "))
+		s.skipNone(e, []spec.ID{id})
 		return
 	}
 	t := s.tools[0]

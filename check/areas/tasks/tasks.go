@@ -9,6 +9,8 @@ import (
 
 	"github.com/mcpverify/mcpverify/check"
 	"github.com/mcpverify/mcpverify/check/probe"
+	"github.com/mcpverify/mcpverify/check/staterun"
+	"github.com/mcpverify/mcpverify/spec"
 	"github.com/mcpverify/mcpverify/wire"
 )
 
@@ -57,6 +59,31 @@ type survey struct {
 	// the params sent.
 	sync  []*taskTool
 	notes []string
+	// refused are the tools that refused the declaring client (an error
+	// or a tool error), as "name (answer)": any may be a task tool that
+	// could not make a task (a limit reached, a dependency down).
+	refused []string
+}
+
+// none says why no task tool was found, and whether that is a skip (every
+// tool called was served without a task) or inconclusive (some were
+// refused).
+func (s *survey) none() (why string, skip bool) {
+	why = strings.Join(s.notes, "; ")
+	if len(s.refused) == 0 {
+		return why, true
+	}
+	return fmt.Sprintf("%s; but %d refused the call (%s): they may be task tools that could not make a task, e.g. at a limit", why, len(s.refused), strings.Join(s.refused[:min(len(s.refused), 3)], "; ")), false
+}
+
+// skipNone records why no task tool was found, for ids.
+func (s *survey) skipNone(e *check.Env, ids []spec.ID) {
+	why, skip := s.none()
+	if skip {
+		probe.SkipAll(e, ids, "%s", why)
+	} else {
+		probe.InconclusiveAll(e, ids, "%s", why)
+	}
 }
 
 type surveyKey struct{}
@@ -80,8 +107,11 @@ func surveyTools(e *check.Env) *survey {
 			cancel(e, tc, o)
 			continue
 		}
-		if o.Accepted() {
+		switch oc := staterun.RetryOutcome(o); {
+		case oc.Kind == staterun.OutComplete:
 			s.sync = append(s.sync, &taskTool{name: name, params: params})
+		case oc.Kind.Refused():
+			s.refused = append(s.refused, fmt.Sprintf("%s (%s)", name, staterun.TruncateText(staterun.RefusalShape(o), 160)))
 		}
 	}
 	if len(s.tools) == 0 {
