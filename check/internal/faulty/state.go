@@ -91,7 +91,8 @@ const StateTTLMax = 3 * time.Second
 
 // StateVariants returns the variants that need two principals, sorted by
 // name: those of the state checks, those of the exposure checks
-// (exposure.go), and tasks-cross-principal-get (tasks.go).
+// (exposure.go), and the tasks variants tasks-cross-principal-get and
+// tasks-foreign-refusal-differs (tasks.go).
 func StateVariants() []*StateVariant {
 	cfg := func(edit func(*impl.Config)) *impl.Config {
 		c := StateConfig()

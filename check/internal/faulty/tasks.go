@@ -1,7 +1,9 @@
 package faulty
 
 import (
+	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,7 +31,22 @@ import (
 //     is served as its owner (two principals, in StateVariants);
 //   - tasks-no-cap: no principal ever meets a limit on its tasks;
 //   - tasks-cancelled-then-completed: a cancelled task reads cancelled
-//     once, then completed with a result.
+//     once, then completed with a result;
+//   - tasks-required-wrong-code: a task-only tool called without the
+//     extension is refused with -32603, not -32021 naming it;
+//   - tasks-result-still-served: tasks/result is -32602 (task not found),
+//     not -32601;
+//   - tasks-param-opt-in: the removed task member of tools/call params
+//     declares the extension;
+//   - tasks-create-not-durable: a new task is unknown to tasks/get for
+//     its first 200 ms;
+//   - tasks-get-unknown-internal: tasks/get of an unknown task is -32603;
+//   - tasks-cancel-unknown-acked: tasks/update and tasks/cancel of an
+//     unknown task are acknowledged;
+//   - tasks-foreign-refusal-differs: tasks/get refuses another
+//     principal's task with its own message (two principals);
+//   - tasks-listen-progress: a task's listen stream is agreed and carries
+//     a progress and a log message.
 
 // tasksOnly limits a variant's self-test to the tasks checks.
 var tasksOnly = []string{"tasks/"}
@@ -44,7 +61,7 @@ func init() {
 	Register(&Variant{
 		Name:   "tasks-create-undeclared",
 		Defect: "a tools/call of a task tool is answered with a CreateTaskResult though the request does not declare the tasks extension",
-		Breaks: []spec.ID{spec.TasksCreateDeclared, spec.CoreExtensionFallback},
+		Breaks: []spec.ID{spec.TasksCreateDeclared, spec.CoreExtensionFallback, spec.CoreCapabilityUndeclared},
 		Only:   tasksOnly,
 		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
 			return bodyEdited(next, func(_ *http.Request, msg map[string]any) bool { return declareTasks(msg) })
@@ -55,14 +72,11 @@ func init() {
 		Defect: "a task whose tool reported an error (completed, isError) reads failed, with a JSON-RPC error -32603 carrying the tool's text and no result",
 		Breaks: []spec.ID{spec.TasksFailedJsonrpcOnly},
 		Only:   tasksOnly,
-		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
-			return rewriteMessages(next, nil, func(q *rpcCall, m map[string]any, _ int) []map[string]any {
-				if r := resultOf(m); r != nil && q.Method == "tasks/get" {
-					failIsError(r)
-				}
-				return one(m)
-			})
-		},
+		Wrap: answersEdited(func(q *rpcCall, m map[string]any) {
+			if r := resultOf(m); r != nil && q.Method == "tasks/get" {
+				failIsError(r)
+			}
+		}),
 	})
 	Register(&Variant{
 		Name:   "tasks-sequential-ids",
@@ -87,6 +101,82 @@ func init() {
 		Only:   tasksOnly,
 		Wrap:   wrapCancelledThenCompleted,
 	})
+	Register(&Variant{
+		Name:   "tasks-required-wrong-code",
+		Defect: "a tool that cannot run without the tasks extension, called without it, is refused with -32603 \"this tool can only run as a task\" instead of -32021 naming the extension",
+		Breaks: []spec.ID{spec.TasksRequiredError},
+		Only:   tasksOnly,
+		Wrap: answersEdited(func(q *rpcCall, m map[string]any) {
+			if e, _ := m["error"].(map[string]any); q.Method == "tools/call" && e != nil && codeOf(e) == wire.CodeMissingRequiredClientCapability {
+				if msg, _ := e["message"].(string); strings.Contains(msg, wire.ExtensionTasks) {
+					m["error"] = map[string]any{"code": wire.CodeInternalError, "message": "this tool can only run as a task"}
+				}
+			}
+		}),
+	})
+	Register(&Variant{
+		Name:   "tasks-result-still-served",
+		Defect: "tasks/result, removed with the tasks extension, is answered -32602 \"task not found\" as if the method existed, not -32601",
+		Breaks: []spec.ID{spec.TasksResultRemoved},
+		Only:   tasksOnly,
+		Wrap: answersEdited(func(q *rpcCall, m map[string]any) {
+			if e, _ := m["error"].(map[string]any); q.Method == "tasks/result" && e != nil && codeOf(e) == wire.CodeMethodNotFound {
+				m["error"] = map[string]any{"code": wire.CodeInvalidParams, "message": "Invalid params: task not found",
+					"data": map[string]any{"taskId": q.Params["taskId"]}}
+			}
+		}),
+	})
+	Register(&Variant{
+		Name:   "tasks-param-opt-in",
+		Defect: "a tools/call whose params carry the removed task member is served as if its request declared the tasks extension",
+		Breaks: []spec.ID{spec.TasksTaskParamIgnored, spec.TasksCreateDeclared},
+		Only:   tasksOnly,
+		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+			return bodyEdited(next, func(_ *http.Request, msg map[string]any) bool {
+				p, _ := msg["params"].(map[string]any)
+				return p["task"] != nil && declareTasks(msg)
+			})
+		},
+	})
+	Register(&Variant{
+		Name:   "tasks-create-not-durable",
+		Defect: "for 200 ms after a CreateTaskResult, tasks/get of its taskId is answered -32602 (task not found), as by an eventually consistent store",
+		Breaks: []spec.ID{spec.TasksCreateDurable},
+		Only:   tasksOnly,
+		Wrap:   wrapCreateNotDurable,
+	})
+	Register(&Variant{
+		Name:   "tasks-get-unknown-internal",
+		Defect: "tasks/get of a taskId the caller does not hold is answered -32603 \"internal error: no such task\" instead of -32602",
+		Breaks: []spec.ID{spec.TasksGetUnknown},
+		Only:   tasksOnly,
+		Wrap: answersEdited(func(q *rpcCall, m map[string]any) {
+			if q.Method == "tasks/get" && taskNotFound(q, m) {
+				m["error"] = map[string]any{"code": wire.CodeInternalError, "message": "internal error: no such task"}
+			}
+		}),
+	})
+	Register(&Variant{
+		Name:   "tasks-cancel-unknown-acked",
+		Defect: "tasks/update and tasks/cancel of a taskId the caller does not hold are acknowledged with the empty result (and nothing happens) instead of -32602",
+		Breaks: []spec.ID{spec.TasksUpdateCancelUnknown},
+		Only:   tasksOnly,
+		Wrap: answersEdited(func(q *rpcCall, m map[string]any) {
+			if (q.Method == "tasks/update" || q.Method == "tasks/cancel") && taskNotFound(q, m) {
+				delete(m, "error")
+				m["result"] = madeResult(nil)
+			}
+		}),
+	})
+	Register(&Variant{
+		Name:   "tasks-listen-progress",
+		Defect: "a subscriptions/listen naming tasks, from a client declaring the extension, is agreed for those tasks and its stream carries a notifications/progress and a notifications/message at once",
+		Breaks: []spec.ID{spec.TasksListenNoProgressLog},
+		Only:   tasksOnly,
+		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
+			return rewriteMessages(next, nil, listenProgress)
+		},
+	})
 }
 
 // tasksVariants are the tasks variants that need two principals.
@@ -100,6 +190,25 @@ func tasksVariants(cfg func(func(*impl.Config)) *impl.Config) []*StateVariant {
 			Config: cfg(nil),
 			Wrap:   wrapCrossPrincipalGet,
 		}},
+		{Variant: Variant{
+			Name:   "tasks-foreign-refusal-differs",
+			Defect: "tasks/get of another principal's task is refused with -32602 \"Invalid params: task belongs to another principal\", while an unknown taskId gets the usual task-not-found answer",
+			Breaks: []spec.ID{spec.TasksAuthOracle},
+			Only:   tasksOnly,
+			Config: cfg(nil),
+			Wrap:   wrapForeignRefusalDiffers,
+		}},
+	}
+}
+
+// answersEdited is a Wrap that edits, in place, each message the
+// reference answers a request with (see rewriteMessages).
+func answersEdited(edit func(q *rpcCall, m map[string]any)) func(http.Handler, *impl.Server) http.Handler {
+	return func(next http.Handler, _ *impl.Server) http.Handler {
+		return rewriteMessages(next, nil, func(q *rpcCall, m map[string]any, _ int) []map[string]any {
+			edit(q, m)
+			return one(m)
+		})
 	}
 }
 
@@ -299,6 +408,31 @@ func wrapSequentialTaskIDs(next http.Handler, _ *impl.Server) http.Handler {
 // principal in turn, and answers with the first of those answers that is
 // a result.
 func wrapCrossPrincipalGet(next http.Handler, _ *impl.Server) http.Handler {
+	return foreignGet(next, func(w http.ResponseWriter, _ *httptest.ResponseRecorder, _ map[string]any, other *httptest.ResponseRecorder) {
+		relay(w, other, other.Code)
+	})
+}
+
+// wrapForeignRefusalDiffers keeps the reference's refusal of a tasks/get
+// of another principal's task, with its own message.
+func wrapForeignRefusalDiffers(next http.Handler, _ *impl.Server) http.Handler {
+	return foreignGet(next, func(w http.ResponseWriter, first *httptest.ResponseRecorder, m map[string]any, _ *httptest.ResponseRecorder) {
+		e, _ := m["error"].(map[string]any)
+		e["message"] = "Invalid params: task belongs to another principal"
+		b, err := json.Marshal(m)
+		if err != nil {
+			relay(w, first, first.Code)
+			return
+		}
+		relayBody(w, first, first.Code, b)
+	})
+}
+
+// foreignGet serves a tasks/get as the reference does, but when the
+// reference refuses it to its caller (-32602) and serves it to another
+// principal (the task is theirs), answers with foreign: given the
+// caller's recorded answer, decoded as m, and the other principal's.
+func foreignGet(next http.Handler, foreign func(w http.ResponseWriter, first *httptest.ResponseRecorder, m map[string]any, other *httptest.ResponseRecorder)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		caller := principalOf(r)
 		method, _, hasID, ok := peekRPC(r)
@@ -331,12 +465,138 @@ func wrapCrossPrincipalGet(next http.Handler, _ *impl.Server) http.Handler {
 			rec := recorded(next, retry)
 			var got map[string]any
 			if decodeJSON(rec.Body.Bytes(), &got) == nil && resultOf(got) != nil {
-				relay(w, rec, rec.Code)
+				foreign(w, first, m, rec)
 				return
 			}
 		}
 		relay(w, first, first.Code)
 	})
+}
+
+// taskNotFound reports whether m is the reference's answer to a taskId
+// that names no task of the caller: -32602 naming the request's taskId.
+func taskNotFound(q *rpcCall, m map[string]any) bool {
+	e, _ := m["error"].(map[string]any)
+	if e == nil || codeOf(e) != wire.CodeInvalidParams {
+		return false
+	}
+	data, _ := e["data"].(map[string]any)
+	id, ok := q.Params["taskId"].(string)
+	return ok && data["taskId"] == id
+}
+
+// undurableWindow is how long a new task is unknown to tasks/get.
+const undurableWindow = 200 * time.Millisecond
+
+// pendingTaskID is the taskId a tasks/get of a task still in its
+// undurableWindow is sent with: it names no task, so the reference
+// answers as to an unknown one.
+const pendingTaskID = "task_pending"
+
+// newTasks remembers when each task was created, for undurableWindow.
+type newTasks struct {
+	mu      sync.Mutex
+	created map[string]time.Time
+}
+
+// add records id, created now; when the table is full, the entries past
+// their window are dropped first, and id is not recorded if none was.
+func (n *newTasks) add(id string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	now := time.Now()
+	if len(n.created) >= maxTrackedTasks {
+		for k, at := range n.created {
+			if now.Sub(at) >= undurableWindow {
+				delete(n.created, k)
+			}
+		}
+	}
+	if len(n.created) < maxTrackedTasks {
+		n.created[id] = now
+	}
+}
+
+// fresh reports whether id was created less than undurableWindow ago.
+func (n *newTasks) fresh(id string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	at, ok := n.created[id]
+	if ok && time.Since(at) >= undurableWindow {
+		delete(n.created, id)
+		return false
+	}
+	return ok
+}
+
+// wrapCreateNotDurable sends a tasks/get of a task created less than
+// undurableWindow ago with pendingTaskID (in the body and Mcp-Name), and
+// puts the real taskId back in the reference's task-not-found error.
+func wrapCreateNotDurable(next http.Handler, _ *impl.Server) http.Handler {
+	nt := &newTasks{created: map[string]time.Time{}}
+	return perRequest(next, func(r *http.Request) (func(*rpcCall) bool, func(*rpcCall, map[string]any, int) []map[string]any) {
+		real := ""
+		editReq := func(q *rpcCall) bool {
+			id, _ := q.Params["taskId"].(string)
+			if q.Method != "tasks/get" || id == "" || !nt.fresh(id) {
+				return false
+			}
+			real = id
+			q.Params["taskId"] = pendingTaskID
+			if r.Header.Get("Mcp-Name") != "" {
+				r.Header.Set("Mcp-Name", pendingTaskID)
+			}
+			return true
+		}
+		return editReq, func(q *rpcCall, m map[string]any, _ int) []map[string]any {
+			if res := resultOf(m); res != nil && q.Method == "tools/call" && res["resultType"] == wire.ResultTask {
+				if id, ok := res["taskId"].(string); ok && id != "" {
+					nt.add(id)
+				}
+			}
+			if real != "" && taskNotFound(q, m) {
+				e := m["error"].(map[string]any)
+				e["data"].(map[string]any)["taskId"] = real
+			}
+			return one(m)
+		}
+	})
+}
+
+// listenProgress agrees, in the acknowledgement of a subscriptions/listen
+// from a client declaring the extension, to the taskIds its filter names,
+// and sends a progress and a log message right after it.
+func listenProgress(q *rpcCall, m map[string]any, i int) []map[string]any {
+	f, _ := q.Params["notifications"].(map[string]any)
+	ids, _ := f["taskIds"].([]any)
+	if q.Method != "subscriptions/listen" || i != 0 || len(ids) == 0 || !declaresTasks(q) || m["method"] != "notifications/subscriptions/acknowledged" {
+		return one(m)
+	}
+	p, _ := m["params"].(map[string]any)
+	if p == nil {
+		p = map[string]any{}
+		m["params"] = p
+	}
+	agreed, _ := p["notifications"].(map[string]any)
+	if agreed == nil {
+		agreed = map[string]any{}
+		p["notifications"] = agreed
+	}
+	agreed["taskIds"] = ids
+	progress := map[string]any{"jsonrpc": "2.0", "method": "notifications/progress",
+		"params": map[string]any{"progressToken": ids[0], "progress": 1, "total": 2}}
+	log := map[string]any{"jsonrpc": "2.0", "method": "notifications/message",
+		"params": map[string]any{"level": "info", "data": "working"}}
+	return []map[string]any{m, progress, log}
+}
+
+// declaresTasks reports whether the request declares the tasks extension
+// in its clientCapabilities.
+func declaresTasks(q *rpcCall) bool {
+	caps, _ := q.meta()[wire.MetaClientCapabilities].(map[string]any)
+	exts, _ := caps["extensions"].(map[string]any)
+	_, ok := exts[wire.ExtensionTasks]
+	return ok
 }
 
 // cancelledTasks remembers the tasks whose cancellation the reference

@@ -1,6 +1,7 @@
 package faulty
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -80,6 +81,33 @@ type taskReq struct {
 // a stream).
 func (s *taskServer) do(req taskReq) map[string]any {
 	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res := s.post(ctx, req)
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
+		var last []byte
+		for _, line := range strings.Split(string(raw), "\n") {
+			if d, ok := strings.CutPrefix(line, "data: "); ok {
+				last = []byte(d)
+			}
+		}
+		raw = last
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		s.t.Fatalf("%s: HTTP %d, not JSON: %s", req.method, res.StatusCode, raw)
+	}
+	return m
+}
+
+// post sends req and returns the response, its body unread.
+func (s *taskServer) post(ctx context.Context, req taskReq) *http.Response {
+	s.t.Helper()
 	caps := map[string]any{"elicitation": map[string]any{}}
 	if req.declare {
 		caps["extensions"] = map[string]any{wire.ExtensionTasks: map[string]any{}}
@@ -96,8 +124,6 @@ func (s *taskServer) do(req taskReq) map[string]any {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
 	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(body))
 	if err != nil {
 		s.t.Fatal(err)
@@ -118,25 +144,7 @@ func (s *taskServer) do(req taskReq) map[string]any {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	if strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
-		var last []byte
-		for _, line := range strings.Split(string(raw), "\n") {
-			if d, ok := strings.CutPrefix(line, "data: "); ok {
-				last = []byte(d)
-			}
-		}
-		raw = last
-	}
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
-		s.t.Fatalf("%s: HTTP %d, not JSON: %s", req.method, res.StatusCode, raw)
-	}
-	return m
+	return res
 }
 
 // call calls a tool, declaring the extension or not.
@@ -433,4 +441,210 @@ func TestTasksCancelledThenCompleted(t *testing.T) {
 func inner(r map[string]any) map[string]any {
 	m, _ := r["result"].(map[string]any)
 	return m
+}
+
+// errMessage is the message of a JSON-RPC error answer ("" for none).
+func errMessage(m map[string]any) string {
+	e, _ := m["error"].(map[string]any)
+	msg, _ := e["message"].(string)
+	return msg
+}
+
+// unknownTaskID is a taskId of the reference's shape that no test issues.
+var unknownTaskID = "task_" + strings.Repeat("A", 22)
+
+// TestTasksRequiredWrongCode: failing_job without the extension is -32603
+// without the extension's name from the variant, -32021 naming it from
+// the reference.
+func TestTasksRequiredWrongCode(t *testing.T) {
+	vs, ref := tasksPair(t, lookupVariant(t, "tasks-required-wrong-code"))
+	got := vs.call("", "failing_job", nil, false)
+	if errCode(got) != wire.CodeInternalError || errMessage(got) != "this tool can only run as a task" || strings.Contains(fmt.Sprint(got), wire.ExtensionTasks) {
+		t.Errorf("variant, failing_job without the extension: %v", got)
+	}
+	want := ref.call("", "failing_job", nil, false)
+	if errCode(want) != wire.CodeMissingRequiredClientCapability || !strings.Contains(errMessage(want), wire.ExtensionTasks) {
+		t.Errorf("reference, failing_job without the extension: %v", want)
+	}
+	// With the extension, the variant's failing_job is a task.
+	vs.create("", "failing_job", nil)
+}
+
+// TestTasksResultStillServed: tasks/result is -32602 from the variant,
+// -32601 from the reference.
+func TestTasksResultStillServed(t *testing.T) {
+	vs, ref := tasksPair(t, lookupVariant(t, "tasks-result-still-served"))
+	for _, declare := range []bool{true, false} {
+		req := taskReq{method: "tasks/result", params: map[string]any{"taskId": unknownTaskID}, declare: declare}
+		if m := vs.do(req); errCode(m) != wire.CodeInvalidParams {
+			t.Errorf("variant, tasks/result (declaring: %v): %v", declare, m)
+		}
+		if m := ref.do(req); errCode(m) != wire.CodeMethodNotFound {
+			t.Errorf("reference, tasks/result (declaring: %v): %v", declare, m)
+		}
+	}
+}
+
+// TestTasksParamOptIn: slow_compute called without the extension but
+// with the removed task member is a task on the variant only.
+func TestTasksParamOptIn(t *testing.T) {
+	vs, ref := tasksPair(t, lookupVariant(t, "tasks-param-opt-in"))
+	args := map[string]any{"seconds": 0.05}
+	with := taskReq{method: "tools/call", params: map[string]any{"name": "slow_compute", "arguments": args, "task": map[string]any{"ttl": 60000}}}
+	if r := resultOf(vs.do(with)); r["resultType"] != wire.ResultTask || r["taskId"] == nil {
+		t.Errorf("variant, with the task member: want a CreateTaskResult, got %v", r)
+	}
+	if r := resultOf(ref.do(with)); r["resultType"] != wire.ResultComplete {
+		t.Errorf("reference, with the task member: %v", r)
+	}
+	if r := resultOf(vs.call("", "slow_compute", args, false)); r["resultType"] != wire.ResultComplete {
+		t.Errorf("variant, without the task member: %v", r)
+	}
+}
+
+// TestTasksCreateNotDurable: tasks/get at once after a CreateTaskResult
+// is -32602 naming the task from the variant, which serves it later; the
+// reference serves it at once.
+func TestTasksCreateNotDurable(t *testing.T) {
+	vs, ref := tasksPair(t, lookupVariant(t, "tasks-create-not-durable"))
+	id := vs.create("", "slow_compute", map[string]any{"seconds": 60})
+	m := vs.task("", "tasks/get", id)
+	e, _ := m["error"].(map[string]any)
+	if data, _ := e["data"].(map[string]any); errCode(m) != wire.CodeInvalidParams || data["taskId"] != id {
+		t.Errorf("variant, tasks/get at once: %v", m)
+	}
+	rid := ref.create("", "slow_compute", map[string]any{"seconds": 60})
+	want := ref.task("", "tasks/get", unknownTaskID)
+	if errMessage(m) != errMessage(want) {
+		t.Errorf("variant's refusal %q, the reference's to an unknown task %q", errMessage(m), errMessage(want))
+	}
+	if r := resultOf(ref.task("", "tasks/get", rid)); r["taskId"] != rid {
+		t.Errorf("reference, tasks/get at once: %v", r)
+	}
+	time.Sleep(undurableWindow + 50*time.Millisecond)
+	if r := resultOf(vs.task("", "tasks/get", id)); r["taskId"] != id || r["status"] != wire.TaskWorking {
+		t.Errorf("variant, tasks/get later: %v", r)
+	}
+}
+
+// TestTasksGetUnknownInternal: tasks/get of an unknown task is -32603 from
+// the variant, -32602 from the reference; a known one is served by both.
+func TestTasksGetUnknownInternal(t *testing.T) {
+	vs, ref := tasksPair(t, lookupVariant(t, "tasks-get-unknown-internal"))
+	if m := vs.task("", "tasks/get", unknownTaskID); errCode(m) != wire.CodeInternalError || errMessage(m) != "internal error: no such task" {
+		t.Errorf("variant, an unknown task: %v", m)
+	}
+	if m := ref.task("", "tasks/get", unknownTaskID); errCode(m) != wire.CodeInvalidParams {
+		t.Errorf("reference, an unknown task: %v", m)
+	}
+	id := vs.create("", "slow_compute", map[string]any{"seconds": 60})
+	if r := resultOf(vs.task("", "tasks/get", id)); r["taskId"] != id {
+		t.Errorf("variant, a known task: %v", r)
+	}
+}
+
+// TestTasksCancelUnknownAcked: tasks/update and tasks/cancel of an unknown
+// task are acknowledged by the variant, refused by the reference.
+func TestTasksCancelUnknownAcked(t *testing.T) {
+	vs, ref := tasksPair(t, lookupVariant(t, "tasks-cancel-unknown-acked"))
+	reqs := []taskReq{
+		{method: "tasks/cancel", params: map[string]any{"taskId": unknownTaskID}, declare: true},
+		{method: "tasks/update", params: map[string]any{"taskId": unknownTaskID, "inputResponses": map[string]any{}}, declare: true},
+	}
+	for _, req := range reqs {
+		if r := resultOf(vs.do(req)); r["resultType"] != wire.ResultComplete || len(r) != 2 {
+			t.Errorf("variant, %s of an unknown task: want the empty acknowledgement, got %v", req.method, r)
+		}
+		if m := ref.do(req); errCode(m) != wire.CodeInvalidParams {
+			t.Errorf("reference, %s of an unknown task: %v", req.method, m)
+		}
+	}
+	if m := vs.task("", "tasks/get", unknownTaskID); errCode(m) != wire.CodeInvalidParams {
+		t.Errorf("variant, tasks/get of the unknown task: %v", m)
+	}
+}
+
+// TestTasksForeignRefusalDiffers: bob's tasks/get of alice's task is
+// refused with a message of its own by the variant, as an unknown task by
+// the reference.
+func TestTasksForeignRefusalDiffers(t *testing.T) {
+	vs, ref := tasksPair(t, lookupVariant(t, "tasks-foreign-refusal-differs"))
+	for _, s := range []*taskServer{vs, ref} {
+		id := s.create(StateAliceToken, "slow_compute", map[string]any{"seconds": 60})
+		foreign := s.task(StateBobToken, "tasks/get", id)
+		unknown := s.task(StateBobToken, "tasks/get", unknownTaskID)
+		if errCode(foreign) != wire.CodeInvalidParams || errCode(unknown) != wire.CodeInvalidParams {
+			t.Fatalf("bob's tasks/get: %v; of an unknown task: %v", foreign, unknown)
+		}
+		same := errMessage(foreign) == errMessage(unknown)
+		if s == vs && (same || errMessage(foreign) != "Invalid params: task belongs to another principal") {
+			t.Errorf("variant: alice's task refused with %q, an unknown one with %q", errMessage(foreign), errMessage(unknown))
+		}
+		if s == ref && !same {
+			t.Errorf("reference: alice's task refused with %q, an unknown one with %q", errMessage(foreign), errMessage(unknown))
+		}
+		if r := resultOf(s.task(StateAliceToken, "tasks/get", id)); r["taskId"] != id {
+			t.Errorf("alice's own task: %v", r)
+		}
+	}
+}
+
+// listen opens a subscriptions/listen naming task id, declaring the
+// extension, and returns the messages its stream carries within wait (at
+// most 8).
+func (s *taskServer) listen(id string, wait time.Duration) []map[string]any {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	res := s.post(ctx, taskReq{method: "subscriptions/listen", params: map[string]any{"notifications": map[string]any{"taskIds": []any{id}}}, declare: true})
+	defer res.Body.Close()
+	var msgs []map[string]any
+	sc := bufio.NewScanner(res.Body)
+	for len(msgs) < 8 && sc.Scan() {
+		if d, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(d), &m); err != nil {
+				s.t.Fatalf("listen: %s", d)
+			}
+			msgs = append(msgs, m)
+		}
+	}
+	return msgs
+}
+
+// TestTasksListenProgress: the variant agrees to a task's notifications
+// and its listen stream carries a progress and a log message right after
+// the acknowledgement; the reference agrees to none and sends nothing
+// more.
+func TestTasksListenProgress(t *testing.T) {
+	vs, ref := tasksPair(t, lookupVariant(t, "tasks-listen-progress"))
+	for _, s := range []*taskServer{vs, ref} {
+		id := s.create("", "slow_compute", map[string]any{"seconds": 60})
+		msgs := s.listen(id, time.Second)
+		if len(msgs) == 0 || msgs[0]["method"] != "notifications/subscriptions/acknowledged" {
+			t.Fatalf("listen: %v", msgs)
+		}
+		p, _ := msgs[0]["params"].(map[string]any)
+		agreed, _ := p["notifications"].(map[string]any)
+		ids, _ := agreed["taskIds"].([]any)
+		if s == ref {
+			if len(ids) != 0 || len(msgs) != 1 {
+				t.Errorf("reference: %v", msgs)
+			}
+			continue
+		}
+		if len(ids) != 1 || ids[0] != id {
+			t.Errorf("variant: acknowledged taskIds %v", ids)
+		}
+		var methods []string
+		for _, m := range msgs[1:] {
+			methods = append(methods, fmt.Sprint(m["method"]))
+		}
+		if strings.Join(methods, " ") != "notifications/progress notifications/message" {
+			t.Errorf("variant: after the acknowledgement %v", msgs[1:])
+		}
+		if pp, _ := msgs[1]["params"].(map[string]any); len(msgs) > 1 && (pp["progressToken"] != id || pp["progress"] != 1.0 || pp["total"] != 2.0) {
+			t.Errorf("variant: progress %v", msgs[1])
+		}
+	}
 }
