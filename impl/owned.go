@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/mcpverify/mcpverify/wire"
 )
@@ -80,15 +81,7 @@ func (r *registry) ownedBy(principal string) []wire.Resource {
 			out = append(out, o.res.def)
 		}
 	}
-	slices.SortFunc(out, func(a, b wire.Resource) int {
-		switch {
-		case a.URI < b.URI:
-			return -1
-		case a.URI > b.URI:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b wire.Resource) int { return strings.Compare(a.URI, b.URI) })
 	return out
 }
 
