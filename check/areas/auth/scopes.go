@@ -30,12 +30,42 @@ func init() {
 const noScope = "mcpverify:no-scope"
 
 // maxScopeProbes bounds the tools the scope check asks what they need
-// (the first in name order: the reference server offers some 40);
-// maxScopeTools those it then calls lacking each needed scope.
+// (scopeOrder's first); maxScopeTools those it then calls lacking each
+// needed scope.
 const (
-	maxScopeProbes = 64
+	maxScopeProbes = 32
 	maxScopeTools  = 4
 )
+
+// scopeOrder orders tools for the scope probes: first those whose name or
+// description shares a word with a scope the server supports (a tool
+// "transfer" and a scope "mcp:transfer"), then the rest, each in name
+// order.
+func scopeOrder(e *check.Env, scopes []string) []string {
+	words := map[string]bool{}
+	for _, s := range scopes {
+		for _, w := range wordsOf(s) {
+			words[w] = true
+		}
+	}
+	var first, rest []string
+	for _, t := range slices.Sorted(maps.Keys(e.Decl.Tools)) {
+		td := e.Decl.Tools[t]
+		if slices.ContainsFunc(wordsOf(t+" "+td.Tool.Description), func(w string) bool { return words[w] }) {
+			first = append(first, t)
+		} else {
+			rest = append(rest, t)
+		}
+	}
+	return append(first, rest...)
+}
+
+// wordsOf splits s into lower-case words of letters and digits.
+func wordsOf(s string) []string {
+	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
+	})
+}
 
 // bearerClient is the check's client presenting tok, declaring every
 // input capability (a tool that asks for input is then served).
@@ -87,7 +117,7 @@ func checkScopes(e *check.Env) {
 		scopes []string
 	}
 	var needing []need
-	tools := slices.Sorted(maps.Keys(e.Decl.Tools))
+	tools := scopeOrder(e, rs.scopes)
 	if len(tools) > maxScopeProbes {
 		tools = tools[:maxScopeProbes]
 	}
