@@ -85,7 +85,7 @@ func wantStatus(t *testing.T, rep *check.Report, id spec.ID, status check.Status
 func TestExposureReferencePasses(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		rep := exposureRun(t, "", exposureHints)
-		wantStatus(t, rep, spec.CoreCachePublicAware, check.Pass, "tools/list", `"private" (resources/list)`)
+		wantStatus(t, rep, spec.CoreCachePublicAware, check.Pass, "tools/list", `"private" (resources/list, resources/templates/list)`)
 		wantStatus(t, rep, spec.CoreUnlistedServed, check.Pass, "test://principal/alice/notes", "test://principal/bob/notes")
 		wantStatus(t, rep, spec.CoreCacheScopeNotAcl, check.Pass, "resources/read test://principal/alice/notes (refused to bob (--alt-header)")
 		wantStatus(t, rep, spec.AuthExposure, check.Pass, "server/discover", "tools/list")
