@@ -250,23 +250,41 @@ func TestExposureOutOfTime(t *testing.T) {
 	}
 }
 
-// sameSuggestions answers every completion/complete, of any reference and
-// by any caller, with the completion of alice's notes template as alice:
-// a server whose suggestions do not depend on the reference or the caller.
-func sameSuggestions(next http.Handler) http.Handler {
+// rewriteCompletion passes every completion/complete to next after
+// rewrite changes its params and request.
+func rewriteCompletion(next http.Handler, rewrite func(p map[string]any, r *http.Request)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 		var msg map[string]any
 		if json.Unmarshal(body, &msg) == nil && msg["method"] == "completion/complete" {
 			if p, ok := msg["params"].(map[string]any); ok {
-				p["ref"] = map[string]any{"type": "ref/resource", "uri": "test://principal/alice/notes/{topic}"}
-				p["argument"] = map[string]any{"name": "topic", "value": ""}
+				rewrite(p, r)
 				body, _ = json.Marshal(msg)
-				r.Header.Set("Authorization", "Bearer "+faulty.StateAliceToken)
 			}
 		}
 		r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
 		next.ServeHTTP(w, r)
+	})
+}
+
+// sameSuggestions answers every completion/complete, of any reference and
+// by any caller, with the completion of alice's notes template as alice:
+// a server whose suggestions do not depend on the reference or the caller.
+func sameSuggestions(next http.Handler) http.Handler {
+	return rewriteCompletion(next, func(p map[string]any, r *http.Request) {
+		p["ref"] = map[string]any{"type": "ref/resource", "uri": "test://principal/alice/notes/{topic}"}
+		p["argument"] = map[string]any{"name": "topic", "value": ""}
+		r.Header.Set("Authorization", "Bearer "+faulty.StateAliceToken)
+	})
+}
+
+// noSuggestions completes a value nothing starts with: every completion
+// is served with no suggestion.
+func noSuggestions(next http.Handler) http.Handler {
+	return rewriteCompletion(next, func(p map[string]any, _ *http.Request) {
+		if a, ok := p["argument"].(map[string]any); ok {
+			a["value"] = "mcpverify-matches-nothing"
+		}
 	})
 }
 
@@ -283,5 +301,16 @@ func TestExposureCompletionSameForAll(t *testing.T) {
 		rep = exposureRun(t, "", exposureHints, sameSuggestions)
 		wantStatus(t, rep, spec.CoreCompletionAccess, check.Fail, `"alice-journal"`)
 		wantStatus(t, rep, spec.CoreCompletionDisclosure, check.Inconclusive)
+	})
+}
+
+// TestExposureCompletionNothingToComplete: where the owner of a prompt or
+// template is suggested nothing, the other's completion shows nothing
+// either: both requirements are skipped, saying so, never inconclusive.
+func TestExposureCompletionNothingToComplete(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rep := exposureRun(t, "", exposureHints, noSuggestions)
+		wantStatus(t, rep, spec.CoreCompletionDisclosure, check.Skip, "nothing to complete", "own completion has no suggestion")
+		wantStatus(t, rep, spec.CoreCompletionAccess, check.Skip, "nothing to complete")
 	})
 }

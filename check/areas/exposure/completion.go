@@ -32,7 +32,9 @@ import (
 // principal it is listed for (the baseline: it must be served with at
 // least one suggestion, else the other's answer shows nothing), then by
 // the other with the same params. A refusal, or a result with no
-// suggestion, shows nothing of the owner's.
+// suggestion, shows nothing of the owner's. A reference with nothing to
+// complete (no argument, no suggestion for its owner) is left out: where
+// every one is, the requirement is skipped.
 //
 //   - CORE-COMPLETION-ACCESS (MUST): which suggestions are sensitive is
 //     the server's to say, so only the hints make it a claim: a reference
@@ -54,6 +56,10 @@ import (
 //     without that evidence (values the other is shown elsewhere, a prompt
 //     it can get anyway) are not called a disclosure: inconclusive, the
 //     message says why. Every reference refused to the other: pass.
+
+// maxSuggestions bounds the values of one completion result examined:
+// the spec's maximum per response (completion.mdx, "Completion Results").
+const maxSuggestions = 100
 
 // Completion reference types (completion.mdx, "Reference Types").
 const (
@@ -156,7 +162,7 @@ func suggestions(o check.Observation) []string {
 	c, _ := res["completion"].(map[string]any)
 	vs, _ := c["values"].([]any)
 	var out []string
-	for _, v := range vs {
+	for _, v := range vs[:min(len(vs), maxSuggestions)] {
 		if s, ok := v.(string); ok && s != "" {
 			out = append(out, s)
 		}
@@ -169,8 +175,10 @@ type completionTally struct {
 	violated bool
 	refused  []string
 	// unsure: suggestions served that the checker cannot call a
-	// disclosure; none: references not judged; each with the reason.
-	unsure, none []string
+	// disclosure; none: references not judged; bare: references with
+	// nothing to complete (no argument, no suggestion for the owner);
+	// each with the reason.
+	unsure, none, bare []string
 }
 
 // judgeCompletion decides CORE-COMPLETION-ACCESS and
@@ -197,8 +205,13 @@ func judgeCompletion(e *check.Env, prim, alt identity, reads []*twice) {
 				t.none = append(t.none, fmt.Sprintf(format, args...))
 			}
 		}
+		bare := func(format string, args ...any) {
+			for _, t := range on {
+				t.bare = append(t.bare, fmt.Sprintf(format, args...))
+			}
+		}
 		if tg.arg == "" {
-			note("%s %s: no argument listed to complete", tg.ref, tg.name)
+			bare("%s %s: no argument listed to complete", tg.ref, tg.name)
 			continue
 		}
 		tr, ok := tg.try(e)
@@ -212,7 +225,7 @@ func judgeCompletion(e *check.Env, prim, alt identity, reads []*twice) {
 			note("%s: %s's own completion was not served (%s), so a refusal to %s shows nothing", tg.label(), tg.owner.label, tr.base.Describe(), tg.other.label)
 			continue
 		case len(owned) == 0:
-			note("%s: %s's own completion has no suggestion, so %s's shows nothing", tg.label(), tg.owner.label, tg.other.label)
+			bare("%s: %s's own completion has no suggestion, so %s's shows nothing", tg.label(), tg.owner.label, tg.other.label)
 			continue
 		}
 		vals := suggestions(tr.o)
@@ -378,7 +391,9 @@ func decideAccess(e *check.Env, tgs []*target, acc completionTally) {
 		e.Skip(id, "no --hints forbidden names a prompt or resource template refused to one of the principals: which suggestions are sensitive is the server's to say")
 	case acc.violated:
 	case len(acc.refused) > 0:
-		e.Pass(id, "the completions of what --hints forbids were refused to their principal, or had no suggestion for it, while served to the other: %s%s", probe.ListSome(acc.refused, 4, "; "), noteOn(acc.none))
+		e.Pass(id, "the completions of what --hints forbids were refused to their principal, or had no suggestion for it, while served to the other: %s%s", probe.ListSome(acc.refused, 4, "; "), noteOn(append(acc.none, acc.bare...)))
+	case len(acc.none) == 0:
+		e.Skip(id, "what --hints forbids has nothing to complete: %s", probe.ListSome(acc.bare, 4, "; "))
 	default:
 		e.Inconclusive(id, "no completion --hints forbids could be judged: %s", probe.ListSome(acc.none, 4, "; "))
 	}
@@ -392,11 +407,13 @@ func decideDisclosure(e *check.Env, tgs []*target, dis completionTally, compared
 	case len(dis.unsure) > 0:
 		e.Inconclusive(id, "suggestions were served for what is listed for the other principal only, without evidence that the caller could not obtain them otherwise: %s%s", probe.ListSome(dis.unsure, 3, "; "), noteOn(dis.none))
 	case len(dis.refused) > 0:
-		e.Pass(id, "the completions of what is listed for one principal only were refused to the other, or had no suggestion for it, while served to the one it is listed for: %s%s", probe.ListSome(dis.refused, 4, "; "), noteOn(dis.none))
+		e.Pass(id, "the completions of what is listed for one principal only were refused to the other, or had no suggestion for it, while served to the one it is listed for: %s%s", probe.ListSome(dis.refused, 4, "; "), noteOn(append(dis.none, dis.bare...)))
 	case !unlisted && len(dis.none) == 0 && len(compared) == 0:
 		e.Skip(id, "the server lists no prompts and no resource templates: no completion reference is listed for one principal only")
 	case !unlisted && len(dis.none) == 0:
 		e.Skip(id, "the server lists the same to both principals (%s): no prompt or template is listed for one only", strings.Join(compared, ", "))
+	case len(dis.none) == 0:
+		e.Skip(id, "what is listed for one principal only has nothing to complete: %s", probe.ListSome(dis.bare, 4, "; "))
 	default:
 		e.Inconclusive(id, "no completion of what is listed for one principal only could be judged: %s", probe.ListSome(dis.none, 4, "; "))
 	}
