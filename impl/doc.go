@@ -57,9 +57,11 @@
 //     redeemed in the Store, atomically across instances, failing closed):
 //     the transfer fixture in fixtures_state.go;
 //   - what each principal is shown: with Config.Tokens each principal owns
-//     notes listed and read for it alone, resources/list is then
-//     "private", and another principal's read gets the "Resource not
-//     found" of an unknown URI: owned.go;
+//     notes, pages of them and a template of the pages, listed, read and
+//     completed for it alone; resources/list and resources/templates/list
+//     are then "private", another principal's read gets the "Resource not
+//     found" of an unknown URI and its completion the -32602 of an
+//     unknown template: owned.go;
 //   - state handles: 128 random bits, opaque, keyed by (principal, handle),
 //     one indistinguishable "cart not found" for foreign, unknown, expired
 //     and deleted handles, bounded lifetime and count: carts.go, with the

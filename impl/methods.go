@@ -202,12 +202,8 @@ func serveComplete(x *exchange) ([]byte, *rpcError) {
 		}
 		candidates = completionWords
 	case "ref/resource":
-		var res *resource
-		for _, t := range x.s.reg.templates {
-			if t.tmplDef.URITemplate == p.Ref.URI {
-				res = t
-			}
-		}
+		// Another principal's template is unknown to the caller.
+		res := x.s.reg.templateFor(x.principal, p.Ref.URI)
 		if res == nil {
 			if x.s.reg.resourceByURI[p.Ref.URI] == nil {
 				return nil, errInvalid(map[string]any{"uri": p.Ref.URI}, "Invalid params: unknown resource or template %q", p.Ref.URI)

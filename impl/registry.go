@@ -61,10 +61,13 @@ type registry struct {
 	resources     []*resource
 	resourceByURI map[string]*resource
 	templates     []*resource
-	// owned are the resources of one principal each, by URI, and
-	// ownedPages the resources/list each owner sees (owned.go).
-	owned      map[string]ownedResource
-	ownedPages map[string]*pagedList
+	// owned are the resources of one principal each, by URI,
+	// ownedTemplates its templates, by URI template, and ownedPages the
+	// resources/list and resources/templates/list each owner sees, by
+	// list and owner (owned.go).
+	owned          map[string]ownedResource
+	ownedTemplates map[string]ownedResource
+	ownedPages     map[byte]map[string]*pagedList
 	// files serves every file: URI when Config.AllowedDirs is set
 	// (files.go); nil otherwise.
 	files *resource
@@ -104,7 +107,9 @@ func newRegistry(s *Server) (*registry, error) {
 	if err := r.addFiles(s); err != nil {
 		return nil, err
 	}
-	r.addOwned(s)
+	if err := r.addOwned(s); err != nil {
+		return nil, err
+	}
 	ttl := int64(listTTLMs)
 	var tools []wire.Tool
 	for _, t := range r.tools {
@@ -128,6 +133,11 @@ func newRegistry(s *Server) (*registry, error) {
 			return &wire.ListResourcesResult{Meta: s.meta, ResultType: wire.ResultComplete, Resources: resources[off:end], NextCursor: next, TTLMs: &ttl, CacheScope: scope}
 		}
 	}
+	templatesResult := func(templates []wire.ResourceTemplate, scope string) func(off, end int, next *string) any {
+		return func(off, end int, next *string) any {
+			return &wire.ListResourceTemplatesResult{Meta: s.meta, ResultType: wire.ResultComplete, ResourceTemplates: templates[off:end], NextCursor: next, TTLMs: &ttl, CacheScope: scope}
+		}
+	}
 	lists := []struct {
 		id     byte
 		items  any
@@ -140,10 +150,8 @@ func newRegistry(s *Server) (*registry, error) {
 		{listPrompts, prompts, len(prompts), func(off, end int, next *string) any {
 			return &wire.ListPromptsResult{Meta: s.meta, ResultType: wire.ResultComplete, Prompts: prompts[off:end], NextCursor: next, TTLMs: &ttl, CacheScope: wire.CacheScopePublic}
 		}},
-		{listResources, resources, len(resources), listResult(resources, r.resourcesScope())},
-		{listTemplates, templates, len(templates), func(off, end int, next *string) any {
-			return &wire.ListResourceTemplatesResult{Meta: s.meta, ResultType: wire.ResultComplete, ResourceTemplates: templates[off:end], NextCursor: next, TTLMs: &ttl, CacheScope: wire.CacheScopePublic}
-		}},
+		{listResources, resources, len(resources), listResult(resources, r.ownedScope())},
+		{listTemplates, templates, len(templates), templatesResult(templates, r.ownedScope())},
 	}
 	for _, l := range lists {
 		pl, err := s.pagedList(l.id, l.items, l.n, l.result)
@@ -152,17 +160,21 @@ func newRegistry(s *Server) (*registry, error) {
 		}
 		r.pages[l.id] = pl
 	}
-	// Each owner's resources/list: the shared resources, then its own.
+	// Each owner's resources/list and resources/templates/list: the
+	// shared items, then its own.
+	r.ownedPages = map[byte]map[string]*pagedList{listResources: {}, listTemplates: {}}
 	for _, name := range principalNames(s.cfg.Tokens) {
 		own := append(slices.Clip(resources), r.ownedBy(name)...)
 		pl, err := s.pagedList(listResources, own, len(own), listResult(own, wire.CacheScopePrivate))
 		if err != nil {
 			return nil, err
 		}
-		if r.ownedPages == nil {
-			r.ownedPages = map[string]*pagedList{}
+		r.ownedPages[listResources][name] = pl
+		ownT := append(slices.Clip(templates), r.templatesOwnedBy(name)...)
+		if pl, err = s.pagedList(listTemplates, ownT, len(ownT), templatesResult(ownT, wire.CacheScopePrivate)); err != nil {
+			return nil, err
 		}
-		r.ownedPages[name] = pl
+		r.ownedPages[listTemplates][name] = pl
 	}
 	var err error
 	if r.discover, err = s.discoverResult(); err != nil {

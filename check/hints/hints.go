@@ -66,7 +66,10 @@ import (
 // identity ("primary", "alternate", or a name principals gives one), the
 // requests the deployment's policy refuses to it (request names as in
 // singleUse): the exposure checks fail CORE-CACHE-SCOPE-NOT-ACL when one is
-// served to it.
+// served to it. "prompts/get NAME" forbids the prompt's completion too,
+// and "resources/read URI-TEMPLATE" (a template as resources/templates/list
+// lists it, with its {expressions}) forbids the template's completion; the
+// checks fail CORE-COMPLETION-ACCESS when it suggests values to it.
 // Unknown members are
 // an error, so a typo cannot silently disable a hint.
 type Hints struct {

@@ -20,15 +20,15 @@ import (
 	"github.com/mcpverify/mcpverify/spec"
 )
 
-// exposureHints name the two principals and forbid alice's notes to bob,
-// the second.
+// exposureHints name the two principals and forbid alice's notes, and
+// the template of her notes pages (its completion), to bob, the second.
 const exposureHints = `{"principals": {"primary": "alice", "alternate": "bob"},
-  "forbidden": {"bob": ["resources/read test://principal/alice/notes"]}}`
+  "forbidden": {"bob": ["resources/read test://principal/alice/notes", "resources/read test://principal/alice/notes/{topic}"]}}`
 
 // exposureRun runs the exposure checks as alice, bob second, against the
 // two-principal variant named name ("" for the reference server), with
-// the hints if given.
-func exposureRun(t testing.TB, name, hintsJSON string) *check.Report {
+// the hints if given, behind wrap if given.
+func exposureRun(t testing.TB, name, hintsJSON string, wrap ...func(http.Handler) http.Handler) *check.Report {
 	t.Helper()
 	var h http.Handler
 	var srv *impl.Server
@@ -49,6 +49,9 @@ func exposureRun(t testing.TB, name, hintsJSON string) *check.Report {
 		t.Fatalf("server %q: %v", name, err)
 	}
 	defer srv.Close()
+	for _, w := range wrap {
+		h = w(h)
+	}
 	o := stateOptions(0, []string{"exposure/"})
 	if hintsJSON != "" {
 		hs, err := hints.Parse([]byte(hintsJSON))
@@ -85,19 +88,25 @@ func wantStatus(t *testing.T, rep *check.Report, id spec.ID, status check.Status
 func TestExposureReferencePasses(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		rep := exposureRun(t, "", exposureHints)
-		wantStatus(t, rep, spec.CoreCachePublicAware, check.Pass, "tools/list", `"private" (resources/list)`)
+		wantStatus(t, rep, spec.CoreCachePublicAware, check.Pass, "tools/list", `"private" (resources/list, resources/templates/list)`)
 		wantStatus(t, rep, spec.CoreUnlistedServed, check.Pass, "test://principal/alice/notes", "test://principal/bob/notes")
 		wantStatus(t, rep, spec.CoreCacheScopeNotAcl, check.Pass, "resources/read test://principal/alice/notes (refused to bob (--alt-header)")
 		wantStatus(t, rep, spec.AuthExposure, check.Pass, "server/discover", "tools/list")
+		wantStatus(t, rep, spec.CoreCompletionAccess, check.Pass, `completion/complete ref/resource test://principal/alice/notes/{topic} (argument "topic") (bob (--alt-header): HTTP 200, error -32602`)
+		wantStatus(t, rep, spec.CoreCompletionDisclosure, check.Pass, "test://principal/alice/notes/{topic}", "test://principal/bob/notes/{topic}")
 		rep = exposureRun(t, "", "")
 		wantStatus(t, rep, spec.CoreCacheScopeNotAcl, check.Skip, "--hints forbidden")
+		wantStatus(t, rep, spec.CoreCompletionAccess, check.Skip, "--hints forbidden")
+		wantStatus(t, rep, spec.CoreCompletionDisclosure, check.Pass)
 	})
 }
 
 // TestExposureVariants: each exposure variant is caught for its defect,
 // naming what it shows, and for nothing else of the exposure checks; the
 // variant that serves unlisted notes to anyone fails
-// CORE-CACHE-SCOPE-NOT-ACL where the hints forbid them.
+// CORE-CACHE-SCOPE-NOT-ACL where the hints forbid them, and the one that
+// completes a principal's notes template for anyone fails
+// CORE-COMPLETION-ACCESS where the hints forbid the template.
 func TestExposureVariants(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		rep := exposureRun(t, "exposure-public-private-list", "")
@@ -112,6 +121,16 @@ func TestExposureVariants(t *testing.T) {
 		wantStatus(t, rep, spec.CoreCacheScopeNotAcl, check.Skip)
 		rep = exposureRun(t, "exposure-unlisted-served", exposureHints)
 		wantStatus(t, rep, spec.CoreCacheScopeNotAcl, check.Fail, "which --hints forbids to bob (--alt-header)")
+		wantStatus(t, rep, spec.CoreCompletionDisclosure, check.Pass)
+		rep = exposureRun(t, "exposure-completion-leak", "")
+		wantStatus(t, rep, spec.CoreCompletionDisclosure, check.Fail, "test://principal/alice/notes/{topic}", `"alice-journal"`, "own resources/read test://principal/alice/notes/alice-todo is refused")
+		if r, _ := rep.Result(spec.CoreCompletionDisclosure); r.Count != 2 {
+			t.Errorf("%s: %d findings, want 2 (each principal's topics suggested to the other)", spec.CoreCompletionDisclosure, r.Count)
+		}
+		wantStatus(t, rep, spec.CoreCompletionAccess, check.Skip)
+		wantStatus(t, rep, spec.CoreUnlistedServed, check.Pass)
+		rep = exposureRun(t, "exposure-completion-leak", exposureHints)
+		wantStatus(t, rep, spec.CoreCompletionAccess, check.Fail, `which --hints forbids to bob (--alt-header) ("resources/read test://principal/alice/notes/{topic}")`, `"alice-journal"`)
 		rep = exposureRun(t, "exposure-anonymous-lists", "")
 		wantStatus(t, rep, spec.AuthExposure, check.Warn, "tools/list", "with input schemas", `"cart_create"`, "the implementation mcpverify-reference", `"test://principal/alice/notes"`)
 		wantStatus(t, rep, spec.CoreCachePublicAware, check.Pass)
@@ -128,7 +147,7 @@ func BenchmarkExposureCampaign(b *testing.B) {
 		start := time.Now()
 		rep := exposureRun(b, "", exposureHints)
 		wall += time.Since(start)
-		for _, id := range []spec.ID{spec.CoreCachePublicAware, spec.CoreUnlistedServed, spec.CoreCacheScopeNotAcl, spec.AuthExposure} {
+		for _, id := range []spec.ID{spec.CoreCachePublicAware, spec.CoreUnlistedServed, spec.CoreCacheScopeNotAcl, spec.AuthExposure, spec.CoreCompletionAccess, spec.CoreCompletionDisclosure} {
 			if r, _ := rep.Result(id); r.Status != check.Pass {
 				b.Fatalf("%s: %s %s", id, r.Status, r.Message)
 			}
@@ -178,12 +197,7 @@ func churningTools(next http.Handler) http.Handler {
 // results that hold still are judged as usual.
 func TestExposureChangingList(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		srv, err := impl.New(faulty.StateConfig())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer srv.Close()
-		rep := runWith(t, stateOptions(0, []string{"exposure/"}), churningTools(srv.Handler()))
+		rep := exposureRun(t, "", "", churningTools)
 		wantStatus(t, rep, spec.CoreCachePublicAware, check.Pass, "server/discover", "prompts/list")
 		if r, _ := rep.Result(spec.CoreCachePublicAware); !strings.Contains(r.Message, "not judged: tools/list: a principal was shown different results by two reads") || strings.Contains(r.Message, "tools/list,") {
 			t.Errorf("the changing tools/list was compared: %s", r.Message)
@@ -234,4 +248,69 @@ func TestExposureOutOfTime(t *testing.T) {
 	if undecided == 0 {
 		t.Error("every exposure requirement was decided in less time than its requests take")
 	}
+}
+
+// rewriteCompletion passes every completion/complete to next after
+// rewrite changes its params and request.
+func rewriteCompletion(next http.Handler, rewrite func(p map[string]any, r *http.Request)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		var msg map[string]any
+		if json.Unmarshal(body, &msg) == nil && msg["method"] == "completion/complete" {
+			if p, ok := msg["params"].(map[string]any); ok {
+				rewrite(p, r)
+				body, _ = json.Marshal(msg)
+			}
+		}
+		r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+		next.ServeHTTP(w, r)
+	})
+}
+
+// sameSuggestions answers every completion/complete, of any reference and
+// by any caller, with the completion of alice's notes template as alice:
+// a server whose suggestions do not depend on the reference or the caller.
+func sameSuggestions(next http.Handler) http.Handler {
+	return rewriteCompletion(next, func(p map[string]any, r *http.Request) {
+		p["ref"] = map[string]any{"type": "ref/resource", "uri": "test://principal/alice/notes/{topic}"}
+		p["argument"] = map[string]any{"name": "topic", "value": ""}
+		r.Header.Set("Authorization", "Bearer "+faulty.StateAliceToken)
+	})
+}
+
+// noSuggestions completes a value nothing starts with: every completion
+// is served with no suggestion.
+func noSuggestions(next http.Handler) http.Handler {
+	return rewriteCompletion(next, func(p map[string]any, _ *http.Request) {
+		if a, ok := p["argument"].(map[string]any); ok {
+			a["value"] = "mcpverify-matches-nothing"
+		}
+	})
+}
+
+// TestExposureCompletionSameForAll: a server that suggests alice's topics
+// for every reference and to every caller is not said to disclose them
+// through bob's completion of alice's template: bob is suggested the same
+// for a reference that names nothing, and alice is shown her own topics.
+// The disclosure is inconclusive, saying why; where the hints forbid the
+// template to bob, his suggestions for it fail the access requirement.
+func TestExposureCompletionSameForAll(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rep := exposureRun(t, "", "", sameSuggestions)
+		wantStatus(t, rep, spec.CoreCompletionDisclosure, check.Inconclusive, "for a reference that names nothing", "none of them is both in an item listed for alternate (--alt-header) only")
+		rep = exposureRun(t, "", exposureHints, sameSuggestions)
+		wantStatus(t, rep, spec.CoreCompletionAccess, check.Fail, `"alice-journal"`)
+		wantStatus(t, rep, spec.CoreCompletionDisclosure, check.Inconclusive)
+	})
+}
+
+// TestExposureCompletionNothingToComplete: where the owner of a prompt or
+// template is suggested nothing, the other's completion shows nothing
+// either: both requirements are skipped, saying so, never inconclusive.
+func TestExposureCompletionNothingToComplete(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rep := exposureRun(t, "", exposureHints, noSuggestions)
+		wantStatus(t, rep, spec.CoreCompletionDisclosure, check.Skip, "nothing to complete", "own completion has no suggestion")
+		wantStatus(t, rep, spec.CoreCompletionAccess, check.Skip, "nothing to complete")
+	})
 }

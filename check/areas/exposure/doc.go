@@ -4,7 +4,11 @@
 // with two principals, results marked "public" that differ between them
 // (CORE-CACHE-PUBLIC-AWARE), primitives listed for one principal and
 // served to the other (CORE-UNLISTED-SERVED, hardening) or served to a
-// principal the --hints forbid them to (CORE-CACHE-SCOPE-NOT-ACL); and,
-// on a server that refuses invalid credentials, what it serves to a caller
-// without any (AUTH-EXPOSURE, hardening).
+// principal the --hints forbid them to (CORE-CACHE-SCOPE-NOT-ACL), and
+// the completion of a prompt's or template's argument served to the
+// principal it is not listed for (CORE-COMPLETION-DISCLOSURE) or that the
+// --hints forbid it to (CORE-COMPLETION-ACCESS)
+// (server/utilities/completion.mdx, "Security"); and, on a server that
+// refuses invalid credentials, what it serves to a caller without any
+// (AUTH-EXPOSURE, hardening).
 package exposure

@@ -49,6 +49,9 @@ import (
 //     names a request refused to a principal: served to it, it fails;
 //     refused while the other principal's same request is served, it
 //     passes. Without such hints the policy is unknown: skipped.
+//
+// The same reads then serve the completion probe (completion.go:
+// CORE-COMPLETION-ACCESS and CORE-COMPLETION-DISCLOSURE).
 
 func init() {
 	check.Register(&check.Check{
@@ -58,7 +61,7 @@ func init() {
 	})
 }
 
-var principalIDs = []spec.ID{spec.CoreCachePublicAware, spec.CoreUnlistedServed, spec.CoreCacheScopeNotAcl}
+var principalIDs = []spec.ID{spec.CoreCachePublicAware, spec.CoreUnlistedServed, spec.CoreCacheScopeNotAcl, spec.CoreCompletionAccess, spec.CoreCompletionDisclosure}
 
 const (
 	// maxReads bounds the resources read by both principals.
@@ -113,6 +116,7 @@ func checkPrincipals(e *check.Env) {
 	}
 	judgePublic(e, prim, alt, reads)
 	judgeUnlisted(e, prim, alt, reads)
+	judgeCompletion(e, prim, alt, reads)
 }
 
 func find(reads []*twice, method string) *twice {
@@ -196,9 +200,17 @@ type target struct {
 	unlisted  bool
 	forbidden bool
 	listing   []*wire.Exchange
+	// ref and arg: for completion/complete, the reference type and the
+	// argument completed.
+	ref, arg string
 }
 
-func (tg *target) label() string { return tg.method + " " + tg.name }
+func (tg *target) label() string {
+	if tg.method == "completion/complete" {
+		return fmt.Sprintf("completion/complete %s %s (argument %q)", tg.ref, tg.name, tg.arg)
+	}
+	return tg.method + " " + tg.name
+}
 
 // listOf is the list that declares the primitives method uses.
 func listOf(method string) string {
@@ -240,21 +252,35 @@ func targets(e *check.Env, prim, alt identity, reads []*twice) []*target {
 		}
 	}
 	for _, f := range e.Opts.Hints.ForbiddenList() {
-		owner, other := prim, alt
-		if f.Identity == hints.Primary {
-			owner, other = alt, prim
+		if isTemplate(f) {
+			continue // the completion probe's (completion.go)
 		}
-		tg := &target{method: f.Method, name: f.Name, owner: owner, other: other}
-		if t := find(reads, listOf(f.Method)); t != nil {
-			for _, v := range []view{t.p[0], t.a[0]} {
-				if it, ok := v.raw[f.Name]; ok && tg.item == nil {
-					tg.item = it
-				}
-			}
-		}
-		add(tg)
+		owner, other := forbidPair(f, prim, alt)
+		add(&target{method: f.Method, name: f.Name, owner: owner, other: other, item: listed(reads, listOf(f.Method), f.Name)})
 	}
 	return out
+}
+
+// forbidPair returns the principal f forbids nothing to (the owner) and
+// the one it forbids its request to.
+func forbidPair(f hints.Forbid, prim, alt identity) (owner, other identity) {
+	if f.Identity == hints.Primary {
+		return alt, prim
+	}
+	return prim, alt
+}
+
+// listed returns the item key as the first read of list showed it to
+// either principal, or nil.
+func listed(reads []*twice, list, key string) map[string]any {
+	if t := find(reads, list); t != nil {
+		for _, v := range []view{t.p[0], t.a[0]} {
+			if it, ok := v.raw[key]; ok {
+				return it
+			}
+		}
+	}
+	return nil
 }
 
 // params builds the request's params: a tool's arguments drawn from its
@@ -267,6 +293,12 @@ func (tg *target) params(e *check.Env) map[string]any {
 			args = m
 		}
 		return map[string]any{"name": tg.name, "arguments": args}
+	case "completion/complete":
+		ref := map[string]any{"type": tg.ref, "name": tg.name}
+		if tg.ref == refResource {
+			ref = map[string]any{"type": tg.ref, "uri": tg.name}
+		}
+		return map[string]any{"ref": ref, "argument": map[string]any{"name": tg.arg, "value": ""}}
 	case "prompts/get":
 		var p wire.Prompt
 		if b, err := json.Marshal(tg.item); err == nil && tg.item != nil {
@@ -311,6 +343,29 @@ func (tg *target) baseline(e *check.Env) (map[string]any, check.Observation, boo
 	return params, o, false
 }
 
+// trial is a request tried as its owner (the baseline) and then, with the
+// same params, as the other principal.
+type trial struct {
+	base   check.Observation
+	baseOK bool // the baseline was served
+	o      check.Observation
+	oc     staterun.Outcome // of o
+	// shown are the exchanges that show the outcome: the listing, the
+	// baseline, the other principal's request.
+	shown []*wire.Exchange
+}
+
+// try sends tg's baseline and then the same request as the other
+// principal; false when there was no time to.
+func (tg *target) try(e *check.Env) (trial, bool) {
+	params, base, baseOK := tg.baseline(e)
+	if base.Ex == nil || !enough(e) {
+		return trial{}, false
+	}
+	o := send(e, tg.other.c, tg.method, params)
+	return trial{base, baseOK, o, staterun.RetryOutcome(o), append(append(slices.Clip(tg.listing), base.Ex), o.Ex)}, true
+}
+
 // tally is what the tries of one requirement found.
 type tally struct {
 	served        bool
@@ -336,14 +391,12 @@ func judgeUnlisted(e *check.Env, prim, alt identity, reads []*twice) {
 			untried(tg, fmt.Sprintf("%s: not called (destructiveHint: true)", tg.label()))
 			continue
 		}
-		params, base, baseOK := tg.baseline(e)
-		if base.Ex == nil || !enough(e) {
+		tr, ok := tg.try(e)
+		if !ok {
 			untried(tg, fmt.Sprintf("%s: not tried (the check ran out of time)", tg.label()))
 			continue
 		}
-		o := send(e, tg.other.c, tg.method, params)
-		shown := append(append(slices.Clip(tg.listing), base.Ex), o.Ex)
-		oc := staterun.RetryOutcome(o)
+		base, baseOK, oc, shown := tr.base, tr.baseOK, tr.oc, tr.shown
 		switch {
 		case oc.Kind == staterun.OutComplete:
 			if tg.unlisted {
@@ -370,7 +423,7 @@ func judgeUnlisted(e *check.Env, prim, alt identity, reads []*twice) {
 	}
 	decideUnlisted(e, reads, unl)
 	switch {
-	case len(e.Opts.Hints.ForbiddenList()) == 0:
+	case !slices.ContainsFunc(tgs, func(tg *target) bool { return tg.forbidden }):
 		e.Skip(spec.CoreCacheScopeNotAcl, "no --hints forbidden names a request the server's policy refuses to one of the principals: what is unauthorized is the server's to say")
 	case acl.served:
 	case len(acl.refused) > 0:

@@ -22,7 +22,10 @@ import (
 //     in for access control;
 //   - exposure-anonymous-lists: server/discover and the lists are served
 //     to a caller without credentials (as one of the principals), though
-//     an invalid token is refused.
+//     an invalid token is refused;
+//   - exposure-completion-leak: a principal's notes template is listed,
+//     and its pages read, for their owner only, but the completion of its
+//     {topic} suggests the owner's topics to any authenticated caller.
 
 func exposureVariants(cfg func(func(*impl.Config)) *impl.Config) []*StateVariant {
 	return []*StateVariant{
@@ -50,6 +53,14 @@ func exposureVariants(cfg func(func(*impl.Config)) *impl.Config) []*StateVariant
 			Config: cfg(nil),
 			Wrap:   wrapAnonymousLists,
 		}},
+		{Variant: Variant{
+			Name:   "exposure-completion-leak",
+			Defect: "completion/complete of a principal's notes template, listed and read for its owner only, suggests the owner's topics to any authenticated caller",
+			Breaks: []spec.ID{spec.CoreCompletionDisclosure},
+			Only:   []string{"exposure/"},
+			Config: cfg(nil),
+			Wrap:   wrapCompletionForAll,
+		}},
 	}
 }
 
@@ -63,8 +74,12 @@ func wrapPublicResourcesList(next http.Handler, _ *impl.Server) http.Handler {
 	})
 }
 
-// notesURI matches the URI of a principal's notes.
-var notesURI = regexp.MustCompile(`^test://principal/([^/]+)/notes$`)
+// notesURI matches the URI of a principal's notes, and notesTemplate
+// the URI template of its notes pages.
+var (
+	notesURI      = regexp.MustCompile(`^test://principal/([^/]+)/notes$`)
+	notesTemplate = regexp.MustCompile(`^test://principal/([^/]+)/notes/\{topic\}$`)
+)
 
 // tokenOf is the bearer token of a principal of StateConfig.
 func tokenOf(principal string) string {
@@ -79,11 +94,29 @@ func tokenOf(principal string) string {
 // wrapNotesForAll serves a read of a principal's notes by any other
 // authenticated caller as their owner.
 func wrapNotesForAll(next http.Handler, _ *impl.Server) http.Handler {
+	return asOwner(next, "resources/read", notesURI, func(p map[string]any) string {
+		u, _ := p["uri"].(string)
+		return u
+	})
+}
+
+// wrapCompletionForAll serves a completion of a principal's notes
+// template by any other authenticated caller as their owner.
+func wrapCompletionForAll(next http.Handler, _ *impl.Server) http.Handler {
+	return asOwner(next, "completion/complete", notesTemplate, func(p map[string]any) string {
+		ref, _ := p["ref"].(map[string]any)
+		u, _ := ref["uri"].(string)
+		return u
+	})
+}
+
+// asOwner serves a request of method by an authenticated caller as the
+// principal that re's first group names in what of its params.
+func asOwner(next http.Handler, method string, re *regexp.Regexp, what func(map[string]any) string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if msg, ok := message(r); ok && msg["method"] == "resources/read" && principalOf(r) != "" {
+		if msg, ok := message(r); ok && msg["method"] == method && principalOf(r) != "" {
 			p, _ := msg["params"].(map[string]any)
-			u, _ := p["uri"].(string)
-			if m := notesURI.FindStringSubmatch(u); m != nil {
+			if m := re.FindStringSubmatch(what(p)); m != nil {
 				if owner, err := url.PathUnescape(m[1]); err == nil && tokenOf(owner) != "" {
 					r.Header.Set("Authorization", "Bearer "+tokenOf(owner))
 				}
