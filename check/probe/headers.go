@@ -328,3 +328,17 @@ func Others(all []string, not string, max int) []string {
 	}
 	return out
 }
+
+// NeedPrincipals reports whether the run has two principals the
+// cross-principal checks can use (check.Env.PrincipalsUsable); when not,
+// it records ids skipped or inconclusive, with the reason.
+func NeedPrincipals(e *check.Env, ids []spec.ID) bool {
+	why, skip := e.PrincipalsUsable()
+	switch {
+	case why != "" && skip:
+		SkipAll(e, ids, "%s", why)
+	case why != "":
+		InconclusiveAll(e, ids, "%s", why)
+	}
+	return why == ""
+}

@@ -80,13 +80,7 @@ type identity struct {
 }
 
 func checkPrincipals(e *check.Env) {
-	why, skip := e.PrincipalsUsable()
-	switch {
-	case why != "" && skip:
-		probe.SkipAll(e, principalIDs, "%s", why)
-		return
-	case why != "":
-		probe.InconclusiveAll(e, principalIDs, "%s", why)
+	if !probe.NeedPrincipals(e, principalIDs) {
 		return
 	}
 	h := e.Opts.Hints

@@ -224,15 +224,7 @@ func checkHandleKind(e *check.Env, f *handleFlow, k *handleKind) {
 		return
 	}
 	// Another principal, and the oracle.
-	why, skip := e.PrincipalsUsable()
-	switch {
-	case why != "" && skip:
-		e.Skip(spec.StateHandlePrincipal, "%s", why)
-		e.Skip(spec.StateHandleOracle, "%s", why)
-	case why != "":
-		e.Inconclusive(spec.StateHandlePrincipal, "%s", why)
-		e.Inconclusive(spec.StateHandleOracle, "%s", why)
-	default:
+	if probe.NeedPrincipals(e, []spec.ID{spec.StateHandlePrincipal, spec.StateHandleOracle}) {
 		judgeHandlePrincipal(e, f, k, label, h0, []*wire.Exchange{minted[0], ownerUse.Ex})
 	}
 	// No credentials at all.

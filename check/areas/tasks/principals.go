@@ -41,13 +41,7 @@ func checkPrincipals(e *check.Env) {
 		s.skipNone(e, principalIDs)
 		return
 	}
-	why, skip := e.PrincipalsUsable()
-	switch {
-	case why != "" && skip:
-		probe.SkipAll(e, principalIDs, "%s", why)
-		return
-	case why != "":
-		probe.InconclusiveAll(e, principalIDs, "%s", why)
+	if !probe.NeedPrincipals(e, principalIDs) {
 		return
 	}
 	t := s.tools[0]
