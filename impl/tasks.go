@@ -168,9 +168,13 @@ func (r *TaskRecord) settle(now time.Time, status, msg string, result wire.Objec
 }
 
 // settleEdit is the store edit that settles a task at now, unless it
-// expired first or is terminal already.
+// expired first; errTaskEnded, changing nothing, when it is terminal
+// already.
 func settleEdit(now time.Time, status, msg string, result wire.Object, err *wire.Error) func(*TaskRecord) error {
 	return func(r *TaskRecord) error {
+		if wire.TaskTerminal(r.Status) {
+			return errTaskEnded
+		}
 		r.expire(now)
 		r.settle(now, status, msg, result, err)
 		return nil
@@ -246,7 +250,8 @@ func (tt *taskTable) run(r *taskRun, work taskWork) {
 		rerr = r.failed
 	}
 	r.mu.Unlock()
-	if _, err := tt.s.store.UpdateTask(context.Background(), r.principal, r.id, outcomeEdit(tt.s.now(), res, rerr)); err != nil && !errors.Is(err, ErrTaskNotFound) {
+	_, err := tt.s.store.UpdateTask(context.Background(), r.principal, r.id, outcomeEdit(tt.s.now(), res, rerr))
+	if err != nil && !errors.Is(err, errTaskEnded) && !errors.Is(err, ErrTaskNotFound) {
 		// The task stays as it was recorded until its lifetime passes.
 		tt.s.log.Error("tasks: store: settling a task", "err", err)
 	}
@@ -390,7 +395,8 @@ func (r *taskRun) elicit(ctx context.Context, forms map[string]*elicitForm) map[
 	}
 }
 
-// errTaskEnded refuses to ask for input for a task that is terminal.
+// errTaskEnded is the error of an edit that found the task terminal and
+// changed nothing.
 var errTaskEnded = errors.New("the task has ended")
 
 // taskFormName returns the name of f in taskForms, "" when it is not one.
@@ -465,7 +471,8 @@ func errTaskNotFound(id string) *rpcError {
 }
 
 // serveTask runs one of the tasks methods on the caller's task: read it
-// (nil edit), or apply edit to it in the Store. The extension must be
+// (nil edit), or apply edit to it in the Store (errTaskEnded from edit:
+// nothing to change, and the zero record). The extension must be
 // declared; a task past its lifetime is failed first; a store that fails
 // is an internal error.
 func serveTask(x *exchange, edit func(*TaskRecord) error) (TaskRecord, *rpcError) {
@@ -491,10 +498,14 @@ func serveTask(x *exchange, edit func(*TaskRecord) error) (TaskRecord, *rpcError
 			r.expire(now)
 			return edit(r)
 		})
-		tt.wake(x.principal, id)
+		if err == nil || errors.Is(err, errTaskEnded) {
+			tt.changed(x.principal, id, rec)
+		}
 	}
 	var rerr *rpcError
 	switch {
+	case errors.Is(err, errTaskEnded):
+		return TaskRecord{}, nil
 	case errors.Is(err, ErrTaskNotFound):
 		return TaskRecord{}, errTaskNotFound(id)
 	case errors.As(err, &rerr):
@@ -505,13 +516,19 @@ func serveTask(x *exchange, edit func(*TaskRecord) error) (TaskRecord, *rpcError
 	return rec, nil
 }
 
-// wake has the watcher of principal's task id, if its work runs here,
-// read the record at once.
-func (tt *taskTable) wake(principal, id string) {
+// changed tells the work of principal's task id, if it runs here, that
+// a request changed the task to rec (the zero record: terminal already):
+// a terminal task's work stops at once; otherwise the watcher reads the
+// record at once.
+func (tt *taskTable) changed(principal, id string, rec TaskRecord) {
 	tt.mu.Lock()
 	r := tt.runs[taskKey(principal, id)]
 	tt.mu.Unlock()
-	if r != nil {
+	switch {
+	case r == nil:
+	case rec.Status == "" || wire.TaskTerminal(rec.Status):
+		r.stop()
+	default:
 		select {
 		case r.wake <- struct{}{}:
 		default:
