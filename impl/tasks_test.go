@@ -392,7 +392,7 @@ func TestTaskInputKeysNeverReused(t *testing.T) {
 		got := make(chan map[string]*elicitResult, 1)
 		go func() { got <- r.elicit(r.ctx, map[string]*elicitForm{"confirm": formConfirmDelete}) }()
 		var key string
-		for range 500 {
+		for range 2000 {
 			rec, err := s.store.Task(ctx, "", id)
 			if err != nil {
 				t.Fatal(err)
