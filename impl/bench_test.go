@@ -148,36 +148,40 @@ func BenchmarkStateOpen(b *testing.B) {
 }
 
 // BenchmarkTaskCreate measures creating one task (tools/call slow_compute
-// answered with a CreateTaskResult: a task ID from crypto/rand, the record,
-// the goroutine of its work) and cancelling it (tasks/cancel stops the
-// work), through the core, one at a time; it reports tasks created per
-// second. Every task is cancelled and Close waits for all their work.
+// answered with a CreateTaskResult: a task ID from crypto/rand, the record
+// in the store, the goroutines of its work and its watcher) and
+// cancelling it (tasks/cancel settles the record and stops the work),
+// through the core, one at a time, with each store; it reports tasks
+// created per second. Every task is cancelled and Close waits for all
+// their work.
 func BenchmarkTaskCreate(b *testing.B) {
-	s, err := New(Config{MaxTasks: 1 << 24, MaxTasksTotal: 1 << 25})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	const meta = `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"bench","version":"1"},"io.modelcontextprotocol/clientCapabilities":{"extensions":{"io.modelcontextprotocol/tasks":{}}}}`
-	create := []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"slow_compute","arguments":{"seconds":600},` + meta + `}}`)
-	var res struct {
-		Result struct {
-			TaskID string `json:"taskId"`
-		} `json:"result"`
-	}
-	b.ReportAllocs()
-	start := time.Now()
-	n := 0
-	for b.Loop() {
-		out := s.handleForTest(create)
-		if err := json.Unmarshal(out, &res); err != nil || res.Result.TaskID == "" {
-			b.Fatalf("no task: %s", out)
+	benchStores(b, func(b *testing.B, st Store) {
+		s, err := New(Config{Store: st, MaxTasks: 1 << 24, MaxTasksTotal: 1 << 25})
+		if err != nil {
+			b.Fatal(err)
 		}
-		cancel := []byte(`{"jsonrpc":"2.0","id":2,"method":"tasks/cancel","params":{"taskId":"` + res.Result.TaskID + `",` + meta + `}}`)
-		if out := s.handleForTest(cancel); !bytes.Contains(out, []byte(`"resultType":"complete"`)) {
-			b.Fatalf("cancel: %s", out)
+		defer s.Close()
+		const meta = `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"bench","version":"1"},"io.modelcontextprotocol/clientCapabilities":{"extensions":{"io.modelcontextprotocol/tasks":{}}}}`
+		create := []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"slow_compute","arguments":{"seconds":600},` + meta + `}}`)
+		var res struct {
+			Result struct {
+				TaskID string `json:"taskId"`
+			} `json:"result"`
 		}
-		n++
-	}
-	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "tasks/s")
+		b.ReportAllocs()
+		start := time.Now()
+		n := 0
+		for b.Loop() {
+			out := s.handleForTest(create)
+			if err := json.Unmarshal(out, &res); err != nil || res.Result.TaskID == "" {
+				b.Fatalf("no task: %s", out)
+			}
+			cancel := []byte(`{"jsonrpc":"2.0","id":2,"method":"tasks/cancel","params":{"taskId":"` + res.Result.TaskID + `",` + meta + `}}`)
+			if out := s.handleForTest(cancel); !bytes.Contains(out, []byte(`"resultType":"complete"`)) {
+				b.Fatalf("cancel: %s", out)
+			}
+			n++
+		}
+		b.ReportMetric(float64(n)/time.Since(start).Seconds(), "tasks/s")
+	})
 }

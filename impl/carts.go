@@ -1,8 +1,6 @@
 package impl
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 )
 
@@ -38,9 +36,7 @@ import (
 // all serve every handle.
 
 const (
-	cartPrefix    = "cart_"
-	cartRandBytes = 16
-	cartHandleLen = len(cartPrefix) + (cartRandBytes*8+5)/6
+	cartPrefix = "cart_"
 	// maxCartItems bounds the distinct SKUs of one cart.
 	maxCartItems = 100
 	// maxCartQty bounds the quantity of one SKU in one cart.
@@ -49,21 +45,26 @@ const (
 
 // mintCartHandle returns a fresh handle.
 func mintCartHandle() (string, error) {
-	var b [cartRandBytes]byte
-	if _, err := rand.Read(b[:]); err != nil {
+	h, err := randomID(cartPrefix)
+	if err != nil {
 		return "", fmt.Errorf("mint cart handle: %w", err)
 	}
-	return cartPrefix + base64.RawURLEncoding.EncodeToString(b[:]), nil
+	return h, nil
 }
 
-// wellFormedCartHandle reports whether h has the form of a handle: the
-// prefix, the length and the URL-safe alphabet. A handle that is not well
-// formed cannot name a cart; one that is may still name none.
-func wellFormedCartHandle(h string) bool {
-	if len(h) != cartHandleLen || h[:len(cartPrefix)] != cartPrefix {
+// wellFormedCartHandle reports whether h has the form of a handle. A
+// handle that is not well formed cannot name a cart; one that is may
+// still name none.
+func wellFormedCartHandle(h string) bool { return wellFormedID(cartPrefix, h) }
+
+// wellFormedID reports whether h has the form of an ID randomID(prefix)
+// returns (a cart handle, a task ID): the prefix, the length and the
+// URL-safe alphabet.
+func wellFormedID(prefix, h string) bool {
+	if len(h) != len(prefix)+randomIDLen || h[:len(prefix)] != prefix {
 		return false
 	}
-	for i := len(cartPrefix); i < len(h); i++ {
+	for i := len(prefix); i < len(h); i++ {
 		c := h[i]
 		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
 			return false

@@ -122,7 +122,7 @@ func TestCartLimits(t *testing.T) {
 	for range 3 {
 		createCart(t, h, tokAlice)
 	}
-	if _, n := h.s.store.(*MemoryStore).counts(); n > 4 {
+	if _, n, _ := h.s.store.(*MemoryStore).counts(); n > 4 {
 		t.Errorf("%d carts held; expired ones were not dropped", n)
 	}
 	// A cart holds a bounded number of products.
@@ -146,7 +146,7 @@ func TestCartLimits(t *testing.T) {
 func TestCartHandlesRandom(t *testing.T) {
 	const n = 100_000
 	seen := make(map[string]bool, n)
-	var ones [cartRandBytes * 8]int
+	var ones [randomIDBytes * 8]int
 	var prev *big.Int
 	near := new(big.Int).Lsh(big.NewInt(1), 96)
 	for i := range n {
@@ -162,7 +162,7 @@ func TestCartHandlesRandom(t *testing.T) {
 		}
 		seen[h] = true
 		raw, err := base64.RawURLEncoding.Strict().DecodeString(h[len(cartPrefix):])
-		if err != nil || len(raw) != cartRandBytes {
+		if err != nil || len(raw) != randomIDBytes {
 			t.Fatalf("handle %q: %d bytes, %v", h, len(raw), err)
 		}
 		for j, b := range raw {

@@ -49,10 +49,11 @@
 //     key derivation and rotation, and cursor MACs: state.go (the codec is
 //     exported as StateCodec for the fuzz targets);
 //   - what the instances of a deployment share, and the quotas on it: the
-//     Store interface (store.go), kept in memory for one process
-//     (MemoryStore, store_memory.go) or in Redis for a deployment
-//     (RedisStore, store_redis.go), every record counted against its
-//     principal and against a total no principal alone reaches;
+//     Store interface (store.go): the single-use ledger, the carts and the
+//     tasks, kept in memory for one process (MemoryStore,
+//     store_memory.go) or in Redis for a deployment (RedisStore,
+//     store_redis.go), every record counted against its principal and
+//     against a total no principal alone reaches;
 //   - single use of a requestState where a handler needs it (a nonce
 //     redeemed in the Store, atomically across instances, failing closed):
 //     the transfer fixture in fixtures_state.go;
@@ -78,7 +79,9 @@
 //     principal and in all bounded, expiry and purging, cancellation that
 //     stops the work, terminal statuses that never change, input during a
 //     task, -32021 without the extension, work that Close stops and waits
-//     for: tasks.go, with the suite's tasks fixtures in fixtures_tasks.go;
+//     for, tasks in the Store served by every instance while the work runs
+//     where it was created: tasks.go, with the suite's tasks fixtures in
+//     fixtures_tasks.go;
 //   - file access, confined to Config.AllowedDirs: each directory an
 //     os.Root, absolute paths compared segment by segment, one refusal for
 //     outside and missing, bounded reads, file:// URIs decoded once:

@@ -115,9 +115,17 @@ func humanDuration(d time.Duration) string {
 	return d.String()
 }
 
-// randomID returns prefix and 128 random bits in URL-safe base64.
+// randomIDBytes is the randomness of an ID: 128 bits.
+const randomIDBytes = 16
+
+// randomIDLen is the length of an ID after its prefix: randomIDBytes in
+// unpadded base64.
+const randomIDLen = (randomIDBytes*8 + 5) / 6
+
+// randomID returns prefix and 128 random bits in URL-safe base64: cart
+// handles, task IDs, transfer IDs and nonces.
 func randomID(prefix string) (string, error) {
-	var b [16]byte
+	var b [randomIDBytes]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", err
 	}
@@ -201,11 +209,19 @@ func storeFailed(x *exchange, tool string, err error) (*wire.CallToolResult, *as
 	switch {
 	case errors.As(err, &qe):
 		return toolError(quotaMessage(x, qe)), nil, nil
-	case x.ctx.Err() != nil:
-		return nil, nil, errGone
 	}
-	x.s.log.Error(tool+": store", "err", err)
-	return nil, nil, errInternal("%s: the server's store failed; nothing was changed", tool)
+	return nil, nil, storeError(x, tool, err)
+}
+
+// storeError is the error of a request whose Store call failed, other
+// than for a quota: a cancelled request is gone; anything else is an
+// internal error, logged.
+func storeError(x *exchange, what string, err error) *rpcError {
+	if x.ctx.Err() != nil {
+		return errGone
+	}
+	x.s.log.Error(what+": store", "err", err)
+	return errInternal("%s: the server's store failed; nothing was changed", what)
 }
 
 // quotaMessage says which limit refused a record, and what to do.

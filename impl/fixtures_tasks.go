@@ -38,6 +38,14 @@ var (
 	formTaskName      = newElicitForm("What is your name?", map[string]string{"name": "string"})
 )
 
+// taskForms are the forms a task's work may ask for, under the names its
+// record keeps: whichever instance serves tasks/get or tasks/update finds
+// the form, and checks the answers, by that name.
+var taskForms = map[string]*elicitForm{
+	"confirm_delete": formConfirmDelete,
+	"task_name":      formTaskName,
+}
+
 func (r *registry) addTaskFixtures(s *Server) error {
 	ttl := humanDuration(s.cfg.TaskTTL)
 	specs := []struct {
@@ -121,7 +129,7 @@ func planSlowCompute(_ *exchange, args map[string]any, _ *inputs) (taskWork, *as
 	if slowSeconds(args) == 0 {
 		return nil, nil, nil
 	}
-	return func(ctx context.Context, _ *taskInput) (*wire.CallToolResult, *rpcError) {
+	return func(ctx context.Context, _ *taskRun) (*wire.CallToolResult, *rpcError) {
 		if sleep(ctx, slowSeconds(args)) != nil {
 			return nil, nil
 		}
@@ -129,7 +137,7 @@ func planSlowCompute(_ *exchange, args map[string]any, _ *inputs) (taskWork, *as
 	}, nil, nil
 }
 
-func workFailing(ctx context.Context, _ *taskInput) (*wire.CallToolResult, *rpcError) {
+func workFailing(ctx context.Context, _ *taskRun) (*wire.CallToolResult, *rpcError) {
 	if sleep(ctx, failingJobDelay) != nil {
 		return nil, nil
 	}
@@ -143,7 +151,7 @@ func runProtocolError(*exchange, map[string]any, *inputs) (*wire.CallToolResult,
 	return nil, nil, errJobCrashed()
 }
 
-func workProtocolError(ctx context.Context, _ *taskInput) (*wire.CallToolResult, *rpcError) {
+func workProtocolError(ctx context.Context, _ *taskRun) (*wire.CallToolResult, *rpcError) {
 	if sleep(ctx, 100*time.Millisecond) != nil {
 		return nil, nil
 	}
@@ -184,7 +192,7 @@ func planConfirmDelete(x *exchange, args map[string]any, _ *inputs) (taskWork, *
 		return nil, nil, err
 	}
 	filename := fmt.Sprint(args["filename"])
-	return func(ctx context.Context, in *taskInput) (*wire.CallToolResult, *rpcError) {
+	return func(ctx context.Context, in *taskRun) (*wire.CallToolResult, *rpcError) {
 		got := in.elicit(ctx, map[string]*elicitForm{"confirm": formConfirmDelete})
 		if got == nil {
 			return nil, nil
@@ -197,7 +205,7 @@ func planMultiInput(x *exchange, _ map[string]any, _ *inputs) (taskWork, *ask, *
 	if err := needElicitation(x); err != nil {
 		return nil, nil, err
 	}
-	return func(ctx context.Context, in *taskInput) (*wire.CallToolResult, *rpcError) {
+	return func(ctx context.Context, in *taskRun) (*wire.CallToolResult, *rpcError) {
 		got := in.elicit(ctx, map[string]*elicitForm{"name": formTaskName, "confirm": formConfirmDelete})
 		if got == nil {
 			return nil, nil
@@ -214,7 +222,7 @@ func planToolWithTask(x *exchange, args map[string]any, in *inputs) (taskWork, *
 	if err != nil || a != nil {
 		return nil, a, err
 	}
-	return func(ctx context.Context, _ *taskInput) (*wire.CallToolResult, *rpcError) {
+	return func(ctx context.Context, _ *taskRun) (*wire.CallToolResult, *rpcError) {
 		if sleep(ctx, 100*time.Millisecond) != nil {
 			return nil, nil
 		}

@@ -241,11 +241,11 @@ type Config struct {
 	// limit).
 	MaxConfirmationsTotal int
 	// Store keeps what the instances of a deployment share: the redeemed
-	// single-use confirmations of the transfer tool and the carts.
-	// Instances that share state keys must share a Store too (a
+	// single-use confirmations of the transfer tool, the carts and the
+	// tasks. Instances that share state keys must share a Store too (a
 	// RedisStore), or a confirmation redeemed on one instance can be
-	// redeemed again on another, and a cart made on one is unknown to the
-	// others. Default: a new MemoryStore on Now, good for this Server
+	// redeemed again on another, and a cart or a task made on one is
+	// unknown to the others. Default: a new MemoryStore on Now, good for this Server
 	// only. New does not take ownership: the caller closes it.
 	Store Store
 
@@ -463,13 +463,17 @@ func (cfg *Config) storeQuotas() error {
 	return nil
 }
 
-// cartQuota and confirmationQuota are the Store quotas of cfg.
+// cartQuota, confirmationQuota and taskQuota are the Store quotas of cfg.
 func (cfg *Config) cartQuota() Quota {
 	return Quota{PerPrincipal: cfg.MaxHandles, Total: cfg.MaxHandlesTotal}
 }
 
 func (cfg *Config) confirmationQuota() Quota {
 	return Quota{PerPrincipal: cfg.MaxConfirmationsPerPrincipal, Total: cfg.MaxConfirmationsTotal}
+}
+
+func (cfg *Config) taskQuota() Quota {
+	return Quota{PerPrincipal: cfg.MaxTasks, Total: cfg.MaxTasksTotal}
 }
 
 // Close ends every open subscriptions/listen stream gracefully (the

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/mcpverify/mcpverify/wire"
 )
 
 // What the instances of a deployment share.
@@ -26,14 +28,18 @@ import (
 //     still find what was redeemed: a ledger in one process's memory is
 //     neither;
 //   - the carts (carts.go): a handle minted on one instance is served by
-//     every other, still bound to the principal that minted it.
+//     every other, still bound to the principal that minted it;
+//   - the tasks of the tasks extension (tasks.go): a task created on one
+//     instance is read, answered and cancelled on any other, still bound
+//     to the principal that created it; its work runs on the instance that
+//     created it, which reads the record to learn of what others did.
 //
 // MemoryStore (store_memory.go) serves one process, or the Servers of one
 // test given the same *MemoryStore; RedisStore (store_redis.go) serves a
 // deployment: every instance given the same state keys must be given the
 // same Redis (mcpverify serve --store).
 //
-// Quotas. Every record a Store keeps (a redemption, a cart) is counted
+// Quotas. Every record a Store keeps (a redemption, a cart, a task) is counted
 // against its principal and against the total for all principals: a
 // principal at its own limit is refused while others go on, and the total
 // bounds what the Store holds whatever the number of principals. The
@@ -49,7 +55,7 @@ import (
 // redemption could not be recorded.
 
 // Store keeps what the instances of a deployment share: the redeemed
-// single-use tokens and the carts. Implementations are safe for concurrent
+// single-use tokens, the carts and the tasks. Implementations are safe for concurrent
 // use, and each call is atomic with respect to every other call on any
 // instance sharing the store.
 type Store interface {
@@ -80,6 +86,23 @@ type Store interface {
 	// DeleteCart removes principal's live cart handle; ErrCartNotFound as
 	// Cart.
 	DeleteCart(ctx context.Context, principal, handle string) error
+
+	// CreateTask stores the new task rec under (principal, id) for ttl (its
+	// lifetime and the time it stays readable after). It counts against q
+	// until it expires; a *QuotaError refuses it. An id that principal
+	// already holds is an error (IDs are random: the random source is
+	// broken).
+	CreateTask(ctx context.Context, principal, id string, rec TaskRecord, ttl time.Duration, q Quota) error
+	// Task returns principal's live task id; ErrTaskNotFound when
+	// principal holds none under that id (never created, purged, or
+	// another principal's).
+	Task(ctx context.Context, principal, id string) (TaskRecord, error)
+	// UpdateTask applies edit to principal's live task id and stores the
+	// result atomically, returning it; ErrTaskNotFound as Task. As for
+	// UpdateCart, edit may run more than once and must only change the
+	// record it is given; an error from edit leaves the task unchanged and
+	// is returned.
+	UpdateTask(ctx context.Context, principal, id string, edit func(*TaskRecord) error) (TaskRecord, error)
 }
 
 // Quota bounds the unexpired records of one kind that a Store keeps.
@@ -94,7 +117,7 @@ type Quota struct {
 // A QuotaError is a Store's refusal to keep one more record: the limit it
 // names was reached. Nothing was recorded.
 type QuotaError struct {
-	// Records names what is counted: "confirmations" or "carts".
+	// Records names what is counted: "confirmations", "carts" or "tasks".
 	Records string
 	// PerPrincipal is true when the caller's own limit was reached, false
 	// when the limit for all principals together was.
@@ -120,12 +143,21 @@ func (e *QuotaError) Limit() string {
 const (
 	recordsConfirmations = "confirmations"
 	recordsCarts         = "carts"
+	recordsTasks         = "tasks"
 )
 
 // ErrCartNotFound is a Store's answer for a cart that principal does not
 // hold: it never existed, it expired, it was deleted, or it is another
 // principal's.
 var ErrCartNotFound = errors.New("cart not found")
+
+// ErrTaskNotFound is a Store's answer for a task that principal does not
+// hold: it never existed, it was purged, or it is another principal's.
+var ErrTaskNotFound = errors.New("task not found")
+
+// errRepeatedID refuses a cart handle or a task ID that its principal
+// already holds.
+var errRepeatedID = errors.New("impl: the random source repeated an ID")
 
 // errCartFull refuses an item that a cart cannot take.
 var errCartFull = errors.New("cart full")
@@ -177,4 +209,92 @@ func (c *Cart) qty(sku string) int64 {
 		}
 	}
 	return 0
+}
+
+// TaskRecord is one task of the tasks extension (tasks.go) as the Store
+// keeps it: what tasks/get shows, and what the instance running the work
+// and the instances serving tasks/update and tasks/cancel tell each other.
+type TaskRecord struct {
+	// Created and Updated are the task's createdAt and lastUpdatedAt;
+	// Expires is the end of its ttlMs.
+	Created, Updated, Expires time.Time
+	// Status and Message are its status and statusMessage.
+	Status, Message string
+	// Pending maps each outstanding input key to the name of the form it
+	// asks for (taskForms), so that any instance can check an answer.
+	Pending map[string]string
+	// Answers are the checked answers to the keys of the last request for
+	// input, by key; the work takes them when Pending is empty.
+	Answers map[string]TaskAnswer
+	// Keys counts the input keys issued, so that none is used twice.
+	Keys int
+	// Result (completed) or Error (failed) is the outcome.
+	Result wire.Object
+	Error  *wire.Error
+}
+
+// TaskAnswer is a checked answer to one input request of a task: an
+// ElicitResult's action and content.
+type TaskAnswer struct {
+	Action  string         `json:"action"`
+	Content map[string]any `json:"content,omitzero"`
+}
+
+// taskRecordVersion is the version of storedTask; a record of another
+// version does not decode.
+const taskRecordVersion = 1
+
+// storedTask is a TaskRecord as a Store keeps it (JSON; times in Unix
+// milliseconds).
+type storedTask struct {
+	V       int                   `json:"v"`
+	Created int64                 `json:"created"`
+	Updated int64                 `json:"updated"`
+	Expires int64                 `json:"exp"`
+	Status  string                `json:"status"`
+	Message string                `json:"message"`
+	Pending map[string]string     `json:"pending,omitzero"`
+	Answers map[string]TaskAnswer `json:"answers,omitzero"`
+	Keys    int                   `json:"keys"`
+	Result  wire.Object           `json:"result,omitzero"`
+	Error   *wire.Error           `json:"error,omitzero"`
+}
+
+func encodeTask(r TaskRecord) (string, error) {
+	b, err := wire.Marshal(storedTask{V: taskRecordVersion, Created: r.Created.UnixMilli(), Updated: r.Updated.UnixMilli(), Expires: r.Expires.UnixMilli(),
+		Status: r.Status, Message: r.Message, Pending: r.Pending, Answers: r.Answers, Keys: r.Keys, Result: r.Result, Error: r.Error})
+	if err != nil {
+		return "", fmt.Errorf("impl: store: a task that does not encode: %w", err)
+	}
+	return string(b), nil
+}
+
+func decodeTask(v string) (TaskRecord, error) {
+	var st storedTask
+	if err := wire.Unmarshal([]byte(v), &st); err != nil {
+		return TaskRecord{}, fmt.Errorf("impl: store: a task that does not decode: %w", err)
+	}
+	if st.V != taskRecordVersion {
+		return TaskRecord{}, fmt.Errorf("impl: store: a task record of version %d, not %d", st.V, taskRecordVersion)
+	}
+	return TaskRecord{Created: time.UnixMilli(st.Created), Updated: time.UnixMilli(st.Updated), Expires: time.UnixMilli(st.Expires),
+		Status: st.Status, Message: st.Message, Pending: st.Pending, Answers: st.Answers, Keys: st.Keys, Result: st.Result, Error: st.Error}, nil
+}
+
+// editEncoded applies edit to the encoded record old and returns the
+// record and its encoding: the one update of both stores.
+func editEncoded[V any](old string, decode func(string) (V, error), encode func(V) (string, error), edit func(*V) error) (V, string, error) {
+	var zero V
+	r, err := decode(old)
+	if err != nil {
+		return zero, "", err
+	}
+	if err := edit(&r); err != nil {
+		return zero, "", err
+	}
+	v, err := encode(r)
+	if err != nil {
+		return zero, "", err
+	}
+	return r, v, nil
 }

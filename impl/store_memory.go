@@ -2,7 +2,6 @@ package impl
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"time"
 )
@@ -23,6 +22,11 @@ type MemoryStore struct {
 
 	cartsMu sync.Mutex
 	carts   records[Cart]
+
+	// tasks are kept encoded (as in Redis): a caller never shares a map
+	// with the store.
+	tasksMu sync.Mutex
+	tasks   records[string]
 }
 
 // NewMemoryStore returns an empty in-memory store on the system clock.
@@ -32,6 +36,7 @@ func newMemoryStore(now func() time.Time) *MemoryStore {
 	m := &MemoryStore{now: now, owner: map[string]string{}}
 	m.ledger.init(recordsConfirmations, func(_, key string) { delete(m.owner, key) })
 	m.carts.init(recordsCarts, nil)
+	m.tasks.init(recordsTasks, nil)
 	return m
 }
 
@@ -62,7 +67,7 @@ func (m *MemoryStore) CreateCart(ctx context.Context, principal, handle string, 
 	defer m.cartsMu.Unlock()
 	now := m.now()
 	if m.carts.live(principal, handle, now) != nil {
-		return Cart{}, errRepeatedHandle
+		return Cart{}, errRepeatedID
 	}
 	c := Cart{Expires: now.Add(ttl)}
 	if err := m.carts.put(principal, handle, c, c.Expires, now, q); err != nil {
@@ -71,9 +76,6 @@ func (m *MemoryStore) CreateCart(ctx context.Context, principal, handle string, 
 	return c, nil
 }
 
-// errRepeatedHandle refuses a handle that its principal already holds.
-var errRepeatedHandle = errors.New("impl: the random source repeated a cart handle")
-
 // Cart implements Store.
 func (m *MemoryStore) Cart(ctx context.Context, principal, handle string) (Cart, error) {
 	return m.UpdateCart(ctx, principal, handle, nil)
@@ -81,50 +83,95 @@ func (m *MemoryStore) Cart(ctx context.Context, principal, handle string) (Cart,
 
 // UpdateCart implements Store; a nil edit only reads.
 func (m *MemoryStore) UpdateCart(ctx context.Context, principal, handle string, edit func(*Cart) error) (Cart, error) {
-	if err := ctx.Err(); err != nil {
-		return Cart{}, err
-	}
-	m.cartsMu.Lock()
-	defer m.cartsMu.Unlock()
-	r := m.carts.live(principal, handle, m.now())
-	if r == nil {
-		return Cart{}, ErrCartNotFound
-	}
-	if edit == nil {
-		return r.v.clone(), nil
-	}
-	c := r.v.clone()
-	if err := edit(&c); err != nil {
-		return Cart{}, err
-	}
-	c.Expires = r.v.Expires
-	r.v = c
-	return c.clone(), nil
+	return onLive(ctx, &m.cartsMu, &m.carts, principal, handle, m.now, ErrCartNotFound, func(r *record[Cart]) (Cart, error) {
+		if edit == nil {
+			return r.v.clone(), nil
+		}
+		c := r.v.clone()
+		if err := edit(&c); err != nil {
+			return Cart{}, err
+		}
+		c.Expires = r.v.Expires
+		r.v = c
+		return c.clone(), nil
+	})
 }
 
 // DeleteCart implements Store.
 func (m *MemoryStore) DeleteCart(ctx context.Context, principal, handle string) error {
+	_, err := onLive(ctx, &m.cartsMu, &m.carts, principal, handle, m.now, ErrCartNotFound, func(*record[Cart]) (struct{}, error) {
+		m.carts.remove(principal, handle)
+		return struct{}{}, nil
+	})
+	return err
+}
+
+// onLive runs f on principal's live record key of rs, holding mu;
+// notFound when there is none.
+func onLive[V, R any](ctx context.Context, mu *sync.Mutex, rs *records[V], principal, key string, now func() time.Time, notFound error, f func(*record[V]) (R, error)) (R, error) {
+	var zero R
+	if err := ctx.Err(); err != nil {
+		return zero, err
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	r := rs.live(principal, key, now())
+	if r == nil {
+		return zero, notFound
+	}
+	return f(r)
+}
+
+// CreateTask implements Store.
+func (m *MemoryStore) CreateTask(ctx context.Context, principal, id string, rec TaskRecord, ttl time.Duration, q Quota) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	m.cartsMu.Lock()
-	defer m.cartsMu.Unlock()
-	if m.carts.live(principal, handle, m.now()) == nil {
-		return ErrCartNotFound
+	v, err := encodeTask(rec)
+	if err != nil {
+		return err
 	}
-	m.carts.remove(principal, handle)
-	return nil
+	m.tasksMu.Lock()
+	defer m.tasksMu.Unlock()
+	now := m.now()
+	if m.tasks.live(principal, id, now) != nil {
+		return errRepeatedID
+	}
+	return m.tasks.put(principal, id, v, now.Add(ttl), now, q)
 }
 
-// counts returns the redemptions and the carts held, expired or not (for
-// tests).
-func (m *MemoryStore) counts() (redemptions, carts int) {
+// Task implements Store.
+func (m *MemoryStore) Task(ctx context.Context, principal, id string) (TaskRecord, error) {
+	return m.UpdateTask(ctx, principal, id, nil)
+}
+
+// UpdateTask implements Store; a nil edit only reads.
+func (m *MemoryStore) UpdateTask(ctx context.Context, principal, id string, edit func(*TaskRecord) error) (TaskRecord, error) {
+	return onLive(ctx, &m.tasksMu, &m.tasks, principal, id, m.now, ErrTaskNotFound, func(r *record[string]) (TaskRecord, error) {
+		if edit == nil {
+			return decodeTask(r.v)
+		}
+		t, v, err := editEncoded(r.v, decodeTask, encodeTask, edit)
+		if err != nil {
+			return TaskRecord{}, err
+		}
+		r.v = v
+		return t, nil
+	})
+}
+
+// counts returns the redemptions, the carts and the tasks held, expired
+// or not (for tests).
+func (m *MemoryStore) counts() (redemptions, carts, tasks int) {
 	m.ledgerMu.Lock()
 	redemptions = m.ledger.total
 	m.ledgerMu.Unlock()
 	m.cartsMu.Lock()
-	defer m.cartsMu.Unlock()
-	return redemptions, m.carts.total
+	carts = m.carts.total
+	m.cartsMu.Unlock()
+	m.tasksMu.Lock()
+	defer m.tasksMu.Unlock()
+	return redemptions, carts, m.tasks.total
 }
 
 // records holds records that expire, per principal, counted against a

@@ -24,6 +24,9 @@ import (
 //	cart:LEN:PRINCIPAL:HANDLE     a cart (JSON), expiring with the cart; LEN is
 //	                              the principal's length, so the key is unambiguous
 //	carts-by:PRINCIPAL, carts-all the carts, as for the ledger
+//	task:LEN:PRINCIPAL:ID         a task (JSON, storedTask), expiring with its
+//	                              record (its ttlMs and the purge delay)
+//	tasks-by:PRINCIPAL, tasks-all the tasks, as for the ledger
 //
 // A record is written by one Lua script (insertScript) that checks, counts
 // and writes atomically: the record with SET NX PX, and its place in the
@@ -32,7 +35,7 @@ import (
 // itself (scored by Redis's clock, the one that expires the records), so
 // no instance's clock decides what has expired. A cart is updated by
 // compare-and-set (casScript): read, edit in Go, write back only if
-// unchanged since the read, else read again.
+// unchanged since the read, else read again; so is a task.
 //
 // Every call is bounded by RedisOptions.Timeout, and none is retried by
 // the client: a redemption whose answer was lost is not sent again (the
@@ -57,8 +60,9 @@ type RedisOptions struct {
 // DefaultRedisTimeout is the default bound of one call to Redis.
 const DefaultRedisTimeout = time.Second
 
-// maxCartUpdateTries bounds the compare-and-set rounds of one UpdateCart.
-const maxCartUpdateTries = 16
+// maxUpdateTries bounds the compare-and-set rounds of one UpdateCart or
+// UpdateTask.
+const maxUpdateTries = 16
 
 // OpenRedisStore connects to the Redis at url (redis://[USER:PASSWORD@]HOST:PORT/DB,
 // rediss:// for TLS, unix:///PATH) and checks that it answers.
@@ -134,7 +138,7 @@ return 1
 `)
 
 // insert runs insertScript for one record of kind (recordsConfirmations
-// or recordsCarts): true when written, false when it existed.
+// recordsCarts or recordsTasks): true when written, false when it existed.
 func (s *RedisStore) insert(ctx context.Context, kind, key, byPrincipal, all, value string, ttl time.Duration, q Quota) (bool, error) {
 	ms := max(ttl.Milliseconds(), 1)
 	n, err := insertScript.Run(ctx, s.c, []string{key, byPrincipal, all}, value, ms, q.PerPrincipal, q.Total).Int()
@@ -156,11 +160,11 @@ func (s *RedisStore) Redeem(ctx context.Context, principal, key string, ttl time
 	return s.insert(ctx, recordsConfirmations, s.prefix+"ledger:"+key, s.prefix+"ledger-by:"+principal, s.prefix+"ledger-all", principal, ttl, q)
 }
 
-// cartKeys are the keys of principal's cart handle: the cart, and the
-// indexes that count it.
-func (s *RedisStore) cartKeys(principal, handle string) (cart, byPrincipal, all string) {
-	return s.prefix + "cart:" + strconv.Itoa(len(principal)) + ":" + principal + ":" + handle,
-		s.prefix + "carts-by:" + principal, s.prefix + "carts-all"
+// recordKeys are the keys of principal's record id of a kind ("cart",
+// "task"): the record, and the indexes that count it.
+func (s *RedisStore) recordKeys(kind, principal, id string) (record, byPrincipal, all string) {
+	return s.prefix + kind + ":" + strconv.Itoa(len(principal)) + ":" + principal + ":" + id,
+		s.prefix + kind + "s-by:" + principal, s.prefix + kind + "s-all"
 }
 
 // redisCart is a cart as Redis keeps it.
@@ -191,76 +195,119 @@ func (s *RedisStore) CreateCart(ctx context.Context, principal, handle string, t
 	if err != nil {
 		return Cart{}, err
 	}
-	key, by, all := s.cartKeys(principal, handle)
-	created, err := s.insert(ctx, recordsCarts, key, by, all, v, ttl, q)
-	switch {
-	case err != nil:
-		return Cart{}, err
-	case !created:
-		return Cart{}, errRepeatedHandle
-	}
-	return c, nil
+	key, by, all := s.recordKeys("cart", principal, handle)
+	return c, s.create(ctx, recordsCarts, key, by, all, v, ttl, q)
 }
 
-// get reads principal's cart handle: the cart and its encoding.
-func (s *RedisStore) get(ctx context.Context, principal, handle string) (Cart, string, error) {
-	key, _, _ := s.cartKeys(principal, handle)
+// create writes a new record: a *QuotaError, or errRepeatedID when it
+// exists.
+func (s *RedisStore) create(ctx context.Context, kind, key, byPrincipal, all, value string, ttl time.Duration, q Quota) error {
+	created, err := s.insert(ctx, kind, key, byPrincipal, all, value, ttl, q)
+	switch {
+	case err != nil:
+		return err
+	case !created:
+		return errRepeatedID
+	}
+	return nil
+}
+
+// get reads the record key, a what ("cart", "task"): notFound when it
+// does not exist.
+func (s *RedisStore) get(ctx context.Context, what, key string, notFound error) (string, error) {
 	v, err := s.c.Get(ctx, key).Result()
 	switch {
 	case errors.Is(err, redis.Nil):
-		return Cart{}, "", ErrCartNotFound
+		return "", notFound
 	case err != nil:
-		return Cart{}, "", fmt.Errorf("impl: redis store: read cart: %w", err)
+		return "", fmt.Errorf("impl: redis store: read %s: %w", what, err)
 	}
-	c, err := decodeCart(v)
-	return c, v, err
+	return v, nil
 }
 
-// Cart implements Store.
-func (s *RedisStore) Cart(ctx context.Context, principal, handle string) (Cart, error) {
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	c, _, err := s.get(ctx, principal, handle)
-	return c, err
-}
-
-// UpdateCart implements Store.
-func (s *RedisStore) UpdateCart(ctx context.Context, principal, handle string, edit func(*Cart) error) (Cart, error) {
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	key, _, _ := s.cartKeys(principal, handle)
-	for range maxCartUpdateTries {
-		c, old, err := s.get(ctx, principal, handle)
+// update rewrites the record key, a what, by compare-and-set: edit maps what it
+// holds to what it should hold, and runs again when a concurrent update
+// came first, at most maxUpdateTries times; notFound when it does not
+// exist.
+func (s *RedisStore) update(ctx context.Context, what, key string, notFound error, edit func(old string) (string, error)) error {
+	for range maxUpdateTries {
+		old, err := s.get(ctx, what, key, notFound)
 		if err != nil {
-			return Cart{}, err
+			return err
 		}
-		expires := c.Expires
-		if err := edit(&c); err != nil {
-			return Cart{}, err
-		}
-		c.Expires = expires
-		v, err := encodeCart(c)
+		v, err := edit(old)
 		if err != nil {
-			return Cart{}, err
+			return err
 		}
 		n, err := casScript.Run(ctx, s.c, []string{key}, old, v).Int()
 		switch {
 		case err != nil:
-			return Cart{}, fmt.Errorf("impl: redis store: update cart: %w", err)
+			return fmt.Errorf("impl: redis store: update %s: %w", what, err)
 		case n == -1:
-			return Cart{}, ErrCartNotFound
+			return notFound
 		case n == 1:
-			return c, nil
+			return nil
 		}
 	}
-	return Cart{}, fmt.Errorf("impl: redis store: update cart: still contended after %d tries", maxCartUpdateTries)
+	return fmt.Errorf("impl: redis store: update %s: still contended after %d tries", what, maxUpdateTries)
+}
+
+// Cart implements Store.
+func (s *RedisStore) Cart(ctx context.Context, principal, handle string) (Cart, error) {
+	return redisRead(s, ctx, "cart", principal, handle, ErrCartNotFound, decodeCart)
+}
+
+// UpdateCart implements Store.
+func (s *RedisStore) UpdateCart(ctx context.Context, principal, handle string, edit func(*Cart) error) (Cart, error) {
+	return redisUpdate(s, ctx, "cart", principal, handle, ErrCartNotFound, decodeCart, encodeCart, func(c *Cart) error {
+		expires := c.Expires
+		err := edit(c)
+		c.Expires = expires
+		return err
+	})
+}
+
+// redisRead reads principal's record id of kind ("cart", "task");
+// notFound when there is none.
+func redisRead[V any](s *RedisStore, ctx context.Context, kind, principal, id string, notFound error, decode func(string) (V, error)) (V, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	key, _, _ := s.recordKeys(kind, principal, id)
+	v, err := s.get(ctx, kind, key, notFound)
+	if err != nil {
+		var zero V
+		return zero, err
+	}
+	return decode(v)
+}
+
+// redisUpdate applies edit to principal's record id of kind by
+// compare-and-set and returns the record stored; notFound when there is
+// none.
+func redisUpdate[V any](s *RedisStore, ctx context.Context, kind, principal, id string, notFound error,
+	decode func(string) (V, error), encode func(V) (string, error), edit func(*V) error) (V, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	key, _, _ := s.recordKeys(kind, principal, id)
+	var r V
+	err := s.update(ctx, kind, key, notFound, func(old string) (string, error) {
+		var v string
+		var err error
+		r, v, err = editEncoded(old, decode, encode, edit)
+		return v, err
+	})
+	if err != nil {
+		var zero V
+		return zero, err
+	}
+	return r, nil
 }
 
 // DeleteCart implements Store.
 func (s *RedisStore) DeleteCart(ctx context.Context, principal, handle string) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	key, by, all := s.cartKeys(principal, handle)
+	key, by, all := s.recordKeys("cart", principal, handle)
 	n, err := deleteScript.Run(ctx, s.c, []string{key, by, all}).Int()
 	switch {
 	case err != nil:
@@ -269,4 +316,26 @@ func (s *RedisStore) DeleteCart(ctx context.Context, principal, handle string) e
 		return ErrCartNotFound
 	}
 	return nil
+}
+
+// CreateTask implements Store.
+func (s *RedisStore) CreateTask(ctx context.Context, principal, id string, rec TaskRecord, ttl time.Duration, q Quota) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	v, err := encodeTask(rec)
+	if err != nil {
+		return err
+	}
+	key, by, all := s.recordKeys("task", principal, id)
+	return s.create(ctx, recordsTasks, key, by, all, v, ttl, q)
+}
+
+// Task implements Store.
+func (s *RedisStore) Task(ctx context.Context, principal, id string) (TaskRecord, error) {
+	return redisRead(s, ctx, "task", principal, id, ErrTaskNotFound, decodeTask)
+}
+
+// UpdateTask implements Store.
+func (s *RedisStore) UpdateTask(ctx context.Context, principal, id string, edit func(*TaskRecord) error) (TaskRecord, error) {
+	return redisUpdate(s, ctx, "task", principal, id, ErrTaskNotFound, decodeTask, encodeTask, edit)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mcpverify/mcpverify/internal/redistest"
+	"github.com/mcpverify/mcpverify/wire"
 )
 
 // Both Store implementations are held to one contract: every case of
@@ -294,9 +295,172 @@ var storeContract = []struct {
 	}},
 }
 
+// newTaskRecord is a working task created now, living an hour.
+func newTaskRecord() TaskRecord {
+	now := time.UnixMilli(time.Now().UnixMilli())
+	return TaskRecord{Created: now, Updated: now, Expires: now.Add(time.Hour), Status: wire.TaskWorking, Message: "working"}
+}
+
+func mustCreateTask(t *testing.T, s Store, principal, id string, ttl time.Duration, q Quota) {
+	t.Helper()
+	if err := s.CreateTask(context.Background(), principal, id, newTaskRecord(), ttl, q); err != nil {
+		t.Fatalf("CreateTask(%s, %s): %v", principal, id, err)
+	}
+}
+
+func wantTaskGone(t *testing.T, s Store, principal, id string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := s.Task(ctx, principal, id); !errors.Is(err, ErrTaskNotFound) {
+		t.Errorf("Task: %v, want ErrTaskNotFound", err)
+	}
+	if _, err := s.UpdateTask(ctx, principal, id, func(*TaskRecord) error { return nil }); !errors.Is(err, ErrTaskNotFound) {
+		t.Errorf("UpdateTask: %v, want ErrTaskNotFound", err)
+	}
+}
+
+// taskContract is what every Store must do with tasks.
+var taskContract = []struct {
+	name string
+	run  func(t *testing.T, s Store)
+}{
+	{"a task is made, read and edited, its principal's only", func(t *testing.T, s Store) {
+		ctx := context.Background()
+		want := newTaskRecord()
+		want.Result = wire.Object{"content": wire.Value(`[]`)}
+		if err := s.CreateTask(ctx, "alice", "t1", want, time.Hour, roomy); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Task(ctx, "alice", "t1")
+		if err != nil || !got.Created.Equal(want.Created) || !got.Expires.Equal(want.Expires) || got.Status != want.Status || string(got.Result["content"]) != "[]" {
+			t.Fatalf("Task: %+v, %v", got, err)
+		}
+		got, err = s.UpdateTask(ctx, "alice", "t1", func(r *TaskRecord) error {
+			r.Status, r.Keys = wire.TaskInputRequired, 1
+			r.Pending = map[string]string{"confirm-1": "confirm_delete"}
+			return nil
+		})
+		if err != nil || got.Status != wire.TaskInputRequired || got.Pending["confirm-1"] != "confirm_delete" {
+			t.Fatalf("UpdateTask: %+v, %v", got, err)
+		}
+		_, err = s.UpdateTask(ctx, "alice", "t1", func(r *TaskRecord) error {
+			delete(r.Pending, "confirm-1")
+			r.Answers = map[string]TaskAnswer{"confirm-1": {Action: "accept", Content: map[string]any{"confirm": true, "name": "n"}}}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err = s.Task(ctx, "alice", "t1")
+		if a := got.Answers["confirm-1"]; err != nil || len(got.Pending) != 0 || got.Keys != 1 || a.Action != "accept" || a.Content["confirm"] != true || a.Content["name"] != "n" {
+			t.Errorf("after the answer: %+v, %v", got, err)
+		}
+		wantTaskGone(t, s, "bob", "t1")
+		wantTaskGone(t, s, "", "t1")
+		wantTaskGone(t, s, "alice", "t2")
+		if _, err := s.Task(ctx, "alice", "t1"); err != nil {
+			t.Errorf("alice's task after bob's attempts: %v", err)
+		}
+	}},
+	{"a task ID is not made twice", func(t *testing.T, s Store) {
+		mustCreateTask(t, s, "alice", "t1", time.Hour, roomy)
+		if err := s.CreateTask(context.Background(), "alice", "t1", newTaskRecord(), time.Hour, roomy); err == nil {
+			t.Error("a second task under one ID")
+		}
+	}},
+	{"a task is purged when its record expires", func(t *testing.T, s Store) {
+		mustCreateTask(t, s, "alice", "t1", shortTTL, roomy)
+		time.Sleep(outlived)
+		wantTaskGone(t, s, "alice", "t1")
+	}},
+	{"tasks: per principal and total quotas; expiry frees", func(t *testing.T, s Store) {
+		q := Quota{PerPrincipal: 2, Total: 3}
+		mustCreateTask(t, s, "alice", "a0", shortTTL, q)
+		mustCreateTask(t, s, "alice", "a1", time.Hour, q)
+		err := s.CreateTask(context.Background(), "alice", "a2", newTaskRecord(), time.Hour, q)
+		wantQuota(t, err, recordsTasks, true, 2)
+		mustCreateTask(t, s, "bob", "b0", time.Hour, q)
+		err = s.CreateTask(context.Background(), "carol", "c0", newTaskRecord(), time.Hour, q)
+		wantQuota(t, err, recordsTasks, false, 3)
+		wantTaskGone(t, s, "alice", "a2")
+		time.Sleep(outlived)
+		mustCreateTask(t, s, "carol", "c0", time.Hour, q)
+	}},
+	{"a failed task edit changes nothing", func(t *testing.T, s Store) {
+		ctx := context.Background()
+		mustCreateTask(t, s, "alice", "t1", time.Hour, roomy)
+		boom := errors.New("boom")
+		_, err := s.UpdateTask(ctx, "alice", "t1", func(r *TaskRecord) error {
+			r.Status = wire.TaskCompleted
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Errorf("UpdateTask: %v, want the edit's error", err)
+		}
+		if r, err := s.Task(ctx, "alice", "t1"); err != nil || r.Status != wire.TaskWorking {
+			t.Errorf("after a failed edit: %+v, %v", r, err)
+		}
+	}},
+	{"concurrent settlements: the first stays", func(t *testing.T, s Store) {
+		ctx := context.Background()
+		mustCreateTask(t, s, "alice", "t1", time.Hour, roomy)
+		const n = 8
+		var wg sync.WaitGroup
+		got := make([]TaskRecord, n)
+		errs := make([]error, n)
+		for i := range n {
+			wg.Go(func() {
+				status := []string{wire.TaskCompleted, wire.TaskFailed, wire.TaskCancelled}[i%3]
+				got[i], errs[i] = s.UpdateTask(ctx, "alice", "t1", settleEdit(time.Now(), status, fmt.Sprint("settled by ", i), nil, nil))
+			})
+		}
+		wg.Wait()
+		final, err := s.Task(ctx, "alice", "t1")
+		if err != nil || !wire.TaskTerminal(final.Status) {
+			t.Fatalf("final: %+v, %v", final, err)
+		}
+		won := 0
+		for i, r := range got {
+			switch {
+			case errors.Is(errs[i], errTaskEnded):
+			case errs[i] != nil:
+				t.Errorf("settlement %d: %v", i, errs[i])
+			case r.Status != final.Status || r.Message != final.Message:
+				t.Errorf("settlement %d stored %s (%s); the task is %s (%s)", i, r.Status, r.Message, final.Status, final.Message)
+			default:
+				won++
+			}
+		}
+		if won != 1 {
+			t.Errorf("%d settlements changed the task; want 1", won)
+		}
+	}},
+}
+
+// TestTaskRecordEncoding: a record goes through its encoding unchanged,
+// and what is not a record of this version does not decode.
+func TestTaskRecordEncoding(t *testing.T) {
+	r := newTaskRecord()
+	r.Error = &wire.Error{Code: wire.CodeInternalError, Message: "m"}
+	r.Pending = map[string]string{"name-1": "task_name"}
+	v, err := encodeTask(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := decodeTask(v)
+	if err != nil || !got.Created.Equal(r.Created) || got.Error == nil || got.Error.Message != "m" || got.Pending["name-1"] != "task_name" {
+		t.Errorf("round trip of %s: %+v, %v", v, got, err)
+	}
+	for _, bad := range []string{`{"v":2,"status":"working"}`, `{"status":"working"}`, `{"v":1,"status":`, `[]`, ``} {
+		if _, err := decodeTask(bad); err == nil {
+			t.Errorf("%q decoded", bad)
+		}
+	}
+}
+
 func TestStoreContract(t *testing.T) {
 	forEachStore(t, func(t *testing.T, open storeOpener) {
-		for _, c := range storeContract {
+		for _, c := range append(storeContract, taskContract...) {
 			t.Run(c.name, func(t *testing.T) {
 				t.Parallel()
 				c.run(t, open(t))
@@ -322,7 +486,7 @@ func TestMemoryStoreSweeps(t *testing.T) {
 		}
 		clk.Advance(100 * time.Millisecond)
 	}
-	if r, c := m.counts(); r > 2048 || c > 2048 {
+	if r, c, _ := m.counts(); r > 2048 || c > 2048 {
 		t.Errorf("%d redemptions and %d carts held; expired ones were not dropped", r, c)
 	}
 	if n := len(m.owner); n > 2048 {

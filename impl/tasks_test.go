@@ -331,7 +331,7 @@ func TestTaskExpiry(t *testing.T) {
 	if r := taskDo(h, "", "tasks/get", id, true, nil); r.errCode() != wire.CodeInvalidParams {
 		t.Errorf("purged task: %s", r.body)
 	}
-	if n := len(h.s.tasks.tasks); n != 0 {
+	if _, _, n := h.s.store.(*MemoryStore).counts(); n != 0 {
 		t.Errorf("%d tasks held after the purge", n)
 	}
 }
@@ -375,22 +375,31 @@ func TestTaskCloseStopsWork(t *testing.T) {
 func TestTaskInputKeysNeverReused(t *testing.T) {
 	s := newTestServer(t, Config{})
 	defer s.Close()
-	tt := s.tasks
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	tk := &task{id: "task_test", status: wire.TaskWorking, stop: stop, expires: s.now().Add(time.Hour)}
-	in := &taskInput{tt: tt, t: tk}
+	ctx := context.Background()
+	now := s.now()
+	const id = "task_test"
+	rec := TaskRecord{Created: now, Updated: now, Expires: now.Add(time.Hour), Status: wire.TaskWorking}
+	if err := s.store.CreateTask(ctx, "", id, rec, time.Hour, s.cfg.taskQuota()); err != nil {
+		t.Fatal(err)
+	}
+	r := s.tasks.newRun("", id)
+	defer r.stop()
+	watched := make(chan struct{})
+	go func() { defer close(watched); r.watch() }()
+	defer func() { r.stop(); <-watched }()
 	seen := map[string]bool{}
 	for round := range 3 {
 		got := make(chan map[string]*elicitResult, 1)
-		go func() { got <- in.elicit(ctx, map[string]*elicitForm{"confirm": formConfirmDelete}) }()
+		go func() { got <- r.elicit(r.ctx, map[string]*elicitForm{"confirm": formConfirmDelete}) }()
 		var key string
-		for range 500 {
-			tt.mu.Lock()
-			for k := range tk.pending {
+		for range 2000 {
+			rec, err := s.store.Task(ctx, "", id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k := range rec.Pending {
 				key = k
 			}
-			tt.mu.Unlock()
 			if key != "" {
 				break
 			}
@@ -400,12 +409,15 @@ func TestTaskInputKeysNeverReused(t *testing.T) {
 			t.Fatalf("round %d: key %q (seen before: %v)", round, key, seen)
 		}
 		seen[key] = true
-		tt.mu.Lock()
-		tk.answers[key] = &elicitResult{Action: "accept"}
-		delete(tk.pending, key)
-		tk.status = wire.TaskWorking
-		close(tk.answered)
-		tt.mu.Unlock()
+		_, err := s.store.UpdateTask(ctx, "", id, func(rec *TaskRecord) error {
+			rec.Answers = map[string]TaskAnswer{key: {Action: "accept"}}
+			delete(rec.Pending, key)
+			rec.Status = wire.TaskWorking
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 		if r := <-got; r["confirm"] == nil {
 			t.Fatalf("round %d: answers %v", round, r)
 		}

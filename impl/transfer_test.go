@@ -216,6 +216,18 @@ func (failingStore) UpdateCart(context.Context, string, string, func(*Cart) erro
 
 func (failingStore) DeleteCart(context.Context, string, string) error { return errStoreDown }
 
+func (failingStore) CreateTask(context.Context, string, string, TaskRecord, time.Duration, Quota) error {
+	return errStoreDown
+}
+
+func (failingStore) Task(context.Context, string, string) (TaskRecord, error) {
+	return TaskRecord{}, errStoreDown
+}
+
+func (failingStore) UpdateTask(context.Context, string, string, func(*TaskRecord) error) (TaskRecord, error) {
+	return TaskRecord{}, errStoreDown
+}
+
 // TestStoreDownFailsClosed: when the store fails, a transfer is not made
 // and no cart tool answers as if it had worked or as if the cart were
 // gone: each is an internal error.
@@ -234,6 +246,16 @@ func TestStoreDownFailsClosed(t *testing.T) {
 	} {
 		if r := callAs(h, "", tool, args, nil); r.errCode() != wire.CodeInternalError {
 			t.Errorf("%s with the store down: %s", tool, r.body)
+		}
+	}
+	// No task is created, and none is said not to exist.
+	if r := taskCall(h, "", "slow_compute", map[string]any{"seconds": 60}); r.errCode() != wire.CodeInternalError {
+		t.Errorf("a task with the store down: %s", r.body)
+	}
+	id, _ := randomID(taskPrefix)
+	for _, m := range []string{"tasks/get", "tasks/update", "tasks/cancel"} {
+		if r := taskDo(h, "", m, id, true, map[string]any{"inputResponses": map[string]any{}}); r.errCode() != wire.CodeInternalError {
+			t.Errorf("%s with the store down: %s", m, r.body)
 		}
 	}
 }
