@@ -144,3 +144,25 @@ func BenchmarkTasksCampaign(b *testing.B) {
 	b.ReportMetric(float64(wall.Milliseconds())/float64(b.N), "ms/campaign")
 	b.ReportMetric(float64(exchanges)/float64(b.N), "exchanges/campaign")
 }
+
+// TestTasksTwoInstances: two reference servers sharing a store, behind
+// two ports: a task created on one is found at once on the other (each
+// CreateTaskResult is followed by tasks/get on the other instance).
+func TestTasksTwoInstances(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := faulty.StateConfig()
+		cfg.Store = impl.NewMemoryStore()
+		a, err := impl.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close()
+		b, err := impl.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		rep := runWith(t, stateOptions(0, []string{"tasks/lifecycle"}), a.Handler(), b.Handler())
+		wantStatus(t, rep, spec.TasksCreateDurable, check.Pass, "on the next instance")
+	})
+}
