@@ -106,6 +106,11 @@ func TestTasksAcrossInstances(t *testing.T) {
 			t.Fatalf("confirm_delete on B: %v", res)
 		}
 		isAck(t, taskDo(b, tokAlice, "tasks/update", id, true, map[string]any{"inputResponses": map[string]any{keys[0]: map[string]any{"action": "accept", "content": map[string]any{"confirm": true}}}}))
+		// Read at once on B, before A's watcher (every 100 ms) can have
+		// settled it: the last answer made the task working again.
+		if res := taskDo(b, tokAlice, "tasks/get", id, true, nil).result(); res["status"] == wire.TaskInputRequired {
+			t.Errorf("confirm_delete answered on B, read at once on B: still %v", res)
+		}
 		if res := pollTask(t, a, tokAlice, id); res["status"] != wire.TaskCompleted || !strings.Contains(fmt.Sprint(res["result"]), "Deleted a.txt") {
 			t.Errorf("confirm_delete answered on B, read on A: %v", res)
 		}
