@@ -20,7 +20,7 @@ set -euo pipefail
 GO=${GO:-go}
 GREMLINS=github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0
 CACHE=${CACHE:-$PWD/.cache}
-MUTATION_FILES=${MUTATION_FILES:-auth.go resource.go issuer.go state.go mrtr.go carts.go store.go store_memory.go headers.go origin.go files.go}
+MUTATION_FILES=${MUTATION_FILES:-auth.go resource.go issuer.go state.go mrtr.go carts.go store.go store_memory.go headers.go origin.go files.go owned.go tasks.go}
 MUTATION_WORKERS=${MUTATION_WORKERS:-2}
 MUTATION_TIMEOUT=${MUTATION_TIMEOUT:-10}
 MUTATION_MIN=${MUTATION_MIN:-85}
