@@ -117,7 +117,8 @@ func init() {
 	Register(&Variant{
 		Name:   "tasks-result-still-served",
 		Defect: "tasks/result, removed with the tasks extension, is answered -32602 \"task not found\" as if the method existed, not -32601",
-		Breaks: []spec.ID{spec.TasksResultRemoved},
+		// -32601 is also the core answer to a method this revision removed.
+		Breaks: []spec.ID{spec.TasksResultRemoved, spec.CoreMethodNotFound},
 		Only:   tasksOnly,
 		Wrap: answersEdited(func(q *rpcCall, m map[string]any) {
 			if e, _ := m["error"].(map[string]any); q.Method == "tasks/result" && e != nil && codeOf(e) == wire.CodeMethodNotFound {
@@ -171,7 +172,9 @@ func init() {
 	Register(&Variant{
 		Name:   "tasks-listen-progress",
 		Defect: "a subscriptions/listen naming tasks, from a client declaring the extension, is agreed for those tasks and its stream carries a notifications/progress and a notifications/message at once",
-		Breaks: []spec.ID{spec.TasksListenNoProgressLog},
+		// A progress or log message on a listen stream breaks the core rules
+		// of streams too: one cause.
+		Breaks: []spec.ID{spec.TasksListenNoProgressLog, spec.CoreStreamRelated, spec.CoreLogStream},
 		Only:   tasksOnly,
 		Wrap: func(next http.Handler, _ *impl.Server) http.Handler {
 			return rewriteMessages(next, nil, listenProgress)
@@ -224,13 +227,11 @@ func declareTasks(msg map[string]any) bool {
 	if meta == nil {
 		return false
 	}
+	// A request without clientCapabilities is left to the reference,
+	// which refuses it: adding them would be a second defect.
 	caps, ok := meta[wire.MetaClientCapabilities].(map[string]any)
 	if !ok {
-		if meta[wire.MetaClientCapabilities] != nil {
-			return false
-		}
-		caps = map[string]any{}
-		meta[wire.MetaClientCapabilities] = caps
+		return false
 	}
 	exts, ok := caps["extensions"].(map[string]any)
 	if !ok {
@@ -583,10 +584,13 @@ func listenProgress(q *rpcCall, m map[string]any, i int) []map[string]any {
 		p["notifications"] = agreed
 	}
 	agreed["taskIds"] = ids
+	// Each carries the stream's subscription ID, as the acknowledgement
+	// does: the defect is what they are, not how they are addressed.
+	sub := map[string]any{wire.MetaSubscriptionID: q.ID}
 	progress := map[string]any{"jsonrpc": "2.0", "method": "notifications/progress",
-		"params": map[string]any{"progressToken": ids[0], "progress": 1, "total": 2}}
+		"params": map[string]any{"progressToken": ids[0], "progress": 1, "total": 2, "_meta": sub}}
 	log := map[string]any{"jsonrpc": "2.0", "method": "notifications/message",
-		"params": map[string]any{"level": "info", "data": "working"}}
+		"params": map[string]any{"level": "info", "data": "working", "_meta": sub}}
 	return []map[string]any{m, progress, log}
 }
 
