@@ -38,6 +38,9 @@ func (t Tally) Add(o check.Observation) check.Observation {
 // (progressToken, logLevel).
 func WithMeta(c check.Client, params map[string]any, extra map[string]any) map[string]any {
 	p := CloneParams(params)
+	if p == nil {
+		p = map[string]any{}
+	}
 	p["_meta"] = c.Meta(extra)
 	return p
 }
@@ -355,4 +358,12 @@ func ListPages(e *check.Env, method string, tally Tally) []check.Observation {
 		}
 	}
 	return obs
+}
+
+// SendAs sends method with params (given c's _meta) as client c to
+// instance inst, bounded by timeout, judged and recorded like Send.
+func SendAs(e *check.Env, c check.Client, inst int, method string, params map[string]any, timeout time.Duration) check.Observation {
+	r := e.RequestAs(c, method, WithMeta(c, params, nil))
+	r.Timeout = timeout
+	return e.SendTo(inst, r)
 }

@@ -141,3 +141,17 @@ func TestHeaderIgnored(t *testing.T) {
 		}
 	})
 }
+
+// TestWithMetaNil: params of nil (a request without params, such as
+// server/discover) get the client's _meta, and params given are not
+// changed.
+func TestWithMetaNil(t *testing.T) {
+	c := check.DefaultClient
+	if p := probe.WithMeta(c, nil, nil); p["_meta"] == nil || len(p) != 1 {
+		t.Errorf("WithMeta(nil): %v", p)
+	}
+	in := map[string]any{"name": "x"}
+	if p := probe.WithMeta(c, in, nil); p["_meta"] == nil || p["name"] != "x" || in["_meta"] != nil {
+		t.Errorf("WithMeta: %v, the params given became %v", p, in)
+	}
+}

@@ -79,23 +79,32 @@ func TestStateReferencePasses(t *testing.T) {
 	})
 }
 
+// twoServers makes two reference servers of cfg (sharing what cfg
+// shares: its state keys, its Store if it has one) and returns their
+// handlers and what closes both.
+func twoServers(t *testing.T, cfg impl.Config) (a, b http.Handler, closeAll func()) {
+	t.Helper()
+	sa, err := impl.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, err := impl.New(cfg)
+	if err != nil {
+		sa.Close()
+		t.Fatal(err)
+	}
+	return sa.Handler(), sb.Handler(), func() { sa.Close(); sb.Close() }
+}
+
 // TestStateTwoInstances: two reference servers sharing state keys and a
 // store, behind two ports; the campaign spreads each chain across them.
 func TestStateTwoInstances(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		cfg := faulty.StateConfig()
 		cfg.Store = impl.NewMemoryStore()
-		a, err := impl.New(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer a.Close()
-		b, err := impl.New(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer b.Close()
-		rep := runWith(t, stateOptions(faulty.StateTTLMax, []string{"state/"}), a.Handler(), b.Handler())
+		a, b, closeAll := twoServers(t, cfg)
+		defer closeAll()
+		rep := runWith(t, stateOptions(faulty.StateTTLMax, []string{"state/"}), a, b)
 		requireStatePasses(t, rep)
 		for _, id := range []spec.ID{spec.StateIntegrity, spec.StateBindRequest, spec.StateBindPrincipal, spec.StateSingleUse} {
 			if r, ok := rep.Result(id); !ok || r.Status != check.Pass {
@@ -109,18 +118,9 @@ func TestStateTwoInstances(t *testing.T) {
 // the store let a single-use confirmation be redeemed once per instance.
 func TestStateTwoInstancesUnsharedStore(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		cfg := faulty.StateConfig()
-		a, err := impl.New(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer a.Close()
-		b, err := impl.New(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer b.Close()
-		rep := runWith(t, stateOptions(0, []string{"state/single-use"}), a.Handler(), b.Handler())
+		a, b, closeAll := twoServers(t, faulty.StateConfig())
+		defer closeAll()
+		rep := runWith(t, stateOptions(0, []string{"state/single-use"}), a, b)
 		if r, ok := rep.Result(spec.StateSingleUse); !ok || r.Status != check.Fail {
 			t.Errorf("STATE-SINGLE-USE: want fail, got %+v", r)
 		}

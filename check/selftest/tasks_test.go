@@ -152,17 +152,9 @@ func TestTasksTwoInstances(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		cfg := faulty.StateConfig()
 		cfg.Store = impl.NewMemoryStore()
-		a, err := impl.New(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer a.Close()
-		b, err := impl.New(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer b.Close()
-		rep := runWith(t, stateOptions(0, []string{"tasks/lifecycle"}), a.Handler(), b.Handler())
+		a, b, closeAll := twoServers(t, cfg)
+		defer closeAll()
+		rep := runWith(t, stateOptions(0, []string{"tasks/lifecycle"}), a, b)
 		wantStatus(t, rep, spec.TasksCreateDurable, check.Pass, "on the next instance")
 	})
 }

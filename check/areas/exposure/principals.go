@@ -312,9 +312,7 @@ func (tg *target) destructive() bool {
 
 // send sends the target's request with params as client c.
 func send(e *check.Env, c check.Client, method string, params map[string]any) check.Observation {
-	r := e.RequestAs(c, method, probe.CloneParams(params))
-	r.Timeout = probe.CallTimeout
-	return e.Send(r)
+	return probe.SendAs(e, c, 0, method, params, probe.CallTimeout)
 }
 
 // baseline sends the request as its owner until it is served (a tool gets

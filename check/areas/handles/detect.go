@@ -102,9 +102,7 @@ func (d *detector) more() bool {
 func (d *detector) call(tool string, args map[string]any) check.Observation {
 	e, c := d.e, d.e.Client
 	d.calls++
-	r := e.RequestAs(c, "tools/call", probe.WithMeta(c, map[string]any{"name": tool, "arguments": args}, nil))
-	r.Timeout = probe.CallTimeout
-	return e.SendTo(0, r)
+	return probe.SendAs(e, c, 0, "tools/call", map[string]any{"name": tool, "arguments": args}, probe.CallTimeout)
 }
 
 // argsOf draws arguments for tool from its inputSchema.

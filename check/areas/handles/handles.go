@@ -126,9 +126,7 @@ func newHandleFlow(e *check.Env, kinds []*handleKind) *handleFlow {
 // call calls tool as client c with args, on instance 0.
 func (f *handleFlow) call(c check.Client, tool string, args map[string]any) check.Observation {
 	e := f.e
-	r := e.RequestAs(c, "tools/call", probe.WithMeta(c, map[string]any{"name": tool, "arguments": args}, nil))
-	r.Timeout = probe.CallTimeout
-	o := e.SendTo(0, r)
+	o := probe.SendAs(e, c, 0, "tools/call", map[string]any{"name": tool, "arguments": args}, probe.CallTimeout)
 	f.exs = append(f.exs, o.Ex)
 	var vs []model.Violation
 	f.st, vs, _ = f.st.Judge(o.Ex)

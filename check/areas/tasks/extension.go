@@ -45,9 +45,8 @@ func init() {
 var legacyTask = map[string]any{"ttl": 60000}
 
 func checkExtension(e *check.Env) {
-	s := surveyTools(e)
-	if len(s.tools) == 0 {
-		s.skipNone(e, extIDs)
+	s := taskTools(e, extIDs)
+	if s == nil {
 		return
 	}
 	tc := taskClient(e, e.Client)
@@ -98,7 +97,7 @@ func checkExtension(e *check.Env) {
 			cancel(e, tc, with)
 			bad[spec.TasksTaskParamIgnored] = true
 			e.ViolationShown([]*wire.Exchange{plain.Ex, with.Ex}, spec.TasksTaskParamIgnored, "%s without the extension was not a task (%s), but with the removed task member %v it was: the member is used as an opt-in", t.name, plain.Describe(), legacyTask)
-		case probe.ResultKind(with) == probe.ResultKind(plain) && code == errCode(with):
+		case probe.AnswerKind(with) != "" && probe.AnswerKind(with) == probe.AnswerKind(plain):
 			param = append(param, t.name)
 		}
 		// The tasks methods and task notifications without the extension,
@@ -147,12 +146,6 @@ func servedAsTask(e *check.Env, tc check.Client, t *taskTool) (ev []*wire.Exchan
 	return []*wire.Exchange{o.Ex, last.Ex}, done && d.Status == wire.TaskCompleted
 }
 
-// errCode is the JSON-RPC error code of o (0 for none).
-func errCode(o check.Observation) int64 {
-	c, _ := o.ErrorCode()
-	return c
-}
-
 // listenTasks opens a subscriptions/listen naming task id as c, read up
 // to stopAfter messages or for timeout.
 func listenTasks(e *check.Env, c check.Client, id string, stopAfter int, timeout time.Duration) check.Observation {
@@ -166,14 +159,12 @@ func checkRemoved(e *check.Env) {
 	id := spec.TasksResultRemoved
 	fake := "task_" + e.RandHex(16)
 	var seen []string
-	for _, c := range []check.Client{taskClient(e, e.Client), e.Client} {
-		r := e.RequestAs(c, "tasks/result", probe.WithMeta(c, map[string]any{"taskId": fake}, nil))
-		r.Timeout = callTimeout
-		o := e.Send(r)
-		who := "a client declaring the extension"
-		if len(seen) == 1 {
-			who = "a client that does not"
-		}
+	for _, asker := range []struct {
+		c   check.Client
+		who string
+	}{{taskClient(e, e.Client), "a client declaring the extension"}, {e.Client, "a client that does not"}} {
+		c, who := asker.c, asker.who
+		o := probe.SendAs(e, c, 0, "tasks/result", map[string]any{"taskId": fake}, callTimeout)
 		switch code, ok := o.ErrorCode(); {
 		case !o.Answered():
 			e.Inconclusive(id, "tasks/result from %s: %s", who, o.Describe())

@@ -59,9 +59,8 @@ const (
 )
 
 func checkLifecycle(e *check.Env) {
-	s := surveyTools(e)
-	if len(s.tools) == 0 {
-		s.skipNone(e, lifeIDs)
+	s := taskTools(e, lifeIDs)
+	if s == nil {
 		return
 	}
 	tc := taskClient(e, e.Client)
@@ -225,11 +224,8 @@ func plainCall(e *check.Env, t *taskTool) check.Observation {
 
 // isToolError: a CallToolResult object with isError true.
 func isToolError(r wire.Object) bool {
-	var v struct {
-		IsError bool `json:"isError"`
-	}
-	b, err := wire.Marshal(r)
-	return err == nil && wire.Unmarshal(b, &v) == nil && v.IsError
+	var v bool
+	return wire.Unmarshal(r["isError"], &v) == nil && v
 }
 
 func errorText(err *wire.Error) string {

@@ -36,9 +36,8 @@ func init() {
 }
 
 func checkPrincipals(e *check.Env) {
-	s := surveyTools(e)
-	if len(s.tools) == 0 {
-		s.skipNone(e, principalIDs)
+	s := taskTools(e, principalIDs)
+	if s == nil {
 		return
 	}
 	if !probe.NeedPrincipals(e, principalIDs) {
@@ -46,17 +45,13 @@ func checkPrincipals(e *check.Env) {
 	}
 	t := s.tools[0]
 	owner, alt := taskClient(e, e.Client), taskClient(e, e.AsAlt(e.Client))
-	made, id := create(e, owner, t)
-	base := taskRequest(e, owner, 0, "tasks/get", id)
-	if _, ok := gotTask(base); id == "" || !ok {
-		probe.InconclusiveAll(e, principalIDs, "the first principal's own task of %s could not be created and read (%s; %s)", t.name, made.Describe(), base.Describe())
+	id, made, base, ok := ownTask(e, owner, t, "the first principal")
+	if !ok {
 		return
 	}
 	defer taskRequest(e, owner, 0, "tasks/cancel", id)
-	altMade, altID := create(e, alt, t)
-	altGet := taskRequest(e, alt, 0, "tasks/get", altID)
-	if _, ok := gotTask(altGet); altID == "" || !ok {
-		probe.InconclusiveAll(e, principalIDs, "the second principal could not create and read a task of its own with %s (%s; %s)", t.name, altMade.Describe(), altGet.Describe())
+	altID, _, _, ok := ownTask(e, alt, t, "the second principal")
+	if !ok {
 		return
 	}
 	defer taskRequest(e, alt, 0, "tasks/cancel", altID)
@@ -113,6 +108,19 @@ func checkPrincipals(e *check.Env) {
 	judgeOracle(e, alt, id, fake, foreign, owned)
 }
 
+// ownTask creates a task of t as c (who) and reads it: the baseline that
+// c may use tasks at all. When either is not served, principalIDs are
+// inconclusive and ok is false.
+func ownTask(e *check.Env, c check.Client, t *taskTool, who string) (id string, made, got check.Observation, ok bool) {
+	made, id = create(e, c, t)
+	got = taskRequest(e, c, 0, "tasks/get", id)
+	if _, served := gotTask(got); id == "" || !served {
+		probe.InconclusiveAll(e, principalIDs, "%s could not create and read a task of its own with %s (%s; %s)", who, t.name, made.Describe(), got.Describe())
+		return id, made, got, false
+	}
+	return id, made, got, true
+}
+
 // judgeOracle compares the refusal of another principal's task with the
 // refusal of a task that does not exist.
 func judgeOracle(e *check.Env, alt check.Client, id, fake string, foreign check.Observation, owned []*wire.Exchange) {
@@ -165,9 +173,8 @@ func checkFlood(e *check.Env) {
 		e.Skip(id, "the task flood is off (--task-flood 0)")
 		return
 	}
-	s := surveyTools(e)
-	if len(s.tools) == 0 {
-		s.skipNone(e, []spec.ID{id})
+	s := taskTools(e, []spec.ID{id})
+	if s == nil {
 		return
 	}
 	t := s.tools[0]

@@ -76,14 +76,21 @@ func (s *survey) none() (why string, skip bool) {
 	return fmt.Sprintf("%s; but %d refused the call (%s): they may be task tools that could not make a task, e.g. at a limit", why, len(s.refused), strings.Join(s.refused[:min(len(s.refused), 3)], "; ")), false
 }
 
-// skipNone records why no task tool was found, for ids.
-func (s *survey) skipNone(e *check.Env, ids []spec.ID) {
+// taskTools returns the run's survey when it found a task tool; when it
+// found none it records ids skipped or inconclusive, with the reason
+// (none), and returns nil.
+func taskTools(e *check.Env, ids []spec.ID) *survey {
+	s := surveyTools(e)
+	if len(s.tools) > 0 {
+		return s
+	}
 	why, skip := s.none()
 	if skip {
 		probe.SkipAll(e, ids, "%s", why)
 	} else {
 		probe.InconclusiveAll(e, ids, "%s", why)
 	}
+	return nil
 }
 
 type surveyKey struct{}
@@ -150,9 +157,7 @@ func createdTask(o check.Observation) (*wire.CreateTaskResult, bool) {
 
 // call calls tool with params as c.
 func call(e *check.Env, c check.Client, params map[string]any) check.Observation {
-	r := e.RequestAs(c, "tools/call", probe.WithMeta(c, params, nil))
-	r.Timeout = callTimeout
-	return e.Send(r)
+	return probe.SendAs(e, c, 0, "tools/call", params, callTimeout)
 }
 
 // create calls t as c; the task it created, if any.
@@ -171,9 +176,7 @@ func taskRequest(e *check.Env, c check.Client, inst int, method, id string) chec
 	if method == "tasks/update" {
 		params["inputResponses"] = map[string]any{}
 	}
-	r := e.RequestAs(c, method, probe.WithMeta(c, params, nil))
-	r.Timeout = callTimeout
-	return e.SendTo(inst, r)
+	return probe.SendAs(e, c, inst, method, params, callTimeout)
 }
 
 // cancel cancels the task o created, if any.
